@@ -1,0 +1,98 @@
+-- Bazaar's database: loads unchanged into MySQL 8.4 (docker-entrypoint-initdb.d)
+-- and MariaDB 10.11 (the local stack), so it keeps to SQL both accept.
+-- The app accounts get default passwords here; compose and the local launcher set
+-- the real ones from the environment (ALTER USER) right after this file is loaded.
+
+CREATE DATABASE IF NOT EXISTS bazaar CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+USE bazaar;
+
+-- Names are unique ignoring case (the column's collation is case-insensitive).
+CREATE TABLE IF NOT EXISTS items (
+  id         INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name       VARCHAR(64)  NOT NULL,
+  quantity   INT UNSIGNED NOT NULL,
+  price      DECIMAL(8,2) NOT NULL,
+  created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  UNIQUE KEY items_name (name),
+  CONSTRAINT items_quantity_range CHECK (quantity <= 1000000),
+  CONSTRAINT items_price_range CHECK (price >= 0.01 AND price <= 100000.00)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- An order keeps the item's name and price as they were when it was placed.
+CREATE TABLE IF NOT EXISTS orders (
+  number     BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  item_id    INT UNSIGNED NOT NULL,
+  item_name  VARCHAR(64)  NOT NULL,
+  quantity   INT UNSIGNED NOT NULL,
+  unit_price DECIMAL(8,2) NOT NULL,
+  created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  KEY orders_item (item_id),
+  CONSTRAINT orders_quantity_range CHECK (quantity BETWEEN 1 AND 1000)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+INSERT IGNORE INTO items (name, quantity, price) VALUES
+  ('Tux', 100, 15.99),
+  ('Fox', 100, 12.49),
+  ('Python', 100, 19.99),
+  ('Whale', 80, 24.50),
+  ('Gopher', 90, 14.25),
+  ('Ferris', 75, 17.00),
+  ('Duke', 60, 11.75),
+  ('Elephant', 70, 21.30),
+  ('Octocat', 120, 9.99),
+  ('Dolphin', 50, 13.60);
+
+-- A purchase as one atomic step: lock the item's row, check the stock, decrement
+-- it and record the order, or change nothing. Answers one row:
+-- outcome ('ok' | 'not_found' | 'insufficient'), order_number, name, quantity, unit_price.
+DROP PROCEDURE IF EXISTS place_order;
+DELIMITER //
+CREATE PROCEDURE place_order(IN p_name VARCHAR(64), IN p_quantity INT)
+  MODIFIES SQL DATA
+  SQL SECURITY DEFINER
+BEGIN
+  DECLARE v_id INT UNSIGNED DEFAULT NULL;
+  DECLARE v_name VARCHAR(64);
+  DECLARE v_stock INT UNSIGNED;
+  DECLARE v_price DECIMAL(8,2);
+  DECLARE v_number BIGINT UNSIGNED;
+  DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_id = NULL;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+
+  IF p_quantity IS NULL OR p_quantity < 1 OR p_quantity > 1000 THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'quantity must be a whole number from 1 to 1000';
+  END IF;
+
+  START TRANSACTION;
+  SELECT id, name, quantity, price INTO v_id, v_name, v_stock, v_price
+    FROM items WHERE name = p_name FOR UPDATE;
+  IF v_id IS NULL THEN
+    ROLLBACK;
+    SELECT 'not_found' AS outcome, NULL AS order_number, NULL AS name, NULL AS quantity, NULL AS unit_price;
+  ELSEIF v_stock < p_quantity THEN
+    ROLLBACK;
+    SELECT 'insufficient' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity, v_price AS unit_price;
+  ELSE
+    UPDATE items SET quantity = quantity - p_quantity WHERE id = v_id;
+    INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (v_id, v_name, p_quantity, v_price);
+    SET v_number = LAST_INSERT_ID();
+    COMMIT;
+    SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity, v_price AS unit_price;
+  END IF;
+END //
+DELIMITER ;
+
+-- Least privilege. The read API may read, and change data only by a purchase:
+-- the database itself refuses it an INSERT, UPDATE or DELETE on items.
+CREATE USER IF NOT EXISTS 'bazaar_api'@'%' IDENTIFIED BY 'bazaar-api-password';
+GRANT SELECT ON bazaar.items TO 'bazaar_api'@'%';
+GRANT SELECT ON bazaar.orders TO 'bazaar_api'@'%';
+GRANT EXECUTE ON PROCEDURE bazaar.place_order TO 'bazaar_api'@'%';
+
+-- The admin API writes items and reads orders; it cannot forge or erase an order.
+CREATE USER IF NOT EXISTS 'bazaar_admin'@'%' IDENTIFIED BY 'bazaar-admin-password';
+GRANT SELECT, INSERT, UPDATE, DELETE ON bazaar.items TO 'bazaar_admin'@'%';
+GRANT SELECT ON bazaar.orders TO 'bazaar_admin'@'%';
+
+FLUSH PRIVILEGES;

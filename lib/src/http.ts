@@ -1,0 +1,73 @@
+// One error shape for every app: {"error":{"code":N,"message":"…"}}, plus the
+// middleware that guards a JSON body (size, content type, schema).
+import type { Context, Env, Hono, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { vValidator } from "@hono/valibot-validator";
+import type * as v from "valibot";
+import { describeIssues } from "./schemas.ts";
+
+export type ErrorBody = { error: { code: number; message: string; fields?: Record<string, string> } };
+
+export const errorBody = (code: number, message: string, fields?: Record<string, string>): ErrorBody => ({
+  error: fields && Object.keys(fields).length ? { code, message, fields } : { code, message },
+});
+
+/** Throw from anywhere in a handler: becomes the error shape with this status. */
+export function fail(status: ContentfulStatusCode, message: string, fields?: Record<string, string>): never {
+  throw new HTTPException(status, { message, cause: fields ? { fields } : undefined });
+}
+
+/** Raised for infrastructure that is down (the database, the API): answered 503. */
+export class Unavailable extends HTTPException {
+  constructor(what: string, cause?: unknown) {
+    super(503, { message: `${what} is temporarily unavailable`, cause });
+  }
+}
+
+/** How an app answers an error; JSON apps use the default, page apps render HTML. */
+export type ErrorResponder = (c: Context, status: ContentfulStatusCode, message: string, fields?: Record<string, string>) => Response | Promise<Response>;
+
+export const jsonError: ErrorResponder = (c, status, message, fields) => c.json(errorBody(status, message, fields), status);
+
+/** app.onError / app.notFound in the one shape; never a stack trace to the client. */
+export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponder = jsonError, notFoundMessage = "not found") {
+  app.notFound((c) => respond(c, 404, notFoundMessage));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      if (err.status >= 500) console.error(JSON.stringify({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path }));
+      const fields = (err.cause as { fields?: Record<string, string> } | undefined)?.fields;
+      return respond(c, err.status as ContentfulStatusCode, err.message, fields);
+    }
+    console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: String(err), stack: err.stack, path: c.req.path }));
+    return respond(c, 500, "internal error");
+  });
+  return app;
+}
+
+export const BODY_LIMIT = 16 * 1024;
+
+/** 415 unless the body is declared as JSON. */
+export const requireJson: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) fail(415, "content type must be application/json");
+  await next();
+};
+
+export const limitBody = (maxSize = BODY_LIMIT) =>
+  bodyLimit({ maxSize, onError: () => fail(413, `request body is larger than ${maxSize} bytes`) });
+
+/** Validate a request part with a valibot schema; a miss is a 400 naming each bad field. */
+export function validate<T extends v.GenericSchema, Target extends "json" | "form" | "query" | "param">(target: Target, schema: T) {
+  return vValidator(target, schema, (result) => {
+    if (!result.success) {
+      const { message, fields } = describeIssues(result.issues as [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]);
+      fail(400, message, fields);
+    }
+  });
+}
+
+/** The whole guard for a JSON body: size, then content type, then schema. */
+export const jsonBody = <T extends v.GenericSchema>(schema: T, maxSize = BODY_LIMIT) =>
+  [limitBody(maxSize), requireJson, validate("json", schema)] as const;

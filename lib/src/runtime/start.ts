@@ -1,0 +1,46 @@
+// What every entry does before handing the app to its runtime: read the config
+// (or stop with a message naming the bad variable) and build the app.
+import process from "node:process";
+import os from "node:os";
+import { ConfigError } from "../config.ts";
+
+export type Running = {
+  fetch: (req: Request) => Response | Promise<Response>;
+  port: number;
+  hostname: string;
+  /** Close pools once in-flight requests are done. */
+  close?: () => unknown;
+  /** How long to keep serving after SIGTERM while /healthz says 503 (for the balancer). */
+  drainMs?: number;
+};
+
+export function build(name: string, make: () => Running): Running {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${name}: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** The identity shown on every page: the hostname, plus the instance where several share it. */
+export const identity = (instance: string) => (instance ? `${os.hostname()} · ${instance}` : os.hostname());
+
+/** Answers /healthz with 503 while draining so the balancer stops sending new requests. */
+export function drainable(fetch: Running["fetch"]) {
+  let draining = false;
+  return {
+    fetch: (req: Request) =>
+      draining && new URL(req.url).pathname.endsWith("/healthz")
+        ? Response.json({ error: { code: 503, message: "shutting down" } }, { status: 503 })
+        : fetch(req),
+    drain: () => {
+      draining = true;
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,102 @@
+// The one place for every data rule of the design (Data): used to check request
+// bodies, admin forms and rows read back from MySQL alike.
+import * as v from "valibot";
+
+const noControlChars = /^[^\p{Cc}]*$/u;
+
+export const ItemName = v.pipe(
+  v.string("must be text"),
+  v.trim(),
+  v.minLength(1, "is required"),
+  v.maxLength(64, "must be at most 64 characters"),
+  v.regex(noControlChars, "must not contain control characters"),
+);
+
+export const MAX_STOCK = 1_000_000;
+export const Stock = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number"),
+  v.minValue(0, "must not be negative"),
+  v.maxValue(MAX_STOCK, "must be at most 1,000,000"),
+);
+
+/** How much a restock or a new item adds: at least one. */
+export const StockToAdd = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number"),
+  v.minValue(1, "must be at least 1"),
+  v.maxValue(MAX_STOCK, "must be at most 1,000,000"),
+);
+
+export const Price = v.pipe(
+  v.number("must be a number"),
+  v.finite("must be a number"),
+  v.minValue(0.01, "must be at least 0.01"),
+  v.maxValue(100_000, "must be at most 100000.00"),
+  v.check((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, "must have at most two decimals"),
+);
+
+export const OrderQuantity = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number"),
+  v.minValue(1, "must be at least 1"),
+  v.maxValue(1000, "must be at most 1000"),
+);
+
+export const OrderNumber = v.pipe(
+  v.string(),
+  v.regex(/^[1-9][0-9]{0,15}$/, "must be a positive whole number"),
+  v.transform(Number),
+  v.safeInteger("is too large"),
+);
+
+// Rows as the apps serve them (the database's view, checked before it is served).
+export const Item = v.object({ name: ItemName, quantity: Stock, price: Price });
+export type Item = v.InferOutput<typeof Item>;
+export const ItemList = v.array(Item);
+
+export const Order = v.object({
+  number: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  name: ItemName,
+  quantity: OrderQuantity,
+  unit_price: Price,
+  created_at: v.pipe(v.string(), v.isoTimestamp()),
+});
+export type Order = v.InferOutput<typeof Order>;
+
+// Request bodies.
+export const OrderRequest = v.object({ name: ItemName, quantity: OrderQuantity });
+export type OrderRequest = v.InferOutput<typeof OrderRequest>;
+
+/** Add an item: a new name is inserted (price required), a known one restocked. */
+export const AddItem = v.object({ name: ItemName, quantity: StockToAdd, price: v.optional(Price) });
+export type AddItem = v.InferOutput<typeof AddItem>;
+
+/** Correct an item: set its quantity and/or price. */
+export const CorrectItem = v.pipe(
+  v.object({ quantity: v.optional(Stock), price: v.optional(Price) }),
+  v.check((b) => b.quantity !== undefined || b.price !== undefined, "give quantity or price"),
+);
+export type CorrectItem = v.InferOutput<typeof CorrectItem>;
+
+export const Paging = v.object({
+  page: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,5}$/, "must be a positive whole number"), v.transform(Number)), "1"),
+  per_page: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,3}$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100")), "20"),
+});
+
+/** Result of adding an item: which of the two things happened. */
+export type AddResult =
+  | { action: "inserted"; item: Item }
+  | { action: "restocked"; item: Item; previous_quantity: number };
+
+/** Field name → first message, and one readable line naming every bad field. */
+export function describeIssues(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) {
+  const flat = v.flatten(issues);
+  const fields: Record<string, string> = {};
+  for (const [key, messages] of Object.entries(flat.nested ?? {})) {
+    if (messages?.[0]) fields[key] = messages[0];
+  }
+  const parts = Object.entries(fields).map(([k, m]) => `${k}: ${m}`);
+  if (flat.root?.[0]) parts.unshift(flat.root[0]);
+  return { message: parts.join("; ") || "invalid input", fields };
+}
