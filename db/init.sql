@@ -6,15 +6,19 @@
 CREATE DATABASE IF NOT EXISTS bazaar CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 USE bazaar;
 
--- Names are unique ignoring case (the column's collation is case-insensitive).
+-- Names are unique ignoring case: name_key is the name lowercased by the apps
+-- (JavaScript's toLowerCase), compared byte for byte. The apps key the cache by the
+-- same value, so the database and the cache always agree on which item a name means
+-- (a case- and accent-insensitive collation would not: it makes "Tüx" match "Tux").
 CREATE TABLE IF NOT EXISTS items (
   id         INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   name       VARCHAR(64)  NOT NULL,
+  name_key   VARCHAR(64)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   quantity   INT UNSIGNED NOT NULL,
   price      DECIMAL(8,2) NOT NULL,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
-  UNIQUE KEY items_name (name),
+  UNIQUE KEY items_name_key (name_key),
   CONSTRAINT items_quantity_range CHECK (quantity <= 1000000),
   CONSTRAINT items_price_range CHECK (price >= 0.01 AND price <= 100000.00)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -31,24 +35,25 @@ CREATE TABLE IF NOT EXISTS orders (
   CONSTRAINT orders_quantity_range CHECK (quantity BETWEEN 1 AND 1000)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-INSERT IGNORE INTO items (name, quantity, price) VALUES
-  ('Tux', 100, 15.99),
-  ('Fox', 100, 12.49),
-  ('Python', 100, 19.99),
-  ('Whale', 80, 24.50),
-  ('Gopher', 90, 14.25),
-  ('Ferris', 75, 17.00),
-  ('Duke', 60, 11.75),
-  ('Elephant', 70, 21.30),
-  ('Octocat', 120, 9.99),
-  ('Dolphin', 50, 13.60);
+INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
+  ('Tux', 'tux', 100, 15.99),
+  ('Fox', 'fox', 100, 12.49),
+  ('Python', 'python', 100, 19.99),
+  ('Whale', 'whale', 80, 24.50),
+  ('Gopher', 'gopher', 90, 14.25),
+  ('Ferris', 'ferris', 75, 17.00),
+  ('Duke', 'duke', 60, 11.75),
+  ('Elephant', 'elephant', 70, 21.30),
+  ('Octocat', 'octocat', 120, 9.99),
+  ('Dolphin', 'dolphin', 50, 13.60);
 
 -- A purchase as one atomic step: lock the item's row, check the stock, decrement
 -- it and record the order, or change nothing. Answers one row:
 -- outcome ('ok' | 'not_found' | 'insufficient'), order_number, name, quantity, unit_price.
+-- p_name_key is the item's name lowercased, as items.name_key.
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
-CREATE PROCEDURE place_order(IN p_name VARCHAR(64), IN p_quantity INT)
+CREATE PROCEDURE place_order(IN p_name_key VARCHAR(64), IN p_quantity INT)
   MODIFIES SQL DATA
   SQL SECURITY DEFINER
 BEGIN
@@ -66,7 +71,7 @@ BEGIN
 
   START TRANSACTION;
   SELECT id, name, quantity, price INTO v_id, v_name, v_stock, v_price
-    FROM items WHERE name = p_name FOR UPDATE;
+    FROM items WHERE name_key = p_name_key FOR UPDATE;
   IF v_id IS NULL THEN
     ROLLBACK;
     SELECT 'not_found' AS outcome, NULL AS order_number, NULL AS name, NULL AS quantity, NULL AS unit_price;

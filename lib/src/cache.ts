@@ -1,17 +1,19 @@
-// Cache-aside over @upstash/redis. Layout per prefix P (e.g. "catalog"):
-//   P:gen        generation counter, bumped by every clear
-//   P:<gen>:<k>  cached values of that generation
-//   P:keys       set of the value keys filled, so a clear deletes exactly those
-// The generation closes the classic race of cache-aside: a read that loaded the
-// database before a write committed can only fill a generation nobody reads any
-// more, so once a write is acknowledged no read returns the value from before it.
-// A clear costs O(keys under the prefix), never a SCAN of the whole keyspace.
-// Any cache failure is logged and the request goes to the database; while the cache
-// is down it is skipped, and when it comes back every known prefix is cleared before
-// it is trusted again (writes made meanwhile could not clear it).
+// Cache-aside over @upstash/redis.
+//
+// An entry is named "<namespace>:<rest>", e.g. "catalog:item:tux". In Redis:
+//   <ns>:epoch                 bumped to drop the whole namespace at once
+//   <ns>:gen:<rest>            the entry's generation, bumped by every clear of it
+//   <ns>:v:<epoch>:<gen>:<rest>  the cached value of that epoch and generation
+// Generations close the classic race of cache-aside: a read that loaded the
+// database before a write committed fills only if the generation it read is still
+// current, so once a write is acknowledged no read returns the value from before it.
+// A clear deletes exactly the entry's live value key (never an empty DEL) and costs
+// the same however many other keys Redis holds: no SCAN.
+// Any cache failure is logged and the request goes to the database. While the cache
+// is down it is skipped; when it is back, every namespace is dropped (one INCR each)
+// before it is trusted again, since writes made meanwhile could not clear it.
 import { Redis } from "@upstash/redis";
-import type * as v from "valibot";
-import { safeParse } from "valibot";
+import * as v from "valibot";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;
@@ -22,41 +24,61 @@ export type CacheConfig = {
 
 export type CacheStatus = "up" | "down" | "off";
 
+export type ReadOptions = {
+  /** Cache a null from load() too (a known miss); off where a null can turn real unannounced. */
+  cacheNull?: boolean;
+};
+
 export type Cache = {
-  /** The value under prefix/key from the cache, else from load() (then cached). */
-  read<S extends v.GenericSchema>(prefix: string, key: string, schema: S, load: () => Promise<v.InferOutput<S>>): Promise<v.InferOutput<S>>;
-  /** Invalidate every key under the prefixes; resolves once Redis has done it (or is known down). */
-  clear(...prefixes: string[]): Promise<void>;
+  /** The entry from the cache, else from load() (then cached). */
+  read<S extends v.GenericSchema>(entry: string, schema: S, load: () => Promise<v.InferOutput<S>>, options?: ReadOptions): Promise<v.InferOutput<S>>;
+  /** Invalidate these entries; resolves once Redis has done it, or the cache is known down. */
+  clear(...entries: string[]): Promise<void>;
+  /** Invalidate every entry of a namespace. */
+  clearNamespace(namespace: string): Promise<void>;
   status(): Promise<CacheStatus>;
-  /** Turn caching off or on at run time (for measuring the cache's effect). */
+  /** Turn caching off or on at run time (to measure what the cache is worth). */
   setEnabled(on: boolean): void;
   close(): void;
 };
 
-const READ = `local gen = redis.call('GET', KEYS[1]) or '0'
-return {gen, redis.call('GET', ARGV[1] .. ':' .. gen .. ':' .. ARGV[2])}`;
+const READ = `local e = redis.call('GET', KEYS[1]) or '0'
+local g = redis.call('GET', KEYS[2]) or '0'
+return {e, g, redis.call('GET', ARGV[1] .. ':v:' .. e .. ':' .. g .. ':' .. ARGV[2])}`;
 
-const FILL = `if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[2] then return 0 end
-local k = ARGV[1] .. ':' .. ARGV[2] .. ':' .. ARGV[3]
-redis.call('SET', k, ARGV[4], 'EX', ARGV[5])
-redis.call('SADD', ARGV[1] .. ':keys', k)
-redis.call('EXPIRE', ARGV[1] .. ':keys', ARGV[5])
+// Fills only the current epoch and generation; the generation key lives longer than
+// any value under it, so when it expires no value of it is left to resurface.
+const FILL = `if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[3] then return 0 end
+local g = redis.call('GET', KEYS[2])
+if (g or '0') ~= ARGV[4] then return 0 end
+if g then redis.call('EXPIRE', KEYS[2], ARGV[7]) else redis.call('SET', KEYS[2], '0', 'EX', ARGV[7]) end
+redis.call('SET', ARGV[1] .. ':v:' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[2], ARGV[5], 'EX', ARGV[6])
 return 1`;
 
-// Deletes in chunks (Lua's unpack has a limit) and never sends UNLINK with no keys.
-const CLEAR = `for _, p in ipairs(ARGV) do
-  redis.call('INCR', p .. ':gen')
-  local keys = redis.call('SMEMBERS', p .. ':keys')
-  for i = 1, #keys, 1000 do
-    redis.call('UNLINK', unpack(keys, i, math.min(i + 999, #keys)))
-  end
-  if #keys > 0 then redis.call('UNLINK', p .. ':keys') end
+const CLEAR = `local ns, ttl = ARGV[1], ARGV[2]
+local e = redis.call('GET', ns .. ':epoch') or '0'
+for i = 3, #ARGV do
+  local gk = ns .. ':gen:' .. ARGV[i]
+  local g = redis.call('GET', gk) or '0'
+  redis.call('UNLINK', ns .. ':v:' .. e .. ':' .. g .. ':' .. ARGV[i])
+  redis.call('INCR', gk)
+  redis.call('EXPIRE', gk, ttl)
 end
-return #ARGV`;
+return #ARGV - 2`;
 
-const RETRY_MS = 500;
+const RETRY_MS = 250;
 
-export function createCache(config: CacheConfig, options: { prefixes: string[]; log?: (msg: string, err: unknown) => void }): Cache {
+/** "catalog:item:tux" → ["catalog", "item:tux"] */
+const split = (entry: string): [string, string] => {
+  const at = entry.indexOf(":");
+  if (at <= 0 || at === entry.length - 1) throw new Error(`cache entry needs a namespace: ${entry}`);
+  return [entry.slice(0, at), entry.slice(at + 1)];
+};
+
+export function createCache(
+  config: CacheConfig,
+  options: { namespaces: string[]; log?: (msg: string, err: unknown) => void },
+): Cache {
   const redis = new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
@@ -67,31 +89,36 @@ export function createCache(config: CacheConfig, options: { prefixes: string[]; 
     signal: () => AbortSignal.timeout(config.CACHE_TIMEOUT_MS),
   });
   const ttl = String(config.CACHE_TTL_SECONDS);
+  const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
 
   let enabled = true;
   let downUntil = 0; // while the cache is known down, skip it
-  let dirty = false; // a clear may have been missed: clear everything before trusting the cache
+  let dirty = false; // a clear may have been missed: drop everything before trusting the cache
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
+  let healthy = true; // logs say when the cache goes and comes back, not every miss between
   const failed = (what: string, err: unknown) => {
-    if (Date.now() >= downUntil) log(`cache ${what} failed; serving from the database`, err);
+    if (healthy) log(`cache ${what} failed; using the database until it is back`, err);
+    healthy = false;
     downUntil = Date.now() + RETRY_MS;
     dirty = true;
     scheduleRecovery();
   };
 
-  const clearNow = async (prefixes: string[]) => {
-    await redis.eval(CLEAR, [], prefixes);
+  const dropNamespaces = async (namespaces: string[]) => {
+    const pipeline = redis.pipeline();
+    for (const ns of namespaces) pipeline.incr(`${ns}:epoch`);
+    await pipeline.exec();
   };
 
-  // Writes that could not clear the cache are made good as soon as it is back, even
-  // if no request comes to notice it.
+  // Writes that could not clear the cache are made good as soon as it is back,
+  // even if no request comes along to notice.
   const scheduleRecovery = () => {
     if (retryTimer !== undefined) return;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      void recover(); // on failure it schedules the next try
+      void recover(); // a failure schedules the next try
     }, RETRY_MS);
     (retryTimer as { unref?: () => void }).unref?.();
   };
@@ -99,7 +126,9 @@ export function createCache(config: CacheConfig, options: { prefixes: string[]; 
   const recover = async (): Promise<boolean> => {
     if (!dirty) return true;
     try {
-      await clearNow(options.prefixes);
+      await dropNamespaces(options.namespaces);
+      if (!healthy) console.error(JSON.stringify({ level: "info", msg: "cache is back; dropped what it held from before" }));
+      healthy = true;
       dirty = false;
       downUntil = 0;
       return true;
@@ -112,14 +141,15 @@ export function createCache(config: CacheConfig, options: { prefixes: string[]; 
   const usable = async () => enabled && Date.now() >= downUntil && (await recover());
 
   return {
-    async read(prefix, key, schema, load) {
-      let gen: string | undefined;
+    async read(entry, schema, load, { cacheNull = true } = {}) {
+      const [ns, rest] = split(entry);
+      let seen: [string, string] | undefined;
       if (await usable()) {
         try {
-          const [g, cached] = (await redis.eval(READ, [`${prefix}:gen`], [prefix, key])) as [string, string | null];
-          gen = g;
+          const [e, g, cached] = (await redis.eval(READ, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest])) as [string, string, string | null];
+          seen = [e, g];
           if (cached !== null && cached !== undefined) {
-            const parsed = safeParse(schema, JSON.parse(cached));
+            const parsed = v.safeParse(schema, JSON.parse(cached));
             if (parsed.success) return parsed.output;
           }
         } catch (err) {
@@ -127,21 +157,32 @@ export function createCache(config: CacheConfig, options: { prefixes: string[]; 
         }
       }
       const value = await load();
-      if (gen !== undefined) {
-        // A failed fill costs the cache, never the request.
+      if (seen && (value !== null || cacheNull)) {
         try {
-          await redis.eval(FILL, [`${prefix}:gen`], [prefix, gen, key, JSON.stringify(value ?? null), ttl]);
+          await redis.eval(FILL, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
         } catch (err) {
-          failed("fill", err);
+          failed("fill", err); // costs the cache, never the request
         }
       }
       return value;
     },
 
-    async clear(...prefixes) {
-      if (prefixes.length === 0) return;
+    async clear(...entries) {
+      const byNamespace = new Map<string, string[]>();
+      for (const entry of entries) {
+        const [ns, rest] = split(entry);
+        byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), rest]);
+      }
       try {
-        await clearNow(prefixes);
+        for (const [ns, rests] of byNamespace) await redis.eval(CLEAR, [], [ns, genTtl, ...rests]);
+      } catch (err) {
+        failed("clear", err);
+      }
+    },
+
+    async clearNamespace(namespace) {
+      try {
+        await dropNamespaces([namespace]);
       } catch (err) {
         failed("clear", err);
       }
@@ -159,7 +200,6 @@ export function createCache(config: CacheConfig, options: { prefixes: string[]; 
 
     setEnabled(on) {
       enabled = on;
-      if (on) dirty = true; // writes made while off cleared nothing we can rely on
     },
 
     close() {

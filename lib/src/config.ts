@@ -54,6 +54,6 @@ export function loadConfig<const E extends v.ObjectEntries>(
 ): v.InferOutput<v.ObjectSchema<E, undefined>> {
   const result = v.safeParse(v.object(entries), env);
   if (result.success) return result.output;
-  const lines = result.issues.map((i) => `  ${v.getDotPath(i) ?? "?"}: ${i.message}`);
+  const lines = result.issues.map((i) => `  ${v.getDotPath(i) ?? "?"}: ${i.input === undefined ? "is required" : i.message}`);
   throw new ConfigError(`bad configuration:\n${lines.join("\n")}`);
 }

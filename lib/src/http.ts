@@ -31,6 +31,12 @@ export type ErrorResponder = (c: Context, status: ContentfulStatusCode, message:
 
 export const jsonError: ErrorResponder = (c, status, message, fields) => c.json(errorBody(status, message, fields), status);
 
+// For exceptions raised by Hono's own middleware without a message of ours.
+const DEFAULT_MESSAGES: Record<number, string> = {
+  400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 405: "method not allowed",
+  413: "request body too large", 415: "unsupported content type", 429: "too many requests",
+};
+
 /** app.onError / app.notFound in the one shape; never a stack trace to the client. */
 export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponder = jsonError, notFoundMessage = "not found") {
   app.notFound((c) => respond(c, 404, notFoundMessage));
@@ -38,7 +44,8 @@ export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponde
     if (err instanceof HTTPException) {
       if (err.status >= 500) console.error(JSON.stringify({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path }));
       const fields = (err.cause as { fields?: Record<string, string> } | undefined)?.fields;
-      return respond(c, err.status as ContentfulStatusCode, err.message, fields);
+      const status = err.status as ContentfulStatusCode;
+      return respond(c, status, err.message || (DEFAULT_MESSAGES[status] ?? "error"), fields);
     }
     console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: String(err), stack: err.stack, path: c.req.path }));
     return respond(c, 500, "internal error");

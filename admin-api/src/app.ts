@@ -1,0 +1,24 @@
+// The admin API: writes to the catalogue and the list of orders. Only the admin site calls it.
+import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import type { Cache } from "@bazaar/lib/cache.ts";
+import type { Db } from "@bazaar/lib/db.ts";
+import { health } from "@bazaar/lib/health.ts";
+import { handleErrors } from "@bazaar/lib/http.ts";
+import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { items } from "./routes/items.ts";
+import { orders } from "./routes/orders.ts";
+
+export type AdminApiDeps = { db: Db; cache: Cache };
+
+export function createApp({ db, cache, token }: AdminApiDeps & { token: string }) {
+  const app = new Hono()
+    .use(withRequestId(), logRequests("admin-api"))
+    .route("/", health({ db, cache }))
+    .use(bearerAuth({ token }))
+    .route("/items", items({ db, cache }))
+    .route("/orders", orders({ db, cache }));
+  return handleErrors(app);
+}
+
+export type AdminApiApp = ReturnType<typeof createApp>;

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import { affectedBy, selectItems } from "@bazaar/lib/catalog.ts";
+import { fail, jsonBody } from "@bazaar/lib/http.ts";
+import { AddItem, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
+import type { AdminApiDeps } from "../app.ts";
+import { addItem, correctItem, deleteItem } from "../catalog.ts";
+
+const itemName = (raw: string) => {
+  const name = v.safeParse(ItemName, raw);
+  if (!name.success) fail(404, "item not found");
+  return name.output;
+};
+
+// Every write clears the entries it made stale before it answers.
+export const items = ({ db, cache }: AdminApiDeps) =>
+  new Hono()
+    .get("/", async (c) => c.json({ data: await selectItems(db) }))
+    .post("/", ...jsonBody(AddItem), async (c) => {
+      const result = await addItem(db, c.req.valid("json"));
+      await cache.clear(...affectedBy(result.item.name));
+      return c.json({ data: result }, result.action === "inserted" ? 201 : 200);
+    })
+    .patch("/:name", ...jsonBody(CorrectItem), async (c) => {
+      const item = await correctItem(db, itemName(c.req.param("name")), c.req.valid("json"));
+      await cache.clear(...affectedBy(item.name));
+      return c.json({ data: item });
+    })
+    .delete("/:name", async (c) => {
+      const item = await deleteItem(db, itemName(c.req.param("name")));
+      await cache.clear(...affectedBy(item.name));
+      return c.json({ data: item });
+    });

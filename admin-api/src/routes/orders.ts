@@ -1,0 +1,11 @@
+import { Hono } from "hono";
+import { validate } from "@bazaar/lib/http.ts";
+import { selectOrders } from "@bazaar/lib/orders.ts";
+import { Paging } from "@bazaar/lib/schemas.ts";
+import type { AdminApiDeps } from "../app.ts";
+
+export const orders = ({ db }: AdminApiDeps) =>
+  new Hono().get("/", validate("query", Paging), async (c) => {
+    const { page, per_page } = c.req.valid("query");
+    return c.json({ data: await selectOrders(db, page, per_page) });
+  });

@@ -1,0 +1,24 @@
+// The read API: the catalogue (cached) and purchases. Only the web tier calls it.
+import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import type { Cache } from "@bazaar/lib/cache.ts";
+import type { Db } from "@bazaar/lib/db.ts";
+import { health } from "@bazaar/lib/health.ts";
+import { handleErrors } from "@bazaar/lib/http.ts";
+import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { items } from "./routes/items.ts";
+import { orders } from "./routes/orders.ts";
+
+export type ApiDeps = { db: Db; cache: Cache };
+
+export function createApp({ db, cache, token }: ApiDeps & { token: string }) {
+  const app = new Hono()
+    .use(withRequestId(), logRequests("api"))
+    .route("/", health({ db, cache }))
+    .use(bearerAuth({ token }))
+    .route("/items", items({ db, cache }))
+    .route("/orders", orders({ db, cache }));
+  return handleErrors(app);
+}
+
+export type ApiApp = ReturnType<typeof createApp>;

@@ -1,0 +1,39 @@
+// The catalogue as both APIs see it: its queries, the check of every row read,
+// and the names of its cache entries (api reads them, every writer clears them).
+import * as v from "valibot";
+import type { Db } from "./db.ts";
+import { Item, ItemList } from "./schemas.ts";
+import { fail } from "./http.ts";
+
+/** What "the same name ignoring case" means everywhere (items.name_key). */
+export const nameKey = (name: string) => name.toLowerCase();
+
+export const CATALOG = "catalog";
+export const catalogEntries = {
+  list: `${CATALOG}:list`,
+  item: (name: string) => `${CATALOG}:item:${nameKey(name)}`,
+};
+
+/** The entries a change to this item makes stale. */
+export const affectedBy = (name: string) => [catalogEntries.list, catalogEntries.item(name)];
+
+const COLUMNS = "name, quantity, price";
+
+/** Rows from MySQL are checked before they are served: bad data is an error, not an answer. */
+export function checked<S extends v.GenericSchema>(schema: S, rows: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, rows);
+  if (!result.success) {
+    console.error(JSON.stringify({ level: "error", msg: "invalid data in the database", issues: v.flatten(result.issues) }));
+    fail(500, "invalid data in the database");
+  }
+  return result.output;
+}
+
+export async function selectItems(db: Db) {
+  return checked(ItemList, await db.query(`SELECT ${COLUMNS} FROM items ORDER BY name`));
+}
+
+export async function selectItem(db: Db, name: string) {
+  const [row] = await db.query(`SELECT ${COLUMNS} FROM items WHERE name_key = ?`, [nameKey(name)]);
+  return row ? checked(Item, row) : null;
+}

@@ -1,0 +1,31 @@
+// Orders as both APIs read them.
+import * as v from "valibot";
+import type { Db } from "./db.ts";
+import { Order } from "./schemas.ts";
+import { checked } from "./catalog.ts";
+
+export const orderEntry = (number: number) => `order:${number}`;
+
+export const ORDER_COLUMNS =
+  "number, item_name AS name, quantity, unit_price, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created_at";
+
+// DATE_FORMAT's %f gives microseconds; ISO timestamps carry milliseconds.
+const toOrder = (row: Record<string, unknown>) => ({
+  ...row,
+  number: Number(row.number),
+  created_at: String(row.created_at).replace(/(\.\d{3})\d*Z$/, "$1Z"),
+});
+
+export async function selectOrder(db: Db, number: number) {
+  const [row] = await db.query<Record<string, unknown>>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE number = ?`, [number]);
+  return row ? checked(Order, toOrder(row)) : null;
+}
+
+export async function selectOrders(db: Db, page: number, perPage: number) {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT ${ORDER_COLUMNS} FROM orders ORDER BY number DESC LIMIT ? OFFSET ?`,
+    [perPage, (page - 1) * perPage],
+  );
+  const [count] = await db.query<{ total: number }>("SELECT COUNT(*) AS total FROM orders");
+  return { orders: checked(v.array(Order), rows.map(toOrder)), page, per_page: perPage, total: Number(count?.total ?? 0) };
+}
