@@ -1,0 +1,70 @@
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import { AddItem, CorrectItem, describeIssues, Item, ItemName, OrderNumber, OrderRequest, Price } from "./schemas.ts";
+
+const fieldsOf = (schema: v.GenericSchema, input: unknown) => {
+  const r = v.safeParse(schema, input);
+  return r.success ? {} : describeIssues(r.issues).fields;
+};
+
+describe("item names", () => {
+  test("accepts 1 to 64 characters and trims spaces", () => {
+    expect(v.parse(ItemName, "  Tux ")).toBe("Tux");
+    expect(v.parse(ItemName, "x".repeat(64))).toHaveLength(64);
+    expect(v.parse(ItemName, "Kätzchen 🐱")).toBe("Kätzchen 🐱");
+  });
+  test("refuses empty, 65 characters, control characters and non-text", () => {
+    for (const bad of ["", "   ", "x".repeat(65), "a\u0000b", "line\nbreak", 42, null, ["Tux"]]) {
+      expect(v.safeParse(ItemName, bad).success).toBe(false);
+    }
+  });
+});
+
+describe("prices", () => {
+  test("accept 0.01 to 100000.00 with at most two decimals", () => {
+    for (const ok of [0.01, 15.99, 100000, 0.1, 19.9]) expect(v.safeParse(Price, ok).success).toBe(true);
+  });
+  test("refuse three decimals, zero, too much, strings and NaN", () => {
+    for (const bad of [1.234, 0, 0.001, 100000.01, "1.00", Number.NaN, Infinity]) expect(v.safeParse(Price, bad).success).toBe(false);
+  });
+});
+
+describe("order requests", () => {
+  test("need a name and a whole quantity from 1 to 1000", () => {
+    expect(v.parse(OrderRequest, { name: "Tux", quantity: 1 })).toEqual({ name: "Tux", quantity: 1 });
+    expect(fieldsOf(OrderRequest, { quantity: 1 })).toHaveProperty("name");
+    for (const q of [0, 1001, 1.5, "2", -1, null]) expect(fieldsOf(OrderRequest, { name: "Tux", quantity: q })).toHaveProperty("quantity");
+  });
+  test("name every bad field in one message", () => {
+    const r = v.safeParse(OrderRequest, { name: "", quantity: 0 });
+    expect(r.success).toBe(false);
+    if (!r.success) expect(describeIssues(r.issues).message).toBe("name: is required; quantity: must be at least 1");
+  });
+});
+
+describe("admin bodies", () => {
+  test("adding needs a positive whole quantity; price optional (a restock)", () => {
+    expect(v.parse(AddItem, { name: "Robot", quantity: 3 })).toEqual({ name: "Robot", quantity: 3 });
+    expect(fieldsOf(AddItem, { name: "Robot", quantity: 0 })).toHaveProperty("quantity");
+    expect(fieldsOf(AddItem, { name: "Robot", quantity: 1_000_001 })).toHaveProperty("quantity");
+  });
+  test("a correction sets quantity (0 allowed) and/or price, and needs one of them", () => {
+    expect(v.parse(CorrectItem, { quantity: 0 })).toEqual({ quantity: 0 });
+    expect(v.safeParse(CorrectItem, {}).success).toBe(false);
+  });
+  test("unknown keys such as __proto__ are dropped, never merged", () => {
+    const body = JSON.parse('{"name":"Robot","quantity":1,"__proto__":{"admin":true}}');
+    const out = v.parse(AddItem, body) as Record<string, unknown>;
+    expect(out.admin).toBeUndefined();
+    expect(Object.keys(out).sort()).toEqual(["name", "quantity"]);
+  });
+});
+
+test("database rows are checked: a negative stock is refused", () => {
+  expect(v.safeParse(Item, { name: "Tux", quantity: -1, price: 1 }).success).toBe(false);
+});
+
+test("order numbers are positive whole numbers within safe range", () => {
+  expect(v.parse(OrderNumber, "42")).toBe(42);
+  for (const bad of ["0", "-1", "1.5", "abc", "1e3", "99999999999999999"]) expect(v.safeParse(OrderNumber, bad).success).toBe(false);
+});
