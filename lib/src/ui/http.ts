@@ -1,0 +1,90 @@
+// What both page tiers put around every response: who served it, strict security
+// headers, same-origin form checks that also hold behind HAProxy, and content
+// negotiation between a page and the JSON error shape.
+import type { Context, MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { fail } from "../http.ts";
+
+/** X-Served-By plus the security headers, on every response (errors included). */
+export function pageHeaders(identity: string): MiddlewareHandler {
+  const secure = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+    referrerPolicy: "same-origin",
+    // Plain HTTP locally; HSTS belongs on the TLS terminator, not here.
+    strictTransportSecurity: false,
+  });
+  return async (c, next) => {
+    await secure(c, async () => {
+      await next();
+      c.header("X-Served-By", identity);
+    });
+  };
+}
+
+/** True when the Accept header asks for HTML before JSON (browsers do; API clients don't). */
+export function prefersHtml(accept: string | undefined) {
+  if (!accept) return false;
+  let html = 0;
+  let json = 0;
+  let htmlFirst = false;
+  for (const part of accept.split(",")) {
+    const [type = "", ...params] = part.trim().toLowerCase().split(";");
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const q = qParam ? Number(qParam.slice(2)) || 0 : 1;
+    if (type === "text/html" || type === "application/xhtml+xml") {
+      if (q > html) html = q;
+      if (json === 0) htmlFirst = true;
+    } else if (type === "application/json") {
+      if (q > json) json = q;
+    }
+  }
+  return html > json || (html > 0 && html === json && htmlFirst);
+}
+
+/** The site's own origin as the browser sees it, also behind a proxy that keeps Host. */
+export function publicOrigin(c: Context) {
+  const url = new URL(c.req.url);
+  const proto = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(":", "");
+  const host = c.req.header("x-forwarded-host")?.split(",")[0]?.trim() || c.req.header("host") || url.host;
+  return `${proto}://${host}`;
+}
+
+/**
+ * Refuse form posts from other sites (hono/csrf: Sec-Fetch-Site, else Origin), with
+ * the origin compared to the public one (HAProxy forwards Host unchanged). A refusal
+ * is a 403 in the app's error shape or page.
+ */
+export function sameOriginForms(): MiddlewareHandler {
+  const check = csrf({
+    origin: (origin, c) => origin === publicOrigin(c) || origin === new URL(c.req.url).origin,
+  });
+  return async (c, next) => {
+    try {
+      await check(c, next);
+    } catch (err) {
+      if (err instanceof HTTPException && err.status === 403 && err.res) {
+        fail(403, "this form was sent from another site, so it was refused; please use the form on this site");
+      }
+      throw err;
+    }
+  };
+}
+
+/** The client's address: the last X-Forwarded-For entry (the one HAProxy added). */
+export function clientIp(c: Context) {
+  const xff = c.req.header("x-forwarded-for");
+  const last = xff?.split(",").map((s) => s.trim()).filter(Boolean).pop();
+  return last || c.req.header("x-real-ip") || "direct";
+}

@@ -1,0 +1,61 @@
+// How the page tiers call their internal API through a Hono typed client: every call
+// has a deadline and carries the request id; a failure of the API (down, slow, 5xx,
+// a reply that doesn't parse) is a 503 "… temporarily unavailable", while the API's
+// own answers (404, 409, 400 …) pass through in the one error shape.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as v from "valibot";
+import { fail, Unavailable } from "../http.ts";
+import { REQUEST_ID_HEADER } from "../log.ts";
+
+export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** A fetch whose every call is aborted after `ms` (the whole exchange, body included). */
+export function timedFetch(ms: number, base: Fetch = fetch): Fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    return base(input, { ...init, signal });
+  };
+}
+
+/** Per-call options for the typed client: the request id of the incoming request. */
+export const forward = (c: Context) => {
+  const id = c.get("requestId" as never) as string | undefined;
+  return { headers: id ? { [REQUEST_ID_HEADER]: id } : ({} as Record<string, string>) };
+};
+
+const ErrorReply = v.object({
+  error: v.object({ code: v.number(), message: v.string(), fields: v.optional(v.record(v.string(), v.string())) }),
+});
+
+const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
+
+/**
+ * Make one call and return its `data`, checked with `schema`. `what` names the
+ * service in the 503 message ("the store").
+ */
+export async function call<S extends v.GenericSchema>(
+  what: string,
+  schema: S,
+  run: () => Promise<Response>,
+): Promise<v.InferOutput<S>> {
+  let res: Response;
+  let body: unknown;
+  try {
+    res = await run();
+    body = await res.json();
+  } catch (err) {
+    throw new Unavailable(what, err);
+  }
+  if (res.ok) {
+    const parsed = v.safeParse(v.object({ data: schema }), body);
+    if (parsed.success) return parsed.output.data;
+    throw new Unavailable(what, new Error(`unexpected reply: ${JSON.stringify(body).slice(0, 200)}`));
+  }
+  const reply = v.safeParse(ErrorReply, body);
+  if (PASSED_ON.has(res.status) && reply.success) {
+    fail(res.status as ContentfulStatusCode, reply.output.error.message, reply.output.error.fields);
+  }
+  throw new Unavailable(what, new Error(`HTTP ${res.status}: ${JSON.stringify(body).slice(0, 200)}`));
+}
