@@ -1,0 +1,142 @@
+// Integration: the api in-process on the test stack's real MariaDB, bridge and Redis.
+import { afterAll, describe, expect, test } from "bun:test";
+import { createDb } from "@bazaar/lib/db.ts";
+import { countingDb, dbConfig, testCache, uniqueName } from "@bazaar/lib/testing.ts";
+import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
+import { createApp } from "./app.ts";
+
+const token = "test-api-token";
+const { db, counter } = countingDb("api");
+const cache = testCache();
+const app = createApp({ db, cache, token });
+const adminDb = createDb(dbConfig("admin"));
+const adminApi = createAdminApi({ db: adminDb, cache: testCache(["catalog"]), token });
+afterAll(async () => {
+  cache.close();
+  await db.close();
+  await adminDb.close();
+});
+
+const auth = { Authorization: `Bearer ${token}` };
+const get = (path: string) => app.request(path, { headers: auth });
+const buy = (name: string, quantity: number) =>
+  app.request("/orders", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name, quantity }) });
+const addItem = async (name: string, quantity: number, price = 2.5) =>
+  adminApi.request("/items", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name, quantity, price }) });
+
+describe("catalogue", () => {
+  test("lists every item, the seeded toys among them, each checked", async () => {
+    const res = await get("/items");
+    expect(res.status).toBe(200);
+    const { data } = await res.json();
+    const names = data.map((i: { name: string }) => i.name);
+    for (const toy of ["Tux", "Fox", "Python"]) expect(names).toContain(toy);
+    for (const item of data) expect(Object.keys(item).sort()).toEqual(["name", "price", "quantity"]);
+  });
+
+  test("finds an item by name ignoring case", async () => {
+    for (const name of ["Tux", "tux", "TUX", "tUx"]) {
+      const res = await get(`/items/${name}`);
+      expect(res.status).toBe(200);
+      expect((await res.json()).data.name).toBe("Tux");
+    }
+  });
+
+  test("an unknown or impossible name is 404 product not found", async () => {
+    for (const name of ["no-such-toy", "x".repeat(65)]) {
+      const res = await get(`/items/${name}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: 404, message: "product not found" } });
+    }
+  });
+
+  test("a cache hit does not touch MySQL", async () => {
+    const name = uniqueName("Hit");
+    await addItem(name, 3);
+    await get(`/items/${encodeURIComponent(name)}`); // miss: fills
+    const before = counter.statements;
+    const res = await get(`/items/${encodeURIComponent(name)}`);
+    expect(res.status).toBe(200);
+    expect(counter.statements).toBe(before);
+  });
+});
+
+describe("purchases", () => {
+  test("a purchase decrements the stock, and the next read shows it at once", async () => {
+    const name = uniqueName("Buy");
+    await addItem(name, 5);
+    expect((await (await get(`/items/${encodeURIComponent(name)}`)).json()).data.quantity).toBe(5); // cached now
+    const res = await buy(name.toUpperCase(), 2);
+    expect(res.status).toBe(200);
+    const { data } = await res.json();
+    expect(data).toMatchObject({ name, quantity: 2, unit_price: 2.5 });
+    expect((await (await get(`/items/${encodeURIComponent(name)}`)).json()).data.quantity).toBe(3);
+    const order = await (await get(`/orders/${data.order_number}`)).json();
+    expect(order.data).toMatchObject({ number: data.order_number, name, quantity: 2, unit_price: 2.5 });
+  });
+
+  test("order numbers are sequential", async () => {
+    const name = uniqueName("Seq");
+    await addItem(name, 10);
+    const a = (await (await buy(name, 1)).json()).data.order_number;
+    const b = (await (await buy(name, 1)).json()).data.order_number;
+    expect(b).toBeGreaterThan(a);
+  });
+
+  test("not enough stock is 409 and changes nothing", async () => {
+    const name = uniqueName("Short");
+    await addItem(name, 1);
+    const res = await buy(name, 2);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ error: { code: 409, message: "not enough stock" } });
+    expect((await (await get(`/items/${encodeURIComponent(name)}`)).json()).data.quantity).toBe(1);
+  });
+
+  test("an unknown product is 404; a bad body is 400 naming the field", async () => {
+    expect((await buy("no-such-toy", 1)).status).toBe(404);
+    const res = await buy("Tux", 0);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/^quantity: /);
+  });
+
+  test("an unknown order is 404 order not found", async () => {
+    for (const number of ["999999999", "0", "abc"]) {
+      const res = await get(`/orders/${number}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
+    }
+  });
+});
+
+describe("access", () => {
+  test("every route but the health checks needs the service token", async () => {
+    for (const path of ["/items", "/items/Tux", "/orders/1"]) {
+      const res = await app.request(path);
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.code).toBe(401);
+    }
+    expect((await app.request("/items", { headers: { Authorization: "Bearer wrong-token" } })).status).toBe(401);
+    expect((await app.request("/healthz")).status).toBe(200);
+  });
+
+  test("/readyz reports the database and the cache", async () => {
+    const res = await app.request("/readyz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { database: "up", cache: "up" } });
+  });
+
+  test("the read account is refused every write but a purchase by the database itself", async () => {
+    const refused = async (sql: string) => {
+      const err = await db.execute(sql).then(() => null, (e) => e);
+      expect(err?.code).toMatch(/^ER_(TABLEACCESS_DENIED_ERROR|PROCACCESS_DENIED_ERROR|SPECIFIC_ACCESS_DENIED_ERROR)$/);
+    };
+    await refused("INSERT INTO items (name, name_key, quantity, price) VALUES ('Hack', 'hack', 1, 1)");
+    await refused("UPDATE items SET price = 0.01 WHERE name_key = 'tux'");
+    await refused("UPDATE items SET name = 'Renamed' WHERE name_key = 'tux'");
+    await refused("DELETE FROM items WHERE name_key = 'tux'");
+    await refused("INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (1, 'Tux', 1, 1)");
+    await refused("DELETE FROM orders");
+    const [row] = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM items WHERE name_key = 'tux'");
+    expect(Number(row?.n)).toBe(1);
+  });
+});
