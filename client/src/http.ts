@@ -39,7 +39,11 @@ export type RequestSpec<T> = {
 
 export type HttpContext = { baseUrl: string; timeoutMs: number };
 
-const snippet = (s: string) => JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s);
+/** The start of a body on one line, for error messages. */
+const snippet = (s: string) => {
+  const line = s.replace(/\s+/g, " ").trim();
+  return line.length > 120 ? `${line.slice(0, 120)}…` : line || "(empty)";
+};
 
 /** Network-level failures by the name people know them by (ECONNREFUSED, timeout, …). */
 export function networkErrorKind(err: unknown): string {
@@ -55,7 +59,8 @@ export function networkErrorKind(err: unknown): string {
 const issuesText = (issues: readonly v.BaseIssue<unknown>[]) =>
   issues
     .slice(0, 3)
-    .map((i) => `${v.getDotPath(i) ?? "body"}: ${i.message}`)
+    // valibot says "Expected never" for a key a strict object does not allow.
+    .map((i) => `${v.getDotPath(i) ?? "body"}: ${i.type === "strict_object" && i.expected === "never" ? "unexpected field" : i.message}`)
     .join("; ");
 
 /** Sends one request, records it in `stats`, and says what came of it. */
@@ -96,7 +101,7 @@ export async function send<T>(ctx: HttpContext, stats: KindStats, spec: RequestS
 
   if (status === 200) {
     const parsed = v.safeParse(v.strictObject({ data: spec.data }), body);
-    if (!parsed.success) return fail("bad shape", `${issuesText(parsed.issues)} in ${snippet(text)}`);
+    if (!parsed.success) return fail("bad shape", `${issuesText(parsed.issues)}; body ${snippet(text)}`);
     const problem = spec.verify?.(parsed.output.data);
     if (problem) return fail("wrong data", problem);
     stats.outcome("ok");
@@ -107,7 +112,7 @@ export async function send<T>(ctx: HttpContext, stats: KindStats, spec: RequestS
   const candidates = spec.expected.filter((e) => e.status === status);
   // An unexpected status is the headline even if its body is also malformed.
   if (candidates.length === 0) return fail(`status ${status}`, envelope.success ? envelope.output.error.message : `body ${snippet(text)}`);
-  if (!envelope.success) return fail("bad shape", `status ${status}: ${issuesText(envelope.issues)} in ${snippet(text)}`);
+  if (!envelope.success) return fail("bad shape", `status ${status}: ${issuesText(envelope.issues)}; body ${snippet(text)}`);
   const { code, message } = envelope.output.error;
   if (code !== status) return fail("bad shape", `status ${status} but error code ${code}`);
   const match = candidates.find((e) => e.message === message);
