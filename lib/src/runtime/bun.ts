@@ -2,8 +2,13 @@
 // requests, close pools and exit 0.
 import { build, drainable, sleep, type Running } from "./start.ts";
 
-export function serve(name: string, make: () => Running) {
+export async function serve(name: string, make: () => Running) {
   const app = build(name, make);
+  // `<executable> --healthcheck`: the container's HEALTHCHECK, with no curl in the image.
+  if (process.argv.includes("--healthcheck")) {
+    const ok = await fetch(`http://127.0.0.1:${app.port}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    process.exit(ok ? 0 : 1);
+  }
   const { fetch, drain } = drainable(app.fetch);
   const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch, idleTimeout: 30 });
   console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: "bun" }));
