@@ -9,8 +9,8 @@ export async function serve(name: string, make: () => Running) {
     const ok = await fetch(`http://127.0.0.1:${app.port}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
     process.exit(ok ? 0 : 1);
   }
-  const { fetch, drain } = drainable(app.fetch);
-  const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch, idleTimeout: 30 });
+  const { fetch: handler, drain } = drainable(app.fetch);
+  const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch: handler, idleTimeout: 30 });
   console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: "bun" }));
   let stopping = false;
   const stop = async (signal: string) => {
