@@ -1,0 +1,92 @@
+// SRH's three command endpoints. Each answers 200 with {"result"} (or an array of
+// {"result"}/{"error"}), 400 with {"error"} for a bad body or a Redis error reply,
+// and leaves connection failures to app.onError (500).
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import type { Redis } from "../redis.ts";
+import { RedisError, type Reply } from "../resp.ts";
+import { isBlocking, messages, refusal, toCommand, toEntry, toJson, toPipeline, type Command, type Entry } from "../protocol.ts";
+
+type Env = { Variables: { base64: boolean } };
+
+/** SRH: a header that is not exactly "Bearer <token>" is a 400; a wrong token a 401. */
+function auth(token: string): MiddlewareHandler<Env> {
+  const expected = Buffer.from(token);
+  return async (c, next) => {
+    const parts = c.req.header("authorization")?.split(" ");
+    if (parts?.length !== 2 || parts[0] !== "Bearer") return c.json({ error: messages.authHeader }, 400);
+    const given = Buffer.from(parts[1]!);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: messages.token }, 401);
+    c.set("base64", c.req.header("upstash-encoding")?.toLowerCase() === "base64");
+    await next();
+  };
+}
+
+const MALFORMED = Symbol("malformed");
+const body = (c: Context) => c.req.json<unknown>().catch(() => MALFORMED);
+
+export function commands(redis: Redis, token: string) {
+  const guard = auth(token);
+
+  // A blocking command holds a connection of its own for as long as Redis makes it
+  // wait; if the caller goes away first, that connection is dropped.
+  const blocking = <T>(signal: AbortSignal, run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>) =>
+    redis.exclusive((conn) => {
+      const drop = () => conn.close("caller went away");
+      signal.addEventListener("abort", drop, { once: true });
+      return run((cmds) => conn.sendAll(cmds, Infinity)).finally(() => signal.removeEventListener("abort", drop));
+    });
+
+  return new Hono<Env>()
+    .post("/", guard, async (c) => {
+      const json = await body(c);
+      if (json === MALFORMED) return c.json({ error: messages.json }, 400);
+      const command = toCommand(json);
+      if (!command) return c.json({ error: messages.command }, 400);
+      const refused = refusal(command);
+      if (refused) return c.json({ error: refused }, 400);
+      const reply = isBlocking(command)
+        ? (await blocking(c.req.raw.signal, (send) => send([command])))[0]!
+        : await redis.shared.send(command);
+      if (reply instanceof RedisError) return c.json({ error: reply.message }, 400);
+      return c.json({ result: toJson(reply, c.var.base64) });
+    })
+
+    // Not atomic (as in SRH): each command's error is its own entry.
+    .post("/pipeline", guard, async (c) => {
+      const json = await body(c);
+      if (json === MALFORMED) return c.json({ error: messages.json }, 400);
+      const commands = toPipeline(json);
+      if (!commands) return c.json({ error: messages.pipeline }, 400);
+      const refusals = commands.map(refusal);
+      const runnable = commands.filter((_, i) => !refusals[i]);
+      const replies = runnable.some(isBlocking)
+        ? await blocking(c.req.raw.signal, (send) => send(runnable))
+        : await redis.shared.sendAll(runnable);
+      const base64 = c.var.base64;
+      let next = 0;
+      return c.json(commands.map((_, i): Entry => refusals[i] ? { error: refusals[i] } : toEntry(replies[next++]!, base64)));
+    })
+
+    // MULTI, the commands and EXEC go out in one write on a leased connection, so
+    // nothing else runs on it in between and the pool never sees a half transaction.
+    .post("/multi-exec", guard, async (c) => {
+      const json = await body(c);
+      if (json === MALFORMED) return c.json({ error: messages.json }, 400);
+      const commands = toPipeline(json);
+      if (!commands) return c.json({ error: messages.pipeline }, 400);
+      for (const command of commands) {
+        const refused = refusal(command);
+        if (refused) return c.json({ error: refused }, 400);
+      }
+      if (commands.length === 0) return c.json([]);
+      const replies = await redis.exclusive((conn) => conn.sendAll([["MULTI"], ...commands, ["EXEC"]]));
+      const exec = replies[replies.length - 1]!;
+      // A command refused while queueing makes Redis discard the whole transaction (EXECABORT).
+      if (exec instanceof RedisError) return c.json({ error: exec.message }, 400);
+      if (!Array.isArray(exec)) return c.json({ error: "EXECABORT Transaction discarded." }, 400);
+      const base64 = c.var.base64;
+      return c.json(exec.map((reply) => toEntry(reply, base64)));
+    });
+}
