@@ -113,3 +113,10 @@ export const sentence = (message: string) => {
   const s = message.charAt(0).toUpperCase() + message.slice(1);
   return /[.!?]$/.test(s) ? s : `${s}.`;
 };
+
+/** Answer an error as its page (for apps whose error responder renders HTML). */
+export const renderErrorPage = (
+  c: Context,
+  status: ContentfulStatusCode,
+  props: { identity: string; site: Site; message: string; nav?: Child; back?: { href: string; label: string } },
+) => renderPage(c, status, <ErrorPage {...props} status={status} />);

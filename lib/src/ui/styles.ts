@@ -113,6 +113,7 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 /* The order page */
 .receipt { max-width: 560px; margin: 0 auto; }
 .receipt-head { display: flex; align-items: center; gap: .9rem; margin-bottom: 1rem; }
+.receipt-head p { margin: 0; }
 .check { width: 44px; height: 44px; border-radius: 50%; background: var(--ok-soft); color: var(--ok); display: grid; place-items: center; font-size: 1.4rem; font-weight: 800; flex: none; }
 .lines { width: 100%; border-collapse: collapse; }
 .lines th, .lines td { padding: .65rem 0; border-bottom: 1px solid var(--line); text-align: left; }

@@ -29,6 +29,9 @@ const ErrorReply = v.object({
   error: v.object({ code: v.number(), message: v.string(), fields: v.optional(v.record(v.string(), v.string())) }),
 });
 
+/** What call() needs of a reply (a Response or the typed client's ClientResponse). */
+type Reply = { ok: boolean; status: number; json(): Promise<unknown> };
+
 const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
 
 /**
@@ -38,9 +41,9 @@ const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
 export async function call<S extends v.GenericSchema>(
   what: string,
   schema: S,
-  run: () => Promise<Response>,
+  run: () => Promise<Reply>,
 ): Promise<v.InferOutput<S>> {
-  let res: Response;
+  let res: Reply;
   let body: unknown;
   try {
     res = await run();

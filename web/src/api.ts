@@ -1,0 +1,42 @@
+// The storefront's view of the read API: a typed client with a deadline on every
+// call, and one function per question the pages ask.
+import type { Context } from "hono";
+import { hc } from "hono/client";
+import { Item, ItemList } from "@bazaar/lib/schemas.ts";
+import { call, forward, timedFetch, type Fetch } from "@bazaar/lib/ui/upstream.ts";
+import * as v from "valibot";
+import type { ApiApp } from "./api-type.ts";
+
+export type ApiClient = ReturnType<typeof hc<ApiApp>>;
+
+export function createApiClient(opts: { url: string; token: string; timeoutMs: number; fetch?: Fetch }): ApiClient {
+  return hc<ApiApp>(opts.url, {
+    headers: { Authorization: `Bearer ${opts.token}` },
+    fetch: timedFetch(opts.timeoutMs, opts.fetch),
+  });
+}
+
+const STORE = "the store";
+
+const Placed = v.object({ order_number: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) });
+// The api's order: the fields the storefront shows (the api may say more).
+const OrderView = v.object({
+  number: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  name: v.string(),
+  quantity: v.number(),
+  unit_price: v.number(),
+  created_at: v.string(),
+});
+export type OrderView = v.InferOutput<typeof OrderView>;
+
+export const catalogue = (api: ApiClient, c: Context) =>
+  call(STORE, ItemList, () => api.items.$get(undefined, forward(c)));
+
+export const product = (api: ApiClient, c: Context, name: string) =>
+  call(STORE, Item, () => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, forward(c)));
+
+export const placeOrder = (api: ApiClient, c: Context, order: { name: string; quantity: number }) =>
+  call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
+
+export const order = (api: ApiClient, c: Context, number: number) =>
+  call(STORE, OrderView, () => api.orders[":number"].$get({ param: { number: String(number) } }, forward(c)));

@@ -1,0 +1,33 @@
+// The storefront: pages for people, the public JSON API for programs, both in front
+// of the read API. Errors are pages or the JSON shape, as the request wants.
+import { Hono } from "hono";
+import { handleErrors, jsonError, type ErrorResponder } from "@bazaar/lib/http.ts";
+import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
+import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
+import { serveStyles } from "@bazaar/lib/ui/styles.ts";
+import type { ApiClient } from "./api.ts";
+import type { WebEnv } from "./env.ts";
+import { orders } from "./routes/orders.tsx";
+import { products } from "./routes/products.ts";
+import { storefront } from "./routes/storefront.tsx";
+
+export function createApp({ api, identity }: { api: ApiClient; identity: string }) {
+  const app = new Hono<WebEnv>();
+  app.use(withRequestId(), logRequests("web"), pageHeaders(identity));
+  app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
+  const site: Site = { home: "/", css: serveStyles(app) };
+
+  const respond: ErrorResponder = (c, status, message, fields) => {
+    const format = c.get("errorFormat" as never) ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
+    if (format === "json") return jsonError(c, status, message, fields);
+    const text = status === 404 && message === "not found" ? "we couldn't find the page you were looking for" : message;
+    return renderErrorPage(c, status, { identity, site, message: text });
+  };
+
+  const deps = { api, identity, site };
+  app.route("/", storefront(deps));
+  app.route("/products", products(deps));
+  app.route("/orders", orders(deps));
+  return handleErrors(app, respond);
+}

@@ -1,0 +1,12 @@
+import { integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
+
+export const WebEnv = {
+  ...ServerEnv,
+  PORT: port(8083),
+  /** The read API, e.g. http://127.0.0.1:5003. */
+  API_URL: url(),
+  /** Shared with the api: every call carries it as a Bearer token. */
+  API_TOKEN: secret(),
+  /** How long a page waits for the api before it says the store is unavailable. */
+  API_TIMEOUT_MS: integer(3000, 50, 60000),
+};

@@ -1,0 +1,58 @@
+// An in-memory stand-in for the read API, for the storefront's in-process tests:
+// the same routes, shapes and errors, plus switches to make it fail or hang.
+import { Hono } from "hono";
+import { fail, handleErrors } from "@bazaar/lib/http.ts";
+import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { createApiClient } from "./api.ts";
+
+export type FakeApi = ReturnType<typeof fakeApi>;
+
+export function fakeApi(items: Item[] = []) {
+  const state = {
+    items: items.map((i) => ({ ...i })),
+    orders: [] as Order[],
+    mode: "ok" as "ok" | "down" | "hang" | "error500",
+    seen: [] as Request[],
+  };
+  const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
+  const app = handleErrors(
+    new Hono()
+      .get("/items", (c) => c.json({ data: [...state.items].sort((a, b) => a.name.localeCompare(b.name)) }))
+      .get("/items/:name", (c) => {
+        const item = find(c.req.param("name"));
+        if (!item) fail(404, "product not found");
+        return c.json({ data: item });
+      })
+      .post("/orders", async (c) => {
+        const { name, quantity } = await c.req.json<{ name: string; quantity: number }>();
+        const item = find(name);
+        if (!item) fail(404, "product not found");
+        if (item.quantity < quantity) fail(409, "not enough stock");
+        item.quantity -= quantity;
+        const order = { number: state.orders.length + 1, name: item.name, quantity, unit_price: item.price, created_at: "2025-01-02T03:04:05.000Z" };
+        state.orders.push(order);
+        return c.json({ data: { order_number: order.number, name: item.name, quantity, unit_price: item.price } });
+      })
+      .get("/orders/:number", (c) => {
+        const order = state.orders[Number(c.req.param("number")) - 1];
+        if (!order) fail(404, "order not found");
+        return c.json({ data: order });
+      }),
+  );
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    state.seen.push(req);
+    if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
+    if (state.mode === "hang") {
+      return new Promise<Response>((_, reject) => {
+        const signal = init?.signal;
+        signal?.addEventListener("abort", () => reject(signal.reason));
+      });
+    }
+    if (state.mode === "error500") return Response.json({ error: { code: 500, message: "internal error" } }, { status: 500 });
+    if (req.headers.get("authorization") !== "Bearer test-token") return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    return app.fetch(req);
+  };
+  const client = createApiClient({ url: "http://api.test", token: "test-token", timeoutMs: 100, fetch });
+  return { state, client };
+}

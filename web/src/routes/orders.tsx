@@ -1,0 +1,39 @@
+/** @jsxImportSource hono/jsx */
+// POST /orders (JSON purchase), GET /orders/:number (JSON, or the order's page for
+// browsers) and GET /orders?number=N (the storefront's lookup box).
+import { Hono } from "hono";
+import * as v from "valibot";
+import { fail, jsonBody } from "@bazaar/lib/http.ts";
+import { OrderNumber, OrderRequest } from "@bazaar/lib/schemas.ts";
+import { renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { prefersHtml } from "@bazaar/lib/ui/http.ts";
+import { order, placeOrder } from "../api.ts";
+import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
+import { OrderPage } from "../pages.tsx";
+
+export const orders = ({ api, identity, site }: WebDeps) =>
+  new Hono<WebEnv>()
+    .post(
+      "/",
+      errorsAs("json"),
+      ...jsonBody(OrderRequest),
+      async (c) => {
+        const placed = await placeOrder(api, c, c.req.valid("json"));
+        return c.json({ data: { order_number: placed.order_number } });
+      },
+    )
+    .get("/", errorsAs("html"), (c) => {
+      const number = v.safeParse(OrderNumber, (c.req.query("number") ?? "").trim());
+      if (!number.success) fail(404, "order not found — please check the number on your receipt");
+      return c.redirect(`/orders/${number.output}`, 303);
+    })
+    .get("/:number", async (c) => {
+      c.header("Vary", "Accept");
+      const html = prefersHtml(c.req.header("accept"));
+      c.set("errorFormat", html ? "html" : "json");
+      const number = v.safeParse(OrderNumber, c.req.param("number"));
+      if (!number.success) fail(404, "order not found");
+      const found = await order(api, c, number.output);
+      if (html) return renderPage(c, 200, <OrderPage identity={identity} site={site} order={found} />);
+      return c.json({ data: { number: found.number, name: found.name, quantity: found.quantity } });
+    });

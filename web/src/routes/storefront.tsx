@@ -1,0 +1,52 @@
+/** @jsxImportSource hono/jsx */
+// GET / (every item, a buy form each) and POST /buy (the form: place the order,
+// then 303 to its page; a refusal re-renders the storefront with the reason).
+import { Hono, type Context } from "hono";
+import type { HTTPException } from "hono/http-exception";
+import * as v from "valibot";
+import { limitBody } from "@bazaar/lib/http.ts";
+import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
+import { renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
+import { catalogue, placeOrder } from "../api.ts";
+import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
+import { Storefront, type Notice } from "../pages.tsx";
+
+/** A form field as a number: digits only, anything else fails the schema as "must be a number". */
+export const formNumber = (raw: unknown) => {
+  const s = typeof raw === "string" ? raw.trim() : "";
+  return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : s === "" ? undefined : s;
+};
+
+const isHttpError = (err: unknown): err is HTTPException =>
+  typeof err === "object" && err !== null && "status" in err && typeof (err as { status: unknown }).status === "number";
+
+export const storefront = ({ api, identity, site }: WebDeps) => {
+  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413, notice?: Notice) =>
+    renderPage(c, status, <Storefront identity={identity} site={site} items={await catalogue(api, c)} notice={notice} />);
+
+  return new Hono<WebEnv>()
+    .get("/", errorsAs("html"), (c) => page(c, 200))
+    .post("/buy", errorsAs("html"), sameOriginForms(), limitBody(), async (c) => {
+      const form = await c.req.parseBody();
+      const parsed = v.safeParse(OrderRequest, { name: form.name, quantity: formNumber(form.quantity) });
+      if (!parsed.success) {
+        const { fields, message } = describeIssues(parsed.issues);
+        const text = fields.quantity ? `Please choose a quantity: it ${fields.quantity}.` : `That order can't be placed: ${message}.`;
+        return page(c, 400, { kind: "error", text });
+      }
+      const { name, quantity } = parsed.output;
+      try {
+        const placed = await placeOrder(api, c, { name, quantity });
+        return c.redirect(`/orders/${placed.order_number}`, 303);
+      } catch (err) {
+        if (!isHttpError(err)) throw err;
+        if (err.status === 409) {
+          return page(c, 409, { kind: "error", text: `Sorry, we don't have ${quantity} × ${name} in stock. Please choose a smaller quantity.` });
+        }
+        if (err.status === 404) return page(c, 404, { kind: "error", text: `Sorry, ${name} is no longer sold.` });
+        if (err.status === 400) return page(c, 400, { kind: "error", text: `That order can't be placed: ${err.message}.` });
+        throw err;
+      }
+    });
+};
