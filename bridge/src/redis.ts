@@ -142,7 +142,10 @@ export class Connection {
   private onReply(reply: Reply) {
     const waiter = this.waiters[this.head];
     this.waiters[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+    if (this.head === this.waiters.length) {
+      this.waiters.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
       this.waiters = this.waiters.slice(this.head);
       this.head = 0;
     }
@@ -183,7 +186,7 @@ export class Redis {
   private readonly timeoutMs: number;
   private readonly maxIdle: number;
 
-  constructor({ url, timeoutMs = 5000, maxIdle = 8 }: RedisOptions) {
+  constructor({ url, timeoutMs = 5000, maxIdle = 32 }: RedisOptions) {
     this.url = new URL(url);
     if (this.url.protocol !== "redis:" && this.url.protocol !== "rediss:") throw new Error(`not a redis:// URL: ${url}`);
     this.timeoutMs = timeoutMs;
