@@ -173,6 +173,23 @@ describe("@upstash/redis against a fuller keyspace", () => {
     expect(await redis.mget("a:x", "a:y")).toEqual([50, 50]);
   });
 
+  test("the cache's read script, with the cache's client options, gets [epoch, gen, null] on a miss", async () => {
+    // As lib/src/cache.ts builds its client: raw strings, no retries, a deadline per call.
+    const raw = new Redis({
+      url: bridge.url, token: TOKEN, automaticDeserialization: false, enableTelemetry: false,
+      retry: false, keepAlive: true, signal: () => AbortSignal.timeout(500),
+    });
+    const READ = `local e = redis.call('GET', KEYS[1]) or '0'
+local g = redis.call('GET', KEYS[2]) or '0'
+return {e, g, redis.call('GET', ARGV[1] .. ':v:' .. e .. ':' .. g .. ':' .. ARGV[2])}`;
+    const keys = ["catalog:epoch", "catalog:gen:item:tux"];
+    expect(await raw.eval(READ, keys, ["catalog", "item:tux"])).toEqual(["0", "0", null]);
+    const value = JSON.stringify({ name: "Tux 🐧", price: 15.99, quantity: 100 });
+    await raw.set("catalog:epoch", "3");
+    await raw.set("catalog:v:3:0:item:tux", value);
+    expect(await raw.eval(READ, keys, ["catalog", "item:tux"])).toEqual(["3", "0", value]);
+  });
+
   test("sorted-set scores are strings, as in RESP2", async () => {
     await redis.zadd("z", { score: 1.5, member: "a" }, { score: 2, member: "b" });
     expect(await redis.zscore("z", "a")).toBe(1.5);
