@@ -1,0 +1,50 @@
+// The admin site's view of admin-api: a typed client with a deadline on every call,
+// and one function per thing the pages do. Every write goes through here.
+import type { Context } from "hono";
+import { hc } from "hono/client";
+import * as v from "valibot";
+import { Item, ItemList, Order } from "@bazaar/lib/schemas.ts";
+import { call, forward, timedFetch, type Fetch } from "@bazaar/lib/ui/upstream.ts";
+import type { AdminApiApp } from "./admin-api-type.ts";
+
+export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
+
+export function createAdminApiClient(opts: { url: string; token: string; timeoutMs: number; fetch?: Fetch }): AdminApiClient {
+  return hc<AdminApiApp>(opts.url, {
+    headers: { Authorization: `Bearer ${opts.token}` },
+    fetch: timedFetch(opts.timeoutMs, opts.fetch),
+  });
+}
+
+const ADMIN_API = "the admin service";
+
+const Added = v.variant("action", [
+  v.object({ action: v.literal("inserted"), item: Item }),
+  v.object({ action: v.literal("restocked"), item: Item, previous_quantity: v.number() }),
+]);
+export type Added = v.InferOutput<typeof Added>;
+
+const OrderPage = v.object({
+  orders: v.array(Order),
+  page: v.number(),
+  per_page: v.number(),
+  total: v.number(),
+});
+export type OrderPage = v.InferOutput<typeof OrderPage>;
+
+const param = (name: string) => ({ param: { name: encodeURIComponent(name) } });
+
+export const listItems = (api: AdminApiClient, c: Context) =>
+  call(ADMIN_API, ItemList, () => api.items.$get(undefined, forward(c)));
+
+export const addItem = (api: AdminApiClient, c: Context, body: { name: string; quantity: number; price?: number }) =>
+  call(ADMIN_API, Added, () => api.items.$post({ json: body }, forward(c)));
+
+export const correctItem = (api: AdminApiClient, c: Context, name: string, change: { quantity?: number; price?: number }) =>
+  call(ADMIN_API, Item, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
+
+export const deleteItem = (api: AdminApiClient, c: Context, name: string) =>
+  call(ADMIN_API, Item, () => api.items[":name"].$delete(param(name), forward(c)));
+
+export const listOrders = (api: AdminApiClient, c: Context, page: number, perPage: number) =>
+  call(ADMIN_API, OrderPage, () => api.orders.$get({ query: { page: String(page), per_page: String(perPage) } }, forward(c)));

@@ -1,0 +1,297 @@
+import { describe, expect, test } from "bun:test";
+import { createApp } from "./app.ts";
+import { fakeAdminApi } from "./fake-admin-api.ts";
+
+const IDENTITY = "host-b · admin-1";
+const ORIGIN = "http://localhost";
+
+function setup(items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "Fox", quantity: 3, price: 9.5 }]) {
+  const orders = Array.from({ length: 45 }, (_, i) => ({
+    number: i + 1, name: "Tux", quantity: 1, unit_price: 15.99, created_at: "2025-01-02T03:04:05.000Z",
+  }));
+  const fake = fakeAdminApi(items, orders);
+  const app = createApp({
+    adminApi: fake.client,
+    identity: IDENTITY,
+    credentials: { user: "admin", password: "correct horse" },
+    sessionSecret: "x".repeat(40),
+    cookieSecure: false,
+  });
+  return { fake, app };
+}
+
+type App = ReturnType<typeof setup>["app"];
+
+/** A browser's cookie jar, enough for these tests. */
+class Browser {
+  cookies = new Map<string, string>();
+  constructor(private app: App, private ip = "10.0.0.1") {}
+  private remember(res: Response) {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = "", ...attrs] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (attrs.some((a) => /max-age=0/i.test(a)) || value === "") this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+  private headers(extra: Record<string, string> = {}) {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    return { "X-Forwarded-For": this.ip, ...(cookie ? { Cookie: cookie } : {}), ...extra };
+  }
+  async get(path: string) {
+    return this.remember(await this.app.request(`${ORIGIN}${path}`, { headers: this.headers({ Accept: "text/html" }) }));
+  }
+  async post(path: string, fields: Record<string, string>, extra: Record<string, string> = {}) {
+    return this.remember(await this.app.request(`${ORIGIN}${path}`, {
+      method: "POST",
+      headers: this.headers({ "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN, ...extra }),
+      body: new URLSearchParams(fields).toString(),
+    }));
+  }
+  async login(user = "admin", password = "correct horse") {
+    return this.post("/admin/login", { user, password });
+  }
+  /** The CSRF token of the page's forms. */
+  async token(path = "/admin") {
+    const body = await (await this.get(path)).text();
+    return body.match(/name="_csrf" value="([^"]+)"/)![1]!;
+  }
+}
+
+describe("signing in", () => {
+  test("every admin page redirects to the login without a session", async () => {
+    const { app } = setup();
+    for (const path of ["/admin", "/admin/orders", "/admin/orders?page=2", "/admin/items/delete?name=Tux", "/admin/anything"]) {
+      const res = await app.request(path);
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toBe("/admin/login");
+    }
+  });
+
+  test("every admin action is refused without a session", async () => {
+    const { app, fake } = setup();
+    const b = new Browser(app);
+    for (const path of ["/admin/items", "/admin/items/correct", "/admin/items/delete", "/admin/logout"]) {
+      const res = await b.post(path, { name: "Tux", quantity: "1", price: "1" });
+      expect(res.status).toBe(401);
+      expect(await res.text()).toContain("Please sign in first.");
+    }
+    expect(fake.state.seen.length).toBe(0);
+  });
+
+  test("the login page shows the serving instance at the top left", async () => {
+    const { app } = setup();
+    const res = await app.request("/admin/login");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-served-by")).toBe(IDENTITY);
+    const body = await res.text();
+    expect(body.indexOf(IDENTITY)).toBeLessThan(body.indexOf('class="header"'));
+    expect(body).toContain('action="/admin/login"');
+  });
+
+  test("a correct login sets a signed HttpOnly SameSite=Strict cookie with an expiry and opens the dashboard", async () => {
+    const { app } = setup();
+    const b = new Browser(app);
+    const res = await b.login();
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin");
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("bazaar_admin="))!;
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).toMatch(/Max-Age=\d+/);
+    expect(cookie).toContain("Path=/admin");
+    const page = await b.get("/admin");
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain("Inventory");
+    expect(body).toContain("Tux");
+    expect(body).toContain(IDENTITY);
+  });
+
+  test("a wrong password is refused and keeps the user name", async () => {
+    const { app } = setup();
+    const res = await new Browser(app).login("admin", "wrong");
+    expect(res.status).toBe(401);
+    const body = await res.text();
+    expect(body).toContain("Wrong user name or password.");
+    expect(body).toContain('value="admin"');
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("bazaar_admin="))).toBe(false);
+  });
+
+  test("a tampered session cookie is not a session", async () => {
+    const { app } = setup();
+    const b = new Browser(app);
+    await b.login();
+    const value = b.cookies.get("bazaar_admin")!;
+    b.cookies.set("bazaar_admin", value.replace("admin", "admim"));
+    expect((await b.get("/admin")).status).toBe(303);
+  });
+
+  test("after 5 failures a minute the client gets 429, even with the right password; others are unaffected", async () => {
+    const { app } = setup();
+    const attacker = new Browser(app, "203.0.113.9");
+    for (let i = 0; i < 5; i++) expect((await attacker.login("admin", `guess-${i}`)).status).toBe(401);
+    const blocked = await attacker.login();
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await blocked.text()).toContain("Too many failed sign-ins");
+    expect((await new Browser(app, "198.51.100.7").login()).status).toBe(303);
+  });
+
+  test("a login form posted from another site is refused", async () => {
+    const { app } = setup();
+    const res = await new Browser(app).post("/admin/login", { user: "admin", password: "correct horse" }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" });
+    expect(res.status).toBe(403);
+  });
+
+  test("signing out ends the session", async () => {
+    const { app } = setup();
+    const b = new Browser(app);
+    await b.login();
+    const res = await b.post("/admin/logout", { _csrf: await b.token() });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/login");
+    expect((await b.get("/admin")).status).toBe(303);
+  });
+});
+
+describe("CSRF", () => {
+  test("a form without the session's token is refused", async () => {
+    const { app, fake } = setup();
+    const b = new Browser(app);
+    await b.login();
+    const missing = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5" });
+    expect(missing.status).toBe(403);
+    const wrong = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: "forged" });
+    expect(wrong.status).toBe(403);
+    expect(fake.state.items.some((i) => i.name === "Robot")).toBe(false);
+  });
+
+  test("a cross-site form post is refused even with a session", async () => {
+    const { app, fake } = setup();
+    const b = new Browser(app);
+    await b.login();
+    const token = await b.token();
+    const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" });
+    expect(res.status).toBe(403);
+    expect(fake.state.items.some((i) => i.name === "Robot")).toBe(false);
+  });
+});
+
+describe("the inventory", () => {
+  async function signedIn() {
+    const { app, fake } = setup();
+    const b = new Browser(app);
+    await b.login();
+    return { b, fake, token: await b.token() };
+  }
+
+  test("adding a new name inserts it and says so", async () => {
+    const { b, fake, token } = await signedIn();
+    const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin");
+    expect(fake.state.items.find((i) => i.name === "Robot")).toEqual({ name: "Robot", quantity: 10, price: 5 });
+    const body = await (await b.get("/admin")).text();
+    expect(body).toContain("Added Robot: 10 at $5.00");
+    // The message is shown once.
+    expect(await (await b.get("/admin")).text()).not.toContain("Added Robot");
+  });
+
+  test("adding a known name in another case restocks it and says so", async () => {
+    const { b, fake, token } = await signedIn();
+    await b.post("/admin/items", { name: "tux", quantity: "50", price: "", _csrf: token });
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(150);
+    expect(await (await b.get("/admin")).text()).toContain("Restocked Tux: 100 → 150");
+  });
+
+  test("a form error is shown beside its field and the input is kept", async () => {
+    const { b, fake, token } = await signedIn();
+    const res = await b.post("/admin/items", { name: "Robot", quantity: "abc", price: "5.999", _csrf: token });
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(body).toContain('<div class="field-error" id="add-quantity-error">Quantity must be a number</div>');
+    expect(body).toContain('<div class="field-error" id="add-price-error">Price must have at most two decimals</div>');
+    expect(body).toContain('value="Robot"');
+    expect(body).toContain('value="abc"');
+    expect(body).toContain('value="5.999"');
+    expect(fake.state.items.length).toBe(2);
+  });
+
+  test("a new name without a price: the api's field error is shown beside the price", async () => {
+    const { b, token } = await signedIn();
+    const res = await b.post("/admin/items", { name: "Robot", quantity: "3", price: "", _csrf: token });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("Price is required for a new item");
+  });
+
+  test("a row correction sends only what changed and says what it did", async () => {
+    const { b, fake, token } = await signedIn();
+    fake.state.items.find((i) => i.name === "Tux")!.quantity = 97; // sold meanwhile
+    const res = await b.post("/admin/items/correct", { name: "Tux", quantity: "100", was_quantity: "100", price: "14.99", was_price: "15.99", _csrf: token });
+    expect(res.status).toBe(303);
+    expect(fake.state.items.find((i) => i.name === "Tux")).toEqual({ name: "Tux", quantity: 97, price: 14.99 });
+    expect(await (await b.get("/admin")).text()).toContain("Updated Tux: price $15.99 → $14.99");
+    await b.post("/admin/items/correct", { name: "Tux", quantity: "5", was_quantity: "97", price: "14.99", was_price: "14.99", _csrf: token });
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(5);
+  });
+
+  test("a bad correction is shown in its row with the input kept", async () => {
+    const { b, token } = await signedIn();
+    const res = await b.post("/admin/items/correct", { name: "Fox", quantity: "-4", was_quantity: "3", price: "9.50", was_price: "9.50", _csrf: token });
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(body).toContain("Quantity must not be negative");
+    expect(body).toContain('value="-4"');
+  });
+
+  test("deleting asks first, then deletes", async () => {
+    const { b, fake, token } = await signedIn();
+    const confirm = await b.get("/admin/items/delete?name=Fox");
+    expect(confirm.status).toBe(200);
+    const body = await confirm.text();
+    expect(body).toContain("Delete Fox?");
+    expect(fake.state.items.some((i) => i.name === "Fox")).toBe(true);
+    const res = await b.post("/admin/items/delete", { name: "Fox", _csrf: token });
+    expect(res.status).toBe(303);
+    expect(fake.state.items.some((i) => i.name === "Fox")).toBe(false);
+    expect(await (await b.get("/admin")).text()).toContain("Deleted Fox");
+    expect((await b.get("/admin/items/delete?name=Fox")).status).toBe(404);
+  });
+
+  test("item names are rendered as text", async () => {
+    const { b, token } = await signedIn();
+    await b.post("/admin/items", { name: "<script>alert(1)</script>", quantity: "1", price: "1", _csrf: token });
+    const body = await (await b.get("/admin")).text();
+    expect(body).not.toContain("<script>alert(1)</script>");
+    expect(body).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+
+  test("orders are listed newest first, a page at a time", async () => {
+    const { b } = await signedIn();
+    const first = await (await b.get("/admin/orders")).text();
+    expect(first).toContain("#45");
+    expect(first).toContain("Page 1 of 3");
+    expect(first).not.toContain("#25<");
+    const third = await (await b.get("/admin/orders?page=3")).text();
+    expect(third).toContain("#5<");
+    expect(third).toContain("Page 3 of 3");
+  });
+
+  test("the admin api down is a 503 page, never a crash", async () => {
+    const { b, fake } = await signedIn();
+    fake.state.mode = "down";
+    const res = await b.get("/admin");
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("The admin service is temporarily unavailable.");
+  });
+
+  test("health checks answer without a session", async () => {
+    const { app } = setup();
+    expect((await app.request("/healthz")).status).toBe(200);
+    expect((await app.request("/admin/healthz")).status).toBe(200);
+  });
+});

@@ -1,0 +1,54 @@
+// The admin site under /admin: sign in, then the inventory and the orders. Every
+// page needs the session; every form is checked for origin and the session's token.
+import { Hono } from "hono";
+import { handleErrors, type ErrorResponder } from "@bazaar/lib/http.ts";
+import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
+import { pageHeaders } from "@bazaar/lib/ui/http.ts";
+import { serveStyles } from "@bazaar/lib/ui/styles.ts";
+import type { AdminApiClient } from "./admin-api.ts";
+import type { AdminEnv } from "./env.ts";
+import { requireSession } from "./guard.ts";
+import { auth } from "./routes/auth.tsx";
+import { items } from "./routes/items.tsx";
+import { orders } from "./routes/orders.tsx";
+import { credentialsChecker, loginLimiter, sessions as makeSessions } from "./session.ts";
+
+export type AdminAppDeps = {
+  adminApi: AdminApiClient;
+  identity: string;
+  credentials: { user: string; password: string };
+  sessionSecret: string;
+  cookieSecure: boolean;
+  /** Failed sign-ins allowed per client per minute (default 5). */
+  loginAttempts?: number;
+};
+
+export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5 }: AdminAppDeps) {
+  const app = new Hono<AdminEnv>();
+  app.use(withRequestId(), logRequests("admin"), pageHeaders(identity));
+  const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
+  app.get("/healthz", healthz);
+  app.get("/admin/healthz", healthz);
+  const site: Site = { home: "/admin", section: "Admin", css: serveStyles(app, "/admin") };
+
+  const sessions = makeSessions({ secret: sessionSecret, secure: cookieSecure });
+  const deps = { adminApi, identity, site, sessions };
+  const guard = requireSession(sessions);
+  const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);
+  app.use("/admin/*", (c, next) => (open.has(c.req.path) ? next() : guard(c, next)));
+
+  app.route("/admin", auth({ ...deps, checkCredentials: credentialsChecker(credentials), limiter: loginLimiter(loginAttempts) }));
+  app.route("/admin", items(deps));
+  app.route("/admin/orders", orders(deps));
+  app.get("/admin/", (c) => c.redirect("/admin", 301));
+
+  const respond: ErrorResponder = (c, status, message) =>
+    renderErrorPage(c, status, {
+      identity,
+      site,
+      message: status === 404 && message === "not found" ? "we couldn't find that page" : message,
+      back: status === 401 ? { href: "/admin/login", label: "Sign in" } : undefined,
+    });
+  return handleErrors(app, respond);
+}

@@ -1,0 +1,18 @@
+import * as v from "valibot";
+import { integer, port, secret, ServerEnv, text, url } from "@bazaar/lib/config.ts";
+
+export const AdminEnv = {
+  ...ServerEnv,
+  PORT: port(8081),
+  /** The admin API, e.g. http://127.0.0.1:5002. */
+  ADMIN_API_URL: url(),
+  /** Shared with admin-api: every call carries it as a Bearer token. */
+  ADMIN_API_TOKEN: secret(),
+  API_TIMEOUT_MS: integer(3000, 50, 60000),
+  ADMIN_USER: text(),
+  ADMIN_PASSWORD: secret(),
+  /** Signs the session cookie; the same on every admin instance. */
+  SESSION_SECRET: v.pipe(v.string("is required"), v.minLength(32, "must be at least 32 characters")),
+  /** Mark the session cookie Secure (set when the site is served over HTTPS). */
+  COOKIE_SECURE: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
+};

@@ -1,0 +1,54 @@
+// An in-memory stand-in for admin-api, for the admin site's in-process tests.
+import { Hono } from "hono";
+import { fail, handleErrors } from "@bazaar/lib/http.ts";
+import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { createAdminApiClient } from "./admin-api.ts";
+
+export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
+  const state = { items: items.map((i) => ({ ...i })), orders: [...orders], mode: "ok" as "ok" | "down", seen: [] as Request[] };
+  const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
+  const app = handleErrors(
+    new Hono()
+      .get("/items", (c) => c.json({ data: [...state.items].sort((a, b) => a.name.localeCompare(b.name)) }))
+      .post("/items", async (c) => {
+        const { name, quantity, price } = await c.req.json<{ name: string; quantity: number; price?: number }>();
+        const item = find(name);
+        if (!item) {
+          if (price === undefined) fail(400, "price: is required for a new item", { price: "is required for a new item" });
+          const added = { name, quantity, price };
+          state.items.push(added);
+          return c.json({ data: { action: "inserted", item: added } }, 201);
+        }
+        const previous = item.quantity;
+        item.quantity += quantity;
+        if (price !== undefined) item.price = price;
+        return c.json({ data: { action: "restocked", item, previous_quantity: previous } });
+      })
+      .patch("/items/:name", async (c) => {
+        const item = find(c.req.param("name"));
+        if (!item) fail(404, "item not found");
+        Object.assign(item, await c.req.json());
+        return c.json({ data: item });
+      })
+      .delete("/items/:name", (c) => {
+        const item = find(c.req.param("name"));
+        if (!item) fail(404, "item not found");
+        state.items = state.items.filter((i) => i !== item);
+        return c.json({ data: item });
+      })
+      .get("/orders", (c) => {
+        const page = Number(c.req.query("page") ?? 1);
+        const perPage = Number(c.req.query("per_page") ?? 20);
+        const newest = [...state.orders].sort((a, b) => b.number - a.number);
+        return c.json({ data: { orders: newest.slice((page - 1) * perPage, page * perPage), page, per_page: perPage, total: newest.length } });
+      }),
+  );
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    state.seen.push(req);
+    if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
+    if (req.headers.get("authorization") !== "Bearer admin-token") return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    return app.fetch(req);
+  };
+  return { state, client: createAdminApiClient({ url: "http://admin-api.test", token: "admin-token", timeoutMs: 100, fetch }) };
+}

@@ -1,0 +1,17 @@
+// Form fields arrive as strings; the shared schemas want numbers. These convert what
+// a person would type ("1,000", "$15.99") and leave anything else for the schema to
+// refuse with its message.
+import { describeIssues } from "@bazaar/lib/schemas.ts";
+import type * as v from "valibot";
+
+export const text = (raw: unknown) => (typeof raw === "string" ? raw : "");
+
+/** "" → undefined; a plain number → that number; anything else → the string (the schema says "must be a number"). */
+export function formNumber(raw: unknown): number | string | undefined {
+  const s = text(raw).trim().replace(/^\$/, "").replaceAll(",", "");
+  if (s === "") return undefined;
+  return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : s;
+}
+
+/** Field → message, from a failed parse. */
+export const fieldErrors = (issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) => describeIssues(issues).fields;

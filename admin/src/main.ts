@@ -1,0 +1,4 @@
+import { serve } from "@bazaar/lib/runtime/bun.ts";
+import { server } from "./server.ts";
+
+serve("admin", () => server(process.env));

@@ -1,0 +1,105 @@
+/** @jsxImportSource hono/jsx */
+// The inventory: the items table, adding (insert or restock), per-row corrections
+// and deletion with a confirmation page. Each write goes to admin-api, then
+// redirects (303) to the table with a message saying what happened.
+import { Hono, type Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import * as v from "valibot";
+import { fail } from "@bazaar/lib/http.ts";
+import { AddItem, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
+import { renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
+import * as adminApi from "../admin-api.ts";
+import type { AdminDeps, AdminEnv } from "../env.ts";
+import { fieldErrors, formNumber, text } from "../forms.ts";
+import { ConfirmDelete, Dashboard, type AddFields, type FormState, type RowFields } from "../pages.tsx";
+
+/** The api refused with field messages (400, or 409 for a restock over the limit). */
+const refusal = (err: unknown) =>
+  err instanceof HTTPException && err.status < 500 && err.status !== 404
+    ? { status: err.status as ContentfulStatusCode, message: err.message, fields: (err.cause as { fields?: Record<string, string> } | undefined)?.fields ?? {} }
+    : null;
+
+export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
+  const dashboard = async (
+    c: Context<AdminEnv>,
+    status: ContentfulStatusCode,
+    extra: { add?: FormState<AddFields>; row?: { name: string; state: FormState<RowFields> }; notice?: { kind: "error"; text: string } } = {},
+  ) => {
+    const notice = extra.notice ?? (await sessions.takeFlash(c));
+    const list = await adminApi.listItems(api, c);
+    return renderPage(c, status, <Dashboard identity={identity} site={site} session={c.get("session")} items={list} notice={notice} add={extra.add} row={extra.row} />);
+  };
+
+  const done = async (c: Context<AdminEnv>, text: string, kind: "success" | "info" = "success") => {
+    await sessions.flash(c, { kind, text });
+    return c.redirect("/admin", 303);
+  };
+
+  return new Hono<AdminEnv>()
+    .get("/", (c) => dashboard(c, 200))
+
+    .post("/items", async (c) => {
+      const form = await c.req.parseBody();
+      const values = { name: text(form.name), quantity: text(form.quantity), price: text(form.price) };
+      const parsed = v.safeParse(AddItem, { name: values.name, quantity: formNumber(values.quantity), price: formNumber(values.price) });
+      if (!parsed.success) return dashboard(c, 400, { add: { values, errors: fieldErrors(parsed.issues) } });
+      try {
+        const added = await adminApi.addItem(api, c, parsed.output);
+        const { item } = added;
+        return done(c, added.action === "inserted"
+          ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
+          : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${formatCount(item.quantity)}`);
+      } catch (err) {
+        const r = refusal(err);
+        if (!r) throw err;
+        const errors = Object.keys(r.fields).length ? r.fields : { name: r.message };
+        return dashboard(c, r.status, { add: { values, errors } });
+      }
+    })
+
+    .post("/items/correct", async (c) => {
+      const form = await c.req.parseBody();
+      const name = text(form.name);
+      const values = { quantity: text(form.quantity), price: text(form.price) };
+      const quantity = formNumber(values.quantity);
+      const price = formNumber(values.price);
+      // Send only what was changed: a price fix must not reset stock that sold meanwhile.
+      const change: { quantity?: unknown; price?: unknown } = {};
+      if (quantity !== formNumber(form.was_quantity)) change.quantity = quantity ?? "";
+      if (price !== formNumber(form.was_price)) change.price = price ?? "";
+      if (Object.keys(change).length === 0) return done(c, `Nothing to change for ${name}.`, "info");
+      const parsed = v.safeParse(CorrectItem, change);
+      if (!parsed.success) return dashboard(c, 400, { row: { name, state: { values, errors: fieldErrors(parsed.issues) } } });
+      try {
+        const before = { quantity: formNumber(form.was_quantity), price: formNumber(form.was_price) };
+        const item = await adminApi.correctItem(api, c, name, parsed.output);
+        const parts = [];
+        if (parsed.output.quantity !== undefined) parts.push(`quantity ${typeof before.quantity === "number" ? formatCount(before.quantity) : "?"} → ${formatCount(item.quantity)}`);
+        if (parsed.output.price !== undefined) parts.push(`price ${typeof before.price === "number" ? formatMoney(before.price) : "?"} → ${formatMoney(item.price)}`);
+        return done(c, `Updated ${item.name}: ${parts.join(", ")}`);
+      } catch (err) {
+        if (err instanceof HTTPException && err.status === 404) return dashboard(c, 404, { notice: { kind: "error", text: `${name} no longer exists.` } });
+        const r = refusal(err);
+        if (!r) throw err;
+        return dashboard(c, r.status, { row: { name, state: { values, errors: Object.keys(r.fields).length ? r.fields : { quantity: r.message } } } });
+      }
+    })
+
+    .get("/items/delete", async (c) => {
+      const name = v.safeParse(ItemName, c.req.query("name") ?? "");
+      const list = await adminApi.listItems(api, c);
+      const item = name.success ? list.find((i) => i.name.toLowerCase() === name.output.toLowerCase()) : undefined;
+      if (!item) fail(404, "item not found");
+      return renderPage(c, 200, <ConfirmDelete identity={identity} site={site} session={c.get("session")} item={item} />);
+    })
+
+    .post("/items/delete", async (c) => {
+      const form = await c.req.parseBody();
+      const name = v.safeParse(ItemName, text(form.name));
+      if (!name.success) fail(404, "item not found");
+      const item = await adminApi.deleteItem(api, c, name.output);
+      return done(c, `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${formatMoney(item.price)})`);
+    });
+};
