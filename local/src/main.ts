@@ -1,0 +1,33 @@
+// `bun run local [--fresh] [--quiet]`: the whole store on this machine. Prints where
+// everything is, streams every service's log, and Ctrl-C stops it all (exit 0).
+import { startStack, stopOnSignals } from "./stack.ts";
+
+const args = new Set(process.argv.slice(2));
+if (args.has("--help") || args.has("-h")) {
+  console.log("usage: bun run local [--fresh] [--quiet]\n  --fresh  delete the local data and start from db/init.sql\n  --quiet  logs to files under the data dir instead of the terminal\n" +
+    "ports and secrets from the environment: STORE_PORT, STATS_PORT, DB_PORT, REDIS_PORT, CACHE_PORT, API_PORT, ADMIN_API_PORT,\n" +
+    "WEB1_PORT, WEB2_PORT, ADMIN1_PORT, ADMIN2_PORT, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …");
+  process.exit(0);
+}
+
+try {
+  const stack = await startStack({ fresh: args.has("--fresh"), quiet: args.has("--quiet") });
+  stopOnSignals(stack, 0);
+  const { urls, secrets } = stack;
+  const rows: [string, string][] = [
+    ["store (proxy)", urls.store],
+    ["admin site", `${urls.store}/admin  (login ${secrets.ADMIN_USER} / ${secrets.ADMIN_PASSWORD}${secrets.adminPasswordGenerated ? ", generated: set ADMIN_PASSWORD to choose" : ""})`],
+    ["proxy stats", urls.stats],
+    ["web-1, web-2", `${urls.web1}  ${urls.web2}`],
+    ["admin-1, admin-2", `${urls.admin1}  ${urls.admin2}`],
+    ["api, admin-api", `${urls.api}  ${urls.adminApi}  (internal, Bearer token)`],
+    ["cache, redis", `${urls.cache}  ${urls.redis}`],
+    ["database", `${urls.db}  (socket ${stack.db.socket})`],
+    ["data", stack.dataDir],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  console.log(`\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join("\n")}\n\n  Ctrl-C stops everything.\n`);
+} catch (err) {
+  console.error(`\n${(err as Error).message}`);
+  process.exit(1);
+}

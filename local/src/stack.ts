@@ -1,0 +1,348 @@
+// startStack(): the whole topology as local processes on 127.0.0.1 — MariaDB,
+// redis-server, the cache bridge, api, admin-api, web-1/2, admin-1/2 and HAProxy —
+// with the same db/init.sql and proxy/haproxy.cfg compose uses.
+//
+//   const stack = await startStack({ quiet: true, ports: { store: 18080 } });
+//   await stack.kill("web-1", "SIGKILL"); await stack.start("web-1");
+//   await stack.stop();
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { PORT_ENV, REPO_ROOT, resolvePorts, resolveSecrets, type Ports, type Secrets } from "./config.ts";
+import { describe, NotReadyError, portTaken, waitFor } from "./health.ts";
+import { dbLayout, ensureInstalled, rootSql, seedAndConfigure, socketUser, type DbLayout } from "./mariadb.ts";
+import { consoleSink, fileSink, ManagedProcess, reapLeftovers, type LogSink } from "./processes.ts";
+import { ALIASES, buildServices, SERVICE_NAMES, type AppName, type Runtime, type ServiceDef, type ServiceName } from "./services.ts";
+import { PROGRAMS, requirePrograms } from "./system.ts";
+
+export { SERVICE_NAMES, type ServiceName, type AppName, type Runtime } from "./services.ts";
+export type { Ports, Secrets } from "./config.ts";
+
+type Env = Record<string, string | undefined>;
+
+export type StackOptions = {
+  /** Where the database, logs and pid files live. Env STORE_DATA_DIR, default `.local/`. */
+  dataDir?: string;
+  /** Delete the stack's data first and start from the seed (CLI --fresh). */
+  fresh?: boolean;
+  /** Logs to `<dataDir>/logs/<service>.log` instead of the terminal (tests). */
+  quiet?: boolean;
+  /** Or any sink of your own. */
+  logSink?: LogSink;
+  /** Ports; each defaults to its env variable (STORE_PORT, DB_PORT, …), then the design's port. */
+  ports?: Partial<Ports>;
+  /** Where variables are read from (default process.env). */
+  env?: Env;
+  /** Tokens and passwords; each defaults to its env variable, then a random one. */
+  secrets?: Partial<Omit<Secrets, "adminPasswordGenerated">>;
+  /** How apps run (env STACK_RUNTIME): bun (default), deno or compiled (dist/<app>). */
+  runtime?: Runtime;
+  /** Per app ("web") or service ("web-2"): the argv to run instead, e.g. ["deno", "run", "-A", "web/src/main.deno.ts"]. */
+  commands?: Partial<Record<AppName | ServiceName, string[]>>;
+  /** How long web/admin keep serving after SIGTERM (env SHUTDOWN_DRAIN_MS, default 1500). */
+  drainMs?: number;
+  /** Extra variables for every app (DB_POOL_SIZE, CACHE_TTL_SECONDS, API_TIMEOUT_MS, …). */
+  appEnv?: Env;
+  /** Install missing system packages with apt-get when root (default true). */
+  install?: boolean;
+  /** How long one service may take to become healthy (default 30 s; the first database start gets 90 s). */
+  startTimeoutMs?: number;
+};
+
+export type StackUrls = {
+  store: string;
+  stats: string;
+  web1: string;
+  web2: string;
+  admin1: string;
+  admin2: string;
+  api: string;
+  adminApi: string;
+  cache: string;
+  redis: string;
+  db: string;
+};
+
+export interface Stack {
+  readonly ports: Ports;
+  readonly urls: StackUrls;
+  /** Every address, token and password, under the names tests/setup.ts exports. */
+  readonly env: Record<string, string>;
+  readonly secrets: Secrets;
+  readonly dataDir: string;
+  /** Where the per-service logs are in quiet mode. */
+  readonly logDir: string;
+  readonly db: DbLayout;
+  readonly services: readonly ServiceName[];
+  /** Seconds each service took to become healthy on start-up. */
+  readonly startTimes: Partial<Record<ServiceName, number>>;
+  pid(name: string): number | undefined;
+  running(name: string): boolean;
+  /** The last lines a service wrote. */
+  logs(name: string): string[];
+  /** Starts one service (if it is not running) and waits until it is healthy. */
+  start(name: string): Promise<void>;
+  /** Stops one service cleanly, or with no name the whole stack (reverse order). */
+  stop(name?: string): Promise<void>;
+  restart(name: string): Promise<void>;
+  /** Sends a signal and returns at once (e.g. SIGKILL for failure tests). */
+  kill(name: string, signal?: NodeJS.Signals): void;
+  /** Waits until a running service passes its probes again. */
+  waitHealthy(name: string, timeoutMs?: number): Promise<void>;
+  /** SQL as the database superuser over the unix socket (tab-separated output). */
+  sql(sql: string): Promise<string>;
+}
+
+export class StackStartError extends Error {
+  constructor(
+    readonly service: string,
+    reason: string,
+    lines: string[],
+    logFile?: string,
+  ) {
+    const tail = lines.slice(-25).map((l) => `    ${l}`).join("\n");
+    super(
+      `${service} failed to start: ${reason}` +
+        (tail ? `\n  last lines of ${service}:\n${tail}` : `\n  (${service} wrote nothing)`) +
+        (logFile ? `\n  full log: ${logFile}` : ""),
+    );
+  }
+}
+
+const resolveName = (name: string): ServiceName => {
+  const n = (ALIASES[name] ?? name) as ServiceName;
+  if (!SERVICE_NAMES.includes(n)) throw new Error(`no service "${name}" (services: ${SERVICE_NAMES.join(", ")})`);
+  return n;
+};
+
+/** The stack's own files in the data dir: what --fresh deletes (nothing else there is touched). */
+const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json"];
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const env = options.env ?? process.env;
+  const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
+  const logDir = path.join(dataDir, "logs");
+  const runDir = path.join(dataDir, "run");
+  const ports = resolvePorts(options.ports, env);
+  const names = [...SERVICE_NAMES];
+  // Messages from before the log sink exists (--fresh deletes the log dir).
+  const early: string[] = [];
+  // A launcher killed with SIGKILL leaves its children running: stop them first.
+  await reapLeftovers(runDir, (l) => early.push(l));
+  if (options.fresh) {
+    early.push(`--fresh: deleted the stack's data in ${dataDir}`);
+    for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
+  const say = (line: string) => sink.line("launcher", line);
+  early.forEach(say);
+
+  const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
+
+  const taken: string[] = [];
+  await Promise.all(
+    (Object.keys(ports) as (keyof Ports)[]).map(async (k) => {
+      if (await portTaken(ports[k])) taken.push(`${ports[k]} (${PORT_ENV[k]})`);
+    }),
+  );
+  if (taken.length) {
+    throw new Error(`port(s) already in use: ${taken.sort().join(", ")} — is another stack running? Set the variables to other ports.`);
+  }
+
+  const secrets = resolveSecrets(options.secrets, env, dataDir);
+  const db = dbLayout(dataDir);
+  const runtime = (options.runtime ?? (env.STACK_RUNTIME as Runtime | undefined) ?? "bun") as Runtime;
+  if (!["bun", "deno", "compiled"].includes(runtime)) throw new Error(`STACK_RUNTIME must be bun, deno or compiled, not ${runtime}`);
+  const drainMs = options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500);
+
+  const defs = buildServices({
+    ports,
+    secrets,
+    bins,
+    db,
+    runtime,
+    commands: options.commands ?? {},
+    drainMs,
+    appEnv: options.appEnv ?? {},
+  });
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, d.command, sink, runDir)]));
+  const timeout = options.startTimeoutMs ?? 30_000;
+  const startTimes: Partial<Record<ServiceName, number>> = {};
+
+  const killAll = () => procs.forEach((p) => p.killNow());
+  process.on("exit", killAll);
+
+  const logFile = (name: string) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined);
+
+  /** Starts one service and waits for its probes; the database also gets its accounts set. */
+  const bring = async (def: ServiceDef, firstDbStart = false) => {
+    const p = procs.get(def.name)!;
+    const t0 = performance.now();
+    if (def.name === "db") await ensureInstalled(bins, db, (l) => p.log(`[launcher] ${l}`));
+    try {
+      p.start();
+    } catch (err) {
+      throw new StackStartError(def.name, (err as Error).message, p.tail, logFile(def.name));
+    }
+    const gone = () => (p.running ? undefined : `it exited (${p.tail.at(-1) ?? "no output"})`);
+    try {
+      for (const probe of def.probes) {
+        await waitFor(probe, { timeoutMs: firstDbStart && def.name === "db" ? Math.max(timeout, 90_000) : timeout, gone });
+      }
+      if (def.name === "db") {
+        await seedAndConfigure(bins, db, { api: secrets.API_DB_PASSWORD, admin: secrets.ADMIN_DB_PASSWORD }, (l) => p.log(`[launcher] ${l}`));
+      }
+    } catch (err) {
+      const reason = err instanceof NotReadyError ? err.message : `${(err as Error).message}`;
+      throw new StackStartError(def.name, reason, p.tail, logFile(def.name));
+    }
+    startTimes[def.name] = Math.round(performance.now() - t0) / 1000;
+    p.log(`[launcher] healthy after ${startTimes[def.name]} s (${def.probes.map(describe).join(", ")})`);
+  };
+
+  const stopAll = async () => {
+    const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => b - a);
+    for (const level of levels) {
+      await Promise.all(defs.filter((d) => d.level === level).map((d) => procs.get(d.name)!.stop(d.stopTimeoutMs)));
+    }
+  };
+
+  const t0 = performance.now();
+  try {
+    const firstDbStart = !existsSync(db.seeded);
+    const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
+    for (const level of levels) {
+      await Promise.all(defs.filter((d) => d.level === level).map((d) => bring(d, firstDbStart)));
+    }
+  } catch (err) {
+    say(`start failed, stopping what was started`);
+    await stopAll();
+    process.off("exit", killAll);
+    await sink.close();
+    throw err;
+  }
+  say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
+
+  const http = (port: number) => `http://127.0.0.1:${port}`;
+  const urls: StackUrls = {
+    store: http(ports.store),
+    stats: http(ports.stats),
+    web1: http(ports.web1),
+    web2: http(ports.web2),
+    admin1: http(ports.admin1),
+    admin2: http(ports.admin2),
+    api: http(ports.api),
+    adminApi: http(ports.adminApi),
+    cache: http(ports.cache),
+    redis: `redis://127.0.0.1:${ports.redis}`,
+    db: `mysql://127.0.0.1:${ports.db}/bazaar`,
+  };
+  const stackEnv: Record<string, string> = {
+    STORE_URL: urls.store,
+    STATS_URL: urls.stats,
+    WEB1_URL: urls.web1,
+    WEB2_URL: urls.web2,
+    ADMIN1_URL: urls.admin1,
+    ADMIN2_URL: urls.admin2,
+    API_URL: urls.api,
+    ADMIN_API_URL: urls.adminApi,
+    CACHE_URL: urls.cache,
+    CACHE_TOKEN: secrets.SRH_TOKEN,
+    UPSTASH_REDIS_REST_URL: urls.cache,
+    UPSTASH_REDIS_REST_TOKEN: secrets.SRH_TOKEN,
+    SRH_TOKEN: secrets.SRH_TOKEN,
+    REDIS_URL: urls.redis,
+    API_TOKEN: secrets.API_TOKEN,
+    ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN,
+    SESSION_SECRET: secrets.SESSION_SECRET,
+    ADMIN_USER: secrets.ADMIN_USER,
+    ADMIN_PASSWORD: secrets.ADMIN_PASSWORD,
+    DB_HOST: "127.0.0.1",
+    DB_NAME: "bazaar",
+    DB_SOCKET: db.socket,
+    DB_ROOT_USER: socketUser(),
+    API_DB_USER: "bazaar_api",
+    API_DB_PASSWORD: secrets.API_DB_PASSWORD,
+    ADMIN_DB_USER: "bazaar_admin",
+    ADMIN_DB_PASSWORD: secrets.ADMIN_DB_PASSWORD,
+    STORE_DATA_DIR: dataDir,
+    STORE_LOG_DIR: logDir,
+    ...Object.fromEntries((Object.keys(ports) as (keyof Ports)[]).map((k) => [PORT_ENV[k], String(ports[k])])),
+  };
+
+  let stopped = false;
+  const stack: Stack = {
+    ports,
+    urls,
+    env: stackEnv,
+    secrets,
+    dataDir,
+    logDir,
+    db,
+    services: names,
+    startTimes,
+    pid: (name) => procs.get(resolveName(name))!.pid,
+    running: (name) => procs.get(resolveName(name))!.running,
+    logs: (name) => [...procs.get(resolveName(name))!.tail],
+    async start(name) {
+      const n = resolveName(name);
+      if (procs.get(n)!.running) return;
+      await bring(byName.get(n)!);
+    },
+    async stop(name) {
+      if (name !== undefined) {
+        const n = resolveName(name);
+        await procs.get(n)!.stop(byName.get(n)!.stopTimeoutMs);
+        return;
+      }
+      if (stopped) return;
+      stopped = true;
+      say("stopping");
+      await stopAll();
+      process.off("exit", killAll);
+      say("stopped");
+      await sink.close();
+    },
+    async restart(name) {
+      await stack.stop(name);
+      await stack.start(name);
+    },
+    kill(name, signal = "SIGTERM") {
+      procs.get(resolveName(name))!.kill(signal);
+    },
+    async waitHealthy(name, timeoutMs = timeout) {
+      const n = resolveName(name);
+      const p = procs.get(n)!;
+      for (const probe of byName.get(n)!.probes) {
+        await waitFor(probe, { timeoutMs, gone: () => (p.running ? undefined : `${n} is not running`) });
+      }
+    },
+    sql: (text) => rootSql(bins, db, text),
+  };
+  return stack;
+}
+
+/**
+ * Stops the stack on Ctrl-C / SIGTERM and exits with `code`. A second signal
+ * while stopping forces the children down at once.
+ */
+export function stopOnSignals(stack: Stack, code = 0) {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping the stack…\n`);
+    stack.stop().then(
+      () => process.exit(code),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
