@@ -64,7 +64,7 @@ function AddForm({ session, state }: { session: Session; state?: FormState<AddFi
   const v = state?.values ?? {};
   const e = state?.errors ?? {};
   return (
-    <section class="card" aria-labelledby="add-title">
+    <section class="card aside" aria-labelledby="add-title">
       <div class="card-body">
         <h2 id="add-title">Add or restock an item</h2>
         <p class="muted">A new name is added; a name already sold (in any case) is restocked by the quantity given.</p>

@@ -32,6 +32,7 @@ export function Layout({ identity, site, title, nav, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light" />
         <title>{title === "Bazaar" ? title : `${title} · Bazaar`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={site.css} />
       </head>
       <body>

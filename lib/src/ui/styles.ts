@@ -91,7 +91,7 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 .swatch-4 { background: linear-gradient(135deg, #ec4899, #db2777); }
 .swatch-5 { background: linear-gradient(135deg, #14b8a6, #0891b2); }
 .swatch-6 { background: linear-gradient(135deg, #f43f5e, #e11d48); }
-.swatch-7 { background: linear-gradient(135deg, #64748b, #334155); }
+.swatch-7 { background: linear-gradient(135deg, #a855f7, #6d28d9); }
 .product.soldout .product-art { filter: grayscale(1); opacity: .55; }
 .product .card-body { display: flex; flex-direction: column; gap: .55rem; flex: 1; }
 .product-name { font-size: 1.08rem; font-weight: 700; margin: 0; overflow-wrap: anywhere; }
@@ -106,7 +106,7 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); white-space: nowrap; border: 0; }
 
 .lookup { display: flex; gap: .5rem; align-items: stretch; }
-.lookup .input { width: 9rem; }
+.lookup .input { width: 11rem; }
 .empty { text-align: center; padding: 3rem 1rem; }
 .empty .big { font-size: 2.5rem; margin-bottom: .5rem; }
 
@@ -130,11 +130,13 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 .table tr:last-child td { border-bottom: 0; }
 .table .num { text-align: right; font-variant-numeric: tabular-nums; }
 .table .name { font-weight: 650; overflow-wrap: anywhere; }
-.table .input { width: 7.5rem; padding: .4rem .55rem; }
-.row-actions { display: flex; gap: .4rem; justify-content: flex-end; flex-wrap: wrap; }
+.table .input { width: 6.5rem; padding: .4rem .55rem; text-align: right; }
+.row-actions { display: flex; gap: .4rem; justify-content: flex-end; flex-wrap: nowrap; align-items: center; }
+.row-actions form { margin: 0; }
 .cell-field { display: flex; flex-direction: column; }
 
-.layout-2 { display: grid; grid-template-columns: minmax(0, 1fr) 330px; gap: 1.25rem; align-items: start; }
+.layout-2 { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 1.25rem; align-items: start; }
+.layout-2 > .aside { order: 2; position: sticky; top: 1rem; }
 .form-row { display: grid; grid-template-columns: 1fr 1fr; gap: .75rem; }
 .pagination { display: flex; justify-content: space-between; align-items: center; gap: 1rem; padding: .9rem 1.2rem; border-top: 1px solid var(--line); flex-wrap: wrap; }
 .pagination .pages { display: flex; gap: .5rem; }
@@ -149,6 +151,7 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 
 @media (max-width: 860px) {
   .layout-2 { grid-template-columns: 1fr; }
+  .layout-2 > .aside { order: 0; position: static; }
 }
 @media (max-width: 640px) {
   h1 { font-size: 1.45rem; }
@@ -171,7 +174,11 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
   .table.stack tr:last-child { border-bottom: 0; }
   .table.stack td { border: 0; padding: .3rem .9rem; display: flex; justify-content: space-between; align-items: center; gap: .75rem; text-align: right; }
   .table.stack td::before { content: attr(data-label); font-size: .75rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 700; text-align: left; }
-  .table.stack td.name { font-size: 1.05rem; }
+  .table.stack td::before { flex: none; }
+  .table.stack td.name { font-size: 1.05rem; justify-content: flex-start; text-align: left; }
+  .table.stack td.name::before { display: none; }
+  .nav a, .nav button.linkish { padding: .35rem .5rem; font-size: .9rem; }
+  .product-art { aspect-ratio: 2 / 1; }
   .table.stack .row-actions { justify-content: flex-end; }
   .form-row { grid-template-columns: 1fr; gap: 0; }
 }
