@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "./app.ts";
 import { fakeAdminApi } from "./fake-admin-api.ts";
+import { AdminBrowser } from "./test-client.ts";
 
 const IDENTITY = "host-b · admin-1";
 const ORIGIN = "http://localhost";
@@ -22,42 +23,13 @@ function setup(items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "F
 
 type App = ReturnType<typeof setup>["app"];
 
-/** A browser's cookie jar, enough for these tests. */
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(private app: App, private ip = "10.0.0.1") {}
-  private remember(res: Response) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = "", ...attrs] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (attrs.some((a) => /max-age=0/i.test(a)) || value === "") this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
+/** A browser on the in-process app, from a given client address. */
+class Browser extends AdminBrowser {
+  constructor(app: App, ip = "10.0.0.1") {
+    super(ORIGIN, (url, init) => app.request(url, init), { "X-Forwarded-For": ip });
   }
-  private headers(extra: Record<string, string> = {}) {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    return { "X-Forwarded-For": this.ip, ...(cookie ? { Cookie: cookie } : {}), ...extra };
-  }
-  async get(path: string) {
-    return this.remember(await this.app.request(`${ORIGIN}${path}`, { headers: this.headers({ Accept: "text/html" }) }));
-  }
-  async post(path: string, fields: Record<string, string>, extra: Record<string, string> = {}) {
-    return this.remember(await this.app.request(`${ORIGIN}${path}`, {
-      method: "POST",
-      headers: this.headers({ "Content-Type": "application/x-www-form-urlencoded", Origin: ORIGIN, ...extra }),
-      body: new URLSearchParams(fields).toString(),
-    }));
-  }
-  async login(user = "admin", password = "correct horse") {
-    return this.post("/admin/login", { user, password });
-  }
-  /** The CSRF token of the page's forms. */
-  async token(path = "/admin") {
-    const body = await (await this.get(path)).text();
-    return body.match(/name="_csrf" value="([^"]+)"/)![1]!;
+  override login(user = "admin", password = "correct horse") {
+    return super.login(user, password);
   }
 }
 
