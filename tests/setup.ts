@@ -24,6 +24,11 @@ if (!process.env.STORE_URL) {
       env: { ...process.env, STORE_DATA_DIR: undefined },
       // Short drains keep SIGTERM tests quick; long enough for HAProxy to notice.
       drainMs: 1500,
+      // STACK_DENO_APPS=api,web runs those apps under Deno (the CI's Deno pass).
+      commands: Object.fromEntries(
+        (process.env.STACK_DENO_APPS ?? "").split(",").filter(Boolean)
+          .map((app) => [app, ["deno", "run", "-A", `${app}/src/main.deno.ts`]]),
+      ),
     });
     Object.assign(process.env, stack.env);
     setStack(stack);
