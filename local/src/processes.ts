@@ -206,7 +206,8 @@ export async function reapLeftovers(runDir: string, log: (line: string) => void)
     if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) continue;
     let cmdline = "";
     try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+      // redis-server rewrites its argv into one string ("/usr/bin/redis-server 127.0.0.1:6379").
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]?.split(" ")[0] ?? "";
     } catch {
       continue;
     }
