@@ -1,26 +1,16 @@
 // @upstash/redis, unchanged, against the bridge: what the cache and the apps rely on.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
-import { RedisServer, startBridge, TOKEN } from "./testing.ts";
+import { TOKEN, useBridge } from "./testing.ts";
 
-let server: RedisServer;
-let bridge: ReturnType<typeof startBridge>;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  bridge = startBridge(server.url);
-});
-afterAll(async () => {
-  await bridge?.close();
-  await server?.close();
-});
+const ctx = useBridge();
 
 const clients = {
   // The defaults: auto-pipelining (so /pipeline) and base64 responses.
-  default: () => new Redis({ url: bridge.url, token: TOKEN, enableTelemetry: false }),
-  "without auto-pipelining": () => new Redis({ url: bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false }),
-  "without base64": () => new Redis({ url: bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false, responseEncoding: false }),
-  "auto-pipelining without base64": () => new Redis({ url: bridge.url, token: TOKEN, enableTelemetry: false, responseEncoding: false }),
+  default: () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false }),
+  "without auto-pipelining": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false }),
+  "without base64": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false, responseEncoding: false }),
+  "auto-pipelining without base64": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, responseEncoding: false }),
 };
 
 const UNICODE = ["héllo wörld", "😀🛒🎉 emoji", "中文字符 日本語 한국어", "mixed: ∑ 𝄞 \u0000 nul, \t tab, \n newline", "\"quotes\" and \\backslashes\\", "OK", ""];
@@ -176,7 +166,7 @@ describe("@upstash/redis against a fuller keyspace", () => {
   test("the cache's read script, with the cache's client options, gets [epoch, gen, null] on a miss", async () => {
     // As lib/src/cache.ts builds its client: raw strings, no retries, a deadline per call.
     const raw = new Redis({
-      url: bridge.url, token: TOKEN, automaticDeserialization: false, enableTelemetry: false,
+      url: ctx.bridge.url, token: TOKEN, automaticDeserialization: false, enableTelemetry: false,
       retry: false, keepAlive: true, signal: () => AbortSignal.timeout(500),
     });
     const READ = `local e = redis.call('GET', KEYS[1]) or '0'

@@ -1,22 +1,12 @@
 // The wire protocol as SRH speaks it: statuses, error bodies, base64, RESP2 shapes.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
-import { RedisServer, startBridge, TOKEN } from "./testing.ts";
+import { TOKEN, useBridge } from "./testing.ts";
 
-let server: RedisServer;
-let bridge: ReturnType<typeof startBridge>;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  bridge = startBridge(server.url);
-});
-afterAll(async () => {
-  await bridge?.close();
-  await server?.close();
-});
+const ctx = useBridge();
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(bridge.url + path, {
+  fetch(ctx.bridge.url + path, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -29,12 +19,12 @@ describe("authorization", () => {
     expect(await answer(await post("/", ["PING"], { authorization: "Bearer wrong" }))).toEqual({
       status: 401, type: "application/json", body: { error: "Invalid token" },
     });
-    const client = new Redis({ url: bridge.url, token: "wrong", enableTelemetry: false });
+    const client = new Redis({ url: ctx.bridge.url, token: "wrong", enableTelemetry: false });
     await expect(client.get("k")).rejects.toThrow(/Invalid token/);
   });
 
   test("a missing or malformed header is 400, as in SRH", async () => {
-    const missing = await fetch(bridge.url + "/pipeline", { method: "POST", headers: { "content-type": "application/json" }, body: "[]" });
+    const missing = await fetch(ctx.bridge.url + "/pipeline", { method: "POST", headers: { "content-type": "application/json" }, body: "[]" });
     expect(await answer(missing)).toEqual({ status: 400, type: "application/json", body: { error: "Missing/Invalid authorization header" } });
     for (const authorization of ["Basic abc", `bearer ${TOKEN}`, `Bearer  ${TOKEN}`, "Bearer"]) {
       expect((await answer(await post("/", ["PING"], { authorization }))).status).toBe(400);
@@ -74,11 +64,11 @@ describe("request bodies", () => {
 
 describe("routes", () => {
   test("GET / is SRH's welcome, without a token", async () => {
-    expect(await answer(await fetch(bridge.url + "/"))).toEqual({ status: 200, type: "application/json", body: "Welcome to Serverless Redis HTTP!" });
+    expect(await answer(await fetch(ctx.bridge.url + "/"))).toEqual({ status: 200, type: "application/json", body: "Welcome to Serverless Redis HTTP!" });
   });
 
   test("anything else is SRH's 404 (no GET /get/key form: SRH has none)", async () => {
-    const res = await fetch(bridge.url + "/get/k", { headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(ctx.bridge.url + "/get/k", { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(await answer(res)).toEqual({ status: 404, type: "application/json", body: { error: "SRH: Endpoint not found. SRH might not support this feature yet." } });
   });
 });

@@ -1,5 +1,6 @@
 // Test fixtures: a throw-away redis-server on a free port (no persistence) and the
 // bridge in front of it, so the bridge's tests run anywhere redis-server is installed.
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,6 +71,23 @@ export class RedisServer {
 }
 
 export const TOKEN = "bridge-test-token";
+
+/**
+ * A throw-away redis-server and the bridge in front of it for the tests of one file,
+ * started before them and stopped after them. Read `.server` / `.bridge` in tests.
+ */
+export function useBridge(timeoutMs?: number) {
+  const ctx = {} as { server: RedisServer; bridge: ReturnType<typeof startBridge> };
+  beforeAll(async () => {
+    ctx.server = await RedisServer.start();
+    ctx.bridge = startBridge(ctx.server.url, timeoutMs);
+  });
+  afterAll(async () => {
+    await ctx.bridge?.close();
+    await ctx.server?.close();
+  });
+  return ctx;
+}
 
 /** The bridge on a free port, in this process. */
 export function startBridge(redisUrl: string, timeoutMs = 1000) {

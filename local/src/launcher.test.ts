@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, resolvePorts, type Ports } from "./config.ts";
-import { consoleSink } from "./processes.ts";
+import { alive, consoleSink } from "./processes.ts";
 import { requirePrograms } from "./system.ts";
 
 describe("configuration", () => {
@@ -63,15 +63,6 @@ async function launch(...args: string[]): Promise<Launcher> {
   const pids = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0]));
   return { proc, output: () => text, pids };
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function stop(l: Launcher, signal: NodeJS.Signals) {
   l.proc.kill(signal);

@@ -181,7 +181,7 @@ function removePidFile(dir: string, name: string, pid: number) {
   }
 }
 
-const alive = (pid: number) => {
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

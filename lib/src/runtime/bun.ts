@@ -1,6 +1,6 @@
 // Bun's side of an entry: serve, and on SIGTERM/SIGINT drain, finish in-flight
 // requests, close pools and exit 0.
-import { build, drainable, sleep, type Running } from "./start.ts";
+import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 
 export async function serve(name: string, make: () => Running) {
   const app = build(name, make);
@@ -12,18 +12,10 @@ export async function serve(name: string, make: () => Running) {
   const { fetch: handler, drain } = drainable(app.fetch);
   const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch: handler, idleTimeout: 30 });
   console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: "bun" }));
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ level: "info", service: name, msg: `${signal}: draining` }));
-    drain();
-    if (app.drainMs) await sleep(app.drainMs);
-    await server.stop();
-    await app.close?.();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  shutdownOnSignals(name, app, drain, {
+    onSignal: (signal, handler) => process.on(signal, handler),
+    stopServer: () => server.stop(),
+    exit: (code) => process.exit(code),
+  });
   return server;
 }

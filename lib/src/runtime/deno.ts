@@ -1,5 +1,5 @@
 // Deno's side of an entry: the same contract as ./bun.ts on Deno.serve.
-import { build, drainable, sleep, type Running } from "./start.ts";
+import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 
 // deno-lint-ignore no-explicit-any
 declare const Deno: any;
@@ -13,18 +13,10 @@ export function serve(name: string, make: () => Running) {
     onListen: ({ hostname, port }: { hostname: string; port: number }) =>
       console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${hostname}:${port}`, runtime: "deno" })),
   }, fetch);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ level: "info", service: name, msg: `${signal}: draining` }));
-    drain();
-    if (app.drainMs) await sleep(app.drainMs);
-    await server.shutdown();
-    await app.close?.();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
-  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  shutdownOnSignals(name, app, drain, {
+    onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
+    stopServer: () => server.shutdown(),
+    exit: (code) => Deno.exit(code),
+  });
   return server;
 }

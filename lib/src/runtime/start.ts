@@ -44,3 +44,27 @@ export function drainable(fetch: Running["fetch"]) {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The shutdown both runtimes share: on the first SIGTERM/SIGINT, fail /healthz,
+ * keep serving for drainMs so the balancer moves away, stop the server (in-flight
+ * requests finish), close the pools, exit 0.
+ */
+export function shutdownOnSignals(name: string, app: Running, drain: () => void, hooks: {
+  onSignal: (signal: "SIGTERM" | "SIGINT", handler: () => void) => void;
+  stopServer: () => Promise<unknown>;
+  exit: (code: number) => void;
+}) {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(JSON.stringify({ level: "info", service: name, msg: `${signal}: draining` }));
+    drain();
+    if (app.drainMs) await sleep(app.drainMs);
+    await hooks.stopServer();
+    await app.close?.();
+    hooks.exit(0);
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) hooks.onSignal(signal, () => void stop(signal));
+}
