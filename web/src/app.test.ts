@@ -185,12 +185,22 @@ describe("public JSON API", () => {
     expect(((await text.json()) as { error: { code: number } }).error.code).toBe(415);
   });
 
-  test("GET /orders/:number: 404 order not found for unknown or malformed numbers", async () => {
+  test("GET /orders/:number: 404 order not found for an unknown number", async () => {
     const { app } = setup();
-    for (const path of ["/orders/99", "/orders/abc", "/orders/0"]) {
+    const res = await app.request("/orders/99");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
+  });
+
+  test("GET /orders/:number: 400 naming the number when it is not a positive whole number", async () => {
+    const { app } = setup();
+    for (const path of ["/orders/abc", "/orders/0", "/orders/-1", "/orders/1.5"]) {
       const res = await app.request(path);
-      expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: number; message: string; fields: Record<string, string> } };
+      expect(body.error.code).toBe(400);
+      expect(body.error.message).toStartWith("number: ");
+      expect(body.error.fields.number).toBeString();
     }
   });
 
