@@ -53,3 +53,50 @@ export function isErrorShape(body: Json, code: number) {
     body.error.code === code && typeof body.error.message === "string" && body.error.message.length > 0
   );
 }
+
+/** GET as a browser (Accept: text/html); redirects are not followed. */
+export async function getPage(path: string, base = store(), headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    headers: { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", ...headers },
+    redirect: "manual",
+  });
+  return { res, status: res.status, html: await res.text() };
+}
+
+/** POST a form as a browser on `base`'s own site would (Origin of the site). */
+export async function postForm(path: string, fields: Record<string, string>, base = store(), headers: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: {
+      Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+      "Content-Type": "application/x-www-form-urlencoded",
+      Origin: new URL(base).origin,
+      ...headers,
+    },
+    body: new URLSearchParams(fields).toString(),
+    redirect: "manual",
+  });
+  return { res, status: res.status, html: await res.text() };
+}
+
+const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'" };
+export const unescapeHtml = (s: string) => s.replace(/&(?:amp|lt|gt|quot|#39|#x27);/g, (e) => ENTITIES[e]!);
+
+export type ShelfItem = { name: string; nameHtml: string; price: string; stock: string };
+
+/** The storefront's product cards: each item's name (as text and as served), price and stock badge. */
+export function shelf(html: string): ShelfItem[] {
+  const cards = html.match(/<article class="card product[^"]*"[\s\S]*?<\/article>/g) ?? [];
+  return cards.map((card) => {
+    const nameHtml = card.match(/<h2 class="product-name">([\s\S]*?)<\/h2>/)?.[1] ?? "";
+    return {
+      name: unescapeHtml(nameHtml),
+      nameHtml,
+      price: card.match(/<span class="price">([^<]*)<\/span>/)?.[1] ?? "",
+      stock: card.match(/<span class="badge[^"]*">([^<]*)<\/span>/)?.[1] ?? "",
+    };
+  });
+}
+
+/** The identity at the top left of a page (the first thing in its body). */
+export const pageIdentity = (html: string) => unescapeHtml(html.match(/<body>\s*<div class="topbar">\s*<div class="wrap">\s*<span class="served-by"[^>]*>([^<]*)<\/span>/)?.[1] ?? "");
