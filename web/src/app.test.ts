@@ -239,6 +239,16 @@ describe("public JSON API", () => {
     expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe("abc-123");
     expect(fake.state.seen[0]!.headers.get("authorization")).toBe("Bearer test-token");
   });
+
+  test("HAProxy's request id (with ':' and '_') is kept, not replaced", async () => {
+    const { app, fake } = setup();
+    const id = "7F000001:D152_7F000001:6DB0_6B029C89_0003:6064";
+    const res = await app.request("/products/Tux", { headers: { "X-Request-Id": id } });
+    expect(res.headers.get("x-request-id")).toBe(id);
+    expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe(id);
+    const odd = await app.request("/products/Tux", { headers: { "X-Request-Id": "a b<c>" } });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
 
 describe("buying from the storefront", () => {
