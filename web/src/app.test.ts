@@ -76,7 +76,7 @@ describe("storefront page", () => {
     const { app } = setup();
     for (const path of ["/", "/healthz", "/nope", "/products/Tux"]) {
       const res = await app.request(path);
-      expect(res.headers.get("x-served-by")).toBe(IDENTITY);
+      expect(res.headers.get("x-served-by")).toBe(IDENTITY.replace(" · ", " / "));
       expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
