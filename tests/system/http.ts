@@ -100,3 +100,6 @@ export function shelf(html: string): ShelfItem[] {
 
 /** The identity at the top left of a page (the first thing in its body). */
 export const pageIdentity = (html: string) => unescapeHtml(html.match(/<body>\s*<div class="topbar">\s*<div class="wrap">\s*<span class="served-by"[^>]*>([^<]*)<\/span>/)?.[1] ?? "");
+
+/** X-Served-By for a page identity: "host · web-1" → "host / web-1" (header values stay ASCII). */
+export const identityHeader = (identity: string) => identity.replace(" · ", " / ");
