@@ -58,7 +58,7 @@ describe("signing in", () => {
     const { app } = setup();
     const res = await app.request("/admin/login");
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-served-by")).toBe(IDENTITY);
+    expect(res.headers.get("x-served-by")).toBe(IDENTITY.replace(" · ", " / "));
     const body = await res.text();
     expect(body.indexOf(IDENTITY)).toBeLessThan(body.indexOf('class="header"'));
     expect(body).toContain('action="/admin/login"');

@@ -5,8 +5,20 @@ import { requestId } from "hono/request-id";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
+// hono/request-id keeps an incoming id only if it is [\w\-=]; HAProxy's ids
+// (proxy/haproxy.cfg unique-id-format) also contain ':', '.' and '_'. Such an id is
+// kept too (still nothing that could break a log line); anything else gets a new one.
+const FORWARDED_ID = /^[\w\-=:.]{1,128}$/;
+
 export const withRequestId = () =>
-  requestId({ headerName: REQUEST_ID_HEADER, limitLength: 128 });
+  requestId({
+    headerName: REQUEST_ID_HEADER,
+    limitLength: 128,
+    generator: (c) => {
+      const given = c.req.header(REQUEST_ID_HEADER);
+      return given && FORWARDED_ID.test(given) ? given : crypto.randomUUID();
+    },
+  });
 
 export const logRequests = (service: string): MiddlewareHandler => async (c, next) => {
   const start = performance.now();
@@ -16,6 +28,8 @@ export const logRequests = (service: string): MiddlewareHandler => async (c, nex
     time: new Date().toISOString(),
     service,
     request_id: c.get("requestId" as never),
+    // The client's address chain as HAProxy passed it on (absent on direct calls).
+    forwarded_for: c.req.header("x-forwarded-for"),
     method: c.req.method,
     path: c.req.path,
     status: c.res.status,

@@ -33,7 +33,7 @@ export function env(name: string): string {
   return v;
 }
 
-/** The instance that answered (from X-Served-By, "<host> · web-1"), e.g. "web-1". */
+/** The instance that answered (from X-Served-By, "<host> / web-1"), e.g. "web-1". */
 export function servedBy(res: Response): string | undefined {
   return res.headers.get("x-served-by")?.match(/(web|admin)-\d+/)?.[0];
 }

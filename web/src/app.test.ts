@@ -76,7 +76,7 @@ describe("storefront page", () => {
     const { app } = setup();
     for (const path of ["/", "/healthz", "/nope", "/products/Tux"]) {
       const res = await app.request(path);
-      expect(res.headers.get("x-served-by")).toBe(IDENTITY);
+      expect(res.headers.get("x-served-by")).toBe(IDENTITY.replace(" · ", " / "));
       expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
@@ -185,12 +185,22 @@ describe("public JSON API", () => {
     expect(((await text.json()) as { error: { code: number } }).error.code).toBe(415);
   });
 
-  test("GET /orders/:number: 404 order not found for unknown or malformed numbers", async () => {
+  test("GET /orders/:number: 404 order not found for an unknown number", async () => {
     const { app } = setup();
-    for (const path of ["/orders/99", "/orders/abc", "/orders/0"]) {
+    const res = await app.request("/orders/99");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
+  });
+
+  test("GET /orders/:number: 400 naming the number when it is not a positive whole number", async () => {
+    const { app } = setup();
+    for (const path of ["/orders/abc", "/orders/0", "/orders/-1", "/orders/1.5"]) {
       const res = await app.request(path);
-      expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: number; message: string; fields: Record<string, string> } };
+      expect(body.error.code).toBe(400);
+      expect(body.error.message).toStartWith("number: ");
+      expect(body.error.fields.number).toBeString();
     }
   });
 
@@ -228,6 +238,16 @@ describe("public JSON API", () => {
     await app.request("/products/Tux", { headers: { "X-Request-Id": "abc-123" } });
     expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe("abc-123");
     expect(fake.state.seen[0]!.headers.get("authorization")).toBe("Bearer test-token");
+  });
+
+  test("HAProxy's request id (with ':' and '_') is kept, not replaced", async () => {
+    const { app, fake } = setup();
+    const id = "7F000001:D152_7F000001:6DB0_6B029C89_0003:6064";
+    const res = await app.request("/products/Tux", { headers: { "X-Request-Id": id } });
+    expect(res.headers.get("x-request-id")).toBe(id);
+    expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe(id);
+    const odd = await app.request("/products/Tux", { headers: { "X-Request-Id": "a b<c>" } });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

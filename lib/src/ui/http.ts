@@ -7,8 +7,17 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { fail } from "../http.ts";
 
+/**
+ * The identity as a header value: header values are bytes that browsers read as
+ * Latin-1, so the page's "host · web-1" would arrive garbled; the header says
+ * "host / web-1" (printable ASCII only).
+ */
+export const servedByHeader = (identity: string) =>
+  identity.replace(/\s*·\s*/g, " / ").replace(/[^\x20-\x7e]/g, "?");
+
 /** X-Served-By plus the security headers, on every response (errors included). */
 export function pageHeaders(identity: string): MiddlewareHandler {
+  const servedBy = servedByHeader(identity);
   const secure = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -28,7 +37,7 @@ export function pageHeaders(identity: string): MiddlewareHandler {
   return async (c, next) => {
     await secure(c, async () => {
       await next();
-      c.header("X-Served-By", identity);
+      c.header("X-Served-By", servedBy);
     });
   };
 }

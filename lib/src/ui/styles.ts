@@ -177,7 +177,9 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
   .table.stack td::before { flex: none; }
   .table.stack td.name { font-size: 1.05rem; justify-content: flex-start; text-align: left; }
   .table.stack td.name::before { display: none; }
-  .nav a, .nav button.linkish { padding: .35rem .5rem; font-size: .9rem; }
+  /* One line of links on a phone (the admin's four fit at 360px and up). */
+  .nav { gap: 0; margin-left: -.45rem; }
+  .nav a, .nav button.linkish { padding: .35rem .45rem; font-size: .9rem; white-space: nowrap; }
   .product-art { aspect-ratio: 2 / 1; }
   .table.stack .row-actions { justify-content: flex-end; }
   .form-row { grid-template-columns: 1fr; gap: 0; }

@@ -22,7 +22,8 @@ export const orders = ({ api, identity, site }: WebDeps) =>
         return c.json({ data: { order_number: placed.order_number } });
       },
     )
-    .get("/", errorsAs("html"), (c) => {
+    // The storefront's lookup box (a page for browsers, the error shape for programs).
+    .get("/", (c) => {
       const number = v.safeParse(OrderNumber, (c.req.query("number") ?? "").trim());
       if (!number.success) fail(404, "order not found — please check the number on your receipt");
       return c.redirect(`/orders/${number.output}`, 303);
@@ -31,8 +32,13 @@ export const orders = ({ api, identity, site }: WebDeps) =>
       c.header("Vary", "Accept");
       const html = prefersHtml(c.req.header("accept"));
       c.set("errorFormat", html ? "html" : "json");
+      // A malformed number is the caller's mistake (400 naming it); a well-formed one
+      // that does not exist is 404.
       const number = v.safeParse(OrderNumber, c.req.param("number"));
-      if (!number.success) fail(404, "order not found");
+      if (!number.success) {
+        const reason = number.issues[0].message;
+        fail(400, `number: ${reason}`, { number: reason });
+      }
       const found = await order(api, c, number.output);
       if (html) return renderPage(c, 200, <OrderPage identity={identity} site={site} order={found} />);
       return c.json({ data: { number: found.number, name: found.name, quantity: found.quantity } });

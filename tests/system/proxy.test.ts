@@ -1,0 +1,117 @@
+// HAProxy (issue 3): the one proxy/haproxy.cfg is valid for the local stack and for
+// compose, its stats page is on a port of its own, and every request reaches the
+// apps with X-Forwarded-For and a unique request id.
+import { describe, expect, test } from "bun:test";
+import path from "node:path";
+import { REPO_ROOT } from "../../local/src/config.ts";
+import { haproxyEnv } from "../../local/src/services.ts";
+import { eventually, proxyStatus, stack } from "./stack.ts";
+import { store } from "./http.ts";
+
+const CFG = path.join(REPO_ROOT, "proxy/haproxy.cfg");
+
+async function haproxyCheck(env: Record<string, string | undefined>) {
+  const proc = Bun.spawn(["haproxy", "-c", "-f", CFG], { env, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, output: `${out}${err}` };
+}
+
+/** The app's log line (JSON) for one request id, once it is written. */
+async function logLine(service: string, requestId: string) {
+  let found: Record<string, unknown> | undefined;
+  await eventually(() => {
+    const line = stack().logs(service).find((l) => l.includes(requestId) && l.startsWith("{"));
+    if (line) found = JSON.parse(line);
+    return found !== undefined;
+  }, 5000);
+  return found!;
+}
+
+describe("proxy/haproxy.cfg", () => {
+  test("haproxy -c accepts it with the local stack's environment", async () => {
+    const { code, output } = await haproxyCheck({ PATH: process.env.PATH, ...haproxyEnv(stack().ports) });
+    expect(output).toContain("Configuration file is valid");
+    expect(code).toBe(0);
+  });
+
+  test("haproxy -c accepts it with compose's defaults (no variables set)", async () => {
+    const { code, output } = await haproxyCheck({ PATH: process.env.PATH });
+    expect(output).toContain("Configuration file is valid");
+    expect(code).toBe(0);
+  });
+
+  test("names only web and admin servers: the APIs, database and cache are never behind it", async () => {
+    const cfg = await Bun.file(CFG).text();
+    const servers = [...cfg.matchAll(/^\s*server\s+(\S+)/gm)].map((m) => m[1]);
+    expect(servers.sort()).toEqual(["admin-1", "admin-2", "web-1", "web-2"]);
+    for (const port of ["5002", "5003", "3306", "6379", "8079"]) expect(cfg).not.toContain(`:${port}`);
+  });
+});
+
+describe("the stats page", () => {
+  test("is served on its own port and shows both backends with their servers up", async () => {
+    const res = await fetch(stack().urls.stats);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("Statistics Report");
+    // Servers come up after two good checks ("UP 1/2" until then).
+    for (const [backend, server] of [["web", "web-1"], ["web", "web-2"], ["admin", "admin-1"], ["admin", "admin-2"]]) {
+      await eventually(async () => (await proxyStatus(backend!, server!)) === "UP", 10_000);
+    }
+  });
+
+  test("is not on the public port", async () => {
+    expect(new URL(stack().urls.stats).port).not.toBe(new URL(store()).port);
+    for (const p of ["/", "/;csv", "/stats", "/haproxy?stats", "/metrics", "/admin/;csv"]) {
+      const res = await fetch(`${store()}${p}`);
+      const body = await res.text();
+      expect(body).not.toContain("Statistics Report");
+      expect(body).not.toContain("pxname,svname");
+      expect(body).not.toContain("haproxy_process");
+    }
+  });
+});
+
+describe("headers passed on to the apps", () => {
+  test("every response carries a request id, unique per request; a client's own id is replaced", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${store()}${i % 2 ? "/products/Tux" : "/admin/login"}`, { headers: { "X-Request-Id": "client-chosen" } });
+      await res.arrayBuffer();
+      const id = res.headers.get("x-request-id");
+      expect(id).toBeTruthy();
+      expect(id).not.toBe("client-chosen");
+      ids.add(id!);
+    }
+    expect(ids.size).toBe(10);
+  });
+
+  test("the web server sees the request id and X-Forwarded-For, and passes the id on to the api", async () => {
+    const res = await fetch(`${store()}/products/Tux`, { headers: { "X-Forwarded-For": "203.0.113.9" } });
+    await res.arrayBuffer();
+    const id = res.headers.get("x-request-id")!;
+    const served = res.headers.get("x-served-by")!.match(/web-\d/)![0];
+    const web = await logLine(served, id);
+    expect(web.path).toBe("/products/Tux");
+    // HAProxy appends the address it saw to what the client sent.
+    expect(web.forwarded_for).toBe("203.0.113.9, 127.0.0.1");
+    const api = await logLine("api", id);
+    expect(api.path).toMatch(/^\/items\/Tux$/i);
+  });
+
+  test("the admin server sees them too", async () => {
+    const res = await fetch(`${store()}/admin/login`);
+    await res.arrayBuffer();
+    const id = res.headers.get("x-request-id")!;
+    const served = res.headers.get("x-served-by")!.match(/admin-\d/)![0];
+    const line = await logLine(served, id);
+    expect(line.path).toBe("/admin/login");
+    expect(line.forwarded_for).toBe("127.0.0.1");
+  });
+
+  test("HAProxy's own log line carries the same id", async () => {
+    const res = await fetch(`${store()}/healthz`);
+    await res.arrayBuffer();
+    const id = res.headers.get("x-request-id")!;
+    await eventually(() => stack().logs("proxy").some((l) => l.endsWith(`id=${id}`)), 5000);
+  });
+});
