@@ -4,18 +4,9 @@
 // here needs the stack: the APIs get a database and cache address nobody listens on.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { APPS } from "../../scripts/build.ts";
-import { APP_DIRS, ROOT } from "./support.ts";
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    }).on("error", reject);
-  });
+import { APP_DIRS, freePort, ROOT, untilLine } from "./support.ts";
 
 // Port 9 (discard) on 127.0.0.1: refused at once, so "down" is quick and certain.
 const NOWHERE = "127.0.0.1";
@@ -56,16 +47,8 @@ describe("each Deno entry starts under `deno run` unchanged", () => {
         stderr: "pipe",
       });
       running.push(proc);
-      const reader = proc.stdout.getReader();
-      let out = "";
-      const deadline = Date.now() + 25_000;
-      while (!out.includes("listening") && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out += new TextDecoder().decode(value);
-      }
-      reader.releaseLock();
-      if (!out.includes("listening")) throw new Error(`${app} did not start under Deno:\n${out}${await new Response(proc.stderr).text()}`);
+      const out = await untilLine(proc.stdout, "listening");
+      if (!out) throw new Error(`${app} did not start under Deno:\n${await new Response(proc.stderr).text()}`);
       const line = JSON.parse(out.split("\n").find((l) => l.includes("listening"))!);
       expect(line).toMatchObject({ service: app, runtime: "deno" });
 

@@ -5,11 +5,10 @@
 // reads and nothing it should not.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { APPS } from "../../scripts/build.ts";
 import {
-  APP_DIRS, APP_ENTRIES, appOf, dockerignore, entryDefault, execForm, inherited, loadCompose, parseDockerfile, read, ROOT,
+  APP_DIRS, APP_ENTRIES, appOf, dockerignore, entryDefault, execForm, freePort, inherited, loadCompose, parseDockerfile, read, ROOT, untilLine,
 } from "./support.ts";
 
 const { globalArgs, stages } = parseDockerfile(read("Dockerfile"));
@@ -115,15 +114,6 @@ describe(".dockerignore", () => {
   });
 });
 
-/** A free port on 127.0.0.1 (the OS picks it). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    }).on("error", reject);
-  });
-
 describe("--healthcheck, the HEALTHCHECK's command", () => {
   // Under the compiled pass this is the executable the image ships; else the same entry on Bun.
   const exe = process.env.STACK_RUNTIME === "compiled" && existsSync(path.join(ROOT, "dist/web")) ? [path.join(ROOT, "dist/web")] : [process.execPath, path.join(ROOT, "web/src/main.ts")];
@@ -136,14 +126,7 @@ describe("--healthcheck, the HEALTHCHECK's command", () => {
     const probe = () => Bun.spawn([...exe, "--healthcheck"], { env, stdout: "ignore", stderr: "ignore" }).exited;
     expect(await probe()).toBe(1);
     server = Bun.spawn(exe, { env, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
-    const reader = server.stdout.getReader();
-    let out = "";
-    while (!out.includes("listening")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
-    reader.releaseLock();
+    expect(await untilLine(server.stdout, "listening")).toContain("listening");
     expect(await probe()).toBe(0);
     server.kill("SIGTERM");
     await server.exited;

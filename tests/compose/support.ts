@@ -2,6 +2,7 @@
 // apps' config schemas, haproxy.cfg's variables, a Dockerfile reader and
 // .dockerignore's matching rules. None of it needs Docker or a running stack.
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import * as v from "valibot";
 import { parse } from "yaml";
@@ -271,4 +272,34 @@ export function dockerignore(text: string) {
     for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
     return excluded;
   };
+}
+
+// ---- processes ----------------------------------------------------------------------------
+
+/** A free port on 127.0.0.1 (the OS picks it), so tests never use the design's ports. */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    }).on("error", reject);
+  });
+
+/** Reads a process's stdout until a line containing `text` (returns everything read so far, "" on timeout or exit). */
+export async function untilLine(stdout: ReadableStream<Uint8Array>, text: string, timeoutMs = 25_000): Promise<string> {
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  const timer = setTimeout(() => reader.cancel(), timeoutMs);
+  let out = "";
+  try {
+    while (!out.includes(text)) {
+      const { value, done } = await reader.read();
+      if (done) return "";
+      out += decoder.decode(value, { stream: true });
+    }
+    return out;
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
 }
