@@ -1,6 +1,7 @@
 // What the compose tests share: compose.yaml as Docker Compose would see it, the
-// apps' config schemas, haproxy.cfg's variables, a Dockerfile reader and
-// .dockerignore's matching rules. None of it needs Docker or a running stack.
+// apps' config schemas (imported from the code), who connects to whom, haproxy.cfg's
+// variables, a Dockerfile reader and .dockerignore's matching rules. None of it
+// needs Docker or a running stack.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
