@@ -15,8 +15,9 @@ const ROOT = path.resolve(import.meta.dir, "..");
 
 type Pass = { name: string; env: Record<string, string>; files: string[]; before?: string[] };
 
-// The system tests that exercise the storefront and the read path.
-const DENO_FILES = ["tests/system/storefront", "tests/system/api"];
+// The system tests that exercise the storefront and the read path, and the one
+// that checks api and web really ran on Deno.
+const DENO_FILES = ["tests/system/storefront", "tests/system/api", "tests/system/runtime"];
 
 const PASSES: Pass[] = [
   { name: "compiled", before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, files: [] },

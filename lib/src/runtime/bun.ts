@@ -2,6 +2,13 @@
 // requests, close pools and exit 0.
 import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 
+/**
+ * "compiled" inside a `bun build --compile` executable (its modules live in Bun's
+ * embedded /$bunfs), else "bun": the start-up line says which, so a test can tell
+ * that the stack really ran the executables the images ship.
+ */
+export const bunRuntime = () => (Bun.main.startsWith("/$bunfs/") ? "compiled" : "bun");
+
 export async function serve(name: string, make: () => Running) {
   const app = build(name, make);
   // `<executable> --healthcheck`: the container's HEALTHCHECK, with no curl in the image.
@@ -11,7 +18,7 @@ export async function serve(name: string, make: () => Running) {
   }
   const { fetch: handler, drain } = drainable(app.fetch);
   const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch: handler, idleTimeout: 30 });
-  console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: "bun" }));
+  console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: bunRuntime() }));
   shutdownOnSignals(name, app, drain, {
     onSignal: (signal, handler) => process.on(signal, handler),
     stopServer: () => server.stop(),

@@ -1,0 +1,143 @@
+// The Dockerfile, read as Docker would: the images ship what scripts/build.ts
+// compiles (the executables CI tests), from the lockfile, as a non-root user on a
+// glibc base with no shell tools, exposing only the app's port, and checked by the
+// executable's own --healthcheck. Plus: .dockerignore lets in everything the build
+// reads and nothing it should not.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { APPS } from "../../scripts/build.ts";
+import {
+  APP_DIRS, APP_ENTRIES, appOf, dockerignore, entryDefault, execForm, freePort, inherited, loadCompose, parseDockerfile, read, ROOT, untilLine,
+} from "./support.ts";
+
+const { globalArgs, stages } = parseDockerfile(read("Dockerfile"));
+const build = stages.find((s) => s.name === "build")!;
+const runs = build.instructions.filter((i) => i.op === "RUN").map((i) => i.args);
+const ignored = dockerignore(read(".dockerignore"));
+
+describe("the build stage", () => {
+  test("uses the Bun that runs these tests, so the images ship what CI tested", () => {
+    expect(build.base).toBe("oven/bun:${BUN_VERSION}");
+    expect(globalArgs.get("BUN_VERSION")).toBe(Bun.version);
+  });
+
+  test("installs exactly what bun.lock says", () => {
+    expect(runs.some((r) => /^bun install\b.*--frozen-lockfile/.test(r))).toBe(true);
+  });
+
+  test("copies every workspace's manifest before installing (the lockfile covers them all)", () => {
+    const workspaces: string[] = JSON.parse(read("package.json")).workspaces;
+    const copies = build.instructions.filter((i) => i.op === "COPY").map((i) => i.args);
+    const install = build.instructions.findIndex((i) => i.op === "RUN" && i.args.startsWith("bun install"));
+    const before = build.instructions.slice(0, install).filter((i) => i.op === "COPY").map((i) => i.args);
+    for (const w of workspaces) expect(before).toContain(`${w}/package.json ${w}/`);
+    expect(copies.some((c) => c.split(/\s+/).includes("bun.lock"))).toBe(true);
+  });
+
+  test("compiles with scripts/build.ts (so with its flags), every app an image ships, and nothing else compiles", () => {
+    const compile = runs.filter((r) => /\bbun\b.*\bbuild\b/.test(r));
+    expect(compile).toHaveLength(1);
+    const [cmd, script, ...apps] = compile[0]!.split(/\s+/);
+    expect([cmd, script]).toEqual(["bun", "scripts/build.ts"]);
+    expect(apps.sort()).toEqual([...APP_DIRS].sort());
+    for (const app of apps) expect(APPS as readonly string[]).toContain(app);
+  });
+
+  test("copies every source file the bundler reads for each app, and .dockerignore lets them in", async () => {
+    // Every source of every COPY (all words but the last, the destination).
+    const copied = build.instructions.filter((i) => i.op === "COPY" && !i.args.startsWith("--")).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    for (const app of APP_DIRS) {
+      const r = await Bun.build({ entrypoints: [path.join(ROOT, app, "src/main.ts")], target: "bun", metafile: true, throw: true });
+      const inputs = Object.keys(r.metafile!.inputs).map((f) => path.relative(ROOT, path.resolve(f))).filter((f) => !f.includes("node_modules"));
+      expect(inputs.length).toBeGreaterThan(3);
+      for (const file of [...inputs, "tsconfig.json", "scripts/build.ts", "bun.lock"]) {
+        expect({ file, inContext: !ignored(file) }).toEqual({ file, inContext: true });
+        expect({ file, copied: copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, "")}/`)) }).toEqual({ file, copied: true });
+      }
+    }
+  });
+});
+
+describe("each app's image", () => {
+  for (const app of APP_DIRS) {
+    describe(app, () => {
+      const image = inherited(stages, app);
+      const chain: string[] = [];
+      for (let s = stages.find((x) => x.name === app); s; s = stages.find((x) => x.name === s!.base)) chain.push(s.base);
+      const last = (op: string) => image.filter((i) => i.op === op).at(-1);
+
+      test("runs on a minimal glibc base (distroless/cc or Debian slim), not the build image", () => {
+        expect(chain.at(-1)).toMatch(/^(gcr\.io\/distroless\/cc[-\w]*(:[\w.-]+)?|debian:[\w.-]*slim)$/);
+        expect(chain).not.toContain("build");
+      });
+
+      test("holds only its own executable, from the build stage's dist/", () => {
+        const copies = image.filter((i) => i.op === "COPY");
+        expect(copies.map((c) => c.args)).toEqual([`--from=build /src/dist/${app} /app/server`]);
+        expect(execForm(last("ENTRYPOINT")!.args)).toEqual(["/app/server"]);
+      });
+
+      test("runs as a non-root user (numeric, so the runtime can check)", () => {
+        const user = last("USER")!.args;
+        expect(user).toMatch(/^\d+(:\d+)?$/);
+        expect(Number(user.split(":")[0])).toBeGreaterThan(0);
+      });
+
+      test("exposes only the app's port (its config schema's default)", () => {
+        expect(image.filter((i) => i.op === "EXPOSE").map((i) => i.args)).toEqual([entryDefault(APP_ENTRIES[app].PORT)!]);
+      });
+
+      test("checks its health with the executable itself: no shell, no curl", () => {
+        const hc = last("HEALTHCHECK")!.args;
+        const cmd = execForm(hc.replace(/^(--\S+\s+)*CMD\s+/, ""));
+        expect(cmd).toEqual(["/app/server", "--healthcheck"]);
+        expect(hc).not.toMatch(/curl|wget|\bsh\b/);
+      });
+    });
+  }
+
+  test("compose builds every app service from its own target", () => {
+    const compose = loadCompose();
+    for (const [name, s] of Object.entries(compose.services)) {
+      if (!s.build) continue;
+      expect({ name, context: s.build.context, target: appOf(s) }).toEqual({ name, context: ".", target: expect.any(String) });
+    }
+  });
+});
+
+describe(".dockerignore", () => {
+  test("keeps out dependencies, local data, builds, secrets, git and tests", () => {
+    for (const f of ["node_modules/hono/package.json", "api/node_modules/x", ".local/mysql/ibdata1", "dist/api", ".env", ".git/HEAD", "tests/setup.ts", "api/src/app.test.ts", "README.md"]) {
+      expect({ f, ignored: ignored(f) }).toEqual({ f, ignored: true });
+    }
+  });
+});
+
+describe("--healthcheck, the HEALTHCHECK's command", () => {
+  // Under the compiled pass this is the executable the image ships; else the same entry on Bun.
+  const exe = process.env.STACK_RUNTIME === "compiled" && existsSync(path.join(ROOT, "dist/web")) ? [path.join(ROOT, "dist/web")] : [process.execPath, path.join(ROOT, "web/src/main.ts")];
+  let server: Bun.Subprocess<"ignore", "pipe", "inherit"> | undefined;
+  afterAll(() => server?.kill());
+
+  test("exits 0 while the app answers /healthz on its PORT, 1 once it is gone", async () => {
+    const port = await freePort();
+    const env = { PATH: process.env.PATH!, PORT: String(port), HOST: "127.0.0.1", API_URL: "http://127.0.0.1:9/", API_TOKEN: "healthcheck-test-token" };
+    const probe = () => Bun.spawn([...exe, "--healthcheck"], { env, stdout: "ignore", stderr: "ignore" }).exited;
+    expect(await probe()).toBe(1);
+    server = Bun.spawn(exe, { env, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+    expect(await untilLine(server.stdout, "listening")).toContain("listening");
+    expect(await probe()).toBe(0);
+    server.kill("SIGTERM");
+    await server.exited;
+    expect(await probe()).toBe(1);
+  }, 20_000);
+});
+
+// The file mode matters: the mysql image *sources* a non-executable .sh (so it can
+// use the entrypoint's docker_process_sql) but *runs* an executable one.
+test("db/accounts.sh is not executable in git, so the mysql entrypoint sources it", () => {
+  const ls = Bun.spawnSync(["git", "ls-files", "-s", "db/accounts.sh"], { cwd: ROOT }).stdout.toString();
+  if (ls) expect(ls.split(" ")[0]).toBe("100644");
+  expect(readFileSync(path.join(ROOT, "db/accounts.sh"), "utf8")).toContain("docker_process_sql");
+});

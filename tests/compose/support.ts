@@ -1,0 +1,306 @@
+// What the compose tests share: compose.yaml as Docker Compose would see it, the
+// apps' config schemas (imported from the code), who connects to whom, haproxy.cfg's
+// variables, a Dockerfile reader and .dockerignore's matching rules. None of it
+// needs Docker or a running stack.
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import * as v from "valibot";
+import { parse } from "yaml";
+import { AdminApiEnv } from "../../admin-api/src/config.ts";
+import { AdminEnv } from "../../admin/src/config.ts";
+import { ApiEnv } from "../../api/src/config.ts";
+import { WebEnv } from "../../web/src/config.ts";
+
+export const ROOT = path.resolve(import.meta.dir, "../..");
+export const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
+
+// ---- compose.yaml --------------------------------------------------------------
+
+export type Service = {
+  image?: string;
+  build?: { context: string; target?: string; dockerfile?: string };
+  hostname?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  networks?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
+  volumes?: string[];
+  restart?: string;
+};
+export type Compose = {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean } | null>;
+  volumes?: Record<string, unknown>;
+};
+
+/** compose.yaml as parsed YAML: anchors and `<<` merge keys resolved, not yet interpolated. */
+export const composeRaw = (): unknown => parse(read("compose.yaml"), { merge: true });
+
+/**
+ * Compose's variable interpolation: $$ is a literal $, ${VAR}, ${VAR:-default}
+ * (unset or empty), ${VAR-default} (unset), ${VAR:?msg} / ${VAR?msg} (required), $VAR.
+ */
+export function interpolate(s: string, env: Record<string, string | undefined>): string {
+  return s.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, dollar, name, colon, op, arg, bare) => {
+    if (dollar === "$") return "$";
+    if (bare) return env[bare] ?? "";
+    const value = env[name];
+    const missing = colon ? !value : value === undefined;
+    if (op === "-") return missing ? arg : value!;
+    if (op === "?" && missing) throw new Error(`compose.yaml requires ${name}: ${arg}`);
+    return value ?? "";
+  });
+}
+
+const mapStrings = (x: unknown, f: (s: string) => string): unknown =>
+  typeof x === "string" ? f(x)
+  : Array.isArray(x) ? x.map((y) => mapStrings(y, f))
+  : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, mapStrings(y, f)]))
+  : x;
+
+/** compose.yaml as `docker compose config` would resolve it with this environment (default: none, so the defaults). */
+export const loadCompose = (env: Record<string, string | undefined> = {}): Compose =>
+  mapStrings(composeRaw(), (s) => interpolate(s, env)) as Compose;
+
+/** Every ${VAR…} compose.yaml reads, with its default (undefined when it has none). */
+export function composeVariables(): Map<string, string | undefined> {
+  const vars = new Map<string, string | undefined>();
+  for (const m of read("compose.yaml").matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g)) vars.set(m[1]!, m[2]);
+  return vars;
+}
+
+/** A KEY=value file such as .env.example (comments and blank lines skipped). */
+export function parseEnvFile(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (m) vars.set(m[1]!, m[2]!.trim());
+  }
+  return vars;
+}
+
+/** The networks two services share. */
+export const shared = (c: Compose, a: string, b: string) =>
+  (c.services[a]?.networks ?? []).filter((n) => (c.services[b]?.networks ?? []).includes(n));
+
+/** Every service `name` can open a connection to (shares a network with). */
+export const reach = (c: Compose, name: string) =>
+  new Set(Object.keys(c.services).filter((other) => other !== name && shared(c, name, other).length > 0));
+
+/** "[host_ip:]published:target[/proto]" → its parts. */
+export function parsePort(spec: string) {
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  if (!m) throw new Error(`unsupported port syntax: ${spec}`);
+  return { hostIp: m[1] ?? "0.0.0.0", published: Number(m[2]), target: Number(m[3]) };
+}
+
+// ---- the apps' config schemas ------------------------------------------------------
+
+/** What each image runs: the Dockerfile target (= the app's folder) → the env entries its code reads. */
+export const APP_ENTRIES = { api: ApiEnv, "admin-api": AdminApiEnv, web: WebEnv, admin: AdminEnv } as const satisfies Record<string, v.ObjectEntries>;
+export type AppDir = keyof typeof APP_ENTRIES;
+export const APP_DIRS = Object.keys(APP_ENTRIES) as AppDir[];
+
+/** The app a compose service runs (its build target), if it is one of ours. */
+export const appOf = (s: Service): AppDir | undefined => {
+  const t = s.build?.target;
+  return t && t in APP_ENTRIES ? (t as AppDir) : undefined;
+};
+
+/** The default an entry falls back to, as the string the environment would carry. */
+export const entryDefault = (schema: v.GenericSchema): string | undefined => {
+  const d = v.getDefault(schema as v.OptionalSchema<v.GenericSchema, unknown>);
+  return d === undefined ? undefined : String(d);
+};
+
+// ---- who talks to whom ------------------------------------------------------------------
+
+/** The ports the images we do not build listen on (their documented defaults). */
+const IMAGE_PORTS: [RegExp, (s: Service) => number][] = [
+  [/^mysql:/, () => 3306],
+  [/^redis:/, () => 6379],
+  [/^hiett\/serverless-redis-http:/, (s) => Number(s.environment?.SRH_PORT ?? 80)],
+  [/^haproxy:/, (s) => Number((s.environment?.STORE_BIND ?? "*:80").split(":").at(-1))],
+];
+
+/** The port a service listens on inside its container. */
+export function listenPort(s: Service): number {
+  if (appOf(s)) return Number(s.environment?.PORT);
+  const found = IMAGE_PORTS.find(([re]) => re.test(s.image ?? ""));
+  if (!found) throw new Error(`no known port for image ${s.image}`);
+  return found[1](s);
+}
+
+export type HostRef = { from: string; via: string; host: string; port: number };
+
+const SCHEME_PORTS: Record<string, number> = { "http:": 80, "https:": 443, "redis:": 6379, "rediss:": 6379 };
+
+/**
+ * Every host:port a service is configured to connect to: URL values (API_URL,
+ * UPSTASH_REDIS_REST_URL, SRH_CONNECTION_STRING, …), X_HOST with X_PORT (DB_HOST),
+ * and for the proxy the servers haproxy.cfg resolves with its environment.
+ */
+export function hostRefs(c: Compose, from: string): HostRef[] {
+  const s = c.services[from]!;
+  const env = s.environment ?? {};
+  const refs: HostRef[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+      const u = new URL(value);
+      refs.push({ from, via: key, host: u.hostname, port: Number(u.port || SCHEME_PORTS[u.protocol]) });
+    } else if (key.endsWith("_HOST") && key !== "HOST") {
+      refs.push({ from, via: key, host: value, port: Number(env[key.replace(/_HOST$/, "_PORT")]) });
+    }
+  }
+  if (/^haproxy:/.test(s.image ?? "")) {
+    for (const { name, address } of haproxyServers(env)) {
+      const [host, port] = address.split(":");
+      refs.push({ from, via: `haproxy.cfg server ${name}`, host: host!, port: Number(port) });
+    }
+  }
+  return refs;
+}
+
+// ---- haproxy.cfg ------------------------------------------------------------------------
+
+/** The "${VAR-default}" variables haproxy.cfg reads, with their defaults. */
+export function haproxyVariables(cfg = read("proxy/haproxy.cfg")): Map<string, string | undefined> {
+  const vars = new Map<string, string | undefined>();
+  for (const m of cfg.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g)) vars.set(m[1]!, m[2]);
+  return vars;
+}
+
+/** The backend servers' addresses ("host:port") haproxy.cfg resolves with this environment. */
+export function haproxyServers(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")) {
+  const servers: { name: string; address: string }[] = [];
+  for (const line of cfg.split("\n")) {
+    const m = /^\s*server\s+(\S+)\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const address = m[2]!.replace(/^"|"$/g, "").replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g, (_, name, def) => env[name] ?? def ?? "");
+    servers.push({ name: m[1]!, address });
+  }
+  return servers;
+}
+
+// ---- Dockerfile -----------------------------------------------------------------------
+
+export type Instruction = { op: string; args: string; line: number };
+export type Stage = { base: string; name?: string; instructions: Instruction[] };
+
+/** A Dockerfile's global ARGs and its stages (continuation lines joined, comments dropped). */
+export function parseDockerfile(text: string) {
+  const globalArgs = new Map<string, string | undefined>();
+  const stages: Stage[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const start = i;
+    let line = lines[i]!;
+    if (/^\s*(#|$)/.test(line)) continue;
+    while (line.endsWith("\\") && i + 1 < lines.length) line = line.slice(0, -1) + " " + lines[++i]!.trim();
+    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    if (!m) throw new Error(`Dockerfile:${start + 1}: cannot read "${line}"`);
+    const op = m[1]!.toUpperCase();
+    const args = m[2]!.trim();
+    if (op === "FROM") {
+      const f = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      if (!f) throw new Error(`Dockerfile:${start + 1}: cannot read FROM ${args}`);
+      stages.push({ base: f[1]!, name: f[2], instructions: [] });
+    } else if (stages.length === 0 && op === "ARG") {
+      const [k, val] = args.split("=", 2);
+      globalArgs.set(k!, val);
+    } else {
+      stages.at(-1)!.instructions.push({ op, args, line: start + 1 });
+    }
+  }
+  return { globalArgs, stages };
+}
+
+/** A stage's instructions with those of the stages it is built FROM first (what the image inherits). */
+export function inherited(stages: Stage[], name: string): Instruction[] {
+  const stage = stages.find((s) => s.name === name);
+  if (!stage) throw new Error(`Dockerfile has no stage "${name}"`);
+  const parent = stages.find((s) => s.name === stage.base);
+  return [...(parent ? inherited(stages, parent.name!) : []), ...stage.instructions];
+}
+
+/** JSON (exec) form of CMD/ENTRYPOINT/HEALTHCHECK CMD arguments, or null for the shell form. */
+export function execForm(args: string): string[] | null {
+  try {
+    const parsed = JSON.parse(args);
+    return Array.isArray(parsed) && parsed.every((x) => typeof x === "string") ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+// ---- .dockerignore ------------------------------------------------------------------------
+
+/**
+ * Docker's .dockerignore rules: patterns match a path or any of its parent
+ * directories; `*` and `?` stay within one path segment, `**` spans any number;
+ * `!` re-includes; the last matching pattern wins.
+ */
+export function dockerignore(text: string) {
+  const rules = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const negate = l.startsWith("!");
+      const pattern = path.posix.normalize((negate ? l.slice(1) : l).trim()).replace(/^\/+/, "");
+      let re = "";
+      for (let i = 0; i < pattern.length; i++) {
+        const ch = pattern[i]!;
+        if (ch === "*" && pattern[i + 1] === "*") {
+          i++;
+          if (pattern[i + 1] === "/") {
+            i++;
+            re += "(?:.*/)?";
+          } else re += ".*";
+        } else if (ch === "*") re += "[^/]*";
+        else if (ch === "?") re += "[^/]";
+        else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+      }
+      return { negate, re: new RegExp(`^${re}$`) };
+    });
+  /** Whether `file` (relative to the context, "/"-separated) is left out of the build context. */
+  return (file: string) => {
+    const parts = file.split("/");
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+    let excluded = false;
+    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = !r.negate;
+    return excluded;
+  };
+}
+
+// ---- processes ----------------------------------------------------------------------------
+
+/** A free port on 127.0.0.1 (the OS picks it), so tests never use the design's ports. */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    }).on("error", reject);
+  });
+
+/** Reads a process's stdout until a line containing `text` (returns everything read so far, "" on timeout or exit). */
+export async function untilLine(stdout: ReadableStream<Uint8Array>, text: string, timeoutMs = 25_000): Promise<string> {
+  const reader = stdout.getReader();
+  const decoder = new TextDecoder();
+  const timer = setTimeout(() => reader.cancel(), timeoutMs);
+  let out = "";
+  try {
+    while (!out.includes(text)) {
+      const { value, done } = await reader.read();
+      if (done) return "";
+      out += decoder.decode(value, { stream: true });
+    }
+    return out;
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+}
