@@ -4,6 +4,7 @@
 // that stack instead and nothing is started. Unit tests need none of it.
 import { afterAll } from "bun:test";
 import { PORT_DEFAULTS, type Ports } from "../local/src/config.ts";
+import { denoCommand, type AppName } from "../local/src/services.ts";
 import { startStack } from "../local/src/stack.ts";
 import { setStack } from "./system/stack.ts";
 
@@ -27,7 +28,7 @@ if (!process.env.STORE_URL) {
       // STACK_DENO_APPS=api,web runs those apps under Deno (the CI's Deno pass).
       commands: Object.fromEntries(
         (process.env.STACK_DENO_APPS ?? "").split(",").filter(Boolean)
-          .map((app) => [app, ["deno", "run", "-A", `${app}/src/main.deno.ts`]]),
+          .map((app) => [app, denoCommand(app as AppName)]),
       ),
     });
     Object.assign(process.env, stack.env);

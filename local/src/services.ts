@@ -50,13 +50,26 @@ export type ServiceDef = {
 const HOST = "127.0.0.1";
 const url = (port: number) => `http://${HOST}:${port}`;
 
+/**
+ * Deno's own executable: the one the `deno` npm package (a devDependency) ships, so
+ * no global install is needed and the process is Deno itself, not its Node wrapper
+ * (node_modules/.bin/deno), which would take signals and hide the exit code.
+ */
+export function denoExecutable(): string {
+  const shipped = path.join(REPO_ROOT, "node_modules/deno/deno");
+  return existsSync(shipped) ? shipped : "deno";
+}
+
+/** The argv that runs an app's Deno entry. */
+export const denoCommand = (app: AppName) => [denoExecutable(), "run", "-A", path.join(app, "src/main.deno.ts")];
+
 export function appCommand(ctx: Context, app: AppName, service: ServiceName): string[] {
   const given = ctx.commands[service] ?? ctx.commands[app];
   if (given) return given;
   const bunEntry = [process.execPath, path.join(app, "src/main.ts")];
   if (ctx.runtime === "deno") {
     const entry = path.join(app, "src/main.deno.ts");
-    if (existsSync(path.join(REPO_ROOT, entry))) return ["deno", "run", "-A", entry];
+    if (existsSync(path.join(REPO_ROOT, entry))) return denoCommand(app);
   }
   if (ctx.runtime === "compiled") {
     const exe = path.join(REPO_ROOT, "dist", app);

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { denoCommand } from "../../local/src/services.ts";
 import { APPS } from "../../scripts/build.ts";
 import { APP_DIRS, freePort, ROOT, untilLine } from "./support.ts";
 
@@ -40,7 +41,7 @@ describe("each Deno entry starts under `deno run` unchanged", () => {
   for (const app of entries) {
     test(`${app}: listens (runtime deno), answers /healthz, stops on SIGTERM`, async () => {
       const port = await freePort();
-      const proc = Bun.spawn(["deno", "run", "-A", path.join(app, "src/main.deno.ts")], {
+      const proc = Bun.spawn(denoCommand(app), {
         cwd: ROOT,
         env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", PORT: String(port), HOST: "127.0.0.1", ...ENV[app] },
         stdout: "pipe",
