@@ -1,4 +1,4 @@
-// `bun run test`: every test, the way CI runs them, in passes:
+// `bun run test`: every test, the way CI runs them: the typecheck, then two passes:
 //   1. compiled  — builds dist/<app> (scripts/build.ts) and runs the whole suite with
 //                  the local stack started from those executables (what the images ship);
 //   2. deno      — api and web under Deno inside the local stack, with the storefront
@@ -51,6 +51,16 @@ function counts(output: string) {
 
 let passed = 0;
 let failed = 0;
+
+// The types first (a second; tsc 7): counted as one test.
+if (!only) {
+  console.log("\n=== typecheck ===\n");
+  const { code } = await run(["bun", "run", "typecheck"], {});
+  console.log(`typecheck: ${code === 0 ? "ok" : "FAILED"}`);
+  if (code === 0) passed++;
+  else failed++;
+}
+
 for (const pass of PASSES) {
   if (only && pass.name !== only) continue;
   console.log(`\n=== pass: ${pass.name} ===\n`);

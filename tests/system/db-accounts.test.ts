@@ -86,7 +86,7 @@ describe("the read API's account (bazaar_api)", () => {
     expect((await own()).quantity).toBe(8);
     expect(await orderCount()).toBe(orders + 1);
     const [recorded] = await api.query("SELECT item_name, quantity, unit_price FROM orders WHERE number = ?", [row.order_number]);
-    expect(recorded).toEqual([{ item_name: OWN, quantity: 2, unit_price: "4.20" }]);
+    expect(recorded as unknown).toEqual([{ item_name: OWN, quantity: 2, unit_price: "4.20" }]);
   });
 
   test("place_order refuses too much, an unknown item and a bad quantity without changing anything", async () => {
@@ -107,7 +107,7 @@ describe("the admin API's account (bazaar_admin)", () => {
     await admin.query("UPDATE items SET price = 2.00, quantity = 6 WHERE name_key = ?", [key]);
     await admin.query("UPDATE items SET name = ?, name_key = ? WHERE name_key = ?", [`${key} b`, `${key} b`, key]);
     const [rows] = await admin.query("SELECT name, quantity, price FROM items WHERE name_key = ?", [`${key} b`]);
-    expect(rows).toEqual([{ name: `${key} b`, quantity: 6, price: "2.00" }]);
+    expect(rows as unknown).toEqual([{ name: `${key} b`, quantity: 6, price: "2.00" }]);
     await admin.query("DELETE FROM items WHERE name_key = ?", [`${key} b`]);
     const [gone] = await admin.query("SELECT 1 FROM items WHERE name_key = ?", [`${key} b`]);
     expect(gone).toEqual([]);
