@@ -1,14 +1,15 @@
 // Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by
-// playwright-core. No fallback and no skip: without Chromium these tests fail.
+// playwright-core. No fallback and no skip: without Chromium these tests fail (as
+// root on Debian/Ubuntu it is installed with apt-get first, like the stack's servers).
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { REPO_ROOT } from "../../local/src/config.ts";
+import { requirePrograms } from "../../local/src/system.ts";
 
-export const CHROMIUM = "/usr/bin/chromium";
-
-export function launch(): Promise<Browser> {
+export async function launch(): Promise<Browser> {
+  const { chromium: executablePath } = await requirePrograms({ chromium: { bin: "chromium", pkg: "chromium" } });
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
   });
 }
@@ -16,9 +17,14 @@ export function launch(): Promise<Browser> {
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-/** Saves docs/screenshots/<name>.png (the README shows them). */
+/**
+ * Saves <name>.png under tests/artifacts/screenshots, or with UPDATE_SCREENSHOTS=1
+ * under docs/screenshots, the ones the README shows (so a test run leaves the
+ * committed pictures alone).
+ */
 export async function shoot(page: Page, name: string, fullPage = true) {
-  const file = path.join(REPO_ROOT, "docs/screenshots", `${name}.png`);
+  const dir = process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "tests/artifacts/screenshots";
+  const file = path.join(REPO_ROOT, dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
   return file;
 }
