@@ -7,16 +7,19 @@ declare const Deno: any;
 export function serve(name: string, make: () => Running) {
   const app = build(name, make);
   const { fetch, drain } = drainable(app.fetch);
-  const server = Deno.serve({
+  // Signal listeners first: a SIGTERM right after the "listening" line must drain,
+  // not kill (Deno sets its handlers up asynchronously).
+  let server: { shutdown(): Promise<void> } | undefined;
+  shutdownOnSignals(name, app, drain, {
+    onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
+    stopServer: async () => server?.shutdown(),
+    exit: (code) => Deno.exit(code),
+  });
+  server = Deno.serve({
     port: app.port,
     hostname: app.hostname,
     onListen: ({ hostname, port }: { hostname: string; port: number }) =>
       console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${hostname}:${port}`, runtime: "deno" })),
   }, fetch);
-  shutdownOnSignals(name, app, drain, {
-    onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
-    stopServer: () => server.shutdown(),
-    exit: (code) => Deno.exit(code),
-  });
   return server;
 }
