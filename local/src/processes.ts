@@ -68,6 +68,8 @@ export class ManagedProcess {
   readonly tail: string[] = [];
   /** Resolves with the exit code of the current run. */
   exited: Promise<number> = Promise.resolve(0);
+  /** How the last run ended (code, or the signal that ended it); undefined before any exit. */
+  lastExit: { code: number | null; signal: string | null } | undefined;
 
   constructor(
     readonly name: string,
@@ -102,6 +104,7 @@ export class ManagedProcess {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
       removePidFile(this.runDir, this.name, proc.pid);
+      this.lastExit = { code: proc.signalCode ? null : code, signal: proc.signalCode ?? null };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
       if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
       return code;
