@@ -104,7 +104,7 @@ export class ManagedProcess {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
       removePidFile(this.runDir, this.name, proc.pid);
-      this.lastExit = { code: proc.signalCode ? null : code, signal: proc.signalCode ?? null };
+      this.lastExit = { code: proc.signalCode ? null : code, signal: proc.signalCode === null ? null : String(proc.signalCode) };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
       if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
       return code;

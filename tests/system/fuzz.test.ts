@@ -112,7 +112,7 @@ async function check(req: Req, browser?: AdminBrowser) {
   if (browser) headers.Cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   let res: Response;
   try {
-    res = await fetch(url, { method: req.method, headers, body: req.body, redirect: "manual", signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { method: req.method, headers, body: req.body as BodyInit | undefined, redirect: "manual", signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     // A request fetch itself refuses to send (e.g. a malformed URL) is not the server's answer.
     if (err instanceof TypeError && /invalid|url|header/i.test(err.message)) return;

@@ -270,7 +270,7 @@ describe("the internal APIs", () => {
   });
 
   test("the cache endpoint refuses requests without its token or with a wrong one (SRH's 400/401 answers)", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${env("API_TOKEN")}` }]) {
+    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${env("API_TOKEN")}` }] as Record<string, string>[]) {
       const res = await fetch(env("CACHE_URL"), { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(["KEYS", "*"]) });
       expect([400, 401]).toContain(res.status);
       expect(await res.text()).not.toContain("catalog:");
