@@ -33,7 +33,9 @@ if (!process.env.STORE_URL) {
     });
     Object.assign(process.env, stack.env);
     setStack(stack);
-    afterAll(() => stack.stop());
+    // Stopping takes a few seconds (web/admin drain, then InnoDB flushes): more than
+    // a hook's default 5 s, which would leave the stack running after the run.
+    afterAll(() => stack.stop(), 60_000);
   } catch (err) {
     // Unit tests still run; every system test fails naming this error.
     setStack(undefined, err as Error);

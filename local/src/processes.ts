@@ -68,6 +68,8 @@ export class ManagedProcess {
   readonly tail: string[] = [];
   /** Resolves with the exit code of the current run. */
   exited: Promise<number> = Promise.resolve(0);
+  /** How the last run ended (code, or the signal that ended it); undefined before any exit. */
+  lastExit: { code: number | null; signal: string | null } | undefined;
 
   constructor(
     readonly name: string,
@@ -102,6 +104,7 @@ export class ManagedProcess {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
       removePidFile(this.runDir, this.name, proc.pid);
+      this.lastExit = { code: proc.signalCode ? null : code, signal: proc.signalCode === null ? null : String(proc.signalCode) };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
       if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
       return code;
@@ -211,7 +214,8 @@ export async function reapLeftovers(runDir: string, log: (line: string) => void)
     } catch {
       continue;
     }
-    if (!exe || path.basename(cmdline) !== path.basename(exe)) continue;
+    // redis-server rewrites its title into argv[0] ("/usr/bin/redis-server 127.0.0.1:6379").
+    if (!exe || path.basename(cmdline.split(" ")[0] ?? "") !== path.basename(exe)) continue;
     log(`stopping ${f.replace(/\.pid$/, "")} (pid ${pid}) left over from an earlier run`);
     signalGroup(pid, "SIGTERM");
     victims.push(pid);

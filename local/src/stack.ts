@@ -79,13 +79,18 @@ export interface Stack {
   running(name: string): boolean;
   /** The last lines a service wrote. */
   logs(name: string): string[];
-  /** Starts one service (if it is not running) and waits until it is healthy. */
-  start(name: string): Promise<void>;
+  /**
+   * Starts one service (if it is not running) and waits until it is healthy; with no
+   * name, every service that is not running, in start order (e.g. after stop()).
+   */
+  start(name?: string): Promise<void>;
   /** Stops one service cleanly, or with no name the whole stack (reverse order). */
   stop(name?: string): Promise<void>;
   restart(name: string): Promise<void>;
   /** Sends a signal and returns at once (e.g. SIGKILL for failure tests). */
   kill(name: string, signal?: NodeJS.Signals): void;
+  /** Waits for the current run of a service to end; how it ended (exit code, or the signal). */
+  exited(name: string): Promise<{ code: number | null; signal: string | null }>;
   /** Waits until a running service passes its probes again. */
   waitHealthy(name: string, timeoutMs?: number): Promise<void>;
   /** SQL as the database superuser over the unix socket (tab-separated output). */
@@ -286,6 +291,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     running: (name) => procs.get(resolveName(name))!.running,
     logs: (name) => [...procs.get(resolveName(name))!.tail],
     async start(name) {
+      if (name === undefined) {
+        // After stop(): the stack is live again, so a later stop() must stop it.
+        if (stopped) {
+          stopped = false;
+          process.on("exit", killAll);
+        }
+        const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
+        for (const level of levels) {
+          await Promise.all(defs.filter((d) => d.level === level && !procs.get(d.name)!.running).map((d) => bring(d)));
+        }
+        say("stack started again");
+        return;
+      }
       const n = resolveName(name);
       if (procs.get(n)!.running) return;
       await bring(byName.get(n)!);
@@ -310,6 +328,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     kill(name, signal = "SIGTERM") {
       procs.get(resolveName(name))!.kill(signal);
+    },
+    async exited(name) {
+      const p = procs.get(resolveName(name))!;
+      await p.exited;
+      return p.lastExit ?? { code: null, signal: null };
     },
     async waitHealthy(name, timeoutMs = timeout) {
       const n = resolveName(name);
