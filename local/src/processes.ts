@@ -214,8 +214,7 @@ export async function reapLeftovers(runDir: string, log: (line: string) => void)
     } catch {
       continue;
     }
-    // redis-server rewrites its title into argv[0] ("/usr/bin/redis-server 127.0.0.1:6379").
-    if (!exe || path.basename(cmdline.split(" ")[0] ?? "") !== path.basename(exe)) continue;
+    if (!exe || path.basename(cmdline) !== path.basename(exe)) continue;
     log(`stopping ${f.replace(/\.pid$/, "")} (pid ${pid}) left over from an earlier run`);
     signalGroup(pid, "SIGTERM");
     victims.push(pid);
