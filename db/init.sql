@@ -31,7 +31,11 @@ CREATE TABLE IF NOT EXISTS orders (
   quantity   INT UNSIGNED NOT NULL,
   unit_price DECIMAL(8,2) NOT NULL,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  -- The id HAProxy gave the request that placed it: a purchase retried after a web
+  -- server died mid-request finds its order instead of placing a second one.
+  request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
   KEY orders_item (item_id),
+  UNIQUE KEY orders_request (request_id),
   CONSTRAINT orders_quantity_range CHECK (quantity BETWEEN 1 AND 1000)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
@@ -53,7 +57,7 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- p_name_key is the item's name lowercased, as items.name_key.
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
-CREATE PROCEDURE place_order(IN p_name_key VARCHAR(64), IN p_quantity INT)
+CREATE PROCEDURE place_order(IN p_name_key VARCHAR(64), IN p_quantity INT, IN p_request_id VARCHAR(128))
   MODIFIES SQL DATA
   SQL SECURITY DEFINER
 BEGIN
@@ -69,10 +73,25 @@ BEGIN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'quantity must be a whole number from 1 to 1000';
   END IF;
 
+  -- Read committed: the item's row lock is what orders purchases; gap locks on the
+  -- orders' request id index would only make concurrent buyers deadlock.
+  SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
   START TRANSACTION;
   SELECT id, name, quantity, price INTO v_id, v_name, v_stock, v_price
     FROM items WHERE name_key = p_name_key FOR UPDATE;
-  IF v_id IS NULL THEN
+  -- A retry of a request already done (same request id, item and quantity) answers
+  -- with its order: checked under the item's lock, so a retry racing its original
+  -- waits for it. An id reused for another purchase (a client sending its own fixed
+  -- X-Request-Id straight to a web server) places a new order without the id.
+  SET v_number = (SELECT number FROM orders WHERE request_id = p_request_id AND item_id = v_id AND quantity = p_quantity);
+  IF v_number IS NULL AND EXISTS (SELECT 1 FROM orders WHERE request_id = p_request_id) THEN
+    SET p_request_id = NULL;
+  END IF;
+  IF v_number IS NOT NULL THEN
+    ROLLBACK;
+    SELECT 'ok' AS outcome, number AS order_number, item_name AS name, quantity, unit_price
+      FROM orders WHERE number = v_number;
+  ELSEIF v_id IS NULL THEN
     ROLLBACK;
     SELECT 'not_found' AS outcome, NULL AS order_number, NULL AS name, NULL AS quantity, NULL AS unit_price;
   ELSEIF v_stock < p_quantity THEN
@@ -80,7 +99,7 @@ BEGIN
     SELECT 'insufficient' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity, v_price AS unit_price;
   ELSE
     UPDATE items SET quantity = quantity - p_quantity WHERE id = v_id;
-    INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (v_id, v_name, p_quantity, v_price);
+    INSERT INTO orders (item_id, item_name, quantity, unit_price, request_id) VALUES (v_id, v_name, p_quantity, v_price, p_request_id);
     SET v_number = LAST_INSERT_ID();
     COMMIT;
     SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity, v_price AS unit_price;

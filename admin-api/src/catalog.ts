@@ -2,7 +2,7 @@
 // changes, so concurrent restocks and purchases add up exactly.
 import type { PoolConnection, RowDataPacket } from "mysql2/promise";
 import { checked, nameKey } from "@bazaar/lib/catalog.ts";
-import type { Db } from "@bazaar/lib/db.ts";
+import { retryOnConflict as retried, type Db } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type AddItem, type AddResult, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 
@@ -10,19 +10,6 @@ const lockItem = async (conn: PoolConnection, name: string) => {
   const [rows] = await conn.query<RowDataPacket[]>("SELECT name, quantity, price FROM items WHERE name_key = ? FOR UPDATE", [nameKey(name)]);
   return rows[0] ? checked(Item, rows[0]) : null;
 };
-
-const RETRYABLE = new Set(["ER_LOCK_DEADLOCK", "ER_DUP_ENTRY"]);
-
-/** Two admins adding the same new name at once: one inserts, the other retries and restocks. */
-async function retried<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (i >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? "")) throw err;
-    }
-  }
-}
 
 export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<AddResult> =>
   retried(() =>

@@ -19,8 +19,12 @@ afterAll(async () => {
 
 const auth = { Authorization: `Bearer ${token}` };
 const get = (path: string) => app.request(path, { headers: auth });
-const buy = (name: string, quantity: number) =>
-  app.request("/orders", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name, quantity }) });
+const buy = (name: string, quantity: number, requestId?: string) =>
+  app.request("/orders", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", ...(requestId ? { "X-Request-Id": requestId } : {}) },
+    body: JSON.stringify({ name, quantity }),
+  });
 const addItem = async (name: string, quantity: number, price = 2.5) =>
   adminApi.request("/items", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name, quantity, price }) });
 
@@ -81,6 +85,28 @@ describe("purchases", () => {
     const a = (await (await buy(name, 1)).json()).data.order_number;
     const b = (await (await buy(name, 1)).json()).data.order_number;
     expect(b).toBeGreaterThan(a);
+  });
+
+  test("a purchase replayed with its request id answers the same order and takes the stock once", async () => {
+    const name = uniqueName("Replay");
+    await addItem(name, 1);
+    const id = `replay_${name.replace(/\W/g, "_")}`;
+    const first = await (await buy(name, 1, id)).json();
+    // The stock is gone, yet the replay (HAProxy resending after a web server died) is not refused.
+    const again = await buy(name, 1, id);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(first);
+    expect((await (await get(`/items/${encodeURIComponent(name)}`)).json()).data.quantity).toBe(0);
+  });
+
+  test("a request id reused for another purchase places a new order", async () => {
+    const name = uniqueName("Reuse");
+    await addItem(name, 5);
+    const id = `reuse_${name.replace(/\W/g, "_")}`;
+    const a = (await (await buy(name, 1, id)).json()).data.order_number;
+    const b = (await (await buy(name, 2, id)).json()).data.order_number;
+    expect(b).not.toBe(a);
+    expect((await (await get(`/items/${encodeURIComponent(name)}`)).json()).data.quantity).toBe(2);
   });
 
   test("not enough stock is 409 and changes nothing", async () => {

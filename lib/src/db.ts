@@ -88,3 +88,20 @@ export function createDb(config: DbConfig): Db {
     close: () => pool.end(),
   };
 }
+
+const RETRYABLE = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_DUP_ENTRY"]);
+
+/**
+ * Runs a whole transaction again when the database rolled it back for a conflict
+ * with a concurrent one (a deadlock, or a unique key another writer just took):
+ * the rollback undid everything, so the retry starts clean.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? "")) throw err;
+    }
+  }
+}

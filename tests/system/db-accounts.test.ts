@@ -74,7 +74,7 @@ describe("the read API's account (bazaar_api)", () => {
     await denied(api, "ALTER TABLE items ADD COLUMN sneaky INT");
   });
 
-  const call = async (key: string, q: number) => ((await api.query("CALL place_order(?, ?)", [key, q]))[0] as Row[][])[0]![0]!;
+  const call = async (key: string, q: number) => ((await api.query("CALL place_order(?, ?, NULL)", [key, q]))[0] as Row[][])[0]![0]!;
 
   test("may CALL place_order: one order and its decrement, in one step", async () => {
     const orders = await orderCount();
@@ -94,7 +94,7 @@ describe("the read API's account (bazaar_api)", () => {
     const orders = await orderCount();
     expect((await call(OWN, (before.quantity as number) + 1)).outcome).toBe("insufficient");
     expect((await call("no such toy", 1)).outcome).toBe("not_found");
-    for (const q of [0, -1, 1001]) await expect(api.query("CALL place_order(?, ?)", [OWN, q])).rejects.toThrow(/quantity/);
+    for (const q of [0, -1, 1001]) await expect(api.query("CALL place_order(?, ?, NULL)", [OWN, q])).rejects.toThrow(/quantity/);
     expect(await own()).toEqual(before);
     expect(await orderCount()).toBe(orders);
   });

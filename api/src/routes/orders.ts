@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { affectedBy, nameKey } from "@bazaar/lib/catalog.ts";
+import { retryOnConflict } from "@bazaar/lib/db.ts";
 import { fail, jsonBody } from "@bazaar/lib/http.ts";
 import { orderEntry, selectOrder } from "@bazaar/lib/orders.ts";
 import { Order, OrderNumber, OrderRequest } from "@bazaar/lib/schemas.ts";
@@ -15,7 +16,10 @@ export const orders = ({ db, cache }: ApiDeps) =>
     // no other write.
     .post("/", ...jsonBody(OrderRequest), async (c) => {
       const { name, quantity } = c.req.valid("json");
-      const [rows] = await db.query<Placed[]>("CALL place_order(?, ?)", [nameKey(name), quantity]);
+      // The request id (HAProxy's, passed on by web) makes a retried purchase find
+      // its order rather than place a second one.
+      const requestId = c.get("requestId" as never) as string | undefined;
+      const [rows] = await retryOnConflict(() => db.query<Placed[]>("CALL place_order(?, ?, ?)", [nameKey(name), quantity, requestId ?? null]));
       const placed = rows?.[0];
       if (!placed || placed.outcome === "not_found") fail(404, "product not found");
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
