@@ -43,31 +43,40 @@ afterAll(async () => {
 /** Orders in the database so far (the highest number). */
 const lastOrder = async () => Number((await stack().sql("SELECT COALESCE(MAX(number), 0) FROM bazaar.orders")).trim().split("\n").at(-1));
 
+/**
+ * With load running: kill -9 one server, wait until HAProxy takes it out (then only
+ * the other answers), restart it and wait until it is back. Returns how long each took.
+ */
+async function killAndRejoin(backend: "web" | "admin", server: string, healthPath: string, other: string) {
+  await Bun.sleep(1000);
+  const t0 = performance.now();
+  stack().kill(server, "SIGKILL");
+  await eventually(() => outOfRotation(backend, server), 10_000, 50);
+  const downAfterMs = since(t0);
+  // While it is gone, the other answers everything.
+  expect(await whoServes(healthPath, 6)).toEqual(new Set([other]));
+  await Bun.sleep(1000);
+  const t1 = performance.now();
+  await restore(server);
+  const backAfterMs = since(t1);
+  await Bun.sleep(500);
+  return { downAfterMs, backAfterMs };
+}
+
 describe("a web or admin server killed with SIGKILL", () => {
   test("web-1 killed under client load: no request fails, no order is lost or doubled, web-2 carries it, web-1 rejoins", async () => {
     const firstOrder = await lastOrder();
     const abort = new AbortController();
     const load = clientLoad(abort.signal, 7001);
-    let downAfterMs = 0;
-    let backAfterMs = 0;
+    let times = { downAfterMs: 0, backAfterMs: 0 };
     try {
-      await Bun.sleep(1000);
-      const t0 = performance.now();
-      stack().kill("web-1", "SIGKILL");
-      await eventually(() => outOfRotation("web", "web-1"), 10_000, 50);
-      downAfterMs = since(t0);
-      // While it is gone, web-2 answers everything.
-      expect(await whoServes("/healthz", 6)).toEqual(new Set(["web-2"]));
-      await Bun.sleep(1000);
-      const t1 = performance.now();
-      await restore("web-1");
-      backAfterMs = since(t1);
-      await Bun.sleep(500);
+      times = await killAndRejoin("web", "web-1", "/healthz", "web-2");
     } finally {
       abort.abort();
       await load.catch(() => {});
       await restore("web-1");
     }
+    const { downAfterMs, backAfterMs } = times;
     const report = await load;
     const inDb = (await lastOrder()) - firstOrder;
     const buyErrors = report.requests.buy.error_count;
@@ -92,24 +101,14 @@ describe("a web or admin server killed with SIGKILL", () => {
       const body = await res.text();
       return { ok: res.status === 200 && body.includes("_csrf"), why: `HTTP ${res.status}`, servedBy: servedBy(res) };
     });
-    let downAfterMs = 0;
-    let backAfterMs = 0;
+    let times = { downAfterMs: 0, backAfterMs: 0 };
     try {
-      await Bun.sleep(1000);
-      const t0 = performance.now();
-      stack().kill("admin-1", "SIGKILL");
-      await eventually(() => outOfRotation("admin", "admin-1"), 10_000, 50);
-      downAfterMs = since(t0);
-      expect(await whoServes("/admin/healthz", 6)).toEqual(new Set(["admin-2"]));
-      await Bun.sleep(1000);
-      const t1 = performance.now();
-      await restore("admin-1");
-      backAfterMs = since(t1);
-      await Bun.sleep(500);
+      times = await killAndRejoin("admin", "admin-1", "/admin/healthz", "admin-2");
     } finally {
       abort.abort();
       await restore("admin-1");
     }
+    const { downAfterMs, backAfterMs } = times;
     const result = await load;
     record({ case: "kill -9 admin-1", requests: result.sent, failures: result.failed, out_of_rotation_ms: downAfterMs, back_in_rotation_ms: backAfterMs });
     expect(result.failed, result.failures.join("\n")).toBe(0);
