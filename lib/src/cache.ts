@@ -20,6 +20,8 @@ export type CacheConfig = {
   UPSTASH_REDIS_REST_TOKEN: string;
   CACHE_TTL_SECONDS: number;
   CACHE_TIMEOUT_MS: number;
+  /** Off: every read goes to the database (default on). */
+  CACHE_ENABLED?: boolean;
 };
 
 export type CacheStatus = "up" | "down" | "off";
@@ -92,7 +94,7 @@ export function createCache(
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
 
-  let enabled = true;
+  let enabled = config.CACHE_ENABLED ?? true;
   let downUntil = 0; // while the cache is known down, skip it
   let dirty = false; // a clear may have been missed: drop everything before trusting the cache
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
