@@ -7,20 +7,16 @@ import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import { startStack, type Ports, type Stack } from "../../local/src/stack.ts";
+import type { Ports, Stack } from "../../local/src/stack.ts";
 import { startCeiling, type Ceiling } from "./ceiling.ts";
 import { parseOptions, USAGE, type BenchOptions, type ScenarioKey } from "./options.ts";
 import { sampled, snapshotKb, type Pids } from "./procs.ts";
 import { machine } from "./machine.ts";
 import { writeReport, type EvalRow, type Results, type Run } from "./report.ts";
+import { OFFSET, PORTS, startBenchStack } from "./stack.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, postJson, wrk, type Script } from "./wrk.ts";
 
-const OFFSET = 40000;
-const PORTS: Ports = {
-  store: 48080, stats: 48404, db: 43306, redis: 46379, cache: 48079, api: 45003,
-  adminApi: 45002, web1: 48083, web2: 48084, admin1: 48081, admin2: 48082,
-};
 // The ceiling's HAProxy and fixed-page servers, beside the stack's.
 const CEILING_PORTS: Ports = { ...PORTS, store: OFFSET + 8180, stats: OFFSET + 8504, web1: OFFSET + 8183, web2: OFFSET + 8184, admin1: OFFSET + 8183, admin2: OFFSET + 8184 };
 // Purchases spread over several items, as a shop's do (one hot row would serialise
@@ -33,7 +29,7 @@ const say = (s: string) => process.stderr.write(`${s}\n`);
 async function main(options: BenchOptions) {
   const dataDir = path.join(REPO_ROOT, ".local/bench");
   say(`starting the stack (ports ${PORTS.store}…, data ${path.relative(REPO_ROOT, dataDir)}, fresh)…`);
-  const stack = await startStack({ ports: PORTS, dataDir, fresh: true, quiet: true });
+  const stack = await startBenchStack({ dataDir });
   let ceiling: Ceiling | undefined;
   try {
     const page = new Uint8Array(await (await fetch(`${stack.urls.store}/`)).arrayBuffer());
