@@ -30,6 +30,17 @@ export function storeAdmin(stack: Stack) {
       const out = await stack.sql(`SELECT quantity FROM bazaar.items WHERE name_key = '${nameKey(name)}'`);
       return Number(out.trim().split("\n")[1]);
     },
+    /** Units still in stock over these items, and their orders after `after`, read in one statement (one snapshot). */
+    async stockAndOrders(names: string[], after: number) {
+      const list = names.map((n) => `'${nameKey(n)}'`).join(",");
+      const out = await stack.sql(
+        `SELECT (SELECT SUM(quantity) FROM bazaar.items WHERE name_key IN (${list})), (SELECT MIN(quantity) FROM bazaar.items WHERE name_key IN (${list})), ` +
+          `(SELECT COUNT(*) FROM bazaar.orders o JOIN bazaar.items i ON i.id = o.item_id WHERE i.name_key IN (${list}) AND o.number > ${after}), ` +
+          `(SELECT COALESCE(SUM(o.quantity), 0) FROM bazaar.orders o JOIN bazaar.items i ON i.id = o.item_id WHERE i.name_key IN (${list}) AND o.number > ${after})`,
+      );
+      const [stock, lowest, count, units] = out.trim().split("\n")[1]!.split("\t").map(Number);
+      return { stock: stock!, lowest: lowest!, count: count!, units: units! };
+    },
     /** Orders of these items after order number `after`: how many and how many units. */
     async ordersSince(names: string[], after: number) {
       const list = names.map((n) => `'${nameKey(n)}'`).join(",");
