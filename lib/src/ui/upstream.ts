@@ -30,9 +30,35 @@ const ErrorReply = v.object({
 });
 
 /** What call() needs of a reply (a Response or the typed client's ClientResponse). */
-type Reply = { ok: boolean; status: number; json(): Promise<unknown> };
+type Reply = { ok: boolean; status: number; text(): Promise<string> };
 
 const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
+
+// The API answers the same few documents over and over (the catalogue, an item):
+// a reply whose text was already checked against this schema is not parsed and
+// checked again. The outputs are shared between requests, so they are frozen.
+const MEMO_ENTRIES = 256;
+const checkedTexts = new WeakMap<v.GenericSchema, Map<string, unknown>>();
+
+const deepFreeze = <T>(value: T): T => {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+};
+
+/** `data` of an ok reply, checked with `schema`, or undefined when it does not fit. */
+function checkedData<S extends v.GenericSchema>(schema: S, text: string): v.InferOutput<S> | undefined {
+  let memo = checkedTexts.get(schema);
+  if (!memo) checkedTexts.set(schema, (memo = new Map()));
+  if (memo.has(text)) return memo.get(text) as v.InferOutput<S>;
+  const parsed = v.safeParse(v.object({ data: schema }), JSON.parse(text));
+  if (!parsed.success) return undefined;
+  if (memo.size >= MEMO_ENTRIES) memo.clear();
+  memo.set(text, deepFreeze(parsed.output.data));
+  return parsed.output.data;
+}
 
 /**
  * Make one call and return its `data`, checked with `schema`. `what` names the
@@ -44,18 +70,20 @@ export async function call<S extends v.GenericSchema>(
   run: () => Promise<Reply>,
 ): Promise<v.InferOutput<S>> {
   let res: Reply;
+  let text: string;
   let body: unknown;
   try {
     res = await run();
-    body = await res.json();
+    text = await res.text();
+    if (res.ok) {
+      const data = checkedData(schema, text);
+      if (data !== undefined) return data;
+    }
+    body = JSON.parse(text);
   } catch (err) {
     throw new Unavailable(what, err);
   }
-  if (res.ok) {
-    const parsed = v.safeParse(v.object({ data: schema }), body);
-    if (parsed.success) return parsed.output.data;
-    throw new Unavailable(what, new Error(`unexpected reply: ${JSON.stringify(body).slice(0, 200)}`));
-  }
+  if (res.ok) throw new Unavailable(what, new Error(`unexpected reply: ${text.slice(0, 200)}`));
   const reply = v.safeParse(ErrorReply, body);
   if (PASSED_ON.has(res.status) && reply.success) {
     fail(res.status as ContentfulStatusCode, reply.output.error.message, reply.output.error.fields);
