@@ -14,6 +14,7 @@
 // before it is trusted again, since writes made meanwhile could not clear it.
 import { Redis } from "@upstash/redis";
 import * as v from "valibot";
+import { checkedText } from "./checked-text.ts";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;
@@ -151,8 +152,9 @@ export function createCache(
           const [e, g, cached] = (await redis.eval(READ, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest])) as [string, string, string | null];
           seen = [e, g];
           if (cached !== null && cached !== undefined) {
-            const parsed = v.safeParse(schema, JSON.parse(cached));
-            if (parsed.success) return parsed.output;
+            // JSON.stringify(null) is "null": a known miss comes back as null, checked like any value.
+            const value = checkedText(schema, cached);
+            if (value !== undefined) return value;
           }
         } catch (err) {
           failed("read", err);

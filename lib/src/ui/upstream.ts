@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
+import { checkedText } from "../checked-text.ts";
 import { fail, Unavailable } from "../http.ts";
 import { REQUEST_ID_HEADER } from "../log.ts";
 
@@ -34,31 +35,13 @@ type Reply = { ok: boolean; status: number; text(): Promise<string> };
 
 const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
 
-// The API answers the same few documents over and over (the catalogue, an item):
-// a reply whose text was already checked against this schema is not parsed and
-// checked again. The outputs are shared between requests, so they are frozen.
-const MEMO_ENTRIES = 256;
-const checkedTexts = new WeakMap<v.GenericSchema, Map<string, unknown>>();
-
-const deepFreeze = <T>(value: T): T => {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
+// `{"data": schema}` per schema, made once so that checkedText can remember by it.
+const replies = new WeakMap<v.GenericSchema, v.GenericSchema>();
+const replyOf = (schema: v.GenericSchema) => {
+  let reply = replies.get(schema);
+  if (!reply) replies.set(schema, (reply = v.object({ data: schema })));
+  return reply;
 };
-
-/** `data` of an ok reply, checked with `schema`, or undefined when it does not fit. */
-function checkedData<S extends v.GenericSchema>(schema: S, text: string): v.InferOutput<S> | undefined {
-  let memo = checkedTexts.get(schema);
-  if (!memo) checkedTexts.set(schema, (memo = new Map()));
-  if (memo.has(text)) return memo.get(text) as v.InferOutput<S>;
-  const parsed = v.safeParse(v.object({ data: schema }), JSON.parse(text));
-  if (!parsed.success) return undefined;
-  if (memo.size >= MEMO_ENTRIES) memo.clear();
-  memo.set(text, deepFreeze(parsed.output.data));
-  return parsed.output.data;
-}
 
 /**
  * Make one call and return its `data`, checked with `schema`. `what` names the
@@ -76,8 +59,8 @@ export async function call<S extends v.GenericSchema>(
     res = await run();
     text = await res.text();
     if (res.ok) {
-      const data = checkedData(schema, text);
-      if (data !== undefined) return data;
+      const reply = checkedText(replyOf(schema), text) as { data: v.InferOutput<S> } | undefined;
+      if (reply !== undefined) return reply.data;
     }
     body = JSON.parse(text);
   } catch (err) {
