@@ -91,6 +91,12 @@ export function createCache(
     keepAlive: true,
     signal: () => AbortSignal.timeout(config.CACHE_TIMEOUT_MS),
   });
+  // EVALSHA: each call sends the script's 40-character digest, not its text, and
+  // Redis need not hash the text again; after a Redis restart (NOSCRIPT) exec()
+  // falls back to EVAL once, which loads it again.
+  const readScript = redis.createScript<[string, string, string | null]>(READ);
+  const fillScript = redis.createScript<number>(FILL);
+  const clearScript = redis.createScript<number>(CLEAR);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
@@ -149,7 +155,7 @@ export function createCache(
       let seen: [string, string] | undefined;
       if (await usable()) {
         try {
-          const [e, g, cached] = (await redis.eval(READ, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest])) as [string, string, string | null];
+          const [e, g, cached] = await readScript.exec([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
           seen = [e, g];
           if (cached !== null && cached !== undefined) {
             // JSON.stringify(null) is "null": a known miss comes back as null, checked like any value.
@@ -163,7 +169,7 @@ export function createCache(
       const value = await load();
       if (seen && (value !== null || cacheNull)) {
         try {
-          await redis.eval(FILL, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
+          await fillScript.exec([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
         } catch (err) {
           failed("fill", err); // costs the cache, never the request
         }
@@ -178,7 +184,7 @@ export function createCache(
         byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), rest]);
       }
       try {
-        for (const [ns, rests] of byNamespace) await redis.eval(CLEAR, [], [ns, genTtl, ...rests]);
+        for (const [ns, rests] of byNamespace) await clearScript.exec([], [ns, genTtl, ...rests]);
       } catch (err) {
         failed("clear", err);
       }
