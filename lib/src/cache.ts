@@ -13,6 +13,8 @@
 // is down it is skipped; when it is back, every namespace is dropped (one INCR each)
 // before it is trusted again, since writes made meanwhile could not clear it.
 import { Redis } from "@upstash/redis";
+import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import * as v from "valibot";
 import { checkedText } from "./checked-text.ts";
 
@@ -70,6 +72,44 @@ end
 return #ARGV - 2`;
 
 const RETRY_MS = 250;
+const READ_SHA = createHash("sha1").update(READ).digest("hex");
+
+type ReadReply = [string, string, string | null];
+type Waiting = { keys: string[]; args: string[]; resolve: (r: ReadReply) => void; reject: (e: unknown) => void };
+
+/**
+ * The read script, with every read that arrives in the same turn of the event loop
+ * sent to Redis as one pipeline: one HTTP request to the REST endpoint for many
+ * reads under load, and no wait at all when idle (the turn ends at once). A read
+ * is only ever sent after it was asked for, so it sees every write acknowledged
+ * before it, as a read of its own would.
+ */
+function batchedReads(redis: Redis) {
+  let queue: Waiting[] = [];
+  const settle = (w: Waiting, reply: { result?: unknown; error?: string }) => {
+    if (reply.error === undefined) w.resolve(reply.result as ReadReply);
+    // Redis lost its scripts (a restart): EVAL sends the text and loads it again.
+    else if (/noscript/i.test(reply.error)) redis.eval(READ, w.keys, w.args).then((r) => w.resolve(r as ReadReply), w.reject);
+    else w.reject(new Error(reply.error));
+  };
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    const pipeline = redis.pipeline();
+    for (const w of batch) pipeline.evalsha(READ_SHA, w.keys, w.args);
+    try {
+      const replies = await pipeline.exec<unknown[]>({ keepErrors: true });
+      batch.forEach((w, i) => settle(w, replies[i] as { result?: unknown; error?: string }));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  };
+  return (keys: string[], args: string[]) =>
+    new Promise<ReadReply>((resolve, reject) => {
+      queue.push({ keys, args, resolve, reject });
+      if (queue.length === 1) setImmediate(flush);
+    });
+}
 
 /** "catalog:item:tux" → ["catalog", "item:tux"] */
 const split = (entry: string): [string, string] => {
@@ -89,14 +129,16 @@ export function createCache(
     enableTelemetry: false,
     retry: false,
     keepAlive: true,
+    // Reads are batched per turn below; the other commands go out as they come.
+    enableAutoPipelining: false,
     signal: () => AbortSignal.timeout(config.CACHE_TIMEOUT_MS),
   });
   // EVALSHA: each call sends the script's 40-character digest, not its text, and
   // Redis need not hash the text again; after a Redis restart (NOSCRIPT) exec()
   // falls back to EVAL once, which loads it again.
-  const readScript = redis.createScript<[string, string, string | null]>(READ);
   const fillScript = redis.createScript<number>(FILL);
   const clearScript = redis.createScript<number>(CLEAR);
+  const readBatch = batchedReads(redis);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
@@ -155,7 +197,7 @@ export function createCache(
       let seen: [string, string] | undefined;
       if (await usable()) {
         try {
-          const [e, g, cached] = await readScript.exec([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
+          const [e, g, cached] = await readBatch([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
           seen = [e, g];
           if (cached !== null && cached !== undefined) {
             // JSON.stringify(null) is "null": a known miss comes back as null, checked like any value.
