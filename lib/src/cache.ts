@@ -72,31 +72,30 @@ end
 return #ARGV - 2`;
 
 const RETRY_MS = 250;
-const READ_SHA = createHash("sha1").update(READ).digest("hex");
 
-type ReadReply = [string, string, string | null];
-type Waiting = { keys: string[]; args: string[]; resolve: (r: ReadReply) => void; reject: (e: unknown) => void };
+type Waiting = { script: string; sha: string; keys: string[]; args: string[]; resolve: (r: unknown) => void; reject: (e: unknown) => void };
 
 /**
- * The read script, with every read that arrives in the same turn of the event loop
- * sent to Redis as one pipeline: one HTTP request to the REST endpoint for many
- * reads under load, and no wait at all when idle (the turn ends at once). A read
- * is only ever sent after it was asked for, so it sees every write acknowledged
- * before it, as a read of its own would.
+ * The cache's scripts, with every call made in the same turn of the event loop sent
+ * to Redis as one pipeline of EVALSHAs: one HTTP request to the REST endpoint for
+ * many reads and clears under load, and no wait at all when idle (the turn ends at
+ * once). A call is only ever sent after it was made, and a clear resolves only once
+ * Redis has run it, so every rule of the cache holds as with a request per call.
+ * EVALSHA sends a 40-character digest instead of the script; after a Redis restart
+ * (NOSCRIPT) the call is made once more with EVAL, which loads the script again.
  */
-function batchedReads(redis: Redis) {
+function scripts(redis: Redis) {
   let queue: Waiting[] = [];
   const settle = (w: Waiting, reply: { result?: unknown; error?: string }) => {
-    if (reply.error === undefined) w.resolve(reply.result as ReadReply);
-    // Redis lost its scripts (a restart): EVAL sends the text and loads it again.
-    else if (/noscript/i.test(reply.error)) redis.eval(READ, w.keys, w.args).then((r) => w.resolve(r as ReadReply), w.reject);
+    if (reply.error === undefined) w.resolve(reply.result);
+    else if (/noscript/i.test(reply.error)) redis.eval(w.script, w.keys, w.args).then(w.resolve, w.reject);
     else w.reject(new Error(reply.error));
   };
   const flush = async () => {
     const batch = queue;
     queue = [];
     const pipeline = redis.pipeline();
-    for (const w of batch) pipeline.evalsha(READ_SHA, w.keys, w.args);
+    for (const w of batch) pipeline.evalsha(w.sha, w.keys, w.args);
     try {
       const replies = await pipeline.exec<unknown[]>({ keepErrors: true });
       batch.forEach((w, i) => settle(w, replies[i] as { result?: unknown; error?: string }));
@@ -104,11 +103,14 @@ function batchedReads(redis: Redis) {
       for (const w of batch) w.reject(err);
     }
   };
-  return (keys: string[], args: string[]) =>
-    new Promise<ReadReply>((resolve, reject) => {
-      queue.push({ keys, args, resolve, reject });
-      if (queue.length === 1) setImmediate(flush);
-    });
+  return <T>(script: string) => {
+    const sha = createHash("sha1").update(script).digest("hex");
+    return (keys: string[], args: string[]) =>
+      new Promise<T>((resolve, reject) => {
+        queue.push({ script, sha, keys, args, resolve: resolve as (r: unknown) => void, reject });
+        if (queue.length === 1) setImmediate(flush);
+      });
+  };
 }
 
 /** "catalog:item:tux" → ["catalog", "item:tux"] */
@@ -129,16 +131,14 @@ export function createCache(
     enableTelemetry: false,
     retry: false,
     keepAlive: true,
-    // Reads are batched per turn below; the other commands go out as they come.
+    // The scripts are batched per turn (see scripts()); the rest go out as they come.
     enableAutoPipelining: false,
     signal: () => AbortSignal.timeout(config.CACHE_TIMEOUT_MS),
   });
-  // EVALSHA: each call sends the script's 40-character digest, not its text, and
-  // Redis need not hash the text again; after a Redis restart (NOSCRIPT) exec()
-  // falls back to EVAL once, which loads it again.
-  const fillScript = redis.createScript<number>(FILL);
-  const clearScript = redis.createScript<number>(CLEAR);
-  const readBatch = batchedReads(redis);
+  const script = scripts(redis);
+  const readScript = script<[string, string, string | null]>(READ);
+  const fillScript = script<number>(FILL);
+  const clearScript = script<number>(CLEAR);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
@@ -197,7 +197,7 @@ export function createCache(
       let seen: [string, string] | undefined;
       if (await usable()) {
         try {
-          const [e, g, cached] = await readBatch([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
+          const [e, g, cached] = await readScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
           seen = [e, g];
           if (cached !== null && cached !== undefined) {
             // JSON.stringify(null) is "null": a known miss comes back as null, checked like any value.
@@ -211,7 +211,7 @@ export function createCache(
       const value = await load();
       if (seen && (value !== null || cacheNull)) {
         try {
-          await fillScript.exec([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
+          await fillScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
         } catch (err) {
           failed("fill", err); // costs the cache, never the request
         }
@@ -226,7 +226,7 @@ export function createCache(
         byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), rest]);
       }
       try {
-        for (const [ns, rests] of byNamespace) await clearScript.exec([], [ns, genTtl, ...rests]);
+        await Promise.all([...byNamespace].map(([ns, rests]) => clearScript([], [ns, genTtl, ...rests])));
       } catch (err) {
         failed("clear", err);
       }
