@@ -33,8 +33,19 @@ export async function startCeiling(opts: { ports: Ports; page: Uint8Array; dataD
   try {
     for (const s of servers) s.start();
     await Promise.all([ports.web1, ports.web2].map((p) => waitFor({ http: `http://127.0.0.1:${p}/healthz` }, { timeoutMs: 10_000 })));
-    proxy.start();
-    await waitFor({ http: `${url}/healthz` }, { timeoutMs: 10_000 });
+    // Its ports lie in the kernel's ephemeral range: a moment's outgoing connection
+    // may hold one (EADDRINUSE), so the proxy gets a few tries.
+    for (let attempt = 1; ; attempt++) {
+      proxy.start();
+      try {
+        await waitFor({ http: `${url}/healthz` }, { timeoutMs: 10_000, gone: () => (proxy.running ? undefined : "the ceiling's HAProxy exited") });
+        break;
+      } catch (err) {
+        await proxy.stop(3000);
+        if (attempt >= 5 || !proxy.tail.some((l) => /in use/i.test(l))) throw err;
+        await Bun.sleep(attempt * 3000);
+      }
+    }
   } catch (err) {
     await Promise.all(all.map((p) => p.stop(3000)));
     throw err;
