@@ -2,7 +2,7 @@
 // beside the ceiling (the same HAProxy config in front of two fixed-page servers);
 // then the lab's evaluation with the load client, cache on and off; then
 // docs/performance.md. See options.ts for the flags.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
@@ -218,6 +218,9 @@ const parsed = (() => {
 })();
 if (parsed === "help") {
   console.log(USAGE);
+} else if (parsed.from) {
+  writeReport(path.resolve(REPO_ROOT, parsed.out), JSON.parse(readFileSync(path.resolve(REPO_ROOT, parsed.from), "utf8")) as Results);
+  say(`wrote ${parsed.out} from ${parsed.from}`);
 } else {
   await main(parsed);
 }

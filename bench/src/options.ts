@@ -15,6 +15,8 @@ export type BenchOptions = {
   evaluation: boolean;
   /** Seconds per evaluation run. */
   evalSeconds: number;
+  /** Only write the report again from a run's raw figures (results.json). */
+  from?: string;
 };
 
 export const USAGE = `Bazaar benchmark: starts its own local stack (ports 4xxxx, data in .local/bench),
@@ -26,6 +28,8 @@ Usage: bun run bench -- [options]
   --only LIST        scenarios to run: ${SCENARIOS.join(",")} (default all)
   --connections LIST connection counts (default 1,8,32,128)
   --no-eval          skip the lab's evaluation (p sweep, cache on/off)
+  --from FILE        no run: write the report again from a run's raw figures
+                     (.local/bench/results.json)
   --help`;
 
 export function parseOptions(argv: string[]): BenchOptions | "help" {
@@ -37,6 +41,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       only: { type: "string" },
       connections: { type: "string", default: "1,8,32,128" },
       "no-eval": { type: "boolean", default: false },
+      from: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -54,5 +59,6 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     only,
     evaluation: !values["no-eval"],
     evalSeconds: values.quick ? 1.5 : 5,
+    from: values.from,
   };
 }
