@@ -87,12 +87,29 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
   await Bun.sleep(1000);
   const idleKb = snapshotKb(pids);
 
+  // Cache off: the api restarted with CACHE_ENABLED=false (every read goes to MariaDB).
+  // The other writers still clear the cache meanwhile, so turning it back on is safe.
+  let cacheOn = true;
+  const switchCache = async (on: boolean) => {
+    if (on === cacheOn) return;
+    stack.setEnv("api", { CACHE_ENABLED: on ? undefined : "false" });
+    await stack.restart("api");
+    await settle(store, productPaths);
+    cacheOn = on;
+  };
+
   const want = (s: ScenarioKey) => options.only.includes(s);
   say(`load: ${options.seconds} s per run, connections ${options.connections.join(", ")}`);
   for (const c of options.connections) {
     await load("ceiling", `${ceiling.url}/`, c);
     if (want("home")) await load("home", `${store}/`, c);
+    // The same read with the cache on and off, one right after the other.
     if (want("product")) await load("product", store, c, getEach(productPaths));
+    if (want("product-off")) {
+      await switchCache(false);
+      await load("product-off", store, c, getEach(productPaths));
+      await switchCache(true);
+    }
     if (want("orders")) await load("orders", store, c, postJson("/orders", orderBodies));
     if (want("lookup")) {
       if (lookupPaths.length === 0) {
@@ -110,31 +127,24 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
 
   const evaluation: EvalRow[] = [];
   const ps = [0, 0.2, 0.4, 0.6, 0.8, 1];
-  const evaluate = async (cache: "on" | "off") => {
-    if (!options.evaluation) return;
-    for (const name of KNOWN_TOYS) await admin.setStock(name, FULL_STOCK);
+  // The lab's evaluation: for each p, the client with the cache on, then off.
+  if (options.evaluation) {
     for (const p of ps) {
-      const r = await runClient({ url: store, sessions: 16, p, seed: 42, duration: options.evalSeconds, quiet: true });
-      evaluation.push({
-        cache, p,
-        query: r.requests.query.latency_ms, buy: r.requests.buy.latency_ms,
-        queries: r.requests.query.count, buys: r.requests.buy.count,
-        errors: r.total.error_count, mismatches: r.orders.mismatched, ok: r.ok,
-        throughput: r.total.throughput_per_s,
-      });
-      say(`  eval cache ${cache} p=${p}: query p50 ${r.requests.query.latency_ms.p50} ms, buy p50 ${r.requests.buy.latency_ms.p50 ?? "-"} ms, ${r.ok ? "ok" : r.failures.join("; ")}`);
+      for (const cache of ["on", "off"] as const) {
+        await switchCache(cache === "on");
+        for (const name of KNOWN_TOYS) await admin.setStock(name, FULL_STOCK);
+        const r = await runClient({ url: store, sessions: 16, p, seed: 42, duration: options.evalSeconds, quiet: true });
+        evaluation.push({
+          cache, p,
+          query: r.requests.query.latency_ms, buy: r.requests.buy.latency_ms,
+          queries: r.requests.query.count, buys: r.requests.buy.count,
+          errors: r.total.error_count, mismatches: r.orders.mismatched, ok: r.ok,
+          throughput: r.total.throughput_per_s,
+        });
+        say(`  eval cache ${cache} p=${p}: query p50 ${r.requests.query.latency_ms.p50} ms, buy p50 ${r.requests.buy.latency_ms.p50 ?? "-"} ms, ${r.ok ? "ok" : r.failures.join("; ")}`);
+      }
     }
-  };
-  await evaluate("on");
-
-  // Cache off: api restarted with CACHE_ENABLED=false; every read goes to MariaDB.
-  if (want("product-off") || options.evaluation) {
-    say("restarting api with the cache off…");
-    stack.setEnv("api", { CACHE_ENABLED: "false" });
-    await stack.restart("api");
-    await settle(store, productPaths);
-    if (want("product-off")) for (const c of options.connections) await load("product-off", store, c, getEach(productPaths));
-    await evaluate("off");
+    await switchCache(true);
   }
 
   return {

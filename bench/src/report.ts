@@ -89,7 +89,7 @@ export function targets(r: Results): Target[] {
       measured: `${n0(p32.rps)} vs ${n0(off32.rps)} req/s: ${x.toFixed(2)}×`, met: x >= 2,
       why: (() => {
         const need = Math.round((data(off) + sum(off, SHARED)) / 2 - sum(on, SHARED));
-        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${data(off)} µs without: a hit (an HTTP request from the api to the REST bridge, RESP to Redis) costs here nearly as much as a primary-key read that MariaDB answers from its buffer pool (${off["db"] ?? "?"} µs of its own CPU, plus mysql2 in the api) — neither waits for a disk, both are CPU on the same two cores. HAProxy and the two web servers cost about the same either way (${sum(on, SHARED)} µs with the cache, ${sum(off, SHARED)} without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${need <= 0 ? "less than nothing" : `at most ${need} µs`} per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
+        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${data(off)} µs without: a hit (an HTTP request from the api to the REST bridge, RESP to Redis) costs here about as much as a primary-key read that MariaDB answers from its buffer pool (${off["db"] ?? "?"} µs of its own CPU, plus mysql2 in the api) — neither waits for a disk, both are CPU on the same two cores. HAProxy and the two web servers cost about the same either way (${sum(on, SHARED)} µs with the cache, ${sum(off, SHARED)} without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${need <= 0 ? "less than nothing" : `at most ${need} µs`} per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
       })(),
     });
   }
@@ -187,6 +187,7 @@ export function writeReport(file: string, r: Results) {
     `- **Load tool:** ${r.tools.wrk} (Debian), ${r.seconds} s per run, 2 threads (1 at one connection), with a Lua script that counts every response by status; the lab's evaluation uses the project's own load client (\`client/\`, \`runClient\`). ${r.tools.haproxy}; Bun ${r.tools.bun}.`,
     "- **Stack:** the local stack (`startStack`, ports 4xxxx, fresh data): HAProxy → web-1/web-2 → api → MariaDB + Redis through the bridge, all on this one machine with wrk — the load generator takes CPU from the store, as it does from the ceiling.",
     `- **Ceiling:** the same \`proxy/haproxy.cfg\` run as a second HAProxy in front of two tiny Bun servers returning a fixed page (the storefront's ${n0(r.pageBytes)} bytes, captured at the start).`,
+    "- **Cache off:** GET /products/:name with the cache off is measured right after the same read with it on, at each connection count (the api restarted with `CACHE_ENABLED=false`, then back).",
     `- **Purchases** go round robin to ${r.benchItems.length} items (${r.benchItems[0]} … ${r.benchItems.at(-1)}), quantity 1 each, stock set to 1,000,000 first; the order lookups read back orders placed in the run.`,
     "",
     "## Targets",
@@ -225,7 +226,7 @@ export function writeReport(file: string, r: Results) {
     md.push(
       "## The lab's evaluation: query and buy latency by p",
       "",
-      "The load client (16 sessions, seed 42) for a fixed time per p; each session queries a random toy (some unknown) and buys it with probability p when in stock; every order is then read back and checked. Cache off: api restarted with `CACHE_ENABLED=false`.",
+      "The load client (16 sessions, seed 42) for a fixed time per p; each session queries a random toy (some unknown) and buys it with probability p when in stock; every order is then read back and checked. For each p the run with the cache on is followed at once by the run with it off (api restarted with `CACHE_ENABLED=false`).",
       "",
       `![evaluation p50](${rel("evaluation-p50.svg")})`,
       "",
@@ -233,7 +234,7 @@ export function writeReport(file: string, r: Results) {
       "",
       "| cache | p | queries | query p50 | query p99 | buys | buy p50 | buy p99 | requests/s | errors | orders checked |",
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-      ...r.evaluation.map((e) => `| ${e.cache} | ${e.p} | ${n0(e.queries)} | ${ms(e.query.p50)} | ${ms(e.query.p99)} | ${n0(e.buys)} | ${ms(e.buy.p50)} | ${ms(e.buy.p99)} | ${n0(e.throughput)} | ${e.errors} | ${e.ok ? "all match" : `${e.mismatches} mismatched`} |`),
+      ...[...r.evaluation].sort((a, b) => (a.cache === b.cache ? a.p - b.p : a.cache === "on" ? -1 : 1)).map((e) => `| ${e.cache} | ${e.p} | ${n0(e.queries)} | ${ms(e.query.p50)} | ${ms(e.query.p99)} | ${n0(e.buys)} | ${ms(e.buy.p50)} | ${ms(e.buy.p99)} | ${n0(e.throughput)} | ${e.errors} | ${e.ok ? "all match" : `${e.mismatches} mismatched`} |`),
       "",
       "Latencies in ms. The share of the ceiling does not apply here: the client runs a fixed number of sessions, each waiting for its answer before the next request.",
       "",
