@@ -89,7 +89,9 @@ export function targets(r: Results): Target[] {
       measured: `${n0(p32.rps)} vs ${n0(off32.rps)} req/s: ${x.toFixed(2)}×`, met: x >= 2,
       why: (() => {
         const need = Math.round((data(off) + sum(off, SHARED)) / 2 - sum(on, SHARED));
-        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${data(off)} µs without: a hit (an HTTP request from the api to the REST bridge, RESP to Redis) costs here about as much as a primary-key read that MariaDB answers from its buffer pool (${off["db"] ?? "?"} µs of its own CPU, plus mysql2 in the api) — neither waits for a disk, both are CPU on the same two cores. HAProxy and the two web servers cost about the same either way (${sum(on, SHARED)} µs with the cache, ${sum(off, SHARED)} without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${need <= 0 ? "less than nothing" : `at most ${need} µs`} per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
+        const saved = data(off) - data(on);
+        const hit = `a hit is an HTTP request from the api to the REST bridge and a script in Redis; without it, each read is a primary-key read that MariaDB answers from its buffer pool (${off["db"] ?? "?"} µs of its own CPU) through mysql2 — neither waits for a disk, both are CPU on the same two cores`;
+        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${data(off)} µs without (${saved > 0 ? `the cache saves ${saved} µs` : "the cache saves nothing here"}): ${hit}. HAProxy and the two web servers cost about the same either way (${sum(on, SHARED)} µs with the cache, ${sum(off, SHARED)} without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${need <= 0 ? "less than nothing" : `at most ${need} µs`} per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
       })(),
     });
   }
