@@ -1,6 +1,6 @@
 // The read API: the catalogue (cached) and purchases. Only the web tier calls it.
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
+import { serviceAuth } from "@bazaar/lib/auth.ts";
 import type { Cache } from "@bazaar/lib/cache.ts";
 import type { Db } from "@bazaar/lib/db.ts";
 import { health } from "@bazaar/lib/health.ts";
@@ -15,7 +15,7 @@ export function createApp({ db, cache, token }: ApiDeps & { token: string }) {
   const app = new Hono()
     .use(withRequestId(), logRequests("api"))
     .route("/", health({ db, cache }))
-    .use(bearerAuth({ token }))
+    .use(serviceAuth(token))
     .route("/items", items({ db, cache }))
     .route("/orders", orders({ db, cache }));
   return handleErrors(app);

@@ -13,13 +13,18 @@
 // is down it is skipped; when it is back, every namespace is dropped (one INCR each)
 // before it is trusted again, since writes made meanwhile could not clear it.
 import { Redis } from "@upstash/redis";
+import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import * as v from "valibot";
+import { checkedText } from "./checked-text.ts";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;
   UPSTASH_REDIS_REST_TOKEN: string;
   CACHE_TTL_SECONDS: number;
   CACHE_TIMEOUT_MS: number;
+  /** Off: every read goes to the database (default on). */
+  CACHE_ENABLED?: boolean;
 };
 
 export type CacheStatus = "up" | "down" | "off";
@@ -68,6 +73,46 @@ return #ARGV - 2`;
 
 const RETRY_MS = 250;
 
+type Waiting = { script: string; sha: string; keys: string[]; args: string[]; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+
+/**
+ * The cache's scripts, with every call made in the same turn of the event loop sent
+ * to Redis as one pipeline of EVALSHAs: one HTTP request to the REST endpoint for
+ * many reads and clears under load, and no wait at all when idle (the turn ends at
+ * once). A call is only ever sent after it was made, and a clear resolves only once
+ * Redis has run it, so every rule of the cache holds as with a request per call.
+ * EVALSHA sends a 40-character digest instead of the script; after a Redis restart
+ * (NOSCRIPT) the call is made once more with EVAL, which loads the script again.
+ */
+function scripts(redis: Redis) {
+  let queue: Waiting[] = [];
+  const settle = (w: Waiting, reply: { result?: unknown; error?: string }) => {
+    if (reply.error === undefined) w.resolve(reply.result);
+    else if (/noscript/i.test(reply.error)) redis.eval(w.script, w.keys, w.args).then(w.resolve, w.reject);
+    else w.reject(new Error(reply.error));
+  };
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    const pipeline = redis.pipeline();
+    for (const w of batch) pipeline.evalsha(w.sha, w.keys, w.args);
+    try {
+      const replies = await pipeline.exec<unknown[]>({ keepErrors: true });
+      batch.forEach((w, i) => settle(w, replies[i] as { result?: unknown; error?: string }));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  };
+  return <T>(script: string) => {
+    const sha = createHash("sha1").update(script).digest("hex");
+    return (keys: string[], args: string[]) =>
+      new Promise<T>((resolve, reject) => {
+        queue.push({ script, sha, keys, args, resolve: resolve as (r: unknown) => void, reject });
+        if (queue.length === 1) setImmediate(flush);
+      });
+  };
+}
+
 /** "catalog:item:tux" → ["catalog", "item:tux"] */
 const split = (entry: string): [string, string] => {
   const at = entry.indexOf(":");
@@ -86,13 +131,19 @@ export function createCache(
     enableTelemetry: false,
     retry: false,
     keepAlive: true,
+    // The scripts are batched per turn (see scripts()); the rest go out as they come.
+    enableAutoPipelining: false,
     signal: () => AbortSignal.timeout(config.CACHE_TIMEOUT_MS),
   });
+  const script = scripts(redis);
+  const readScript = script<[string, string, string | null]>(READ);
+  const fillScript = script<number>(FILL);
+  const clearScript = script<number>(CLEAR);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
   const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
 
-  let enabled = true;
+  let enabled = config.CACHE_ENABLED ?? true;
   let downUntil = 0; // while the cache is known down, skip it
   let dirty = false; // a clear may have been missed: drop everything before trusting the cache
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -146,11 +197,12 @@ export function createCache(
       let seen: [string, string] | undefined;
       if (await usable()) {
         try {
-          const [e, g, cached] = (await redis.eval(READ, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest])) as [string, string, string | null];
+          const [e, g, cached] = await readScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest]);
           seen = [e, g];
           if (cached !== null && cached !== undefined) {
-            const parsed = v.safeParse(schema, JSON.parse(cached));
-            if (parsed.success) return parsed.output;
+            // JSON.stringify(null) is "null": a known miss comes back as null, checked like any value.
+            const value = checkedText(schema, cached);
+            if (value !== undefined) return value;
           }
         } catch (err) {
           failed("read", err);
@@ -159,7 +211,7 @@ export function createCache(
       const value = await load();
       if (seen && (value !== null || cacheNull)) {
         try {
-          await redis.eval(FILL, [`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
+          await fillScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
         } catch (err) {
           failed("fill", err); // costs the cache, never the request
         }
@@ -174,7 +226,7 @@ export function createCache(
         byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), rest]);
       }
       try {
-        for (const [ns, rests] of byNamespace) await redis.eval(CLEAR, [], [ns, genTtl, ...rests]);
+        await Promise.all([...byNamespace].map(([ns, rests]) => clearScript([], [ns, genTtl, ...rests])));
       } catch (err) {
         failed("clear", err);
       }

@@ -16,6 +16,12 @@ export const integer = (fallback: number, min = 0, max = 2 ** 31) =>
     String(fallback),
   );
 
+export const flag = (fallback: boolean) =>
+  v.optional(
+    v.pipe(v.string(), v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")),
+    String(fallback),
+  );
+
 export const port = (fallback: number) => integer(fallback, 1, 65535);
 
 export const url = () => v.pipe(v.string("is required"), v.url("must be a URL"));
@@ -43,6 +49,8 @@ export const CacheEnv = {
   UPSTASH_REDIS_REST_TOKEN: text(),
   CACHE_TTL_SECONDS: integer(300, 1, 86400),
   CACHE_TIMEOUT_MS: integer(500, 10, 60000),
+  /** false serves every read from the database (to measure what the cache is worth). */
+  CACHE_ENABLED: flag(true),
 };
 
 export class ConfigError extends Error {}

@@ -4,7 +4,8 @@
 // terminal reaches only the launcher, which then stops the children in order; and
 // signalling the group also reaches anything a child started itself. A pid file per
 // child lets the next launcher clean up after one that was killed with SIGKILL.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import { Buffer } from "node:buffer";
+import { appendFileSync, closeSync, fstatSync, readSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
 
@@ -12,6 +13,10 @@ import type { Subprocess } from "bun";
 
 export interface LogSink {
   line(service: string, text: string): void;
+  /** Several lines at once (one write for a whole chunk of a busy child's output). */
+  lines?(service: string, texts: string[]): void;
+  /** A file the service's output may go straight into (no pipe through the launcher). */
+  fileOf?(service: string): string;
   close(): Promise<void>;
 }
 
@@ -31,25 +36,69 @@ export function consoleSink(names: readonly string[], out: { write(s: string): u
   };
 }
 
-/** One file per service (`<dir>/<service>.log`, appended), for quiet runs such as tests. */
+/**
+ * One file per service (`<dir>/<service>.log`, appended), for quiet runs such as tests.
+ * Lines are gathered and written every FLUSH_MS (or at 64 KiB) with one write(2)
+ * per file: a stream write per line cost the launcher a third of a core under load.
+ */
 export function fileSink(dir: string): LogSink {
   mkdirSync(dir, { recursive: true });
-  const files = new Map<string, WriteStream>();
-  return {
-    line(service, text) {
-      let f = files.get(service);
-      if (!f) {
-        mkdirSync(dir, { recursive: true });
-        f = createWriteStream(path.join(dir, `${service}.log`), { flags: "a" });
-        // A log file that cannot be written must not take the launcher down.
-        f.on("error", () => {});
-        files.set(service, f);
+  const FLUSH_MS = 50;
+  const files = new Map<string, { fd: number; pending: string[]; size: number }>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const write = (f: { fd: number; pending: string[]; size: number }) => {
+    if (f.pending.length === 0) return;
+    const text = f.pending.join("");
+    f.pending = [];
+    f.size = 0;
+    try {
+      writeSync(f.fd, text);
+    } catch {
+      // A log file that cannot be written must not take the launcher down.
+    }
+  };
+  const flushAll = () => {
+    timer = undefined;
+    for (const f of files.values()) write(f);
+  };
+  let closed = false;
+  const add = (service: string, text: string) => {
+    if (closed) {
+      // A straggler after close (a child's last words): written at once.
+      try {
+        appendFileSync(path.join(dir, `${service}.log`), text);
+      } catch {
+        // As above: never fatal.
       }
-      f.write(`${text}\n`);
+      return;
+    }
+    let f = files.get(service);
+    if (!f) {
+      mkdirSync(dir, { recursive: true });
+      f = { fd: openSync(path.join(dir, `${service}.log`), "a"), pending: [], size: 0 };
+      files.set(service, f);
+    }
+    f.pending.push(text);
+    f.size += text.length;
+    if (f.size >= 65536) write(f);
+    else timer ??= setTimeout(flushAll, FLUSH_MS);
+  };
+  process.on("exit", flushAll);
+  return {
+    fileOf(service) {
+      const f = files.get(service);
+      if (f) write(f); // what was queued comes before what the child writes
+      return path.join(dir, `${service}.log`);
     },
+    line: (service, text) => add(service, `${text}\n`),
+    lines: (service, texts) => add(service, `${texts.join("\n")}\n`),
     async close() {
-      await Promise.all([...files.values()].map((f) => new Promise<void>((r) => f.end(r))));
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      flushAll();
+      for (const f of files.values()) closeSync(f.fd);
       files.clear();
+      process.off("exit", flushAll);
     },
   };
 }
@@ -64,8 +113,9 @@ export class ManagedProcess {
   private proc: Subprocess | undefined;
   private pumps: Promise<void>[] = [];
   private stopping = false;
-  /** The last lines the process wrote, for error messages. */
-  readonly tail: string[] = [];
+  private lines: string[] = [];
+  /** Set while the child writes straight into this file. */
+  private direct: string | undefined;
   /** Resolves with the exit code of the current run. */
   exited: Promise<number> = Promise.resolve(0);
   /** How the last run ended (code, or the signal that ended it); undefined before any exit. */
@@ -86,20 +136,62 @@ export class ManagedProcess {
     return this.pid !== undefined;
   }
 
+  /** The last lines the process (and the launcher about it) wrote, for error messages. */
+  get tail(): string[] {
+    return this.direct ? lastLines(this.direct, TAIL_LINES) : this.lines;
+  }
+
   log(text: string) {
-    this.tail.push(text);
-    if (this.tail.length > TAIL_LINES) this.tail.shift();
+    if (this.direct) {
+      // The same file as the child's output, in the order things happened.
+      try {
+        appendFileSync(this.direct, `${text}\n`);
+      } catch {
+        // Never fatal.
+      }
+      return;
+    }
+    this.lines.push(text);
+    if (this.lines.length > TAIL_LINES) this.lines.shift();
     this.sink.line(this.name, text);
+  }
+
+  // Under load a child writes a log line per request: a chunk's lines are kept and
+  // passed on together, not one by one (this was a sixth of the machine's CPU in the bench).
+  private logAll(texts: string[]) {
+    if (texts.length === 0) return;
+    if (!this.sink.lines) {
+      for (const t of texts) this.log(t);
+      return;
+    }
+    this.lines.push(...texts.slice(-TAIL_LINES));
+    if (this.lines.length > TAIL_LINES) this.lines.splice(0, this.lines.length - TAIL_LINES);
+    this.sink.lines(this.name, texts);
   }
 
   start() {
     if (this.running) return;
     const { cmd, env, cwd } = this.command();
     this.stopping = false;
-    const proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+    // A sink with files takes the output straight from the child: under load every
+    // tier logs a line per request, and pumping them through the launcher cost it
+    // a fifth of a core in the bench. Otherwise the lines come through pipes.
+    this.direct = this.sink.fileOf?.(this.name);
+    let proc: Subprocess;
+    if (this.direct) {
+      const fd = openSync(this.direct, "a");
+      try {
+        proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
+      } finally {
+        closeSync(fd); // the child has its own copy
+      }
+      this.pumps = [];
+    } else {
+      proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+      this.pumps = [this.pump(proc.stdout as ReadableStream<Uint8Array>), this.pump(proc.stderr as ReadableStream<Uint8Array>)];
+    }
     this.proc = proc;
     writePidFile(this.runDir, this.name, proc.pid, cmd[0]!);
-    this.pumps = [this.pump(proc.stdout), this.pump(proc.stderr)];
     this.exited = proc.exited.then(async (code) => {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
@@ -116,9 +208,15 @@ export class ManagedProcess {
     let rest = "";
     try {
       for await (const chunk of stream) {
-        const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-        rest = lines.pop() ?? "";
-        for (const l of lines) this.log(l.replace(/\r$/, ""));
+        const text = rest + decoder.decode(chunk, { stream: true });
+        const end = text.lastIndexOf("\n");
+        if (end < 0) {
+          rest = text;
+          continue;
+        }
+        rest = text.slice(end + 1);
+        const block = text.slice(0, end);
+        this.logAll((block.includes("\r") ? block.replace(/\r$/gm, "") : block).split("\n"));
       }
     } catch {
       // The pipe closes with the process; nothing to report.
@@ -153,6 +251,27 @@ export class ManagedProcess {
   killNow() {
     const pid = this.pid;
     if (pid !== undefined) signalGroup(pid, "SIGKILL");
+  }
+}
+
+/** The last `n` lines of a file (read from its last 64 KiB). */
+function lastLines(file: string, n: number): string[] {
+  try {
+    const fd = openSync(file, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, 65536);
+      const buf = Buffer.alloc(length);
+      readSync(fd, buf, 0, length, size - length);
+      const lines = buf.toString("utf8").split("\n");
+      if (lines.at(-1) === "") lines.pop();
+      if (length < size) lines.shift(); // a partial first line
+      return lines.slice(-n);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return [];
   }
 }
 

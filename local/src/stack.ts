@@ -87,6 +87,8 @@ export interface Stack {
   /** Stops one service cleanly, or with no name the whole stack (reverse order). */
   stop(name?: string): Promise<void>;
   restart(name: string): Promise<void>;
+  /** Variables for a service's next start on top of its own (e.g. CACHE_ENABLED=false for api); undefined removes one. */
+  setEnv(name: string, env: Env): void;
   /** Sends a signal and returns at once (e.g. SIGKILL for failure tests). */
   kill(name: string, signal?: NodeJS.Signals): void;
   /** Waits for the current run of a service to end; how it ended (exit code, or the signal). */
@@ -171,7 +173,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     appEnv: options.appEnv ?? {},
   });
   const byName = new Map(defs.map((d) => [d.name, d]));
-  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, d.command, sink, runDir)]));
+  const overrides = new Map<ServiceName, Env>();
+  const withOverrides = (d: ServiceDef) => () => {
+    const command = d.command();
+    const env = { ...command.env, ...overrides.get(d.name) };
+    return { ...command, env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+  };
+  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir)]));
   const timeout = options.startTimeoutMs ?? 30_000;
   const startTimes: Partial<Record<ServiceName, number>> = {};
 
@@ -325,6 +333,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async restart(name) {
       await stack.stop(name);
       await stack.start(name);
+    },
+    setEnv(name, env) {
+      const n = resolveName(name);
+      overrides.set(n, { ...overrides.get(n), ...env });
     },
     kill(name, signal = "SIGTERM") {
       procs.get(resolveName(name))!.kill(signal);

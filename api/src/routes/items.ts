@@ -5,6 +5,9 @@ import { fail } from "@bazaar/lib/http.ts";
 import { Item, ItemList, ItemName } from "@bazaar/lib/schemas.ts";
 import type { ApiDeps } from "../app.ts";
 
+// Made once: checked cache texts are remembered per schema object.
+const MaybeItem = v.nullable(Item);
+
 export const items = ({ db, cache }: ApiDeps) =>
   new Hono()
     .get("/", async (c) => c.json({ data: await cache.read(catalogEntries.list, ItemList, () => selectItems(db)) }))
@@ -12,7 +15,7 @@ export const items = ({ db, cache }: ApiDeps) =>
       // A name no item can have is simply not found.
       const name = v.safeParse(ItemName, c.req.param("name"));
       const item = name.success
-        ? await cache.read(catalogEntries.item(name.output), v.nullable(Item), () => selectItem(db, name.output))
+        ? await cache.read(catalogEntries.item(name.output), MaybeItem, () => selectItem(db, name.output))
         : null;
       if (!item) fail(404, "product not found");
       return c.json({ data: item });

@@ -9,6 +9,9 @@ import type { ApiDeps } from "../app.ts";
 
 type Placed = { outcome: "ok" | "not_found" | "insufficient"; order_number: number | null; name: string | null; quantity: number | null; unit_price: number | null };
 
+// Made once: checked cache texts are remembered per schema object.
+const MaybeOrder = v.nullable(Order);
+
 export const orders = ({ db, cache }: ApiDeps) =>
   new Hono()
     // The purchase is one call of the place_order procedure: check, decrement and
@@ -33,7 +36,7 @@ export const orders = ({ db, cache }: ApiDeps) =>
       const number = v.safeParse(OrderNumber, c.req.param("number"));
       // Orders never change, so they are cached; a missing one may appear any moment, so it is not.
       const order = number.success
-        ? await cache.read(orderEntry(number.output), v.nullable(Order), () => selectOrder(db, number.output), { cacheNull: false })
+        ? await cache.read(orderEntry(number.output), MaybeOrder, () => selectOrder(db, number.output), { cacheNull: false })
         : null;
       if (!order) fail(404, "order not found");
       return c.json({ data: order });

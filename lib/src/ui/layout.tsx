@@ -65,9 +65,12 @@ export function Layout({ identity, site, title, nav, children }: LayoutProps) {
   );
 }
 
-/** Answer a page: doctype + the rendered element, with the status given. */
-export async function renderPage(c: Context, status: ContentfulStatusCode, page: Child) {
-  return c.html(html`<!DOCTYPE html>${page}`, status, { "Cache-Control": "no-store" });
+/** A page as its final text: doctype + the rendered element. */
+export const renderHtml = async (page: Child): Promise<string> => String(await html`<!DOCTYPE html>${page}`);
+
+/** Answer a page (an element, or text from renderHtml) with the status given. */
+export async function renderPage(c: Context, status: ContentfulStatusCode, page: Child | string) {
+  return c.html(typeof page === "string" ? page : html`<!DOCTYPE html>${page}`, status, { "Cache-Control": "no-store" });
 }
 
 export function Alert({ kind, children }: { kind: "success" | "error" | "info"; children?: Child }) {

@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
+import { checkedText } from "../checked-text.ts";
 import { fail, Unavailable } from "../http.ts";
 import { REQUEST_ID_HEADER } from "../log.ts";
 
@@ -30,9 +31,17 @@ const ErrorReply = v.object({
 });
 
 /** What call() needs of a reply (a Response or the typed client's ClientResponse). */
-type Reply = { ok: boolean; status: number; json(): Promise<unknown> };
+type Reply = { ok: boolean; status: number; text(): Promise<string> };
 
 const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
+
+// `{"data": schema}` per schema, made once so that checkedText can remember by it.
+const replies = new WeakMap<v.GenericSchema, v.GenericSchema>();
+const replyOf = (schema: v.GenericSchema) => {
+  let reply = replies.get(schema);
+  if (!reply) replies.set(schema, (reply = v.object({ data: schema })));
+  return reply;
+};
 
 /**
  * Make one call and return its `data`, checked with `schema`. `what` names the
@@ -44,18 +53,20 @@ export async function call<S extends v.GenericSchema>(
   run: () => Promise<Reply>,
 ): Promise<v.InferOutput<S>> {
   let res: Reply;
+  let text: string;
   let body: unknown;
   try {
     res = await run();
-    body = await res.json();
+    text = await res.text();
+    if (res.ok) {
+      const reply = checkedText(replyOf(schema), text) as { data: v.InferOutput<S> } | undefined;
+      if (reply !== undefined) return reply.data;
+    }
+    body = JSON.parse(text);
   } catch (err) {
     throw new Unavailable(what, err);
   }
-  if (res.ok) {
-    const parsed = v.safeParse(v.object({ data: schema }), body);
-    if (parsed.success) return parsed.output.data;
-    throw new Unavailable(what, new Error(`unexpected reply: ${JSON.stringify(body).slice(0, 200)}`));
-  }
+  if (res.ok) throw new Unavailable(what, new Error(`unexpected reply: ${text.slice(0, 200)}`));
   const reply = v.safeParse(ErrorReply, body);
   if (PASSED_ON.has(res.status) && reply.success) {
     fail(res.status as ContentfulStatusCode, reply.output.error.message, reply.output.error.fields);

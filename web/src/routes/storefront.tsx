@@ -6,7 +6,8 @@ import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
-import { renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
+import type { Item } from "@bazaar/lib/schemas.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { catalogue, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
@@ -22,8 +23,17 @@ const isHttpError = (err: unknown): err is HTTPException =>
   typeof err === "object" && err !== null && "status" in err && typeof (err as { status: unknown }).status === "number";
 
 export const storefront = ({ api, identity, site }: WebDeps) => {
-  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413, notice?: Notice) =>
-    renderPage(c, status, <Storefront identity={identity} site={site} items={await catalogue(api, c)} notice={notice} />);
+  // The catalogue is fetched for every page (it must be current), but the same
+  // catalogue comes back as the same frozen object (see call()), so the plain
+  // page for it is rendered once, not per request.
+  const plain = new WeakMap<readonly Item[], string>();
+  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413, notice?: Notice) => {
+    const items = await catalogue(api, c);
+    if (notice) return renderPage(c, status, <Storefront identity={identity} site={site} items={items} notice={notice} />);
+    let text = plain.get(items);
+    if (text === undefined) plain.set(items, (text = await renderHtml(<Storefront identity={identity} site={site} items={items} />)));
+    return renderPage(c, status, text);
+  };
 
   return new Hono<WebEnv>()
     .get("/", errorsAs("html"), (c) => page(c, 200))

@@ -1,0 +1,61 @@
+// The machine's ceiling: the same proxy/haproxy.cfg, run as a second HAProxy, in
+// front of two tiny Bun servers that return a fixed page. Whatever the store does
+// beyond that costs throughput; its figures are given as a share of this one.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { REPO_ROOT } from "../../local/src/config.ts";
+import { haproxyEnv } from "../../local/src/services.ts";
+import { which } from "../../local/src/system.ts";
+import { fileSink, ManagedProcess } from "../../local/src/processes.ts";
+import { waitFor } from "../../local/src/health.ts";
+import type { Ports } from "../../local/src/stack.ts";
+
+export type Ceiling = { url: string; pids: () => Record<string, number | undefined>; stop(): Promise<void> };
+
+export async function startCeiling(opts: { ports: Ports; page: Uint8Array; dataDir: string }): Promise<Ceiling> {
+  const { ports } = opts;
+  const pageFile = path.join(opts.dataDir, "ceiling-page.html");
+  writeFileSync(pageFile, opts.page);
+  const sink = fileSink(path.join(opts.dataDir, "logs"));
+  const runDir = path.join(opts.dataDir, "run");
+  const server = (name: string, port: number) =>
+    new ManagedProcess(name, () => ({ cmd: [process.execPath, "bench/src/fixed-server.ts", String(port), pageFile], cwd: REPO_ROOT, env: { ...process.env } }), sink, runDir);
+  const servers = [server("ceiling-1", ports.web1), server("ceiling-2", ports.web2)];
+  // The same config file, the same way the launcher runs it (logs piped to the same kind of sink).
+  const proxy = new ManagedProcess(
+    "ceiling-proxy",
+    () => ({ cmd: [which("haproxy")!, "-db", "-f", path.join(REPO_ROOT, "proxy/haproxy.cfg")], cwd: REPO_ROOT, env: { ...process.env, ...haproxyEnv(ports) } }),
+    sink,
+    runDir,
+  );
+  const all = [...servers, proxy];
+  const url = `http://127.0.0.1:${ports.store}`;
+  try {
+    for (const s of servers) s.start();
+    await Promise.all([ports.web1, ports.web2].map((p) => waitFor({ http: `http://127.0.0.1:${p}/healthz` }, { timeoutMs: 10_000 })));
+    // Its ports lie in the kernel's ephemeral range: a moment's outgoing connection
+    // may hold one (EADDRINUSE), so the proxy gets a few tries.
+    for (let attempt = 1; ; attempt++) {
+      proxy.start();
+      try {
+        await waitFor({ http: `${url}/healthz` }, { timeoutMs: 10_000, gone: () => (proxy.running ? undefined : "the ceiling's HAProxy exited") });
+        break;
+      } catch (err) {
+        await proxy.stop(3000);
+        if (attempt >= 5 || !proxy.tail.some((l) => /in use/i.test(l))) throw err;
+        await Bun.sleep(attempt * 3000);
+      }
+    }
+  } catch (err) {
+    await Promise.all(all.map((p) => p.stop(3000)));
+    throw err;
+  }
+  return {
+    url,
+    pids: () => Object.fromEntries(all.map((p) => [p.name, p.pid])),
+    async stop() {
+      await Promise.all(all.map((p) => p.stop(3000)));
+      await sink.close();
+    },
+  };
+}
