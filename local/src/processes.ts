@@ -126,6 +126,7 @@ export class ManagedProcess {
     private command: () => Command,
     private sink: LogSink,
     private runDir: string,
+    private options: { pipeOutput?: boolean } = {},
   ) {}
 
   get pid() {
@@ -176,15 +177,13 @@ export class ManagedProcess {
     // A sink with files takes the output straight from the child: under load every
     // tier logs a line per request, and pumping them through the launcher cost it
     // a fifth of a core in the bench. Otherwise the lines come through pipes.
-    this.direct = this.sink.fileOf?.(this.name);
+    this.direct = this.options.pipeOutput ? undefined : this.sink.fileOf?.(this.name);
     let proc: Subprocess;
     if (this.direct) {
-      const fd = openSync(this.direct, "a");
-      try {
-        proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
-      } finally {
-        closeSync(fd); // the child has its own copy
-      }
+      // The shell opens the file in append mode (>>) and execs the program in its
+      // place. An fd handed to Bun.spawn reaches the child without O_APPEND, so the
+      // child's writes and the launcher's own lines in the same file overwrite each other.
+      proc = Bun.spawn(["/bin/sh", "-c", 'exec "$@" >>"$0" 2>&1', this.direct, ...cmd], { cwd, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
       this.pumps = [];
     } else {
       proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });

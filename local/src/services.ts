@@ -45,6 +45,12 @@ export type ServiceDef = {
   probes: Probe[];
   /** Grace between SIGTERM and SIGKILL. */
   stopTimeoutMs: number;
+  /**
+   * Output through the launcher even when logs go to files: HAProxy makes its stdout
+   * non-blocking with F_SETFL, which drops O_APPEND, so its writes to a shared log
+   * file would land over the launcher's lines (and a restarted proxy's over its own).
+   */
+  pipeOutput?: boolean;
 };
 
 const HOST = "127.0.0.1";
@@ -177,6 +183,7 @@ export function buildServices(ctx: Context): ServiceDef[] {
       // Up when the public port answers /healthz through a web server.
       probes: [{ http: `${url(ports.stats)}/` }, { http: `${url(ports.store)}/healthz` }],
       stopTimeoutMs: 5000,
+      pipeOutput: true,
     },
   ];
 }

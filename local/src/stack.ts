@@ -179,7 +179,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const env = { ...command.env, ...overrides.get(d.name) };
     return { ...command, env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
   };
-  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir)]));
+  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir, { pipeOutput: d.pipeOutput })]));
   const timeout = options.startTimeoutMs ?? 30_000;
   const startTimes: Partial<Record<ServiceName, number>> = {};
 
