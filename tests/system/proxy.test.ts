@@ -114,4 +114,24 @@ describe("headers passed on to the apps", () => {
     const id = res.headers.get("x-request-id")!;
     await eventually(() => stack().logs("proxy").some((l) => l.endsWith(`id=${id}`)), 5000);
   });
+
+  test("a restarted proxy's log lines land after the earlier ones, none overwritten", async () => {
+    const s = stack();
+    const idOf = async () => {
+      const res = await fetch(`${store()}/healthz`);
+      await res.arrayBuffer();
+      return res.headers.get("x-request-id")!;
+    };
+    const before = await idOf();
+    await eventually(() => s.logs("proxy").some((l) => l.endsWith(`id=${before}`)), 5000);
+    await s.restart("proxy");
+    const after = await idOf();
+    const file = path.join(s.logDir, "proxy.log");
+    await eventually(async () => (await Bun.file(file).text()).includes(`id=${after}`), 5000);
+    const text = await Bun.file(file).text();
+    expect(text.indexOf(`id=${before}`)).toBeGreaterThan(-1);
+    expect(text.indexOf(`id=${before}`)).toBeLessThan(text.indexOf(`id=${after}`));
+    // The launcher's own line about the restart is there too.
+    expect(text.slice(text.indexOf(`id=${before}`))).toContain("[launcher] healthy after");
+  });
 });
