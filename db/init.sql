@@ -66,6 +66,7 @@ BEGIN
   DECLARE v_stock INT UNSIGNED;
   DECLARE v_price DECIMAL(8,2);
   DECLARE v_number BIGINT UNSIGNED;
+  DECLARE v_request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin;
   DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_id = NULL;
   DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
 
@@ -83,9 +84,12 @@ BEGIN
   -- with its order: checked under the item's lock, so a retry racing its original
   -- waits for it. An id reused for another purchase (a client sending its own fixed
   -- X-Request-Id straight to a web server) places a new order without the id.
-  SET v_number = (SELECT number FROM orders WHERE request_id = p_request_id AND item_id = v_id AND quantity = p_quantity);
-  IF v_number IS NULL AND EXISTS (SELECT 1 FROM orders WHERE request_id = p_request_id) THEN
-    SET p_request_id = NULL;
+  -- The id in the column's own character set and collation, so the unique index
+  -- is used (a parameter has the database's default collation: a full scan).
+  SET v_request_id = CAST(p_request_id AS CHAR(128) CHARACTER SET ascii) COLLATE ascii_bin;
+  SET v_number = (SELECT number FROM orders WHERE request_id = v_request_id AND item_id = v_id AND quantity = p_quantity);
+  IF v_number IS NULL AND EXISTS (SELECT 1 FROM orders WHERE request_id = v_request_id) THEN
+    SET v_request_id = NULL;
   END IF;
   IF v_number IS NOT NULL THEN
     ROLLBACK;
@@ -99,7 +103,7 @@ BEGIN
     SELECT 'insufficient' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity, v_price AS unit_price;
   ELSE
     UPDATE items SET quantity = quantity - p_quantity WHERE id = v_id;
-    INSERT INTO orders (item_id, item_name, quantity, unit_price, request_id) VALUES (v_id, v_name, p_quantity, v_price, p_request_id);
+    INSERT INTO orders (item_id, item_name, quantity, unit_price, request_id) VALUES (v_id, v_name, p_quantity, v_price, v_request_id);
     SET v_number = LAST_INSERT_ID();
     COMMIT;
     SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity, v_price AS unit_price;

@@ -31,6 +31,15 @@ async function main(options: BenchOptions) {
   say(`starting the stack (ports ${PORTS.store}…, data ${path.relative(REPO_ROOT, dataDir)}, fresh)…`);
   const stack = await startBenchStack({ dataDir });
   let ceiling: Ceiling | undefined;
+  // Ctrl-C or SIGTERM mid-run: stop both stacks (no process left behind), then exit.
+  const interrupt = async (signal: string) => {
+    say(`${signal}: stopping…`);
+    await ceiling?.stop();
+    await stack.stop();
+    process.exit(130);
+  };
+  process.once("SIGINT", () => void interrupt("SIGINT"));
+  process.once("SIGTERM", () => void interrupt("SIGTERM"));
   try {
     const page = new Uint8Array(await (await fetch(`${stack.urls.store}/`)).arrayBuffer());
     ceiling = await startCeiling({ ports: CEILING_PORTS, page, dataDir });
