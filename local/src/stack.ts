@@ -363,12 +363,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
  * while stopping forces the children down at once.
  */
 export function stopOnSignals(stack: Stack, code = 0) {
-  let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      process.exit(130);
+    if (stoppingSince) {
+      // Ctrl-C under `bun run` arrives twice at once (from the terminal and forwarded
+      // by bun run): only a later, deliberate second Ctrl-C forces the stop.
+      if (Date.now() - stoppingSince > 1000) process.exit(130);
+      return;
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stderr.write(`\n${signal}: stopping the stack…\n`);
     stack.stop().then(
       () => process.exit(code),
