@@ -1,20 +1,13 @@
 // The admin site in a real browser (issue 3): sign in, add an item, read the
 // message, and find the item on the storefront.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { expect, test } from "bun:test";
 import { env } from "../system/stack.ts";
-import { DESKTOP, launch, PHONE, shoot, unique } from "./browser.ts";
+import { DESKTOP, PHONE, shoot, unique, useBrowser } from "./browser.ts";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const ctx = useBrowser();
 
 test("the admin signs in, adds an item, sees the message, and the storefront then shows it", async () => {
-  const context = await browser.newContext({ viewport: DESKTOP });
+  const context = await ctx.browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
   try {
     // Without a session, /admin is the sign-in page.

@@ -1,6 +1,7 @@
 // Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by
 // playwright-core. No fallback and no skip: without Chromium these tests fail (as
 // root on Debian/Ubuntu it is installed with apt-get first, like the stack's servers).
+import { afterAll, beforeAll } from "bun:test";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { REPO_ROOT } from "../../local/src/config.ts";
@@ -12,6 +13,18 @@ export async function launch(): Promise<Browser> {
     executablePath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
   });
+}
+
+/** One Chromium for the tests of a file: launched before them, closed after. Read `.browser`. */
+export function useBrowser() {
+  const ctx = {} as { browser: Browser };
+  beforeAll(async () => {
+    ctx.browser = await launch();
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+  });
+  return ctx;
 }
 
 export const DESKTOP = { width: 1280, height: 900 };

@@ -1,20 +1,13 @@
 // A buyer in a real browser (issue 4): picks a quantity on the storefront, buys,
 // and lands on the order's page, which can be found again by its number.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { expect, test } from "bun:test";
 import { env } from "../system/stack.ts";
-import { DESKTOP, launch, shoot } from "./browser.ts";
+import { DESKTOP, shoot, useBrowser } from "./browser.ts";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const ctx = useBrowser();
 
 test("a buyer buys from the storefront and sees the order page", async () => {
-  const page = await browser.newPage({ viewport: DESKTOP });
+  const page = await ctx.browser.newPage({ viewport: DESKTOP });
   try {
     await page.goto(`${env("STORE_URL")}/`);
     const card = page.locator('article[data-item="Python"]');
@@ -47,7 +40,7 @@ test("a buyer buys from the storefront and sees the order page", async () => {
 });
 
 test("asking for more than is in stock shows a clear message", async () => {
-  const page = await browser.newPage({ viewport: DESKTOP });
+  const page = await ctx.browser.newPage({ viewport: DESKTOP });
   try {
     await page.goto(`${env("STORE_URL")}/`);
     const card = page.locator('article[data-item="Fox"]');

@@ -1,22 +1,15 @@
 // The storefront in a real browser (issue 3): it renders, lists the toys, and shows
 // the serving instance at the top left — on a desktop and on a phone.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { describe, expect, test } from "bun:test";
 import { env } from "../system/stack.ts";
-import { DESKTOP, launch, PHONE, shoot } from "./browser.ts";
+import { DESKTOP, PHONE, shoot, useBrowser } from "./browser.ts";
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launch();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const ctx = useBrowser();
 
 describe("the storefront in Chromium", () => {
   for (const [label, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     test(`renders every toy with the instance identity at the top left (${label})`, async () => {
-      const page = await browser.newPage({ viewport });
+      const page = await ctx.browser.newPage({ viewport });
       try {
         const res = await page.goto(`${env("STORE_URL")}/`);
         expect(res?.status()).toBe(200);

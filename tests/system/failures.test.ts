@@ -15,6 +15,23 @@ const STORE = () => env("STORE_URL");
 const clientLoad = (signal: AbortSignal, seed: number) =>
   runClient({ url: STORE(), sessions: 4, p: 0.3, duration: 60, timeout: 10, seed, quiet: true }, { signal });
 
+/**
+ * Runs `during` under client load; then, whatever happened, stops the load and
+ * brings `service` back (healthy, and in HAProxy's rotation). The load's report.
+ */
+async function underClientLoad(seed: number, service: string, during: () => Promise<unknown>) {
+  const abort = new AbortController();
+  const load = clientLoad(abort.signal, seed);
+  try {
+    await during();
+  } finally {
+    abort.abort();
+    await load.catch(() => {});
+    await restore(service);
+  }
+  return load;
+}
+
 const summary = (r: Awaited<ReturnType<typeof clientLoad>>) =>
   `${r.total.count} requests, ${r.total.error_count} errors ${JSON.stringify(r.error_samples)}`;
 
@@ -66,18 +83,11 @@ async function killAndRejoin(backend: "web" | "admin", server: string, healthPat
 describe("a web or admin server killed with SIGKILL", () => {
   test("web-1 killed under client load: no request fails, no order is lost or doubled, web-2 carries it, web-1 rejoins", async () => {
     const firstOrder = await lastOrder();
-    const abort = new AbortController();
-    const load = clientLoad(abort.signal, 7001);
     let times = { downAfterMs: 0, backAfterMs: 0 };
-    try {
+    const report = await underClientLoad(7001, "web-1", async () => {
       times = await killAndRejoin("web", "web-1", "/healthz", "web-2");
-    } finally {
-      abort.abort();
-      await load.catch(() => {});
-      await restore("web-1");
-    }
+    });
     const { downAfterMs, backAfterMs } = times;
-    const report = await load;
     const inDb = (await lastOrder()) - firstOrder;
     const buyErrors = report.requests.buy.error_count;
     record({ case: "kill -9 web-1", requests: report.total.count, failures: report.total.error_count, failed_reads: report.requests.query.error_count + report.requests.lookup.error_count, failed_purchases: buyErrors, orders_acknowledged: report.orders.placed, orders_in_db: inDb, mismatched: report.orders.mismatched, out_of_rotation_ms: downAfterMs, back_in_rotation_ms: backAfterMs });
@@ -141,10 +151,8 @@ describe.each([
     const name = uniqueName(`Cache ${service}`);
     await createItem(name, 500);
     const admin = await adminBrowser();
-    const abort = new AbortController();
-    const load = clientLoad(abort.signal, service === "redis" ? 7101 : 7102);
     let recoverMs = 0;
-    try {
+    const report = await underClientLoad(service === "redis" ? 7101 : 7102, service, async () => {
       // An entry in the cache from before the outage (with the bridge stopped, Redis keeps it).
       expect((await productVia(env("STORE_URL"), name)).quantity).toBe(500);
       expect((await readyz()).cache).toBe("up");
@@ -186,12 +194,7 @@ describe.each([
         return (await cacheKeys(`catalog:v:*:item:${name.toLowerCase()}`)).length > 0;
       }, 5000, 200);
       await Bun.sleep(1000);
-    } finally {
-      abort.abort();
-      await load.catch(() => {});
-      await restore(service);
-    }
-    const report = await load;
+    });
     // After the load, every item reads as the database holds it, through both web servers.
     for (const toy of ["Tux", "Fox", "Python", "Whale", "Gopher"]) {
       const want = await dbQuantity(toy);
@@ -350,11 +353,9 @@ describe("the read API stopped or hung", () => {
 
 describe("SIGTERM to an app", () => {
   test.each(["web-1", "web-2"])("%s under client load: drains from HAProxy, finishes what it has, exits 0, no client error", async (name) => {
-    const abort = new AbortController();
-    const load = clientLoad(abort.signal, name === "web-1" ? 7201 : 7202);
     let exit: { code: number | null; signal: string | null } | undefined;
     let exitMs = 0;
-    try {
+    const report = await underClientLoad(name === "web-1" ? 7201 : 7202, name, async () => {
       await Bun.sleep(800);
       const t0 = performance.now();
       const exited = stack().exited(name);
@@ -366,12 +367,7 @@ describe("SIGTERM to an app", () => {
       exit = await exited;
       exitMs = since(t0);
       await Bun.sleep(300);
-    } finally {
-      abort.abort();
-      await load.catch(() => {});
-      await restore(name);
-    }
-    const report = await load;
+    });
     record({ case: `SIGTERM ${name}`, requests: report.total.count, failures: report.total.error_count, orders: report.orders.placed, exit_code: exit?.code, exited_after_ms: exitMs });
     expect(exit).toEqual({ code: 0, signal: null });
     expect(report.total.error_count, summary(report)).toBe(0);
