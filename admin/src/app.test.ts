@@ -113,6 +113,13 @@ describe("signing in", () => {
     expect((await new Browser(app, "198.51.100.7").login()).status).toBe(303);
   });
 
+  test("after 20 failures a minute for one user name, from any number of addresses, that name gets 429", async () => {
+    const { app } = setup();
+    for (let i = 0; i < 20; i++) expect((await new Browser(app, `203.0.113.${i}`).login("admin", `guess-${i}`)).status).toBe(401);
+    expect((await new Browser(app, "198.51.100.99").login("ADMIN", "another guess")).status).toBe(429);
+    expect((await new Browser(app, "198.51.100.98").login("someone-else", "a guess")).status).toBe(401);
+  });
+
   test("a login form posted from another site is refused", async () => {
     const { app } = setup();
     const res = await new Browser(app).post("/admin/login", { user: "admin", password: "correct horse" }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" });

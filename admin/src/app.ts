@@ -22,9 +22,15 @@ export type AdminAppDeps = {
   cookieSecure: boolean;
   /** Failed sign-ins allowed per client per minute (default 5). */
   loginAttempts?: number;
+  /**
+   * Failed sign-ins allowed per user name per minute, from all clients together
+   * (default 20): the client address comes from X-Forwarded-For, which whoever
+   * reaches an admin port directly can change at will.
+   */
+  accountAttempts?: number;
 };
 
-export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5 }: AdminAppDeps) {
+export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5, accountAttempts = 20 }: AdminAppDeps) {
   const app = new Hono<AdminEnv>();
   app.use(withRequestId(), logRequests("admin"), pageHeaders(identity));
   const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
@@ -38,7 +44,7 @@ export function createApp({ adminApi, identity, credentials, sessionSecret, cook
   const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);
   app.use("/admin/*", (c, next) => (open.has(c.req.path) ? next() : guard(c, next)));
 
-  app.route("/admin", auth({ ...deps, checkCredentials: credentialsChecker(credentials), limiter: loginLimiter(loginAttempts) }));
+  app.route("/admin", auth({ ...deps, checkCredentials: credentialsChecker(credentials), limiter: loginLimiter(loginAttempts), accountLimiter: loginLimiter(accountAttempts) }));
   app.route("/admin", items(deps));
   app.route("/admin/orders", orders(deps));
   app.get("/admin/", (c) => c.redirect("/admin", 301));

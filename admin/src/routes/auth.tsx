@@ -13,9 +13,11 @@ import type { credentialsChecker, loginLimiter } from "../session.ts";
 export type AuthDeps = AdminDeps & {
   checkCredentials: ReturnType<typeof credentialsChecker>;
   limiter: ReturnType<typeof loginLimiter>;
+  /** The same, per user name across all clients. */
+  accountLimiter: ReturnType<typeof loginLimiter>;
 };
 
-export const auth = ({ identity, site, sessions, checkCredentials, limiter }: AuthDeps) =>
+export const auth = ({ identity, site, sessions, checkCredentials, limiter, accountLimiter }: AuthDeps) =>
   new Hono<AdminEnv>()
     .get("/login", async (c) => {
       if (await sessions.read(c)) return c.redirect("/admin", 303);
@@ -23,19 +25,22 @@ export const auth = ({ identity, site, sessions, checkCredentials, limiter }: Au
     })
     .post("/login", sameOriginForms(), limitBody(), async (c) => {
       const ip = clientIp(c);
-      const wait = limiter.retryAfter(ip);
+      const form = await c.req.parseBody();
+      const user = text(form.user);
+      const account = user.toLowerCase();
+      const wait = Math.max(limiter.retryAfter(ip), accountLimiter.retryAfter(account));
       if (wait > 0) {
         c.header("Retry-After", String(wait));
         return renderPage(c, 429, <LoginPage identity={identity} site={site}
           error={`Too many failed sign-ins. Please wait ${wait} ${wait === 1 ? "second" : "seconds"} and try again.`} />);
       }
-      const form = await c.req.parseBody();
-      const user = text(form.user);
       if (!(await checkCredentials(user, text(form.password)))) {
         limiter.fail(ip);
+        accountLimiter.fail(account);
         return renderPage(c, 401, <LoginPage identity={identity} site={site} user={user} error="Wrong user name or password." />);
       }
       limiter.succeed(ip);
+      accountLimiter.succeed(account);
       await sessions.start(c, user);
       return c.redirect("/admin", 303);
     })
