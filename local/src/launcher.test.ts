@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, resolvePorts, type Ports } from "./config.ts";
+import { dbLayout, socketUser } from "./mariadb.ts";
 import { alive, consoleSink } from "./processes.ts";
 import { requirePrograms } from "./system.ts";
 
@@ -38,6 +39,13 @@ const OFFSET = 6000;
 const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-launcher");
 const STORE = `http://127.0.0.1:${ports.store}`;
+
+/** SQL as root over the stack's socket, as an operator would run it. */
+async function rootSql(sql: string) {
+  const p = Bun.spawn(["mariadb", "--no-defaults", `--socket=${dbLayout(DATA_DIR).socket}`, `--user=${socketUser()}`, "-e", sql], { stdout: "pipe", stderr: "pipe" });
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`mariadb: ${err}`);
+}
 
 type Launcher = { proc: ReturnType<typeof Bun.spawn>; output: () => string; pids: number[] };
 
@@ -87,6 +95,9 @@ describe("bun run local", () => {
       const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Tux", quantity: 3 }) });
       expect(res.status).toBe(200);
       const order = ((await res.json()) as { data: { order_number: number } }).data.order_number;
+      // Make the data look like an older Bazaar's (no orders.request_id) and delete a
+      // seeded toy: the next start must migrate the one and not bring back the other.
+      await rootSql("DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id;");
       await stop(first, "SIGTERM");
 
       const second = await launch();
@@ -94,6 +105,9 @@ describe("bun run local", () => {
         const kept = await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } });
         expect(kept.status).toBe(200);
         expect(((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } }).data.quantity).toBe(97);
+        expect((await fetch(`${STORE}/products/dolphin`)).status).toBe(404);
+        const bought = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 1 }) });
+        expect(bought.status).toBe(200);
       } finally {
         // A launcher killed outright leaves its children running…
         second.proc.kill("SIGKILL");

@@ -82,11 +82,30 @@ async function client(bins: DbBins, db: DbLayout, input: { sql: string } | { fil
 }
 
 /** Runs SQL as the superuser over the socket; answers the client's tab-separated output. */
+/** Columns added since the first release, for data dirs made before them (MariaDB's IF NOT EXISTS). */
+const COLUMN_MIGRATIONS = `
+ALTER TABLE bazaar.orders
+  ADD COLUMN IF NOT EXISTS request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
+  ADD UNIQUE KEY IF NOT EXISTS orders_request (request_id);`;
+
+/**
+ * db/init.sql without its seed rows. Everything else in it may run again: tables are
+ * CREATE IF NOT EXISTS, the procedure is dropped and created anew (today's version),
+ * accounts and grants are idempotent. The seed must not: it would bring back toys
+ * the admin deleted.
+ */
+export const schemaWithoutSeed = (sql: string) => {
+  const seed = /^INSERT IGNORE INTO items[\s\S]*?;\n/m;
+  if (!seed.test(sql)) throw new Error("db/init.sql: the seed (INSERT IGNORE INTO items …;) was not found");
+  return sql.replace(seed, "");
+};
+
 export const rootSql = (bins: DbBins, db: DbLayout, sql: string) => client(bins, db, { sql });
 
 /**
- * On the first start, loads db/init.sql; on every start, sets the app accounts'
- * passwords (so a changed API_DB_PASSWORD / ADMIN_DB_PASSWORD takes effect).
+ * On the first start, loads db/init.sql; on later ones, its schema again (no seed);
+ * on every start, sets the app accounts' passwords (so a changed API_DB_PASSWORD /
+ * ADMIN_DB_PASSWORD takes effect).
  */
 export async function seedAndConfigure(
   bins: DbBins,
@@ -98,6 +117,10 @@ export async function seedAndConfigure(
     log(`loading ${path.relative(REPO_ROOT, INIT_SQL)}`);
     await client(bins, db, { file: INIT_SQL });
     writeFileSync(db.seeded, `${new Date().toISOString()}\n`);
+  } else {
+    // Data from an earlier start, maybe of an older Bazaar: bring its schema up to
+    // date without touching its rows.
+    await client(bins, db, { sql: `${COLUMN_MIGRATIONS}\n${schemaWithoutSeed(await Bun.file(INIT_SQL).text())}` });
   }
   await client(bins, db, {
     sql:
