@@ -10,8 +10,8 @@ import { createApp } from "./app.ts";
 const token = "test-admin-token";
 const db = createDb(dbConfig("admin"));
 const apiDb = createDb(dbConfig("api"));
-const app = createApp({ db, cache: testCache(["catalog"]), token });
-const api = createApi({ db: apiDb, cache: testCache(), token });
+const app = createApp({ db, cache: testCache(["catalog"]), token, log: () => {} });
+const api = createApi({ db: apiDb, cache: testCache(), token, log: () => {} });
 afterAll(async () => {
   await db.close();
   await apiDb.close();

@@ -5,20 +5,20 @@ import type { Cache } from "@bazaar/lib/cache.ts";
 import type { Db } from "@bazaar/lib/db.ts";
 import { health } from "@bazaar/lib/health.ts";
 import { handleErrors } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 
 export type AdminApiDeps = { db: Db; cache: Cache };
 
-export function createApp({ db, cache, token }: AdminApiDeps & { token: string }) {
+export function createApp({ db, cache, token, log }: AdminApiDeps & { token: string; log?: Log }) {
   const app = new Hono()
-    .use(withRequestId(), logRequests("admin-api"))
+    .use(withRequestId(), logRequests("admin-api", log))
     .route("/", health({ db, cache }))
     .use(serviceAuth(token))
     .route("/items", items({ db, cache }))
     .route("/orders", orders({ db, cache }));
-  return handleErrors(app);
+  return handleErrors(app, undefined, undefined, log);
 }
 
 export type AdminApiApp = ReturnType<typeof createApp>;

@@ -17,6 +17,7 @@ function setup(items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "F
     credentials: { user: "admin", password: "correct horse" },
     sessionSecret: "x".repeat(40),
     cookieSecure: false,
+    log: () => {},
   });
   return { fake, app };
 }

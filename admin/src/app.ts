@@ -2,7 +2,7 @@
 // page needs the session; every form is checked for origin and the session's token.
 import { Hono } from "hono";
 import { handleErrors, type ErrorResponder } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -28,11 +28,13 @@ export type AdminAppDeps = {
    * reaches an admin port directly can change at will.
    */
   accountAttempts?: number;
+  /** Where log entries go (default: JSON lines on stdout/stderr). */
+  log?: Log;
 };
 
-export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5, accountAttempts = 20 }: AdminAppDeps) {
+export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5, accountAttempts = 20, log }: AdminAppDeps) {
   const app = new Hono<AdminEnv>();
-  app.use(withRequestId(), logRequests("admin"), pageHeaders(identity));
+  app.use(withRequestId(), logRequests("admin", log), pageHeaders(identity));
   const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
   app.get("/healthz", healthz);
   app.get("/admin/healthz", healthz);
@@ -56,5 +58,5 @@ export function createApp({ adminApi, identity, credentials, sessionSecret, cook
       message: status === 404 && message === "not found" ? "we couldn't find that page" : message,
       back: status === 401 ? { href: "/admin/login", label: "Sign in" } : undefined,
     });
-  return handleErrors(app, respond);
+  return handleErrors(app, respond, undefined, log);
 }

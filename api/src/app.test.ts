@@ -8,9 +8,10 @@ import { createApp } from "./app.ts";
 const token = "test-api-token";
 const { db, counter } = countingDb("api");
 const cache = testCache();
-const app = createApp({ db, cache, token });
+const quiet = () => {};
+const app = createApp({ db, cache, token, log: quiet });
 const adminDb = createDb(dbConfig("admin"));
-const adminApi = createAdminApi({ db: adminDb, cache: testCache(["catalog"]), token });
+const adminApi = createAdminApi({ db: adminDb, cache: testCache(["catalog"]), token, log: quiet });
 afterAll(async () => {
   cache.close();
   await db.close();

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { OrderRequest } from "./schemas.ts";
 import { fail, handleErrors, jsonBody } from "./http.ts";
 
+const logged: Record<string, unknown>[] = [];
 const app = handleErrors(
   new Hono()
     .post("/orders", ...jsonBody(OrderRequest), (c) => c.json({ data: c.req.valid("json") }))
@@ -12,6 +13,7 @@ const app = handleErrors(
     .get("/gone", () => fail(410, "gone for good")),
   undefined,
   "no such route",
+  (entry) => logged.push(entry),
 );
 
 const post = (body: string, type = "application/json") =>
@@ -51,6 +53,8 @@ describe("errors", () => {
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({ error: { code: 500, message: "internal error" } });
     expect(text).not.toContain("secret");
+    // The detail goes to the log instead, where an operator can find it.
+    expect(logged.at(-1)).toMatchObject({ level: "error", msg: "unhandled error", error: "Error: secret stack detail", path: "/boom" });
   });
   test("fail() answers its status and message", async () => {
     expect(await (await app.request("/gone")).json()).toEqual({ error: { code: 410, message: "gone for good" } });

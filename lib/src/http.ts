@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { vValidator } from "@hono/valibot-validator";
 import type * as v from "valibot";
 import { describeIssues } from "./schemas.ts";
+import { jsonLines, type Log } from "./log.ts";
 
 export type ErrorBody = { error: { code: number; message: string; fields?: Record<string, string> } };
 
@@ -38,16 +39,16 @@ const DEFAULT_MESSAGES: Record<number, string> = {
 };
 
 /** app.onError / app.notFound in the one shape; never a stack trace to the client. */
-export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponder = jsonError, notFoundMessage = "not found") {
+export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponder = jsonError, notFoundMessage = "not found", log: Log = jsonLines) {
   app.notFound((c) => respond(c, 404, notFoundMessage));
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      if (err.status >= 500) console.error(JSON.stringify({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path }));
+      if (err.status >= 500) log({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path });
       const fields = (err.cause as { fields?: Record<string, string> } | undefined)?.fields;
       const status = err.status as ContentfulStatusCode;
       return respond(c, status, err.message || (DEFAULT_MESSAGES[status] ?? "error"), fields);
     }
-    console.error(JSON.stringify({ level: "error", msg: "unhandled error", error: String(err), stack: err.stack, path: c.req.path }));
+    log({ level: "error", msg: "unhandled error", error: String(err), stack: err.stack, path: c.req.path });
     return respond(c, 500, "internal error");
   });
   return app;

@@ -5,6 +5,12 @@ import { requestId } from "hono/request-id";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
+/** Where an app's log entries go: one JSON line each. Tests pass a quiet one. */
+export type Log = (entry: Record<string, unknown>) => void;
+
+/** Errors to stderr, everything else to stdout. */
+export const jsonLines: Log = (entry) => (entry.level === "error" ? console.error : console.log)(JSON.stringify(entry));
+
 // hono/request-id keeps an incoming id only if it is [\w\-=]; HAProxy's ids
 // (proxy/haproxy.cfg unique-id-format) also contain ':', '.' and '_'. Such an id is
 // kept too (still nothing that could break a log line); anything else gets a new one.
@@ -20,11 +26,11 @@ export const withRequestId = () =>
     },
   });
 
-export const logRequests = (service: string): MiddlewareHandler => async (c, next) => {
+export const logRequests = (service: string, log: Log = jsonLines): MiddlewareHandler => async (c, next) => {
   const start = performance.now();
   await next();
   if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
-  console.log(JSON.stringify({
+  log({
     time: new Date().toISOString(),
     service,
     request_id: c.get("requestId" as never),
@@ -34,5 +40,5 @@ export const logRequests = (service: string): MiddlewareHandler => async (c, nex
     path: c.req.path,
     status: c.res.status,
     ms: Math.round((performance.now() - start) * 10) / 10,
-  }));
+  });
 };

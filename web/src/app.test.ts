@@ -11,7 +11,7 @@ const TOYS = [
 
 function setup(items = TOYS) {
   const fake = fakeApi(items);
-  const app = createApp({ api: fake.client, identity: IDENTITY });
+  const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {} });
   return { fake, app };
 }
 

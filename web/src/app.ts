@@ -2,7 +2,7 @@
 // of the read API. Errors are pages or the JSON shape, as the request wants.
 import { Hono } from "hono";
 import { handleErrors, jsonError, type ErrorResponder } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -12,9 +12,9 @@ import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
 import { storefront } from "./routes/storefront.tsx";
 
-export function createApp({ api, identity }: { api: ApiClient; identity: string }) {
+export function createApp({ api, identity, log }: { api: ApiClient; identity: string; log?: Log }) {
   const app = new Hono<WebEnv>();
-  app.use(withRequestId(), logRequests("web"), pageHeaders(identity));
+  app.use(withRequestId(), logRequests("web", log), pageHeaders(identity));
   app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
   const site: Site = { home: "/", css: serveStyles(app) };
 
@@ -29,5 +29,5 @@ export function createApp({ api, identity }: { api: ApiClient; identity: string 
   app.route("/", storefront(deps));
   app.route("/products", products(deps));
   app.route("/orders", orders(deps));
-  return handleErrors(app, respond);
+  return handleErrors(app, respond, undefined, log);
 }
