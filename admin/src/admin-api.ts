@@ -4,17 +4,12 @@ import type { Context } from "hono";
 import { hc } from "hono/client";
 import * as v from "valibot";
 import { Item, ItemList, Order } from "@bazaar/lib/schemas.ts";
-import { call, forward, timedFetch, type Fetch } from "@bazaar/lib/ui/upstream.ts";
+import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import type { AdminApiApp } from "./admin-api-type.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
 
-export function createAdminApiClient(opts: { url: string; token: string; timeoutMs: number; fetch?: Fetch }): AdminApiClient {
-  return hc<AdminApiApp>(opts.url, {
-    headers: { Authorization: `Bearer ${opts.token}` },
-    fetch: timedFetch(opts.timeoutMs, opts.fetch),
-  });
-}
+export const createAdminApiClient = (target: ServiceTarget): AdminApiClient => hc<AdminApiApp>(target.url, serviceClientOptions(target));
 
 const ADMIN_API = "the admin service";
 

@@ -3,18 +3,13 @@
 import type { Context } from "hono";
 import { hc } from "hono/client";
 import { Item, ItemList } from "@bazaar/lib/schemas.ts";
-import { call, forward, timedFetch, type Fetch } from "@bazaar/lib/ui/upstream.ts";
+import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
 import type { ApiApp } from "./api-type.ts";
 
 export type ApiClient = ReturnType<typeof hc<ApiApp>>;
 
-export function createApiClient(opts: { url: string; token: string; timeoutMs: number; fetch?: Fetch }): ApiClient {
-  return hc<ApiApp>(opts.url, {
-    headers: { Authorization: `Bearer ${opts.token}` },
-    fetch: timedFetch(opts.timeoutMs, opts.fetch),
-  });
-}
+export const createApiClient = (target: ServiceTarget): ApiClient => hc<ApiApp>(target.url, serviceClientOptions(target));
 
 const STORE = "the store";
 

@@ -20,6 +20,15 @@ export function timedFetch(ms: number, base: Fetch = fetch): Fetch {
   };
 }
 
+/** Where an internal API is and how to reach it: its URL, service token and deadline. */
+export type ServiceTarget = { url: string; token: string; timeoutMs: number; fetch?: Fetch };
+
+/** The typed client's options for an internal API: its Bearer token, a deadline on every call. */
+export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget) => ({
+  headers: { Authorization: `Bearer ${token}` },
+  fetch: timedFetch(timeoutMs, fetch),
+});
+
 /** Per-call options for the typed client: the request id of the incoming request. */
 export const forward = (c: Context) => {
   const id = c.get("requestId" as never) as string | undefined;
