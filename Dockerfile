@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # One Dockerfile for the four app images, one target each:
 #
 #   docker build --target api       -t bazaar-api .        (port 5003)
@@ -11,12 +9,17 @@
 # `bun build --compile` executable (Bun and the app's code and dependencies in one
 # file) on distroless/cc: glibc and libstdc++, no shell, no package manager.
 
-# The same Bun as CI, so the images ship the executables CI tested
-# (tests/compose/dockerfile.test.ts keeps this in step with the Bun that runs the tests).
-ARG BUN_VERSION=1.4.5
+# The base images are build arguments so that a machine with no registry can build
+# this same file on stand-ins (tests/docker/standin/: the compose pass of
+# `bun run test`). The defaults are what a user's `docker compose up --build` pulls.
+# BUN_IMAGE is the Bun the tests run on (tests/compose/dockerfile.test.ts keeps the
+# tag in step): the compose pass builds these images with that very Bun and runs its
+# system tests against them; the compiled pass runs the same scripts/build.ts output.
+ARG BUN_IMAGE=oven/bun:1.4.5
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 # ---- build: install from the lockfile, compile every app ----------------------
-FROM oven/bun:${BUN_VERSION} AS build
+FROM ${BUN_IMAGE} AS build
 WORKDIR /src
 
 # Manifests first: the dependency layer is reused until one of them changes. Every
@@ -47,7 +50,7 @@ COPY admin/src admin/src
 RUN bun scripts/build.ts api admin-api web admin
 
 # ---- runtime: what every app image shares -------------------------------------
-FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 # distroless's "nonroot" user; numeric, so a runtime can verify it is not root.
 USER 65532:65532

@@ -1,24 +1,51 @@
 #!/bin/bash
-# Sets the app accounts' passwords from the environment (API_DB_PASSWORD,
-# ADMIN_DB_PASSWORD), replacing the defaults db/init.sql created them with.
+# Sets the app accounts' passwords (API_DB_PASSWORD, ADMIN_DB_PASSWORD, or the files
+# named by API_DB_PASSWORD_FILE / ADMIN_DB_PASSWORD_FILE: compose's generated
+# secrets), replacing the defaults db/init.sql created them with.
 #
 # compose mounts it as /docker-entrypoint-initdb.d/20-accounts.sh, after
-# 10-init.sql. The mysql image's entrypoint *sources* it (it is not executable:
-# keep it mode 644), once, when the data volume is empty; docker_process_sql is the
-# entrypoint's own function for running SQL as root on the initialisation server.
-# Being sourced, it fails with `return 1`: the entrypoint runs under `set -e`, so
-# that stops the container with the message instead of starting a database whose
-# accounts still have init.sql's default passwords.
+# 10-init.sql; the mysql image's entrypoint runs it once, when the data volume is
+# empty. It *sources* a script that is not executable and *runs* one that is: this
+# file is committed executable, but a checkout may lose the bit (and Docker
+# Desktop's bind mounts on Mac and Windows show every file as executable), so it
+# works both ways. Sourced, the entrypoint's own docker_process_sql (SQL as root
+# on the initialisation server) is there already; run, it loads the entrypoint's
+# functions itself — the script is safe to source, it only runs its main when
+# executed — and reads the server's socket with docker_setup_env.
+# Any failure stops the initialisation (the entrypoint runs under `set -e`) rather
+# than start a database whose accounts still have init.sql's default passwords.
 # The local stack does the same with ALTER USER on every start (local/src/mariadb.ts).
 
+# Fails the script, sourced (return) or run (exit): `bazaar_fail … || return 1 2>/dev/null || exit 1`.
+bazaar_fail() {
+	echo "accounts.sh: $*" >&2
+	return 1
+}
+
 if ! declare -F docker_process_sql >/dev/null; then
-	echo "accounts.sh: run me from the mysql image's /docker-entrypoint-initdb.d" >&2
-	return 1 2>/dev/null || exit 1
+	entrypoint=${BAZAAR_DOCKER_ENTRYPOINT:-/usr/local/bin/docker-entrypoint.sh} # overridable for tests
+	if [ -r "$entrypoint" ]; then
+		# shellcheck source=/dev/null
+		. "$entrypoint"
+		docker_setup_env mysqld
+	fi
+	declare -F docker_process_sql >/dev/null || bazaar_fail "run me from the mysql image's /docker-entrypoint-initdb.d" || return 1 2>/dev/null || exit 1
 fi
 
-if [ -z "${API_DB_PASSWORD:-}" ] || [ -z "${ADMIN_DB_PASSWORD:-}" ]; then
-	echo "accounts.sh: API_DB_PASSWORD and ADMIN_DB_PASSWORD must be set" >&2
-	return 1
+# NAME, else the contents of the file NAME_FILE names.
+bazaar_secret() {
+	local name=$1 file_var="${1}_FILE"
+	if [ -n "${!name:-}" ]; then
+		printf '%s' "${!name}"
+	elif [ -n "${!file_var:-}" ] && [ -r "${!file_var}" ]; then
+		cat "${!file_var}"
+	fi
+}
+
+bazaar_api_password=$(bazaar_secret API_DB_PASSWORD)
+bazaar_admin_password=$(bazaar_secret ADMIN_DB_PASSWORD)
+if [ -z "$bazaar_api_password" ] || [ -z "$bazaar_admin_password" ]; then
+	bazaar_fail "API_DB_PASSWORD and ADMIN_DB_PASSWORD (or their _FILE) must be set" || return 1 2>/dev/null || exit 1
 fi
 
 # A quoted SQL string literal: backslashes, then single quotes, escaped (MySQL's
@@ -30,7 +57,8 @@ bazaar_sql_string() {
 }
 
 echo "accounts.sh: setting the passwords of bazaar_api and bazaar_admin"
-docker_process_sql <<-SQL
-	ALTER USER 'bazaar_api'@'%' IDENTIFIED BY $(bazaar_sql_string "$API_DB_PASSWORD");
-	ALTER USER 'bazaar_admin'@'%' IDENTIFIED BY $(bazaar_sql_string "$ADMIN_DB_PASSWORD");
+docker_process_sql <<-SQL || bazaar_fail "ALTER USER failed" || return 1 2>/dev/null || exit 1
+	ALTER USER 'bazaar_api'@'%' IDENTIFIED BY $(bazaar_sql_string "$bazaar_api_password");
+	ALTER USER 'bazaar_admin'@'%' IDENTIFIED BY $(bazaar_sql_string "$bazaar_admin_password");
 SQL
+unset bazaar_api_password bazaar_admin_password

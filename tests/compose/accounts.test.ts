@@ -1,13 +1,22 @@
 // db/accounts.sh, run the way the mysql:8.4 entrypoint runs it: sourced from a
 // bash under `set -eo pipefail`, with docker_process_sql (here: a stand-in that
-// records the SQL it is given). The SQL string literals it writes are then read
+// records the SQL it is given), or executed, loading the entrypoint's functions
+// itself. The compose pass (tests/docker/) runs it in a real container. The SQL string literals it writes are then read
 // back by a real server (the test stack's MariaDB parses them as MySQL does).
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { hasLocalStack, stack } from "../system/stack.ts";
 import { ROOT } from "./support.ts";
 
 const SCRIPT = path.join(ROOT, "db/accounts.sh");
+
+const writeSecret = (dir: string, name: string, value: string) => {
+  const file = path.join(dir, name);
+  writeFileSync(file, value);
+  return file;
+};
 
 /** Sources accounts.sh as the entrypoint does; `withSql` defines docker_process_sql. */
 function source(env: Record<string, string>, withSql = true) {
@@ -50,8 +59,40 @@ describe("db/accounts.sh under the mysql image's entrypoint", () => {
     expect(r.out).not.toContain("entrypoint continues");
   });
 
+  test("executed (a checkout or bind mount that shows it executable), it loads the entrypoint's functions itself", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "accounts-"));
+    const entrypoint = path.join(dir, "docker-entrypoint.sh");
+    writeFileSync(entrypoint, 'docker_setup_env() { SOCKET=/run/mysqld/mysqld.sock; }\ndocker_process_sql() { echo "socket=$SOCKET"; cat; }\n');
+    const r = Bun.spawnSync([SCRIPT], {
+      env: { PATH: process.env.PATH!, BAZAAR_DOCKER_ENTRYPOINT: entrypoint, API_DB_PASSWORD_FILE: writeSecret(dir, "api", API_PW), ADMIN_DB_PASSWORD: ADMIN_PW },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.exitCode).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toContain("socket=/run/mysqld/mysqld.sock");
+    expect(out).toMatch(/^ALTER USER 'bazaar_api'@'%' IDENTIFIED BY '.*';$/m);
+    expect(out).toMatch(/^ALTER USER 'bazaar_admin'@'%' IDENTIFIED BY '.*';$/m);
+  });
+
+  test("reads a password from NAME_FILE when NAME is unset (compose's generated secrets)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "accounts-"));
+    const r = source({ API_DB_PASSWORD_FILE: writeSecret(dir, "api", "from-a-file-1"), ADMIN_DB_PASSWORD_FILE: writeSecret(dir, "admin", "from-a-file-2") });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("IDENTIFIED BY 'from-a-file-1';");
+    expect(r.out).toContain("IDENTIFIED BY 'from-a-file-2';");
+  });
+
+  test("executed with no entrypoint to load, it refuses with a message and a failing exit code", () => {
+    const r = Bun.spawnSync([SCRIPT], { env: { PATH: process.env.PATH!, BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent", API_DB_PASSWORD: "a-password", ADMIN_DB_PASSWORD: "b-password" }, stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.toString()).toContain("docker-entrypoint-initdb.d");
+  });
+
   test("outside the entrypoint (no docker_process_sql) it refuses with a message", () => {
-    const r = source({ API_DB_PASSWORD: "a-password", ADMIN_DB_PASSWORD: "b-password" }, false);
+    const r = source({ API_DB_PASSWORD: "a-password", ADMIN_DB_PASSWORD: "b-password", BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent" }, false);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("docker-entrypoint-initdb.d");
   });
