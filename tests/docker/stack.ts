@@ -1,0 +1,109 @@
+// The compose stack on the stand-ins: compose.yaml + the stand-in override, under a
+// project name of its own and on ports of its own, so it runs beside `bun run local`
+// and the local test stack. Used by the compose pass (tests/docker/*.test.ts) and by
+// `bun run compose:standin` for a person to look at.
+import { spawn } from "bun";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { OVERRIDE_FILE, sh, type Log } from "./engine.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
+
+export type ComposeStack = {
+  project: string;
+  /** The published ports (HTTP_PORT and the debug ports), as compose reads them. */
+  ports: { http: number; web1: number; web2: number; admin1: number; admin2: number };
+  /** The environment compose runs with (ports; secrets come from the `secrets` service). */
+  env: Record<string, string>;
+};
+
+/** The design's ports + 12000 (clear of the local test stack's +10000, below the ephemeral range). */
+export function composeStack(project = "bazaar-test", offset = 12000): ComposeStack {
+  const ports = { http: 8080 + offset, web1: 8083 + offset, web2: 8084 + offset, admin1: 8081 + offset, admin2: 8082 + offset };
+  return {
+    project,
+    ports,
+    env: {
+      COMPOSE_PROJECT_NAME: project,
+      HTTP_PORT: String(ports.http),
+      WEB1_PORT: String(ports.web1),
+      WEB2_PORT: String(ports.web2),
+      ADMIN1_PORT: String(ports.admin1),
+      ADMIN2_PORT: String(ports.admin2),
+      // The classic builder: BuildKit would try to pull its Dockerfile frontend.
+      DOCKER_BUILDKIT: "0",
+      COMPOSE_DOCKER_CLI_BUILD: "0",
+    },
+  };
+}
+
+const FILES = ["-f", path.join(REPO_ROOT, "compose.yaml"), "-f", OVERRIDE_FILE];
+
+// A user's .env must not change what the pass tests: compose reads the one named here
+// instead of the project directory's (an empty file: every setting from stack.env).
+function base() {
+  const envFile = path.join(REPO_ROOT, ".local/docker/empty.env");
+  mkdirSync(path.dirname(envFile), { recursive: true });
+  writeFileSync(envFile, "");
+  return ["docker-compose", "--project-directory", REPO_ROOT, "--env-file", envFile, ...FILES];
+}
+
+/** `docker-compose <args>` for this stack; throws with its output on failure. */
+export function compose(stack: ComposeStack, args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
+  return sh([...base(), ...args], { env: stack.env, ...opts });
+}
+
+/** `docker-compose <args>` with its output streamed to `log` line by line (for up --build). */
+export async function composeStreamed(stack: ComposeStack, args: string[], log: Log) {
+  const proc = spawn([...base(), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...stack.env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let tail: string[] = [];
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    for await (const chunk of s) {
+      buf += new TextDecoder().decode(chunk);
+      const lines = buf.split("\n");
+      buf = lines.pop()!;
+      for (const l of lines) {
+        log(l);
+        tail = [...tail.slice(-40), l];
+      }
+    }
+  };
+  await Promise.all([pump(proc.stdout), pump(proc.stderr)]);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
+}
+
+/** The container id of a service (its first replica). */
+export const containerOf = (stack: ComposeStack, service: string) => compose(stack, ["ps", "-q", service]).out.trim().split("\n")[0]!;
+
+/** `docker inspect` of a container, parsed. */
+export function inspect(id: string) {
+  return JSON.parse(sh(["docker", "inspect", id]).out)[0] as {
+    Id: string;
+    Name: string;
+    State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
+    Config: { Hostname: string };
+    NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
+  };
+}
+
+/** Waits until every listed service's container is running and healthy (or has no health check). */
+export async function untilHealthy(stack: ComposeStack, services: string[], timeoutMs = 240_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = services.map((s) => {
+      const id = compose(stack, ["ps", "-q", s], { allowFail: true }).out.trim();
+      if (!id) return { s, ok: false, why: "no container" };
+      const st = inspect(id).State;
+      return { s, ok: st.Running && (!st.Health || st.Health.Status === "healthy"), why: st.Health?.Status ?? st.Status };
+    });
+    if (states.every((x) => x.ok)) return;
+    if (Date.now() > deadline) throw new Error(`not healthy after ${timeoutMs / 1000} s: ${states.filter((x) => !x.ok).map((x) => `${x.s} (${x.why})`).join(", ")}`);
+    await Bun.sleep(1000);
+  }
+}
