@@ -1,14 +1,17 @@
 // Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven by
-// playwright-core. No fallback and no skip: without Chromium these tests fail (as
-// root on Debian/Ubuntu it is installed with apt-get first, like the stack's servers).
+// playwright-core. No fallback and no skip: without Chromium these tests fail. As root
+// on Debian/Ubuntu it is installed with apt-get like the stack's servers: by
+// `bun run test` before any test runs, else here at import — never inside a hook,
+// whose timeout would end the test run while apt-get and dpkg are mid-install.
 import { afterAll, beforeAll } from "bun:test";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import { requirePrograms } from "../../local/src/system.ts";
+import { BROWSER, requirePrograms } from "../../local/src/system.ts";
+
+const { chromium: executablePath } = await requirePrograms(BROWSER, { log: (line) => console.error(`[tests/browser] ${line}`) });
 
 export async function launch(): Promise<Browser> {
-  const { chromium: executablePath } = await requirePrograms({ chromium: { bin: "chromium", pkg: "chromium" } });
   return chromium.launch({
     executablePath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
