@@ -12,7 +12,7 @@ export const AdminEnv = {
   ADMIN_USER: text(),
   ADMIN_PASSWORD: secret(),
   /** Signs the session cookie; the same on every admin instance. */
-  SESSION_SECRET: v.pipe(v.string("is required"), v.minLength(32, "must be at least 32 characters")),
+  SESSION_SECRET: secret(32),
   /** Mark the session cookie Secure (set when the site is served over HTTPS). */
   COOKIE_SECURE: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
 };

@@ -1,5 +1,7 @@
 // Config comes from the environment, parsed once at start-up. A missing or bad
-// variable stops the app with a message naming it.
+// variable stops the app with a message naming it. Any variable NAME may instead be
+// given as NAME_FILE, a file holding the value (how compose hands out secrets).
+import { readFileSync } from "node:fs";
 import * as v from "valibot";
 
 export const text = (fallback?: string) =>
@@ -7,14 +9,41 @@ export const text = (fallback?: string) =>
     ? v.pipe(v.string("is required"), v.minLength(1, "is required"))
     : v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty")), fallback);
 
-export const secret = () =>
-  v.pipe(v.string("is required"), v.minLength(8, "must be at least 8 characters"));
+/**
+ * Values printed in this repository as examples or defaults (compose.yaml's former
+ * defaults, .env.example's, db/init.sql's first account passwords): anyone who reads
+ * the repo knows them, so no secret may have one.
+ */
+export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
+  "api-token-change-me",
+  "admin-api-token-change-me",
+  "cache-token-change-me",
+  "admin-password-change-me",
+  "session-secret-change-me-at-least-32-characters",
+  "api-db-password-change-me",
+  "admin-db-password-change-me",
+  "root-password-change-me",
+  "bazaar-api-password",
+  "bazaar-admin-password",
+]);
 
-export const integer = (fallback: number, min = 0, max = 2 ** 31) =>
-  v.optional(
-    v.pipe(v.string(), v.regex(/^[0-9]+$/, "must be a whole number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`)),
-    String(fallback),
+/** A published value, or anything made from the examples' "change-me" marker. */
+export const isPublished = (value: string) => PUBLISHED_SECRETS.has(value) || /change-me/i.test(value);
+
+export const PUBLISHED_MESSAGE = "is a published example value; set your own or leave it unset to have one generated";
+
+/** A token, password or key: at least `min` characters, and not a value this repo prints. */
+export const secret = (min = 8) =>
+  v.pipe(
+    v.string("is required"),
+    v.check((s) => !isPublished(s), PUBLISHED_MESSAGE),
+    v.minLength(min, min === 1 ? "is required" : `must be at least ${min} characters`),
   );
+
+const whole = (min: number, max: number) =>
+  v.pipe(v.string(), v.regex(/^[0-9]+$/, "must be a whole number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+
+export const integer = (fallback: number, min = 0, max = 2 ** 31) => v.optional(whole(min, max), String(fallback));
 
 export const flag = (fallback: boolean) =>
   v.optional(
@@ -23,6 +52,9 @@ export const flag = (fallback: boolean) =>
   );
 
 export const port = (fallback: number) => integer(fallback, 1, 65535);
+
+/** A port with no default: undefined when unset. */
+export const optionalPort = () => v.optional(whole(1, 65535));
 
 export const url = () => v.pipe(v.string("is required"), v.url("must be a URL"));
 
@@ -40,13 +72,13 @@ export const DbEnv = {
   DB_PORT: port(3306),
   DB_NAME: text("bazaar"),
   DB_USER: text(),
-  DB_PASSWORD: text(),
+  DB_PASSWORD: secret(1),
   DB_POOL_SIZE: integer(16, 1, 512),
 };
 
 export const CacheEnv = {
   UPSTASH_REDIS_REST_URL: url(),
-  UPSTASH_REDIS_REST_TOKEN: text(),
+  UPSTASH_REDIS_REST_TOKEN: secret(1),
   CACHE_TTL_SECONDS: integer(300, 1, 86400),
   CACHE_TIMEOUT_MS: integer(500, 10, 60000),
   /** false serves every read from the database (to measure what the cache is worth). */
@@ -55,13 +87,49 @@ export const CacheEnv = {
 
 export class ConfigError extends Error {}
 
-/** Parse `env` with an object schema; throws ConfigError naming every bad variable. */
+export type LoadOptions = {
+  /** Reads a NAME_FILE (tests give their own). */
+  readFile?: (path: string) => string;
+};
+
+/** A file's value: without the trailing newline editors and `echo` add. */
+export const fileValue = (content: string) => content.replace(/[\r\n]+$/, "");
+
+const reason = (err: unknown) => (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+
+/**
+ * Parse `env` with an object schema; throws ConfigError naming every bad variable.
+ * A variable that is unset or empty is read from the file NAME_FILE names, if set.
+ */
 export function loadConfig<const E extends v.ObjectEntries>(
   entries: E,
   env: Record<string, string | undefined>,
+  { readFile = (file) => readFileSync(file, "utf8") }: LoadOptions = {},
 ): v.InferOutput<v.ObjectSchema<E, undefined>> {
-  const result = v.safeParse(v.object(entries), env);
-  if (result.success) return result.output;
-  const lines = result.issues.map((i) => `  ${v.getDotPath(i) ?? "?"}: ${i.input === undefined ? "is required" : i.message}`);
+  const values: Record<string, string | undefined> = { ...env };
+  const lines: string[] = [];
+  const fromBadFile = new Set<string>();
+  for (const name of Object.keys(entries)) {
+    const file = env[`${name}_FILE`];
+    if (env[name] || !file) continue;
+    let problem: string | undefined;
+    try {
+      values[name] = fileValue(readFile(file));
+      if (values[name] === "") problem = `${file} is empty`;
+    } catch (err) {
+      problem = `cannot read ${file} (${reason(err)})`;
+    }
+    if (problem) {
+      // The file's problem says it all; "NAME: is required" on top would mislead.
+      fromBadFile.add(name);
+      lines.push(`  ${name}_FILE: ${problem}`);
+    }
+  }
+  const result = v.safeParse(v.object(entries), values);
+  if (result.success && !lines.length) return result.output;
+  for (const i of result.issues ?? []) {
+    const name = v.getDotPath(i) ?? "?";
+    if (!fromBadFile.has(name)) lines.push(`  ${name}: ${i.input === undefined ? "is required" : i.message}`);
+  }
   throw new ConfigError(`bad configuration:\n${lines.join("\n")}`);
 }
