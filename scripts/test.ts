@@ -1,35 +1,97 @@
-// `bun run test`: every test, the way CI runs them: the typecheck, then two passes:
-//   1. compiled  — builds dist/<app> (scripts/build.ts) and runs the whole suite with
-//                  the local stack started from those executables (what the images ship);
-//   2. deno      — api and web under Deno inside the local stack, with the storefront
-//                  and read-path system tests through them.
+// `bun run test`: every test, the way CI runs them. First the install step the launcher
+// uses (local/src/system.ts): the system packages every pass needs — MariaDB, Redis,
+// HAProxy, Chromium — installed once, up front, so no test ever installs anything.
+// Then the passes of the table below, in order:
+//   typecheck — tsc;
+//   unit      — `bun test`: the *.test.ts beside the code (no service);
+//   compiled  — builds dist/<app> (scripts/build.ts), then every test under tests/
+//               with the local stack started from those executables (what the images ship);
+//   deno      — api and web under Deno inside the local stack, with the storefront and
+//               read-path system tests through them.
 // Ends with one line `N passed, N failed` (the sum over the passes).
 //
-//   bun run test                 both passes
-//   bun run test --pass deno     one pass
-//   bun run test -- <filters>    passes the filters on to `bun test`
+//   bun run test                          every pass
+//   bun run test --pass deno              one pass
+//   bun run test tests/system/api.test.ts those files (or folders) alone, the stack from the
+//                                         sources, started on demand (bun test filters)
+//   bun run test --pass compiled tests/browser/   a pass's set-up with those files instead of its own
 import { spawn } from "bun";
 import path from "node:path";
+import { BROWSER, PROGRAMS, requirePrograms } from "../local/src/system.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 
-type Pass = { name: string; env: Record<string, string>; files: string[]; before?: string[] };
+/**
+ * One pass: a command whose exit code counts as one test, or bun test over test files
+ * (counted from bun's own summary). `before` runs first; if it fails, so does the pass.
+ * `system`: the pass needs the system packages (it is not run when they could not be had).
+ */
+type Pass = {
+  name: string;
+  env?: Record<string, string>;
+  before?: string[];
+  system?: boolean;
+} & ({ command: string[] } | { tests: Tests });
+
+/** bun test over: the unit run (bunfig.toml's default), or these paths/filters under tests/ too. */
+type Tests = "units" | string[];
 
 // The system tests that exercise the storefront and the read path, and the one
 // that checks api and web really ran on Deno.
-const DENO_FILES = ["tests/system/storefront", "tests/system/api", "tests/system/runtime"];
+const DENO_FILES = ["tests/system/storefront", "tests/system/api.test.ts", "tests/system/runtime"];
 
 const PASSES: Pass[] = [
-  { name: "compiled", before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, files: [] },
-  { name: "deno", env: { STACK_DENO_APPS: "api,web" }, files: DENO_FILES },
+  { name: "typecheck", command: ["bun", "run", "typecheck"] },
+  { name: "unit", tests: "units" },
+  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"] },
+  { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
 ];
+
+/**
+ * The bun test command for a pass. bunfig.toml keeps tests/ out of a plain `bun test`;
+ * an empty --path-ignore-patterns lifts that, so the paths given select any test file
+ * (node_modules stays out: bun skips it regardless).
+ */
+const bunTest = (tests: Tests) => (tests === "units" ? ["bun", "test"] : ["bun", "test", "--path-ignore-patterns=", ...tests]);
 
 const args = process.argv.slice(2);
 const only = args.indexOf("--pass") >= 0 ? args[args.indexOf("--pass") + 1] : undefined;
-const filters = args.filter((a, i) => a !== "--pass" && args[i - 1] !== "--pass");
+const paths = args.filter((a, i) => a !== "--pass" && args[i - 1] !== "--pass" && a !== "--");
+
+let plan: Pass[];
+if (only) {
+  const pass = PASSES.find((p) => p.name === only);
+  if (!pass) {
+    console.error(`no pass "${only}" (passes: ${PASSES.map((p) => p.name).join(", ")})`);
+    process.exit(2);
+  }
+  if (paths.length && "command" in pass) {
+    console.error(`pass ${only} runs a command and takes no test paths`);
+    process.exit(2);
+  }
+  plan = [paths.length ? { ...pass, tests: paths } : pass];
+} else if (paths.length) {
+  plan = [{ name: "files", system: true, tests: paths }];
+} else {
+  plan = PASSES;
+}
+
+// A SIGTERM for this script goes on to the pass running, which stops the stack it
+// started (startStack answers it) before this exits: no service is left behind. A
+// Ctrl-C reaches the pass from the terminal already (one process group); sending it a
+// second SIGINT would read as "force it", so that one is only waited for.
+let current: ReturnType<typeof spawn> | undefined;
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.on(signal, async () => {
+    if (signal === "SIGTERM") current?.kill(signal);
+    await current?.exited;
+    process.exit(code);
+  });
+}
 
 async function run(cmd: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
   const proc = spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  current = proc;
   let output = "";
   const pump = async (stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) => {
     const decoder = new TextDecoder();
@@ -52,29 +114,46 @@ function counts(output: string) {
 let passed = 0;
 let failed = 0;
 
-// The types first (a second; tsc 7): counted as one test.
-if (!only) {
-  console.log("\n=== typecheck ===\n");
-  const { code } = await run(["bun", "run", "typecheck"], {});
-  console.log(`typecheck: ${code === 0 ? "ok" : "FAILED"}`);
-  if (code === 0) passed++;
-  else failed++;
+// The install, before any test: a failure is one line (apt-get's own reason and where
+// its full output is), counted as one failure; the passes that need no system package
+// still run.
+let systemReady = true;
+if (plan.some((p) => p.system)) {
+  console.log("\n=== system packages ===\n");
+  try {
+    const found = await requirePrograms({ ...PROGRAMS, ...BROWSER }, { log: (line) => console.log(line) });
+    console.log(`system packages: ok (${[...new Set(Object.values(found).map((p) => path.basename(p)))].join(", ")})`);
+  } catch (err) {
+    console.error(`system packages: FAILED: ${(err as Error).message}`);
+    systemReady = false;
+    failed++;
+  }
 }
 
-for (const pass of PASSES) {
-  if (only && pass.name !== only) continue;
+for (const pass of plan) {
   console.log(`\n=== pass: ${pass.name} ===\n`);
+  if (pass.system && !systemReady) {
+    console.log(`pass ${pass.name}: not run (the system packages are missing)`);
+    continue;
+  }
   if (pass.before) {
-    const { code } = await run(pass.before, pass.env);
+    const { code } = await run(pass.before, pass.env ?? {});
     if (code !== 0) {
       console.error(`pass ${pass.name}: ${pass.before.join(" ")} failed (exit ${code})`);
       failed++;
       continue;
     }
   }
-  const { code, output } = await run(["bun", "test", ...pass.files, ...filters], pass.env);
+  if ("command" in pass) {
+    const { code } = await run(pass.command, pass.env ?? {});
+    console.log(`pass ${pass.name}: ${code === 0 ? "1 passed, 0 failed" : `0 passed, 1 failed (exit ${code})`}`);
+    if (code === 0) passed++;
+    else failed++;
+    continue;
+  }
+  const { code, output } = await run(bunTest(pass.tests), pass.env ?? {});
   const c = counts(output);
-  // A run that crashed before its summary still counts as a failure.
+  // A run that crashed before its summary (or ran no test) still counts as a failure.
   if (code !== 0 && c.failed === 0) c.failed = 1;
   console.log(`pass ${pass.name}: ${c.passed} passed, ${c.failed} failed`);
   passed += c.passed;

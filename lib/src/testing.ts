@@ -1,11 +1,12 @@
-// For integration tests: the real database and cache of the test stack that
-// tests/setup.ts starts (or the one STORE_URL points at), as the apps' own config.
+// For integration tests: the real database and cache of the test stack (started on
+// demand by importing tests/system/stack.ts, or the one STORE_URL points at), as the
+// apps' own config.
 import { createCache } from "./cache.ts";
 import { createDb, type Db } from "./db.ts";
 
 const env = (name: string) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`bun test\` (tests/setup.ts starts the stack)`);
+  if (!value) throw new Error(`${name} is not set: import tests/system/stack.ts first (importing it starts the test stack)`);
   return value;
 };
 

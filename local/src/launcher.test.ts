@@ -1,11 +1,8 @@
-// `bun run local` as a user runs it: a real process with its own ports and data dir,
-// stopped by a signal. Plus the launcher's small pure parts.
+// The launcher's small pure parts: configuration, the missing-program message, log
+// lines. `bun run local` itself, as a real process, is tested in tests/launcher/.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
-import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, resolvePorts, type Ports } from "./config.ts";
-import { dbLayout, socketUser } from "./mariadb.ts";
-import { alive, consoleSink } from "./processes.ts";
+import { PORT_DEFAULTS, resolvePorts } from "./config.ts";
+import { consoleSink } from "./processes.ts";
 import { requirePrograms } from "./system.ts";
 
 describe("configuration", () => {
@@ -31,104 +28,4 @@ describe("configuration", () => {
     consoleSink(["db", "web-1"], { write: (s: string) => (out += s) }).line("web-1", "listening");
     expect(out).toBe("web-1  | listening\n");
   });
-});
-
-// Ports of their own (+6000) so this runs beside the test stack (+10000) and a
-// developer's `bun run local` (defaults).
-const OFFSET = 6000;
-const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
-const DATA_DIR = path.join(REPO_ROOT, ".local/test-launcher");
-const STORE = `http://127.0.0.1:${ports.store}`;
-
-/** SQL as root over the stack's socket, as an operator would run it. */
-async function rootSql(sql: string) {
-  const p = Bun.spawn(["mariadb", "--no-defaults", `--socket=${dbLayout(DATA_DIR).socket}`, `--user=${socketUser()}`, "-e", sql], { stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mariadb: ${err}`);
-}
-
-type Launcher = { proc: ReturnType<typeof Bun.spawn>; output: () => string; pids: number[] };
-
-/** Starts `bun run local` and waits for its "stack is up" banner. */
-async function launch(...args: string[]): Promise<Launcher> {
-  const env: Record<string, string | undefined> = { ...process.env, STORE_DATA_DIR: DATA_DIR, ADMIN_PASSWORD: "launcher-test", NO_COLOR: "1" };
-  for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
-  const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], { cwd: REPO_ROOT, env, stdout: "pipe", stderr: "pipe" });
-  let text = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) text += new TextDecoder().decode(chunk);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  const deadline = Date.now() + 60_000;
-  while (!text.includes("Ctrl-C stops everything")) {
-    if (proc.exitCode !== null) throw new Error(`bun run local exited ${proc.exitCode}:\n${text}`);
-    if (Date.now() > deadline) throw new Error(`bun run local did not come up:\n${text}`);
-    await Bun.sleep(100);
-  }
-  // The pid of every child, from the launcher's pid files.
-  const runDir = path.join(DATA_DIR, "run");
-  const pids = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0]));
-  return { proc, output: () => text, pids };
-}
-
-async function stop(l: Launcher, signal: NodeJS.Signals, times = 1) {
-  // Ctrl-C under `bun run` reaches the launcher twice at once (terminal + bun run).
-  for (let i = 0; i < times; i++) l.proc.kill(signal);
-  const code = await Promise.race([l.proc.exited, Bun.sleep(30_000).then(() => "timeout")]);
-  expect(code).toBe(0);
-  expect(l.pids.filter(alive)).toEqual([]);
-  expect(l.output()).toContain("launcher  | stopped");
-  expect(await fetch(`${STORE}/healthz`).then(() => "open", () => "closed")).toBe("closed");
-}
-
-describe("bun run local", () => {
-  test("starts every service, keeps data between runs, --fresh resets it, a signal stops everything, a killed run is cleaned up", async () => {
-    const first = await launch("--fresh");
-    try {
-      // Every service's lines carry its name; the banner says where things are.
-      for (const name of ["db", "redis", "cache", "api", "admin-api", "web-1", "web-2", "admin-1", "admin-2", "proxy"]) {
-        expect(first.output()).toMatch(new RegExp(`^${name}\\s+\\| `, "m"));
-      }
-      expect(first.output()).toContain(`store (proxy)     ${STORE}`);
-      expect(first.pids.length).toBe(10);
-      const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Tux", quantity: 3 }) });
-      expect(res.status).toBe(200);
-      const order = ((await res.json()) as { data: { order_number: number } }).data.order_number;
-      // Make the data look like an older Bazaar's (no orders.request_id) and delete a
-      // seeded toy: the next start must migrate the one and not bring back the other.
-      await rootSql("DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id;");
-      await stop(first, "SIGTERM");
-
-      const second = await launch();
-      try {
-        const kept = await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } });
-        expect(kept.status).toBe(200);
-        expect(((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } }).data.quantity).toBe(97);
-        expect((await fetch(`${STORE}/products/dolphin`)).status).toBe(404);
-        const bought = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 1 }) });
-        expect(bought.status).toBe(200);
-      } finally {
-        // A launcher killed outright leaves its children running…
-        second.proc.kill("SIGKILL");
-        await second.proc.exited;
-      }
-
-      // …and the next one stops them before it starts.
-      const third = await launch("--fresh");
-      try {
-        expect(second.pids.filter(alive)).toEqual([]);
-        expect((await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } })).status).toBe(404);
-        expect(((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } }).data.quantity).toBe(100);
-      } finally {
-        await stop(third, "SIGINT", 2);
-      }
-    } finally {
-      // A failed assertion above must not leave a stack behind.
-      if (first.proc.exitCode === null) {
-        first.proc.kill("SIGTERM");
-        await first.proc.exited;
-      }
-    }
-  }, 180_000);
 });

@@ -1,15 +1,18 @@
-// The stack the system tests run against, as tests/setup.ts left it: either a local
-// stack it started (then tests may stop, start and kill services through stack()),
-// or an external one named by STORE_URL (then only the URLs in process.env exist).
+// The stack the system tests run against. Importing this module starts it on demand
+// (tests/setup.ts: once per run, stopped after the last file), so every test file that
+// needs the stack imports it, directly or through helpers.ts / http.ts, and a run of
+// unit tests or of tests/compose/ alone never starts one. Either a local stack (then
+// tests may stop, start and kill services through stack()), or an external one named
+// by STORE_URL (then only the URLs in process.env exist).
 import type { Stack } from "../../local/src/stack.ts";
+import { startTestStack } from "../setup.ts";
 
 let current: Stack | undefined;
 let startError: Error | undefined;
-
-/** Called by tests/setup.ts only. */
-export function setStack(s: Stack | undefined, error?: Error) {
-  current = s;
-  startError = error;
+try {
+  current = await startTestStack();
+} catch (err) {
+  startError = err as Error;
 }
 
 /** The local stack; throws when there is none (external STORE_URL, or it failed to start). */

@@ -1,12 +1,17 @@
 // Test fixtures: a throw-away redis-server on a free port (no persistence) and the
-// bridge in front of it, so the bridge's tests run anywhere redis-server is installed.
+// bridge in front of it. These tests start a real redis-server, so they live under
+// tests/ (not beside the bridge's code, where `bun test` runs units only).
 import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
-import { createBridge } from "./app.ts";
-import { Redis } from "./redis.ts";
+import { createBridge } from "../../bridge/src/app.ts";
+import { Redis } from "../../bridge/src/redis.ts";
+import { PROGRAMS, requirePrograms } from "../../local/src/system.ts";
+
+// Found (or installed, as root on Debian) at import, never in a hook with a timeout.
+const { redis: REDIS_SERVER } = await requirePrograms({ redis: PROGRAMS.redis }, { log: (line) => console.error(`[tests/bridge] ${line}`) });
 
 export const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -41,7 +46,7 @@ export class RedisServer {
 
   /** Start (again) on the same port. */
   async resume() {
-    this.proc = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], {
+    this.proc = Bun.spawn([REDIS_SERVER, "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], {
       stdout: "ignore",
       stderr: "inherit",
     });

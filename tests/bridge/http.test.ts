@@ -1,7 +1,7 @@
 // The wire protocol as SRH speaks it: statuses, error bodies, base64, RESP2 shapes.
 import { describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
-import { TOKEN, useBridge } from "./testing.ts";
+import { TOKEN, useBridge } from "./support.ts";
 
 const ctx = useBridge();
 

@@ -1,7 +1,7 @@
 // @upstash/redis, unchanged, against the bridge: what the cache and the apps rely on.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
-import { TOKEN, useBridge } from "./testing.ts";
+import { TOKEN, useBridge } from "./support.ts";
 
 const ctx = useBridge();
 

@@ -2,7 +2,7 @@
 // quickly with SRH's 500 and recovers by itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
-import { RedisServer, startBridge, TOKEN } from "./testing.ts";
+import { RedisServer, startBridge, TOKEN } from "./support.ts";
 
 const TIMEOUT_MS = 400;
 let server: RedisServer;

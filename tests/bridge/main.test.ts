@@ -1,6 +1,6 @@
 // The entry: configuration from the environment, serving, and a clean stop.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { freePort, RedisServer } from "./testing.ts";
+import { freePort, RedisServer } from "./support.ts";
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -10,7 +10,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const entry = new URL("./main.ts", import.meta.url).pathname;
+const entry = new URL("../../bridge/src/main.ts", import.meta.url).pathname;
 
 test("main.ts serves the bridge from SRH_* variables and stops cleanly on SIGTERM", async () => {
   const port = await freePort();

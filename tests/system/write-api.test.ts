@@ -1,11 +1,13 @@
 // Integration: the admin-api in-process on the test stack's real MariaDB, bridge
 // and Redis, with reads through a real api to prove each write is seen at once.
 import { afterAll, describe, expect, test } from "bun:test";
-import { createDb } from "@bazaar/lib/db.ts";
-import { selectItems } from "@bazaar/lib/catalog.ts";
-import { dbConfig, testCache, uniqueName } from "@bazaar/lib/testing.ts";
+// Starts the test stack (on demand, once per run): lib/src/testing.ts reads its env.
+import "./stack.ts";
+import { createDb } from "../../lib/src/db.ts";
+import { selectItems } from "../../lib/src/catalog.ts";
+import { dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
-import { createApp } from "./app.ts";
+import { createApp } from "../../admin-api/src/app.ts";
 
 const token = "test-admin-token";
 const db = createDb(dbConfig("admin"));

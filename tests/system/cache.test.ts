@@ -1,9 +1,11 @@
 // Integration: the cache against the real bridge and Redis of the test stack.
 import { afterAll, describe, expect, test } from "bun:test";
+// Starts the test stack (on demand, once per run): lib/src/testing.ts reads its env.
+import "./stack.ts";
 import { Redis } from "@upstash/redis";
 import * as v from "valibot";
-import { createCache } from "./cache.ts";
-import { cacheConfig, testCache } from "./testing.ts";
+import { createCache } from "../../lib/src/cache.ts";
+import { cacheConfig, testCache } from "../../lib/src/testing.ts";
 
 const Value = v.object({ n: v.number() });
 const cache = testCache(["t"]);
