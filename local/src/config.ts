@@ -1,8 +1,8 @@
 // What a stack is configured with: ports, data dir, secrets. Options win over the
 // environment, the environment over the defaults (the design's ports).
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { chooseSecret, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 
@@ -56,8 +56,6 @@ export function resolvePorts(given: Partial<Ports> | undefined, env: Env): Ports
   return ports;
 }
 
-export const token = (bytes = 24) => randomBytes(bytes).toString("base64url");
-
 /** Secrets shared between the tiers; fresh random ones per stack unless set. */
 export type Secrets = {
   API_TOKEN: string;
@@ -73,28 +71,33 @@ export type Secrets = {
 };
 
 /**
- * The database passwords must survive restarts (they are stored in the data
- * dir); the rest need not, every start hands them to every tier afresh.
+ * The same names, checks and generator as compose's --init-secrets (lib/src/secrets.ts).
+ * The database passwords must survive restarts (they are stored in the data dir);
+ * the rest need not, every start hands them to every tier afresh.
  */
 export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, dataDir: string): Secrets {
   const pick = (k: keyof Secrets & string) => (given?.[k] as string | undefined) || env[k] || undefined;
-  const stored = storedDbPasswords(dataDir);
-  const adminPassword = pick("ADMIN_PASSWORD");
+  const choose = (name: SecretName, stored?: string) =>
+    chooseSecret(name, pick(envName(name) as keyof Secrets & string), stored === undefined ? undefined : { value: stored, from: path.join(dataDir, DB_PASSWORDS) });
+  const admin = choose("admin_password");
+  const db = storedDbPasswords(dataDir);
   return {
-    API_TOKEN: pick("API_TOKEN") ?? token(),
-    ADMIN_API_TOKEN: pick("ADMIN_API_TOKEN") ?? token(),
-    SRH_TOKEN: pick("SRH_TOKEN") ?? token(),
-    SESSION_SECRET: pick("SESSION_SECRET") ?? token(32),
+    API_TOKEN: choose("api_token").value,
+    ADMIN_API_TOKEN: choose("admin_api_token").value,
+    SRH_TOKEN: choose("srh_token").value,
+    SESSION_SECRET: choose("session_secret").value,
     ADMIN_USER: pick("ADMIN_USER") ?? "admin",
-    ADMIN_PASSWORD: adminPassword ?? token(12),
-    adminPasswordGenerated: !adminPassword,
-    API_DB_PASSWORD: pick("API_DB_PASSWORD") ?? stored.API_DB_PASSWORD,
-    ADMIN_DB_PASSWORD: pick("ADMIN_DB_PASSWORD") ?? stored.ADMIN_DB_PASSWORD,
+    ADMIN_PASSWORD: admin.value,
+    adminPasswordGenerated: admin.source === "generated",
+    API_DB_PASSWORD: choose("api_db_password", db.API_DB_PASSWORD).value,
+    ADMIN_DB_PASSWORD: choose("admin_db_password", db.ADMIN_DB_PASSWORD).value,
   };
 }
 
+const DB_PASSWORDS = "db-passwords.json";
+
 function storedDbPasswords(dataDir: string) {
-  const file = path.join(dataDir, "db-passwords.json");
+  const file = path.join(dataDir, DB_PASSWORDS);
   if (existsSync(file)) {
     try {
       const s = JSON.parse(readFileSync(file, "utf8"));
@@ -103,7 +106,7 @@ function storedDbPasswords(dataDir: string) {
       // Unreadable: make new ones; the launcher sets them with ALTER USER anyway.
     }
   }
-  const fresh = { API_DB_PASSWORD: token(), ADMIN_DB_PASSWORD: token() };
+  const fresh = { API_DB_PASSWORD: newSecret("api_db_password"), ADMIN_DB_PASSWORD: newSecret("admin_db_password") };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2) + "\n", { mode: 0o600 });
   return fresh;

@@ -1,5 +1,6 @@
 // Bun's side of an entry: serve, and on SIGTERM/SIGINT drain, finish in-flight
 // requests, close pools and exit 0.
+import { secretsCommand } from "../secrets.ts";
 import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 
 /**
@@ -10,6 +11,11 @@ import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 export const bunRuntime = () => (Bun.main.startsWith("/$bunfs/") ? "compiled" : "bun");
 
 export async function serve(name: string, make: () => Running) {
+  // `<executable> --init-secrets` (compose's one-shot secrets service) and
+  // `--show-admin-password`: before the config is read, which would want the app's
+  // own variables.
+  const code = secretsCommand(process.argv.slice(2), process.env);
+  if (code !== undefined) process.exit(code);
   const app = build(name, make);
   // `<executable> --healthcheck`: the container's HEALTHCHECK, with no curl in the image.
   if (process.argv.includes("--healthcheck")) {

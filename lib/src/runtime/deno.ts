@@ -1,10 +1,15 @@
 // Deno's side of an entry: the same contract as ./bun.ts on Deno.serve.
+import process from "node:process";
+import { secretsCommand } from "../secrets.ts";
 import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
 
 // deno-lint-ignore no-explicit-any
 declare const Deno: any;
 
 export function serve(name: string, make: () => Running) {
+  // The one-shot modes, as in ./bun.ts: before the app's config is read.
+  const code = secretsCommand(process.argv.slice(2), process.env);
+  if (code !== undefined) Deno.exit(code);
   const app = build(name, make);
   const { fetch, drain } = drainable(app.fetch);
   // Signal listeners first: a SIGTERM right after the "listening" line must drain,

@@ -1,0 +1,221 @@
+// The stack's secrets in one place: their names, how a new one is made, and which
+// value wins (the environment's, else the one kept from before, else a new one). Both
+// ways of running the stack use it: the local launcher (local/src/config.ts) and, for
+// compose, `<app executable> --init-secrets`, a one-shot service that generates them
+// once into a volume and hands each service only the files it needs.
+import { randomBytes } from "node:crypto";
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import * as v from "valibot";
+import { fileValue, isPublished, secret } from "./config.ts";
+
+/**
+ * Every secret: the random bytes of a new one (base64url, so 4/3 as many characters)
+ * and the shortest value the apps' schemas accept.
+ */
+export const SECRETS = {
+  api_token: { bytes: 24, min: 8 },
+  admin_api_token: { bytes: 24, min: 8 },
+  srh_token: { bytes: 24, min: 1 },
+  session_secret: { bytes: 32, min: 32 },
+  admin_password: { bytes: 12, min: 8 },
+  api_db_password: { bytes: 24, min: 1 },
+  admin_db_password: { bytes: 24, min: 1 },
+  mysql_root_password: { bytes: 24, min: 1 },
+} as const;
+export type SecretName = keyof typeof SECRETS;
+export const SECRET_NAMES = Object.keys(SECRETS) as SecretName[];
+
+/** The variable that sets a secret: its name in upper case (api_token: API_TOKEN). */
+export const envName = (name: SecretName) => name.toUpperCase();
+
+export class SecretError extends Error {}
+
+/** A new random value for a secret. */
+export function newSecret(name: SecretName): string {
+  for (;;) {
+    const value = randomBytes(SECRETS[name].bytes).toString("base64url");
+    // Random base64url spelling "change-me" is all but impossible; never hand it out anyway.
+    if (!isPublished(value)) return value;
+  }
+}
+
+/** Refuses what the apps would refuse (too short, a published value), naming where it came from. */
+export function checkSecret(name: SecretName, value: string, from: string = envName(name)) {
+  const result = v.safeParse(secret(SECRETS[name].min), value);
+  if (!result.success) throw new SecretError(`${from}: ${result.issues[0].message}`);
+}
+
+export type Source = "env" | "stored" | "generated";
+
+/** One secret: the given value when set and not empty, else the stored one, else a new one. */
+export function chooseSecret(name: SecretName, given: string | undefined, stored?: { value: string; from: string }): { value: string; source: Source } {
+  if (given) {
+    checkSecret(name, given);
+    return { value: given, source: "env" };
+  }
+  if (stored) {
+    checkSecret(name, stored.value, stored.from);
+    return { value: stored.value, source: "stored" };
+  }
+  return { value: newSecret(name), source: "generated" };
+}
+
+// ---- compose: --init-secrets -----------------------------------------------------------
+
+/** Which service's folder gets which secrets (each folder is a volume only that service mounts). */
+export const CONSUMERS = {
+  web: ["api_token"],
+  admin: ["admin_api_token", "admin_password", "session_secret"],
+  api: ["api_token", "srh_token", "api_db_password"],
+  "admin-api": ["admin_api_token", "srh_token", "admin_db_password"],
+  db: ["mysql_root_password", "api_db_password", "admin_db_password"],
+} as const satisfies Record<string, readonly SecretName[]>;
+
+/** The master copies, read back on every later run. */
+export const STORE = "store";
+/** SRH's file mode (SRH_MODE=file) reads tokens.json, mounted at /app/srh-config. */
+export const CACHE = "cache";
+export const TOKENS_FILE = "tokens.json";
+export const DEFAULT_SECRETS_DIR = "/secrets";
+export const DEFAULT_SRH_CONNECTION_STRING = "redis://redis:6379";
+
+/**
+ * File modes. The app images all run as distroless's nonroot (uid/gid 65532), the
+ * same user that writes these, so the store and the app folders need no bits for
+ * others (0640). db/ is read by the mysql image's entrypoint and db/accounts.sh as
+ * mysql (uid 999), and cache/ by SRH's image (or the bridge standing in for it) as a
+ * user of its own: those must be readable by others (0644).
+ */
+const MODE = { private: 0o640, shared: 0o644 } as const;
+const modeOf = (folder: string) => (folder === "db" || folder === CACHE ? MODE.shared : MODE.private);
+
+/** The SRH tokens.json for one token (SRH's file format; max_connections is SRH's default). */
+export const srhTokens = (token: string, connectionString: string) => ({
+  [token]: { srh_id: "bazaar", connection_string: connectionString, max_connections: 3 },
+});
+
+const reason = (err: unknown) => (err as { code?: string }).code ?? String(err);
+
+/** Write-then-rename, so a reader never sees half a file (the services start while this runs again). */
+function writeAtomic(file: string, content: string, mode: number) {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode); // the umask may have taken bits away
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    const uid = process.getuid?.();
+    throw new SecretError(`cannot write ${file} (${reason(err)})${uid === undefined ? "" : `: its folder must be writable by uid ${uid}`}`);
+  }
+}
+
+function readStored(file: string): { value: string; from: string } | undefined {
+  let content: string;
+  try {
+    content = readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT") return undefined;
+    throw new SecretError(`cannot read ${file} (${reason(err)})`);
+  }
+  const value = fileValue(content);
+  if (!value) throw new SecretError(`${file} is empty: delete it to have a new one generated`);
+  return { value, from: file };
+}
+
+export type InitResult = { values: Record<SecretName, string>; sources: Record<SecretName, Source> };
+
+/**
+ * Generates every secret not set in `env` and not kept from an earlier run, keeps them
+ * in `dir`/store, and writes each consumer's folder and the cache's tokens.json. Every
+ * folder must exist already (each is a volume): a missing one is a mount forgotten in
+ * compose.yaml, and writing into the container's own filesystem would lose it.
+ */
+export function initSecrets(dir: string, env: Record<string, string | undefined>): InitResult {
+  const folders = [STORE, ...Object.keys(CONSUMERS), CACHE];
+  const missing = folders.filter((f) => {
+    try {
+      return !statSync(path.join(dir, f)).isDirectory();
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) {
+    throw new SecretError(`missing folder(s) ${missing.map((f) => path.join(dir, f)).join(", ")}: each must be a volume mounted into this service (compose.yaml)`);
+  }
+
+  const values = {} as Record<SecretName, string>;
+  const sources = {} as Record<SecretName, Source>;
+  for (const name of SECRET_NAMES) {
+    const chosen = chooseSecret(name, env[envName(name)], readStored(path.join(dir, STORE, name)));
+    values[name] = chosen.value;
+    sources[name] = chosen.source;
+  }
+  // All checked before anything is written: a bad value leaves the store as it was.
+  // The environment's values are kept too, so the database's passwords stay known
+  // if the variable is later unset.
+  for (const name of SECRET_NAMES) writeAtomic(path.join(dir, STORE, name), values[name], MODE.private);
+  for (const [folder, names] of Object.entries(CONSUMERS)) {
+    for (const name of names) writeAtomic(path.join(dir, folder, name), values[name], modeOf(folder));
+  }
+  const tokens = srhTokens(values.srh_token, env.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING);
+  writeAtomic(path.join(dir, CACHE, TOKENS_FILE), JSON.stringify(tokens, null, 2) + "\n", modeOf(CACHE));
+  return { values, sources };
+}
+
+/** What --init-secrets prints: which secrets came from where (names only) and the admin password's whereabouts. */
+export function initReport(dir: string, { values, sources }: InitResult, env: Record<string, string | undefined>): string[] {
+  const from = (source: Source) => SECRET_NAMES.filter((n) => sources[n] === source);
+  const list = (names: string[]) => names.join(", ");
+  const lines: string[] = [];
+  if (from("generated").length) lines.push(`generated: ${list(from("generated"))}`);
+  if (from("stored").length) lines.push(`kept from ${path.join(dir, STORE)}: ${list(from("stored"))}`);
+  if (from("env").length) lines.push(`from the environment: ${list(from("env").map(envName))}`);
+  const user = env.ADMIN_USER || "admin";
+  // As Jenkins and GitLab do: a generated password is shown once, in this service's log.
+  if (sources.admin_password === "generated") {
+    lines.push(`admin password (generated): ${values.admin_password} — sign in at /admin as ${user}; read it again with: docker compose logs secrets`);
+  } else if (sources.admin_password === "stored") {
+    lines.push(`admin password: generated on an earlier start, kept in ${path.join(dir, STORE, "admin_password")} — sign in at /admin as ${user}; show it with: docker compose run --rm secrets --show-admin-password`);
+  } else {
+    lines.push(`admin password: ADMIN_PASSWORD from your environment or .env — sign in at /admin as ${user}`);
+  }
+  return lines;
+}
+
+/**
+ * The one-shot modes of every app executable, run before any app config is read:
+ * `--init-secrets` and `--show-admin-password` (for after `docker compose down`, when
+ * the first run's log is gone). Returns the exit code, or undefined for neither.
+ */
+export function secretsCommand(argv: readonly string[], env: Record<string, string | undefined>, out = { log: console.log, error: console.error }): number | undefined {
+  const dir = env.SECRETS_DIR || DEFAULT_SECRETS_DIR;
+  if (argv.includes("--init-secrets")) {
+    try {
+      const result = initSecrets(dir, env);
+      for (const line of initReport(dir, result, env)) out.log(`secrets: ${line}`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      out.error(`secrets: ${err.message}`);
+      return 1;
+    }
+  }
+  if (argv.includes("--show-admin-password")) {
+    try {
+      const stored = env.ADMIN_PASSWORD || readStored(path.join(dir, STORE, "admin_password"))?.value;
+      if (stored) {
+        out.log(stored);
+        return 0;
+      }
+      out.error(`secrets: no admin password yet in ${path.join(dir, STORE)} (run --init-secrets first)`);
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err;
+      out.error(`secrets: ${err.message}`);
+    }
+    return 1;
+  }
+  return undefined;
+}
