@@ -4,14 +4,22 @@
 import { Hono } from "hono";
 import { ConnectionError, type Redis } from "./redis.ts";
 import { messages } from "./protocol.ts";
-import { commands } from "./routes/commands.ts";
+import { commands, type Route } from "./routes/commands.ts";
 
-export type BridgeDeps = { redis: Redis; token: string; log?: (msg: string, err: unknown) => void };
+export type { Route };
+
+/**
+ * `routes`: each token the bridge accepts and the Redis it reaches (SRH's file mode
+ * can list several); `{ redis, token }` is the one-route case.
+ */
+export type BridgeDeps = ({ routes: readonly Route[] } | { redis: Redis; token: string }) & { log?: (msg: string, err: unknown) => void };
 
 const defaultLog = (msg: string, err: unknown) =>
   console.error(JSON.stringify({ level: "warn", service: "bridge", msg, error: String(err), cause: String((err as Error)?.cause ?? "") }));
 
-export function createBridge({ redis, token, log = defaultLog }: BridgeDeps) {
+export function createBridge(deps: BridgeDeps) {
+  const { log = defaultLog } = deps;
+  const routes = "routes" in deps ? deps.routes : [{ token: deps.token, redis: deps.redis }];
   let quietUntil = 0; // while Redis is down, one log line a second is enough
 
   const app = new Hono()
@@ -24,7 +32,7 @@ export function createBridge({ redis, token, log = defaultLog }: BridgeDeps) {
       }
       await next();
     })
-    .route("/", commands(redis, token));
+    .route("/", commands(routes));
 
   app.notFound((c) => c.json({ error: messages.notFound }, 404));
   app.onError((err, c) => {

@@ -1,13 +1,23 @@
-// Bun entry: the bridge on PORT, talking to SRH_CONNECTION_STRING.
-import { loadConfig } from "@bazaar/lib/config.ts";
+// Bun entry: the bridge on PORT (else SRH_PORT), with SRH's env or file mode (config.ts).
 import { serve } from "@bazaar/lib/runtime/bun.ts";
 import { createBridge } from "./app.ts";
-import { BridgeEnv } from "./config.ts";
+import { bridgeConfig } from "./config.ts";
 import { Redis } from "./redis.ts";
 
 serve("bridge", () => {
-  const config = loadConfig(BridgeEnv, process.env);
-  const redis = new Redis({ url: config.SRH_CONNECTION_STRING });
-  const app = createBridge({ redis, token: config.SRH_TOKEN });
-  return { fetch: app.fetch, port: config.PORT, hostname: config.HOST, drainMs: config.SHUTDOWN_DRAIN_MS, close: () => redis.close() };
+  const config = bridgeConfig(process.env);
+  // Tokens that reach the same Redis share its connections.
+  const clients = new Map<string, Redis>();
+  const routes = config.tokens.map(({ token, connectionString }) => {
+    if (!clients.has(connectionString)) clients.set(connectionString, new Redis({ url: connectionString }));
+    return { token, redis: clients.get(connectionString)! };
+  });
+  const app = createBridge({ routes });
+  return {
+    fetch: app.fetch,
+    port: config.PORT,
+    hostname: config.HOST,
+    drainMs: config.SHUTDOWN_DRAIN_MS,
+    close: () => clients.forEach((redis) => redis.close()),
+  };
 });

@@ -8,16 +8,23 @@ import type { Redis } from "../redis.ts";
 import { RedisError, type Reply } from "../resp.ts";
 import { isBlocking, messages, refusal, toCommand, toEntry, toJson, toPipeline, type Command, type Entry } from "../protocol.ts";
 
-type Env = { Variables: { base64: boolean } };
+/** A token the bridge accepts and the Redis its requests go to. */
+export type Route = { token: string; redis: Redis };
+
+type Env = { Variables: { base64: boolean; redis: Redis } };
 
 /** SRH: a header that is not exactly "Bearer <token>" is a 400; a wrong token a 401. */
-function auth(token: string): MiddlewareHandler<Env> {
-  const expected = Buffer.from(token);
+function auth(routes: readonly Route[]): MiddlewareHandler<Env> {
+  const expected = routes.map((r) => ({ token: Buffer.from(r.token), redis: r.redis }));
   return async (c, next) => {
     const parts = c.req.header("authorization")?.split(" ");
     if (parts?.length !== 2 || parts[0] !== "Bearer") return c.json({ error: messages.authHeader }, 400);
     const given = Buffer.from(parts[1]!);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: messages.token }, 401);
+    // Every token is compared (each in constant time): which one matched takes no longer.
+    let redis: Redis | undefined;
+    for (const e of expected) if (given.length === e.token.length && timingSafeEqual(given, e.token)) redis ??= e.redis;
+    if (!redis) return c.json({ error: messages.token }, 401);
+    c.set("redis", redis);
     c.set("base64", c.req.header("upstash-encoding")?.toLowerCase() === "base64");
     await next();
   };
@@ -26,12 +33,12 @@ function auth(token: string): MiddlewareHandler<Env> {
 const MALFORMED = Symbol("malformed");
 const body = (c: Context) => c.req.json<unknown>().catch(() => MALFORMED);
 
-export function commands(redis: Redis, token: string) {
-  const guard = auth(token);
+export function commands(routes: readonly Route[]) {
+  const guard = auth(routes);
 
   // A blocking command holds a connection of its own for as long as Redis makes it
   // wait; if the caller goes away first, that connection is dropped.
-  const blocking = <T>(signal: AbortSignal, run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>) =>
+  const blocking = <T>(redis: Redis, signal: AbortSignal, run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>) =>
     redis.exclusive((conn) => {
       const drop = () => conn.close("caller went away");
       signal.addEventListener("abort", drop, { once: true });
@@ -47,8 +54,8 @@ export function commands(redis: Redis, token: string) {
       const refused = refusal(command);
       if (refused) return c.json({ error: refused }, 400);
       const reply = isBlocking(command)
-        ? (await blocking(c.req.raw.signal, (send) => send([command])))[0]!
-        : await redis.shared.send(command);
+        ? (await blocking(c.var.redis, c.req.raw.signal, (send) => send([command])))[0]!
+        : await c.var.redis.shared.send(command);
       if (reply instanceof RedisError) return c.json({ error: reply.message }, 400);
       return c.json({ result: toJson(reply, c.var.base64) });
     })
@@ -62,8 +69,8 @@ export function commands(redis: Redis, token: string) {
       const refusals = commands.map(refusal);
       const runnable = commands.filter((_, i) => !refusals[i]);
       const replies = runnable.some(isBlocking)
-        ? await blocking(c.req.raw.signal, (send) => send(runnable))
-        : await redis.shared.sendAll(runnable);
+        ? await blocking(c.var.redis, c.req.raw.signal, (send) => send(runnable))
+        : await c.var.redis.shared.sendAll(runnable);
       const base64 = c.var.base64;
       let next = 0;
       return c.json(commands.map((_, i): Entry => refusals[i] ? { error: refusals[i] } : toEntry(replies[next++]!, base64)));
@@ -81,7 +88,7 @@ export function commands(redis: Redis, token: string) {
         if (refused) return c.json({ error: refused }, 400);
       }
       if (commands.length === 0) return c.json([]);
-      const replies = await redis.exclusive((conn) => conn.sendAll([["MULTI"], ...commands, ["EXEC"]]));
+      const replies = await c.var.redis.exclusive((conn) => conn.sendAll([["MULTI"], ...commands, ["EXEC"]]));
       const exec = replies[replies.length - 1]!;
       // A command refused while queueing makes Redis discard the whole transaction (EXECABORT).
       if (exec instanceof RedisError) return c.json({ error: exec.message }, 400);
