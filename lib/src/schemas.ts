@@ -1,4 +1,4 @@
-// The one place for every data rule of the design (Data): used to check request
+// The one place for every data rule of docs/design.md ("Data"): used to check request
 // bodies, admin forms and rows read back from MySQL alike.
 import * as v from "valibot";
 

@@ -1,6 +1,6 @@
-// Issue 7 §2: consistency under load. Many buyers and an admin restocking the same
-// items at once, readers on both web servers and the proxy all the while. At the
-// end the stock adds up exactly, every order is readable, no read ever showed a
+// Consistency under load (docs/reliability.md). Many buyers and an admin restocking
+// the same items at once, readers on both web servers and the proxy all the while. At
+// the end the stock adds up exactly, every order is readable, no read ever showed a
 // quantity below zero, and no read that started after a write was acknowledged
 // returned a value from before that write (the cache never serves the old value).
 import { expect, test } from "bun:test";

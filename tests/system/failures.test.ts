@@ -1,8 +1,8 @@
-// Issue 7 §1: the store keeps working, and loses nothing, while parts of it fail —
-// each case under load from the project's own client (or a logged-in admin loop),
-// on the local test stack. Every test that stops or kills a service brings it back
-// in `finally` and waits until it is healthy and in HAProxy's rotation again, so
-// the other test files find the stack whole.
+// Failures (docs/reliability.md): the store keeps working, and loses nothing, while
+// parts of it fail — each case under load from the project's own client (or a
+// logged-in admin loop), on the local test stack. Every test that stops or kills a
+// service brings it back in `finally` and waits until it is healthy and in HAProxy's
+// rotation again, so the other test files find the stack whole.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
 import { uniqueName } from "../../lib/src/testing.ts";

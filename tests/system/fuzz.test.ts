@@ -1,9 +1,9 @@
-// Issue 7 §3: hostile input. fast-check sends random and malicious bodies, paths,
-// query strings, headers and form fields to every public and admin endpoint (signed
-// in and not): SQL injection, very long strings, unicode and invalid UTF-8, numbers
-// out of range, arrays where strings belong, __proto__/constructor keys, huge bodies
-// and slow clients. Every answer must be a 4xx in the error shape (JSON) or an error
-// page (HTML) — never a 5xx — and the database must not change.
+// Hostile input (docs/reliability.md). fast-check sends random and malicious bodies,
+// paths, query strings, headers and form fields to every public and admin endpoint
+// (signed in and not): SQL injection, very long strings, unicode and invalid UTF-8,
+// numbers out of range, arrays where strings belong, __proto__/constructor keys, huge
+// bodies and slow clients. Every answer must be a 4xx in the error shape (JSON) or an
+// error page (HTML) — never a 5xx — and the database must not change.
 //
 // Inputs are hostile by construction: names never match an item and quantities or
 // prices are always out of range somewhere, so no request may legitimately write.

@@ -1,9 +1,9 @@
-// Issue 7 §4: security, against the running stack. The admin sign-in is rate-limited
-// and checked in constant time; the session cookie's flags; CSRF refused; security
-// headers on every page; no stack trace, SQL or internal address in any error; item
-// names rendered as text; the internal APIs refuse requests without their token;
-// and the logs: one JSON line per request carrying HAProxy's request id through
-// web to api, and no secret anywhere in them.
+// Security (docs/reliability.md), against the running stack. The admin sign-in is
+// rate-limited and checked in constant time; the session cookie's flags; CSRF
+// refused; security headers on every page; no stack trace, SQL or internal address in
+// any error; item names rendered as text; the internal APIs refuse requests without
+// their token; and the logs: one JSON line per request carrying HAProxy's request id
+// through web to api, and no secret anywhere in them.
 //
 // The read API's database account (it can only SELECT and purchase) is tested in
 // tests/system/db-accounts.test.ts; not repeated here.
