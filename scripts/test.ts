@@ -23,15 +23,18 @@ const ROOT = path.resolve(import.meta.dir, "..");
 
 /**
  * One pass: a command whose exit code counts as one test, or bun test over test files
- * (counted from bun's own summary). `before` runs first; if it fails, so does the pass.
- * `system`: the pass needs the system packages (it is not run when they could not be had).
+ * (counted from bun's own summary), less those matching `ignore` (globs). `before` runs
+ * first (if it fails, so does the pass); `after` runs last whatever happened (a failure
+ * counts as one). `system`: the pass needs the system packages (it is not run when they
+ * could not be had).
  */
 type Pass = {
   name: string;
   env?: Record<string, string>;
   before?: string[];
+  after?: string[];
   system?: boolean;
-} & ({ command: string[] } | { tests: Tests });
+} & ({ command: string[] } | { tests: Tests; ignore?: string[] });
 
 /** bun test over: the unit run (bunfig.toml's default), or these paths/filters under tests/ too. */
 type Tests = "units" | string[];
@@ -43,16 +46,18 @@ const DENO_FILES = ["tests/system/storefront", "tests/system/api.test.ts", "test
 const PASSES: Pass[] = [
   { name: "typecheck", command: ["bun", "run", "typecheck"] },
   { name: "unit", tests: "units" },
-  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"] },
+  // tests/docker/ needs a Docker engine made ready first: not part of this pass.
+  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"], ignore: ["tests/docker/**"] },
   { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
 ];
 
 /**
  * The bun test command for a pass. bunfig.toml keeps tests/ out of a plain `bun test`;
- * an empty --path-ignore-patterns lifts that, so the paths given select any test file
- * (node_modules stays out: bun skips it regardless).
+ * --path-ignore-patterns replaces that list (empty: nothing ignored), so the paths given
+ * select any test file (node_modules stays out: bun skips it regardless).
  */
-const bunTest = (tests: Tests) => (tests === "units" ? ["bun", "test"] : ["bun", "test", "--path-ignore-patterns=", ...tests]);
+const bunTest = (tests: Tests, ignore: string[] = []) =>
+  tests === "units" ? ["bun", "test"] : ["bun", "test", ...(ignore.length ? ignore.map((g) => `--path-ignore-patterns=${g}`) : ["--path-ignore-patterns="]), ...tests];
 
 const args = process.argv.slice(2);
 const only = args.indexOf("--pass") >= 0 ? args[args.indexOf("--pass") + 1] : undefined;
@@ -69,7 +74,7 @@ if (only) {
     console.error(`pass ${only} runs a command and takes no test paths`);
     process.exit(2);
   }
-  plan = [paths.length ? { ...pass, tests: paths } : pass];
+  plan = [paths.length ? { ...pass, tests: paths, ignore: [] } : pass];
 } else if (paths.length) {
   plan = [{ name: "files", system: true, tests: paths }];
 } else {
@@ -136,12 +141,26 @@ for (const pass of plan) {
     console.log(`pass ${pass.name}: not run (the system packages are missing)`);
     continue;
   }
+  try {
+    await runPass(pass);
+  } finally {
+    if (pass.after) {
+      const { code } = await run(pass.after, pass.env ?? {});
+      if (code !== 0) {
+        console.error(`pass ${pass.name}: ${pass.after.join(" ")} failed (exit ${code})`);
+        failed++;
+      }
+    }
+  }
+}
+
+async function runPass(pass: Pass) {
   if (pass.before) {
     const { code } = await run(pass.before, pass.env ?? {});
     if (code !== 0) {
       console.error(`pass ${pass.name}: ${pass.before.join(" ")} failed (exit ${code})`);
       failed++;
-      continue;
+      return;
     }
   }
   if ("command" in pass) {
@@ -149,9 +168,9 @@ for (const pass of plan) {
     console.log(`pass ${pass.name}: ${code === 0 ? "1 passed, 0 failed" : `0 passed, 1 failed (exit ${code})`}`);
     if (code === 0) passed++;
     else failed++;
-    continue;
+    return;
   }
-  const { code, output } = await run(bunTest(pass.tests), pass.env ?? {});
+  const { code, output } = await run(bunTest(pass.tests, pass.ignore), pass.env ?? {});
   const c = counts(output);
   // A run that crashed before its summary (or ran no test) still counts as a failure.
   if (code !== 0 && c.failed === 0) c.failed = 1;
