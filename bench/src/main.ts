@@ -7,7 +7,7 @@ import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import type { Ports, Stack } from "../../local/src/stack.ts";
+import { signalExitCode, StartInterrupted, stopRequests, whenAborted, type Ports, type Stack } from "../../local/src/stack.ts";
 import { startCeiling, type Ceiling } from "./ceiling.ts";
 import { parseOptions, USAGE, type BenchOptions, type ScenarioKey } from "./options.ts";
 import { sampled, snapshotKb, type Pids } from "./procs.ts";
@@ -28,29 +28,34 @@ const say = (s: string) => process.stderr.write(`${s}\n`);
 
 async function main(options: BenchOptions) {
   const dataDir = path.join(REPO_ROOT, ".local/bench");
+  // Ctrl-C or SIGTERM at any moment: during the stack's start, startStack stops what
+  // it started (and rejects with StartInterrupted); later, both stacks are stopped
+  // here. Then the exit is 130 (SIGINT) or 143 (SIGTERM). A later second one forces.
+  const requests = stopRequests();
   say(`starting the stack (ports ${PORTS.store}…, data ${path.relative(REPO_ROOT, dataDir)}, fresh)…`);
-  const stack = await startBenchStack({ dataDir });
-  let ceiling: Ceiling | undefined;
-  // Ctrl-C or SIGTERM mid-run: stop both stacks (no process left behind), then exit.
-  const interrupt = async (signal: string) => {
-    say(`${signal}: stopping…`);
-    await ceiling?.stop();
+  const stack = await startBenchStack({ dataDir, signal: requests.signal });
+  // The ceiling's start is waited for before it is stopped: its processes exist from its first step.
+  let ceiling: Promise<Ceiling | undefined> = Promise.resolve(undefined);
+  whenAborted(requests.signal, async (reason) => {
+    say(`${reason}: stopping…`);
+    await (await ceiling.catch(() => undefined))?.stop();
     await stack.stop();
-    process.exit(130);
-  };
-  process.once("SIGINT", () => void interrupt("SIGINT"));
-  process.once("SIGTERM", () => void interrupt("SIGTERM"));
+    process.exit(signalExitCode(reason));
+  });
   try {
     const page = new Uint8Array(await (await fetch(`${stack.urls.store}/`)).arrayBuffer());
-    ceiling = await startCeiling({ ports: CEILING_PORTS, page, dataDir });
-    const results = await measure(options, stack, ceiling, page.length);
+    // Stopping already: the handler above stops the stack and exits; no ceiling behind its back.
+    if (requests.signal.aborted) return;
+    ceiling = startCeiling({ ports: CEILING_PORTS, page, dataDir });
+    const started = (await ceiling)!;
+    const results = await measure(options, stack, started, page.length);
     const out = path.resolve(REPO_ROOT, options.out);
     writeReport(out, results);
     mkdirSync(path.join(dataDir), { recursive: true });
     writeFileSync(path.join(dataDir, "results.json"), JSON.stringify(results, null, 2));
     say(`wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${path.relative(REPO_ROOT, dataDir)}/results.json)`);
   } finally {
-    await ceiling?.stop();
+    await (await ceiling.catch(() => undefined))?.stop();
     await stack.stop();
   }
 }
@@ -241,5 +246,9 @@ if (parsed === "help") {
   writeReport(path.resolve(REPO_ROOT, parsed.out), JSON.parse(readFileSync(path.resolve(REPO_ROOT, parsed.from), "utf8")) as Results);
   say(`wrote ${parsed.out} from ${parsed.from}`);
 } else {
-  await main(parsed);
+  await main(parsed).catch((err) => {
+    if (!(err instanceof StartInterrupted)) throw err;
+    say(err.message);
+    process.exit(signalExitCode(err.reason));
+  });
 }

@@ -237,7 +237,11 @@ export class ManagedProcess {
     const pid = this.pid;
     if (pid !== undefined) {
       signalGroup(pid, signal);
-      const done = await Promise.race([this.exited.then(() => true), Bun.sleep(timeoutMs).then(() => false)]);
+      // A timer, cleared once it has exited: a pending sleep would keep a caller's
+      // process alive for the whole grace period after everything stopped.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+      clearTimeout(timer);
       if (!done) {
         this.log(`[launcher] ${this.name} did not stop within ${timeoutMs} ms: SIGKILL`);
         signalGroup(pid, "SIGKILL");

@@ -5,7 +5,15 @@
 //   const stack = await startStack({ quiet: true, ports: { store: 18080 } });
 //   await stack.kill("web-1", "SIGKILL"); await stack.start("web-1");
 //   await stack.stop();
+//
+// Stopping is safe at any moment. A stop requested while the stack is still starting
+// (SIGINT/SIGTERM, or the caller's AbortSignal) stops what was started so far, in
+// reverse order, says so ("stopped during start (SIGTERM): stopped api, …") and the
+// start rejects with StartInterrupted. Without a caller's signal this module answers
+// SIGINT/SIGTERM itself for as long as the stack lives, and then ends the process as
+// the signal would have (exit 128 + n: 130, 143) — so nothing is left behind.
 import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { constants } from "node:os";
 import path from "node:path";
 import { PORT_ENV, REPO_ROOT, resolvePorts, resolveSecrets, type Ports, type Secrets } from "./config.ts";
 import { describe, NotReadyError, portTaken, waitFor } from "./health.ts";
@@ -46,6 +54,12 @@ export type StackOptions = {
   install?: boolean;
   /** How long one service may take to become healthy (default 30 s; the first database start gets 90 s). */
   startTimeoutMs?: number;
+  /**
+   * The caller's stop request. Aborted during the start: what was started is stopped
+   * and the start rejects with StartInterrupted; afterwards the caller stops the stack.
+   * Without one, SIGINT/SIGTERM stop the stack (starting or not) and end the process.
+   */
+  signal?: AbortSignal;
 };
 
 export type StackUrls = {
@@ -115,6 +129,103 @@ export class StackStartError extends Error {
   }
 }
 
+/** A start that a stop request ended before the stack was up; what was running then is stopped. */
+export class StartInterrupted extends Error {
+  constructor(
+    /** What asked: the signal's name (SIGINT, SIGTERM) or "stop requested". */
+    readonly reason: string,
+    /** The services that were stopped, in the order they were stopped. */
+    readonly stopped: readonly ServiceName[],
+  ) {
+    super(`stopped during start (${reason}): ${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running yet"}`);
+  }
+}
+
+/** A process ended by a signal exits 128 + its number (SIGINT 130, SIGTERM 143); 1 for anything else. */
+export const signalExitCode = (reason: string | undefined) => {
+  const n = reason ? (constants.signals as Record<string, number | undefined>)[reason] : undefined;
+  return n ? 128 + n : 1;
+};
+
+export type StopRequests = {
+  /** Aborted by the first SIGINT/SIGTERM; its reason is the signal's name. */
+  readonly signal: AbortSignal;
+  /** Stops listening (the signals' default action comes back). */
+  dispose(): void;
+};
+
+/**
+ * SIGINT and SIGTERM as a stop request: the first aborts `signal`. A second one more
+ * than a second later forces: the process exits at once (128 + n), and the exit hook
+ * SIGKILLs the stack's children. Ctrl-C under `bun run` arrives twice at once (from
+ * the terminal and forwarded by bun run): that pair counts as one request.
+ */
+export function stopRequests(): StopRequests {
+  const controller = new AbortController();
+  let since = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (since) {
+      if (Date.now() - since > 1000) {
+        process.stderr.write(`\n${signal} again: forcing the stop\n`);
+        process.exit(signalExitCode(signal));
+      }
+      return;
+    }
+    since = Date.now();
+    controller.abort(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/** Why a stop was asked for: the signal's name from stopRequests(), else "stop requested". */
+const reasonOf = (signal: AbortSignal) => (typeof signal.reason === "string" ? signal.reason : "stop requested");
+
+/** Runs `fn` once `signal` is aborted (at once if it already is); answers a function that stops listening. */
+export function whenAborted(signal: AbortSignal, fn: (reason: string) => void) {
+  if (signal.aborted) {
+    fn(reasonOf(signal));
+    return () => {};
+  }
+  const onAbort = () => fn(reasonOf(signal));
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+
+// Stacks started without a caller's signal. On SIGINT/SIGTERM every one of them is
+// stopped (one still starting: what it started), then the process exits 128 + n.
+const guarded = new Map<object, (reason: string) => Promise<unknown>>();
+let guardRequests: StopRequests | undefined;
+
+function guard(key: object, stop: (reason: string) => Promise<unknown>) {
+  guarded.set(key, stop);
+  if (guardRequests) return;
+  const requests = (guardRequests = stopRequests());
+  whenAborted(requests.signal, (reason) => {
+    process.stderr.write(`\n${reason}: stopping the stack…\n`);
+    void Promise.allSettled([...guarded.values()].map((s) => s(reason))).then(() => process.exit(signalExitCode(reason)));
+  });
+}
+
+function unguard(key: object) {
+  guarded.delete(key);
+  // Once a stop was asked for, the listeners stay: a later second signal still forces.
+  if (guarded.size === 0 && guardRequests && !guardRequests.signal.aborted) {
+    guardRequests.dispose();
+    guardRequests = undefined;
+  }
+}
+
+/** Thrown inside the start when a stop request or another service's failure ended it. */
+class Cancelled extends Error {}
+
 const resolveName = (name: string): ServiceName => {
   const n = (ALIASES[name] ?? name) as ServiceName;
   if (!SERVICE_NAMES.includes(n)) throw new Error(`no service "${name}" (services: ${SERVICE_NAMES.join(", ")})`);
@@ -124,28 +235,115 @@ const resolveName = (name: string): ServiceName => {
 /** The stack's own files in the data dir: what --fresh deletes (nothing else there is touched). */
 const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json"];
 
+/** What the start shares with whoever may stop it while it runs. */
+type StartControl = {
+  /** Aborted by a stop request, or by the first service that failed to start. */
+  readonly cancel: AbortSignal;
+  /** What the start is doing, for the message when a stop is asked for. */
+  phase: string;
+  /** Set by a stop request: the signal's name, or "stop requested". */
+  stopReason: string | undefined;
+  /** The first service's failure: what the start rejects with (unless a stop was asked for). */
+  failure: unknown;
+  /** The log from now on (the lines said before it are written first). */
+  attach(sink: LogSink): void;
+  say(line: string): void;
+  /** Throws once the start is to end (its next step is not begun). */
+  checkpoint(): void;
+  /** A service's failure: the first one is what the start rejects with; the others stop waiting. */
+  failed(err: unknown): void;
+  /** The services stopped because the start ended, in the order they were stopped. */
+  stopped: ServiceName[];
+};
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // Asked to stop before it began (e.g. between two tries): nothing is touched.
+  if (options.signal?.aborted) throw new StartInterrupted(reasonOf(options.signal), []);
+  const cancel = new AbortController();
+  // Messages from before the log sink exists (--fresh deletes the log dir).
+  const early: string[] = [];
+  let sink: LogSink | undefined;
+  let live: Stack | undefined;
+  const control: StartControl = {
+    cancel: cancel.signal,
+    phase: "preparing",
+    stopReason: undefined,
+    failure: undefined,
+    attach(s) {
+      sink = s;
+      early.splice(0).forEach(control.say);
+    },
+    say: (line) => (sink ? sink.line("launcher", line) : void early.push(line)),
+    checkpoint() {
+      if (cancel.signal.aborted) throw new Cancelled();
+    },
+    failed(err) {
+      if (cancel.signal.aborted) return;
+      control.failure = err;
+      cancel.abort();
+    },
+    stopped: [],
+  };
+  // A stop request while starting: the start ends at its next step (a running apt-get
+  // or mariadb-install-db is let finish, never killed), and what it started is stopped.
+  const requestStop = (reason: string) => {
+    if (control.stopReason !== undefined || live) return;
+    control.stopReason = reason;
+    control.say(`${reason} during start (${control.phase}): stopping what was started…`);
+    cancel.abort();
+  };
+  const key = {};
+  const over = Promise.withResolvers<void>();
+  const guardHooks = {
+    // A stack stopped with stop() needs no guard; started again, it does.
+    release: () => !options.signal && unguard(key),
+    renew: () => !options.signal && guard(key, () => live!.stop()),
+  };
+  const unlisten = options.signal
+    ? whenAborted(options.signal, requestStop)
+    : (guard(key, (reason) => (live ? live.stop() : (requestStop(reason), over.promise))), () => {});
+
+  try {
+    live = await launch(options, control, guardHooks);
+    return live;
+  } catch (err) {
+    const interrupted = control.stopReason !== undefined ? new StartInterrupted(control.stopReason, control.stopped) : undefined;
+    if (interrupted) control.say(interrupted.message);
+    await sink?.close();
+    guardHooks.release();
+    throw interrupted ?? control.failure ?? err;
+  } finally {
+    unlisten();
+    over.resolve();
+  }
+}
+
+/** The start itself; `guardHooks` follow the stack's stop() and start() (see guard()). */
+async function launch(options: StackOptions, control: StartControl, guardHooks: { release(): void; renew(): void }): Promise<Stack> {
+  const { say, checkpoint } = control;
   const env = options.env ?? process.env;
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
   const logDir = path.join(dataDir, "logs");
   const runDir = path.join(dataDir, "run");
   const ports = resolvePorts(options.ports, env);
   const names = [...SERVICE_NAMES];
-  // Messages from before the log sink exists (--fresh deletes the log dir).
-  const early: string[] = [];
   // A launcher killed with SIGKILL leaves its children running: stop them first.
-  await reapLeftovers(runDir, (l) => early.push(l));
+  await reapLeftovers(runDir, say);
   if (options.fresh) {
-    early.push(`--fresh: deleted the stack's data in ${dataDir}`);
+    say(`--fresh: deleted the stack's data in ${dataDir}`);
     for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
   }
   mkdirSync(dataDir, { recursive: true });
   const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
-  const say = (line: string) => sink.line("launcher", line);
-  early.forEach(say);
+  control.attach(sink);
+  checkpoint();
+  say(`starting in ${dataDir}`);
 
+  control.phase = "looking for MariaDB, Redis and HAProxy";
   const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
+  checkpoint();
 
+  control.phase = "checking the ports";
   const taken: string[] = [];
   await Promise.all(
     (Object.keys(ports) as (keyof Ports)[]).map(async (k) => {
@@ -155,6 +353,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   if (taken.length) {
     throw new Error(`port(s) already in use: ${taken.sort().join(", ")} — is another stack running? Set the variables to other ports.`);
   }
+  checkpoint();
 
   const secrets = resolveSecrets(options.secrets, env, dataDir);
   const db = dbLayout(dataDir);
@@ -188,25 +387,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const logFile = (name: string) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined);
 
-  /** Starts one service and waits for its probes; the database also gets its accounts set. */
-  const bring = async (def: ServiceDef, firstDbStart = false) => {
+  /**
+   * Starts one service and waits for its probes; the database also gets its accounts set.
+   * With `cancel` (the first start), an aborted start ends at the next step.
+   */
+  const bring = async (def: ServiceDef, firstDbStart = false, cancel?: AbortSignal) => {
     const p = procs.get(def.name)!;
     const t0 = performance.now();
+    const check = () => {
+      if (cancel?.aborted) throw new Cancelled();
+    };
     if (def.name === "db") await ensureInstalled(bins, db, (l) => p.log(`[launcher] ${l}`));
+    check();
     try {
       p.start();
     } catch (err) {
       throw new StackStartError(def.name, (err as Error).message, p.tail, logFile(def.name));
     }
-    const gone = () => (p.running ? undefined : `it exited (${p.tail.at(-1) ?? "no output"})`);
+    p.log(`[launcher] started, pid ${p.pid}`);
+    const gone = () => (cancel?.aborted ? "the start was cancelled" : p.running ? undefined : `it exited (${p.tail.at(-1) ?? "no output"})`);
     try {
       for (const probe of def.probes) {
         await waitFor(probe, { timeoutMs: firstDbStart && def.name === "db" ? Math.max(timeout, 90_000) : timeout, gone });
       }
+      check();
       if (def.name === "db") {
         await seedAndConfigure(bins, db, { api: secrets.API_DB_PASSWORD, admin: secrets.ADMIN_DB_PASSWORD }, (l) => p.log(`[launcher] ${l}`));
       }
     } catch (err) {
+      check();
       const reason = err instanceof NotReadyError ? err.message : `${(err as Error).message}`;
       throw new StackStartError(def.name, reason, p.tail, logFile(def.name));
     }
@@ -214,9 +423,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     p.log(`[launcher] healthy after ${startTimes[def.name]} s (${def.probes.map(describe).join(", ")})`);
   };
 
+  const levelsUp = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
+  const levelsDown = [...levelsUp].reverse();
   const stopAll = async () => {
-    const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => b - a);
-    for (const level of levels) {
+    for (const level of levelsDown) {
       await Promise.all(defs.filter((d) => d.level === level).map((d) => procs.get(d.name)!.stop(d.stopTimeoutMs)));
     }
   };
@@ -224,15 +434,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const t0 = performance.now();
   try {
     const firstDbStart = !existsSync(db.seeded);
-    const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
-    for (const level of levels) {
-      await Promise.all(defs.filter((d) => d.level === level).map((d) => bring(d, firstDbStart)));
+    for (const level of levelsUp) {
+      const group = defs.filter((d) => d.level === level);
+      control.phase = `starting ${group.map((d) => d.name).join(", ")}`;
+      // Every service of the level has settled (started, failed or given up) before
+      // the next step: none is left starting behind the stop below.
+      const results = await Promise.allSettled(
+        group.map((d) => bring(d, firstDbStart, control.cancel).catch((err) => {
+          if (!(err instanceof Cancelled)) control.failed(err);
+          throw err;
+        })),
+      );
+      const failure = results.find((r) => r.status === "rejected");
+      if (failure) throw control.failure ?? failure.reason;
+      checkpoint();
     }
   } catch (err) {
-    say(`start failed, stopping what was started`);
+    if (control.stopReason === undefined) say(`start failed, stopping what was started`);
+    control.stopped = levelsDown.flatMap((l) => defs.filter((d) => d.level === l && procs.get(d.name)!.running).map((d) => d.name));
     await stopAll();
     process.off("exit", killAll);
-    await sink.close();
     throw err;
   }
   say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
@@ -284,7 +505,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...Object.fromEntries((Object.keys(ports) as (keyof Ports)[]).map((k) => [PORT_ENV[k], String(ports[k])])),
   };
 
-  let stopped = false;
+  // The whole stack's stop once begun (until it is started again): a second stop()
+  // (the guard's, beside the caller's) waits for the same one.
+  let stopping: Promise<void> | undefined;
   const stack: Stack = {
     ports,
     urls,
@@ -301,12 +524,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async start(name) {
       if (name === undefined) {
         // After stop(): the stack is live again, so a later stop() must stop it.
-        if (stopped) {
-          stopped = false;
+        if (stopping) {
+          await stopping;
+          stopping = undefined;
           process.on("exit", killAll);
+          guardHooks.renew();
         }
-        const levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
-        for (const level of levels) {
+        for (const level of levelsUp) {
           await Promise.all(defs.filter((d) => d.level === level && !procs.get(d.name)!.running).map((d) => bring(d)));
         }
         say("stack started again");
@@ -322,13 +546,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await procs.get(n)!.stop(byName.get(n)!.stopTimeoutMs);
         return;
       }
-      if (stopped) return;
-      stopped = true;
-      say("stopping");
-      await stopAll();
-      process.off("exit", killAll);
-      say("stopped");
-      await sink.close();
+      stopping ??= (async () => {
+        say("stopping");
+        await stopAll();
+        process.off("exit", killAll);
+        say("stopped");
+        await sink.close();
+        guardHooks.release();
+      })();
+      return stopping;
     },
     async restart(name) {
       await stack.stop(name);
@@ -359,20 +585,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /**
- * Stops the stack on Ctrl-C / SIGTERM and exits with `code`. A second signal
- * while stopping forces the children down at once.
+ * Stops a started stack on the first stop request and exits with `code`; a later
+ * second signal forces (see stopRequests). For a stack started with
+ * `signal: requests.signal`, so that one listener covers the start and the run.
  */
-export function stopOnSignals(stack: Stack, code = 0) {
-  let stoppingSince = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stoppingSince) {
-      // Ctrl-C under `bun run` arrives twice at once (from the terminal and forwarded
-      // by bun run): only a later, deliberate second Ctrl-C forces the stop.
-      if (Date.now() - stoppingSince > 1000) process.exit(130);
-      return;
-    }
-    stoppingSince = Date.now();
-    process.stderr.write(`\n${signal}: stopping the stack…\n`);
+export function stopOnSignals(stack: Stack, code = 0, requests: StopRequests = stopRequests()) {
+  whenAborted(requests.signal, (reason) => {
+    process.stderr.write(`\n${reason}: stopping the stack…\n`);
     stack.stop().then(
       () => process.exit(code),
       (err) => {
@@ -380,7 +599,5 @@ export function stopOnSignals(stack: Stack, code = 0) {
         process.exit(1);
       },
     );
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  });
 }
