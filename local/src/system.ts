@@ -88,7 +88,8 @@ export const APT_LOCKS = ["/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock", "
 
 async function aptInstall(pkgs: string[], opts: InstallOptions) {
   const logFile = opts.aptLog ?? DEFAULT_APT_LOG;
-  const shown = path.relative(process.cwd(), logFile) || logFile;
+  const relative = path.relative(process.cwd(), logFile);
+  const shown = relative && !relative.startsWith("..") ? relative : logFile;
   const deadline = Date.now() + (opts.lockWaitMs ?? 10 * 60_000);
   opts.log?.(`installing ${pkgs.join(" ")} with apt-get (output in ${shown})…`);
   await waitForLocks(APT_LOCKS, deadline, opts.log);
