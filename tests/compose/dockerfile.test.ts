@@ -1,20 +1,32 @@
 // The Dockerfile, read as Docker would: the images ship what scripts/build.ts
-// compiles (the executables CI tests), from the lockfile, as a non-root user on a
-// glibc base with no shell tools, exposing only the app's port, and checked by the
-// executable's own --healthcheck. Plus: .dockerignore lets in everything the build
-// reads and nothing it should not.
+// compiles (with CI's flags), from the lockfile, as a non-root user on a glibc base
+// with no shell tools, exposing only the app's port, checked by the executable's own
+// --healthcheck, and holding the mount points of compose's secret volumes, owned by
+// that user. Plus: .dockerignore lets in everything the build reads and nothing it
+// should not.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { DEFAULT_SECRETS_DIR } from "../../lib/src/secrets.ts";
 import { APPS } from "../../scripts/build.ts";
 import {
-  APP_DIRS, APP_ENTRIES, appOf, dockerignore, entryDefault, execForm, freePort, inherited, loadCompose, parseDockerfile, read, ROOT, untilLine,
+  APP_DIRS, APP_ENTRIES, dockerignore, entryDefault, execForm, freePort, imageOf, inherited, loadCompose, mounts, parseDockerfile, read, ROOT,
+  SECRET_FOLDERS, secretsService, secretVolumes, untilLine,
 } from "./support.ts";
 
 const { globalArgs, stages } = parseDockerfile(read("Dockerfile"));
 const build = stages.find((s) => s.name === "build")!;
 const runs = build.instructions.filter((i) => i.op === "RUN").map((i) => i.args);
 const ignored = dockerignore(read(".dockerignore"));
+/** COPY's options (--from=, --chown=), its sources and its destination. */
+const copyParts = (args: string) => {
+  const words = args.split(/\s+/);
+  const options = Object.fromEntries(words.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=", 2) as [string, string]));
+  const paths = words.filter((w) => !w.startsWith("--"));
+  return { options, sources: paths.slice(0, -1), dest: paths.at(-1)! };
+};
+/** The image's COPY that puts the secret volumes' mount points at DEFAULT_SECRETS_DIR. */
+const isSecretsCopy = (i: { op: string; args: string }) => i.op === "COPY" && copyParts(i.args).dest === DEFAULT_SECRETS_DIR;
 
 describe("the build stage", () => {
   test("builds on the Bun that runs these tests (a build argument, oven/bun by default)", () => {
@@ -77,10 +89,24 @@ describe("each app's image", () => {
         expect(chain).not.toContain("build");
       });
 
-      test("holds only its own executable, from the build stage's dist/", () => {
-        const copies = image.filter((i) => i.op === "COPY");
+      test("holds only its own executable, from the build stage's dist/ (and the secret volumes' mount points)", () => {
+        const copies = image.filter((i) => i.op === "COPY" && !isSecretsCopy(i));
         expect(copies.map((c) => c.args)).toEqual([`--from=build /src/dist/${app} /app/server`]);
+        expect(image.filter(isSecretsCopy)).toHaveLength(1);
         expect(execForm(last("ENTRYPOINT")!.args)).toEqual(["/app/server"]);
+      });
+
+      test(`has ${DEFAULT_SECRETS_DIR}/<folder> for every folder --init-secrets writes, owned by the user it runs as (a new volume takes that owner)`, () => {
+        const { options, sources } = copyParts(image.find(isSecretsCopy)!.args);
+        expect(options.from).toBe("build");
+        expect(options.chown).toBe(last("USER")!.args);
+        expect(sources).toHaveLength(1);
+        // The build stage makes exactly those folders under the copied one, and nothing else there.
+        const made = runs.flatMap((r) => {
+          const m = /^mkdir\s+-p\s+(.*)$/.exec(r);
+          return m ? m[1]!.split(/\s+/) : [];
+        });
+        expect(made.filter((d) => d.startsWith(`${sources[0]}/`)).map((d) => path.posix.relative(sources[0]!, d)).sort()).toEqual([...SECRET_FOLDERS].sort());
       });
 
       test("runs as a non-root user (numeric, so the runtime can check)", () => {
@@ -102,12 +128,21 @@ describe("each app's image", () => {
     });
   }
 
-  test("compose builds every app service from its own target", () => {
+  test("compose builds every app service (and the secrets service) from one of its targets", () => {
     const compose = loadCompose();
     for (const [name, s] of Object.entries(compose.services)) {
       if (!s.build) continue;
-      expect({ name, context: s.build.context, target: appOf(s) }).toEqual({ name, context: ".", target: expect.any(String) });
+      expect({ name, context: s.build.context, target: imageOf(s) }).toEqual({ name, context: ".", target: expect.any(String) });
     }
+  });
+
+  test(`the secrets service mounts its volumes at those folders of ${DEFAULT_SECRETS_DIR}, in an image that has them`, () => {
+    const compose = loadCompose();
+    const s = compose.services[secretsService(compose)]!;
+    const targets = mounts(s).filter((m) => secretVolumes(compose).has(m.source)).map((m) => m.target).sort();
+    expect(targets).toEqual(SECRET_FOLDERS.map((f) => `${DEFAULT_SECRETS_DIR}/${f}`).sort());
+    expect(s.environment?.SECRETS_DIR).toBeUndefined();
+    expect(inherited(stages, s.build!.target!).some(isSecretsCopy)).toBe(true);
   });
 });
 

@@ -1,15 +1,20 @@
 // What the compose tests share: compose.yaml as Docker Compose would see it, the
-// apps' config schemas (imported from the code), who connects to whom, haproxy.cfg's
-// variables, a Dockerfile reader and .dockerignore's matching rules. None of it
-// needs Docker or a running stack.
-import { readFileSync } from "node:fs";
+// apps' config schemas (imported from the code), who connects to whom, the secrets
+// service run on stand-in volumes (temporary folders), haproxy.cfg's variables, a
+// Dockerfile reader and .dockerignore's matching rules. None of it needs Docker or a
+// running stack.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import * as v from "valibot";
 import { parse } from "yaml";
 import { AdminApiEnv } from "../../admin-api/src/config.ts";
 import { AdminEnv } from "../../admin/src/config.ts";
 import { ApiEnv } from "../../api/src/config.ts";
+import {
+  CACHE, CONSUMERS, DEFAULT_SECRETS_DIR, DEFAULT_SRH_CONNECTION_STRING, initSecrets, STORE, TOKENS_FILE, type InitResult,
+} from "../../lib/src/secrets.ts";
 import { WebEnv } from "../../web/src/config.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "../..");
@@ -19,13 +24,15 @@ export const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8"
 
 export type Service = {
   image?: string;
-  build?: { context: string; target?: string; dockerfile?: string };
+  build?: { context: string; target?: string; dockerfile?: string; args?: Record<string, string> };
+  command?: string[];
   hostname?: string;
   environment?: Record<string, string>;
   ports?: string[];
   networks?: string[];
+  network_mode?: string;
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
+  healthcheck?: { test?: string[]; disable?: boolean; interval?: string; timeout?: string; retries?: number; start_period?: string };
   volumes?: string[];
   restart?: string;
 };
@@ -103,11 +110,17 @@ export const APP_ENTRIES = { api: ApiEnv, "admin-api": AdminApiEnv, web: WebEnv,
 export type AppDir = keyof typeof APP_ENTRIES;
 export const APP_DIRS = Object.keys(APP_ENTRIES) as AppDir[];
 
-/** The app a compose service runs (its build target), if it is one of ours. */
-export const appOf = (s: Service): AppDir | undefined => {
+/** The image a compose service is built from (its build target), if it is one of ours. */
+export const imageOf = (s: Service): AppDir | undefined => {
   const t = s.build?.target;
   return t && t in APP_ENTRIES ? (t as AppDir) : undefined;
 };
+
+/** The one-shot secrets service: one of our images, run with --init-secrets. */
+export const isSecretsService = (s: Service) => !!imageOf(s) && (s.command ?? []).includes("--init-secrets");
+
+/** The app a compose service runs (its build target), if it is one of ours and runs as that app. */
+export const appOf = (s: Service): AppDir | undefined => (isSecretsService(s) ? undefined : imageOf(s));
 
 /** The default an entry falls back to, as the string the environment would carry. */
 export const entryDefault = (schema: v.GenericSchema): string | undefined => {
@@ -117,11 +130,13 @@ export const entryDefault = (schema: v.GenericSchema): string | undefined => {
 
 // ---- who talks to whom ------------------------------------------------------------------
 
+const SRH_IMAGE = /^hiett\/serverless-redis-http:/;
+
 /** The ports the images we do not build listen on (their documented defaults). */
 const IMAGE_PORTS: [RegExp, (s: Service) => number][] = [
   [/^mysql:/, () => 3306],
   [/^redis:/, () => 6379],
-  [/^hiett\/serverless-redis-http:/, (s) => Number(s.environment?.SRH_PORT ?? 80)],
+  [SRH_IMAGE, (s) => Number(s.environment?.SRH_PORT ?? 80)],
   [/^haproxy:/, (s) => Number((s.environment?.STORE_BIND ?? "*:80").split(":").at(-1))],
 ];
 
@@ -140,7 +155,8 @@ const SCHEME_PORTS: Record<string, number> = { "http:": 80, "https:": 443, "redi
 /**
  * Every host:port a service is configured to connect to: URL values (API_URL,
  * UPSTASH_REDIS_REST_URL, SRH_CONNECTION_STRING, …), X_HOST with X_PORT (DB_HOST),
- * and for the proxy the servers haproxy.cfg resolves with its environment.
+ * for the proxy the servers haproxy.cfg resolves with its environment, and for SRH
+ * in file mode the Redis of the tokens.json the secrets service writes.
  */
 export function hostRefs(c: Compose, from: string): HostRef[] {
   const s = c.services[from]!;
@@ -160,7 +176,111 @@ export function hostRefs(c: Compose, from: string): HostRef[] {
       refs.push({ from, via: `haproxy.cfg server ${name}`, host: host!, port: Number(port) });
     }
   }
+  if (SRH_IMAGE.test(s.image ?? "") && env.SRH_MODE === "file") {
+    // As initSecrets writes it: the secrets service's SRH_CONNECTION_STRING, else the default.
+    const secrets = Object.values(c.services).find(isSecretsService);
+    const u = new URL(secrets?.environment?.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING);
+    refs.push({ from, via: `${TOKENS_FILE} (the secrets service's)`, host: u.hostname, port: Number(u.port || SCHEME_PORTS[u.protocol]) });
+  }
   return refs;
+}
+
+// ---- secrets --------------------------------------------------------------------------
+
+/** Where each service that reads secrets has its own secrets volume mounted (its NAME_FILE paths). */
+export const SECRETS_MOUNT = "/run/bazaar-secrets";
+
+/**
+ * The folders initSecrets writes under its SECRETS_DIR, each of which must be a volume
+ * (it refuses to run without every one: runSecrets below proves this list complete).
+ */
+export const SECRET_FOLDERS: string[] = [STORE, ...Object.keys(CONSUMERS), CACHE];
+
+/** The secrets service's name (exactly one service runs --init-secrets). */
+export function secretsService(c: Compose): string {
+  const names = Object.keys(c.services).filter((n) => isSecretsService(c.services[n]!));
+  if (names.length !== 1) throw new Error(`expected one service running --init-secrets, found: ${names.join(", ") || "none"}`);
+  return names[0]!;
+}
+
+/** The folder of secrets a service is given (CONSUMERS' key): the app it runs (web-1: web), else its name (db, cache). */
+export const consumerOf = (c: Compose, name: string) => appOf(c.services[name]!) ?? name;
+
+export type Mount = { source: string; target: string; options: string[]; named: boolean };
+
+/** A short-syntax volumes entry, "source:target[:options]" (source: a named volume, or a path for a bind mount). */
+export function parseMount(spec: string): Mount {
+  const [source, target, options, ...rest] = spec.split(":");
+  if (!source || !target || rest.length) throw new Error(`unsupported volume syntax: ${spec}`);
+  return { source, target, options: options ? options.split(",") : [], named: !/^[./~]/.test(source) };
+}
+
+export const mounts = (s: Service) => (s.volumes ?? []).map(parseMount);
+
+/** The volumes the secrets service writes: volume → the folder (of SECRET_FOLDERS) it is mounted as. */
+export function secretVolumes(c: Compose): Map<string, string> {
+  const s = c.services[secretsService(c)]!;
+  const dir = s.environment?.SECRETS_DIR || DEFAULT_SECRETS_DIR;
+  const volumes = new Map<string, string>();
+  for (const m of mounts(s)) if (m.named && path.posix.dirname(m.target) === dir) volumes.set(m.source, path.posix.basename(m.target));
+  return volumes;
+}
+
+export type SecretsRun = {
+  /** What initSecrets returned, or the error it threw. */
+  result?: InitResult;
+  error?: Error;
+  /** Each named volume's files afterwards (name → content). */
+  volumes: Map<string, Map<string, string>>;
+  /** A service's view of those files: a path in its container, through its own mounts; ENOENT otherwise. */
+  readFile: (service: string) => (file: string) => string;
+};
+
+const enoent = (file: string) => Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
+
+/**
+ * What the secrets service leaves in the volumes, without Docker: each named volume
+ * is an empty temporary folder, the service's SECRETS_DIR (default /secrets) is a
+ * folder whose entries are its mounts of them, and initSecrets runs there with the
+ * service's environment as compose gives it. Everything is read back and the
+ * folders deleted before this returns.
+ */
+export function runSecrets(c: Compose): SecretsRun {
+  const root = mkdtempSync(path.join(tmpdir(), "bazaar-compose-volumes-"));
+  const volumes = new Map<string, Map<string, string>>();
+  try {
+    const volumeDir = (name: string) => path.join(root, "volumes", name);
+    for (const name of Object.keys(c.volumes ?? {})) mkdirSync(volumeDir(name), { recursive: true });
+    const s = c.services[secretsService(c)]!;
+    const env = s.environment ?? {};
+    const container = env.SECRETS_DIR || DEFAULT_SECRETS_DIR;
+    const dir = path.join(root, "secrets-service", container);
+    mkdirSync(dir, { recursive: true });
+    for (const m of mounts(s)) {
+      if (!m.named || path.posix.dirname(m.target) !== container) continue;
+      // An undeclared volume: compose refuses the file; here it is a folder that is not there.
+      symlinkSync(volumeDir(m.source), path.join(dir, path.posix.basename(m.target)));
+    }
+    let result: InitResult | undefined;
+    let error: Error | undefined;
+    try {
+      result = initSecrets(dir, env);
+    } catch (err) {
+      error = err as Error;
+    }
+    for (const name of Object.keys(c.volumes ?? {})) {
+      volumes.set(name, new Map(readdirSync(volumeDir(name)).map((f) => [f, readFileSync(path.join(volumeDir(name), f), "utf8")])));
+    }
+    const readFile = (service: string) => (file: string) => {
+      const m = mounts(c.services[service]!).find((m) => m.named && path.posix.dirname(file) === m.target);
+      const content = m && volumes.get(m.source)?.get(path.posix.basename(file));
+      if (content === undefined) throw enoent(file);
+      return content;
+    };
+    return { result, error, volumes, readFile };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 // ---- haproxy.cfg ------------------------------------------------------------------------
