@@ -48,11 +48,15 @@ COPY admin/src admin/src
 # Same script and flags as CI (--compile --minify --sourcemap --bytecode); it also
 # starts each executable once to prove it runs. Writes dist/<app>.
 RUN bun scripts/build.ts api admin-api web admin
+# Mount points of compose's secret volumes (the `secrets` service writes them as the
+# image's user): a new volume takes its owner from the folder it is mounted on.
+RUN mkdir -p /out/secrets/store /out/secrets/web /out/secrets/admin /out/secrets/api /out/secrets/admin-api /out/secrets/db /out/secrets/cache
 
 # ---- runtime: what every app image shares -------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 # distroless's "nonroot" user; numeric, so a runtime can verify it is not root.
+COPY --from=build --chown=65532:65532 /out/secrets /secrets
 USER 65532:65532
 ENTRYPOINT ["/app/server"]
 # The executable probes its own /healthz on 127.0.0.1:$PORT and exits 0 or 1
