@@ -23,10 +23,10 @@ export type Log = (line: string) => void;
 const defaultLog: Log = (line) => console.log(`[docker] ${line}`);
 
 /** Runs a command to completion; throws with its output when it fails. */
-export function sh(cmd: string[], opts: { env?: Record<string, string | undefined>; input?: string; cwd?: string; allowFail?: boolean } = {}) {
+export function sh(cmd: string[], opts: { env?: Record<string, string | undefined>; clean?: boolean; input?: string; cwd?: string; allowFail?: boolean } = {}) {
   const r = spawnSync(cmd, {
     cwd: opts.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...opts.env },
+    env: { ...(opts.clean ? cleanEnv() : process.env), ...opts.env },
     stdin: opts.input === undefined ? "ignore" : new TextEncoder().encode(opts.input),
     stdout: "pipe",
     stderr: "pipe",
@@ -36,6 +36,16 @@ export function sh(cmd: string[], opts: { env?: Record<string, string | undefine
   if (!r.success && !opts.allowFail) throw new Error(`${cmd.join(" ")} failed (exit ${r.exitCode}):\n${(out + err).trim().slice(-4000)}`);
   return { ok: r.success, code: r.exitCode, out, err };
 }
+
+/**
+ * The environment for docker-compose: only what the tools need. A test process may
+ * carry the local stack's secrets (API_TOKEN, …), which compose would hand to the
+ * secrets service as "from the environment" instead of generating its own.
+ */
+export const cleanEnv = (): Record<string, string | undefined> => {
+  const keep = ["PATH", "HOME", "USER", "LANG", "TMPDIR", "DOCKER_HOST", "DOCKER_CONFIG", "NODE_EXTRA_CA_CERTS"];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+};
 
 /** Runs a long command with its output appended to a log file; throws naming the log. */
 async function logged(cmd: string[], logFile: string, env?: Record<string, string | undefined>) {
@@ -167,6 +177,7 @@ export const STANDINS = {
   haproxy: { tag: "bazaar-standin/haproxy:2.8", dockerfile: "haproxy.Dockerfile" },
   redis: { tag: "bazaar-standin/redis:7", dockerfile: "redis.Dockerfile" },
   cache: { tag: "bazaar-standin/serverless-redis-http:local", dockerfile: "cache.Dockerfile" },
+  node: { tag: "bazaar-standin/fresh-node:bookworm", dockerfile: "node.Dockerfile" },
 } as const;
 
 /**

@@ -5,7 +5,7 @@
 import { spawn } from "bun";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { OVERRIDE_FILE, sh, type Log } from "./engine.ts";
+import { cleanEnv, OVERRIDE_FILE, sh, type Log } from "./engine.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 
 export type ComposeStack = {
@@ -49,14 +49,14 @@ function base() {
 
 /** `docker-compose <args>` for this stack; throws with its output on failure. */
 export function compose(stack: ComposeStack, args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
-  return sh([...base(), ...args], { env: stack.env, ...opts });
+  return sh([...base(), ...args], { env: stack.env, clean: true, ...opts });
 }
 
 /** `docker-compose <args>` with its output streamed to `log` line by line (for up --build). */
 export async function composeStreamed(stack: ComposeStack, args: string[], log: Log) {
   const proc = spawn([...base(), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...stack.env },
+    env: { ...cleanEnv(), ...stack.env },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -86,8 +86,9 @@ export function inspect(id: string) {
   return JSON.parse(sh(["docker", "inspect", id]).out)[0] as {
     Id: string;
     Name: string;
-    State: { Status: string; Running: boolean; StartedAt: string; Health?: { Status: string } };
-    Config: { Hostname: string };
+    State: { Status: string; Running: boolean; StartedAt: string; ExitCode: number; Health?: { Status: string } };
+    Image: string;
+    Config: { Hostname: string; Env: string[] };
     NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
   };
 }
@@ -106,4 +107,30 @@ export async function untilHealthy(stack: ComposeStack, services: string[], time
     if (Date.now() > deadline) throw new Error(`not healthy after ${timeoutMs / 1000} s: ${states.filter((x) => !x.ok).map((x) => `${x.s} (${x.why})`).join(", ")}`);
     await Bun.sleep(1000);
   }
+}
+
+/** Every service compose.yaml defines (one-shot ones included). */
+export const services = (stack: ComposeStack) => compose(stack, ["config", "--services"]).out.trim().split("\n");
+
+/** The long-running services (all but one-shot ones, which exit when done). */
+export const ONE_SHOT = new Set(["secrets"]);
+
+/**
+ * Builds and starts the stack (`up -d --build`) and waits until every long-running
+ * service is healthy. Docker's layer cache keeps a second call quick.
+ */
+export async function up(stack: ComposeStack, log: Log) {
+  await composeStreamed(stack, ["up", "-d", "--build", "--remove-orphans"], log);
+  await untilHealthy(stack, services(stack).filter((s) => !ONE_SHOT.has(s)));
+}
+
+/** `down` (with -v: the volumes too, so the next up starts from the seed). */
+export async function down(stack: ComposeStack, log: Log, volumes = true) {
+  await composeStreamed(stack, ["down", "--remove-orphans", ...(volumes ? ["-v"] : []), "-t", "20"], log);
+}
+
+/** True when every long-running service of the stack has a running container. */
+export function isUp(stack: ComposeStack) {
+  const r = compose(stack, ["ps", "-q"], { allowFail: true });
+  return r.ok && r.out.trim().split("\n").filter(Boolean).length >= services(stack).filter((s) => !ONE_SHOT.has(s)).length;
 }

@@ -1,0 +1,102 @@
+// What the compose-pass tests share: the stack (brought up on demand when a file is
+// run by hand), the store's URL on the published port, a probe that runs inside a
+// container's network namespace, and a bounded load for the failure tests.
+import { beforeAll } from "bun:test";
+import { BASE_IMAGE, prepare, sh } from "./engine.ts";
+import { compose, composeStack, containerOf, inspect, isUp, up, type ComposeStack } from "./stack.ts";
+
+export const stack: ComposeStack = composeStack(process.env.COMPOSE_TEST_PROJECT ?? "bazaar-test");
+export const STORE = `http://127.0.0.1:${stack.ports.http}`;
+
+/** Brings the stack up once per run if the pass has not (a file run by hand). */
+export function useComposeStack() {
+  beforeAll(async () => {
+    if (isUp(stack)) return;
+    await prepare();
+    await up(stack, () => {});
+  }, 600_000);
+}
+
+/** The instance that answered (X-Served-By "<hostname> / <instance>" or "<hostname>"). */
+export const servedBy = (res: Response) => res.headers.get("x-served-by")?.match(/(web|admin)-\d+/)?.[0];
+
+/** A file the secrets service wrote into one consumer's volume (read through a throwaway container). */
+export function secretFile(consumer: string, name: string): string {
+  const volume = `${stack.project}_secrets-${consumer}`;
+  return sh(["docker", "run", "--rm", "-v", `${volume}:/s:ro`, BASE_IMAGE, "cat", `/s/${name}`]).out.trim();
+}
+
+/** The admin login of this stack: ADMIN_USER is compose's default, the password the generated one. */
+export const adminLogin = () => ({ user: "admin", password: secretFile("admin", "admin_password") });
+
+/** Every address a service's container has, one per network (the stack's own, from docker inspect). */
+export function addresses(service: string): { network: string; ip: string }[] {
+  return Object.entries(inspect(containerOf(stack, service)).NetworkSettings.Networks).map(([network, n]) => ({ network, ip: n.IPAddress }));
+}
+
+export type Probe = { target: string; ok: boolean };
+
+/**
+ * Tries a TCP connection to each host:port from inside `service`'s network namespace
+ * (a throwaway container sharing it: the app images have no shell). Only the
+ * stack's own names and addresses are ever given here.
+ */
+export function connectFrom(service: string, targets: string[], timeoutS = 2): Probe[] {
+  const script = targets
+    .map((t) => {
+      const [host, port] = t.split(":");
+      return `if timeout ${timeoutS} bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; then echo "ok ${t}"; else echo "no ${t}"; fi`;
+    })
+    .join("\n");
+  const out = sh(["docker", "run", "--rm", "--network", `container:${containerOf(stack, service)}`, BASE_IMAGE, "bash", "-c", script]).out;
+  return out.trim().split("\n").map((l) => ({ target: l.slice(3), ok: l.startsWith("ok ") }));
+}
+
+/** A file from inside a service's network namespace (e.g. /proc/net/route). */
+export const readInNetns = (service: string, file: string) =>
+  sh(["docker", "run", "--rm", "--network", `container:${containerOf(stack, service)}`, BASE_IMAGE, "cat", file]).out;
+
+/**
+ * `connections` loops of GET requests to `path` through the proxy until `stop()` is
+ * called (or maxMs passes): every answer's status and who served it.
+ */
+export function load(path: string, connections = 4, maxMs = 60_000) {
+  let running = true;
+  const results: { status: number; by?: string; error?: string }[] = [];
+  const deadline = Date.now() + maxMs;
+  const loops = Array.from({ length: connections }, async () => {
+    while (running && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${STORE}${path}`, { signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        results.push({ status: res.status, by: servedBy(res) });
+      } catch (err) {
+        results.push({ status: 0, error: (err as Error).message });
+      }
+    }
+  });
+  return {
+    results,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return results;
+    },
+  };
+}
+
+/** Polls until `check` holds (or throws after timeoutMs). */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = "condition") {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // Not yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs / 1000} s`);
+    await Bun.sleep(500);
+  }
+}
+
+export { compose, containerOf, inspect };

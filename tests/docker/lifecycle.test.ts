@@ -1,0 +1,70 @@
+// Parts failing and the stack's life cycle on a real engine: `docker kill` of web-1
+// under load costs no request and it rejoins after `docker start`; the data survives
+// a database restart and `down` + `up`, and is gone after `down -v`. Each test leaves
+// the stack up and healthy for the next.
+import { describe, expect, test } from "bun:test";
+import { sh } from "./engine.ts";
+import { compose, containerOf, load, stack, STORE, until, useComposeStack } from "./fixture.ts";
+import { down, ONE_SHOT, services, untilHealthy, up } from "./stack.ts";
+
+useComposeStack();
+
+const longRunning = () => services(stack).filter((s) => !ONE_SHOT.has(s));
+
+async function buy(name: string, quantity: number) {
+  const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, quantity }) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { data: { order_number: number } }).data.order_number;
+}
+const order = (n: number) => fetch(`${STORE}/orders/${n}`).then(async (r) => ({ status: r.status, body: await r.json() }));
+const stock = async (name: string) => ((await (await fetch(`${STORE}/products/${name}`)).json()) as { data: { quantity: number } }).data.quantity;
+
+describe("a web server killed under load", () => {
+  test("docker kill web-1: zero failed requests; after docker start it serves again", async () => {
+    const traffic = load("/", 4);
+    await Bun.sleep(1500);
+    const web1 = containerOf(stack, "web-1");
+    sh(["docker", "kill", web1]);
+    await Bun.sleep(4000);
+    const during = [...traffic.results];
+    sh(["docker", "start", web1]);
+    await untilHealthy(stack, ["web-1"], 60_000);
+    // Back in HAProxy's pool: it answers again through the proxy.
+    await until(() => traffic.results.slice(during.length).some((r) => r.by === "web-1"), 30_000, "web-1 serving again");
+    const all = await traffic.stop();
+    const failed = all.filter((r) => r.status !== 200);
+    expect({ sent: all.length > 50, failed: failed.slice(0, 5) }).toEqual({ sent: true, failed: [] });
+    // While it was down, web-2 served everything.
+    expect(during.slice(-10).every((r) => r.by === "web-2")).toBe(true);
+  }, 120_000);
+});
+
+describe("the data", () => {
+  test("survives docker-compose restart db", async () => {
+    const n = await buy("Python", 1);
+    const left = await stock("Python");
+    compose(stack, ["restart", "-t", "20", "db"]);
+    await untilHealthy(stack, ["db"], 120_000);
+    // The APIs reconnect by themselves.
+    await until(async () => (await order(n)).status === 200, 60_000, "order readable after the restart");
+    expect((await order(n)).body).toEqual({ data: { number: n, name: "Python", quantity: 1 } });
+    expect(await stock("Python")).toBe(left);
+  }, 180_000);
+
+  test("survives down and up (the db-data volume is kept), and is gone after down -v", async () => {
+    const n = await buy("Tux", 3);
+    const left = await stock("Tux");
+    await down(stack, () => {}, false);
+    await up(stack, () => {});
+    expect((await order(n)).body).toEqual({ data: { number: n, name: "Tux", quantity: 3 } });
+    expect(await stock("Tux")).toBe(left);
+
+    await down(stack, () => {}, true);
+    expect(sh(["docker", "volume", "ls", "-q", "--filter", `name=${stack.project}_db-data`]).out.trim()).toBe("");
+    await up(stack, () => {});
+    expect((await order(n)).status).toBe(404);
+    // The seed again: no purchase of Tux has happened on this database.
+    expect(await stock("Tux")).toBeGreaterThan(left);
+    await untilHealthy(stack, longRunning());
+  }, 400_000);
+});

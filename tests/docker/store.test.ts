@@ -1,0 +1,114 @@
+// The compose stack on a real engine, through the proxy's published port: every
+// service healthy and started in depends_on order, the storefront, the lab's JSON
+// API, a purchase, the admin login and a write, and the container hostnames on the
+// pages, alternating.
+import { describe, expect, test } from "bun:test";
+import { parse } from "yaml";
+import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { adminLogin, compose, containerOf, inspect, servedBy, stack, STORE, useComposeStack } from "./fixture.ts";
+import { sh } from "./engine.ts";
+import { ONE_SHOT, services } from "./stack.ts";
+
+useComposeStack();
+
+type Resolved = { services: Record<string, { depends_on?: Record<string, { condition: string }> }> };
+
+describe("compose up on a real engine", () => {
+  test("every service is running and healthy; the one-shot secrets service exited 0", () => {
+    for (const s of services(stack)) {
+      const st = inspect(containerOf(stack, s)).State;
+      if (ONE_SHOT.has(s)) expect({ s, status: st.Status, exit: st.ExitCode }).toEqual({ s, status: "exited", exit: 0 });
+      else expect({ s, status: st.Status, health: st.Health?.Status ?? "none" }).toEqual({ s, status: "running", health: st.Health ? "healthy" : "none" });
+    }
+  });
+
+  test("each service started only after what it depends on was healthy (or done)", () => {
+    const resolved = parse(compose(stack, ["config"]).out) as Resolved;
+    // The engine's own record of the first start, health and exit of every container.
+    const ids = new Map(services(stack).map((s) => [inspect(containerOf(stack, s)).Id, s]));
+    const events = sh(["docker", "events", "--since", "2h", "--until", `${Math.floor(Date.now() / 1000)}`, "--filter", `label=com.docker.compose.project=${stack.project}`, "--format", "{{json .}}"]).out
+      .trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; status: string; timeNano: number });
+    const first = (service: string, status: RegExp) => events.find((e) => ids.get(e.id) === service && status.test(e.status))?.timeNano;
+    let checked = 0;
+    for (const [service, def] of Object.entries(resolved.services)) {
+      const started = first(service, /^start$/);
+      expect({ service, started: started !== undefined }).toEqual({ service, started: true });
+      for (const [dep, { condition }] of Object.entries(def.depends_on ?? {})) {
+        const ready = condition === "service_healthy" ? first(dep, /^health_status: healthy$/)
+          : condition === "service_completed_successfully" ? first(dep, /^die$/)
+          : first(dep, /^start$/);
+        expect({ service, dep, condition, readyBeforeStart: ready !== undefined && ready < started! }).toEqual({ service, dep, condition, readyBeforeStart: true });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("the store through http://127.0.0.1:${HTTP_PORT}", () => {
+  test("the storefront lists the seeded toys", async () => {
+    const res = await fetch(`${STORE}/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    for (const toy of ["Tux", "Fox", "Python"]) expect(html).toContain(toy);
+  });
+
+  test("the JSON API answers with the lab's shapes", async () => {
+    const tux = await fetch(`${STORE}/products/Tux`);
+    expect(tux.status).toBe(200);
+    const body = (await tux.json()) as { data: { name: string; price: number; quantity: number } };
+    expect(Object.keys(body.data).sort()).toEqual(["name", "price", "quantity"]);
+    expect(body.data.name).toBe("Tux");
+    const missing = await fetch(`${STORE}/products/No-such-toy`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 404, message: "product not found" } });
+  });
+
+  test("a purchase takes the stock down by its quantity and its order can be read", async () => {
+    const before = ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
+    const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 2 }) });
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: { order_number: number } };
+    const order = await fetch(`${STORE}/orders/${data.order_number}`);
+    expect(await order.json()).toEqual({ data: { number: data.order_number, name: "Fox", quantity: 2 } });
+    const after = ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
+    expect(after).toBe(before - 2);
+  });
+
+  test("the admin signs in with the generated password and adds an item the storefront then shows", async () => {
+    const { user, password } = adminLogin();
+    const admin = new AdminBrowser(STORE);
+    expect((await admin.login(user, "not-the-password")).status).not.toBe(303);
+    expect((await admin.login(user, password)).status).toBe(303);
+    const name = `Compose-${Date.now()}`;
+    const added = await admin.submit("/admin/items", { name, quantity: "7", price: "3.25" });
+    expect(added.status).toBeLessThan(400);
+    const res = await fetch(`${STORE}/products/${name}`);
+    expect(await res.json()).toEqual({ data: { name, price: 3.25, quantity: 7 } });
+  });
+});
+
+describe("the container hostnames name the server", () => {
+  test("pages and X-Served-By say web-1 and web-2 in turn", async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${STORE}/`);
+      const by = servedBy(res);
+      expect(await res.text()).toContain(by!);
+      seen.push(by!);
+    }
+    expect(new Set(seen)).toEqual(new Set(["web-1", "web-2"]));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
+  });
+
+  test("the admin site says admin-1 and admin-2 in turn", async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push(servedBy(await fetch(`${STORE}/admin/login`))!);
+    expect(new Set(seen)).toEqual(new Set(["admin-1", "admin-2"]));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
+  });
+
+  test("each app container's hostname is its service name", () => {
+    for (const s of ["web-1", "web-2", "admin-1", "admin-2", "api", "admin-api"]) expect(inspect(containerOf(stack, s)).Config.Hostname).toBe(s);
+  });
+});
