@@ -3,7 +3,7 @@
 // HAProxy, Chromium — installed once, up front, so no test ever installs anything.
 // Then the passes of the table below, in order:
 //   typecheck — tsc;
-//   unit      — `bun test`: the *.test.ts beside the code (no service);
+//   units     — `bun test`: the *.test.ts beside the code (no service);
 //   compiled  — builds dist/<app> (scripts/build.ts), then every test under tests/
 //               with the local stack started from those executables (what the images ship);
 //   deno      — api and web under Deno inside the local stack, with the storefront and
@@ -45,7 +45,7 @@ const DENO_FILES = ["tests/system/storefront", "tests/system/api.test.ts", "test
 
 const PASSES: Pass[] = [
   { name: "typecheck", command: ["bun", "run", "typecheck"] },
-  { name: "unit", tests: "units" },
+  { name: "units", tests: "units" },
   // tests/docker/ needs a Docker engine made ready first: not part of this pass.
   { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"], ignore: ["tests/docker/**"] },
   { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
