@@ -7,7 +7,10 @@
 //   compiled  — builds dist/<app> (scripts/build.ts), then every test under tests/
 //               with the local stack started from those executables (what the images ship);
 //   deno      — api and web under Deno inside the local stack, with the storefront and
-//               read-path system tests through them.
+//               read-path system tests through them;
+//   compose   — compose.yaml on a real Docker engine, on stand-ins for the images that
+//               cannot be pulled here (tests/docker/);
+//   fresh     — the README's quick start in a fresh container (tests/fresh/).
 // Ends with one line `N passed, N failed` (the sum over the passes).
 //
 //   bun run test                          every pass
@@ -43,12 +46,20 @@ type Tests = "units" | string[];
 // that checks api and web really ran on Deno.
 const DENO_FILES = ["tests/system/storefront", "tests/system/api.test.ts", "tests/system/runtime"];
 
+const DOCKER = ["bun", "tests/docker/main.ts"];
+
 const PASSES: Pass[] = [
   { name: "typecheck", command: ["bun", "run", "typecheck"] },
   { name: "units", tests: "units" },
-  // tests/docker/ needs a Docker engine made ready first: not part of this pass.
-  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"], ignore: ["tests/docker/**"] },
+  // tests/docker/ and tests/fresh/ need a Docker engine made ready first: passes of their own.
+  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"], ignore: ["tests/docker/**", "tests/fresh/**"] },
   { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
+  // compose.yaml on a real engine (tests/docker/engine.ts: installed and started when
+  // missing, stand-ins for the images no registry here serves): up --build, the checks,
+  // then down -v. The engine is left running for the next pass.
+  { name: "compose", before: [...DOCKER, "prepare"], env: { BAZAAR_DOCKER_PREPARED: "1" }, tests: ["tests/docker/"], after: [...DOCKER, "down", "bazaar-test", "--keep-engine"] },
+  // The README's quick start in a fresh container; then the daemons the passes started stop.
+  { name: "fresh", before: [...DOCKER, "prepare"], env: { BAZAAR_DOCKER_PREPARED: "1" }, tests: ["tests/fresh/"], after: [...DOCKER, "stop-engine"] },
 ];
 
 /**

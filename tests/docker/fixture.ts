@@ -5,6 +5,9 @@ import { beforeAll } from "bun:test";
 import { BASE_IMAGE, prepare, sh } from "./engine.ts";
 import { compose, composeStack, containerOf, inspect, isUp, up, type ComposeStack } from "./stack.ts";
 
+/** Every step of these tests runs docker or docker-compose (a second or more each). */
+export const STEP_TIMEOUT = 120_000;
+
 export const stack: ComposeStack = composeStack(process.env.COMPOSE_TEST_PROJECT ?? "bazaar-test");
 export const STORE = `http://127.0.0.1:${stack.ports.http}`;
 
@@ -12,7 +15,8 @@ export const STORE = `http://127.0.0.1:${stack.ports.http}`;
 export function useComposeStack() {
   beforeAll(async () => {
     if (isUp(stack)) return;
-    await prepare();
+    // The compose pass prepares before its tests (scripts/test.ts); by hand, here.
+    if (!process.env.BAZAAR_DOCKER_PREPARED) await prepare();
     await up(stack, () => {});
   }, 600_000);
 }
@@ -62,16 +66,18 @@ export const readInNetns = (service: string, file: string) =>
  */
 export function load(path: string, connections = 4, maxMs = 60_000) {
   let running = true;
-  const results: { status: number; by?: string; error?: string }[] = [];
+  // `at`: when the request was sent (performance.now()), to tell answers sent after an event.
+  const results: { status: number; by?: string; error?: string; at: number }[] = [];
   const deadline = Date.now() + maxMs;
   const loops = Array.from({ length: connections }, async () => {
     while (running && Date.now() < deadline) {
+      const at = performance.now();
       try {
         const res = await fetch(`${STORE}${path}`, { signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
-        results.push({ status: res.status, by: servedBy(res) });
+        results.push({ status: res.status, by: servedBy(res), at });
       } catch (err) {
-        results.push({ status: 0, error: (err as Error).message });
+        results.push({ status: 0, error: (err as Error).message, at });
       }
     }
   });

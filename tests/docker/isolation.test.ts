@@ -2,11 +2,13 @@
 // throwaway container sharing each one's network namespace): each tier reaches what
 // it calls and nothing else, and the internal networks have no way out. Only the
 // stack's own names and addresses are ever tried.
-import { describe, expect, test } from "bun:test";
-import { addresses, connectFrom, readInNetns, useComposeStack } from "./fixture.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { addresses, connectFrom, readInNetns, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
 import { sh } from "./engine.ts";
 import { stack } from "./fixture.ts";
 
+// Per file (Bun applies it to the file that calls it).
+setDefaultTimeout(STEP_TIMEOUT);
 useComposeStack();
 
 /** host:port for every address `service` has (on each of its networks). */
@@ -25,9 +27,9 @@ describe("who reaches whom", () => {
     expect(connectFrom("admin-1", [...everyAddress("api", 5003), ...everyAddress("db", 3306)], 1).filter((p) => p.ok)).toEqual([]);
   });
 
-  test("api reaches db and the cache, and cannot reach admin-api, redis or the web tier", () => {
+  test("api reaches db and the cache, and cannot reach admin-api, redis or the proxy", () => {
     expect(connectFrom("api", ["db:3306", "cache:80"])).toEqual([{ target: "db:3306", ok: true }, { target: "cache:80", ok: true }]);
-    const forbidden = [...everyAddress("admin-api", 5002), ...everyAddress("redis", 6379), ...everyAddress("web-1", 8083), ...everyAddress("proxy", 8080)];
+    const forbidden = [...everyAddress("admin-api", 5002), ...everyAddress("redis", 6379), ...everyAddress("proxy", 8080)];
     expect(connectFrom("api", forbidden, 1).filter((p) => p.ok)).toEqual([]);
   });
 
@@ -37,7 +39,15 @@ describe("who reaches whom", () => {
 });
 
 describe("the internal networks have no way out", () => {
-  /** The IPv4 routes of a namespace: destination, mask (as CIDR), gateway. */
+  type Net = { network: string; internal: boolean; subnet: string; gateway: string; bridge: string };
+  /** The stack's networks a service is on, as the engine made them. */
+  const networks = (service: string): Net[] =>
+    addresses(service).map((a) => {
+      const net = JSON.parse(sh(["docker", "network", "inspect", a.network]).out)[0] as { Id: string; IPAM: { Config: { Subnet: string; Gateway: string }[] }; Internal: boolean };
+      return { network: a.network, internal: net.Internal, subnet: net.IPAM.Config[0]!.Subnet, gateway: net.IPAM.Config[0]!.Gateway, bridge: `br-${net.Id.slice(0, 12)}` };
+    });
+
+  /** The IPv4 routes of a namespace (/proc/net/route): destination as CIDR, gateway. */
   const routes = (service: string) =>
     readInNetns(service, "/proc/net/route").trim().split("\n").slice(1).map((l) => {
       const [, dest, gw, , , , , mask] = l.trim().split(/\s+/);
@@ -46,28 +56,40 @@ describe("the internal networks have no way out", () => {
       return { cidr: `${ip(dest!)}/${bits}`, gateway: ip(gw!) };
     });
 
-  /** The subnets of the stack's networks a service is on. */
-  const subnets = (service: string) =>
-    addresses(service).map((a) => {
-      const net = JSON.parse(sh(["docker", "network", "inspect", a.network]).out)[0] as { IPAM: { Config: { Subnet: string }[] }; Internal: boolean };
-      return { network: a.network, internal: net.Internal, subnet: net.IPAM.Config[0]!.Subnet };
-    });
+  // The host end of a network (its gateway address, on this machine) with the proxy's
+  // published port, which listens on every host address: the one place outside the
+  // stack's containers these probes go, and only from the stack's own networks.
+  const published = () => stack.ports.http;
+
+  test("control: web-1 (on front) reaches the host's published port through the front network's gateway", () => {
+    const front = networks("web-1").find((n) => !n.internal)!;
+    expect(connectFrom("web-1", [`${front.gateway}:${published()}`])).toEqual([{ target: `${front.gateway}:${published()}`, ok: true }]);
+  });
 
   for (const service of ["api", "admin-api", "db", "cache", "redis"]) {
-    test(`${service}: only internal networks, no default route, a route only to each of its own subnets`, () => {
-      const nets = subnets(service);
+    test(`${service}: only internal networks, routes only through them, and not even the host answers`, () => {
+      const nets = networks(service);
       expect(nets.every((n) => n.internal)).toBe(true);
-      const r = routes(service);
-      expect(r.filter((x) => x.cidr === "0.0.0.0/0")).toEqual([]);
-      expect(r.map((x) => x.cidr).sort()).toEqual(nets.map((n) => n.subnet).sort());
-      expect(r.every((x) => x.gateway === "0.0.0.0")).toBe(true);
+      // The engine still gives a default route (via an internal network's gateway);
+      // every route leads into one of the service's own networks.
+      for (const r of routes(service)) {
+        const own = nets.some((n) => n.subnet === r.cidr || n.gateway === r.gateway);
+        expect({ route: r, own }).toEqual({ route: r, own: true });
+      }
+      // What closes the way out is the engine's firewall: every gateway, and so the
+      // host and whatever lies beyond it, is unreachable.
+      const tries = nets.map((n) => `${n.gateway}:${published()}`);
+      expect(connectFrom(service, tries, 1).filter((p) => p.ok)).toEqual([]);
     });
   }
 
-  test("the web servers' only way out is the front network, the proxy's only network", () => {
-    const proxy = subnets("proxy");
-    expect(proxy.map((n) => ({ network: n.network.replace(`${stack.project}_`, ""), internal: n.internal }))).toEqual([{ network: "front", internal: false }]);
-    const web = subnets("web-1");
-    expect(web.filter((n) => !n.internal).map((n) => n.network.replace(`${stack.project}_`, ""))).toEqual(["front"]);
+  test("the host firewall drops whatever leaves an internal network's bridge for elsewhere", () => {
+    const rules = sh(["iptables", "-S"], { allowFail: true }).out;
+    for (const n of networks("api")) expect(rules).toContain(`! -d ${n.subnet} -i ${n.bridge} -j DROP`);
+  });
+
+  test("the proxy is on front only; the web servers' only network with a way out is front", () => {
+    expect(networks("proxy").map((n) => ({ network: n.network.replace(`${stack.project}_`, ""), internal: n.internal }))).toEqual([{ network: "front", internal: false }]);
+    expect(networks("web-1").filter((n) => !n.internal).map((n) => n.network.replace(`${stack.project}_`, ""))).toEqual(["front"]);
   });
 });

@@ -5,13 +5,14 @@
 //   bun run compose:standin down     stop it, delete its volumes, and stop the daemons
 //                                    if `up` started them
 //   bun run compose:standin prepare  only the engine, base image and stand-ins
+//   (down PROJECT --keep-engine, stop-engine: the steps the test passes use)
 //
 // The compose pass of `bun run test` (scripts/test.ts) uses the same steps with the
 // project bazaar-test: prepare and up before tests/docker/*.test.ts, down after.
 import { prepare, stopEngine } from "./engine.ts";
 import { compose, composeStack, down, up } from "./stack.ts";
 
-const [command = "up", project = "bazaar-standin"] = process.argv.slice(2);
+const [command = "up", project = "bazaar-standin"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const stack = composeStack(project);
 const log = (line: string) => console.log(line);
 
@@ -30,9 +31,12 @@ switch (command) {
   }
   case "down":
     await down(stack, log);
+    if (!process.argv.includes("--keep-engine")) await stopEngine();
+    break;
+  case "stop-engine":
     await stopEngine();
     break;
   default:
-    console.error(`unknown command ${command}: up, down or prepare`);
+    console.error(`unknown command ${command}: up, down, prepare or stop-engine`);
     process.exit(2);
 }

@@ -2,13 +2,15 @@
 // secrets service, none at a value printed in the repository, each service given
 // only its own, the admin password where the person who started the store finds it,
 // the environment's values winning, and an app refusing a published value.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { isPublished } from "../../lib/src/config.ts";
 import { CONSUMERS, SECRET_NAMES, envName } from "../../lib/src/secrets.ts";
 import { sh } from "./engine.ts";
-import { compose, containerOf, inspect, secretFile, stack, useComposeStack } from "./fixture.ts";
+import { compose, containerOf, inspect, secretFile, stack, STORE, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
 import { services } from "./stack.ts";
 
+// Per file (Bun applies it to the file that calls it).
+setDefaultTimeout(STEP_TIMEOUT);
 useComposeStack();
 
 const SECRET_VARS = new Set(SECRET_NAMES.map(envName));
@@ -42,6 +44,17 @@ describe("generated secrets", () => {
     expect(secretFile("web", "api_token")).toBe(secretFile("api", "api_token"));
     expect(secretFile("admin", "admin_api_token")).toBe(secretFile("admin-api", "admin_api_token"));
     expect(secretFile("api", "api_db_password")).toBe(secretFile("db", "api_db_password"));
+  });
+
+  test("the database ran db/accounts.sh as an executable (it is committed 100755), which set the accounts' passwords", () => {
+    const log = sh(["docker", "logs", containerOf(stack, "db")]).out;
+    expect(log).toContain("running /docker-entrypoint-initdb.d/20-accounts.sh");
+    expect(log).toContain("accounts.sh: setting the passwords of bazaar_api and bazaar_admin");
+  });
+
+  test("the read API signs in to the database with its generated password (a product read comes from MySQL or the cache it filled)", async () => {
+    const res = await fetch(`${STORE}/products/Whale`);
+    expect(res.status).toBe(200);
   });
 
   test("MySQL's root password is the generated one, not the old example", () => {

@@ -16,8 +16,15 @@ export type ComposeStack = {
   env: Record<string, string>;
 };
 
-/** The design's ports + 12000 (clear of the local test stack's +10000, below the ephemeral range). */
-export function composeStack(project = "bazaar-test", offset = 12000): ComposeStack {
+/**
+ * Ports by project, each the design's + an offset of its own: the test pass's
+ * (+12000, clear of the local test stack's +10000 and below the ephemeral range) and a
+ * person's stand-in stack (+1000: http://127.0.0.1:9080/), so both run beside
+ * `bun run local` and each other.
+ */
+const OFFSETS: Record<string, number> = { "bazaar-test": 12000, "bazaar-standin": 1000 };
+
+export function composeStack(project = "bazaar-test", offset = OFFSETS[project] ?? 12000): ComposeStack {
   const ports = { http: 8080 + offset, web1: 8083 + offset, web2: 8084 + offset, admin1: 8081 + offset, admin2: 8082 + offset };
   return {
     project,
@@ -78,8 +85,9 @@ export async function composeStreamed(stack: ComposeStack, args: string[], log: 
   if (code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
 }
 
-/** The container id of a service (its first replica). */
-export const containerOf = (stack: ComposeStack, service: string) => compose(stack, ["ps", "-q", service]).out.trim().split("\n")[0]!;
+/** The container id of a service (its first replica), by compose's labels (docker is quicker than docker-compose). */
+export const containerOf = (stack: ComposeStack, service: string) =>
+  sh(["docker", "ps", "-aq", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`]).out.trim().split("\n")[0]!;
 
 /** `docker inspect` of a container, parsed. */
 export function inspect(id: string) {
@@ -98,7 +106,7 @@ export async function untilHealthy(stack: ComposeStack, services: string[], time
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const states = services.map((s) => {
-      const id = compose(stack, ["ps", "-q", s], { allowFail: true }).out.trim();
+      const id = containerOf(stack, s);
       if (!id) return { s, ok: false, why: "no container" };
       const st = inspect(id).State;
       return { s, ok: st.Running && (!st.Health || st.Health.Status === "healthy"), why: st.Health?.Status ?? st.Status };
@@ -110,7 +118,8 @@ export async function untilHealthy(stack: ComposeStack, services: string[], time
 }
 
 /** Every service compose.yaml defines (one-shot ones included). */
-export const services = (stack: ComposeStack) => compose(stack, ["config", "--services"]).out.trim().split("\n");
+export const services = (stack: ComposeStack) => (serviceNames ??= compose(stack, ["config", "--services"]).out.trim().split("\n"));
+let serviceNames: string[] | undefined;
 
 /** The long-running services (all but one-shot ones, which exit when done). */
 export const ONE_SHOT = new Set(["secrets"]);
@@ -120,9 +129,22 @@ export const ONE_SHOT = new Set(["secrets"]);
  * service is healthy. Docker's layer cache keeps a second call quick.
  */
 export async function up(stack: ComposeStack, log: Log) {
-  await composeStreamed(stack, ["up", "-d", "--build", "--remove-orphans"], log);
-  await untilHealthy(stack, services(stack).filter((s) => !ONE_SHOT.has(s)));
+  // The engine's events while the stack comes up (start, health, exit of each
+  // container), kept for the start-order test: the engine itself remembers only its
+  // last thousand or so, and the tests' probe containers soon push these out.
+  const events = spawn(["docker", "events", "--filter", `label=com.docker.compose.project=${stack.project}`, "--format", "{{json .}}"], { stdout: "pipe", stderr: "ignore" });
+  const text = new Response(events.stdout).text();
+  try {
+    await composeStreamed(stack, ["up", "-d", "--build", "--remove-orphans"], log);
+    await untilHealthy(stack, services(stack).filter((s) => !ONE_SHOT.has(s)));
+  } finally {
+    events.kill();
+    writeFileSync(upEventsFile(stack), await text);
+  }
 }
+
+/** Where up() keeps the engine's events of the last up of a project (JSON lines). */
+export const upEventsFile = (stack: ComposeStack) => path.join(REPO_ROOT, `.local/docker/${stack.project}-up-events.jsonl`);
 
 /** `down` (with -v: the volumes too, so the next up starts from the seed). */
 export async function down(stack: ComposeStack, log: Log, volumes = true) {
@@ -131,6 +153,8 @@ export async function down(stack: ComposeStack, log: Log, volumes = true) {
 
 /** True when every long-running service of the stack has a running container. */
 export function isUp(stack: ComposeStack) {
-  const r = compose(stack, ["ps", "-q"], { allowFail: true });
-  return r.ok && r.out.trim().split("\n").filter(Boolean).length >= services(stack).filter((s) => !ONE_SHOT.has(s)).length;
+  return services(stack).filter((s) => !ONE_SHOT.has(s)).every((s) => {
+    const id = containerOf(stack, s);
+    return !!id && inspect(id).State.Running;
+  });
 }

@@ -2,13 +2,15 @@
 // service healthy and started in depends_on order, the storefront, the lab's JSON
 // API, a purchase, the admin login and a write, and the container hostnames on the
 // pages, alternating.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { adminLogin, compose, containerOf, inspect, servedBy, stack, STORE, useComposeStack } from "./fixture.ts";
-import { sh } from "./engine.ts";
-import { ONE_SHOT, services } from "./stack.ts";
+import { adminLogin, compose, containerOf, inspect, servedBy, stack, STORE, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import { ONE_SHOT, services, upEventsFile } from "./stack.ts";
 
+// Per file (Bun applies it to the file that calls it).
+setDefaultTimeout(STEP_TIMEOUT);
 useComposeStack();
 
 type Resolved = { services: Record<string, { depends_on?: Record<string, { condition: string }> }> };
@@ -24,11 +26,11 @@ describe("compose up on a real engine", () => {
 
   test("each service started only after what it depends on was healthy (or done)", () => {
     const resolved = parse(compose(stack, ["config"]).out) as Resolved;
-    // The engine's own record of the first start, health and exit of every container.
-    const ids = new Map(services(stack).map((s) => [inspect(containerOf(stack, s)).Id, s]));
-    const events = sh(["docker", "events", "--since", "2h", "--until", `${Math.floor(Date.now() / 1000)}`, "--filter", `label=com.docker.compose.project=${stack.project}`, "--format", "{{json .}}"]).out
-      .trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; status: string; timeNano: number });
-    const first = (service: string, status: RegExp) => events.find((e) => ids.get(e.id) === service && status.test(e.status))?.timeNano;
+    // The engine's own record of the last up: each container's start, health and exit.
+    const events = readFileSync(upEventsFile(stack), "utf8").trim().split("\n").filter(Boolean)
+      .map((l) => JSON.parse(l) as { status: string; timeNano: number; Actor: { Attributes: Record<string, string> } });
+    const first = (service: string, status: RegExp) =>
+      events.find((e) => e.Actor.Attributes["com.docker.compose.service"] === service && e.Actor.Attributes["com.docker.compose.oneoff"] !== "True" && status.test(e.status))?.timeNano;
     let checked = 0;
     for (const [service, def] of Object.entries(resolved.services)) {
       const started = first(service, /^start$/);
