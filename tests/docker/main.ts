@@ -9,7 +9,7 @@
 //
 // The compose pass of `bun run test` (scripts/test.ts) uses the same steps with the
 // project bazaar-test: prepare and up before tests/docker/*.test.ts, down after.
-import { prepare, stopEngine } from "./engine.ts";
+import { prepare, sh, stopEngine } from "./engine.ts";
 import { compose, composeStack, down, up } from "./stack.ts";
 
 const [command = "up", project = "bazaar-standin"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -31,6 +31,9 @@ switch (command) {
   }
   case "down":
     await down(stack, log);
+    // Images an earlier build left untagged (superseded stand-ins and build stages);
+    // the last hour's stay, as the layer cache of the next build.
+    sh(["docker", "image", "prune", "-f", "--filter", "until=1h"], { allowFail: true });
     if (!process.argv.includes("--keep-engine")) await stopEngine();
     break;
   case "stop-engine":
