@@ -60,8 +60,10 @@ async function start(): Promise<Stack | undefined> {
 /** Stops the stack if one was started (or is starting: then once it is up). */
 async function stopTestStack() {
   const stack = await starting?.catch(() => undefined);
-  starting = Promise.resolve(undefined);
+  // Only once it has stopped: a stop already running (a SIGTERM's, in startStack) is
+  // shared by stack.stop(), so this waits for it rather than let the run end mid-stop.
   await stack?.stop();
+  starting = Promise.resolve(undefined);
 }
 
 // Stopping takes a few seconds (web/admin drain, then InnoDB flushes): more than a
