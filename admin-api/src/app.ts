@@ -8,6 +8,9 @@ import { handleErrors } from "@bazaar/lib/http.ts";
 import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
+import { sessions } from "./routes/sessions.ts";
+import { signInLimiter } from "./logins.ts";
+import { sessionStore } from "./sessions.ts";
 
 export type AdminApiDeps = { db: Db; cache: Cache };
 
@@ -17,7 +20,8 @@ export function createApp({ db, cache, token, log }: AdminApiDeps & { token: str
     .route("/", health({ db, cache }))
     .use(serviceAuth(token))
     .route("/items", items({ db, cache }))
-    .route("/orders", orders({ db, cache }));
+    .route("/orders", orders({ db, cache }))
+    .route("/sessions", sessions({ store: sessionStore({ kv: cache.kv }), limiter: signInLimiter() }));
   return handleErrors(app, undefined, undefined, log);
 }
 

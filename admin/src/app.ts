@@ -12,7 +12,7 @@ import { requireSession } from "./guard.ts";
 import { auth } from "./routes/auth.tsx";
 import { items } from "./routes/items.tsx";
 import { orders } from "./routes/orders.tsx";
-import { credentialsChecker, loginLimiter, sessions as makeSessions } from "./session.ts";
+import { adminApiSessions, credentialsChecker, sessionFingerprint, sessions as makeSessions, type SessionBackend } from "./session.ts";
 
 export type AdminAppDeps = {
   adminApi: AdminApiClient;
@@ -20,19 +20,13 @@ export type AdminAppDeps = {
   credentials: { user: string; password: string };
   sessionSecret: string;
   cookieSecure: boolean;
-  /** Failed sign-ins allowed per client per minute (default 5). */
-  loginAttempts?: number;
-  /**
-   * Failed sign-ins allowed per user name per minute, from all clients together
-   * (default 20): the client address comes from X-Forwarded-For, which whoever
-   * reaches an admin port directly can change at will.
-   */
-  accountAttempts?: number;
+  /** Where sessions and the sign-in limit live (default: admin-api, through `adminApi`). */
+  sessionBackend?: SessionBackend;
   /** Where log entries go (default: JSON lines on stdout/stderr). */
   log?: Log;
 };
 
-export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, loginAttempts = 5, accountAttempts = 20, log }: AdminAppDeps) {
+export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, sessionBackend = adminApiSessions(adminApi), log }: AdminAppDeps) {
   const app = new Hono<AdminEnv>();
   app.use(withRequestId(), logRequests("admin", log), pageHeaders(identity));
   const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
@@ -40,13 +34,14 @@ export function createApp({ adminApi, identity, credentials, sessionSecret, cook
   app.get("/admin/healthz", healthz);
   const site: Site = { home: "/admin", section: "Admin", css: serveStyles(app, "/admin") };
 
-  const sessions = makeSessions({ secret: sessionSecret, secure: cookieSecure });
+  const fingerprint = sessionFingerprint(sessionSecret, credentials);
+  const sessions = makeSessions({ secret: sessionSecret, secure: cookieSecure, backend: sessionBackend, fingerprint });
   const deps = { adminApi, identity, site, sessions };
   const guard = requireSession(sessions);
   const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);
   app.use("/admin/*", (c, next) => (open.has(c.req.path) ? next() : guard(c, next)));
 
-  app.route("/admin", auth({ ...deps, checkCredentials: credentialsChecker(credentials), limiter: loginLimiter(loginAttempts), accountLimiter: loginLimiter(accountAttempts) }));
+  app.route("/admin", auth({ ...deps, checkCredentials: credentialsChecker(credentials) }));
   app.route("/admin", items(deps));
   app.route("/admin/orders", orders(deps));
   app.get("/admin/", (c) => c.redirect("/admin", 301));

@@ -2,10 +2,16 @@
 import { Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
+import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
+import { memoryKv, sessionStore } from "@bazaar/admin-api/src/sessions.ts";
 import { createAdminApiClient } from "./admin-api.ts";
 
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const state = { items: items.map((i) => ({ ...i })), orders: [...orders], mode: "ok" as "ok" | "down", seen: [] as Request[] };
+  // Sessions and the sign-in limit are admin-api's own code, over a Redis kept in memory.
+  const redis = memoryKv();
+  const access = { store: sessionStore({ kv: redis.kv, log: () => {} }), limiter: signInLimiter() };
   const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
@@ -41,7 +47,8 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
         const perPage = Number(c.req.query("per_page") ?? 20);
         const newest = [...state.orders].sort((a, b) => b.number - a.number);
         return c.json({ data: { orders: newest.slice((page - 1) * perPage, page * perPage), page, per_page: perPage, total: newest.length } });
-      }),
+      })
+      .route("/sessions", sessions(access)),
   );
   const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = new Request(input, init);
@@ -50,5 +57,5 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
     if (req.headers.get("authorization") !== "Bearer admin-token") return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
     return app.fetch(req);
   };
-  return { state, client: createAdminApiClient({ url: "http://admin-api.test", token: "admin-token", timeoutMs: 100, fetch }) };
+  return { state, redis, access, client: createAdminApiClient({ url: "http://admin-api.test", token: "admin-token", timeoutMs: 100, fetch }) };
 }

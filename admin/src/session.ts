@@ -1,26 +1,36 @@
-// Who may use the admin site: the credentials check (constant time), the login rate
-// limit, and the session — a signed, HttpOnly, SameSite=Strict cookie that carries
-// the user, its expiry and the per-session CSRF token for the forms. Stateless, so
-// any admin instance with the same SESSION_SECRET accepts it.
+// Who may use the admin site: the credentials check (constant time) and the session.
+// A session lives in admin-api (admin-api/src/sessions.ts), shared by both admin
+// servers, so signing out ends it everywhere; the browser holds only its id, in a
+// signed, HttpOnly, SameSite=Strict cookie. Each session is bound to a fingerprint of
+// the credentials and the secret it was made under (an HMAC keyed by SESSION_SECRET),
+// so a new ADMIN_USER / ADMIN_PASSWORD or SESSION_SECRET ends every older session.
+// The sign-in limit is admin-api's too (admin-api/src/logins.ts): this server checks
+// the password and tells admin-api whether it was right, never the password itself.
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import * as v from "valibot";
+import { call, forward } from "@bazaar/lib/ui/upstream.ts";
+import type { AdminApiClient } from "./admin-api.ts";
 
-export type Session = { user: string; expires: number; csrf: string };
+export type Session = { id: string; user: string; expires: number; csrf: string };
 export type Notice = { kind: "success" | "error" | "info"; text: string };
 
-export type SessionOptions = { secret: string; secure: boolean; ttlSeconds?: number };
+export type SessionOptions = {
+  secret: string;
+  secure: boolean;
+  backend: SessionBackend;
+  /** sessionFingerprint() of this server's credentials and secret. */
+  fingerprint: Promise<string>;
+};
 
 const SESSION_COOKIE = "bazaar_admin";
 const FLASH_COOKIE = "bazaar_flash";
 const PATH = "/admin";
-const DEFAULT_TTL = 8 * 60 * 60;
 
 const encoder = new TextEncoder();
 
 const b64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-
-export const randomToken = () => b64url(crypto.getRandomValues(new Uint8Array(24)));
 
 /** Equal strings in time that depends only on their length (use on same-length digests). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array) {
@@ -49,54 +59,71 @@ export function credentialsChecker(expected: { user: string; password: string })
   };
 }
 
-/** Failed logins per client in a sliding minute; `blocked` once there were `limit`. */
-export function loginLimiter(limit = 5, windowMs = 60_000, now = () => Date.now()) {
-  const failures = new Map<string, number[]>();
-  const recent = (key: string) => {
-    const t = now();
-    const list = (failures.get(key) ?? []).filter((at) => t - at < windowMs);
-    if (list.length) failures.set(key, list);
-    else failures.delete(key);
-    return list;
-  };
-  return {
-    /** Seconds until the client may try again, or 0 if it may now. */
-    retryAfter(key: string) {
-      const list = recent(key);
-      return list.length >= limit ? Math.max(1, Math.ceil((list[0]! + windowMs - now()) / 1000)) : 0;
-    },
-    fail(key: string) {
-      const list = recent(key);
-      list.push(now());
-      failures.set(key, list);
-      if (failures.size > 10_000) for (const k of failures.keys()) recent(k);
-    },
-    succeed(key: string) {
-      failures.delete(key);
-    },
-  };
+/** The session's fingerprint: binds it to these credentials and this secret (HMAC-SHA256, keyed by the secret). */
+export async function sessionFingerprint(secret: string, credentials: { user: string; password: string }) {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`bazaar-admin-session\0${credentials.user}\0${credentials.password}`));
+  return b64url(new Uint8Array(mac));
 }
 
-export function sessions({ secret, secure, ttlSeconds = DEFAULT_TTL }: SessionOptions) {
+/** A session as admin-api keeps it. */
+export type StoredSession = Session & { fingerprint: string };
+
+export type SignInOutcome = { outcome: "allowed"; session: StoredSession } | { outcome: "wrong" } | { outcome: "wait"; retry_after: number };
+
+/** Where sessions and the sign-in limit are kept: admin-api (`adminApiSessions`). */
+export type SessionBackend = {
+  signIn(c: Context, attempt: { user: string; address: string; verified: boolean; fingerprint: string }): Promise<SignInOutcome>;
+  check(c: Context, id: string): Promise<StoredSession | null>;
+  end(c: Context, id: string): Promise<void>;
+};
+
+const StoredSessionSchema = v.object({ id: v.string(), user: v.string(), expires: v.number(), csrf: v.string(), fingerprint: v.string() });
+const SignInReply = v.variant("outcome", [
+  v.object({ outcome: v.literal("allowed"), session: StoredSessionSchema }),
+  v.object({ outcome: v.literal("wrong") }),
+  v.object({ outcome: v.literal("wait"), retry_after: v.number() }),
+]);
+const ADMIN_API = "the admin service";
+
+export const adminApiSessions = (api: AdminApiClient): SessionBackend => ({
+  signIn: (c, attempt) => call(ADMIN_API, SignInReply, () => api.sessions.$post({ json: attempt }, forward(c))),
+  check: (c, id) => call(ADMIN_API, v.nullable(StoredSessionSchema), () => api.sessions.check.$post({ json: { id } }, forward(c))),
+  end: async (c, id) => void (await call(ADMIN_API, v.object({ ended: v.boolean() }), () => api.sessions.end.$post({ json: { id } }, forward(c)))),
+});
+
+// The longest user name or address sent on to the limit (a form or header may carry far more).
+const MAX_FIELD = 512;
+
+export function sessions({ secret, secure, backend, fingerprint }: SessionOptions) {
   const cookie = (maxAge: number) => ({ path: PATH, httpOnly: true, secure, sameSite: "Strict" as const, maxAge });
+  const mine = fingerprint.then((f) => encoder.encode(f));
   return {
-    async start(c: Context, user: string) {
-      const session: Session = { user, expires: Date.now() + ttlSeconds * 1000, csrf: randomToken() };
-      await setSignedCookie(c, SESSION_COOKIE, JSON.stringify(session), secret, cookie(ttlSeconds));
-      return session;
+    /**
+     * One sign-in, its password already checked: admin-api applies the limit and, if
+     * it allows a verified one, starts the session, whose id the cookie then carries.
+     */
+    async signIn(c: Context, attempt: { user: string; address: string; verified: boolean }): Promise<SignInOutcome> {
+      const outcome = await backend.signIn(c, { ...attempt, user: attempt.user.slice(0, MAX_FIELD), address: attempt.address.slice(0, MAX_FIELD), fingerprint: await fingerprint });
+      if (outcome.outcome !== "allowed") return outcome;
+      if (!attempt.verified) return { outcome: "wrong" }; // never a session for a wrong password
+      const { session } = outcome;
+      const ttl = Math.max(1, Math.floor((session.expires - Date.now()) / 1000));
+      await setSignedCookie(c, SESSION_COOKIE, session.id, secret, cookie(ttl));
+      return outcome;
     },
+    /** The session of this request: a cookie signed with this secret, known to admin-api, made under these credentials. */
     async read(c: Context): Promise<Session | null> {
-      const raw = await getSignedCookie(c, secret, SESSION_COOKIE);
-      if (!raw) return null;
-      try {
-        const s = JSON.parse(raw) as Session;
-        if (typeof s.user !== "string" || typeof s.csrf !== "string" || typeof s.expires !== "number") return null;
-        return s.expires > Date.now() ? s : null;
-      } catch {
-        return null;
-      }
+      const id = await getSignedCookie(c, secret, SESSION_COOKIE);
+      if (!id) return null;
+      const s = await backend.check(c, id);
+      if (!s || s.id !== id || s.expires <= Date.now()) return null;
+      if (!constantTimeEqual(encoder.encode(s.fingerprint), await mine)) return null;
+      return { id: s.id, user: s.user, expires: s.expires, csrf: s.csrf };
     },
-    end(c: Context) {
+    /** Signs out: admin-api forgets the session (for both servers), then the cookie goes. */
+    async end(c: Context, session: Session) {
+      await backend.end(c, session.id);
       deleteCookie(c, SESSION_COOKIE, { path: PATH, httpOnly: true, secure, sameSite: "Strict" });
     },
     /** A message for the next page (post/redirect/get). */

@@ -44,7 +44,15 @@ export type Cache = {
   status(): Promise<CacheStatus>;
   /** Turn caching off or on at run time (to measure what the cache is worth). */
   setEnabled(on: boolean): void;
+  /** Plain keys beside the entries (admin-api's sessions), on or off alike; a failure throws. */
+  kv: KeyValue;
   close(): void;
+};
+
+export type KeyValue = {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  del(key: string): Promise<void>;
 };
 
 const READ = `local e = redis.call('GET', KEYS[1]) or '0'
@@ -252,6 +260,12 @@ export function createCache(
 
     setEnabled(on) {
       enabled = on;
+    },
+
+    kv: {
+      get: (key) => redis.get<string>(key),
+      set: async (key, value, ttlSeconds) => void (await redis.set(key, value, { ex: Math.max(1, Math.ceil(ttlSeconds)) })),
+      del: async (key) => void (await redis.del(key)),
     },
 
     close() {

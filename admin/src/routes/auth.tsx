@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
-// Sign in (rate-limited per client, credentials compared in constant time) and sign out.
+// Sign in (credentials compared in constant time here, the limit kept by admin-api for
+// both admin servers) and sign out (the session ended in admin-api, not just the cookie).
 import { Hono } from "hono";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
@@ -8,43 +9,34 @@ import type { AdminDeps, AdminEnv } from "../env.ts";
 import { text } from "../forms.ts";
 import { requireSession } from "../guard.ts";
 import { LoginPage } from "../pages.tsx";
-import type { credentialsChecker, loginLimiter } from "../session.ts";
+import type { credentialsChecker } from "../session.ts";
 
-export type AuthDeps = AdminDeps & {
-  checkCredentials: ReturnType<typeof credentialsChecker>;
-  limiter: ReturnType<typeof loginLimiter>;
-  /** The same, per user name across all clients. */
-  accountLimiter: ReturnType<typeof loginLimiter>;
-};
+export type AuthDeps = AdminDeps & { checkCredentials: ReturnType<typeof credentialsChecker> };
 
-export const auth = ({ identity, site, sessions, checkCredentials, limiter, accountLimiter }: AuthDeps) =>
+export const auth = ({ identity, site, sessions, checkCredentials }: AuthDeps) =>
   new Hono<AdminEnv>()
     .get("/login", async (c) => {
-      if (await sessions.read(c)) return c.redirect("/admin", 303);
+      // Admin-api unreachable: show the form anyway (signing in will say what is wrong).
+      if (await sessions.read(c).catch(() => null)) return c.redirect("/admin", 303);
       return renderPage(c, 200, <LoginPage identity={identity} site={site} />);
     })
     .post("/login", sameOriginForms(), limitBody(), async (c) => {
-      const ip = clientIp(c);
       const form = await c.req.parseBody();
       const user = text(form.user);
-      const account = user.toLowerCase();
-      const wait = Math.max(limiter.retryAfter(ip), accountLimiter.retryAfter(account));
-      if (wait > 0) {
+      const verified = await checkCredentials(user, text(form.password));
+      const result = await sessions.signIn(c, { user, address: clientIp(c), verified });
+      if (result.outcome === "wait") {
+        const wait = result.retry_after;
         c.header("Retry-After", String(wait));
         return renderPage(c, 429, <LoginPage identity={identity} site={site}
           error={`Too many failed sign-ins. Please wait ${wait} ${wait === 1 ? "second" : "seconds"} and try again.`} />);
       }
-      if (!(await checkCredentials(user, text(form.password)))) {
-        limiter.fail(ip);
-        accountLimiter.fail(account);
+      if (result.outcome === "wrong") {
         return renderPage(c, 401, <LoginPage identity={identity} site={site} user={user} error="Wrong user name or password." />);
       }
-      limiter.succeed(ip);
-      accountLimiter.succeed(account);
-      await sessions.start(c, user);
       return c.redirect("/admin", 303);
     })
-    .post("/logout", requireSession(sessions), (c) => {
-      sessions.end(c);
+    .post("/logout", requireSession(sessions), async (c) => {
+      await sessions.end(c, c.get("session"));
       return c.redirect("/admin/login", 303);
     });
