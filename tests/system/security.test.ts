@@ -309,8 +309,10 @@ describe("the logs", () => {
     expect(api[0]).toMatchObject({ service: "api", method: "GET", path: "/items/Tux", status: 200 });
     expect(find(adminWho, adminId)).toHaveLength(1);
     expect(find("admin-api", adminId).length).toBeGreaterThanOrEqual(1);
-    // And HAProxy's own line names the same id.
-    expect(readFileSync(path.join(stack().logDir, "proxy.log"), "utf8")).toContain(`id=${id}`);
+    // And HAProxy's own line names the same id (the launcher writes the proxy's piped log every 50 ms).
+    const proxyLog = () => readFileSync(path.join(stack().logDir, "proxy.log"), "utf8");
+    await eventually(() => proxyLog().includes(`id=${id}`), 2000);
+    expect(proxyLog()).toContain(`id=${id}`);
     // Every app line with a request id is valid JSON (one object per line).
     for (const service of ["web-1", "web-2", "admin-1", "admin-2", "api", "admin-api"]) {
       for (const line of logLines(service)) expect(() => JSON.parse(line)).not.toThrow();
