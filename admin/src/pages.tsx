@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // The admin site's pages. Data is only ever JSX text (escaped). Every form carries
 // the session's CSRF token.
+import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { Alert, FieldError, Layout, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
@@ -230,7 +231,8 @@ export function OrdersPage(props: Frame & { session: Session; data: OrderPage })
               <tbody>
                 {orders.map((o) => (
                   <tr>
-                    <td data-label="Order">#{o.number}</td>
+                    {/* The number the buyer was given (from 0), not admin-api's database key. */}
+                    <td data-label="Order">#{publicOrderNumber(o.number)}</td>
                     <td class="name" data-label="Item">{o.name}</td>
                     <td class="num" data-label="Quantity">{formatCount(o.quantity)}</td>
                     <td class="num" data-label="Unit price">{formatMoney(o.unit_price)}</td>

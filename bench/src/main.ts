@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
+import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { signalExitCode, StartInterrupted, stopRequests, whenAborted, type Ports, type Stack } from "../../local/src/stack.ts";
 import { startCeiling, type Ceiling } from "./ceiling.ts";
@@ -129,7 +130,8 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
       if (lookupPaths.length === 0) {
         const numbers = await admin.orderNumbers(firstOrder, 2000);
         if (numbers.length === 0) await placeSomeOrders(store, orderBodies);
-        lookupPaths = (await admin.orderNumbers(firstOrder, 2000)).map((n) => `/orders/${n}`);
+        // The database's keys, looked up by the numbers the store gives out.
+        lookupPaths = (await admin.orderNumbers(firstOrder, 2000)).map((key) => `/orders/${publicOrderNumber(key)}`);
       }
       await load("lookup", store, c, getEach(lookupPaths));
     }

@@ -54,6 +54,7 @@ export function storeAdmin(stack: Stack) {
       const out = await stack.sql("SELECT COALESCE(MAX(number), 0) FROM bazaar.orders");
       return Number(out.trim().split("\n")[1]);
     },
+    /** Database keys of the orders after key `after` (the store shows key − 1: lib/src/order-number.ts). */
     async orderNumbers(after: number, limit: number) {
       const out = await stack.sql(`SELECT number FROM bazaar.orders WHERE number > ${after} ORDER BY number LIMIT ${limit}`);
       return out.trim().split("\n").slice(1).map(Number);

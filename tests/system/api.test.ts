@@ -192,8 +192,8 @@ describe("GET /orders/:number", () => {
     expect(body).toEqual({ error: { code: 404, message: "order not found" } });
   });
 
-  test("a number that is not a positive whole number is 400 naming the number", async () => {
-    for (const bad of ["abc", "0", "-1", "1.5", "1e3", "12345678901234567890"]) {
+  test("a number that is not a whole number from 0 is 400 naming the number", async () => {
+    for (const bad of ["abc", "-1", "01", "1.5", "1e3", "12345678901234567890"]) {
       const { status, body } = await getJson(`/orders/${bad}`);
       expect(status).toBe(400);
       expect(isErrorShape(body, 400)).toBe(true);

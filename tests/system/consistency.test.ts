@@ -4,6 +4,7 @@
 // quantity below zero, and no read that started after a write was acknowledged
 // returned a value from before that write (the cache never serves the old value).
 import { expect, test } from "bun:test";
+import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
 import { adminBrowser, createItem, dbQuantity, productVia, record, restoreAll } from "./helpers.ts";
 import { env, stack } from "./stack.ts";
@@ -98,12 +99,14 @@ test("buyers and an admin restocking the same items at once: stock adds up exact
   // Every order is readable through the store, as it was placed.
   const byNumber = new Map(purchases.map((p) => [p.order, p]));
   for (let i = 0; i < stored.length; i += 16) {
-    await Promise.all(stored.slice(i, i + 16).map(async ([n]) => {
+    await Promise.all(stored.slice(i, i + 16).map(async ([key]) => {
+      // The database's key, read back by the number the store gave out.
+      const n = publicOrderNumber(Number(key));
       const res = await fetch(`${pick(bases)}/orders/${n}`);
       expect(res.status).toBe(200);
       const { data } = (await res.json()) as { data: { number: number; name: string; quantity: number } };
-      const placed = byNumber.get(Number(n))!;
-      expect(data).toEqual({ number: Number(n), name: placed.item, quantity: placed.quantity });
+      const placed = byNumber.get(n)!;
+      expect(data).toEqual({ number: n, name: placed.item, quantity: placed.quantity });
     }));
   }
 

@@ -2,6 +2,7 @@
 // call, and one function per question the pages ask.
 import type { Context } from "hono";
 import { hc } from "hono/client";
+import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import { Item, ItemList } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
@@ -13,10 +14,12 @@ export const createApiClient = (target: ServiceTarget): ApiClient => hc<ApiApp>(
 
 const STORE = "the store";
 
-const Placed = v.object({ order_number: v.pipe(v.number(), v.safeInteger(), v.minValue(1)) });
+// The api speaks the orders' database keys; from here on the storefront sees only
+// public numbers (from 0, lib/src/order-number.ts), in its JSON and its pages alike.
+const Placed = v.object({ order_number: PublicFromKey });
 // The api's order: the fields the storefront shows (the api may say more).
 const OrderView = v.object({
-  number: v.pipe(v.number(), v.safeInteger(), v.minValue(1)),
+  number: PublicFromKey,
   name: v.string(),
   quantity: v.number(),
   unit_price: v.number(),
@@ -33,5 +36,6 @@ export const product = (api: ApiClient, c: Context, name: string) =>
 export const placeOrder = (api: ApiClient, c: Context, order: { name: string; quantity: number }) =>
   call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
 
+/** The order shown as `number` (a public number). */
 export const order = (api: ApiClient, c: Context, number: number) =>
-  call(STORE, OrderView, () => api.orders[":number"].$get({ param: { number: String(number) } }, forward(c)));
+  call(STORE, OrderView, () => api.orders[":number"].$get({ param: { number: String(orderKey(number)) } }, forward(c)));

@@ -140,10 +140,24 @@ describe("public JSON API", () => {
     const { app } = setup();
     const res = await app.request("/orders", json({ name: "Tux", quantity: 2 }));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { order_number: 1 } });
-    const back = await app.request("/orders/1");
-    expect(await back.json()).toEqual({ data: { number: 1, name: "Tux", quantity: 2 } });
+    expect(await res.json()).toEqual({ data: { order_number: 0 } });
+    const back = await app.request("/orders/0");
+    expect(await back.json()).toEqual({ data: { number: 0, name: "Tux", quantity: 2 } });
     expect(await (await app.request("/products/Tux")).json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 98 } });
+  });
+
+  test("order numbers start at 0 and count up; the api is asked for its database key (number + 1)", async () => {
+    const { app, fake } = setup();
+    const numbers = [];
+    for (const name of ["Tux", "Fox", "Tux"]) {
+      numbers.push(((await (await app.request("/orders", json({ name, quantity: 1 }))).json()) as { data: { order_number: number } }).data.order_number);
+    }
+    expect(numbers).toEqual([0, 1, 2]);
+    expect(fake.state.orders.map((o) => o.number)).toEqual([1, 2, 3]);
+    fake.state.seen.length = 0;
+    expect(await (await app.request("/orders/1")).json()).toEqual({ data: { number: 1, name: "Fox", quantity: 1 } });
+    expect(new URL(fake.state.seen[0]!.url).pathname).toBe("/orders/2");
+    expect((await app.request("/orders/3")).status).toBe(404);
   });
 
   test("the api's refusals pass through: 404 product, 409 stock", async () => {
@@ -192,9 +206,9 @@ describe("public JSON API", () => {
     expect(await res.json()).toEqual({ error: { code: 404, message: "order not found" } });
   });
 
-  test("GET /orders/:number: 400 naming the number when it is not a positive whole number", async () => {
+  test("GET /orders/:number: 400 naming the number when it is not a whole number from 0", async () => {
     const { app } = setup();
-    for (const path of ["/orders/abc", "/orders/0", "/orders/-1", "/orders/1.5"]) {
+    for (const path of ["/orders/abc", "/orders/-1", "/orders/1.5", "/orders/01", "/orders/1e3", "/orders/12345678901234567890"]) {
       const res = await app.request(path);
       expect(res.status).toBe(400);
       const body = (await res.json()) as { error: { code: number; message: string; fields: Record<string, string> } };
@@ -207,11 +221,11 @@ describe("public JSON API", () => {
   test("GET /orders/:number for a browser is the order's page", async () => {
     const { app } = setup();
     await app.request("/orders", json({ name: "Fox", quantity: 2 }));
-    const res = await app.request("/orders/1", { headers: HTML });
+    const res = await app.request("/orders/0", { headers: HTML });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const body = await res.text();
-    for (const text of ["Order #1", "Fox", "$9.50", "$19.00", IDENTITY]) expect(body).toContain(text);
+    for (const text of ["Order #0", "Fox", "$9.50", "$19.00", IDENTITY]) expect(body).toContain(text);
     const missing = await app.request("/orders/7", { headers: HTML });
     expect(missing.status).toBe(404);
     expect(await missing.text()).toContain("Order not found.");
@@ -256,7 +270,7 @@ describe("buying from the storefront", () => {
     const { app, fake } = setup();
     const res = await app.request("http://localhost/buy", form({ name: "Tux", quantity: "3" }));
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/orders/1");
+    expect(res.headers.get("location")).toBe("/orders/0");
     expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(97);
   });
 
@@ -300,5 +314,60 @@ describe("buying from the storefront", () => {
     expect(res.headers.get("location")).toBe("/orders/12");
     const bad = await app.request("/orders?number=x", { headers: HTML });
     expect(bad.status).toBe(404);
+  });
+
+  test("the lookup box takes order 0, and its input allows it", async () => {
+    const { app } = setup();
+    const res = await app.request("/orders?number=0");
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/orders/0");
+    expect(await (await app.request("/", { headers: HTML })).text()).toMatch(/<input[^>]*name="number" min="0"/);
+  });
+});
+
+describe("one trailing slash is the same route", () => {
+  test("GET /products/Tux/ is GET /products/Tux", async () => {
+    const { app } = setup();
+    const res = await app.request("/products/Tux/");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
+    expect(await (await app.request("/products/Nope/")).json()).toEqual({ error: { code: 404, message: "product not found" } });
+  });
+
+  test("POST /orders/ places the order, GET /orders/0/ reads it, as JSON and as the page", async () => {
+    const { app } = setup();
+    const placed = await app.request("/orders/", json({ name: "Fox", quantity: 2 }));
+    expect(placed.status).toBe(200);
+    expect(await placed.json()).toEqual({ data: { order_number: 0 } });
+    expect(await (await app.request("/orders/0/")).json()).toEqual({ data: { number: 0, name: "Fox", quantity: 2 } });
+    const page = await app.request("/orders/0/", { headers: HTML });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Order #0");
+    expect((await app.request("/orders/9/")).status).toBe(404);
+    expect((await app.request("/orders/abc/")).status).toBe(400);
+  });
+
+  test("the refusals and the body checks are the same with the slash", async () => {
+    const { app } = setup();
+    expect(await (await app.request("/orders/", json({ name: "Fox", quantity: 4 }))).json()).toEqual({ error: { code: 409, message: "not enough stock" } });
+    const bad = await app.request("/orders/", json({ name: "Tux" }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("quantity");
+  });
+
+  test("pages too: /buy/ buys, /orders/?number=0 looks up, /healthz/ answers", async () => {
+    const { app } = setup();
+    const bought = await app.request("http://localhost/buy/", form({ name: "Tux", quantity: "1" }));
+    expect(bought.status).toBe(303);
+    expect(bought.headers.get("location")).toBe("/orders/0");
+    expect((await app.request("/orders/?number=0")).headers.get("location")).toBe("/orders/0");
+    expect((await app.request("/healthz/")).status).toBe(200);
+  });
+
+  test("only one: two slashes, or a slash inside the path, are not the route", async () => {
+    const { app } = setup();
+    for (const path of ["/products/Tux//", "/orders//", "/orders/0//", "/products//Tux"]) {
+      expect({ path, status: (await app.request(path)).status }).toEqual({ path, status: 404 });
+    }
   });
 });

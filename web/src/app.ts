@@ -13,7 +13,12 @@ import { products } from "./routes/products.ts";
 import { storefront } from "./routes/storefront.tsx";
 
 export function createApp({ api, identity, log }: { api: ApiClient; identity: string; log?: Log }) {
-  const app = new Hono<WebEnv>();
+  // strict: false — a path with one trailing slash is the same route (/orders/,
+  // /products/Tux/, /orders/0/): the lab's published tests call them so, and a
+  // program that POSTs to /orders/ would not follow a redirect. Pages are served
+  // the same way rather than redirected: their links are all absolute, so a page at
+  // /orders/0/ renders exactly as at /orders/0, without a second round trip.
+  const app = new Hono<WebEnv>({ strict: false });
   app.use(withRequestId(), logRequests("web", log), pageHeaders(identity));
   app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
   const site: Site = { home: "/", css: serveStyles(app) };

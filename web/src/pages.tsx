@@ -64,7 +64,7 @@ function OrderLookup() {
   return (
     <form class="lookup" method="get" action="/orders" id="find-order" role="search">
       <label class="sr-only" for="order-number">Order number</label>
-      <input class="input" id="order-number" type="number" name="number" min="1" step="1" inputmode="numeric" placeholder="Order number" required />
+      <input class="input" id="order-number" type="number" name="number" min="0" step="1" inputmode="numeric" placeholder="Order number" required />
       <button class="btn btn-secondary" type="submit">Find order</button>
     </form>
   );

@@ -1,10 +1,12 @@
 /** @jsxImportSource hono/jsx */
 // POST /orders (JSON purchase), GET /orders/:number (JSON, or the order's page for
-// browsers) and GET /orders?number=N (the storefront's lookup box).
+// browsers) and GET /orders?number=N (the storefront's lookup box). Numbers here are
+// public ones, from 0 (../api.ts converts to and from the api's database keys).
 import { Hono } from "hono";
 import * as v from "valibot";
 import { fail, jsonBody } from "@bazaar/lib/http.ts";
-import { OrderNumber, OrderRequest } from "@bazaar/lib/schemas.ts";
+import { PublicOrderNumber } from "@bazaar/lib/order-number.ts";
+import { OrderRequest } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { order, placeOrder } from "../api.ts";
@@ -24,7 +26,7 @@ export const orders = ({ api, identity, site }: WebDeps) =>
     )
     // The storefront's lookup box (a page for browsers, the error shape for programs).
     .get("/", (c) => {
-      const number = v.safeParse(OrderNumber, (c.req.query("number") ?? "").trim());
+      const number = v.safeParse(PublicOrderNumber, (c.req.query("number") ?? "").trim());
       if (!number.success) fail(404, "order not found — please check the number on your receipt");
       return c.redirect(`/orders/${number.output}`, 303);
     })
@@ -34,7 +36,7 @@ export const orders = ({ api, identity, site }: WebDeps) =>
       c.set("errorFormat", html ? "html" : "json");
       // A malformed number is the caller's mistake (400 naming it); a well-formed one
       // that does not exist is 404.
-      const number = v.safeParse(OrderNumber, c.req.param("number"));
+      const number = v.safeParse(PublicOrderNumber, c.req.param("number"));
       if (!number.success) {
         const reason = number.issues[0].message;
         fail(400, `number: ${reason}`, { number: reason });
