@@ -1,5 +1,8 @@
 import process from "node:process";
 import { serve } from "@bazaar/lib/runtime/deno.ts";
-import { server } from "./server.ts";
+import { server, type AdminApiServer } from "./server.ts";
 
-serve("admin-api", () => server(process.env));
+let app: AdminApiServer | undefined;
+serve("admin-api", () => (app = server(process.env)));
+// Once it serves (a one-shot run has exited inside serve()).
+app?.startBackground();

@@ -1,4 +1,9 @@
 import { serve } from "@bazaar/lib/runtime/bun.ts";
-import { server } from "./server.ts";
+import { server, type AdminApiServer } from "./server.ts";
 
-serve("admin-api", () => server(process.env));
+let app: AdminApiServer | undefined;
+// No top-level await: the compiled executable (--bytecode) is CommonJS.
+void serve("admin-api", () => (app = server(process.env))).then(() => {
+  // Once it serves: a `--healthcheck` or `--init-secrets` run has exited inside serve().
+  app?.startBackground();
+});

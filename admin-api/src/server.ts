@@ -1,8 +1,32 @@
 // Builds the admin-api from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
 import { CATALOG } from "@bazaar/lib/catalog.ts";
 import { backend } from "@bazaar/lib/runtime/backend.ts";
+import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";
-import { AdminApiEnv } from "./config.ts";
+import { restockEmpty } from "./catalog.ts";
+import { AdminApiEnv, restockPlan } from "./config.ts";
+import { restocker, type Restocker } from "./restock.ts";
 
-export const server = (env: Record<string, string | undefined>) =>
-  backend(env, AdminApiEnv, [CATALOG], (deps, config) => createApp({ ...deps, token: config.ADMIN_API_TOKEN }));
+export type AdminApiServer = Running & {
+  /** Starts the background work (the timed restocking, when configured): once serving, never in a one-shot run. */
+  startBackground(): void;
+};
+
+export const server = (env: Record<string, string | undefined>): AdminApiServer => {
+  let restocks: Restocker | undefined;
+  const running = backend(env, AdminApiEnv, [CATALOG], (deps, config) => {
+    // Half a restocking config stops the start here, like any bad variable.
+    const plan = restockPlan(config);
+    if (plan) restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), cache: deps.cache, plan });
+    return createApp({ ...deps, token: config.ADMIN_API_TOKEN });
+  });
+  return {
+    ...running,
+    startBackground: () => restocks?.start(),
+    // A round under way finishes before the pools close.
+    close: async () => {
+      await restocks?.stop();
+      await running.close?.();
+    },
+  };
+};

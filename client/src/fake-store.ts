@@ -44,7 +44,8 @@ export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
   const items = new Map((opts.items ?? SEED_ITEMS).map((i) => [i.name.toLowerCase(), { ...i }]));
   const orders = new Map<number, FakeOrder>();
   const hits: Record<Route, number> = { product: 0, order: 0, lookup: 0, other: 0 };
-  let lastOrder = 0;
+  // Numbered from 0, as the lab says (and the real store answers).
+  let nextOrder = 0;
 
   const answer = async (route: Route, req: Request, url: URL): Promise<Response> => {
     if (route === "product") {
@@ -70,7 +71,7 @@ export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
       if (item.quantity < body.quantity) return error(409, "not enough stock");
       // No await between the check and the change: the purchase is atomic.
       item.quantity -= body.quantity;
-      const number = ++lastOrder;
+      const number = nextOrder++;
       orders.set(number, { number, name: item.name, quantity: body.quantity });
       return json(200, { data: { order_number: number } });
     }

@@ -5,7 +5,8 @@ import * as v from "valibot";
 import { ItemName, OrderQuantity, Price, Stock } from "@bazaar/lib/schemas.ts";
 import type { KindStats, Outcome } from "./stats.ts";
 
-const OrderNumber = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
+// Orders are numbered from 0 (the lab's rule).
+const OrderNumber = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
 // Strict objects: an extra field is a change to the public contract, and the lab's
 // clients must be able to rely on the shapes exactly.

@@ -35,6 +35,7 @@ const passing: Report = {
   total: { count: 582, error_count: 0, throughput_per_s: 471.6 },
   orders: { placed: 90, verified: 90, unverified: 0, mismatched: 0, quantity_by_product: { Fox: 40, Tux: 50 } },
   mismatches: [],
+  restocks_seen: { count: 0, by_product: {} },
   error_samples: {},
 };
 
@@ -84,6 +85,12 @@ describe("text report", () => {
     expect(text.endsWith("result: FAILED (3 unexpected errors, 1 order mismatch)")).toBe(true);
   });
 
+  test("names the restocks seen, by product, only when there were any", () => {
+    expect(formatText(passing)).not.toContain("restocks seen");
+    const text = formatText({ ...passing, restocks_seen: { count: 3, by_product: { Fox: 1, Tux: 2 } } });
+    expect(text).toContain("bought: Fox 40, Tux 50\nrestocks seen: 3 (Fox 1, Tux 2)\nerrors: none");
+  });
+
   test("lists at most 20 mismatches and points at --json for the rest", () => {
     const mismatches = Array.from({ length: 25 }, (_, i) => ({ number: i + 1, reason: "order not found", expected: { name: "Tux", quantity: 1 }, actual: null }));
     const text = formatText({ ...passing, ok: false, mismatches });
@@ -119,6 +126,7 @@ describe("building the report", () => {
     expect(r.orders.quantity_by_product).toEqual({ Fox: 1, Tux: 2 });
     expect(Object.keys(r.orders.quantity_by_product)).toEqual(["Fox", "Tux"]);
     expect(r.error_samples).toEqual({ "query status 500": "GET /products/Tux: internal error" });
+    expect(r.restocks_seen).toEqual({ count: 0, by_product: {} });
   });
 });
 

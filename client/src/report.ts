@@ -1,6 +1,7 @@
 // The final report: one plain object (what runClient returns and --json prints) and
 // its text rendering for people.
 import type { ClientOptions } from "./options.ts";
+import type { RestocksSeen } from "./restocks.ts";
 import type { Mismatch, PlacedOrder, Verification } from "./session.ts";
 import { REQUEST_KINDS, type KindStats, type LatencySummary, type RequestKind, type RunStats } from "./stats.ts";
 
@@ -43,6 +44,8 @@ export type Report = {
     quantity_by_product: Record<string, number>;
   };
   mismatches: Mismatch[];
+  /** Stock that went up between two reads of a product (the store's restocking, or an admin). */
+  restocks_seen: RestocksSeen;
   /** First message seen for each error, keyed "<request> <kind>". */
   error_samples: Record<string, string>;
 };
@@ -66,6 +69,8 @@ export type ReportInput = {
   stats: RunStats;
   orders: readonly PlacedOrder[];
   verification: Verification;
+  /** Default: none seen. */
+  restocks?: RestocksSeen;
   startedAt: Date;
   elapsedMs: number;
   interrupted: boolean;
@@ -109,6 +114,7 @@ export function buildReport(input: ReportInput): Report {
       quantity_by_product: byProduct,
     },
     mismatches: verification.mismatches,
+    restocks_seen: input.restocks ?? { count: 0, by_product: {} },
     error_samples: samples,
   };
 }
@@ -156,6 +162,9 @@ export function formatText(r: Report): string {
   out.push(`orders: ${o.placed} placed, ${o.verified} verified, ${o.mismatched} mismatched${o.unverified ? `, ${o.unverified} not checked (lookup failed)` : ""}`);
   const bought = Object.entries(o.quantity_by_product).map(([n, q]) => `${n} ${q}`);
   if (bought.length) out.push(`bought: ${bought.join(", ")}`);
+  // Only when there were any: a shop without restocking (the default) sees none.
+  const restocked = Object.entries(r.restocks_seen.by_product).map(([n, c]) => `${n} ${c}`);
+  if (restocked.length) out.push(`restocks seen: ${r.restocks_seen.count} (${restocked.join(", ")})`);
 
   const errorRows: string[][] = [];
   for (const [name, k] of Object.entries(r.requests)) {

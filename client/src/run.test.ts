@@ -33,6 +33,16 @@ describe("a clean run", () => {
     expect(r.requests.query.latency_ms.p50).toBeGreaterThan(0);
     expect(r.requests.query.latency_ms.max).toBeGreaterThanOrEqual(r.requests.query.latency_ms.p99!);
     expect(r.requests.query.throughput_per_s).toBeGreaterThan(0);
+    // Nothing restocks the fake store: stock only went down.
+    expect(r.restocks_seen).toEqual({ count: 0, by_product: {} });
+  });
+
+  test("order numbers from 0 (the lab's rule) are valid: order 0 is placed and verified", async () => {
+    open();
+    const r = await run({ sessions: 1, iterations: 5, p: 1 });
+    expect(store!.orders.has(0)).toBe(true);
+    expect(r.ok).toBe(true);
+    expect(r.orders.verified).toBe(r.orders.placed);
   });
 
   test("counts unknown products (404 product not found) as an expected outcome", async () => {
@@ -71,6 +81,28 @@ describe("a clean run", () => {
     const r = await run({ p: 1 });
     expect(r.requests.buy.outcomes.not_found).toBeGreaterThan(0);
     expect(r.ok).toBe(true);
+  });
+});
+
+describe("restocks seen", () => {
+  test("a product restocked while the client runs is reported, never more often than it happened", async () => {
+    open({ items: [{ name: "Tux", quantity: 2, price: 15.99 }] });
+    // The store's restocking, as admin-api does it: every item at 0 back to a level.
+    let restocked = 0;
+    const timer = setInterval(() => {
+      const tux = store!.items.get("tux")!;
+      if (tux.quantity === 0) (tux.quantity = 3), restocked++;
+    }, 5);
+    try {
+      const r = await runClient({ url: store!.url, seed: 7, sessions: 2, duration: 0.5, p: 1, quiet: true });
+      expect(r.ok).toBe(true);
+      expect(restocked).toBeGreaterThan(0);
+      expect(r.restocks_seen.count).toBeGreaterThan(0);
+      expect(r.restocks_seen.count).toBeLessThanOrEqual(restocked);
+      expect(Object.keys(r.restocks_seen.by_product)).toEqual(["Tux"]);
+    } finally {
+      clearInterval(timer);
+    }
   });
 });
 

@@ -3,6 +3,7 @@
 import { resolveOptions, type ClientInput, type ClientOptions } from "./options.ts";
 import { Progress } from "./progress.ts";
 import { buildReport, type Report } from "./report.ts";
+import { RestockWatch } from "./restocks.ts";
 import { runSession, verifyOrders, type PlacedOrder } from "./session.ts";
 import { newRunStats } from "./stats.ts";
 
@@ -21,6 +22,7 @@ export async function runClient(input: ClientInput = {}, control: RunControl = {
 export async function runResolved(options: ClientOptions, control: RunControl = {}): Promise<Report> {
   const stats = newRunStats();
   const orders: PlacedOrder[] = [];
+  const restocks = new RestockWatch();
   const ctx = { baseUrl: options.url, timeoutMs: Math.round(options.timeout * 1000) };
   const startedAt = new Date();
   const t0 = performance.now();
@@ -31,7 +33,7 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
   try {
     await Promise.all(
       Array.from({ length: options.sessions }, (_, index) =>
-        runSession(ctx, stats, { index, seed: options.seed, iterations: options.iterations, p: options.p, stop }, orders),
+        runSession(ctx, stats, { index, seed: options.seed, iterations: options.iterations, p: options.p, stop }, orders, restocks),
       ),
     );
     // The check runs even past the duration: an unchecked order proves nothing.
@@ -42,6 +44,7 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
       stats,
       orders,
       verification,
+      restocks: restocks.summary(),
       startedAt,
       elapsedMs: performance.now() - t0,
       interrupted: control.signal?.aborted === true,

@@ -2,6 +2,7 @@
 // shopper; then the check that every order placed is stored as it was placed.
 import { send, OrderData, PlacedData, ProductData, type HttpContext } from "./http.ts";
 import { mulberry32, pick, sessionSeed } from "./random.ts";
+import type { RestockWatch } from "./restocks.ts";
 import type { RunStats } from "./stats.ts";
 
 /** The seeded toys (db/init.sql). */
@@ -39,11 +40,12 @@ export type SessionPlan = {
 
 const productPath = (name: string) => `/products/${encodeURIComponent(name)}`;
 
-/** Runs one session's loop; orders it places are appended to `orders`. */
-export async function runSession(ctx: HttpContext, stats: RunStats, plan: SessionPlan, orders: PlacedOrder[]): Promise<void> {
+/** Runs one session's loop; orders it places are appended to `orders`, the stock it reads goes to `restocks`. */
+export async function runSession(ctx: HttpContext, stats: RunStats, plan: SessionPlan, orders: PlacedOrder[], restocks?: RestockWatch): Promise<void> {
   const rng = mulberry32(sessionSeed(plan.seed, plan.index));
   for (let i = 0; i < plan.iterations && !plan.stop(); i++) {
     const { name, coin } = nextChoice(rng);
+    const started = performance.now();
     const product = await send(ctx, stats.query, {
       method: "GET",
       path: productPath(name),
@@ -52,6 +54,7 @@ export async function runSession(ctx: HttpContext, stats: RunStats, plan: Sessio
       // Names are matched ignoring case (design: Data), so only the case may differ.
       verify: (d) => (d.name.toLowerCase() === name.toLowerCase() ? null : `asked for ${JSON.stringify(name)}, got ${JSON.stringify(d.name)}`),
     });
+    if (product.kind === "ok") restocks?.observe(product.data.name, product.data.quantity, started, performance.now());
     // coin < p: p = 0 never buys, p = 1 always does (coin is in [0, 1)).
     if (product.kind !== "ok" || product.data.quantity <= 0 || coin >= plan.p) continue;
     // Buy by the store's own spelling of the name, which is what the order will carry.

@@ -53,6 +53,13 @@ export const flag = (fallback: boolean) =>
 
 export const port = (fallback: number) => integer(fallback, 1, 65535);
 
+/**
+ * A whole number with no default: undefined when unset or empty — compose passes an
+ * unset `${NAME:-}` on as "", which means "not set" here, not "not a number".
+ */
+export const optionalInteger = (min: number, max: number) =>
+  v.pipe(v.optional(v.string()), v.transform((s) => (s === "" ? undefined : s)), v.optional(whole(min, max)));
+
 /** A port with no default: undefined when unset. */
 export const optionalPort = () => v.optional(whole(1, 65535));
 

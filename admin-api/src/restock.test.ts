@@ -1,0 +1,143 @@
+// The restocking loop with its dependencies given: an in-memory catalogue for the
+// database step and a cache that records what it was asked to clear. The SQL step
+// itself (catalog.ts restockEmpty) runs against MySQL in tests/system/restock.test.ts.
+import { describe, expect, test } from "bun:test";
+import { affectedBy } from "@bazaar/lib/catalog.ts";
+import type { Item } from "@bazaar/lib/schemas.ts";
+import { restocker, type RestockDeps } from "./restock.ts";
+
+function setup(items: Item[], over: Partial<RestockDeps> = {}) {
+  const shelf = items.map((i) => ({ ...i }));
+  const events: string[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const restockEmpty = async (to: number) => {
+    const empty = shelf.filter((i) => i.quantity === 0);
+    for (const i of empty) i.quantity = to;
+    events.push(`db: ${empty.map((i) => i.name).join(",")}`);
+    return empty.map((i) => ({ ...i }));
+  };
+  const cleared: string[] = [];
+  const cache = {
+    clear: async (...entries: string[]) => {
+      cleared.push(...entries);
+      events.push(`cache: ${entries.length}`);
+    },
+  };
+  const r = restocker({ restockEmpty, cache, plan: { everyMs: 20, to: 100 }, log: (e) => logs.push(e), ...over });
+  return { r, shelf, events, cleared, logs };
+}
+
+const TOYS: Item[] = [
+  { name: "Tux", quantity: 0, price: 15.99 },
+  { name: "Fox", quantity: 3, price: 12.49 },
+  { name: "Python", quantity: 0, price: 19.99 },
+];
+
+describe("a restocking round", () => {
+  test("sets every item at 0 to the level, and leaves the others alone", async () => {
+    const { r, shelf } = setup(TOYS);
+    const restocked = await r.round();
+    expect(restocked.map((i) => [i.name, i.quantity])).toEqual([["Tux", 100], ["Python", 100]]);
+    expect(shelf.map((i) => i.quantity)).toEqual([100, 3, 100]);
+  });
+
+  test("clears the restocked items' cache entries (as an admin's write does), after the database, before it ends", async () => {
+    const { r, events, cleared, logs } = setup(TOYS);
+    await r.round();
+    expect(events).toEqual(["db: Tux,Python", "cache: 4"]);
+    expect(cleared.sort()).toEqual([...affectedBy("Tux"), ...affectedBy("Python")].sort());
+    expect(logs).toMatchObject([{ level: "info", msg: "restocked", to: 100, items: ["Tux", "Python"] }]);
+  });
+
+  test("with nothing at 0, writes nothing to the cache and logs nothing", async () => {
+    const { r, events, logs } = setup([{ name: "Fox", quantity: 3, price: 12.49 }]);
+    expect(await r.round()).toEqual([]);
+    expect(events).toEqual(["db: "]);
+    expect(logs).toEqual([]);
+  });
+
+  test("a failing database is logged and the round skipped; the next one restocks", async () => {
+    let down = true;
+    const shelf = TOYS.map((i) => ({ ...i }));
+    const { r, logs } = setup(TOYS, {
+      restockEmpty: async (to) => {
+        if (down) throw new Error("the database is unavailable");
+        const empty = shelf.filter((i) => i.quantity === 0);
+        for (const i of empty) i.quantity = to;
+        return empty;
+      },
+    });
+    expect(await r.round()).toEqual([]);
+    expect(logs).toMatchObject([{ level: "error", error: "the database is unavailable" }]);
+    down = false;
+    expect((await r.round()).map((i) => i.name)).toEqual(["Tux", "Python"]);
+    expect(shelf.map((i) => i.quantity)).toEqual([100, 3, 100]);
+  });
+
+  test("two rounds never run at once: the second waits for the first", async () => {
+    let inside = 0;
+    let most = 0;
+    const { r } = setup(TOYS, {
+      restockEmpty: async () => {
+        most = Math.max(most, ++inside);
+        await Bun.sleep(15);
+        inside--;
+        return [];
+      },
+    });
+    await Promise.all([r.round(), r.round(), r.round()]);
+    expect(most).toBe(1);
+  });
+});
+
+describe("the timer", () => {
+  test("off until started; then a round every interval, the first one interval after the start", async () => {
+    let rounds = 0;
+    const { r } = setup(TOYS, { restockEmpty: async () => (rounds++, []) });
+    await Bun.sleep(50);
+    expect(rounds).toBe(0);
+    r.start();
+    await Bun.sleep(5);
+    expect(rounds).toBe(0);
+    await Bun.sleep(110);
+    await r.stop();
+    // 20 ms apart over ~115 ms: a few rounds, however slow the machine is today.
+    expect(rounds).toBeGreaterThanOrEqual(2);
+    expect(rounds).toBeLessThanOrEqual(6);
+  });
+
+  test("an item that reaches 0 later is restocked by a later round", async () => {
+    const { r, shelf } = setup(TOYS);
+    r.start();
+    try {
+      await Bun.sleep(60);
+      expect(shelf.map((i) => i.quantity)).toEqual([100, 3, 100]);
+      shelf[1]!.quantity = 0;
+      const until = Date.now() + 2000;
+      while (shelf[1]!.quantity === 0 && Date.now() < until) await Bun.sleep(5);
+      expect(shelf[1]!.quantity).toBe(100);
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test("stop waits for a round under way, and no round starts after it", async () => {
+    let rounds = 0;
+    let finished = 0;
+    const { r } = setup(TOYS, {
+      restockEmpty: async () => {
+        rounds++;
+        await Bun.sleep(30);
+        finished++;
+        return [];
+      },
+    });
+    r.start();
+    await Bun.sleep(30); // the first round (at 20 ms) is under way
+    await r.stop();
+    expect(finished).toBe(rounds);
+    const after = rounds;
+    await Bun.sleep(80);
+    expect(rounds).toBe(after);
+  });
+});
