@@ -6,14 +6,18 @@
 CREATE DATABASE IF NOT EXISTS bazaar CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 USE bazaar;
 
--- Names are unique ignoring case: name_key is the name lowercased by the apps
--- (JavaScript's toLowerCase), compared byte for byte. The apps key the cache by the
--- same value, so the database and the cache always agree on which item a name means
--- (a case- and accent-insensitive collation would not: it makes "Tüx" match "Tux").
+-- Names are unique in the Unicode sense: name_key is the name's key, computed by the
+-- apps (lib/src/name-key.ts: NFKC and full case folding) and compared byte for
+-- byte, never by a collation. The apps key the cache by the same value, so the
+-- database and the cache always agree on which item a name means (a case- and
+-- accent-insensitive collation would not: it makes "Tüx" match "Tux"). The key's
+-- UTF-8 bytes, as wide as a unique index goes (3072 bytes): a key can be far longer
+-- than its name ("ﷺ" is one character, its key 18), and 64 characters of any name
+-- give at most 64 × 33 bytes (name-key.test.ts checks every code point).
 CREATE TABLE IF NOT EXISTS items (
   id         INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   name       VARCHAR(64)  NOT NULL,
-  name_key   VARCHAR(64)  CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  name_key   VARBINARY(3072) NOT NULL,
   quantity   INT UNSIGNED NOT NULL,
   price      DECIMAL(8,2) NOT NULL,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
@@ -54,10 +58,10 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- A purchase as one atomic step: lock the item's row, check the stock, decrement
 -- it and record the order, or change nothing. Answers one row:
 -- outcome ('ok' | 'not_found' | 'insufficient'), order_number, name, quantity, unit_price.
--- p_name_key is the item's name lowercased, as items.name_key.
+-- p_name_key is the item's name key, as items.name_key (the apps compute it).
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
-CREATE PROCEDURE place_order(IN p_name_key VARCHAR(64), IN p_quantity INT, IN p_request_id VARCHAR(128))
+CREATE PROCEDURE place_order(IN p_name_key VARBINARY(3072), IN p_quantity INT, IN p_request_id VARCHAR(128))
   MODIFIES SQL DATA
   SQL SECURITY DEFINER
 BEGIN

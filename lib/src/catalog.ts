@@ -4,14 +4,18 @@ import * as v from "valibot";
 import type { Db } from "./db.ts";
 import { Item, ItemList } from "./schemas.ts";
 import { fail } from "./http.ts";
+import { nameKey } from "./name-key.ts";
 
-/** What "the same name ignoring case" means everywhere (items.name_key). */
-export const nameKey = (name: string) => name.toLowerCase();
+/** What "the same name" means everywhere (items.name_key): see name-key.ts. */
+export { nameKey };
 
 export const CATALOG = "catalog";
 export const catalogEntries = {
   list: `${CATALOG}:list`,
-  item: (name: string) => `${CATALOG}:item:${nameKey(name)}`,
+  // "key", not the "item" of the lowercase keys before: an entry that an older
+  // version cached under its key (a "not found" for "strasse", say) is never read
+  // as the answer for a name that now has that key.
+  item: (name: string) => `${CATALOG}:key:${nameKey(name)}`,
 };
 
 /** The entries a change to this item makes stale. */

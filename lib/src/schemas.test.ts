@@ -18,6 +18,32 @@ describe("item names", () => {
       expect(v.safeParse(ItemName, bad).success).toBe(false);
     }
   });
+  test("refuses format, bidi and invisible characters, naming the code point (issue 13)", () => {
+    const cases: [string, string][] = [
+      ["Tux\u200b", "U+200B"], // zero-width space
+      ["\u202eTux", "U+202E"], // right-to-left override
+      ["Tu\u2066x\u2069", "U+2066"], // left-to-right isolate
+      ["Tux\u200d", "U+200D"], // zero-width joiner
+      ["Tu\u00adx", "U+00AD"], // soft hyphen
+      ["Tux\u2028Fox", "U+2028"], // line separator
+      ["Tux\ud800", "U+D800"], // a lone surrogate: not text, and the database refuses it
+    ];
+    for (const [bad, named] of cases) {
+      const r = v.safeParse(ItemName, bad);
+      expect(r.success).toBe(false);
+      if (!r.success) expect(r.issues[0].message).toBe(`must not contain control, invisible or bidi characters (${named})`);
+    }
+  });
+  test("refuses a name of characters that are all ignored (its key would be empty)", () => {
+    const r = v.safeParse(ItemName, "\u3164\u034f");
+    expect(r.success).toBe(false);
+    if (!r.success) expect(r.issues[0].message).toBe("must contain a visible character");
+  });
+  test("accepts every name of issue 13, however long its key", () => {
+    for (const ok of ["İ".repeat(40), "\ufdfa".repeat(64), "straße", "ΟΔΟΣ", "Tu\u0301x", "❤\ufe0f"]) {
+      expect(v.safeParse(ItemName, ok).success).toBe(true);
+    }
+  });
 });
 
 describe("prices", () => {
@@ -26,6 +52,24 @@ describe("prices", () => {
   });
   test("refuse three decimals, zero, too much, strings and NaN", () => {
     for (const bad of [1.234, 0, 0.001, 100000.01, "1.00", Number.NaN, Infinity]) expect(v.safeParse(Price, bad).success).toBe(false);
+  });
+  test("refuse more than two decimals however close to a cent (issue 13: were stored rounded)", () => {
+    for (const bad of [15.990000001, 99999.999999999, 0.010000001, 15.999, 1.005]) {
+      const r = v.safeParse(Price, bad);
+      expect(r.success).toBe(false);
+      if (!r.success) expect(r.issues[0].message).toBe("must have at most two decimals");
+    }
+    expect(fieldsOf(AddItem, { name: "Robot", quantity: 1, price: 15.990000001 })).toEqual({ price: "must have at most two decimals" });
+    expect(fieldsOf(CorrectItem, { price: 99999.999999999 })).toEqual({ price: "must have at most two decimals" });
+  });
+  test("accept every two-decimal price from 0.01 to 100000.00 (JSON's doubles of them)", () => {
+    const refused: number[] = [];
+    for (let cents = 1; cents <= 10_000_000; cents += 997) {
+      const price = JSON.parse((cents / 100).toFixed(2)) as number;
+      if (!v.safeParse(Price, price).success) refused.push(price);
+    }
+    expect(refused).toEqual([]);
+    expect(v.safeParse(Price, 100000.0).success).toBe(true);
   });
 });
 

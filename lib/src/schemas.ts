@@ -1,15 +1,28 @@
 // The one place for every data rule of docs/design.md ("Data"): used to check request
 // bodies, admin forms and rows read back from MySQL alike.
 import * as v from "valibot";
+import { nameKey } from "./name-key.ts";
 
-const noControlChars = /^[^\p{Cc}]*$/u;
+// Characters a name may not hold: controls (Cc), format characters (Cf: zero-width
+// spaces and joiners, the bidi marks, embeddings, overrides and isolates such as
+// U+202E), line and paragraph separators, and lone surrogates (no text at all, and
+// the database refuses them). Invisible or reordering characters would let two
+// items look the same, or one name display as another.
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** A name: what it means to be "the same name" is its key (name-key.ts). */
 export const ItemName = v.pipe(
   v.string("must be text"),
   v.trim(),
   v.minLength(1, "is required"),
   v.maxLength(64, "must be at most 64 characters"),
-  v.regex(noControlChars, "must not contain control characters"),
+  v.check(
+    (s) => !FORBIDDEN_IN_NAMES.test(s),
+    (issue) => `must not contain control, invisible or bidi characters (${codePoint(String(issue.input).match(FORBIDDEN_IN_NAMES)![0])})`,
+  ),
+  // Only characters the key ignores (e.g. U+3164, a blank Hangul filler): no name.
+  v.check((s) => nameKey(s) !== "", "must contain a visible character"),
 );
 
 export const MAX_STOCK = 1_000_000;
@@ -33,7 +46,11 @@ export const Price = v.pipe(
   v.finite("must be a number"),
   v.minValue(0.01, "must be at least 0.01"),
   v.maxValue(100_000, "must be at most 100000.00"),
-  v.check((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, "must have at most two decimals"),
+  // Checked on the number's own digits (the shortest text that reads back as it):
+  // a tolerance let 15.990000001 through, to be stored rounded as 15.99. A JSON
+  // number is a double, so digits past its ~16 significant ones are not seen by
+  // any tier: 15.99000000000000000001 is the double 15.99 and is stored as such.
+  v.check((n) => /^\d+(\.\d{1,2})?$/.test(String(n)), "must have at most two decimals"),
 );
 
 export const OrderQuantity = v.pipe(

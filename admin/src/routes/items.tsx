@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { fail } from "@bazaar/lib/http.ts";
+import { nameKey } from "@bazaar/lib/name-key.ts";
 import { AddItem, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
@@ -90,7 +91,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     .get("/items/delete", async (c) => {
       const name = v.safeParse(ItemName, c.req.query("name") ?? "");
       const list = await adminApi.listItems(api, c);
-      const item = name.success ? list.find((i) => i.name.toLowerCase() === name.output.toLowerCase()) : undefined;
+      const item = name.success ? list.find((i) => nameKey(i.name) === nameKey(name.output)) : undefined;
       if (!item) fail(404, "item not found");
       return renderPage(c, 200, <ConfirmDelete identity={identity} site={site} session={c.get("session")} item={item} />);
     })
