@@ -1,6 +1,6 @@
 // Cache-aside over @upstash/redis.
 //
-// An entry is named "<namespace>:<rest>", e.g. "catalog:item:tux". In Redis:
+// An entry is named "<namespace>:<rest>", e.g. "catalog:key:tux". In Redis:
 //   <ns>:epoch                 bumped to drop the whole namespace at once
 //   <ns>:gen:<rest>            the entry's generation, bumped by every clear of it
 //   <ns>:v:<epoch>:<gen>:<rest>  the cached value of that epoch and generation
@@ -121,7 +121,7 @@ function scripts(redis: Redis) {
   };
 }
 
-/** "catalog:item:tux" → ["catalog", "item:tux"] */
+/** "catalog:key:tux" → ["catalog", "key:tux"] */
 const split = (entry: string): [string, string] => {
   const at = entry.indexOf(":");
   if (at <= 0 || at === entry.length - 1) throw new Error(`cache entry needs a namespace: ${entry}`);

@@ -5,6 +5,7 @@
 // rotation again, so the other test files find the stack whole.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
+import { nameKey } from "../../lib/src/name-key.ts";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
 import { adminBrowser, buy, createItem, dataChecksum, dbQuantity, loop, outOfRotation, productVia, record, restore, restoreAll, since, stockToys } from "./helpers.ts";
@@ -192,7 +193,7 @@ describe.each([
       // Caching resumes: a read fills Redis again.
       await eventually(async () => {
         await productVia(env("STORE_URL"), name);
-        return (await cacheKeys(`catalog:v:*:item:${name.toLowerCase()}`)).length > 0;
+        return (await cacheKeys(`catalog:v:*:key:${nameKey(name)}`)).length > 0;
       }, 5000, 200);
       await Bun.sleep(1000);
     });
