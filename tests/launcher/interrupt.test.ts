@@ -233,31 +233,25 @@ describe("a stop during bun run local's start", () => {
     });
   }, 90_000);
 
-  test("after the database is up: SIGINT stops the database and Redis, exit 130", async () => {
-    const run = launcher();
-    await guarded(run, async () => {
-      await run.until(/^db\s+\| \[launcher\] healthy after/m);
-      run.proc.kill("SIGINT");
-      expect(await expectNothingLeft(run)).toBe(130);
-      const stopped = stoppedDuringStart(run.output(), "SIGINT");
-      expect(stopped).toEqual(expect.arrayContaining(["db", "redis"]));
-      expect(stopped).not.toContain("proxy");
-      expectReverseOrder(stopped);
-    });
-  }, 90_000);
-
-  test("after api answered: SIGTERM stops api, the bridge, Redis and the database, exit 143", async () => {
-    const run = launcher();
-    await guarded(run, async () => {
-      await run.until(/^api\s+\| \[launcher\] healthy after/m);
-      run.proc.kill("SIGTERM");
-      expect(await expectNothingLeft(run)).toBe(143);
-      const stopped = stoppedDuringStart(run.output(), "SIGTERM");
-      expect(stopped).toEqual(expect.arrayContaining(["api", "cache", "db", "redis"]));
-      expect(stopped).not.toContain("proxy");
-      expectReverseOrder(stopped);
-    });
-  }, 90_000);
+  // Once a tier answered: what was started is stopped in reverse, the proxy never was.
+  const afterHealthy = [
+    { service: "db", signal: "SIGINT", code: 130, stops: ["db", "redis"], what: "the database is up: SIGINT stops the database and Redis" },
+    { service: "api", signal: "SIGTERM", code: 143, stops: ["api", "cache", "db", "redis"], what: "api answered: SIGTERM stops api, the bridge, Redis and the database" },
+  ] as const;
+  for (const point of afterHealthy) {
+    test(`after ${point.what}, exit ${point.code}`, async () => {
+      const run = launcher();
+      await guarded(run, async () => {
+        await run.until(new RegExp(`^${point.service}\\s+\\| \\[launcher\\] healthy after`, "m"));
+        run.proc.kill(point.signal);
+        expect(await expectNothingLeft(run)).toBe(point.code);
+        const stopped = stoppedDuringStart(run.output(), point.signal);
+        expect(stopped).toEqual(expect.arrayContaining([...point.stops]));
+        expect(stopped).not.toContain("proxy");
+        expectReverseOrder(stopped);
+      });
+    }, 90_000);
+  }
 
   test("while the web servers start: Ctrl-C stops the web tier first, then the rest, exit 130", async () => {
     const run = launcher();
