@@ -1,6 +1,6 @@
 // The admin's writes to the catalogue, each one transaction that locks the row it
 // changes, so concurrent restocks and purchases add up exactly.
-import type { PoolConnection, RowDataPacket } from "mysql2/promise";
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
 import { checked, nameKey } from "@bazaar/lib/catalog.ts";
 import { retryOnConflict as retried, type Db } from "@bazaar/lib/db.ts";
@@ -30,12 +30,37 @@ export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Add
     })
   );
 
-export const correctItem = (db: Db, name: string, change: CorrectItem) =>
+const cents = (price: number) => Math.round(price * 100);
+
+/**
+ * A correction sets the values given, on one condition: the item still has the
+ * values the corrector saw (`was_quantity`, `was_price`, when given). Checked under
+ * the row's lock, and the UPDATE is conditional on the values read, so a purchase
+ * or another correction in between is never overwritten: the caller gets 409 with
+ * the current values instead, and nothing changes.
+ */
+export const correctItem = (db: Db, name: string, { was_quantity, was_price, ...change }: CorrectItem) =>
   db.transaction(async (conn) => {
     const current = await lockItem(conn, name);
     if (!current) fail(404, "item not found");
-    const item = { ...current, ...change };
-    await conn.query("UPDATE items SET quantity = ?, price = ? WHERE name_key = ?", [item.quantity, item.price, nameKey(name)]);
+    const stale: Record<string, string> = {};
+    if (was_quantity !== undefined && current.quantity !== was_quantity) {
+      stale.quantity = `is ${current.quantity} now, not ${was_quantity}: it changed meanwhile (sold or corrected)`;
+    }
+    if (was_price !== undefined && cents(current.price) !== cents(was_price)) {
+      stale.price = `is ${current.price.toFixed(2)} now, not ${was_price.toFixed(2)}: it changed meanwhile`;
+    }
+    if (Object.keys(stale).length) {
+      const what = Object.entries(stale).map(([field, why]) => `${field} ${why}`).join("; ");
+      fail(409, `${current.name} was not changed: its ${what}`, stale);
+    }
+    const item = { name: current.name, quantity: change.quantity ?? current.quantity, price: change.price ?? current.price };
+    const result = await conn.query<ResultSetHeader>(
+      "UPDATE items SET quantity = ?, price = ? WHERE name_key = ? AND quantity = ? AND price = ?",
+      [item.quantity, item.price, nameKey(name), current.quantity, current.price],
+    );
+    // Cannot happen under the lock; if it ever did, say so rather than claim a change.
+    if (result[0].affectedRows !== 1) fail(409, `${current.name} was not changed: it changed meanwhile`);
     return item;
   });
 

@@ -35,7 +35,7 @@ export const listItems = (api: AdminApiClient, c: Context) =>
 export const addItem = (api: AdminApiClient, c: Context, body: { name: string; quantity: number; price?: number }) =>
   call(ADMIN_API, Added, () => api.items.$post({ json: body }, forward(c)));
 
-export const correctItem = (api: AdminApiClient, c: Context, name: string, change: { quantity?: number; price?: number }) =>
+export const correctItem = (api: AdminApiClient, c: Context, name: string, change: { quantity?: number; price?: number; was_quantity?: number; was_price?: number }) =>
   call(ADMIN_API, Item, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
 
 export const deleteItem = (api: AdminApiClient, c: Context, name: string) =>

@@ -220,6 +220,17 @@ describe("the inventory", () => {
     expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(5);
   });
 
+  test("a correction from a stale page is refused with the current value, and nothing changes", async () => {
+    const { b, fake, token } = await signedIn();
+    fake.state.items.find((i) => i.name === "Tux")!.quantity = 90; // 10 sold since the page showed 100
+    const res = await b.post("/admin/items/correct", { name: "Tux", quantity: "105", was_quantity: "100", price: "15.99", was_price: "15.99", _csrf: token });
+    expect(res.status).toBe(409);
+    const body = await res.text();
+    expect(body).toContain("Tux was not changed: its quantity is 90 now, not 100");
+    expect(body).toContain("Nothing was saved");
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(90);
+  });
+
   test("a bad correction is shown in its row with the input kept", async () => {
     const { b, token } = await signedIn();
     const res = await b.post("/admin/items/correct", { name: "Fox", quantity: "-4", was_quantity: "3", price: "9.50", was_price: "9.50", _csrf: token });

@@ -33,7 +33,11 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
       .patch("/items/:name", async (c) => {
         const item = find(c.req.param("name"));
         if (!item) fail(404, "item not found");
-        Object.assign(item, await c.req.json());
+        const { was_quantity, was_price, ...change } = await c.req.json();
+        // As admin-api: a correction of a value that changed meanwhile is refused.
+        if (was_quantity !== undefined && was_quantity !== item.quantity) fail(409, `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`, { quantity: `is ${item.quantity} now, not ${was_quantity}` });
+        if (was_price !== undefined && was_price !== item.price) fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, { price: `is ${item.price} now, not ${was_price}` });
+        Object.assign(item, change);
         return c.json({ data: item });
       })
       .delete("/items/:name", (c) => {

@@ -161,7 +161,7 @@ export function Dashboard(props: Frame & {
       <div class="layout-2">
         <AddForm session={props.session} state={props.add} />
         <section class="card" aria-labelledby="items-title">
-          <div class="card-body"><h2 id="items-title">Items</h2><p class="muted">Correct a quantity or a price and press Save.</p></div>
+          <div class="card-body"><h2 id="items-title">Items</h2><p class="muted">Correct a quantity or a price and press Save. If it changed since this page was loaded (a sale, another admin), nothing is saved and the current value is shown.</p></div>
           {props.items.length === 0 ? (
             <div class="card-body empty"><p class="muted">No items yet. Add the first one with the form.</p></div>
           ) : (

@@ -89,9 +89,14 @@ export type OrderRequest = v.InferOutput<typeof OrderRequest>;
 export const AddItem = v.object({ name: ItemName, quantity: StockToAdd, price: v.optional(Price) });
 export type AddItem = v.InferOutput<typeof AddItem>;
 
-/** Correct an item: set its quantity and/or price. */
+/**
+ * Correct an item: set its quantity and/or price. `was_quantity` / `was_price`: the
+ * values the corrector last saw; if the item has others now (sold or changed
+ * meanwhile), nothing is changed (409 with the current values), so a correction made
+ * from a stale page never overwrites sales.
+ */
 export const CorrectItem = v.pipe(
-  v.object({ quantity: v.optional(Stock), price: v.optional(Price) }),
+  v.object({ quantity: v.optional(Stock), price: v.optional(Price), was_quantity: v.optional(Stock), was_price: v.optional(Price) }),
   v.check((b) => b.quantity !== undefined || b.price !== undefined, "give quantity or price"),
 );
 export type CorrectItem = v.InferOutput<typeof CorrectItem>;

@@ -67,14 +67,23 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       const quantity = formNumber(values.quantity);
       const price = formNumber(values.price);
       // Send only what was changed: a price fix must not reset stock that sold meanwhile.
-      const change: { quantity?: unknown; price?: unknown } = {};
-      if (quantity !== formNumber(form.was_quantity)) change.quantity = quantity ?? "";
-      if (price !== formNumber(form.was_price)) change.price = price ?? "";
+      // Each with the value the page showed: admin-api refuses (409, with the current
+      // value) a correction of a value that changed since, so sales are never overwritten.
+      const was = { quantity: formNumber(form.was_quantity), price: formNumber(form.was_price) };
+      const change: { quantity?: unknown; price?: unknown; was_quantity?: number; was_price?: number } = {};
+      if (quantity !== was.quantity) {
+        change.quantity = quantity ?? "";
+        if (typeof was.quantity === "number") change.was_quantity = was.quantity;
+      }
+      if (price !== was.price) {
+        change.price = price ?? "";
+        if (typeof was.price === "number") change.was_price = was.price;
+      }
       if (Object.keys(change).length === 0) return done(c, `Nothing to change for ${name}.`, "info");
       const parsed = v.safeParse(CorrectItem, change);
       if (!parsed.success) return dashboard(c, 400, { row: { name, state: { values, errors: fieldErrors(parsed.issues) } } });
       try {
-        const before = { quantity: formNumber(form.was_quantity), price: formNumber(form.was_price) };
+        const before = was;
         const item = await adminApi.correctItem(api, c, name, parsed.output);
         const parts = [];
         if (parsed.output.quantity !== undefined) parts.push(`quantity ${typeof before.quantity === "number" ? formatCount(before.quantity) : "?"} → ${formatCount(item.quantity)}`);
@@ -84,7 +93,10 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         if (err instanceof HTTPException && err.status === 404) return dashboard(c, 404, { notice: { kind: "error", text: `${name} no longer exists.` } });
         const r = refusal(err);
         if (!r) throw err;
-        return dashboard(c, r.status, { row: { name, state: { values, errors: Object.keys(r.fields).length ? r.fields : { quantity: r.message } } } });
+        const row = { name, state: { values, errors: Object.keys(r.fields).length ? r.fields : { quantity: r.message } } };
+        // Changed meanwhile: the table below shows the current values, the message says what they were.
+        if (r.status === 409) return dashboard(c, 409, { row, notice: { kind: "error", text: `${r.message}. Nothing was saved: check the current values below and save again.` } });
+        return dashboard(c, r.status, { row });
       }
     })
 
