@@ -11,9 +11,14 @@ if (args.has("--help") || args.has("-h")) {
   console.log("usage: bun run local [--fresh] [--quiet]\n  --fresh  delete the local data and start from db/init.sql\n  --quiet  logs to files under the data dir instead of the terminal\n" +
     "ports and secrets from the environment: STORE_PORT, STATS_PORT, DB_PORT, REDIS_PORT, CACHE_PORT, API_PORT, ADMIN_API_PORT,\n" +
     "WEB1_PORT, WEB2_PORT, ADMIN1_PORT, ADMIN2_PORT, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …\n" +
+    "WEB_SERVERS, ADMIN_SERVERS: how many web and admin servers (1-9, default 2); web-3 … on WEB1_PORT + 2 … (8085 …),\n" +
+    "admin-3 … on ADMIN1_PORT + 12 … (8093 …), or WEB3_PORT, ADMIN3_PORT, … each\n" +
     "Ctrl-C or SIGTERM stops everything: exit 0 once the store is up; during the start, 130 (SIGINT) or 143 (SIGTERM).");
   process.exit(0);
 }
+
+/** "web-1, web-2", or "web-1 … web-5" for more. */
+const servers = (tier: string, n: number) => (n <= 2 ? Array.from({ length: n }, (_, i) => `${tier}-${i + 1}`).join(", ") : `${tier}-1 … ${tier}-${n}`);
 
 // Listening from the first moment, so a stop during the start is never missed.
 const requests = stopRequests();
@@ -24,9 +29,9 @@ try {
   const rows: [string, string][] = [
     ["store (proxy)", urls.store],
     ["admin site", `${urls.store}/admin  (login ${secrets.ADMIN_USER} / ${secrets.ADMIN_PASSWORD}${secrets.adminPasswordGenerated ? ", generated: set ADMIN_PASSWORD to choose" : ""})`],
-    ["proxy stats", urls.stats],
-    ["web-1, web-2", `${urls.web1}  ${urls.web2}`],
-    ["admin-1, admin-2", `${urls.admin1}  ${urls.admin2}`],
+    ["proxy stats", `${urls.stats}  (login ${secrets.STATS_USER} / ${secrets.STATS_PASSWORD})`],
+    [servers("web", urls.web.length), urls.web.join("  ")],
+    [servers("admin", urls.admin.length), urls.admin.join("  ")],
     ["api, admin-api", `${urls.api}  ${urls.adminApi}  (internal, Bearer token)`],
     ["cache, redis", `${urls.cache}  ${urls.redis}`],
     ["database", `${urls.db}  (socket ${stack.db.socket})`],

@@ -5,6 +5,7 @@ import { buildServices, type Context } from "./services.ts";
 const secrets: Secrets = {
   API_TOKEN: "t1-xxxxxxxx", ADMIN_API_TOKEN: "t2-xxxxxxxx", SRH_TOKEN: "t3-xxxxxxxx", SESSION_SECRET: "s".repeat(40),
   ADMIN_USER: "admin", ADMIN_PASSWORD: "p-xxxxxxxx", adminPasswordGenerated: false, API_DB_PASSWORD: "d1", ADMIN_DB_PASSWORD: "d2",
+  STATS_USER: "stats", STATS_PASSWORD: "sp-xxxxxxxx",
 };
 const ctx = (appEnv: Record<string, string | undefined> = {}): Context => ({
   ports: PORT_DEFAULTS,

@@ -2,18 +2,28 @@
 // environment (docs/internals.md), how it is probed and in which order it starts.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT, type Ports, type Secrets } from "./config.ts";
+import { DEFAULT_SERVERS, REPO_ROOT, serverPortKey, type Ports, type Secrets, type ServerTier, type Servers } from "./config.ts";
 import type { Probe } from "./health.ts";
 import { mariadbdCommand, type DbBins, type DbLayout } from "./mariadb.ts";
 import type { Command } from "./processes.ts";
 
-export const SERVICE_NAMES = ["db", "redis", "cache", "api", "admin-api", "web-1", "web-2", "admin-1", "admin-2", "proxy"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** Every service but the web and admin servers, of which a stack runs as many as asked for (web-1 … web-N). */
+export type ServiceName = "db" | "redis" | "cache" | "api" | "admin-api" | `web-${number}` | `admin-${number}` | "proxy";
+
+/** A tier's servers by name: web-1 … web-N. */
+export const serverNames = (tier: ServerTier, count: number): ServiceName[] => Array.from({ length: count }, (_, i) => `${tier}-${i + 1}` as const);
+
+/** A stack's services in start order, with these many web and admin servers. */
+export const serviceNames = (servers: Servers = DEFAULT_SERVERS): ServiceName[] =>
+  ["db", "redis", "cache", "api", "admin-api", ...serverNames("web", servers.web), ...serverNames("admin", servers.admin), "proxy"];
+
+/** The default stack's services (two web, two admin servers). */
+export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
 
 /** Other names a service is known by (the cache endpoint is the bridge locally, SRH in compose). */
 export const ALIASES: Record<string, ServiceName> = { bridge: "cache", srh: "cache", mariadb: "db", mysql: "db", haproxy: "proxy" };
 
-/** The app code bases; web-1/web-2 run the same code, as do admin-1/admin-2. */
+/** The app code bases; every web-N runs the same code, as does every admin-N. */
 export type AppName = "bridge" | "api" | "admin-api" | "web" | "admin";
 
 /**
@@ -25,6 +35,8 @@ export type Runtime = "bun" | "deno" | "compiled";
 
 export type Context = {
   ports: Ports;
+  /** How many web and admin servers (default two each); their ports are in `ports` (web1, web3, …). */
+  servers?: Servers;
   secrets: Secrets;
   bins: DbBins & { redis: string; haproxy: string };
   db: DbLayout;
@@ -87,6 +99,7 @@ export function appCommand(ctx: Context, app: AppName, service: ServiceName): st
 
 export function buildServices(ctx: Context): ServiceDef[] {
   const { ports, secrets } = ctx;
+  const servers = ctx.servers ?? DEFAULT_SERVERS;
   const base = { ...process.env, ...ctx.appEnv };
   const app = (name: ServiceName, code: AppName, level: number, port: number, env: Record<string, string>): ServiceDef => ({
     name,
@@ -168,34 +181,60 @@ export function buildServices(ctx: Context): ServiceDef[] {
     },
     app("api", "api", 2, ports.api, { ...dbEnv("bazaar_api", secrets.API_DB_PASSWORD), API_TOKEN: secrets.API_TOKEN }),
     app("admin-api", "admin-api", 2, ports.adminApi, { ...dbEnv("bazaar_admin", secrets.ADMIN_DB_PASSWORD), ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN }),
-    app("web-1", "web", 3, ports.web1, webEnv),
-    app("web-2", "web", 3, ports.web2, webEnv),
-    app("admin-1", "admin", 3, ports.admin1, adminEnv),
-    app("admin-2", "admin", 3, ports.admin2, adminEnv),
+    ...serverNames("web", servers.web).map((name, i) => app(name, "web", 3, serverPort(ports, "web", i + 1), webEnv)),
+    ...serverNames("admin", servers.admin).map((name, i) => app(name, "admin", 3, serverPort(ports, "admin", i + 1), adminEnv)),
     {
       name: "proxy",
       level: 4,
       command: () => ({
         cmd: ctx.commands.proxy ?? [ctx.bins.haproxy, "-db", "-f", path.join(REPO_ROOT, "proxy/haproxy.cfg")],
         cwd: REPO_ROOT,
-        env: { ...process.env, ...haproxyEnv(ports) },
+        env: { ...withoutServerAddrs(process.env), ...haproxyEnv(ports, { user: secrets.STATS_USER, password: secrets.STATS_PASSWORD }, servers) },
       }),
-      // Up when the public port answers /healthz through a web server.
-      probes: [{ http: `${url(ports.stats)}/` }, { http: `${url(ports.store)}/healthz` }],
+      // Up when the public port answers /healthz through a web server. The stats
+      // port only by TCP: its page wants the login, which a probe's URL would print.
+      probes: [{ tcp: { host: HOST, port: ports.stats } }, { http: `${url(ports.store)}/healthz` }],
       stopTimeoutMs: 5000,
       pipeOutput: true,
     },
   ];
 }
 
-/** The variables proxy/haproxy.cfg reads, pointing at this stack's 127.0.0.1 ports. */
-export function haproxyEnv(ports: Ports): Record<string, string> {
+/**
+ * The variables proxy/haproxy.cfg reads, pointing at this stack's 127.0.0.1 ports.
+ * Without `stats` (the bench's ceiling) the stats port answers 403 to everything.
+ */
+export function haproxyEnv(ports: Ports, stats?: { user: string; password: string }, servers: Servers = DEFAULT_SERVERS): Record<string, string> {
   return {
+    // Everyone is 127.0.0.1 here, and `bun run bench` and the load tests send far
+    // more than any one real client from it (the ceiling alone ~20,000 requests a
+    // second): no request-rate limit worth the name. The connection limit stays
+    // compose's (1000 of maxconn's 4096), above the bench's 128 connections.
+    REQ_LIMIT_PER_SOURCE_10S: "100000000",
+    ...(stats ? { STATS_USER: stats.user, STATS_PASSWORD: stats.password } : {}),
     STORE_BIND: `${HOST}:${ports.store}`,
     STATS_BIND: `${HOST}:${ports.stats}`,
-    WEB1_ADDR: `${HOST}:${ports.web1}`,
-    WEB2_ADDR: `${HOST}:${ports.web2}`,
-    ADMIN1_ADDR: `${HOST}:${ports.admin1}`,
-    ADMIN2_ADDR: `${HOST}:${ports.admin2}`,
+    // One per server this stack runs: haproxy.cfg has a server line for each one set.
+    ...serverAddrs(ports, servers),
   };
 }
+
+/** A tier's n-th server's port (web-3's is ports.web3). */
+export function serverPort(ports: Ports, tier: ServerTier, n: number): number {
+  const port = ports[serverPortKey(tier, n)];
+  if (port === undefined) throw new Error(`no port for ${tier}-${n} (resolvePorts with the stack's servers gives one)`);
+  return port;
+}
+
+/** WEB1_ADDR … WEB<n>_ADDR and ADMIN1_ADDR …: the server lines haproxy.cfg enables. */
+function serverAddrs(ports: Ports, servers: Servers): Record<string, string> {
+  return Object.fromEntries(
+    (["web", "admin"] as const).flatMap((tier) =>
+      Array.from({ length: servers[tier] }, (_, i) => [`${tier.toUpperCase()}${i + 1}_ADDR`, `${HOST}:${serverPort(ports, tier, i + 1)}`]),
+    ),
+  );
+}
+
+/** The environment without any WEB<n>_ADDR / ADMIN<n>_ADDR: one left in a shell would add a server to the proxy. */
+const withoutServerAddrs = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter(([k]) => !/^(WEB|ADMIN)\d+_ADDR$/.test(k)));

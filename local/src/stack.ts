@@ -1,6 +1,7 @@
 // startStack(): the whole topology as local processes on 127.0.0.1 — MariaDB,
-// redis-server, the cache bridge, api, admin-api, web-1/2, admin-1/2 and HAProxy —
-// with the same db/init.sql and proxy/haproxy.cfg compose uses.
+// redis-server, the cache bridge, api, admin-api, web-1/2, admin-1/2 (or as many as
+// WEB_SERVERS / ADMIN_SERVERS ask for) and HAProxy — with the same db/init.sql and
+// proxy/haproxy.cfg compose uses.
 //
 //   const stack = await startStack({ quiet: true, ports: { store: 18080 } });
 //   await stack.kill("web-1", "SIGKILL"); await stack.start("web-1");
@@ -15,15 +16,15 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import path from "node:path";
-import { PORT_ENV, REPO_ROOT, resolvePorts, resolveSecrets, type Ports, type Secrets } from "./config.ts";
+import { PORT_ENV, portKeysInUse, REPO_ROOT, resolvePorts, resolveSecrets, resolveServers, type Ports, type Secrets, type Servers } from "./config.ts";
 import { describe, NotReadyError, portTaken, waitFor } from "./health.ts";
 import { dbLayout, ensureInstalled, rootSql, seedAndConfigure, socketUser, type DbLayout } from "./mariadb.ts";
 import { consoleSink, fileSink, ManagedProcess, reapLeftovers, type LogSink } from "./processes.ts";
-import { ALIASES, buildServices, SERVICE_NAMES, type AppName, type Runtime, type ServiceDef, type ServiceName } from "./services.ts";
+import { ALIASES, buildServices, serverPort, serviceNames, type AppName, type Runtime, type ServiceDef, type ServiceName } from "./services.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
 
 export { SERVICE_NAMES, type ServiceName, type AppName, type Runtime } from "./services.ts";
-export type { Ports, Secrets } from "./config.ts";
+export type { Ports, Secrets, Servers } from "./config.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -38,6 +39,12 @@ export type StackOptions = {
   logSink?: LogSink;
   /** Ports; each defaults to its env variable (STORE_PORT, DB_PORT, …), then the design's port. */
   ports?: Partial<Ports>;
+  /**
+   * How many web and admin servers (env WEB_SERVERS, ADMIN_SERVERS): two each by
+   * default, 1 to 9. web-3 … listen on WEB1_PORT + 2 … (8085 …), admin-3 … on
+   * ADMIN1_PORT + 12 … (8093 …), unless WEB3_PORT, ADMIN3_PORT, … say otherwise.
+   */
+  servers?: Partial<Servers>;
   /** Where variables are read from (default process.env). */
   env?: Env;
   /** Tokens and passwords; each defaults to its env variable, then a random one. */
@@ -69,6 +76,10 @@ export type StackUrls = {
   web2: string;
   admin1: string;
   admin2: string;
+  /** Every web server's address, web-1 first (as many as the stack runs). */
+  web: string[];
+  /** Every admin server's address, admin-1 first. */
+  admin: string[];
   api: string;
   adminApi: string;
   cache: string;
@@ -87,6 +98,8 @@ export interface Stack {
   readonly logDir: string;
   readonly db: DbLayout;
   readonly services: readonly ServiceName[];
+  /** How many web and admin servers it runs. */
+  readonly servers: Servers;
   /** Seconds each service took to become healthy on start-up. */
   readonly startTimes: Partial<Record<ServiceName, number>>;
   pid(name: string): number | undefined;
@@ -226,9 +239,9 @@ function unguard(key: object) {
 /** Thrown inside the start when a stop request or another service's failure ended it. */
 class Cancelled extends Error {}
 
-const resolveName = (name: string): ServiceName => {
+const nameIn = (names: readonly ServiceName[]) => (name: string): ServiceName => {
   const n = (ALIASES[name] ?? name) as ServiceName;
-  if (!SERVICE_NAMES.includes(n)) throw new Error(`no service "${name}" (services: ${SERVICE_NAMES.join(", ")})`);
+  if (!names.includes(n)) throw new Error(`no service "${name}" (services: ${names.join(", ")})`);
   return n;
 };
 
@@ -325,8 +338,10 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
   const logDir = path.join(dataDir, "logs");
   const runDir = path.join(dataDir, "run");
-  const ports = resolvePorts(options.ports, env);
-  const names = [...SERVICE_NAMES];
+  const servers = resolveServers(options.servers, env);
+  const ports = resolvePorts(options.ports, env, servers);
+  const names = serviceNames(servers);
+  const resolveName = nameIn(names);
   // A launcher killed with SIGKILL leaves its children running: stop them first.
   await reapLeftovers(runDir, say);
   if (options.fresh) {
@@ -346,8 +361,8 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
   control.phase = "checking the ports";
   const taken: string[] = [];
   await Promise.all(
-    (Object.keys(ports) as (keyof Ports)[]).map(async (k) => {
-      if (await portTaken(ports[k])) taken.push(`${ports[k]} (${PORT_ENV[k]})`);
+    portKeysInUse(ports, servers).map(async (k) => {
+      if (await portTaken(ports[k]!)) taken.push(`${ports[k]} (${PORT_ENV[k]})`);
     }),
   );
   if (taken.length) {
@@ -363,6 +378,7 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
 
   const defs = buildServices({
     ports,
+    servers,
     secrets,
     bins,
     db,
@@ -466,6 +482,8 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     web2: http(ports.web2),
     admin1: http(ports.admin1),
     admin2: http(ports.admin2),
+    web: Array.from({ length: servers.web }, (_, i) => http(serverPort(ports, "web", i + 1))),
+    admin: Array.from({ length: servers.admin }, (_, i) => http(serverPort(ports, "admin", i + 1))),
     api: http(ports.api),
     adminApi: http(ports.adminApi),
     cache: http(ports.cache),
@@ -475,10 +493,13 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
   const stackEnv: Record<string, string> = {
     STORE_URL: urls.store,
     STATS_URL: urls.stats,
-    WEB1_URL: urls.web1,
-    WEB2_URL: urls.web2,
-    ADMIN1_URL: urls.admin1,
-    ADMIN2_URL: urls.admin2,
+    STATS_USER: secrets.STATS_USER,
+    STATS_PASSWORD: secrets.STATS_PASSWORD,
+    // WEB1_URL … WEB<n>_URL, ADMIN1_URL …: one per server the stack runs.
+    ...Object.fromEntries(urls.web.map((u, i) => [`WEB${i + 1}_URL`, u])),
+    ...Object.fromEntries(urls.admin.map((u, i) => [`ADMIN${i + 1}_URL`, u])),
+    WEB_SERVERS: String(servers.web),
+    ADMIN_SERVERS: String(servers.admin),
     API_URL: urls.api,
     ADMIN_API_URL: urls.adminApi,
     CACHE_URL: urls.cache,
@@ -502,7 +523,7 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     ADMIN_DB_PASSWORD: secrets.ADMIN_DB_PASSWORD,
     STORE_DATA_DIR: dataDir,
     STORE_LOG_DIR: logDir,
-    ...Object.fromEntries((Object.keys(ports) as (keyof Ports)[]).map((k) => [PORT_ENV[k], String(ports[k])])),
+    ...Object.fromEntries(portKeysInUse(ports, servers).map((k) => [PORT_ENV[k], String(ports[k])])),
   };
 
   // The whole stack's stop once begun (until it is started again): a second stop()
@@ -517,6 +538,7 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     logDir,
     db,
     services: names,
+    servers,
     startTimes,
     pid: (name) => procs.get(resolveName(name))!.pid,
     running: (name) => procs.get(resolveName(name))!.running,

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import path from "node:path";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { haproxyEnv } from "../../local/src/services.ts";
-import { eventually, proxyStatus, stack } from "./stack.ts";
+import { eventually, proxyStatus, stack, statsAuth } from "./stack.ts";
 import { store } from "./http.ts";
 
 const CFG = path.join(REPO_ROOT, "proxy/haproxy.cfg");
@@ -50,7 +50,7 @@ describe("proxy/haproxy.cfg", () => {
 
 describe("the stats page", () => {
   test("is served on its own port and shows both backends with their servers up", async () => {
-    const res = await fetch(stack().urls.stats);
+    const res = await fetch(stack().urls.stats, { headers: statsAuth() });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Statistics Report");
     // Servers come up after two good checks ("UP 1/2" until then).

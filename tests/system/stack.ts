@@ -55,9 +55,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   }
 }
 
+/** The stats page's login (STATS_USER, STATS_PASSWORD) as request headers. */
+export const statsAuth = (): Record<string, string> => ({
+  Authorization: `Basic ${btoa(`${env("STATS_USER")}:${env("STATS_PASSWORD")}`)}`,
+});
+
 /** HAProxy's view of one server (UP, DOWN, MAINT, …), from the stats page's CSV. */
 export async function proxyStatus(backend: string, server: string): Promise<string | undefined> {
-  const res = await fetch(`${env("STATS_URL")}/;csv`);
+  const res = await fetch(`${env("STATS_URL")}/;csv`, { headers: statsAuth() });
   const csv = await res.text();
   for (const line of csv.split("\n")) {
     const cols = line.split(",");
