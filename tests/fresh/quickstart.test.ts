@@ -40,9 +40,10 @@ beforeAll(async () => {
   }
 }, 300_000);
 
+// Removing a container that ran a whole store takes a while on a busy machine.
 afterAll(() => {
   sh(["docker", "rm", "-f", NAME], { allowFail: true });
-});
+}, 60_000);
 
 describe("the README's quick start in a fresh container", () => {
   test("the README names a store command and a test command", () => {
