@@ -59,6 +59,12 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- it and record the order, or change nothing. Answers one row:
 -- outcome ('ok' | 'not_found' | 'insufficient'), order_number, name, quantity, unit_price.
 -- p_name_key is the item's name key, as items.name_key (the apps compute it).
+-- A purchase waits at most 1 s for a row lock another transaction holds (a
+-- correction, a long-running admin statement), then gives up with error 1205 and
+-- nothing done (the handler rolls back): far inside the web tier's deadline
+-- (API_TIMEOUT_MS, 3 s), so a buyer told "unavailable" was told the truth — the
+-- database gave up first and no order exists (issue 13.4). Set per session, for the
+-- call only (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
 CREATE PROCEDURE place_order(IN p_name_key VARBINARY(3072), IN p_quantity INT, IN p_request_id VARCHAR(128))
@@ -71,12 +77,18 @@ BEGIN
   DECLARE v_price DECIMAL(8,2);
   DECLARE v_number BIGINT UNSIGNED;
   DECLARE v_request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin;
+  DECLARE v_lock_wait BIGINT UNSIGNED DEFAULT @@SESSION.innodb_lock_wait_timeout;
   DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_id = NULL;
-  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;
+  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN
+    ROLLBACK;
+    SET SESSION innodb_lock_wait_timeout = v_lock_wait;
+    RESIGNAL;
+  END;
 
   IF p_quantity IS NULL OR p_quantity < 1 OR p_quantity > 1000 THEN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'quantity must be a whole number from 1 to 1000';
   END IF;
+  SET SESSION innodb_lock_wait_timeout = 1;
 
   -- Read committed: the item's row lock is what orders purchases; gap locks on the
   -- orders' request id index would only make concurrent buyers deadlock.
@@ -112,6 +124,7 @@ BEGIN
     COMMIT;
     SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity, v_price AS unit_price;
   END IF;
+  SET SESSION innodb_lock_wait_timeout = v_lock_wait;
 END //
 DELIMITER ;
 

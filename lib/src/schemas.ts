@@ -101,6 +101,11 @@ export const CorrectItem = v.pipe(
 );
 export type CorrectItem = v.InferOutput<typeof CorrectItem>;
 
+/** A request id, as the apps keep them (lib/src/log.ts), to look up the order it placed. */
+export const RequestIdQuery = v.object({
+  request_id: v.pipe(v.string("is required"), v.regex(/^[\w\-=:.]{1,128}$/, "must be a request id (letters, digits, _ - = : . up to 128)")),
+});
+
 export const Paging = v.object({
   page: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,5}$/, "must be a positive whole number"), v.transform(Number)), "1"),
   per_page: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,3}$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100")), "20"),

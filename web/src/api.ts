@@ -4,7 +4,9 @@ import type { Context } from "hono";
 import { hc } from "hono/client";
 import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import { Item, ItemList } from "@bazaar/lib/schemas.ts";
-import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
+import { HTTPException } from "hono/http-exception";
+import { Unavailable } from "@bazaar/lib/http.ts";
+import { call, forward, neverReached, serviceClientOptions, UpstreamStatus, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
 import type { ApiApp } from "./api-type.ts";
 
@@ -33,8 +35,43 @@ export const catalogue = (api: ApiClient, c: Context) =>
 export const product = (api: ApiClient, c: Context, name: string) =>
   call(STORE, Item, () => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, forward(c)));
 
-export const placeOrder = (api: ApiClient, c: Context, order: { name: string; quantity: number }) =>
-  call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
+/** The request id the purchase carried, under which its order can be looked up. */
+export const requestIdOf = (c: Context) => c.get("requestId" as never) as string;
+
+/**
+ * The answer when the store cannot tell whether an order was placed: the api did
+ * not answer in time, or broke off after the purchase reached it. 504, and how to
+ * find out (docs/design.md: "where the outcome is unknown, the answer says so").
+ */
+export class OutcomeUnknown extends HTTPException {
+  constructor(readonly requestId: string, cause?: unknown) {
+    super(504, {
+      message: `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${requestId} before buying again`,
+      cause,
+    });
+  }
+}
+
+/**
+ * A purchase. Its 503 ("the store is temporarily unavailable") means it was not
+ * placed: the api was never reached, or answered 503 itself (it gave up before
+ * anything was bought: api/src/purchase.ts). Anything else that leaves no answer —
+ * a deadline passed, a broken reply, the api's own 504 — is OutcomeUnknown.
+ */
+export async function placeOrder(api: ApiClient, c: Context, order: { name: string; quantity: number }) {
+  try {
+    return await call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    const cause = err.cause;
+    if (cause instanceof UpstreamStatus ? cause.status === 503 : neverReached(cause)) throw err;
+    throw new OutcomeUnknown(requestIdOf(c), cause);
+  }
+}
+
+/** The order a request placed (public number), or a 404. */
+export const orderByRequest = (api: ApiClient, c: Context, requestId: string) =>
+  call(STORE, OrderView, () => api.orders.$get({ query: { request_id: requestId } }, forward(c)));
 
 /** The order shown as `number` (a public number). */
 export const order = (api: ApiClient, c: Context, number: number) =>

@@ -115,8 +115,23 @@ describe("when the api fails", () => {
       const res = await app.request("/products/Tux");
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ error: { code: 503, message: "the store is temporarily unavailable" } });
+    });
+
+    // "Unavailable" only when it certainly was not placed: the api never reached. A
+    // deadline passed or a 500 after the purchase was sent: outcome unknown, and how to check.
+    test(`a purchase says whether it was placed (api ${mode})`, async () => {
+      const { app, fake } = setup();
+      fake.state.mode = mode;
       const order = await app.request("/orders", json({ name: "Tux", quantity: 1 }));
-      expect(order.status).toBe(503);
+      const body = (await order.json()) as { error: { code: number; message: string } };
+      if (mode === "down") {
+        expect(order.status).toBe(503);
+        expect(body).toEqual({ error: { code: 503, message: "the store is temporarily unavailable" } });
+      } else {
+        const id = order.headers.get("x-request-id")!;
+        expect(order.status).toBe(504);
+        expect(body.error).toEqual({ code: 504, message: `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${id} before buying again` });
+      }
     });
   }
 });

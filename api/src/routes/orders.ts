@@ -1,13 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { affectedBy, nameKey } from "@bazaar/lib/catalog.ts";
-import { retryOnConflict } from "@bazaar/lib/db.ts";
-import { fail, jsonBody } from "@bazaar/lib/http.ts";
-import { orderEntry, selectOrder } from "@bazaar/lib/orders.ts";
-import { Order, OrderNumber, OrderRequest } from "@bazaar/lib/schemas.ts";
+import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
+import { orderEntry, selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
+import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import type { ApiDeps } from "../app.ts";
-
-type Placed = { outcome: "ok" | "not_found" | "insufficient"; order_number: number | null; name: string | null; quantity: number | null; unit_price: number | null };
+import { placeOrder } from "../purchase.ts";
 
 // Made once: checked cache texts are remembered per schema object.
 const MaybeOrder = v.nullable(Order);
@@ -21,9 +19,10 @@ export const orders = ({ db, cache }: ApiDeps) =>
       const { name, quantity } = c.req.valid("json");
       // The request id (HAProxy's, passed on by web) makes a retried purchase find
       // its order rather than place a second one.
+      // Within a budget that ends before web's deadline, answering 503 only when
+      // nothing was bought (../purchase.ts).
       const requestId = c.get("requestId" as never) as string | undefined;
-      const [rows] = await retryOnConflict(() => db.query<Placed[]>("CALL place_order(?, ?, ?)", [nameKey(name), quantity, requestId ?? null]));
-      const placed = rows?.[0];
+      const placed = await placeOrder(db, nameKey(name), quantity, requestId ?? null);
       if (!placed || placed.outcome === "not_found") fail(404, "product not found");
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
       // Cleared before the answer: once the buyer hears "ok", every read sees the new stock.
@@ -31,6 +30,13 @@ export const orders = ({ db, cache }: ApiDeps) =>
       return c.json({
         data: { order_number: Number(placed.order_number), name: placed.name!, quantity: Number(placed.quantity), unit_price: Number(placed.unit_price) },
       });
+    })
+    // The order a request placed, by its request id: how a buyer told "outcome
+    // unknown" finds out (web's GET /orders?request_id=…). Never cached: it may appear.
+    .get("/", validate("query", RequestIdQuery), async (c) => {
+      const order = await selectOrderByRequest(db, c.req.valid("query").request_id);
+      if (!order) fail(404, "order not found");
+      return c.json({ data: order });
     })
     .get("/:number", async (c) => {
       const number = v.safeParse(OrderNumber, c.req.param("number"));

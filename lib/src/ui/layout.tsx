@@ -92,6 +92,7 @@ const TITLES: Record<number, string> = {
   429: "Too many attempts",
   500: "Something went wrong",
   503: "Temporarily unavailable",
+  504: "Not confirmed in time",
 };
 
 /** The page for any error: a title for the status, the message, a way back. */

@@ -35,6 +35,19 @@ export const forward = (c: Context) => {
   return { headers: id ? { [REQUEST_ID_HEADER]: id } : ({} as Record<string, string>) };
 };
 
+/** An API's own answer that call() turned into a 503: its status (the cause of that Unavailable). */
+export class UpstreamStatus extends Error {
+  constructor(readonly status: number, body: unknown) {
+    super(`HTTP ${status}: ${JSON.stringify(body).slice(0, 200)}`);
+  }
+}
+
+/** The API was never reached: the connection was refused, so nothing was sent. */
+export const neverReached = (err: unknown) => {
+  const e = err as { code?: string; cause?: unknown } | undefined;
+  return e?.code === "ECONNREFUSED" || e?.code === "ConnectionRefused" || /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
+};
+
 const ErrorReply = v.object({
   error: v.object({ code: v.number(), message: v.string(), fields: v.optional(v.record(v.string(), v.string())) }),
 });
@@ -80,5 +93,5 @@ export async function call<S extends v.GenericSchema>(
   if (PASSED_ON.has(res.status) && reply.success) {
     fail(res.status as ContentfulStatusCode, reply.output.error.message, reply.output.error.fields);
   }
-  throw new Unavailable(what, new Error(`HTTP ${res.status}: ${JSON.stringify(body).slice(0, 200)}`));
+  throw new Unavailable(what, new UpstreamStatus(res.status, body));
 }

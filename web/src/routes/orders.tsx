@@ -3,13 +3,14 @@
 // browsers) and GET /orders?number=N (the storefront's lookup box). Numbers here are
 // public ones, from 0 (../api.ts converts to and from the api's database keys).
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { fail, jsonBody } from "@bazaar/lib/http.ts";
 import { PublicOrderNumber } from "@bazaar/lib/order-number.ts";
-import { OrderRequest } from "@bazaar/lib/schemas.ts";
+import { OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { prefersHtml } from "@bazaar/lib/ui/http.ts";
-import { order, placeOrder } from "../api.ts";
+import { order, orderByRequest, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
 import { OrderPage } from "../pages.tsx";
 
@@ -24,8 +25,30 @@ export const orders = ({ api, identity, site }: WebDeps) =>
         return c.json({ data: { order_number: placed.order_number } });
       },
     )
-    // The storefront's lookup box (a page for browsers, the error shape for programs).
-    .get("/", (c) => {
+    // The storefront's lookup box (a page for browsers, the error shape for programs),
+    // and ?request_id=…: the order a purchase placed, for a buyer whose purchase was
+    // answered "not confirmed in time" (504, ../api.ts OutcomeUnknown).
+    .get("/", async (c) => {
+      const requestId = c.req.query("request_id");
+      if (requestId !== undefined) {
+        c.header("Vary", "Accept");
+        const html = prefersHtml(c.req.header("accept"));
+        c.set("errorFormat", html ? "html" : "json");
+        const id = v.safeParse(RequestIdQuery, { request_id: requestId });
+        if (!id.success) {
+          const reason = id.issues[0].message;
+          fail(400, `request_id: ${reason}`, { request_id: reason });
+        }
+        let found: Awaited<ReturnType<typeof orderByRequest>>;
+        try {
+          found = await orderByRequest(api, c, id.output.request_id);
+        } catch (err) {
+          if (err instanceof HTTPException && err.status === 404) fail(404, "no order has been placed by that request");
+          throw err;
+        }
+        if (html) return c.redirect(`/orders/${found.number}`, 303);
+        return c.json({ data: { number: found.number, name: found.name, quantity: found.quantity } });
+      }
       const number = v.safeParse(PublicOrderNumber, (c.req.query("number") ?? "").trim());
       if (!number.success) fail(404, "order not found — please check the number on your receipt");
       return c.redirect(`/orders/${number.output}`, 303);

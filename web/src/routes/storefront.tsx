@@ -6,10 +6,10 @@ import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
-import { renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
-import { catalogue, placeOrder } from "../api.ts";
+import { catalogue, OutcomeUnknown, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
 import { Storefront, type Notice } from "../pages.tsx";
 
@@ -27,7 +27,7 @@ export const storefront = ({ api, identity, site }: WebDeps) => {
   // catalogue comes back as the same frozen object (see call()), so the plain
   // page for it is rendered once, not per request.
   const plain = new WeakMap<readonly Item[], string>();
-  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413, notice?: Notice) => {
+  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413 | 503, notice?: Notice) => {
     const items = await catalogue(api, c);
     if (notice) return renderPage(c, status, <Storefront identity={identity} site={site} items={items} notice={notice} />);
     let text = plain.get(items);
@@ -56,6 +56,20 @@ export const storefront = ({ api, identity, site }: WebDeps) => {
         }
         if (err.status === 404) return page(c, 404, { kind: "error", text: `Sorry, ${name} is no longer sold.` });
         if (err.status === 400) return page(c, 400, { kind: "error", text: `That order can't be placed: ${err.message}.` });
+        // Not known whether it was placed: say so, and where to find out (no catalogue
+        // fetched for this page: the api may be what is not answering).
+        if (err instanceof OutcomeUnknown) {
+          return renderErrorPage(c, 504, {
+            identity, site,
+            message: `we could not confirm your order of ${quantity} × ${name} in time: it may or may not have been placed. Please check before buying again`,
+            back: { href: `/orders?request_id=${encodeURIComponent(err.requestId)}`, label: "Check whether it was placed" },
+          });
+        }
+        // 503: the api gave up before anything was bought (api/src/purchase.ts), or was never reached.
+        if (err.status === 503) {
+          const notice: Notice = { kind: "error", text: `Your order of ${quantity} × ${name} was not placed: the store is temporarily unavailable. Nothing was bought — please try again.` };
+          return page(c, 503, notice).catch(() => { throw err; });
+        }
         throw err;
       }
     });

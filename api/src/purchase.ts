@@ -1,0 +1,75 @@
+// One purchase, within a budget that ends before the web tier's deadline, and an
+// answer that says what really happened (issue 13.4; docs/design.md: "an answer is
+// the truth about what happened"):
+//   placed        the procedure committed the order;
+//   not placed    it certainly did not: no connection in time (nothing was sent),
+//                 or the database refused or rolled the call back (a lock held longer
+//                 than place_order's 1 s lock wait, a deadlock) — 503;
+//   unknown       the connection broke after the call was sent: it may have
+//                 committed — 504, and the buyer is told how to look it up.
+import type { PoolConnection } from "mysql2/promise";
+import type { Db } from "@bazaar/lib/db.ts";
+import { isConnectionError } from "@bazaar/lib/db.ts";
+import { fail } from "@bazaar/lib/http.ts";
+
+export type Placed = { outcome: "ok" | "not_found" | "insufficient"; order_number: number | null; name: string | null; quantity: number | null; unit_price: number | null };
+
+/**
+ * How long a purchase may wait for a free connection. With place_order's 1 s lock
+ * wait (db/init.sql) a purchase has its answer in about 2 s at most, inside web's
+ * 3 s API_TIMEOUT_MS, so the database, not the web tier, is the one that gives up.
+ */
+export const CONNECTION_WAIT_MS = 1000;
+
+export const NOT_PLACED = "the order was not placed";
+
+// Rolled back by the procedure's handler: nothing of the call was kept.
+const ROLLED_BACK = new Set(["ER_LOCK_DEADLOCK", "ER_DUP_ENTRY"]);
+
+/** A connection within `ms`, or a 503 that says nothing was bought. */
+async function connection(db: Db, ms: number): Promise<PoolConnection> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pending = db.pool.getConnection();
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
+  try {
+    const got = await Promise.race([pending, late]);
+    if (got === "late") {
+      // Given back as soon as it comes: this purchase is answered already.
+      pending.then((conn) => conn.release(), () => {});
+      fail(503, `${NOT_PLACED}: the store is busy, please try again`);
+    }
+    return got;
+  } catch (err) {
+    if ((err as { status?: number }).status === 503) throw err;
+    fail(503, `${NOT_PLACED}: the database is temporarily unavailable`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function placeOrder(db: Db, key: string, quantity: number, requestId: string | null): Promise<Placed | undefined> {
+  // A deadlock (or a replay racing its original on the request id) is rolled back
+  // whole; the call is made again, at most twice more.
+  for (let attempt = 1; ; attempt++) {
+    const conn = await connection(db, CONNECTION_WAIT_MS);
+    try {
+      const [rows] = (await conn.query("CALL place_order(?, ?, ?)", [key, quantity, requestId]))[0] as [Placed[]];
+      conn.release();
+      return rows?.[0];
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "";
+      // Sent, and then the connection broke: the procedure may have committed.
+      if (isConnectionError(err) && code !== "ER_LOCK_WAIT_TIMEOUT" && code !== "ER_QUERY_INTERRUPTED") {
+        conn.destroy();
+        fail(504, "the order's outcome is unknown: the database connection broke during the purchase");
+      }
+      conn.release();
+      if (code === "ER_LOCK_WAIT_TIMEOUT") fail(503, `${NOT_PLACED}: the item is busy (another change holds it), please try again`);
+      if (ROLLED_BACK.has(code) && attempt < 3) continue;
+      // Any other error the database answered came from inside the procedure, whose
+      // handler rolled it back.
+      if (ROLLED_BACK.has(code) || (err as { errno?: number }).errno !== undefined) fail(503, `${NOT_PLACED}: the database refused it (${code || "error"}), please try again`);
+      throw err;
+    }
+  }
+}
