@@ -37,6 +37,9 @@ async function start(): Promise<Stack | undefined> {
       fresh: true,
       quiet: true,
       ports,
+      // The design's two of each, whatever WEB_SERVERS / ADMIN_SERVERS the shell has:
+      // the system tests name web-1/web-2 and admin-1/admin-2.
+      servers: { web: 2, admin: 2 },
       // The launcher's own env vars (ports, data dir) must not leak in from a shell
       // that runs `bun run local` with custom ports.
       env: { ...process.env, STORE_DATA_DIR: undefined },

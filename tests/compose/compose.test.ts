@@ -17,9 +17,9 @@ import { isPublished, loadConfig, PUBLISHED_SECRETS } from "../../lib/src/config
 import {
   CACHE, CONSUMERS, DEFAULT_SRH_CONNECTION_STRING, envName, initReport, SECRET_NAMES, SecretError, STORE, TOKENS_FILE, type SecretName,
 } from "../../lib/src/secrets.ts";
-import { PORT_ENV } from "../../local/src/config.ts";
+import { DEFAULT_SERVERS, MAX_SERVERS, PORT_DEFAULTS, resolvePorts, serverPortKey, SERVERS_ENV } from "../../local/src/config.ts";
 import {
-  APP_DIRS, APP_ENTRIES, appOf, composeRaw, composeVariables, consumerOf, entryDefault, haproxyVariables, hostRefs, inherited,
+  APP_DIRS, APP_ENTRIES, appOf, composeRaw, composeVariables, consumerOf, entryDefault, haproxyServers, haproxyVariables, hostRefs, inherited,
   listenPort, loadCompose, mounts, parseDockerfile, parseEnvFile, parsePort, reach, read, ROOT, runSecrets, SECRET_FOLDERS,
   SECRETS_MOUNT, secretsService, secretVolumes, shared, type Compose, type SecretsRun, type Service,
 } from "./support.ts";
@@ -76,7 +76,11 @@ const schemaErrors = (doc: unknown) => (validate(doc) ? [] : validate.errors!.ma
 
 describe("compose.yaml is a valid compose file", () => {
   test("validates against the compose-spec JSON schema, as written and with its variables filled in", () => {
-    for (const doc of [composeRaw(), ...Object.values(CASES)]) expect(schemaErrors(doc)).toEqual([]);
+    // As written, deploy.replicas is "${WEB_SERVERS:-2}": compose validates after
+    // interpolating and converting it to a number, so the text is checked with a number there.
+    const raw = composeRaw() as Compose;
+    for (const s of Object.values(raw.services)) if (typeof s.deploy?.replicas === "string") s.deploy.replicas = 2;
+    for (const doc of [raw, ...Object.values(CASES)]) expect(schemaErrors(doc)).toEqual([]);
   });
 
   test("the schema check is not vacuous: a misspelt key or a bad duration fails", () => {
@@ -111,21 +115,22 @@ describe("each app gets exactly the variables its config schema reads", () => {
     for (const name of appServices) expect(() => loadConfig(APP_ENTRIES[appOf(compose.services[name]!)!], envOf(compose, name), { readFile: none })).toThrow(/_FILE: cannot read/);
   });
 
-  test("web-1/web-2 and admin-1/admin-2 differ only in port (and the HAProxy server behind it)", () => {
-    for (const [a, b] of [["web-1", "web-2"], ["admin-1", "admin-2"]] as const) {
-      const { PORT: pa, ...ea } = envOf(compose, a);
-      const { PORT: pb, ...eb } = envOf(compose, b);
-      expect(ea).toEqual(eb);
-      expect(pa).not.toBe(pb);
-      expect(compose.services[a]!.volumes).toEqual(compose.services[b]!.volumes!);
+  test("web and admin are replicated services: WEB_SERVERS / ADMIN_SERVERS replicas, two by default, no fixed hostname or container name", () => {
+    for (const [name, variable] of [["web", "WEB_SERVERS"], ["admin", "ADMIN_SERVERS"]] as const) {
+      const s = compose.services[name]!;
+      expect({ name, replicas: s.deploy?.replicas }).toEqual({ name, replicas: 2 });
+      expect({ name, replicas: loadCompose({ [variable]: "3" }).services[name]!.deploy?.replicas }).toEqual({ name, replicas: 3 });
+      // Every replica would carry the same one: each keeps its container id instead.
+      expect({ name, hostname: s.hostname, container_name: s.container_name }).toEqual({ name, hostname: undefined, container_name: undefined });
     }
+    // The only services that may be scaled: the others are one of a kind.
+    expect(services.filter((n) => compose.services[n]!.deploy?.replicas !== undefined).sort()).toEqual(["admin", "web"]);
   });
 
-  test("each app's port is the schema's default port (the one its image EXPOSEs), but for the second instance", () => {
+  test("each app's port is the schema's default port (the one its image EXPOSEs)", () => {
     for (const name of appServices) {
       const app = appOf(compose.services[name]!)!;
-      const second = name.endsWith("-2");
-      if (!second) expect(envOf(compose, name).PORT).toBe(entryDefault(APP_ENTRIES[app].PORT)!);
+      expect({ name, port: envOf(compose, name).PORT }).toEqual({ name, port: entryDefault(APP_ENTRIES[app].PORT)! });
     }
   });
 
@@ -185,8 +190,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     const raw = rawEnvOf(SECRETS);
     expect(Object.keys(raw).sort()).toEqual([...SECRET_VARS, "ADMIN_USER"].sort());
     for (const k of SECRET_VARS) expect({ k, value: raw[k] }).toEqual({ k, value: `\${${k}:-}` });
-    expect(raw.ADMIN_USER).toBe(rawEnvOf("admin-1").ADMIN_USER!);
-    expect(raw.ADMIN_USER).toBe(rawEnvOf("admin-2").ADMIN_USER!);
+    expect(raw.ADMIN_USER).toBe(rawEnvOf("admin").ADMIN_USER!);
   });
 
   test("the secrets service mounts a volume at every folder initSecrets writes, read-write, one volume each", () => {
@@ -223,7 +227,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
   });
 
   test("each service that reads secrets mounts its own folder's volume, read-only, there only, and reads exactly the files written into it", () => {
-    expect(readers.sort()).toEqual(["admin-1", "admin-2", "admin-api", "api", "cache", "db", "web-1", "web-2"]);
+    expect(readers.sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "web"]);
     for (const name of readers) {
       const own = mounts(compose.services[name]!).filter((m) => volumes.has(m.source));
       expect({ name, secretMounts: own.length }).toEqual({ name, secretMounts: 1 });
@@ -248,14 +252,14 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     }
   });
 
-  // [service, variable, service, variable, the secret both name].
+  // [service, variable, service, variable, the secret both name]. Every replica of
+  // web (or admin) is the same service definition, so reads the same files.
   const ends: [string, string, string, string, SecretName][] = [
-    ["web-1", "API_TOKEN", "api", "API_TOKEN", "api_token"],
-    ["web-2", "API_TOKEN", "api", "API_TOKEN", "api_token"],
-    ["admin-1", "ADMIN_API_TOKEN", "admin-api", "ADMIN_API_TOKEN", "admin_api_token"],
-    ["admin-2", "ADMIN_API_TOKEN", "admin-api", "ADMIN_API_TOKEN", "admin_api_token"],
-    ["admin-1", "SESSION_SECRET", "admin-2", "SESSION_SECRET", "session_secret"],
-    ["admin-1", "ADMIN_PASSWORD", "admin-2", "ADMIN_PASSWORD", "admin_password"],
+    ["web", "API_TOKEN", "api", "API_TOKEN", "api_token"],
+    ["admin", "ADMIN_API_TOKEN", "admin-api", "ADMIN_API_TOKEN", "admin_api_token"],
+    // Admin's own (no other service reads them): the file, and the value set in .env.
+    ["admin", "SESSION_SECRET", "admin", "SESSION_SECRET", "session_secret"],
+    ["admin", "ADMIN_PASSWORD", "admin", "ADMIN_PASSWORD", "admin_password"],
     ["api", "UPSTASH_REDIS_REST_TOKEN", "admin-api", "UPSTASH_REDIS_REST_TOKEN", "srh_token"],
     ["api", "DB_PASSWORD", "db", "API_DB_PASSWORD", "api_db_password"],
     ["admin-api", "DB_PASSWORD", "db", "ADMIN_DB_PASSWORD", "admin_db_password"],
@@ -327,7 +331,14 @@ describe(".env.example: what compose.yaml reads, with its defaults", () => {
 
   test("it lists every secret, empty (so a copy of it has them generated), and the published ports and settings", () => {
     for (const k of SECRET_NAMES.map(envName)) expect({ k, value: example[k] }).toEqual({ k, value: "" });
-    for (const k of ["HTTP_PORT", "WEB1_PORT", "WEB2_PORT", "ADMIN1_PORT", "ADMIN2_PORT", "ADMIN_USER", "CACHE_ENABLED"]) expect(Object.keys(example)).toContain(k);
+    for (const k of ["HTTP_PORT", "WEB_PORTS", "ADMIN_PORTS", "WEB_SERVERS", "ADMIN_SERVERS", "ADMIN_USER", "CACHE_ENABLED"]) expect(Object.keys(example)).toContain(k);
+  });
+
+  test("WEB_SERVERS and ADMIN_SERVERS mean the same as for `bun run local`: its default, and its limit is the proxy's slots", () => {
+    expect([example.WEB_SERVERS, example.ADMIN_SERVERS]).toEqual([String(DEFAULT_SERVERS.web), String(DEFAULT_SERVERS.admin)]);
+    expect([SERVERS_ENV.web, SERVERS_ENV.admin]).toEqual(["WEB_SERVERS", "ADMIN_SERVERS"]);
+    const slots = Object.fromEntries(haproxyServers(envOf(compose, "proxy")).map((s) => [s.address.split(":")[0], s.slots]));
+    expect(slots).toEqual({ web: MAX_SERVERS, admin: MAX_SERVERS });
   });
 
   test("the database accounts are the ones db/init.sql creates", () => {
@@ -339,8 +350,8 @@ describe(".env.example: what compose.yaml reads, with its defaults", () => {
 describe("every name a service connects to is a service on a network both share", () => {
   const refs = services.flatMap((n) => hostRefs(compose, n));
 
-  test("the references are found (api, admin-api, db, cache, redis, and the four servers behind the proxy)", () => {
-    expect([...new Set(refs.map((r) => r.host))].sort()).toEqual(["admin-1", "admin-2", "admin-api", "api", "cache", "db", "redis", "web-1", "web-2"]);
+  test("the references are found (api, admin-api, db, cache, redis, and the web and admin replicas behind the proxy)", () => {
+    expect([...new Set(refs.map((r) => r.host))].sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "redis", "web"]);
   });
 
   for (const r of refs) {
@@ -351,8 +362,8 @@ describe("every name a service connects to is a service on a network both share"
     });
   }
 
-  test("every app's container hostname is its service name (the pages show it)", () => {
-    for (const name of appServices) expect(compose.services[name]!.hostname).toBe(name);
+  test("every app's container hostname is its service name (the pages show it), but the replicas' (their container ids)", () => {
+    for (const name of appServices) expect({ name, hostname: compose.services[name]!.hostname }).toEqual({ name, hostname: compose.services[name]!.deploy ? undefined : name });
   });
 });
 
@@ -362,7 +373,7 @@ describe("the networks: each tier sees only the tiers it calls", () => {
 
   test("front is the only network with a way out; every other one is internal", () => {
     for (const [name, net] of Object.entries(compose.networks)) expect({ name, internal: net?.internal === true }).toEqual({ name, internal: name !== "front" });
-    expect([...front].sort()).toEqual(["admin-1", "admin-2", "proxy", "web-1", "web-2"]);
+    expect([...front].sort()).toEqual(["admin", "proxy", "web"]);
   });
 
   test("beyond the front network, a service reaches exactly what it calls and what calls it", () => {
@@ -375,10 +386,8 @@ describe("the networks: each tier sees only the tiers it calls", () => {
 
   test("web reaches only api, admin only admin-api, and only the APIs reach db and the cache", () => {
     const back = (n: string) => [...reach(compose, n)].filter((o) => !front.has(o)).sort();
-    expect(back("web-1")).toEqual(["api"]);
-    expect(back("web-2")).toEqual(["api"]);
-    expect(back("admin-1")).toEqual(["admin-api"]);
-    expect(back("admin-2")).toEqual(["admin-api"]);
+    expect(back("web")).toEqual(["api"]);
+    expect(back("admin")).toEqual(["admin-api"]);
     expect([...reach(compose, "db")].sort()).toEqual(["admin-api", "api"]);
     expect([...reach(compose, "cache")].sort()).toEqual(["admin-api", "api", "redis"]);
     expect([...reach(compose, "redis")]).toEqual(["cache"]);
@@ -397,24 +406,34 @@ describe("ports", () => {
   const published = (c: Compose) =>
     Object.keys(c.services).flatMap((n) =>
       (c.services[n]!.ports ?? []).map((p) => {
-        const { hostIp, published, target } = parsePort(p);
+        const { hostIp, published, last, target } = parsePort(p);
         expect(target).toBe(listenPort(c.services[n]!));
-        return `${n} ${hostIp}:${published}`;
+        return `${n} ${hostIp}:${published}${last === published ? "" : `-${last}`}`;
       }),
     ).sort();
 
   test("only the store (80) and the web/admin debug ports (on 127.0.0.1) are published, each to what the service listens on", () => {
-    expect(published(compose)).toEqual([
-      "admin-1 127.0.0.1:8081", "admin-2 127.0.0.1:8082", "proxy 0.0.0.0:80", "web-1 127.0.0.1:8083", "web-2 127.0.0.1:8084",
-    ]);
+    expect(published(compose)).toEqual(["admin 127.0.0.1:8081-8082", "proxy 0.0.0.0:80", "web 127.0.0.1:8083-8091"]);
   });
 
-  test("each published port follows its variable: HTTP_PORT for the store, the debug ones as `bun run local` names them, still on 127.0.0.1", () => {
-    const env = { HTTP_PORT: "18000", [PORT_ENV.web1]: "18083", [PORT_ENV.web2]: "18084", [PORT_ENV.admin1]: "18081", [PORT_ENV.admin2]: "18082" };
-    expect(Object.keys(env).sort()).toEqual(["ADMIN1_PORT", "ADMIN2_PORT", "HTTP_PORT", "WEB1_PORT", "WEB2_PORT"]);
-    expect(published(loadCompose(env))).toEqual([
-      "admin-1 127.0.0.1:18081", "admin-2 127.0.0.1:18082", "proxy 0.0.0.0:18000", "web-1 127.0.0.1:18083", "web-2 127.0.0.1:18084",
-    ]);
+  test("the debug ranges start at the design's ports (as `bun run local`'s WEB1_PORT and ADMIN1_PORT) and have a port for each replica; web's one for each proxy slot", () => {
+    const range = (name: string) => parsePort(compose.services[name]!.ports![0]!);
+    expect([range("web").published, range("admin").published]).toEqual([PORT_DEFAULTS.web1, PORT_DEFAULTS.admin1]);
+    for (const name of ["web", "admin"]) {
+      const { published: first, last } = range(name);
+      expect({ name, room: last - first + 1 >= compose.services[name]!.deploy!.replicas! }).toEqual({ name, room: true });
+    }
+    expect(range("web").last - range("web").published + 1).toBe(MAX_SERVERS);
+    // The local stack's web-3 … web-9 are the same ports (WEB1_PORT + n - 1).
+    const local = resolvePorts(undefined, {}, { web: MAX_SERVERS, admin: 2 });
+    expect(Array.from({ length: MAX_SERVERS }, (_, i) => local[serverPortKey("web", i + 1)])).toEqual(
+      Array.from({ length: MAX_SERVERS }, (_, i) => range("web").published + i),
+    );
+  });
+
+  test("each published port follows its variable: HTTP_PORT for the store, WEB_PORTS and ADMIN_PORTS for the debug ranges, still on 127.0.0.1", () => {
+    const env = { HTTP_PORT: "18000", WEB_PORTS: "18083-18091", ADMIN_PORTS: "18093-18099" };
+    expect(published(loadCompose(env))).toEqual(["admin 127.0.0.1:18093-18099", "proxy 0.0.0.0:18000", "web 127.0.0.1:18083-18091"]);
   });
 
   test("the proxy binds a port above 1024 inside (the haproxy image does not run as root)", () => {

@@ -2,6 +2,8 @@
 // accept it with the environment compose gives the proxy service.
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
+import { MAX_SERVERS, resolvePorts } from "../../local/src/config.ts";
+import { haproxyEnv, serverNames } from "../../local/src/services.ts";
 import { haproxyServers, loadCompose, ROOT } from "./support.ts";
 
 const check = (env: Record<string, string>) =>
@@ -24,9 +26,24 @@ describe("haproxy.cfg under compose", () => {
     expect(check({ ...proxyEnv, STORE_BIND: "*:notaport" }).exitCode).not.toBe(0);
   });
 
-  test("with compose's environment, the servers are the compose services web-1/2 and admin-1/2", () => {
-    expect(haproxyServers(proxyEnv).map((s) => `${s.name}=${s.address}`)).toEqual([
-      "web-1=web-1:8083", "web-2=web-2:8084", "admin-1=admin-1:8081", "admin-2=admin-2:8082",
+  test("with compose's environment, the servers are every replica of the web and admin services (Docker's DNS), in 9 slots each", () => {
+    expect(haproxyServers(proxyEnv).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual(["web-*=web:8083×9", "admin-*=admin:8081×9"]);
+  });
+
+  test("with the local stack's environment, a server line for each server it runs, and none for the others", () => {
+    const ports = resolvePorts(undefined, {}, { web: 3, admin: 1 });
+    expect(haproxyServers(haproxyEnv(ports, undefined, { web: 3, admin: 1 })).map((s) => `${s.name}=${s.address}`)).toEqual([
+      "web-1=127.0.0.1:8083", "web-2=127.0.0.1:8084", "web-3=127.0.0.1:8085", "admin-1=127.0.0.1:8081",
     ]);
+    const nine = { web: MAX_SERVERS, admin: MAX_SERVERS };
+    const all = haproxyServers(haproxyEnv(resolvePorts(undefined, {}, nine), undefined, nine)).map((s) => s.name);
+    expect(all).toEqual([...serverNames("web", MAX_SERVERS), ...serverNames("admin", MAX_SERVERS)]);
+  });
+
+  test("haproxy itself accepts each way: compose's, and the local stack's with 1 and with 9 servers", () => {
+    for (const servers of [{ web: 1, admin: 1 }, { web: MAX_SERVERS, admin: MAX_SERVERS }]) {
+      const r = check(haproxyEnv(resolvePorts(undefined, {}, servers), { user: "stats", password: "stats-password" }, servers));
+      expect({ servers, exit: r.exitCode, out: r.stderr.toString() }).toEqual({ servers, exit: 0, out: expect.any(String) });
+    }
   });
 });

@@ -27,6 +27,8 @@ export type Service = {
   build?: { context: string; target?: string; dockerfile?: string; args?: Record<string, string> };
   command?: string[];
   hostname?: string;
+  container_name?: string;
+  deploy?: { replicas?: number };
   environment?: Record<string, string>;
   ports?: string[];
   networks?: string[];
@@ -67,9 +69,24 @@ const mapStrings = (x: unknown, f: (s: string) => string): unknown =>
   : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, mapStrings(y, f)]))
   : x;
 
+/**
+ * The typed fields compose.yaml fills from a variable, converted after interpolation
+ * as compose does (docker-compose 1.29's interpolation.py and compose-go both turn
+ * deploy.replicas into a number): `${WEB_SERVERS:-2}` is the number 2.
+ */
+function convertTyped(c: Compose): Compose {
+  for (const s of Object.values(c.services)) {
+    const replicas = s.deploy?.replicas as unknown;
+    if (typeof replicas !== "string") continue;
+    if (!/^\d+$/.test(replicas)) throw new Error(`deploy.replicas: not a whole number: ${replicas}`);
+    s.deploy!.replicas = Number(replicas);
+  }
+  return c;
+}
+
 /** compose.yaml as `docker compose config` would resolve it with this environment (default: none, so the defaults). */
 export const loadCompose = (env: Record<string, string | undefined> = {}): Compose =>
-  mapStrings(composeRaw(), (s) => interpolate(s, env)) as Compose;
+  convertTyped(mapStrings(composeRaw(), (s) => interpolate(s, env)) as Compose);
 
 /** Every ${VAR…} compose.yaml reads, with its default (undefined when it has none). */
 export function composeVariables(): Map<string, string | undefined> {
@@ -96,11 +113,17 @@ export const shared = (c: Compose, a: string, b: string) =>
 export const reach = (c: Compose, name: string) =>
   new Set(Object.keys(c.services).filter((other) => other !== name && shared(c, name, other).length > 0));
 
-/** "[host_ip:]published:target[/proto]" → its parts. */
+/**
+ * "[host_ip:]published:target[/proto]" → its parts; `published` may be a range
+ * ("8083-8091": each replica takes a free port of it), then `last` is its end.
+ */
 export function parsePort(spec: string) {
-  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(spec);
+  const m = /^(?:(\d+\.\d+\.\d+\.\d+):)?(\d+)(?:-(\d+))?:(\d+)(?:\/(tcp|udp))?$/.exec(spec);
   if (!m) throw new Error(`unsupported port syntax: ${spec}`);
-  return { hostIp: m[1] ?? "0.0.0.0", published: Number(m[2]), target: Number(m[3]) };
+  const published = Number(m[2]);
+  const last = m[3] === undefined ? published : Number(m[3]);
+  if (last < published) throw new Error(`port range backwards: ${spec}`);
+  return { hostIp: m[1] ?? "0.0.0.0", published, last, target: Number(m[4]) };
 }
 
 // ---- the apps' config schemas ------------------------------------------------------
@@ -292,14 +315,45 @@ export function haproxyVariables(cfg = read("proxy/haproxy.cfg")): Map<string, s
   return vars;
 }
 
-/** The backend servers' addresses ("host:port") haproxy.cfg resolves with this environment. */
-export function haproxyServers(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")) {
-  const servers: { name: string; address: string }[] = [];
+/**
+ * The lines HAProxy reads with this environment: its conditional blocks evaluated
+ * (`.if [!]defined(VAR)`, `.else`, `.endif`, nested; the only condition the file uses).
+ */
+export function haproxyActiveLines(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")): string[] {
+  const stack: { on: boolean; taken: boolean }[] = [];
+  const on = () => stack.every((b) => b.on);
+  const lines: string[] = [];
   for (const line of cfg.split("\n")) {
-    const m = /^\s*server\s+(\S+)\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const address = m[2]!.replace(/^"|"$/g, "").replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g, (_, name, def) => env[name] ?? def ?? "");
-    servers.push({ name: m[1]!, address });
+    const t = line.trim();
+    if (t.startsWith(".if")) {
+      const m = /^\.if\s+(!?)defined\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(t);
+      if (!m) throw new Error(`haproxy.cfg: a condition this reader does not know: ${t}`);
+      const value = (env[m[2]!] !== undefined) !== (m[1] === "!");
+      stack.push({ on: value, taken: value });
+    } else if (t === ".else") {
+      const b = stack.at(-1)!;
+      b.on = !b.taken;
+    } else if (t === ".endif") {
+      stack.pop();
+    } else if (on()) lines.push(line);
+  }
+  if (stack.length) throw new Error("haproxy.cfg: an .if without its .endif");
+  return lines;
+}
+
+/**
+ * The backend servers haproxy.cfg has with this environment: each `server` line's
+ * address ("host:port"), and each `server-template`'s, with how many slots it fills
+ * from that name's DNS answers (web-1 … web-9 for compose's replicas).
+ */
+export function haproxyServers(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")) {
+  const servers: { name: string; address: string; slots?: number }[] = [];
+  const expand = (word: string) => word.replace(/^"|"$/g, "").replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g, (_, name, def) => env[name] ?? def ?? "");
+  for (const line of haproxyActiveLines(env, cfg)) {
+    const server = /^\s*server\s+(\S+)\s+(\S+)/.exec(line);
+    if (server) servers.push({ name: server[1]!, address: expand(server[2]!) });
+    const template = /^\s*server-template\s+(\S+)\s+(?:1-)?(\d+)\s+(\S+)/.exec(line);
+    if (template) servers.push({ name: `${template[1]}*`, address: expand(template[3]!), slots: Number(template[2]) });
   }
   return servers;
 }
