@@ -3,7 +3,7 @@
 // container's network namespace, and a bounded load for the failure tests.
 import { beforeAll } from "bun:test";
 import { BASE_IMAGE, prepare, sh } from "./engine.ts";
-import { compose, composeStack, containerOf, inspect, isUp, up, type ComposeStack } from "./stack.ts";
+import { compose, composeStack, containerOf, inspect, isUp, replicasByHostname, up, type ComposeStack } from "./stack.ts";
 
 /** Every step of these tests runs docker or docker-compose (a second or more each). */
 export const STEP_TIMEOUT = 120_000;
@@ -21,8 +21,19 @@ export function useComposeStack() {
   }, 600_000);
 }
 
-/** The instance that answered (X-Served-By "<hostname> / <instance>" or "<hostname>"). */
-export const servedBy = (res: Response) => res.headers.get("x-served-by")?.match(/(web|admin)-\d+/)?.[0];
+/**
+ * The replica that answered ("web-1", "admin-2"): X-Served-By carries the container's
+ * hostname (compose sets none for replicas, so it is the container's own id), mapped
+ * through the engine's labels; the map is read again when a hostname is new (a replica
+ * recreated or added).
+ */
+export function servedBy(res: Response): string | undefined {
+  const host = res.headers.get("x-served-by")?.split(" / ")[0]?.trim();
+  if (!host) return undefined;
+  if (!replicas.has(host)) for (const service of ["web", "admin"] as const) for (const [h, n] of replicasByHostname(stack, service)) replicas.set(h, n);
+  return replicas.get(host) ?? host;
+}
+const replicas = new Map<string, string>();
 
 /** A file the secrets service wrote into one consumer's volume (read through a throwaway container). */
 export function secretFile(consumer: string, name: string): string {

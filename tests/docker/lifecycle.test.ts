@@ -4,7 +4,7 @@
 // the stack up and healthy for the next.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sh } from "./engine.ts";
-import { compose, containerOf, load, stack, STORE, until, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import { compose, containerOf, load, servedBy, stack, STORE, until, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
 import { down, ONE_SHOT, services, untilHealthy, up } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).
@@ -45,6 +45,35 @@ describe("a web server killed under load", () => {
     // After the kill, web-2 carried the load (HAProxy retried on it what web-1 dropped).
     expect(rightAfter.filter((r) => r.by === "web-2").length).toBeGreaterThan(5);
   }, 120_000);
+});
+
+describe("as many web servers as asked for", () => {
+  test("--scale web=3 under load: a third replica joins HAProxy's round robin; back to 2, it leaves; no request fails", async () => {
+    const traffic = load("/", 4);
+    try {
+      compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=3", "web"]);
+      await untilHealthy(stack, ["web-3"], 60_000);
+      // Found by HAProxy's server-template through Docker's DNS, no reload.
+      await until(() => traffic.results.some((r) => r.by === "web-3"), 30_000, "web-3 serving");
+      // Round robin over all three: of the next 90 answers, each has about a third.
+      const from = traffic.results.length;
+      await until(() => traffic.results.length >= from + 90, 30_000, "90 more answers");
+      const share = new Map<string, number>();
+      for (const r of traffic.results.slice(from, from + 90)) share.set(r.by!, (share.get(r.by!) ?? 0) + 1);
+      expect([...share.keys()].sort()).toEqual(["web-1", "web-2", "web-3"]);
+      for (const n of share.values()) expect(n).toBeGreaterThanOrEqual(20);
+      // Removed again: it drains (its /healthz says 503 first) and the others carry on.
+      const before = traffic.results.length;
+      compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=2", "web"]);
+      await until(() => !containerOf(stack, "web-3"), 60_000, "web-3 gone");
+      await Bun.sleep(2000);
+      expect(traffic.results.slice(-20).every((r) => r.by === "web-1" || r.by === "web-2")).toBe(true);
+      expect(traffic.results.length).toBeGreaterThan(before);
+    } finally {
+      const all = await traffic.stop();
+      expect(all.filter((r) => r.status !== 200).slice(0, 5)).toEqual([]);
+    }
+  }, 180_000);
 });
 
 describe("the data", () => {

@@ -10,8 +10,8 @@ import { REPO_ROOT } from "../../local/src/config.ts";
 
 export type ComposeStack = {
   project: string;
-  /** The published ports (HTTP_PORT and the debug ports), as compose reads them. */
-  ports: { http: number; web1: number; web2: number; admin1: number; admin2: number };
+  /** The published ports: HTTP_PORT, and the debug port ranges of the web and admin replicas. */
+  ports: { http: number; web: string; admin: string };
   /** The environment compose runs with (ports; secrets come from the `secrets` service). */
   env: Record<string, string>;
 };
@@ -25,17 +25,15 @@ export type ComposeStack = {
 const OFFSETS: Record<string, number> = { "bazaar-test": 12000, "bazaar-standin": 1000 };
 
 export function composeStack(project = "bazaar-test", offset = OFFSETS[project] ?? 12000): ComposeStack {
-  const ports = { http: 8080 + offset, web1: 8083 + offset, web2: 8084 + offset, admin1: 8081 + offset, admin2: 8082 + offset };
+  const ports = { http: 8080 + offset, web: `${8083 + offset}-${8091 + offset}`, admin: `${8081 + offset}-${8082 + offset}` };
   return {
     project,
     ports,
     env: {
       COMPOSE_PROJECT_NAME: project,
       HTTP_PORT: String(ports.http),
-      WEB1_PORT: String(ports.web1),
-      WEB2_PORT: String(ports.web2),
-      ADMIN1_PORT: String(ports.admin1),
-      ADMIN2_PORT: String(ports.admin2),
+      WEB_PORTS: ports.web,
+      ADMIN_PORTS: ports.admin,
       // The classic builder: BuildKit would try to pull its Dockerfile frontend.
       DOCKER_BUILDKIT: "0",
       COMPOSE_DOCKER_CLI_BUILD: "0",
@@ -85,9 +83,33 @@ export async function composeStreamed(stack: ComposeStack, args: string[], log: 
   if (code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
 }
 
-/** The container id of a service (its first replica), by compose's labels (docker is quicker than docker-compose). */
-export const containerOf = (stack: ComposeStack, service: string) =>
-  sh(["docker", "ps", "-aq", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`]).out.trim().split("\n")[0]!;
+/**
+ * The container id of a service, by compose's labels (docker is quicker than
+ * docker-compose). A replica is named as HAProxy names its server: "web-2" is the web
+ * service's replica number 2; any other name is a service's first (one-off runs aside).
+ */
+export function containerOf(stack: ComposeStack, name: string) {
+  const replica = /^(web|admin)-(\d+)$/.exec(name);
+  const [service, number] = replica ? [replica[1]!, replica[2]!] : [name, undefined];
+  const filters = [`label=com.docker.compose.project=${stack.project}`, `label=com.docker.compose.service=${service}`, "label=com.docker.compose.oneoff=False"];
+  if (number) filters.push(`label=com.docker.compose.container-number=${number}`);
+  return sh(["docker", "ps", "-aq", ...filters.flatMap((f) => ["--filter", f])]).out.trim().split("\n")[0]!;
+}
+
+/** Every container of a service (all its replicas; one-off runs aside). */
+export const containersOf = (stack: ComposeStack, service: string) =>
+  sh(["docker", "ps", "-aq", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`, "--filter", "label=com.docker.compose.oneoff=False"]).out.trim().split("\n").filter(Boolean);
+
+/** The replicas of a service ("web-1", "web-2", …) by their container hostname (what the pages show). */
+export function replicasByHostname(stack: ComposeStack, service: "web" | "admin"): Map<string, string> {
+  const ids = sh(["docker", "ps", "-q", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`, "--filter", "label=com.docker.compose.oneoff=False"]).out.trim().split("\n").filter(Boolean);
+  const byHost = new Map<string, string>();
+  for (const id of ids) {
+    const c = JSON.parse(sh(["docker", "inspect", id]).out)[0] as { Config: { Hostname: string; Labels: Record<string, string> } };
+    byHost.set(c.Config.Hostname, `${service}-${c.Config.Labels["com.docker.compose.container-number"]}`);
+  }
+  return byHost;
+}
 
 /** `docker inspect` of a container, parsed. */
 export function inspect(id: string) {
@@ -105,11 +127,14 @@ export function inspect(id: string) {
 export async function untilHealthy(stack: ComposeStack, services: string[], timeoutMs = 240_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = services.map((s) => {
-      const id = containerOf(stack, s);
-      if (!id) return { s, ok: false, why: "no container" };
-      const st = inspect(id).State;
-      return { s, ok: st.Running && (!st.Health || st.Health.Status === "healthy"), why: st.Health?.Status ?? st.Status };
+    // Every replica of a service ("web": all of them; "web-3": that one).
+    const states = services.flatMap((s) => {
+      const ids = /^(web|admin)-\d+$/.test(s) ? [containerOf(stack, s)].filter(Boolean) : containersOf(stack, s);
+      if (!ids.length) return [{ s, ok: false, why: "no container" }];
+      return ids.map((id) => {
+        const st = inspect(id).State;
+        return { s, ok: st.Running && (!st.Health || st.Health.Status === "healthy"), why: st.Health?.Status ?? st.Status };
+      });
     });
     if (states.every((x) => x.ok)) return;
     if (Date.now() > deadline) throw new Error(`not healthy after ${timeoutMs / 1000} s: ${states.filter((x) => !x.ok).map((x) => `${x.s} (${x.why})`).join(", ")}`);
@@ -154,7 +179,7 @@ export async function down(stack: ComposeStack, log: Log, volumes = true) {
 /** True when every long-running service of the stack has a running container. */
 export function isUp(stack: ComposeStack) {
   return services(stack).filter((s) => !ONE_SHOT.has(s)).every((s) => {
-    const id = containerOf(stack, s);
-    return !!id && inspect(id).State.Running;
+    const ids = containersOf(stack, s);
+    return ids.length > 0 && ids.every((id) => inspect(id).State.Running);
   });
 }

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { adminLogin, compose, containerOf, inspect, servedBy, stack, STORE, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
-import { ONE_SHOT, services, upEventsFile } from "./stack.ts";
+import { containersOf, ONE_SHOT, services, upEventsFile } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).
 setDefaultTimeout(STEP_TIMEOUT);
@@ -17,8 +17,8 @@ type Resolved = { services: Record<string, { depends_on?: Record<string, { condi
 
 describe("compose up on a real engine", () => {
   test("every service is running and healthy; the one-shot secrets service exited 0", () => {
-    for (const s of services(stack)) {
-      const st = inspect(containerOf(stack, s)).State;
+    for (const s of services(stack)) for (const id of containersOf(stack, s)) {
+      const st = inspect(id).State;
       if (ONE_SHOT.has(s)) expect({ s, status: st.Status, exit: st.ExitCode }).toEqual({ s, status: "exited", exit: 0 });
       else expect({ s, status: st.Status, health: st.Health?.Status ?? "none" }).toEqual({ s, status: "running", health: st.Health ? "healthy" : "none" });
     }
@@ -91,13 +91,14 @@ describe("the store through http://127.0.0.1:${HTTP_PORT}", () => {
 });
 
 describe("the container hostnames name the server", () => {
-  test("pages and X-Served-By say web-1 and web-2 in turn", async () => {
+  test("pages and X-Served-By name the web replicas' container hostnames, web-1 and web-2 in turn", async () => {
     const seen: string[] = [];
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${STORE}/`);
-      const by = servedBy(res);
-      expect(await res.text()).toContain(by!);
-      seen.push(by!);
+      const host = res.headers.get("x-served-by")!;
+      // The page's top left shows the same hostname as the header.
+      expect(await res.text()).toContain(host);
+      seen.push(servedBy(res)!);
     }
     expect(new Set(seen)).toEqual(new Set(["web-1", "web-2"]));
     for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
@@ -110,7 +111,11 @@ describe("the container hostnames name the server", () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]).not.toBe(seen[i - 1]);
   });
 
-  test("each app container's hostname is its service name", () => {
-    for (const s of ["web-1", "web-2", "admin-1", "admin-2", "api", "admin-api"]) expect(inspect(containerOf(stack, s)).Config.Hostname).toBe(s);
+  test("each API's hostname is its service name; each replica's is its own container's", () => {
+    for (const s of ["api", "admin-api"]) expect(inspect(containerOf(stack, s)).Config.Hostname).toBe(s);
+    for (const r of ["web-1", "web-2", "admin-1", "admin-2"]) {
+      const c = inspect(containerOf(stack, r));
+      expect(c.Id.startsWith(c.Config.Hostname)).toBe(true);
+    }
   });
 });
