@@ -1,8 +1,9 @@
 // As many web and admin servers as asked for (WEB_SERVERS, ADMIN_SERVERS): their
 // count, their ports, their services and the proxy's server lines.
 import { afterEach, describe, expect, test } from "bun:test";
-import { DEFAULT_SERVERS, PORT_DEFAULTS, portKeysInUse, resolvePorts, resolveServers, type Secrets } from "./config.ts";
-import { buildServices, haproxyEnv, serviceNames, type Context } from "./services.ts";
+import { DEFAULT_SERVERS, PORT_DEFAULTS, portKeysInUse, resolvePorts, resolveServers } from "./config.ts";
+import { buildServices, haproxyEnv, serviceNames } from "./services.ts";
+import { testContext } from "./testing.ts";
 
 describe("resolveServers", () => {
   test("two of each by default; WEB_SERVERS / ADMIN_SERVERS from the environment; options win", () => {
@@ -48,22 +49,7 @@ describe("the ports of servers beyond the second", () => {
   });
 });
 
-const secrets: Secrets = {
-  API_TOKEN: "t1-xxxxxxxx", ADMIN_API_TOKEN: "t2-xxxxxxxx", SRH_TOKEN: "t3-xxxxxxxx", SESSION_SECRET: "s".repeat(40),
-  ADMIN_USER: "admin", ADMIN_PASSWORD: "p-xxxxxxxx", adminPasswordGenerated: false, API_DB_PASSWORD: "d1", ADMIN_DB_PASSWORD: "d2",
-  STATS_USER: "stats", STATS_PASSWORD: "sp-xxxxxxxx",
-};
-const ctx = (servers = DEFAULT_SERVERS): Context => ({
-  ports: resolvePorts(undefined, {}, servers),
-  servers,
-  secrets,
-  bins: { mariadbd: "mariadbd", installDb: "mariadb-install-db", mariadb: "mariadb", redis: "redis-server", haproxy: "haproxy" },
-  db: { dir: "/tmp/x", socket: "/tmp/x.sock", pidFile: "/tmp/x.pid", seeded: "/tmp/x.seeded" },
-  runtime: "bun",
-  commands: {},
-  drainMs: 0,
-  appEnv: {},
-});
+const ctx = (servers = DEFAULT_SERVERS) => testContext({ servers });
 
 describe("the services of a stack with three web servers and one admin server", () => {
   const stray = process.env.WEB5_ADDR;

@@ -1,22 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { PORT_DEFAULTS, type Secrets } from "./config.ts";
 import { buildServices, type Context } from "./services.ts";
+import { testContext } from "./testing.ts";
 
-const secrets: Secrets = {
-  API_TOKEN: "t1-xxxxxxxx", ADMIN_API_TOKEN: "t2-xxxxxxxx", SRH_TOKEN: "t3-xxxxxxxx", SESSION_SECRET: "s".repeat(40),
-  ADMIN_USER: "admin", ADMIN_PASSWORD: "p-xxxxxxxx", adminPasswordGenerated: false, API_DB_PASSWORD: "d1", ADMIN_DB_PASSWORD: "d2",
-  STATS_USER: "stats", STATS_PASSWORD: "sp-xxxxxxxx",
-};
-const ctx = (appEnv: Record<string, string | undefined> = {}): Context => ({
-  ports: PORT_DEFAULTS,
-  secrets,
-  bins: { mariadbd: "mariadbd", installDb: "mariadb-install-db", mariadb: "mariadb", redis: "redis-server", haproxy: "haproxy" },
-  db: { dir: "/tmp/x", socket: "/tmp/x.sock", pidFile: "/tmp/x.pid", seeded: "/tmp/x.seeded" },
-  runtime: "bun",
-  commands: {},
-  drainMs: 0,
-  appEnv,
-});
+const ctx = (appEnv: Record<string, string | undefined> = {}) => testContext({ appEnv });
 const envOf = (c: Context, name: string) => buildServices(c).find((s) => s.name === name)!.command().env;
 
 describe("the timed restocking reaches admin-api in the local stack", () => {

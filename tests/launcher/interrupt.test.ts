@@ -187,15 +187,17 @@ afterAll(async () => {
   await killOurs();
 });
 
+/** Runs a test's body; whatever happens, the launcher and everything it started end. */
+const guarded = async (run: Run, body: () => Promise<void>) => {
+  try {
+    await body();
+  } finally {
+    if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
+    await killOurs();
+  }
+};
+
 describe("a stop during bun run local's start", () => {
-  const guarded = async (run: Run, body: () => Promise<void>) => {
-    try {
-      await body();
-    } finally {
-      if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
-      await killOurs();
-    }
-  };
 
   test("right after spawn: it ends and starts nothing", async () => {
     const run = launcher("--fresh");
@@ -322,14 +324,6 @@ describe("a stop of a bare startStack() caller (no signal of its own, as the tes
       }
     }).join("\n");
 
-  const guarded = async (run: Run, body: () => Promise<void>) => {
-    try {
-      await body();
-    } finally {
-      if (run.proc.exitCode === null && run.proc.signalCode === null) run.proc.kill("SIGKILL");
-      await killOurs();
-    }
-  };
 
   test("during its start: SIGTERM stops what was started and ends the process, exit 143", async () => {
     rmSync(path.join(DATA_DIR, "logs"), { recursive: true, force: true });
