@@ -2,24 +2,16 @@
 // servers, can never oversell; every success is an order with its decrement.
 import { expect, test } from "bun:test";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
-import { buy, getJson, stockOf } from "./http.ts";
+import { adminApi, buy, getJson, stockOf } from "./http.ts";
 import { env } from "./stack.ts";
 
 const STOCK = 50;
 const BUYERS = 200;
 
-/** Straight to admin-api with its service token: the test's own item, nothing shared. */
-async function adminApi(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${env("ADMIN_API_URL")}${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json", ...init.headers },
-  });
-  return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
 
 test(`${BUYERS} concurrent purchases of 1 for stock ${STOCK}: exactly ${STOCK} orders, the rest 409, stock 0`, async () => {
   const name = `Rush ${Date.now().toString(36)}`;
-  const created = await adminApi("/items", { method: "POST", body: JSON.stringify({ name, quantity: STOCK, price: 3.5 }) });
+  const created = await adminApi("POST", "/items", { name, quantity: STOCK, price: 3.5 });
   expect(created.status).toBe(201);
   expect(await stockOf(name)).toBe(STOCK);
 
@@ -53,7 +45,7 @@ test(`${BUYERS} concurrent purchases of 1 for stock ${STOCK}: exactly ${STOCK} o
   // And the database recorded exactly these 50, each at the item's price.
   const recorded: { number: number; name: string; quantity: number; unit_price: number }[] = [];
   for (let page = 1; ; page++) {
-    const { status, body } = await adminApi(`/orders?page=${page}&per_page=100`);
+    const { status, body } = await adminApi("GET", `/orders?page=${page}&per_page=100`);
     expect(status).toBe(200);
     recorded.push(...body.data.orders.filter((o: { name: string }) => o.name === name));
     if (page * body.data.per_page >= body.data.total) break;

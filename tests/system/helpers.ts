@@ -2,6 +2,7 @@
 // service back (and waiting until HAProxy routes to it again), a checksum of the
 // data, small loads, and a signed-in admin browser.
 import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { adminApi } from "./http.ts";
 import { env, eventually, proxyStatus, stack } from "./stack.ts";
 
 /** The HAProxy backend a web/admin server sits in, if any. */
@@ -79,15 +80,9 @@ export async function buy(base: string, name: string, quantity = 1) {
   return { status: res.status, order: body.data?.order_number, body };
 }
 
-const adminApi = (path: string, init: RequestInit = {}) =>
-  fetch(`${env("ADMIN_API_URL")}${path}`, {
-    ...init,
-    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
-  });
-
 /** Sets an item's stock through admin-api (which clears the cache as every write does). */
 export async function setQuantity(name: string, quantity: number) {
-  const res = await adminApi(`/items/${encodeURIComponent(name)}`, { method: "PATCH", body: JSON.stringify({ quantity }) });
+  const res = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { quantity });
   if (res.status !== 200) throw new Error(`could not set ${name} to ${quantity}: HTTP ${res.status}`);
 }
 

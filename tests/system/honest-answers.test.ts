@@ -5,26 +5,18 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { dbQuantity, restore } from "./helpers.ts";
-import { buy, postForm, store, unescapeHtml } from "./http.ts";
+import { adminApi, buy, postForm, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
 const unique = (base: string) => `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-const adminApi = (path: string, init: { method?: string; body?: unknown } = {}) =>
-  fetch(`${env("ADMIN_API_URL")}${path}`, {
-    method: init.method ?? "GET",
-    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-
 async function createItem(name: string, quantity: number, price = 5) {
-  const res = await adminApi("/items", { method: "POST", body: { name, quantity, price } });
+  const res = await adminApi("POST", "/items", { name, quantity, price });
   expect(res.status).toBe(201);
 }
 
 const itemInDb = async (name: string) => {
-  const res = await adminApi("/items");
-  const { data } = (await res.json()) as { data: { name: string; quantity: number; price: number }[] };
+  const { data } = (await adminApi("GET", "/items")).body as { data: { name: string; quantity: number; price: number }[] };
   return data.find((i) => i.name === name);
 };
 
@@ -40,9 +32,9 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
     await createItem(name, 80, 24.5);
     // 10 sold while the admin looked at 80.
     expect((await buy({ name, quantity: 10 })).status).toBe(200);
-    const stale = await adminApi(`/items/${encodeURIComponent(name)}`, { method: "PATCH", body: { quantity: 85, was_quantity: 80 } });
+    const stale = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 85, was_quantity: 80 });
     expect(stale.status).toBe(409);
-    expect(await stale.json()).toEqual({
+    expect(stale.body).toEqual({
       error: {
         code: 409,
         message: `${name} was not changed: its quantity is 70 now, not 80: it changed meanwhile (sold or corrected)`,
@@ -50,14 +42,14 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
       },
     });
     expect(await itemInDb(name)).toEqual({ name, quantity: 70, price: 24.5 });
-    const stalePrice = await adminApi(`/items/${encodeURIComponent(name)}`, { method: "PATCH", body: { price: 30, was_price: 20 } });
+    const stalePrice = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { price: 30, was_price: 20 });
     expect(stalePrice.status).toBe(409);
-    expect(((await stalePrice.json()) as { error: { fields: unknown } }).error.fields).toEqual({ price: "is 24.50 now, not 20.00: it changed meanwhile" });
+    expect(stalePrice.body.error.fields).toEqual({ price: "is 24.50 now, not 20.00: it changed meanwhile" });
     expect(await itemInDb(name)).toEqual({ name, quantity: 70, price: 24.5 });
     // With the values it has now, the correction applies.
-    const ok = await adminApi(`/items/${encodeURIComponent(name)}`, { method: "PATCH", body: { quantity: 85, was_quantity: 70, price: 30, was_price: 24.5 } });
+    const ok = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 85, was_quantity: 70, price: 30, was_price: 24.5 });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ data: { name, quantity: 85, price: 30 } });
+    expect(ok.body).toEqual({ data: { name, quantity: 85, price: 30 } });
     expect(await dbQuantity(name)).toBe(85);
   });
 

@@ -6,17 +6,29 @@ export const store = () => env("STORE_URL");
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** A reply body as a test reads it: the parsed JSON, or the text when it is not JSON. */
+export function jsonOrText(text: string): Json {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Straight to admin-api with its service token; a body that is not a string is sent as JSON. */
+export async function adminApi(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${env("ADMIN_API_URL")}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { res, status: res.status, body: jsonOrText(await res.text()) };
+}
+
 /** GET as a program (Accept: application/json). */
 export async function getJson(path: string, base = store(), headers: Record<string, string> = {}) {
   const res = await fetch(`${base}${path}`, { headers: { Accept: "application/json", ...headers } });
-  const text = await res.text();
-  let body: Json;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { res, status: res.status, body };
+  return { res, status: res.status, body: jsonOrText(await res.text()) };
 }
 
 /** POST a raw body (any content type). */
@@ -26,14 +38,7 @@ export async function post(path: string, body: BodyInit, contentType = "applicat
     headers: { Accept: "application/json", "Content-Type": contentType, ...headers },
     body,
   });
-  const text = await res.text();
-  let parsed: Json;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = text;
-  }
-  return { res, status: res.status, body: parsed };
+  return { res, status: res.status, body: jsonOrText(await res.text()) };
 }
 
 /** POST /orders with a JSON body (any value, so bad bodies can be sent too). */

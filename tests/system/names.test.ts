@@ -11,27 +11,12 @@ import { dbLayout, mariadbdCommand, socketUser } from "../../local/src/mariadb.t
 import { alive } from "../../local/src/processes.ts";
 import { which } from "../../local/src/system.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
-import { buy, getJson, post, postForm, store, unescapeHtml, type Json } from "./http.ts";
+import { adminApi, buy, getJson, post, postForm, store, unescapeHtml, type Json } from "./http.ts";
 import { env } from "./stack.ts";
 
 const tag = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** admin-api's JSON API, as admin calls it. */
-async function adminApi(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${env("ADMIN_API_URL")}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
-}
 const itemPath = (name: string) => `/items/${encodeURIComponent(name)}`;
 const listed = async () => (await adminApi("GET", "/items")).body.data as { name: string; quantity: number; price: number }[];
 
