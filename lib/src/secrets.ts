@@ -32,35 +32,49 @@ export const envName = (name: SecretName) => name.toUpperCase();
 
 export class SecretError extends Error {}
 
-/** A new random value for a secret. */
-export function newSecret(name: SecretName): string {
+/** How a secret is made and checked: its random bytes, and the shortest value accepted. */
+export type SecretSpec = { readonly bytes: number; readonly min: number };
+
+/** A new random value of that many bytes (base64url). */
+export function randomSecret({ bytes }: SecretSpec): string {
   for (;;) {
-    const value = randomBytes(SECRETS[name].bytes).toString("base64url");
+    const value = randomBytes(bytes).toString("base64url");
     // Random base64url spelling "change-me" is all but impossible; never hand it out anyway.
     if (!isPublished(value)) return value;
   }
 }
 
+/** A new random value for a secret. */
+export const newSecret = (name: SecretName) => randomSecret(SECRETS[name]);
+
 /** Refuses what the apps would refuse (too short, a published value), naming where it came from. */
-export function checkSecret(name: SecretName, value: string, from: string = envName(name)) {
-  const result = v.safeParse(secret(SECRETS[name].min), value);
+export function checkValue({ min }: SecretSpec, value: string, from: string) {
+  const result = v.safeParse(secret(min), value);
   if (!result.success) throw new SecretError(`${from}: ${result.issues[0].message}`);
 }
 
+
 export type Source = "env" | "stored" | "generated";
 
-/** One secret: the given value when set and not empty, else the stored one, else a new one. */
-export function chooseSecret(name: SecretName, given: string | undefined, stored?: { value: string; from: string }): { value: string; source: Source } {
+/**
+ * One value: the given one when set and not empty (checked, named `label`), else the
+ * stored one, else a new one. Also for the local stack's own, such as the stats login.
+ */
+export function chooseValue(spec: SecretSpec, label: string, given: string | undefined, stored?: { value: string; from: string }): { value: string; source: Source } {
   if (given) {
-    checkSecret(name, given);
+    checkValue(spec, given, label);
     return { value: given, source: "env" };
   }
   if (stored) {
-    checkSecret(name, stored.value, stored.from);
+    checkValue(spec, stored.value, stored.from);
     return { value: stored.value, source: "stored" };
   }
-  return { value: newSecret(name), source: "generated" };
+  return { value: randomSecret(spec), source: "generated" };
 }
+
+/** One of the stack's secrets, chosen as chooseValue does. */
+export const chooseSecret = (name: SecretName, given: string | undefined, stored?: { value: string; from: string }) =>
+  chooseValue(SECRETS[name], envName(name), given, stored);
 
 // ---- compose: --init-secrets -----------------------------------------------------------
 

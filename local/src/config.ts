@@ -1,11 +1,8 @@
 // What a stack is configured with: ports, data dir, secrets. Options win over the
 // environment, the environment over the defaults (the design's ports).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
-import * as v from "valibot";
-import { secret } from "@bazaar/lib/config.ts";
-import { chooseSecret, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
+import { chooseSecret, chooseValue, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 
@@ -151,16 +148,9 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
     API_DB_PASSWORD: choose("api_db_password", db.API_DB_PASSWORD).value,
     ADMIN_DB_PASSWORD: choose("admin_db_password", db.ADMIN_DB_PASSWORD).value,
     STATS_USER: pick("STATS_USER") ?? "stats",
-    STATS_PASSWORD: statsPassword(pick("STATS_PASSWORD")),
+    // Not one of compose's secrets (compose publishes no stats page): fresh per start unless set.
+    STATS_PASSWORD: chooseValue({ bytes: 18, min: 8 }, "STATS_PASSWORD", pick("STATS_PASSWORD")).value,
   };
-}
-
-/** The given stats password (checked as the apps check theirs), else a new random one per start. */
-function statsPassword(given: string | undefined): string {
-  if (!given) return randomBytes(18).toString("base64url");
-  const result = v.safeParse(secret(8), given);
-  if (!result.success) throw new Error(`STATS_PASSWORD: ${result.issues[0].message}`);
-  return given;
 }
 
 const DB_PASSWORDS = "db-passwords.json";
