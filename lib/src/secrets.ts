@@ -53,7 +53,6 @@ export function checkValue({ min }: SecretSpec, value: string, from: string) {
   if (!result.success) throw new SecretError(`${from}: ${result.issues[0].message}`);
 }
 
-
 export type Source = "env" | "stored" | "generated";
 
 /**
