@@ -84,27 +84,31 @@ export async function composeStreamed(stack: ComposeStack, args: string[], log: 
 }
 
 /**
- * The container id of a service, by compose's labels (docker is quicker than
- * docker-compose). A replica is named as HAProxy names its server: "web-2" is the web
- * service's replica number 2; any other name is a service's first (one-off runs aside).
+ * The containers of a service, by compose's labels (docker is quicker than
+ * docker-compose): all its replicas, or the one numbered `number`; one-off runs aside.
  */
-export function containerOf(stack: ComposeStack, name: string) {
-  const replica = /^(web|admin)-(\d+)$/.exec(name);
-  const [service, number] = replica ? [replica[1]!, replica[2]!] : [name, undefined];
+export function containersOf(stack: ComposeStack, service: string, opts: { number?: string; running?: boolean } = {}): string[] {
   const filters = [`label=com.docker.compose.project=${stack.project}`, `label=com.docker.compose.service=${service}`, "label=com.docker.compose.oneoff=False"];
-  if (number) filters.push(`label=com.docker.compose.container-number=${number}`);
-  return sh(["docker", "ps", "-aq", ...filters.flatMap((f) => ["--filter", f])]).out.trim().split("\n")[0]!;
+  if (opts.number) filters.push(`label=com.docker.compose.container-number=${opts.number}`);
+  return sh(["docker", "ps", opts.running ? "-q" : "-aq", ...filters.flatMap((f) => ["--filter", f])]).out.trim().split("\n").filter(Boolean);
 }
 
-/** Every container of a service (all its replicas; one-off runs aside). */
-export const containersOf = (stack: ComposeStack, service: string) =>
-  sh(["docker", "ps", "-aq", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`, "--filter", "label=com.docker.compose.oneoff=False"]).out.trim().split("\n").filter(Boolean);
+/**
+ * A replica is named as HAProxy names its server: "web-2" is the web service's replica
+ * number 2; any other name is a service, all its containers.
+ */
+export function containersNamed(stack: ComposeStack, name: string) {
+  const replica = /^(web|admin)-(\d+)$/.exec(name);
+  return replica ? containersOf(stack, replica[1]!, { number: replica[2]! }) : containersOf(stack, name);
+}
 
-/** The replicas of a service ("web-1", "web-2", …) by their container hostname (what the pages show). */
+/** The container id of a replica or of a service's first container ("" when there is none). */
+export const containerOf = (stack: ComposeStack, name: string) => containersNamed(stack, name)[0] ?? "";
+
+/** The running replicas of a service ("web-1", "web-2", …) by their container hostname (what the pages show). */
 export function replicasByHostname(stack: ComposeStack, service: "web" | "admin"): Map<string, string> {
-  const ids = sh(["docker", "ps", "-q", "--filter", `label=com.docker.compose.project=${stack.project}`, "--filter", `label=com.docker.compose.service=${service}`, "--filter", "label=com.docker.compose.oneoff=False"]).out.trim().split("\n").filter(Boolean);
   const byHost = new Map<string, string>();
-  for (const id of ids) {
+  for (const id of containersOf(stack, service, { running: true })) {
     const c = JSON.parse(sh(["docker", "inspect", id]).out)[0] as { Config: { Hostname: string; Labels: Record<string, string> } };
     byHost.set(c.Config.Hostname, `${service}-${c.Config.Labels["com.docker.compose.container-number"]}`);
   }
@@ -123,13 +127,12 @@ export function inspect(id: string) {
   };
 }
 
-/** Waits until every listed service's container is running and healthy (or has no health check). */
+/** Waits until every container of each listed service (or replica, "web-3") is running and healthy (or has no health check). */
 export async function untilHealthy(stack: ComposeStack, services: string[], timeoutMs = 240_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    // Every replica of a service ("web": all of them; "web-3": that one).
     const states = services.flatMap((s) => {
-      const ids = /^(web|admin)-\d+$/.test(s) ? [containerOf(stack, s)].filter(Boolean) : containersOf(stack, s);
+      const ids = containersNamed(stack, s);
       if (!ids.length) return [{ s, ok: false, why: "no container" }];
       return ids.map((id) => {
         const st = inspect(id).State;
