@@ -21,8 +21,13 @@ async function measure(label: string) {
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!.toFixed(3);
-  console.log(`${label.padEnd(28)} dbsize ${String(await redis.dbsize()).padStart(7)}  clear p50 ${at(50)} ms  p99 ${at(99)} ms`);
+  const at = (p: number) =>
+    times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)]!.toFixed(3);
+  console.log(
+    `${label.padEnd(28)} dbsize ${String(await redis.dbsize()).padStart(7)}  clear p50 ${at(50)} ms  p99 ${
+      at(99)
+    } ms`,
+  );
 }
 
 await measure("no unrelated keys");
@@ -33,6 +38,8 @@ for (let start = 0; start < 100_000; start += 5_000) {
 }
 await measure("100,000 unrelated keys");
 const pipe = redis.pipeline();
-for (let start = 0; start < 100_000; start += 5_000) pipe.del(...Array.from({ length: 5_000 }, (_, i) => `unrelated:${start + i}`));
+for (let start = 0; start < 100_000; start += 5_000) {
+  pipe.del(...Array.from({ length: 5_000 }, (_, i) => `unrelated:${start + i}`));
+}
 await pipe.exec();
 cache.close();

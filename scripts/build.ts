@@ -39,13 +39,22 @@ export async function build(apps: readonly App[], outdir: string): Promise<Built
   const built: Built[] = [];
   for (const app of apps) {
     const file = path.join(outdir, app);
-    const proc = Bun.spawnSync(["bun", "build", ...COMPILE_FLAGS, path.join(ROOT, app, "src/main.ts"), "--outfile", file], {
+    const proc = Bun.spawnSync([
+      "bun",
+      "build",
+      ...COMPILE_FLAGS,
+      path.join(ROOT, app, "src/main.ts"),
+      "--outfile",
+      file,
+    ], {
       cwd: ROOT,
       stdout: "pipe",
       stderr: "pipe",
     });
     if (proc.exitCode !== 0) {
-      throw new Error(`${app}: bun build failed (exit ${proc.exitCode})\n${proc.stdout.toString()}${proc.stderr.toString()}`);
+      throw new Error(
+        `${app}: bun build failed (exit ${proc.exitCode})\n${proc.stdout.toString()}${proc.stderr.toString()}`,
+      );
     }
     // The source map is embedded already; the side file would only clutter dist/.
     rmSync(`${file}.map`, { force: true });
@@ -75,7 +84,9 @@ if (import.meta.main) {
     if (a === "--outdir") outdir = path.resolve(args[++i] ?? "");
     else if ((APPS as readonly string[]).includes(a)) apps.push(a as App);
     else {
-      console.error(`unknown argument: ${a}\nusage: bun scripts/build.ts [--outdir DIR] [${APPS.join("|")} …]`);
+      console.error(
+        `unknown argument: ${a}\nusage: bun scripts/build.ts [--outdir DIR] [${APPS.join("|")} …]`,
+      );
       process.exit(2);
     }
   }
@@ -85,7 +96,13 @@ if (import.meta.main) {
     for (const b of built) {
       const c = await check(b.file);
       const shown = path.relative(process.cwd(), b.file);
-      console.log(`${(shown.startsWith("..") ? b.file : shown).padEnd(16)} ${mib(b.bytes).padStart(10)}  ${c.ok ? "starts (exits 1 on an empty environment, naming the variable)" : "DOES NOT START as expected"}`);
+      console.log(
+        `${(shown.startsWith("..") ? b.file : shown).padEnd(16)} ${mib(b.bytes).padStart(10)}  ${
+          c.ok
+            ? "starts (exits 1 on an empty environment, naming the variable)"
+            : "DOES NOT START as expected"
+        }`,
+      );
       if (!c.ok) {
         failed = true;
         console.error(`  exit ${c.exitCode}: ${c.stderr.trim()}`);

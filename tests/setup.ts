@@ -30,7 +30,9 @@ async function start(): Promise<Stack | undefined> {
   const { PORT_DEFAULTS } = await import("../local/src/config.ts");
   const { denoCommand } = await import("../local/src/services.ts");
   const { startStack } = await import("../local/src/stack.ts");
-  const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + TEST_PORT_OFFSET])) as Ports;
+  const ports = Object.fromEntries(
+    Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + TEST_PORT_OFFSET]),
+  ) as Ports;
   try {
     const stack = await startStack({
       dataDir: process.env.TEST_DATA_DIR ?? ".local/test",

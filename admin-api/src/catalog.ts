@@ -3,12 +3,15 @@
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
 import { checked, nameKey } from "@bazaar/lib/catalog.ts";
-import { retryOnConflict as retried, type Db } from "@bazaar/lib/db.ts";
+import { type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type AddItem, type AddResult, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 
 const lockItem = async (conn: PoolConnection, name: string) => {
-  const [rows] = await conn.query<RowDataPacket[]>("SELECT name, quantity, price FROM items WHERE name_key = ? FOR UPDATE", [nameKey(name)]);
+  const [rows] = await conn.query<RowDataPacket[]>(
+    "SELECT name, quantity, price FROM items WHERE name_key = ? FOR UPDATE",
+    [nameKey(name)],
+  );
   return rows[0] ? checked(Item, rows[0]) : null;
 };
 
@@ -17,16 +20,35 @@ export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Add
     db.transaction(async (conn) => {
       const current = await lockItem(conn, name);
       if (!current) {
-        if (price === undefined) fail(400, "price: is required for a new item", { price: "is required for a new item" });
-        await conn.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, ?, ?)", [name, nameKey(name), quantity, price]);
+        if (price === undefined) {
+          fail(400, "price: is required for a new item", { price: "is required for a new item" });
+        }
+        await conn.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, ?, ?)", [
+          name,
+          nameKey(name),
+          quantity,
+          price,
+        ]);
         return { action: "inserted" as const, item: { name, quantity, price } };
       }
       const next = current.quantity + quantity;
       if (next > MAX_STOCK) {
-        fail(409, `quantity: restocking ${current.name} would exceed 1,000,000 (it has ${current.quantity})`, { quantity: "would exceed 1,000,000 in stock" });
+        fail(
+          409,
+          `quantity: restocking ${current.name} would exceed 1,000,000 (it has ${current.quantity})`,
+          { quantity: "would exceed 1,000,000 in stock" },
+        );
       }
-      await conn.query("UPDATE items SET quantity = ?, price = ? WHERE name_key = ?", [next, price ?? current.price, nameKey(name)]);
-      return { action: "restocked" as const, item: { name: current.name, quantity: next, price: price ?? current.price }, previous_quantity: current.quantity };
+      await conn.query("UPDATE items SET quantity = ?, price = ? WHERE name_key = ?", [
+        next,
+        price ?? current.price,
+        nameKey(name),
+      ]);
+      return {
+        action: "restocked" as const,
+        item: { name: current.name, quantity: next, price: price ?? current.price },
+        previous_quantity: current.quantity,
+      };
     })
   );
 
@@ -45,7 +67,8 @@ export const correctItem = (db: Db, name: string, { was_quantity, was_price, ...
     if (!current) fail(404, "item not found");
     const stale: Record<string, string> = {};
     if (was_quantity !== undefined && current.quantity !== was_quantity) {
-      stale.quantity = `is ${current.quantity} now, not ${was_quantity}: it changed meanwhile (sold or corrected)`;
+      stale.quantity =
+        `is ${current.quantity} now, not ${was_quantity}: it changed meanwhile (sold or corrected)`;
     }
     if (was_price !== undefined && cents(current.price) !== cents(was_price)) {
       stale.price = `is ${current.price.toFixed(2)} now, not ${was_price.toFixed(2)}: it changed meanwhile`;
@@ -54,7 +77,11 @@ export const correctItem = (db: Db, name: string, { was_quantity, was_price, ...
       const what = Object.entries(stale).map(([field, why]) => `${field} ${why}`).join("; ");
       fail(409, `${current.name} was not changed: its ${what}`, stale);
     }
-    const item = { name: current.name, quantity: change.quantity ?? current.quantity, price: change.price ?? current.price };
+    const item = {
+      name: current.name,
+      quantity: change.quantity ?? current.quantity,
+      price: change.price ?? current.price,
+    };
     const result = await conn.query<ResultSetHeader>(
       "UPDATE items SET quantity = ?, price = ? WHERE name_key = ? AND quantity = ? AND price = ?",
       [item.quantity, item.price, nameKey(name), current.quantity, current.price],
@@ -80,12 +107,19 @@ export const deleteItem = (db: Db, name: string) =>
  * ones read just before (by primary key), so no other item is touched.
  */
 export async function restockEmpty(db: Db, to: number): Promise<Item[]> {
-  const rows = await db.query<{ id: number } & Record<string, unknown>>("SELECT id, name, quantity, price FROM items WHERE quantity = 0 ORDER BY name");
+  const rows = await db.query<{ id: number } & Record<string, unknown>>(
+    "SELECT id, name, quantity, price FROM items WHERE quantity = 0 ORDER BY name",
+  );
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const empty = checked(v.array(Item), rows);
-  const result = await retried(() => db.execute("UPDATE items SET quantity = ? WHERE quantity = 0 AND id IN (?)", [to, ids]));
+  const result = await retried(() =>
+    db.execute("UPDATE items SET quantity = ? WHERE quantity = 0 AND id IN (?)", [to, ids])
+  );
   if (result.affectedRows === empty.length) return empty.map((i) => ({ ...i, quantity: to }));
   // Some changed in between: say what each is now (for the log, and the caches to clear).
-  return checked(v.array(Item), await db.query("SELECT name, quantity, price FROM items WHERE id IN (?) ORDER BY name", [ids]));
+  return checked(
+    v.array(Item),
+    await db.query("SELECT name, quantity, price FROM items WHERE id IN (?) ORDER BY name", [ids]),
+  );
 }

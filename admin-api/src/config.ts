@@ -1,4 +1,12 @@
-import { CacheEnv, ConfigError, DbEnv, optionalInteger, port, secret, ServerEnv } from "@bazaar/lib/config.ts";
+import {
+  CacheEnv,
+  ConfigError,
+  DbEnv,
+  optionalInteger,
+  port,
+  secret,
+  ServerEnv,
+} from "@bazaar/lib/config.ts";
 import { MAX_STOCK } from "@bazaar/lib/schemas.ts";
 
 /** The longest restocking interval: a day. */
@@ -30,8 +38,12 @@ export function restockPlan(config: { RESTOCK_EVERY_S?: number; RESTOCK_TO?: num
   const { RESTOCK_EVERY_S: every, RESTOCK_TO: to } = config;
   if (every === undefined && to === undefined) return null;
   if (every === undefined || to === undefined) {
-    const [missing, given] = every === undefined ? ["RESTOCK_EVERY_S", "RESTOCK_TO"] : ["RESTOCK_TO", "RESTOCK_EVERY_S"];
-    throw new ConfigError(`bad configuration:\n  ${missing}: is required when ${given} is set (set both to restock, or neither)`);
+    const [missing, given] = every === undefined
+      ? ["RESTOCK_EVERY_S", "RESTOCK_TO"]
+      : ["RESTOCK_TO", "RESTOCK_EVERY_S"];
+    throw new ConfigError(
+      `bad configuration:\n  ${missing}: is required when ${given} is set (set both to restock, or neither)`,
+    );
   }
   return { everyMs: every * 1000, to };
 }

@@ -22,7 +22,10 @@ export type LimitOptions = {
 };
 
 export type Attempt = { address: string; account: string; verified: boolean };
-export type Decision = { outcome: "allowed" } | { outcome: "wrong" } | { outcome: "wait"; retryAfter: number };
+export type Decision = { outcome: "allowed" } | { outcome: "wrong" } | {
+  outcome: "wait";
+  retryAfter: number;
+};
 
 /** Failure times per key in a sliding window, at most `limit` kept per key. */
 function failureWindow(limit: number, windowMs: number, maxKeys: number, now: () => number) {
@@ -59,10 +62,16 @@ function failureWindow(limit: number, windowMs: number, maxKeys: number, now: ()
   };
 }
 
-export function signInLimiter({ perAddress = 5, perAccount = 20, windowMs = 60_000, maxKeys = 10_000, now = () => Date.now() }: LimitOptions = {}) {
+export function signInLimiter(
+  { perAddress = 5, perAccount = 20, windowMs = 60_000, maxKeys = 10_000, now = () => Date.now() }:
+    LimitOptions = {},
+) {
   const addresses = failureWindow(perAddress, windowMs, maxKeys, now);
   const accounts = failureWindow(perAccount, windowMs, maxKeys, now);
-  const wait = (until: number): Decision => ({ outcome: "wait", retryAfter: Math.max(1, Math.ceil((until - now()) / 1000)) });
+  const wait = (until: number): Decision => ({
+    outcome: "wait",
+    retryAfter: Math.max(1, Math.ceil((until - now()) / 1000)),
+  });
   return {
     /** Decides one sign-in whose password was already checked (`verified`), and records it. */
     attempt({ address, account, verified }: Attempt): Decision {

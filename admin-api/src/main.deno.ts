@@ -1,6 +1,6 @@
 import process from "node:process";
 import { serve } from "@bazaar/lib/runtime/deno.ts";
-import { server, type AdminApiServer } from "./server.ts";
+import { type AdminApiServer, server } from "./server.ts";
 
 let app: AdminApiServer | undefined;
 serve("admin-api", () => (app = server(process.env)));

@@ -1,5 +1,5 @@
 import { serve } from "@bazaar/lib/runtime/bun.ts";
-import { server, type AdminApiServer } from "./server.ts";
+import { type AdminApiServer, server } from "./server.ts";
 
 let app: AdminApiServer | undefined;
 // No top-level await: the compiled executable (--bytecode) is CommonJS.

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { affectedBy } from "@bazaar/lib/catalog.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
-import { restocker, type RestockDeps } from "./restock.ts";
+import { type RestockDeps, restocker } from "./restock.ts";
 
 function setup(items: Item[], over: Partial<RestockDeps> = {}) {
   const shelf = items.map((i) => ({ ...i }));
@@ -23,7 +23,13 @@ function setup(items: Item[], over: Partial<RestockDeps> = {}) {
       events.push(`cache: ${entries.length}`);
     },
   };
-  const r = restocker({ restockEmpty, cache, plan: { everyMs: 20, to: 100 }, log: (e) => logs.push(e), ...over });
+  const r = restocker({
+    restockEmpty,
+    cache,
+    plan: { everyMs: 20, to: 100 },
+    log: (e) => logs.push(e),
+    ...over,
+  });
   return { r, shelf, events, cleared, logs };
 }
 

@@ -36,11 +36,24 @@ export function restocker({ restockEmpty, cache, plan, log = jsonLines }: Restoc
       const items = await restockEmpty(plan.to);
       if (items.length === 0) return [];
       await cache.clear(...items.flatMap((i) => affectedBy(i.name)));
-      log({ level: "info", time: new Date().toISOString(), service: "admin-api", msg: "restocked", to: plan.to, items: items.map((i) => i.name) });
+      log({
+        level: "info",
+        time: new Date().toISOString(),
+        service: "admin-api",
+        msg: "restocked",
+        to: plan.to,
+        items: items.map((i) => i.name),
+      });
       return items;
     } catch (err) {
       // The database away, say: this round is lost, the next one tries again.
-      log({ level: "error", time: new Date().toISOString(), service: "admin-api", msg: "restock failed; trying again next round", error: err instanceof Error ? err.message : String(err) });
+      log({
+        level: "error",
+        time: new Date().toISOString(),
+        service: "admin-api",
+        msg: "restock failed; trying again next round",
+        error: err instanceof Error ? err.message : String(err),
+      });
       return [];
     }
   };
@@ -64,7 +77,12 @@ export function restocker({ restockEmpty, cache, plan, log = jsonLines }: Restoc
     round,
     start() {
       if (timer !== undefined || stopped) return;
-      log({ level: "info", time: new Date().toISOString(), service: "admin-api", msg: `restocking every ${plan.everyMs / 1000} s: each item at 0 back to ${plan.to}` });
+      log({
+        level: "info",
+        time: new Date().toISOString(),
+        service: "admin-api",
+        msg: `restocking every ${plan.everyMs / 1000} s: each item at 0 back to ${plan.to}`,
+      });
       schedule();
     },
     async stop() {

@@ -5,7 +5,7 @@ import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";
 import { restockEmpty } from "./catalog.ts";
 import { AdminApiEnv, restockPlan } from "./config.ts";
-import { restocker, type Restocker } from "./restock.ts";
+import { type Restocker, restocker } from "./restock.ts";
 
 export type AdminApiServer = Running & {
   /** Starts the background work (the timed restocking, when configured): once serving, never in a one-shot run. */
@@ -17,7 +17,9 @@ export const server = (env: Record<string, string | undefined>): AdminApiServer 
   const running = backend(env, AdminApiEnv, [CATALOG], (deps, config) => {
     // Half a restocking config stops the start here, like any bad variable.
     const plan = restockPlan(config);
-    if (plan) restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), cache: deps.cache, plan });
+    if (plan) {
+      restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), cache: deps.cache, plan });
+    }
     return createApp({ ...deps, token: config.ADMIN_API_TOKEN });
   });
   return {

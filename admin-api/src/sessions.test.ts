@@ -30,7 +30,12 @@ describe("the session store", () => {
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^admin-session:[0-9a-f]{64}$/);
     expect(keys[0]).not.toContain(s.id);
-    expect(JSON.parse(redis.data.get(keys[0]!)!.value)).toEqual({ user: "admin", expires: s.expires, csrf: s.csrf, fingerprint: "fp" });
+    expect(JSON.parse(redis.data.get(keys[0]!)!.value)).toEqual({
+      user: "admin",
+      expires: s.expires,
+      csrf: s.csrf,
+      fingerprint: "fp",
+    });
     expect(redis.data.get(keys[0]!)!.until).toBeGreaterThanOrEqual(s.expires);
     await store.end(s.id);
     expect(redis.data.size).toBe(0);
@@ -138,13 +143,27 @@ describe("the routes", () => {
     return { redis, app: new Hono().route("/sessions", sessionRoutes({ store, limiter: signInLimiter() })) };
   };
   const post = (a: Hono, path: string, body: unknown) =>
-    a.request(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    a.request(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   test("a verified sign-in starts a session; a wrong one does not; check and end take the id in the body", async () => {
     const { app: a } = app();
-    const wrong = await post(a, "/sessions", { user: "admin", address: "10.0.0.1", verified: false, fingerprint: "fp" });
+    const wrong = await post(a, "/sessions", {
+      user: "admin",
+      address: "10.0.0.1",
+      verified: false,
+      fingerprint: "fp",
+    });
     expect(await wrong.json()).toEqual({ data: { outcome: "wrong" } });
-    const ok = await (await post(a, "/sessions", { user: "admin", address: "10.0.0.1", verified: true, fingerprint: "fp" })).json();
+    const ok = await (await post(a, "/sessions", {
+      user: "admin",
+      address: "10.0.0.1",
+      verified: true,
+      fingerprint: "fp",
+    })).json();
     expect(ok.data.outcome).toBe("allowed");
     const { id } = ok.data.session;
     expect((await (await post(a, "/sessions/check", { id })).json()).data).toEqual(ok.data.session);
@@ -154,8 +173,15 @@ describe("the routes", () => {
 
   test("over the limit the answer is 'wait' with the seconds, right password or not", async () => {
     const { app: a } = app();
-    for (let i = 0; i < 5; i++) await post(a, "/sessions", { user: "admin", address: "10.0.0.2", verified: false, fingerprint: "fp" });
-    const res = await (await post(a, "/sessions", { user: "admin", address: "10.0.0.2", verified: true, fingerprint: "fp" })).json();
+    for (let i = 0; i < 5; i++) {
+      await post(a, "/sessions", { user: "admin", address: "10.0.0.2", verified: false, fingerprint: "fp" });
+    }
+    const res = await (await post(a, "/sessions", {
+      user: "admin",
+      address: "10.0.0.2",
+      verified: true,
+      fingerprint: "fp",
+    })).json();
     expect(res.data.outcome).toBe("wait");
     expect(res.data.retry_after).toBeGreaterThan(0);
   });
@@ -163,6 +189,9 @@ describe("the routes", () => {
   test("a bad body is 400", async () => {
     const { app: a } = app();
     expect((await post(a, "/sessions/check", {})).status).toBe(400);
-    expect((await post(a, "/sessions", { user: "admin", address: "x", verified: "yes", fingerprint: "fp" })).status).toBe(400);
+    expect(
+      (await post(a, "/sessions", { user: "admin", address: "x", verified: "yes", fingerprint: "fp" }))
+        .status,
+    ).toBe(400);
   });
 });

@@ -44,7 +44,16 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64url");
 const random = (n: number) => b64url(crypto.getRandomValues(new Uint8Array(n)));
 const hashOf = (id: string) => createHash("sha256").update(id).digest("hex");
 
-export function sessionStore({ kv, ttlSeconds = SESSION_TTL_SECONDS, maxSessions = 10_000, retryMs = 1000, now = () => Date.now(), log = defaultLog }: StoreOptions) {
+export function sessionStore(
+  {
+    kv,
+    ttlSeconds = SESSION_TTL_SECONDS,
+    maxSessions = 10_000,
+    retryMs = 1000,
+    now = () => Date.now(),
+    log = defaultLog,
+  }: StoreOptions,
+) {
   const live = new Map<string, Stored>(); // by hash, oldest first
   const ended = new Map<string, number>(); // hash → when it would have expired
   const unwritten = new Map<string, Stored | null>(); // what Redis has not taken yet (null: a deletion)
@@ -52,7 +61,9 @@ export function sessionStore({ kv, ttlSeconds = SESSION_TTL_SECONDS, maxSessions
   let healthy = true;
 
   const failed = (what: string, err: unknown) => {
-    if (healthy) log(`session store: Redis ${what} failed; sessions are kept in memory until it is back`, err);
+    if (healthy) {
+      log(`session store: Redis ${what} failed; sessions are kept in memory until it is back`, err);
+    }
     healthy = false;
   };
 
@@ -113,7 +124,8 @@ export function sessionStore({ kv, ttlSeconds = SESSION_TTL_SECONDS, maxSessions
     }
   };
 
-  const usable = (hash: string, s: Stored | undefined) => s !== undefined && s.expires > now() && !ended.has(hash);
+  const usable = (hash: string, s: Stored | undefined) =>
+    s !== undefined && s.expires > now() && !ended.has(hash);
 
   return {
     /** A new session for a user who has just signed in. */
@@ -176,7 +188,14 @@ export function sessionStore({ kv, ttlSeconds = SESSION_TTL_SECONDS, maxSessions
 export type SessionStore = ReturnType<typeof sessionStore>;
 
 function defaultLog(msg: string, err?: unknown) {
-  console.error(JSON.stringify({ level: err === undefined ? "info" : "warn", service: "admin-api", msg, ...(err === undefined ? {} : { error: String(err) }) }));
+  console.error(
+    JSON.stringify({
+      level: err === undefined ? "info" : "warn",
+      service: "admin-api",
+      msg,
+      ...(err === undefined ? {} : { error: String(err) }),
+    }),
+  );
 }
 
 /** A KeyValue in memory, with a switch to make it fail like an unreachable Redis (tests, admin's in-process stand-in). */

@@ -12,7 +12,8 @@ type SchemaOf<T> = T extends Hono<any, infer S extends Schema, any> ? S : never;
 
 export type AdminApiApp = Hono<
   {},
-  MergeSchemaPath<SchemaOf<ReturnType<typeof items>>, "/items"> | MergeSchemaPath<SchemaOf<ReturnType<typeof orders>>, "/orders">
+  | MergeSchemaPath<SchemaOf<ReturnType<typeof items>>, "/items">
+  | MergeSchemaPath<SchemaOf<ReturnType<typeof orders>>, "/orders">
   | MergeSchemaPath<SchemaOf<ReturnType<typeof sessions>>, "/sessions">,
   "/"
 >;

@@ -9,7 +9,8 @@ import type { AdminApiApp } from "./admin-api-type.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
 
-export const createAdminApiClient = (target: ServiceTarget): AdminApiClient => hc<AdminApiApp>(target.url, serviceClientOptions(target));
+export const createAdminApiClient = (target: ServiceTarget): AdminApiClient =>
+  hc<AdminApiApp>(target.url, serviceClientOptions(target));
 
 const ADMIN_API = "the admin service";
 
@@ -32,14 +33,25 @@ const param = (name: string) => ({ param: { name: encodeURIComponent(name) } });
 export const listItems = (api: AdminApiClient, c: Context) =>
   call(ADMIN_API, ItemList, () => api.items.$get(undefined, forward(c)));
 
-export const addItem = (api: AdminApiClient, c: Context, body: { name: string; quantity: number; price?: number }) =>
-  call(ADMIN_API, Added, () => api.items.$post({ json: body }, forward(c)));
+export const addItem = (
+  api: AdminApiClient,
+  c: Context,
+  body: { name: string; quantity: number; price?: number },
+) => call(ADMIN_API, Added, () => api.items.$post({ json: body }, forward(c)));
 
-export const correctItem = (api: AdminApiClient, c: Context, name: string, change: { quantity?: number; price?: number; was_quantity?: number; was_price?: number }) =>
-  call(ADMIN_API, Item, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
+export const correctItem = (
+  api: AdminApiClient,
+  c: Context,
+  name: string,
+  change: { quantity?: number; price?: number; was_quantity?: number; was_price?: number },
+) => call(ADMIN_API, Item, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
 
 export const deleteItem = (api: AdminApiClient, c: Context, name: string) =>
   call(ADMIN_API, Item, () => api.items[":name"].$delete(param(name), forward(c)));
 
 export const listOrders = (api: AdminApiClient, c: Context, page: number, perPage: number) =>
-  call(ADMIN_API, OrderPage, () => api.orders.$get({ query: { page: String(page), per_page: String(perPage) } }, forward(c)));
+  call(
+    ADMIN_API,
+    OrderPage,
+    () => api.orders.$get({ query: { page: String(page), per_page: String(perPage) } }, forward(c)),
+  );

@@ -6,9 +6,15 @@ import { AdminBrowser } from "./test-client.ts";
 const IDENTITY = "host-b · admin-1";
 const ORIGIN = "http://localhost";
 
-function setup(items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "Fox", quantity: 3, price: 9.5 }]) {
+function setup(
+  items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "Fox", quantity: 3, price: 9.5 }],
+) {
   const orders = Array.from({ length: 45 }, (_, i) => ({
-    number: i + 1, name: "Tux", quantity: 1, unit_price: 15.99, created_at: "2025-01-02T03:04:05.000Z",
+    number: i + 1,
+    name: "Tux",
+    quantity: 1,
+    unit_price: 15.99,
+    created_at: "2025-01-02T03:04:05.000Z",
   }));
   const fake = fakeAdminApi(items, orders);
   const app = createApp({
@@ -37,7 +43,15 @@ class Browser extends AdminBrowser {
 describe("signing in", () => {
   test("every admin page redirects to the login without a session", async () => {
     const { app } = setup();
-    for (const path of ["/admin", "/admin/orders", "/admin/orders?page=2", "/admin/items/delete?name=Tux", "/admin/anything"]) {
+    for (
+      const path of [
+        "/admin",
+        "/admin/orders",
+        "/admin/orders?page=2",
+        "/admin/items/delete?name=Tux",
+        "/admin/anything",
+      ]
+    ) {
       const res = await app.request(path);
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toBe("/admin/login");
@@ -117,14 +131,19 @@ describe("signing in", () => {
 
   test("after 20 failures a minute for one user name, from any number of addresses, that name gets 429", async () => {
     const { app } = setup();
-    for (let i = 0; i < 20; i++) expect((await new Browser(app, `203.0.113.${i}`).login("admin", `guess-${i}`)).status).toBe(401);
+    for (let i = 0; i < 20; i++) {
+      expect((await new Browser(app, `203.0.113.${i}`).login("admin", `guess-${i}`)).status).toBe(401);
+    }
     expect((await new Browser(app, "198.51.100.99").login("ADMIN", "another guess")).status).toBe(429);
     expect((await new Browser(app, "198.51.100.98").login("someone-else", "a guess")).status).toBe(401);
   });
 
   test("a login form posted from another site is refused", async () => {
     const { app } = setup();
-    const res = await new Browser(app).post("/admin/login", { user: "admin", password: "correct horse" }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" });
+    const res = await new Browser(app).post("/admin/login", { user: "admin", password: "correct horse" }, {
+      Origin: "http://evil.example",
+      "Sec-Fetch-Site": "cross-site",
+    });
     expect(res.status).toBe(403);
   });
 
@@ -146,7 +165,12 @@ describe("CSRF", () => {
     await b.login();
     const missing = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5" });
     expect(missing.status).toBe(403);
-    const wrong = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: "forged" });
+    const wrong = await b.post("/admin/items", {
+      name: "Robot",
+      quantity: "10",
+      price: "5",
+      _csrf: "forged",
+    });
     expect(wrong.status).toBe(403);
     expect(fake.state.items.some((i) => i.name === "Robot")).toBe(false);
   });
@@ -156,7 +180,10 @@ describe("CSRF", () => {
     const b = new Browser(app);
     await b.login();
     const token = await b.token();
-    const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" });
+    const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token }, {
+      Origin: "http://evil.example",
+      "Sec-Fetch-Site": "cross-site",
+    });
     expect(res.status).toBe(403);
     expect(fake.state.items.some((i) => i.name === "Robot")).toBe(false);
   });
@@ -175,7 +202,11 @@ describe("the inventory", () => {
     const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin");
-    expect(fake.state.items.find((i) => i.name === "Robot")).toEqual({ name: "Robot", quantity: 10, price: 5 });
+    expect(fake.state.items.find((i) => i.name === "Robot")).toEqual({
+      name: "Robot",
+      quantity: 10,
+      price: 5,
+    });
     const body = await (await b.get("/admin")).text();
     expect(body).toContain("Added Robot: 10 at $5.00");
     // The message is shown once.
@@ -191,11 +222,20 @@ describe("the inventory", () => {
 
   test("a form error is shown beside its field and the input is kept", async () => {
     const { b, fake, token } = await signedIn();
-    const res = await b.post("/admin/items", { name: "Robot", quantity: "abc", price: "5.999", _csrf: token });
+    const res = await b.post("/admin/items", {
+      name: "Robot",
+      quantity: "abc",
+      price: "5.999",
+      _csrf: token,
+    });
     expect(res.status).toBe(400);
     const body = await res.text();
-    expect(body).toContain('<div class="field-error" id="add-quantity-error">Quantity must be a number</div>');
-    expect(body).toContain('<div class="field-error" id="add-price-error">Price must have at most two decimals</div>');
+    expect(body).toContain(
+      '<div class="field-error" id="add-quantity-error">Quantity must be a number</div>',
+    );
+    expect(body).toContain(
+      '<div class="field-error" id="add-price-error">Price must have at most two decimals</div>',
+    );
     expect(body).toContain('value="Robot"');
     expect(body).toContain('value="abc"');
     expect(body).toContain('value="5.999"');
@@ -212,18 +252,43 @@ describe("the inventory", () => {
   test("a row correction sends only what changed and says what it did", async () => {
     const { b, fake, token } = await signedIn();
     fake.state.items.find((i) => i.name === "Tux")!.quantity = 97; // sold meanwhile
-    const res = await b.post("/admin/items/correct", { name: "Tux", quantity: "100", was_quantity: "100", price: "14.99", was_price: "15.99", _csrf: token });
+    const res = await b.post("/admin/items/correct", {
+      name: "Tux",
+      quantity: "100",
+      was_quantity: "100",
+      price: "14.99",
+      was_price: "15.99",
+      _csrf: token,
+    });
     expect(res.status).toBe(303);
-    expect(fake.state.items.find((i) => i.name === "Tux")).toEqual({ name: "Tux", quantity: 97, price: 14.99 });
+    expect(fake.state.items.find((i) => i.name === "Tux")).toEqual({
+      name: "Tux",
+      quantity: 97,
+      price: 14.99,
+    });
     expect(await (await b.get("/admin")).text()).toContain("Updated Tux: price $15.99 → $14.99");
-    await b.post("/admin/items/correct", { name: "Tux", quantity: "5", was_quantity: "97", price: "14.99", was_price: "14.99", _csrf: token });
+    await b.post("/admin/items/correct", {
+      name: "Tux",
+      quantity: "5",
+      was_quantity: "97",
+      price: "14.99",
+      was_price: "14.99",
+      _csrf: token,
+    });
     expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(5);
   });
 
   test("a correction from a stale page is refused with the current value, and nothing changes", async () => {
     const { b, fake, token } = await signedIn();
     fake.state.items.find((i) => i.name === "Tux")!.quantity = 90; // 10 sold since the page showed 100
-    const res = await b.post("/admin/items/correct", { name: "Tux", quantity: "105", was_quantity: "100", price: "15.99", was_price: "15.99", _csrf: token });
+    const res = await b.post("/admin/items/correct", {
+      name: "Tux",
+      quantity: "105",
+      was_quantity: "100",
+      price: "15.99",
+      was_price: "15.99",
+      _csrf: token,
+    });
     expect(res.status).toBe(409);
     const body = await res.text();
     expect(body).toContain("Tux was not changed: its quantity is 90 now, not 100");
@@ -233,7 +298,14 @@ describe("the inventory", () => {
 
   test("a bad correction is shown in its row with the input kept", async () => {
     const { b, token } = await signedIn();
-    const res = await b.post("/admin/items/correct", { name: "Fox", quantity: "-4", was_quantity: "3", price: "9.50", was_price: "9.50", _csrf: token });
+    const res = await b.post("/admin/items/correct", {
+      name: "Fox",
+      quantity: "-4",
+      was_quantity: "3",
+      price: "9.50",
+      was_price: "9.50",
+      _csrf: token,
+    });
     expect(res.status).toBe(400);
     const body = await res.text();
     expect(body).toContain("Quantity must not be negative");
@@ -256,7 +328,12 @@ describe("the inventory", () => {
 
   test("item names are rendered as text", async () => {
     const { b, token } = await signedIn();
-    await b.post("/admin/items", { name: "<script>alert(1)</script>", quantity: "1", price: "1", _csrf: token });
+    await b.post("/admin/items", {
+      name: "<script>alert(1)</script>",
+      quantity: "1",
+      price: "1",
+      _csrf: token,
+    });
     const body = await (await b.get("/admin")).text();
     expect(body).not.toContain("<script>alert(1)</script>");
     expect(body).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");

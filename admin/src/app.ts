@@ -1,8 +1,8 @@
 // The admin site under /admin: sign in, then the inventory and the orders. Every
 // page needs the session; every form is checked for origin and the session's token.
 import { Hono } from "hono";
-import { handleErrors, type ErrorResponder } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
+import { type ErrorResponder, handleErrors } from "@bazaar/lib/http.ts";
+import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -12,7 +12,13 @@ import { requireSession } from "./guard.ts";
 import { auth } from "./routes/auth.tsx";
 import { items } from "./routes/items.tsx";
 import { orders } from "./routes/orders.tsx";
-import { adminApiSessions, credentialsChecker, sessionFingerprint, sessions as makeSessions, type SessionBackend } from "./session.ts";
+import {
+  adminApiSessions,
+  credentialsChecker,
+  type SessionBackend,
+  sessionFingerprint,
+  sessions as makeSessions,
+} from "./session.ts";
 
 export type AdminAppDeps = {
   adminApi: AdminApiClient;
@@ -26,7 +32,17 @@ export type AdminAppDeps = {
   log?: Log;
 };
 
-export function createApp({ adminApi, identity, credentials, sessionSecret, cookieSecure, sessionBackend = adminApiSessions(adminApi), log }: AdminAppDeps) {
+export function createApp(
+  {
+    adminApi,
+    identity,
+    credentials,
+    sessionSecret,
+    cookieSecure,
+    sessionBackend = adminApiSessions(adminApi),
+    log,
+  }: AdminAppDeps,
+) {
   const app = new Hono<AdminEnv>();
   app.use(withRequestId(), logRequests("admin", log), pageHeaders(identity));
   const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
@@ -35,7 +51,12 @@ export function createApp({ adminApi, identity, credentials, sessionSecret, cook
   const site: Site = { home: "/admin", section: "Admin", css: serveStyles(app, "/admin") };
 
   const fingerprint = sessionFingerprint(sessionSecret, credentials);
-  const sessions = makeSessions({ secret: sessionSecret, secure: cookieSecure, backend: sessionBackend, fingerprint });
+  const sessions = makeSessions({
+    secret: sessionSecret,
+    secure: cookieSecure,
+    backend: sessionBackend,
+    fingerprint,
+  });
   const deps = { adminApi, identity, site, sessions };
   const guard = requireSession(sessions);
   const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);

@@ -14,5 +14,11 @@ export const AdminEnv = {
   /** Signs the session cookie; the same on every admin instance. */
   SESSION_SECRET: secret(32),
   /** Mark the session cookie Secure (set when the site is served over HTTPS). */
-  COOKIE_SECURE: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
+  COOKIE_SECURE: v.optional(
+    v.pipe(
+      v.picklist(["true", "false", "1", "0"], "must be true or false"),
+      v.transform((s) => s === "true" || s === "1"),
+    ),
+    "false",
+  ),
 };

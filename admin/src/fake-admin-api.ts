@@ -8,7 +8,12 @@ import { memoryKv, sessionStore } from "@bazaar/admin-api/src/sessions.ts";
 import { createAdminApiClient } from "./admin-api.ts";
 
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
-  const state = { items: items.map((i) => ({ ...i })), orders: [...orders], mode: "ok" as "ok" | "down", seen: [] as Request[] };
+  const state = {
+    items: items.map((i) => ({ ...i })),
+    orders: [...orders],
+    mode: "ok" as "ok" | "down",
+    seen: [] as Request[],
+  };
   // Sessions and the sign-in limit are admin-api's own code, over a Redis kept in memory.
   const redis = memoryKv();
   const access = { store: sessionStore({ kv: redis.kv, log: () => {} }), limiter: signInLimiter() };
@@ -17,10 +22,14 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
     new Hono()
       .get("/items", (c) => c.json({ data: [...state.items].sort((a, b) => a.name.localeCompare(b.name)) }))
       .post("/items", async (c) => {
-        const { name, quantity, price } = await c.req.json<{ name: string; quantity: number; price?: number }>();
+        const { name, quantity, price } = await c.req.json<
+          { name: string; quantity: number; price?: number }
+        >();
         const item = find(name);
         if (!item) {
-          if (price === undefined) fail(400, "price: is required for a new item", { price: "is required for a new item" });
+          if (price === undefined) {
+            fail(400, "price: is required for a new item", { price: "is required for a new item" });
+          }
           const added = { name, quantity, price };
           state.items.push(added);
           return c.json({ data: { action: "inserted", item: added } }, 201);
@@ -35,8 +44,18 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
         if (!item) fail(404, "item not found");
         const { was_quantity, was_price, ...change } = await c.req.json();
         // As admin-api: a correction of a value that changed meanwhile is refused.
-        if (was_quantity !== undefined && was_quantity !== item.quantity) fail(409, `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`, { quantity: `is ${item.quantity} now, not ${was_quantity}` });
-        if (was_price !== undefined && was_price !== item.price) fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, { price: `is ${item.price} now, not ${was_price}` });
+        if (was_quantity !== undefined && was_quantity !== item.quantity) {
+          fail(
+            409,
+            `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`,
+            { quantity: `is ${item.quantity} now, not ${was_quantity}` },
+          );
+        }
+        if (was_price !== undefined && was_price !== item.price) {
+          fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, {
+            price: `is ${item.price} now, not ${was_price}`,
+          });
+        }
         Object.assign(item, change);
         return c.json({ data: item });
       })
@@ -50,7 +69,14 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
         const page = Number(c.req.query("page") ?? 1);
         const perPage = Number(c.req.query("per_page") ?? 20);
         const newest = [...state.orders].sort((a, b) => b.number - a.number);
-        return c.json({ data: { orders: newest.slice((page - 1) * perPage, page * perPage), page, per_page: perPage, total: newest.length } });
+        return c.json({
+          data: {
+            orders: newest.slice((page - 1) * perPage, page * perPage),
+            page,
+            per_page: perPage,
+            total: newest.length,
+          },
+        });
       })
       .route("/sessions", sessions(access)),
   );
@@ -58,8 +84,20 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
     const req = new Request(input, init);
     state.seen.push(req);
     if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
-    if (req.headers.get("authorization") !== "Bearer admin-token") return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    if (req.headers.get("authorization") !== "Bearer admin-token") {
+      return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    }
     return app.fetch(req);
   };
-  return { state, redis, access, client: createAdminApiClient({ url: "http://admin-api.test", token: "admin-token", timeoutMs: 100, fetch }) };
+  return {
+    state,
+    redis,
+    access,
+    client: createAdminApiClient({
+      url: "http://admin-api.test",
+      token: "admin-token",
+      timeoutMs: 100,
+      fetch,
+    }),
+  };
 }

@@ -14,4 +14,5 @@ export function formNumber(raw: unknown): number | string | undefined {
 }
 
 /** Field → message, from a failed parse. */
-export const fieldErrors = (issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) => describeIssues(issues).fields;
+export const fieldErrors = (issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) =>
+  describeIssues(issues).fields;

@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from "hono";
 import { fail, limitBody } from "@bazaar/lib/http.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import type { AdminEnv } from "./env.ts";
-import { tokenMatches, type Sessions } from "./session.ts";
+import { type Sessions, tokenMatches } from "./session.ts";
 
 export function requireSession(sessions: Sessions): MiddlewareHandler<AdminEnv> {
   const origin = sameOriginForms();
@@ -23,7 +23,10 @@ export function requireSession(sessions: Sessions): MiddlewareHandler<AdminEnv> 
       await limit(c, async () => {
         const form = await c.req.parseBody();
         if (!tokenMatches(session, form._csrf)) {
-          fail(403, "this form has expired or did not come from this site; please reload the page and try again");
+          fail(
+            403,
+            "this form has expired or did not come from this site; please reload the page and try again",
+          );
         }
         await next();
       });

@@ -11,7 +11,10 @@ import type { Notice, Session } from "./session.ts";
 type Frame = { identity: string; site: Site };
 
 /** What a form showed: the user's input as typed, and a message per bad field. */
-export type FormState<F extends string> = { values: Partial<Record<F, string>>; errors: Partial<Record<F, string>> };
+export type FormState<F extends string> = {
+  values: Partial<Record<F, string>>;
+  errors: Partial<Record<F, string>>;
+};
 
 function Csrf({ session }: { session: Session }) {
   return <input type="hidden" name="_csrf" value={session.csrf} />;
@@ -22,7 +25,7 @@ function AdminNav({ session, active }: { session: Session; active: "items" | "or
     <>
       <a href="/admin" aria-current={active === "items" ? "page" : undefined}>Inventory</a>
       <a href="/admin/orders" aria-current={active === "orders" ? "page" : undefined}>Orders</a>
-      <a href="/" >View store</a>
+      <a href="/">View store</a>
       <form method="post" action="/admin/logout">
         <Csrf session={session} />
         <button class="linkish" type="submit" title={`Signed in as ${session.user}`}>Sign out</button>
@@ -44,11 +47,26 @@ export function LoginPage(props: Frame & { user?: string; error?: string; next?:
           <form method="post" action="/admin/login">
             <div class="field">
               <label for="user">User name</label>
-              <input class="input" id="user" name="user" autocomplete="username" required value={props.user ?? ""} autofocus />
+              <input
+                class="input"
+                id="user"
+                name="user"
+                autocomplete="username"
+                required
+                value={props.user ?? ""}
+                autofocus
+              />
             </div>
             <div class="field">
               <label for="password">Password</label>
-              <input class="input" id="password" name="password" type="password" autocomplete="current-password" required />
+              <input
+                class="input"
+                id="password"
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                required
+              />
             </div>
             <button class="btn btn-block" type="submit">Sign in</button>
           </form>
@@ -68,35 +86,75 @@ function AddForm({ session, state }: { session: Session; state?: FormState<AddFi
     <section class="card aside" aria-labelledby="add-title">
       <div class="card-body">
         <h2 id="add-title">Add or restock an item</h2>
-        <p class="muted">A new name is added; a name already sold (in any case) is restocked by the quantity given.</p>
+        <p class="muted">
+          A new name is added; a name already sold (in any case) is restocked by the quantity given.
+        </p>
         <form method="post" action="/admin/items" novalidate>
           <Csrf session={session} />
           <div class="field">
             <label for="add-name">Name</label>
-            <input class="input" id="add-name" name="name" maxlength={64} value={v.name ?? ""} aria-invalid={invalid(e.name)} aria-describedby={e.name ? "add-name-error" : undefined} />
+            <input
+              class="input"
+              id="add-name"
+              name="name"
+              maxlength={64}
+              value={v.name ?? ""}
+              aria-invalid={invalid(e.name)}
+              aria-describedby={e.name ? "add-name-error" : undefined}
+            />
             <FieldError id="add-name-error" message={e.name ? `Name ${e.name}` : undefined} />
           </div>
           <div class="form-row">
             <div class="field">
               <label for="add-quantity">Quantity</label>
-              <input class="input" id="add-quantity" name="quantity" inputmode="numeric" value={v.quantity ?? ""} aria-invalid={invalid(e.quantity)} aria-describedby={e.quantity ? "add-quantity-error" : undefined} />
-              <FieldError id="add-quantity-error" message={e.quantity ? `Quantity ${e.quantity}` : undefined} />
+              <input
+                class="input"
+                id="add-quantity"
+                name="quantity"
+                inputmode="numeric"
+                value={v.quantity ?? ""}
+                aria-invalid={invalid(e.quantity)}
+                aria-describedby={e.quantity ? "add-quantity-error" : undefined}
+              />
+              <FieldError
+                id="add-quantity-error"
+                message={e.quantity ? `Quantity ${e.quantity}` : undefined}
+              />
             </div>
             <div class="field">
               <label for="add-price">Price ($)</label>
-              <input class="input" id="add-price" name="price" inputmode="decimal" value={v.price ?? ""} aria-invalid={invalid(e.price)} aria-describedby={e.price ? "add-price-error" : "add-price-hint"} />
+              <input
+                class="input"
+                id="add-price"
+                name="price"
+                inputmode="decimal"
+                value={v.price ?? ""}
+                aria-invalid={invalid(e.price)}
+                aria-describedby={e.price ? "add-price-error" : "add-price-hint"}
+              />
               <FieldError id="add-price-error" message={e.price ? `Price ${e.price}` : undefined} />
             </div>
           </div>
-          <div class="hint" id="add-price-hint">Price is needed for a new item; when restocking, leave it empty to keep the current price.</div>
-          <div class="actions"><button class="btn btn-block" type="submit">Save item</button></div>
+          <div class="hint" id="add-price-hint">
+            Price is needed for a new item; when restocking, leave it empty to keep the current price.
+          </div>
+          <div class="actions">
+            <button class="btn btn-block" type="submit">Save item</button>
+          </div>
         </form>
       </div>
     </section>
   );
 }
 
-function ItemRow({ item, index, session, state }: { item: Item; index: number; session: Session; state?: FormState<RowFields> }) {
+function ItemRow(
+  { item, index, session, state }: {
+    item: Item;
+    index: number;
+    session: Session;
+    state?: FormState<RowFields>;
+  },
+) {
   const form = `row-${index}`;
   const v = state?.values ?? {};
   const e = state?.errors ?? {};
@@ -106,14 +164,33 @@ function ItemRow({ item, index, session, state }: { item: Item; index: number; s
       <td class="num" data-label="In stock">
         <div class="cell-field">
           <label class="sr-only" for={`${form}-quantity`}>Quantity of {item.name}</label>
-          <input class="input" form={form} id={`${form}-quantity`} name="quantity" inputmode="numeric" value={v.quantity ?? String(item.quantity)} aria-invalid={invalid(e.quantity)} />
-          <FieldError id={`${form}-quantity-error`} message={e.quantity ? `Quantity ${e.quantity}` : undefined} />
+          <input
+            class="input"
+            form={form}
+            id={`${form}-quantity`}
+            name="quantity"
+            inputmode="numeric"
+            value={v.quantity ?? String(item.quantity)}
+            aria-invalid={invalid(e.quantity)}
+          />
+          <FieldError
+            id={`${form}-quantity-error`}
+            message={e.quantity ? `Quantity ${e.quantity}` : undefined}
+          />
         </div>
       </td>
       <td class="num" data-label="Price ($)">
         <div class="cell-field">
           <label class="sr-only" for={`${form}-price`}>Price of {item.name}</label>
-          <input class="input" form={form} id={`${form}-price`} name="price" inputmode="decimal" value={v.price ?? item.price.toFixed(2)} aria-invalid={invalid(e.price)} />
+          <input
+            class="input"
+            form={form}
+            id={`${form}-price`}
+            name="price"
+            inputmode="decimal"
+            value={v.price ?? item.price.toFixed(2)}
+            aria-invalid={invalid(e.price)}
+          />
           <FieldError id={`${form}-price-error`} message={e.price ? `Price ${e.price}` : undefined} />
         </div>
       </td>
@@ -126,25 +203,37 @@ function ItemRow({ item, index, session, state }: { item: Item; index: number; s
             <input type="hidden" name="was_price" value={item.price.toFixed(2)} />
             <button class="btn btn-small" type="submit">Save</button>
           </form>
-          <a class="btn btn-small btn-secondary" href={`/admin/items/delete?name=${encodeURIComponent(item.name)}`}>Delete</a>
+          <a
+            class="btn btn-small btn-secondary"
+            href={`/admin/items/delete?name=${encodeURIComponent(item.name)}`}
+          >
+            Delete
+          </a>
         </div>
       </td>
     </tr>
   );
 }
 
-export function Dashboard(props: Frame & {
-  session: Session;
-  items: Item[];
-  notice?: Notice;
-  add?: FormState<AddFields>;
-  row?: { name: string; state: FormState<RowFields> };
-}) {
+export function Dashboard(
+  props: Frame & {
+    session: Session;
+    items: Item[];
+    notice?: Notice;
+    add?: FormState<AddFields>;
+    row?: { name: string; state: FormState<RowFields> };
+  },
+) {
   const units = props.items.reduce((n, i) => n + i.quantity, 0);
   const out = props.items.filter((i) => i.quantity === 0).length;
   const value = props.items.reduce((n, i) => n + i.quantity * i.price, 0);
   return (
-    <Layout identity={props.identity} site={props.site} title="Inventory" nav={<AdminNav session={props.session} active="items" />}>
+    <Layout
+      identity={props.identity}
+      site={props.site}
+      title="Inventory"
+      nav={<AdminNav session={props.session} active="items" />}
+    >
       <div class="page-head">
         <div>
           <h1>Inventory</h1>
@@ -153,30 +242,67 @@ export function Dashboard(props: Frame & {
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
       <div class="stat-row">
-        <div class="card stat"><div class="label">Items</div><div class="value">{formatCount(props.items.length)}</div></div>
-        <div class="card stat"><div class="label">Units in stock</div><div class="value">{formatCount(units)}</div></div>
-        <div class="card stat"><div class="label">Sold out</div><div class="value">{formatCount(out)}</div></div>
-        <div class="card stat"><div class="label">Stock value</div><div class="value">{formatMoney(value)}</div></div>
+        <div class="card stat">
+          <div class="label">Items</div>
+          <div class="value">{formatCount(props.items.length)}</div>
+        </div>
+        <div class="card stat">
+          <div class="label">Units in stock</div>
+          <div class="value">{formatCount(units)}</div>
+        </div>
+        <div class="card stat">
+          <div class="label">Sold out</div>
+          <div class="value">{formatCount(out)}</div>
+        </div>
+        <div class="card stat">
+          <div class="label">Stock value</div>
+          <div class="value">{formatMoney(value)}</div>
+        </div>
       </div>
       <div class="layout-2">
         <AddForm session={props.session} state={props.add} />
         <section class="card" aria-labelledby="items-title">
-          <div class="card-body"><h2 id="items-title">Items</h2><p class="muted">Correct a quantity or a price and press Save. If it changed since this page was loaded (a sale, another admin), nothing is saved and the current value is shown.</p></div>
-          {props.items.length === 0 ? (
-            <div class="card-body empty"><p class="muted">No items yet. Add the first one with the form.</p></div>
-          ) : (
-            <div class="table-wrap">
-              <table class="table stack">
-                <thead><tr><th scope="col">Item</th><th scope="col" class="num">In stock</th><th scope="col" class="num">Price ($)</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-                <tbody>
-                  {props.items.map((item, index) => (
-                    <ItemRow item={item} index={index} session={props.session}
-                      state={props.row && props.row.name.toLowerCase() === item.name.toLowerCase() ? props.row.state : undefined} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <div class="card-body">
+            <h2 id="items-title">Items</h2>
+            <p class="muted">
+              Correct a quantity or a price and press Save. If it changed since this page was loaded (a sale,
+              another admin), nothing is saved and the current value is shown.
+            </p>
+          </div>
+          {props.items.length === 0
+            ? (
+              <div class="card-body empty">
+                <p class="muted">No items yet. Add the first one with the form.</p>
+              </div>
+            )
+            : (
+              <div class="table-wrap">
+                <table class="table stack">
+                  <thead>
+                    <tr>
+                      <th scope="col">Item</th>
+                      <th scope="col" class="num">In stock</th>
+                      <th scope="col" class="num">Price ($)</th>
+                      <th scope="col">
+                        <span class="sr-only">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {props.items.map((item, index) => (
+                      <ItemRow
+                        item={item}
+                        index={index}
+                        session={props.session}
+                        state={props.row && props.row.name.toLowerCase() === item.name.toLowerCase()
+                          ? props.row.state
+                          : undefined}
+                      />
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
         </section>
       </div>
     </Layout>
@@ -185,13 +311,19 @@ export function Dashboard(props: Frame & {
 
 export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
   return (
-    <Layout identity={props.identity} site={props.site} title={`Delete ${props.item.name}?`} nav={<AdminNav session={props.session} active="items" />}>
+    <Layout
+      identity={props.identity}
+      site={props.site}
+      title={`Delete ${props.item.name}?`}
+      nav={<AdminNav session={props.session} active="items" />}
+    >
       <section class="card auth">
         <div class="card-body">
           <h1>Delete {props.item.name}?</h1>
           <p class="muted">
-            {props.item.name} has {formatCount(props.item.quantity)} in stock at {formatMoney(props.item.price)}. Deleting it takes it
-            off the store at once; its past orders are kept.
+            {props.item.name} has {formatCount(props.item.quantity)} in stock at{" "}
+            {formatMoney(props.item.price)}. Deleting it takes it off the store at once; its past orders are
+            kept.
           </p>
           <form method="post" action="/admin/items/delete">
             <Csrf session={props.session} />
@@ -208,13 +340,20 @@ export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
 }
 
 const when = (iso: string) =>
-  `${new Date(iso).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC`;
+  `${
+    new Date(iso).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })
+  } UTC`;
 
 export function OrdersPage(props: Frame & { session: Session; data: OrderPage }) {
   const { orders, page, per_page, total } = props.data;
   const pages = Math.max(1, Math.ceil(total / per_page));
   return (
-    <Layout identity={props.identity} site={props.site} title="Orders" nav={<AdminNav session={props.session} active="orders" />}>
+    <Layout
+      identity={props.identity}
+      site={props.site}
+      title="Orders"
+      nav={<AdminNav session={props.session} active="orders" />}
+    >
       <div class="page-head">
         <div>
           <h1>Orders</h1>
@@ -222,33 +361,60 @@ export function OrdersPage(props: Frame & { session: Session; data: OrderPage })
         </div>
       </div>
       <section class="card">
-        {orders.length === 0 ? (
-          <div class="card-body empty"><p class="muted">{total === 0 ? "No orders yet." : "No orders on this page."}</p></div>
-        ) : (
-          <div class="table-wrap">
-            <table class="table stack">
-              <thead><tr><th scope="col">Order</th><th scope="col">Item</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th><th scope="col" class="num">Total</th><th scope="col">Placed</th></tr></thead>
-              <tbody>
-                {orders.map((o) => (
+        {orders.length === 0
+          ? (
+            <div class="card-body empty">
+              <p class="muted">{total === 0 ? "No orders yet." : "No orders on this page."}</p>
+            </div>
+          )
+          : (
+            <div class="table-wrap">
+              <table class="table stack">
+                <thead>
                   <tr>
-                    {/* The number the buyer was given (from 0), not admin-api's database key. */}
-                    <td data-label="Order">#{publicOrderNumber(o.number)}</td>
-                    <td class="name" data-label="Item">{o.name}</td>
-                    <td class="num" data-label="Quantity">{formatCount(o.quantity)}</td>
-                    <td class="num" data-label="Unit price">{formatMoney(o.unit_price)}</td>
-                    <td class="num" data-label="Total">{formatMoney(Math.round(o.unit_price * o.quantity * 100) / 100)}</td>
-                    <td data-label="Placed">{when(o.created_at)}</td>
+                    <th scope="col">Order</th>
+                    <th scope="col">Item</th>
+                    <th scope="col" class="num">Quantity</th>
+                    <th scope="col" class="num">Unit price</th>
+                    <th scope="col" class="num">Total</th>
+                    <th scope="col">Placed</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                </thead>
+                <tbody>
+                  {orders.map((o) => (
+                    <tr>
+                      {/* The number the buyer was given (from 0), not admin-api's database key. */}
+                      <td data-label="Order">#{publicOrderNumber(o.number)}</td>
+                      <td class="name" data-label="Item">{o.name}</td>
+                      <td class="num" data-label="Quantity">{formatCount(o.quantity)}</td>
+                      <td class="num" data-label="Unit price">{formatMoney(o.unit_price)}</td>
+                      <td class="num" data-label="Total">
+                        {formatMoney(Math.round(o.unit_price * o.quantity * 100) / 100)}
+                      </td>
+                      <td data-label="Placed">{when(o.created_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
         <nav class="pagination" aria-label="Pages">
           <span class="muted">Page {page} of {pages}</span>
           <span class="pages">
-            {page > 1 ? <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page - 1}`} rel="prev">← Newer</a> : null}
-            {page < pages ? <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page + 1}`} rel="next">Older →</a> : null}
+            {page > 1
+              ? (
+                <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page - 1}`} rel="prev">
+                  ← Newer
+                </a>
+              )
+              : null}
+            {page < pages
+              ? (
+                <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page + 1}`} rel="next">
+                  Older →
+                </a>
+              )
+              : null}
           </span>
         </nav>
       </section>

@@ -7,7 +7,11 @@ import { AdminEnv } from "./config.ts";
 
 export function server(env: Record<string, string | undefined>): Running {
   const config = loadConfig(AdminEnv, env);
-  const adminApi = createAdminApiClient({ url: config.ADMIN_API_URL, token: config.ADMIN_API_TOKEN, timeoutMs: config.API_TIMEOUT_MS });
+  const adminApi = createAdminApiClient({
+    url: config.ADMIN_API_URL,
+    token: config.ADMIN_API_TOKEN,
+    timeoutMs: config.API_TIMEOUT_MS,
+  });
   const app = createApp({
     adminApi,
     identity: identity(config.INSTANCE_NAME),

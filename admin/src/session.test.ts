@@ -12,7 +12,11 @@ const PASSWORD = "correct horse";
 
 type Config = { password?: string; secret?: string; user?: string };
 
-function adminServer(fake: ReturnType<typeof fakeAdminApi>, name: string, { password = PASSWORD, secret = SECRET, user = "admin" }: Config = {}) {
+function adminServer(
+  fake: ReturnType<typeof fakeAdminApi>,
+  name: string,
+  { password = PASSWORD, secret = SECRET, user = "admin" }: Config = {},
+) {
   return createApp({
     adminApi: fake.client,
     identity: `host · ${name}`,
@@ -87,7 +91,10 @@ describe("a session ends on the server", () => {
     const { fake, admin1 } = twoServers();
     const b = await signedIn(admin1);
     const token = await b.token();
-    const restarted = [adminServer(fake, "admin-1", { password: "a new password" }), adminServer(fake, "admin-2", { password: "a new password" })];
+    const restarted = [
+      adminServer(fake, "admin-1", { password: "a new password" }),
+      adminServer(fake, "admin-2", { password: "a new password" }),
+    ];
     for (const app of restarted) await refused(b.on(app), token, fake);
     // The new password signs in, and that session works on both.
     const fresh = new Browser(restarted[0]!);
@@ -105,7 +112,9 @@ describe("a session ends on the server", () => {
     const { fake, admin1 } = twoServers();
     const b = await signedIn(admin1);
     const token = await b.token();
-    for (const name of ["admin-1", "admin-2"]) await refused(b.on(adminServer(fake, name, { secret: "n".repeat(40) })), token, fake);
+    for (const name of ["admin-1", "admin-2"]) {
+      await refused(b.on(adminServer(fake, name, { secret: "n".repeat(40) })), token, fake);
+    }
   });
 
   test("an admin server restarted with the same configuration keeps the sessions", async () => {
@@ -134,7 +143,10 @@ describe("a session ends on the server", () => {
 describe("the sign-in limit is shared by both admin servers", () => {
   test("5 failures from one address, spread over admin-1 and admin-2, and that address waits on both", async () => {
     const { admin1, admin2 } = twoServers();
-    for (let i = 0; i < 5; i++) expect((await new Browser(i % 2 ? admin2 : admin1, "203.0.113.5").login("admin", `guess-${i}`)).status).toBe(401);
+    for (let i = 0; i < 5; i++) {
+      expect((await new Browser(i % 2 ? admin2 : admin1, "203.0.113.5").login("admin", `guess-${i}`)).status)
+        .toBe(401);
+    }
     for (const app of [admin1, admin2]) {
       const res = await new Browser(app, "203.0.113.5").login("admin", PASSWORD);
       expect(res.status).toBe(429);

@@ -46,8 +46,11 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array) {
  * the digests compared in constant time.
  */
 export function credentialsChecker(expected: { user: string; password: string }) {
-  const key = crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]) as Promise<CryptoKey>;
-  const mac = async (s: string) => new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(s)));
+  const key = crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]) as Promise<
+    CryptoKey
+  >;
+  const mac = async (s: string) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(s)));
   const wanted = Promise.all([mac(expected.user), mac(expected.password)]);
   return async (user: string, password: string) => {
     const [u, p] = await wanted;
@@ -61,24 +64,46 @@ export function credentialsChecker(expected: { user: string; password: string })
 
 /** The session's fingerprint: binds it to these credentials and this secret (HMAC-SHA256, keyed by the secret). */
 export async function sessionFingerprint(secret: string, credentials: { user: string; password: string }) {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`bazaar-admin-session\0${credentials.user}\0${credentials.password}`));
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    encoder.encode(`bazaar-admin-session\0${credentials.user}\0${credentials.password}`),
+  );
   return b64url(new Uint8Array(mac));
 }
 
 /** A session as admin-api keeps it. */
 export type StoredSession = Session & { fingerprint: string };
 
-export type SignInOutcome = { outcome: "allowed"; session: StoredSession } | { outcome: "wrong" } | { outcome: "wait"; retry_after: number };
+export type SignInOutcome = { outcome: "allowed"; session: StoredSession } | { outcome: "wrong" } | {
+  outcome: "wait";
+  retry_after: number;
+};
 
 /** Where sessions and the sign-in limit are kept: admin-api (`adminApiSessions`). */
 export type SessionBackend = {
-  signIn(c: Context, attempt: { user: string; address: string; verified: boolean; fingerprint: string }): Promise<SignInOutcome>;
+  signIn(
+    c: Context,
+    attempt: { user: string; address: string; verified: boolean; fingerprint: string },
+  ): Promise<SignInOutcome>;
   check(c: Context, id: string): Promise<StoredSession | null>;
   end(c: Context, id: string): Promise<void>;
 };
 
-const StoredSessionSchema = v.object({ id: v.string(), user: v.string(), expires: v.number(), csrf: v.string(), fingerprint: v.string() });
+const StoredSessionSchema = v.object({
+  id: v.string(),
+  user: v.string(),
+  expires: v.number(),
+  csrf: v.string(),
+  fingerprint: v.string(),
+});
 const SignInReply = v.variant("outcome", [
   v.object({ outcome: v.literal("allowed"), session: StoredSessionSchema }),
   v.object({ outcome: v.literal("wrong") }),
@@ -87,24 +112,49 @@ const SignInReply = v.variant("outcome", [
 const ADMIN_API = "the admin service";
 
 export const adminApiSessions = (api: AdminApiClient): SessionBackend => ({
-  signIn: (c, attempt) => call(ADMIN_API, SignInReply, () => api.sessions.$post({ json: attempt }, forward(c))),
-  check: (c, id) => call(ADMIN_API, v.nullable(StoredSessionSchema), () => api.sessions.check.$post({ json: { id } }, forward(c))),
-  end: async (c, id) => void (await call(ADMIN_API, v.object({ ended: v.boolean() }), () => api.sessions.end.$post({ json: { id } }, forward(c)))),
+  signIn: (c, attempt) =>
+    call(ADMIN_API, SignInReply, () => api.sessions.$post({ json: attempt }, forward(c))),
+  check: (c, id) =>
+    call(
+      ADMIN_API,
+      v.nullable(StoredSessionSchema),
+      () => api.sessions.check.$post({ json: { id } }, forward(c)),
+    ),
+  end: async (c, id) =>
+    void (await call(
+      ADMIN_API,
+      v.object({ ended: v.boolean() }),
+      () => api.sessions.end.$post({ json: { id } }, forward(c)),
+    )),
 });
 
 // The longest user name or address sent on to the limit (a form or header may carry far more).
 const MAX_FIELD = 512;
 
 export function sessions({ secret, secure, backend, fingerprint }: SessionOptions) {
-  const cookie = (maxAge: number) => ({ path: PATH, httpOnly: true, secure, sameSite: "Strict" as const, maxAge });
+  const cookie = (maxAge: number) => ({
+    path: PATH,
+    httpOnly: true,
+    secure,
+    sameSite: "Strict" as const,
+    maxAge,
+  });
   const mine = fingerprint.then((f) => encoder.encode(f));
   return {
     /**
      * One sign-in, its password already checked: admin-api applies the limit and, if
      * it allows a verified one, starts the session, whose id the cookie then carries.
      */
-    async signIn(c: Context, attempt: { user: string; address: string; verified: boolean }): Promise<SignInOutcome> {
-      const outcome = await backend.signIn(c, { ...attempt, user: attempt.user.slice(0, MAX_FIELD), address: attempt.address.slice(0, MAX_FIELD), fingerprint: await fingerprint });
+    async signIn(
+      c: Context,
+      attempt: { user: string; address: string; verified: boolean },
+    ): Promise<SignInOutcome> {
+      const outcome = await backend.signIn(c, {
+        ...attempt,
+        user: attempt.user.slice(0, MAX_FIELD),
+        address: attempt.address.slice(0, MAX_FIELD),
+        fingerprint: await fingerprint,
+      });
       if (outcome.outcome !== "allowed") return outcome;
       if (!attempt.verified) return { outcome: "wrong" }; // never a session for a wrong password
       const { session } = outcome;

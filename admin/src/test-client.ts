@@ -29,16 +29,28 @@ export class AdminBrowser {
   }
 
   async get(path: string, extra: Record<string, string> = {}) {
-    return this.remember(await this.fetcher(`${this.base}${path}`, { headers: this.headers({ Accept: "text/html", ...extra }), redirect: "manual" }));
+    return this.remember(
+      await this.fetcher(`${this.base}${path}`, {
+        headers: this.headers({ Accept: "text/html", ...extra }),
+        redirect: "manual",
+      }),
+    );
   }
 
   async post(path: string, fields: Record<string, string>, extra: Record<string, string> = {}) {
-    return this.remember(await this.fetcher(`${this.base}${path}`, {
-      method: "POST",
-      headers: this.headers({ "Content-Type": "application/x-www-form-urlencoded", Origin: new URL(this.base).origin, Accept: "text/html", ...extra }),
-      body: new URLSearchParams(fields).toString(),
-      redirect: "manual",
-    }));
+    return this.remember(
+      await this.fetcher(`${this.base}${path}`, {
+        method: "POST",
+        headers: this.headers({
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: new URL(this.base).origin,
+          Accept: "text/html",
+          ...extra,
+        }),
+        body: new URLSearchParams(fields).toString(),
+        redirect: "manual",
+      }),
+    );
   }
 
   login(user: string, password: string) {

@@ -5,7 +5,7 @@ import type { Cache } from "@bazaar/lib/cache.ts";
 import type { Db } from "@bazaar/lib/db.ts";
 import { health } from "@bazaar/lib/health.ts";
 import { handleErrors } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
+import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 

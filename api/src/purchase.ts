@@ -12,7 +12,13 @@ import type { Db } from "@bazaar/lib/db.ts";
 import { isConnectionError } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
-export type Placed = { outcome: "ok" | "not_found" | "insufficient"; order_number: number | null; name: string | null; quantity: number | null; unit_price: number | null };
+export type Placed = {
+  outcome: "ok" | "not_found" | "insufficient";
+  order_number: number | null;
+  name: string | null;
+  quantity: number | null;
+  unit_price: number | null;
+};
 
 /**
  * How long a purchase may wait for a free connection. With place_order's 1 s lock
@@ -47,13 +53,20 @@ async function connection(db: Db, ms: number): Promise<PoolConnection> {
   }
 }
 
-export async function placeOrder(db: Db, key: string, quantity: number, requestId: string | null): Promise<Placed | undefined> {
+export async function placeOrder(
+  db: Db,
+  key: string,
+  quantity: number,
+  requestId: string | null,
+): Promise<Placed | undefined> {
   // A deadlock (or a replay racing its original on the request id) is rolled back
   // whole; the call is made again, at most twice more.
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1;; attempt++) {
     const conn = await connection(db, CONNECTION_WAIT_MS);
     try {
-      const [rows] = (await conn.query("CALL place_order(?, ?, ?)", [key, quantity, requestId]))[0] as [Placed[]];
+      const [rows] = (await conn.query("CALL place_order(?, ?, ?)", [key, quantity, requestId]))[0] as [
+        Placed[],
+      ];
       conn.release();
       return rows?.[0];
     } catch (err) {
@@ -64,11 +77,15 @@ export async function placeOrder(db: Db, key: string, quantity: number, requestI
         fail(504, "the order's outcome is unknown: the database connection broke during the purchase");
       }
       conn.release();
-      if (code === "ER_LOCK_WAIT_TIMEOUT") fail(503, `${NOT_PLACED}: the item is busy (another change holds it), please try again`);
+      if (code === "ER_LOCK_WAIT_TIMEOUT") {
+        fail(503, `${NOT_PLACED}: the item is busy (another change holds it), please try again`);
+      }
       if (ROLLED_BACK.has(code) && attempt < 3) continue;
       // Any other error the database answered came from inside the procedure, whose
       // handler rolled it back.
-      if (ROLLED_BACK.has(code) || (err as { errno?: number }).errno !== undefined) fail(503, `${NOT_PLACED}: the database refused it (${code || "error"}), please try again`);
+      if (ROLLED_BACK.has(code) || (err as { errno?: number }).errno !== undefined) {
+        fail(503, `${NOT_PLACED}: the database refused it (${code || "error"}), please try again`);
+      }
       throw err;
     }
   }

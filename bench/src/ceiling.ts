@@ -12,19 +12,34 @@ import type { Ports } from "../../local/src/stack.ts";
 
 export type Ceiling = { url: string; pids: () => Record<string, number | undefined>; stop(): Promise<void> };
 
-export async function startCeiling(opts: { ports: Ports; page: Uint8Array; dataDir: string }): Promise<Ceiling> {
+export async function startCeiling(
+  opts: { ports: Ports; page: Uint8Array; dataDir: string },
+): Promise<Ceiling> {
   const { ports } = opts;
   const pageFile = path.join(opts.dataDir, "ceiling-page.html");
   writeFileSync(pageFile, opts.page);
   const sink = fileSink(path.join(opts.dataDir, "logs"));
   const runDir = path.join(opts.dataDir, "run");
   const server = (name: string, port: number) =>
-    new ManagedProcess(name, () => ({ cmd: [process.execPath, "bench/src/fixed-server.ts", String(port), pageFile], cwd: REPO_ROOT, env: { ...process.env } }), sink, runDir);
+    new ManagedProcess(
+      name,
+      () => ({
+        cmd: [process.execPath, "bench/src/fixed-server.ts", String(port), pageFile],
+        cwd: REPO_ROOT,
+        env: { ...process.env },
+      }),
+      sink,
+      runDir,
+    );
   const servers = [server("ceiling-1", ports.web1), server("ceiling-2", ports.web2)];
   // The same config file, the same way the launcher runs it (logs piped to the same kind of sink).
   const proxy = new ManagedProcess(
     "ceiling-proxy",
-    () => ({ cmd: [which("haproxy")!, "-db", "-f", path.join(REPO_ROOT, "proxy/haproxy.cfg")], cwd: REPO_ROOT, env: { ...process.env, ...haproxyEnv(ports) } }),
+    () => ({
+      cmd: [which("haproxy")!, "-db", "-f", path.join(REPO_ROOT, "proxy/haproxy.cfg")],
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...haproxyEnv(ports) },
+    }),
     sink,
     runDir,
   );
@@ -32,13 +47,20 @@ export async function startCeiling(opts: { ports: Ports; page: Uint8Array; dataD
   const url = `http://127.0.0.1:${ports.store}`;
   try {
     for (const s of servers) s.start();
-    await Promise.all([ports.web1, ports.web2].map((p) => waitFor({ http: `http://127.0.0.1:${p}/healthz` }, { timeoutMs: 10_000 })));
+    await Promise.all(
+      [ports.web1, ports.web2].map((p) =>
+        waitFor({ http: `http://127.0.0.1:${p}/healthz` }, { timeoutMs: 10_000 })
+      ),
+    );
     // Its ports lie in the kernel's ephemeral range: a moment's outgoing connection
     // may hold one (EADDRINUSE), so the proxy gets a few tries.
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       proxy.start();
       try {
-        await waitFor({ http: `${url}/healthz` }, { timeoutMs: 10_000, gone: () => (proxy.running ? undefined : "the ceiling's HAProxy exited") });
+        await waitFor({ http: `${url}/healthz` }, {
+          timeoutMs: 10_000,
+          gone: () => (proxy.running ? undefined : "the ceiling's HAProxy exited"),
+        });
         break;
       } catch (err) {
         await proxy.stop(3000);

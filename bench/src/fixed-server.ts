@@ -7,6 +7,10 @@ const headers = { "content-type": "text/html; charset=utf-8" };
 Bun.serve({
   hostname: "127.0.0.1",
   port: Number(port),
-  fetch: (req) => (req.url.endsWith("/healthz") ? Response.json({ data: { status: "ok" } }) : new Response(page, { headers })),
+  fetch: (
+    req,
+  ) => (req.url.endsWith("/healthz")
+    ? Response.json({ data: { status: "ok" } })
+    : new Response(page, { headers })),
 });
 export {};

@@ -8,18 +8,33 @@ import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import { signalExitCode, StartInterrupted, stopRequests, whenAborted, type Ports, type Stack } from "../../local/src/stack.ts";
-import { startCeiling, type Ceiling } from "./ceiling.ts";
-import { parseOptions, USAGE, type BenchOptions, type ScenarioKey } from "./options.ts";
-import { sampled, snapshotKb, type Pids } from "./procs.ts";
+import {
+  type Ports,
+  signalExitCode,
+  type Stack,
+  StartInterrupted,
+  stopRequests,
+  whenAborted,
+} from "../../local/src/stack.ts";
+import { type Ceiling, startCeiling } from "./ceiling.ts";
+import { type BenchOptions, parseOptions, type ScenarioKey, USAGE } from "./options.ts";
+import { type Pids, sampled, snapshotKb } from "./procs.ts";
 import { machine } from "./machine.ts";
-import { writeReport, type EvalRow, type Results, type Run } from "./report.ts";
+import { type EvalRow, type Results, type Run, writeReport } from "./report.ts";
 import { OFFSET, PORTS, startBenchStack } from "./stack.ts";
 import { storeAdmin } from "./store.ts";
-import { getEach, postJson, wrk, type Script } from "./wrk.ts";
+import { getEach, postJson, type Script, wrk } from "./wrk.ts";
 
 // The ceiling's HAProxy and fixed-page servers, beside the stack's.
-const CEILING_PORTS: Ports = { ...PORTS, store: OFFSET + 8180, stats: OFFSET + 8504, web1: OFFSET + 8183, web2: OFFSET + 8184, admin1: OFFSET + 8183, admin2: OFFSET + 8184 };
+const CEILING_PORTS: Ports = {
+  ...PORTS,
+  store: OFFSET + 8180,
+  stats: OFFSET + 8504,
+  web1: OFFSET + 8183,
+  web2: OFFSET + 8184,
+  admin1: OFFSET + 8183,
+  admin2: OFFSET + 8184,
+};
 // Purchases spread over several items, as a shop's do (one hot row would serialise
 // every order on its lock, each waiting for the commit before it to reach the disk).
 const BENCH_ITEMS = Array.from({ length: 8 }, (_, i) => `Bench ${i + 1}`);
@@ -54,14 +69,23 @@ async function main(options: BenchOptions) {
     writeReport(out, results);
     mkdirSync(path.join(dataDir), { recursive: true });
     writeFileSync(path.join(dataDir, "results.json"), JSON.stringify(results, null, 2));
-    say(`wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${path.relative(REPO_ROOT, dataDir)}/results.json)`);
+    say(
+      `wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${
+        path.relative(REPO_ROOT, dataDir)
+      }/results.json)`,
+    );
   } finally {
     await (await ceiling.catch(() => undefined))?.stop();
     await stack.stop();
   }
 }
 
-async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pageBytes: number): Promise<Results> {
+async function measure(
+  options: BenchOptions,
+  stack: Stack,
+  ceiling: Ceiling,
+  pageBytes: number,
+): Promise<Results> {
   const admin = storeAdmin(stack);
   const store = stack.urls.store;
   const pids: Pids = () => ({
@@ -83,15 +107,34 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
   const cpuByScenario: Record<string, Record<string, number>> = {};
   const runs: Run[] = [];
 
-  const load = async (scenario: ScenarioKey | "ceiling", url: string, connections: number, script?: Script): Promise<void> => {
-    const { result, peakKb: peak, cpu } = await sampled(pids, () => wrk(url, { connections, seconds: options.seconds, script }));
+  const load = async (
+    scenario: ScenarioKey | "ceiling",
+    url: string,
+    connections: number,
+    script?: Script,
+  ): Promise<void> => {
+    const { result, peakKb: peak, cpu } = await sampled(
+      pids,
+      () => wrk(url, { connections, seconds: options.seconds, script }),
+    );
     for (const [n, kb] of Object.entries(peak)) peakKb[n] = Math.max(peakKb[n] ?? 0, kb);
     if (connections === 32) cpuByScenario[scenario] = cpu;
     runs.push({ scenario, ...result });
     // CPU per request is steadier than throughput on a shared machine: it says what a fix saved.
-    const perRequest = (names: string[]) => Math.round((names.reduce((t, n) => t + (cpu[n] ?? 0), 0) / Math.max(1, result.requests)) * 1e6);
-    const tiers = ["web-1", "web-2", "api", "cache", "redis", "db", "proxy", "bench (launcher)"].map((n) => `${n.replace(" (launcher)", "")} ${perRequest([n])}`).join(", ");
-    say(`  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  errors ${result.errors}  CPU µs/request: ${perRequest(Object.keys(cpu))} (${scenario === "ceiling" ? "" : tiers})`);
+    const perRequest = (names: string[]) =>
+      Math.round((names.reduce((t, n) => t + (cpu[n] ?? 0), 0) / Math.max(1, result.requests)) * 1e6);
+    const tiers = ["web-1", "web-2", "api", "cache", "redis", "db", "proxy", "bench (launcher)"].map((n) =>
+      `${n.replace(" (launcher)", "")} ${perRequest([n])}`
+    ).join(", ");
+    say(
+      `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  ${
+        result.rps.toFixed(0).padStart(6)
+      } req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${
+        result.p99.toFixed(2)
+      } ms  errors ${result.errors}  CPU µs/request: ${perRequest(Object.keys(cpu))} (${
+        scenario === "ceiling" ? "" : tiers
+      })`,
+    );
   };
 
   // Warm up: JIT, connection pools, the cache.
@@ -131,7 +174,9 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
         const numbers = await admin.orderNumbers(firstOrder, 2000);
         if (numbers.length === 0) await placeSomeOrders(store, orderBodies);
         // The database's keys, looked up by the numbers the store gives out.
-        lookupPaths = (await admin.orderNumbers(firstOrder, 2000)).map((key) => `/orders/${publicOrderNumber(key)}`);
+        lookupPaths = (await admin.orderNumbers(firstOrder, 2000)).map((key) =>
+          `/orders/${publicOrderNumber(key)}`
+        );
       }
       await load("lookup", store, c, getEach(lookupPaths));
     }
@@ -149,15 +194,31 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
       for (const cache of ["on", "off"] as const) {
         await switchCache(cache === "on");
         for (const name of KNOWN_TOYS) await admin.setStock(name, FULL_STOCK);
-        const r = await runClient({ url: store, sessions: 16, p, seed: 42, duration: options.evalSeconds, quiet: true });
+        const r = await runClient({
+          url: store,
+          sessions: 16,
+          p,
+          seed: 42,
+          duration: options.evalSeconds,
+          quiet: true,
+        });
         evaluation.push({
-          cache, p,
-          query: r.requests.query.latency_ms, buy: r.requests.buy.latency_ms,
-          queries: r.requests.query.count, buys: r.requests.buy.count,
-          errors: r.total.error_count, mismatches: r.orders.mismatched, ok: r.ok,
+          cache,
+          p,
+          query: r.requests.query.latency_ms,
+          buy: r.requests.buy.latency_ms,
+          queries: r.requests.query.count,
+          buys: r.requests.buy.count,
+          errors: r.total.error_count,
+          mismatches: r.orders.mismatched,
+          ok: r.ok,
           throughput: r.total.throughput_per_s,
         });
-        say(`  eval cache ${cache} p=${p}: query p50 ${r.requests.query.latency_ms.p50} ms, buy p50 ${r.requests.buy.latency_ms.p50 ?? "-"} ms, ${r.ok ? "ok" : r.failures.join("; ")}`);
+        say(
+          `  eval cache ${cache} p=${p}: query p50 ${r.requests.query.latency_ms.p50} ms, buy p50 ${
+            r.requests.buy.latency_ms.p50 ?? "-"
+          } ms, ${r.ok ? "ok" : r.failures.join("; ")}`,
+        );
       }
     }
     await switchCache(true);
@@ -184,11 +245,15 @@ async function measure(options: BenchOptions, stack: Stack, ceiling: Ceiling, pa
 
 /** After a restart the web tier's pooled connections to the old api may fail once; let them. */
 async function settle(store: string, paths: string[]) {
-  for (let i = 0; i < 50; i++) await fetch(`${store}${paths[i % paths.length]}`).then((r) => r.arrayBuffer(), () => {});
+  for (let i = 0; i < 50; i++) {
+    await fetch(`${store}${paths[i % paths.length]}`).then((r) => r.arrayBuffer(), () => {});
+  }
 }
 
 async function placeSomeOrders(store: string, bodies: string[]) {
-  for (const body of bodies) await fetch(`${store}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  for (const body of bodies) {
+    await fetch(`${store}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  }
 }
 
 async function checkOrders(admin: ReturnType<typeof storeAdmin>, after: number) {
@@ -197,7 +262,11 @@ async function checkOrders(admin: ReturnType<typeof storeAdmin>, after: number) 
   const r = await admin.stockAndOrders(BENCH_ITEMS, after);
   const stockDrop = FULL_STOCK * BENCH_ITEMS.length - r.stock;
   const ok = r.lowest >= 0 && stockDrop === r.units;
-  say(`orders: ${r.count} placed (${r.units} units), stock went down by ${stockDrop}: ${ok ? "consistent" : "MISMATCH"}`);
+  say(
+    `orders: ${r.count} placed (${r.units} units), stock went down by ${stockDrop}: ${
+      ok ? "consistent" : "MISMATCH"
+    }`,
+  );
   return { placed: r.count, units: r.units, stockDrop, ok };
 }
 
@@ -210,21 +279,40 @@ async function oversellCheck(admin: ReturnType<typeof storeAdmin>, store: string
   const r = await wrk(store, {
     connections: 32,
     seconds: Math.min(seconds, 3),
-    script: { ...postJson("/orders", [JSON.stringify({ name, quantity: 1 })]), ok: (s) => s === 200 || s === 409 },
+    script: {
+      ...postJson("/orders", [JSON.stringify({ name, quantity: 1 })]),
+      ok: (s) => s === 200 || s === 409,
+    },
   });
   await Bun.sleep(1000);
   const final = await admin.stock(name);
   const placed = await admin.ordersSince([name], after);
   const sold = r.statuses["200"] ?? 0;
   const ok = sold === stock && final === 0 && placed.units === stock && r.errors === 0;
-  say(`oversell check: stock ${stock}, ${sold} ok answers, ${r.statuses["409"] ?? 0} × 409, ${placed.count} orders in the database, final stock ${final}: ${ok ? "ok" : "FAILED"}`);
-  return { stock, okAnswers: sold, refused: r.statuses["409"] ?? 0, ordersInDb: placed.count, finalStock: final, errors: r.errors, ok };
+  say(
+    `oversell check: stock ${stock}, ${sold} ok answers, ${
+      r.statuses["409"] ?? 0
+    } × 409, ${placed.count} orders in the database, final stock ${final}: ${ok ? "ok" : "FAILED"}`,
+  );
+  return {
+    stock,
+    okAnswers: sold,
+    refused: r.statuses["409"] ?? 0,
+    ordersInDb: placed.count,
+    finalStock: final,
+    errors: r.errors,
+    ok,
+  };
 }
 
 async function tools() {
   const version = async (cmd: string[]) => {
     const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
-    const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const [o, e] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
     return (o + e).split("\n")[0]!.trim();
   };
   return {
@@ -245,7 +333,10 @@ const parsed = (() => {
 if (parsed === "help") {
   console.log(USAGE);
 } else if (parsed.from) {
-  writeReport(path.resolve(REPO_ROOT, parsed.out), JSON.parse(readFileSync(path.resolve(REPO_ROOT, parsed.from), "utf8")) as Results);
+  writeReport(
+    path.resolve(REPO_ROOT, parsed.out),
+    JSON.parse(readFileSync(path.resolve(REPO_ROOT, parsed.from), "utf8")) as Results,
+  );
   say(`wrote ${parsed.out} from ${parsed.from}`);
 } else {
   await main(parsed).catch((err) => {

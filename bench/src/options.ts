@@ -48,9 +48,13 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   });
   if (values.help) return "help";
   const only = (values.only?.split(",") ?? [...SCENARIOS]) as ScenarioKey[];
-  for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario "${s}" (${SCENARIOS.join(", ")})`);
+  for (const s of only) {
+    if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario "${s}" (${SCENARIOS.join(", ")})`);
+  }
   const connections = values.connections.split(",").map(Number);
-  if (connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--connections: whole numbers, e.g. 1,8,32,128`);
+  if (connections.some((c) => !Number.isInteger(c) || c < 1)) {
+    throw new Error(`--connections: whole numbers, e.g. 1,8,32,128`);
+  }
   return {
     quick: values.quick,
     out: values.out,

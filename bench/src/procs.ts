@@ -28,7 +28,11 @@ export const cpuSeconds = (pid: number): number | undefined => {
 export type Pids = () => Record<string, number | undefined>;
 
 /** Per-process peak RSS while a piece of work runs, sampled every `everyMs`. */
-export async function sampled<T>(pids: Pids, work: () => Promise<T>, everyMs = 250): Promise<{ result: T; peakKb: Record<string, number>; cpu: Record<string, number> }> {
+export async function sampled<T>(
+  pids: Pids,
+  work: () => Promise<T>,
+  everyMs = 250,
+): Promise<{ result: T; peakKb: Record<string, number>; cpu: Record<string, number> }> {
   const peakKb: Record<string, number> = {};
   const sample = () => {
     for (const [name, pid] of Object.entries(pids())) {
@@ -36,7 +40,10 @@ export async function sampled<T>(pids: Pids, work: () => Promise<T>, everyMs = 2
       if (kb !== undefined && kb > (peakKb[name] ?? 0)) peakKb[name] = kb;
     }
   };
-  const cpuAt = () => Object.fromEntries(Object.entries(pids()).map(([n, pid]) => [n, pid === undefined ? undefined : cpuSeconds(pid)]));
+  const cpuAt = () =>
+    Object.fromEntries(
+      Object.entries(pids()).map(([n, pid]) => [n, pid === undefined ? undefined : cpuSeconds(pid)]),
+    );
   const before = cpuAt();
   const timer = setInterval(sample, everyMs);
   try {
@@ -44,7 +51,9 @@ export async function sampled<T>(pids: Pids, work: () => Promise<T>, everyMs = 2
     sample();
     const after = cpuAt();
     const cpu: Record<string, number> = {};
-    for (const [n, a] of Object.entries(after)) if (a !== undefined && before[n] !== undefined) cpu[n] = Math.round((a - before[n]!) * 100) / 100;
+    for (const [n, a] of Object.entries(after)) {
+      if (a !== undefined && before[n] !== undefined) cpu[n] = Math.round((a - before[n]!) * 100) / 100;
+    }
     return { result, peakKb, cpu };
   } finally {
     clearInterval(timer);
@@ -52,7 +61,9 @@ export async function sampled<T>(pids: Pids, work: () => Promise<T>, everyMs = 2
 }
 
 export const snapshotKb = (pids: Pids) =>
-  Object.fromEntries(Object.entries(pids()).flatMap(([n, pid]) => {
-    const kb = pid === undefined ? undefined : rssKb(pid);
-    return kb === undefined ? [] : [[n, kb]];
-  })) as Record<string, number>;
+  Object.fromEntries(
+    Object.entries(pids()).flatMap(([n, pid]) => {
+      const kb = pid === undefined ? undefined : rssKb(pid);
+      return kb === undefined ? [] : [[n, kb]];
+    }),
+  ) as Record<string, number>;

@@ -12,24 +12,45 @@ import { sampled } from "./procs.ts";
 
 const [scenario = "product", seconds = "5"] = process.argv.slice(2);
 const dir = path.join(REPO_ROOT, ".local/bench-profile");
-const prof = (entry: string, name: string) => [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${scenario}.md`, entry];
+const prof = (
+  entry: string,
+  name: string,
+) => [
+  process.execPath,
+  "--cpu-prof-md",
+  `--cpu-prof-dir=${dir}`,
+  `--cpu-prof-name=${name}-${scenario}.md`,
+  entry,
+];
 const stack = await startBenchStack({
   appEnv: scenario === "product-off" ? { CACHE_ENABLED: "false" } : {},
-  commands: { "web-1": prof("web/src/main.ts", "web-1"), api: prof("api/src/main.ts", "api"), cache: prof("bridge/src/main.ts", "bridge") },
+  commands: {
+    "web-1": prof("web/src/main.ts", "web-1"),
+    api: prof("api/src/main.ts", "api"),
+    cache: prof("bridge/src/main.ts", "bridge"),
+  },
 });
 try {
   const admin = storeAdmin(stack);
   const items = ["Bench 1", "Bench 2", "Bench 3", "Bench 4"];
   for (const n of items) await admin.setStock(n, 1_000_000);
-  const script =
-    scenario === "home" ? undefined
-    : scenario === "orders" ? postJson("/orders", items.map((name) => JSON.stringify({ name, quantity: 1 })))
+  const script = scenario === "home"
+    ? undefined
+    : scenario === "orders"
+    ? postJson("/orders", items.map((name) => JSON.stringify({ name, quantity: 1 })))
     : getEach(KNOWN_TOYS.map((t) => `/products/${t}`));
   const url = scenario === "home" ? `${stack.urls.store}/` : stack.urls.store;
   await wrk(url, { connections: 8, seconds: 2, script });
   const pids = () => Object.fromEntries(stack.services.map((s) => [s, stack.pid(s)]));
-  const { result, cpu } = await sampled(pids, () => wrk(url, { connections: 32, seconds: Number(seconds), script }));
-  console.log(`${scenario}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`);
+  const { result, cpu } = await sampled(
+    pids,
+    () => wrk(url, { connections: 32, seconds: Number(seconds), script }),
+  );
+  console.log(
+    `${scenario}: ${
+      result.rps.toFixed(0)
+    } req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, errors ${result.errors}`,
+  );
   console.log("CPU seconds:", JSON.stringify(cpu));
 } finally {
   await stack.stop();

@@ -7,18 +7,45 @@ import { barChart, lineChart } from "./svg.ts";
 export type Run = WrkResult & { scenario: string };
 type Latency = { p50: number | null; p90: number | null; p99: number | null; max: number | null };
 export type EvalRow = {
-  cache: "on" | "off"; p: number; query: Latency; buy: Latency; queries: number; buys: number;
-  errors: number; mismatches: number; ok: boolean; throughput: number;
+  cache: "on" | "off";
+  p: number;
+  query: Latency;
+  buy: Latency;
+  queries: number;
+  buys: number;
+  errors: number;
+  mismatches: number;
+  ok: boolean;
+  throughput: number;
 };
 export type Results = {
-  startedAt: string; finishedAt: string; quick: boolean; seconds: number; connections: number[];
-  machine: { cpu: string; cores: number; memoryGb: number; kernel: string; load: number[]; loadBefore: number[] };
+  startedAt: string;
+  finishedAt: string;
+  quick: boolean;
+  seconds: number;
+  connections: number[];
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGb: number;
+    kernel: string;
+    load: number[];
+    loadBefore: number[];
+  };
   tools: { wrk: string; haproxy: string; bun: string };
   pageBytes: number;
   benchItems: string[];
   runs: Run[];
   orders: { placed: number; units: number; stockDrop: number; ok: boolean };
-  oversell: { stock: number; okAnswers: number; refused: number; ordersInDb: number; finalStock: number; errors: number; ok: boolean } | null;
+  oversell: {
+    stock: number;
+    okAnswers: number;
+    refused: number;
+    ordersInDb: number;
+    finalStock: number;
+    errors: number;
+    ok: boolean;
+  } | null;
   evaluation: EvalRow[];
   rss: { idleKb: Record<string, number>; loadKb: Record<string, number> };
   cpuAt32: Record<string, Record<string, number>>;
@@ -48,13 +75,15 @@ export function cpuPerRequest(r: Results, scenario: string): Record<string, numb
   if (!run || !cpu) return {};
   return Object.fromEntries(Object.entries(cpu).map(([n, s]) => [n, Math.round((s / run.requests) * 1e6)]));
 }
-const sum = (o: Record<string, number>, names?: string[]) => Object.entries(o).filter(([n]) => !names || names.includes(n)).reduce((t, [, v]) => t + v, 0);
+const sum = (o: Record<string, number>, names?: string[]) =>
+  Object.entries(o).filter(([n]) => !names || names.includes(n)).reduce((t, [, v]) => t + v, 0);
 const SHARED = ["proxy", "web-1", "web-2", "bench (launcher)"];
 
 export function targets(r: Results): Target[] {
   const by = (s: string) => r.runs.filter((x) => x.scenario === s);
   const at = (s: string, c: number) => by(s).find((x) => x.connections === c);
-  const best = (s: string) => by(s).reduce<Run | undefined>((b, x) => (!b || x.rps > b.rps ? x : b), undefined);
+  const best = (s: string) =>
+    by(s).reduce<Run | undefined>((b, x) => (!b || x.rps > b.rps ? x : b), undefined);
   const out: Target[] = [];
   const home = best("home");
   const ceil = best("ceiling");
@@ -63,19 +92,32 @@ export function targets(r: Results): Target[] {
     const store = sum(cpuPerRequest(r, "home"), [...SHARED, "api", "cache", "redis", "db"]);
     const fixed = sum(cpuPerRequest(r, "ceiling"));
     out.push({
-      what: "storefront page (GET /) through HAProxy", goal: "≥ 30% of the ceiling's throughput",
-      measured: `${n0(home.rps)} req/s (c=${home.connections}) vs ceiling ${n0(ceil.rps)} req/s (c=${ceil.connections}): ${pct(share)}`,
+      what: "storefront page (GET /) through HAProxy",
+      goal: "≥ 30% of the ceiling's throughput",
+      measured: `${n0(home.rps)} req/s (c=${home.connections}) vs ceiling ${
+        n0(ceil.rps)
+      } req/s (c=${ceil.connections}): ${pct(share)}`,
       met: share >= 0.3,
-      why: `At 32 connections a storefront page costs ${store} µs of CPU across the tiers, the ceiling's fixed page ${fixed} µs (HAProxy and a Bun server): the page crosses three more HTTP hops (web → api → REST bridge → Redis), each a server and a client in Bun, on the same 2 cores as wrk. The rendering and checking per request is gone (see below); what is left is the hops themselves.`,
+      why:
+        `At 32 connections a storefront page costs ${store} µs of CPU across the tiers, the ceiling's fixed page ${fixed} µs (HAProxy and a Bun server): the page crosses three more HTTP hops (web → api → REST bridge → Redis), each a server and a client in Bun, on the same 2 cores as wrk. The rendering and checking per request is gone (see below); what is left is the hops themselves.`,
     });
   }
   const p32 = at("product", 32);
   if (p32) {
     const cost = sum(cpuPerRequest(r, "product"), [...SHARED, "api", "cache", "redis", "db"]);
     out.push({
-      what: "GET /products/:name from cache, 32 connections", goal: "p99 < 5 ms",
-      measured: `p50 ${ms(p32.p50)} ms, p99 ${ms(p32.p99)} ms at ${n0(p32.rps)} req/s`, met: p32.p99 < 5,
-      why: `With 32 requests always in flight the mean latency is 32 ÷ throughput (Little's law): a p99 under 5 ms needs well over ${n0(32 / 0.005)} req/s, about ${Math.round(2e6 / (32 / 0.005))} µs of CPU per request on 2 cores before wrk takes its share. A cached read costs ${cost} µs across HAProxy, web, api, bridge and Redis here, and the tail (p99 ≈ ${(p32.p99 / Math.max(p32.p50, 0.001)).toFixed(1)} × p50) is ten processes taking turns on two cores.`,
+      what: "GET /products/:name from cache, 32 connections",
+      goal: "p99 < 5 ms",
+      measured: `p50 ${ms(p32.p50)} ms, p99 ${ms(p32.p99)} ms at ${n0(p32.rps)} req/s`,
+      met: p32.p99 < 5,
+      why:
+        `With 32 requests always in flight the mean latency is 32 ÷ throughput (Little's law): a p99 under 5 ms needs well over ${
+          n0(32 / 0.005)
+        } req/s, about ${
+          Math.round(2e6 / (32 / 0.005))
+        } µs of CPU per request on 2 cores before wrk takes its share. A cached read costs ${cost} µs across HAProxy, web, api, bridge and Redis here, and the tail (p99 ≈ ${
+          (p32.p99 / Math.max(p32.p50, 0.001)).toFixed(1)
+        } × p50) is ten processes taking turns on two cores.`,
     });
   }
   const off32 = at("product-off", 32);
@@ -85,13 +127,28 @@ export function targets(r: Results): Target[] {
     const off = cpuPerRequest(r, "product-off");
     const data = (c: Record<string, number>) => sum(c, ["api", "cache", "redis", "db"]);
     out.push({
-      what: "GET /products/:name, cache on vs off, 32 connections", goal: "≥ 2× the throughput",
-      measured: `${n0(p32.rps)} vs ${n0(off32.rps)} req/s: ${x.toFixed(2)}×`, met: x >= 2,
+      what: "GET /products/:name, cache on vs off, 32 connections",
+      goal: "≥ 2× the throughput",
+      measured: `${n0(p32.rps)} vs ${n0(off32.rps)} req/s: ${x.toFixed(2)}×`,
+      met: x >= 2,
       why: (() => {
         const need = Math.round((data(off) + sum(off, SHARED)) / 2 - sum(on, SHARED));
         const saved = data(off) - data(on);
-        const hit = `a hit is an HTTP request from the api to the REST bridge and a script in Redis; without it, each read is a primary-key read that MariaDB answers from its buffer pool (${off["db"] ?? "?"} µs of its own CPU) through mysql2 — neither waits for a disk, both are CPU on the same two cores`;
-        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${data(off)} µs without (${saved > 0 ? `the cache saves ${saved} µs` : "the cache saves nothing here"}): ${hit}. HAProxy and the two web servers cost about the same either way (${sum(on, SHARED)} µs with the cache, ${sum(off, SHARED)} without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${need <= 0 ? "less than nothing" : `at most ${need} µs`} per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
+        const hit =
+          `a hit is an HTTP request from the api to the REST bridge and a script in Redis; without it, each read is a primary-key read that MariaDB answers from its buffer pool (${
+            off["db"] ?? "?"
+          } µs of its own CPU) through mysql2 — neither waits for a disk, both are CPU on the same two cores`;
+        return `Per read, the api and the data tier cost ${data(on)} µs of CPU with the cache and ${
+          data(off)
+        } µs without (${
+          saved > 0 ? `the cache saves ${saved} µs` : "the cache saves nothing here"
+        }): ${hit}. HAProxy and the two web servers cost about the same either way (${
+          sum(on, SHARED)
+        } µs with the cache, ${
+          sum(off, SHARED)
+        } without) and are the larger part of every read: for 2× the api and the cache together would have to cost ${
+          need <= 0 ? "less than nothing" : `at most ${need} µs`
+        } per read. The cache earns its keep where the database is the scarce part (a remote or busy MySQL, many readers): it keeps reads off it.`;
       })(),
     });
   }
@@ -99,14 +156,26 @@ export function targets(r: Results): Target[] {
   if (orders) {
     const oversellOk = r.orders.ok && (r.oversell?.ok ?? true);
     out.push({
-      what: "POST /orders", goal: "≥ 1,000 orders/s, zero oversell",
-      measured: `${n0(orders.rps)} orders/s (c=${orders.connections}); stock and orders ${r.orders.ok ? "agree" : "DISAGREE"}; scarce item ${r.oversell ? (r.oversell.ok ? `sold exactly ${r.oversell.stock}` : "OVERSOLD or wrong") : "not checked"}`,
+      what: "POST /orders",
+      goal: "≥ 1,000 orders/s, zero oversell",
+      measured: `${n0(orders.rps)} orders/s (c=${orders.connections}); stock and orders ${
+        r.orders.ok ? "agree" : "DISAGREE"
+      }; scarce item ${
+        r.oversell
+          ? (r.oversell.ok ? `sold exactly ${r.oversell.stock}` : "OVERSOLD or wrong")
+          : "not checked"
+      }`,
       met: orders.rps >= 1000 && oversellOk,
     });
   }
   const wrkErrors = r.runs.reduce((n, x) => n + x.errors, 0) + (r.oversell?.errors ?? 0);
   const evalErrors = r.evaluation.reduce((n, x) => n + x.errors + x.mismatches, 0);
-  out.push({ what: "errors", goal: "zero in every run", measured: `${wrkErrors} in the wrk runs, ${evalErrors} errors or mismatches in the client runs`, met: wrkErrors === 0 && evalErrors === 0 });
+  out.push({
+    what: "errors",
+    goal: "zero in every run",
+    measured: `${wrkErrors} in the wrk runs, ${evalErrors} errors or mismatches in the client runs`,
+    met: wrkErrors === 0 && evalErrors === 0,
+  });
   return out;
 }
 
@@ -143,16 +212,31 @@ export function writeReport(file: string, r: Results) {
   const ceilingAt = (c: number) => r.runs.find((y) => y.scenario === "ceiling" && y.connections === c)?.rps;
 
   charts["throughput.svg"] = barChart({
-    title: "Throughput through HAProxy (requests/s, higher is better)", yLabel: "requests/s", categories: cats,
-    series: scenarios.map((s) => ({ name: LABELS[s]!, values: r.connections.map((c) => valueOf(s, c, (x) => x.rps)) })),
+    title: "Throughput through HAProxy (requests/s, higher is better)",
+    yLabel: "requests/s",
+    categories: cats,
+    series: scenarios.map((s) => ({
+      name: LABELS[s]!,
+      values: r.connections.map((c) => valueOf(s, c, (x) => x.rps)),
+    })),
   });
   charts["share-of-ceiling.svg"] = barChart({
-    title: "Throughput as a share of the ceiling (%)", yLabel: "% of ceiling", categories: cats,
-    series: scenarios.filter((s) => s !== "ceiling").map((s) => ({ name: LABELS[s]!, values: r.connections.map((c) => valueOf(s, c, (x) => (100 * x.rps) / (ceilingAt(c) ?? NaN))) })),
+    title: "Throughput as a share of the ceiling (%)",
+    yLabel: "% of ceiling",
+    categories: cats,
+    series: scenarios.filter((s) => s !== "ceiling").map((s) => ({
+      name: LABELS[s]!,
+      values: r.connections.map((c) => valueOf(s, c, (x) => (100 * x.rps) / (ceilingAt(c) ?? NaN))),
+    })),
   });
   charts["p99.svg"] = barChart({
-    title: "Latency p99 (ms, lower is better)", yLabel: "ms", categories: cats,
-    series: scenarios.map((s) => ({ name: LABELS[s]!, values: r.connections.map((c) => valueOf(s, c, (x) => x.p99)) })),
+    title: "Latency p99 (ms, lower is better)",
+    yLabel: "ms",
+    categories: cats,
+    series: scenarios.map((s) => ({
+      name: LABELS[s]!,
+      values: r.connections.map((c) => valueOf(s, c, (x) => x.p99)),
+    })),
   });
   const ps = [...new Set(r.evaluation.map((e) => e.p))];
   if (ps.length) {
@@ -161,17 +245,35 @@ export function writeReport(file: string, r: Results) {
       values: ps.map((p) => r.evaluation.find((e) => e.cache === cache && e.p === p)?.[kind][q] ?? null),
     });
     charts["evaluation-p50.svg"] = lineChart({
-      title: "Lab evaluation: median latency by buy probability p", yLabel: "ms", xLabel: "p (probability of buying)", x: ps,
-      series: [line("on", "query", "p50"), line("off", "query", "p50"), line("on", "buy", "p50"), line("off", "buy", "p50")],
+      title: "Lab evaluation: median latency by buy probability p",
+      yLabel: "ms",
+      xLabel: "p (probability of buying)",
+      x: ps,
+      series: [
+        line("on", "query", "p50"),
+        line("off", "query", "p50"),
+        line("on", "buy", "p50"),
+        line("off", "buy", "p50"),
+      ],
     });
     charts["evaluation-p99.svg"] = lineChart({
-      title: "Lab evaluation: p99 latency by buy probability p", yLabel: "ms", xLabel: "p (probability of buying)", x: ps,
-      series: [line("on", "query", "p99"), line("off", "query", "p99"), line("on", "buy", "p99"), line("off", "buy", "p99")],
+      title: "Lab evaluation: p99 latency by buy probability p",
+      yLabel: "ms",
+      xLabel: "p (probability of buying)",
+      x: ps,
+      series: [
+        line("on", "query", "p99"),
+        line("off", "query", "p99"),
+        line("on", "buy", "p99"),
+        line("off", "buy", "p99"),
+      ],
     });
   }
   const procs = Object.keys(r.rss.idleKb);
   charts["memory.svg"] = barChart({
-    title: "Resident memory per process (MB)", yLabel: "MB", categories: procs.map((p) => p.replace(" (launcher)", "")),
+    title: "Resident memory per process (MB)",
+    yLabel: "MB",
+    categories: procs.map((p) => p.replace(" (launcher)", "")),
     series: [
       { name: "idle", values: procs.map((p) => r.rss.idleKb[p]! / 1024) },
       { name: "peak under load", values: procs.map((p) => (r.rss.loadKb[p] ?? 0) / 1024) },
@@ -183,14 +285,24 @@ export function writeReport(file: string, r: Results) {
   md.push(
     "# Performance",
     "",
-    `Measured by \`bun run bench${r.quick ? " -- --quick" : ""}\` on ${r.startedAt.slice(0, 10)} (${r.startedAt} – ${r.finishedAt}).`,
+    `Measured by \`bun run bench${r.quick ? " -- --quick" : ""}\` on ${
+      r.startedAt.slice(0, 10)
+    } (${r.startedAt} – ${r.finishedAt}).`,
     r.quick ? "\n**Quick run: short runs, figures are rough.**\n" : "",
-    `- **Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, Linux ${r.machine.kernel}; load average ${r.machine.loadBefore.join(" / ")} before, ${r.machine.load.join(" / ")} after (the store, the ceiling and wrk share the 2 cores; absolute figures swing from run to run on a shared machine, so the **share of the ceiling**, measured minutes apart in the same run, is the comparable figure).`,
+    `- **Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGb} GB, Linux ${r.machine.kernel}; load average ${
+      r.machine.loadBefore.join(" / ")
+    } before, ${
+      r.machine.load.join(" / ")
+    } after (the store, the ceiling and wrk share the 2 cores; absolute figures swing from run to run on a shared machine, so the **share of the ceiling**, measured minutes apart in the same run, is the comparable figure).`,
     `- **Load tool:** ${r.tools.wrk} (Debian), ${r.seconds} s per run, 2 threads (1 at one connection), with a Lua script that counts every response by status; the lab's evaluation uses the project's own load client (\`client/\`, \`runClient\`). ${r.tools.haproxy}; Bun ${r.tools.bun}.`,
     "- **Stack:** the local stack (`startStack`, ports 4xxxx, fresh data): HAProxy → web-1/web-2 → api → MariaDB + Redis through the bridge, all on this one machine with wrk — the load generator takes CPU from the store, as it does from the ceiling.",
-    `- **Ceiling:** the same \`proxy/haproxy.cfg\` run as a second HAProxy in front of two tiny Bun servers returning a fixed page (the storefront's ${n0(r.pageBytes)} bytes, captured at the start).`,
+    `- **Ceiling:** the same \`proxy/haproxy.cfg\` run as a second HAProxy in front of two tiny Bun servers returning a fixed page (the storefront's ${
+      n0(r.pageBytes)
+    } bytes, captured at the start).`,
     "- **Cache off:** GET /products/:name with the cache off is measured right after the same read with it on, at each connection count (the api restarted with `CACHE_ENABLED=false`, then back).",
-    `- **Purchases** go round robin to ${r.benchItems.length} items (${r.benchItems[0]} … ${r.benchItems.at(-1)}), quantity 1 each, stock set to 1,000,000 first; the order lookups read back orders placed in the run.`,
+    `- **Purchases** go round robin to ${r.benchItems.length} items (${r.benchItems[0]} … ${
+      r.benchItems.at(-1)
+    }), quantity 1 each, stock set to 1,000,000 first; the order lookups read back orders placed in the run.`,
     "",
     "## Targets",
     "",
@@ -211,16 +323,34 @@ export function writeReport(file: string, r: Results) {
   for (const s of scenarios) {
     for (const x of r.runs.filter((y) => y.scenario === s)) {
       const ceil = ceilingAt(x.connections);
-      md.push(`| ${LABELS[s]} | ${x.connections} | ${n0(x.rps)} | ${ceil ? pct(x.rps / ceil) : "–"} | ${ms(x.p50)} | ${ms(x.p90)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.errors} |`);
+      md.push(
+        `| ${LABELS[s]} | ${x.connections} | ${n0(x.rps)} | ${ceil ? pct(x.rps / ceil) : "–"} | ${
+          ms(x.p50)
+        } | ${ms(x.p90)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.errors} |`,
+      );
     }
   }
   md.push("", `![p99](${rel("p99.svg")})`, "");
 
   md.push("## Purchases: no oversell", "");
-  md.push(`- During the POST /orders runs ${n0(r.orders.placed)} orders (${n0(r.orders.units)} units) were stored, and the stock of the bench items went down by ${n0(r.orders.stockDrop)}: ${r.orders.ok ? "the same, none below zero" : "**they differ**"}.`);
+  md.push(
+    `- During the POST /orders runs ${n0(r.orders.placed)} orders (${
+      n0(r.orders.units)
+    } units) were stored, and the stock of the bench items went down by ${n0(r.orders.stockDrop)}: ${
+      r.orders.ok ? "the same, none below zero" : "**they differ**"
+    }.`,
+  );
   if (r.oversell) {
     const o = r.oversell;
-    md.push(`- A scarce item with stock ${o.stock}, 32 connections buying for up to 3 s: ${n0(o.okAnswers)} purchases acknowledged, ${n0(o.refused)} answered 409 "not enough stock", ${o.ordersInDb} orders in the database, final stock ${o.finalStock}, ${o.errors} other errors — ${o.ok ? "exactly the stock was sold" : "**wrong**"}.`);
+    md.push(
+      `- A scarce item with stock ${o.stock}, 32 connections buying for up to 3 s: ${
+        n0(o.okAnswers)
+      } purchases acknowledged, ${
+        n0(o.refused)
+      } answered 409 "not enough stock", ${o.ordersInDb} orders in the database, final stock ${o.finalStock}, ${o.errors} other errors — ${
+        o.ok ? "exactly the stock was sold" : "**wrong**"
+      }.`,
+    );
   }
   md.push("");
 
@@ -236,7 +366,15 @@ export function writeReport(file: string, r: Results) {
       "",
       "| cache | p | queries | query p50 | query p99 | buys | buy p50 | buy p99 | requests/s | errors | orders checked |",
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-      ...[...r.evaluation].sort((a, b) => (a.cache === b.cache ? a.p - b.p : a.cache === "on" ? -1 : 1)).map((e) => `| ${e.cache} | ${e.p} | ${n0(e.queries)} | ${ms(e.query.p50)} | ${ms(e.query.p99)} | ${n0(e.buys)} | ${ms(e.buy.p50)} | ${ms(e.buy.p99)} | ${n0(e.throughput)} | ${e.errors} | ${e.ok ? "all match" : `${e.mismatches} mismatched`} |`),
+      ...[...r.evaluation].sort((a, b) => (a.cache === b.cache ? a.p - b.p : a.cache === "on" ? -1 : 1)).map((
+        e,
+      ) =>
+        `| ${e.cache} | ${e.p} | ${n0(e.queries)} | ${ms(e.query.p50)} | ${ms(e.query.p99)} | ${
+          n0(e.buys)
+        } | ${ms(e.buy.p50)} | ${ms(e.buy.p99)} | ${n0(e.throughput)} | ${e.errors} | ${
+          e.ok ? "all match" : `${e.mismatches} mismatched`
+        } |`
+      ),
       "",
       "Latencies in ms. The share of the ceiling does not apply here: the client runs a fixed number of sessions, each waiting for its answer before the next request.",
       "",
@@ -256,11 +394,15 @@ export function writeReport(file: string, r: Results) {
     "",
   );
 
-  const cpuScen = Object.keys(r.cpuAt32).filter((sc) => r.runs.some((x) => x.scenario === sc && x.connections === 32));
+  const cpuScen = Object.keys(r.cpuAt32).filter((sc) =>
+    r.runs.some((x) => x.scenario === sc && x.connections === 32)
+  );
   if (cpuScen.length) {
     const per = Object.fromEntries(cpuScen.map((sc) => [sc, cpuPerRequest(r, sc)]));
     const order = Object.keys(r.rss.idleKb);
-    const names = [...new Set(cpuScen.flatMap((sc) => Object.entries(per[sc]!).filter(([, v]) => v >= 1).map(([n]) => n)))]
+    const names = [
+      ...new Set(cpuScen.flatMap((sc) => Object.entries(per[sc]!).filter(([, v]) => v >= 1).map(([n]) => n))),
+    ]
       .sort((a, b) => order.indexOf(a) - order.indexOf(b));
     md.push(
       "## Where the CPU goes (32 connections)",

@@ -56,7 +56,9 @@ export function storeAdmin(stack: Stack) {
     },
     /** Database keys of the orders after key `after` (the store shows key − 1: lib/src/order-number.ts). */
     async orderNumbers(after: number, limit: number) {
-      const out = await stack.sql(`SELECT number FROM bazaar.orders WHERE number > ${after} ORDER BY number LIMIT ${limit}`);
+      const out = await stack.sql(
+        `SELECT number FROM bazaar.orders WHERE number > ${after} ORDER BY number LIMIT ${limit}`,
+      );
       return out.trim().split("\n").slice(1).map(Number);
     },
   };

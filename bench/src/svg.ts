@@ -27,15 +27,25 @@ function scale(max: number): { top: number; ticks: number[] } {
 }
 
 const fmt = (n: number) =>
-  n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n >= 100 ? `${Math.round(n)}` : `${Math.round(n * 100) / 100}`;
+  n >= 10_000
+    ? `${Math.round(n / 1000)}k`
+    : n >= 1000
+    ? `${(n / 1000).toFixed(1)}k`
+    : n >= 100
+    ? `${Math.round(n)}`
+    : `${Math.round(n * 100) / 100}`;
 
 function frame(title: string, yLabel: string, ticks: number[], top: number, series: Series[]): string[] {
   const plotH = H - M.top - M.bottom;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" ${FAMILY} font-size="15" font-weight="600">${esc(title)}</text>`,
-    `<text transform="translate(16 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${esc(yLabel)}</text>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" ${FAMILY} font-size="15" font-weight="600">${
+      esc(title)
+    }</text>`,
+    `<text transform="translate(16 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle" ${FONT}>${
+      esc(yLabel)
+    }</text>`,
   ];
   for (const t of ticks) {
     const y = r1(M.top + plotH - (t / top) * plotH);
@@ -60,7 +70,9 @@ function frame(title: string, yLabel: string, ticks: number[], top: number, seri
 }
 
 /** Groups of bars: one group per category, one bar per series. */
-export function barChart(opts: { title: string; yLabel: string; categories: string[]; series: Series[] }): string {
+export function barChart(
+  opts: { title: string; yLabel: string; categories: string[]; series: Series[] },
+): string {
   const max = Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
   const { top, ticks } = scale(max);
   const out = frame(opts.title, opts.yLabel, ticks, top, opts.series);
@@ -75,22 +87,35 @@ export function barChart(opts: { title: string; yLabel: string; categories: stri
     const ly = M.top + plotH + 16;
     out.push(
       opts.categories.length > 6
-        ? `<text transform="translate(${lx} ${ly - 4}) rotate(-30)" text-anchor="end" ${FONT}>${esc(cat)}</text>`
+        ? `<text transform="translate(${lx} ${ly - 4}) rotate(-30)" text-anchor="end" ${FONT}>${
+          esc(cat)
+        }</text>`
         : `<text x="${lx}" y="${ly}" text-anchor="middle" ${FONT}>${esc(cat)}</text>`,
     );
     opts.series.forEach((s, si) => {
       const v = s.values[ci];
       if (v === null || v === undefined) return;
       const h = (v / top) * plotH;
-      out.push(`<rect x="${r1(gx + si * barW)}" y="${r1(M.top + plotH - h)}" width="${r1(Math.max(1, barW - 2))}" height="${r1(h)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${s.name} · ${cat}: ${fmt(v)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${r1(gx + si * barW)}" y="${r1(M.top + plotH - h)}" width="${
+          r1(Math.max(1, barW - 2))
+        }" height="${r1(h)}" fill="${COLORS[si % COLORS.length]}"><title>${
+          esc(`${s.name} · ${cat}: ${fmt(v)}`)
+        }</title></rect>`,
+      );
     });
   });
-  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/>`, "</svg>");
+  out.push(
+    `<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/>`,
+    "</svg>",
+  );
   return out.join("\n") + "\n";
 }
 
 /** Lines over numeric x values (e.g. p = 0 … 1). */
-export function lineChart(opts: { title: string; yLabel: string; xLabel: string; x: number[]; series: Series[] }): string {
+export function lineChart(
+  opts: { title: string; yLabel: string; xLabel: string; x: number[]; series: Series[] },
+): string {
   const max = Math.max(0, ...opts.series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
   const { top, ticks } = scale(max);
   const out = frame(opts.title, opts.yLabel, ticks, top, opts.series);
@@ -100,14 +125,31 @@ export function lineChart(opts: { title: string; yLabel: string; xLabel: string;
   const x1 = Math.max(...opts.x);
   const px = (x: number) => M.left + (x1 === x0 ? plotW / 2 : ((x - x0) / (x1 - x0)) * plotW);
   const py = (v: number) => M.top + plotH - (v / top) * plotH;
-  for (const x of opts.x) out.push(`<text x="${r1(px(x))}" y="${M.top + plotH + 16}" text-anchor="middle" ${FONT}>${fmt(x)}</text>`);
-  out.push(`<text x="${M.left + plotW / 2}" y="${M.top + plotH + 34}" text-anchor="middle" ${FONT}>${esc(opts.xLabel)}</text>`);
+  for (const x of opts.x) {
+    out.push(
+      `<text x="${r1(px(x))}" y="${M.top + plotH + 16}" text-anchor="middle" ${FONT}>${fmt(x)}</text>`,
+    );
+  }
+  out.push(
+    `<text x="${M.left + plotW / 2}" y="${M.top + plotH + 34}" text-anchor="middle" ${FONT}>${
+      esc(opts.xLabel)
+    }</text>`,
+  );
   opts.series.forEach((s, si) => {
     const color = COLORS[si % COLORS.length];
     const pts = s.values.flatMap((v, i) => (v === null ? [] : [[px(opts.x[i]!), py(v)] as const]));
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ")}"/>`);
-    for (const [a, b] of pts) out.push(`<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${color}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${
+        pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ")
+      }"/>`,
+    );
+    for (const [a, b] of pts) {
+      out.push(`<circle cx="${a.toFixed(1)}" cy="${b.toFixed(1)}" r="3" fill="${color}"/>`);
+    }
   });
-  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/>`, "</svg>");
+  out.push(
+    `<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + plotH}" y2="${M.top + plotH}" stroke="#111"/>`,
+    "</svg>",
+  );
   return out.join("\n") + "\n";
 }

@@ -70,20 +70,51 @@ end`,
 const dir = mkdtempSync(path.join(tmpdir(), "bazaar-bench-"));
 let scripts = 0;
 
-export async function wrk(url: string, opts: { connections: number; seconds: number; script?: Script; headers?: Record<string, string> }): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  opts: { connections: number; seconds: number; script?: Script; headers?: Record<string, string> },
+): Promise<WrkResult> {
   const file = path.join(dir, `s${++scripts}.lua`);
   writeFileSync(file, `${opts.script?.lua ?? ""}\n${COUNTING}`);
   const threads = Math.min(2, opts.connections);
-  const args = ["wrk", "-t", String(threads), "-c", String(opts.connections), "-d", `${opts.seconds}s`, "--timeout", "5s", "-s", file];
+  const args = [
+    "wrk",
+    "-t",
+    String(threads),
+    "-c",
+    String(opts.connections),
+    "-d",
+    `${opts.seconds}s`,
+    "--timeout",
+    "5s",
+    "-s",
+    file,
+  ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(url);
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   const line = out.split("\n").find((l) => l.startsWith("BENCH "));
   if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${err.trim() || out.trim()}`);
-  const r = JSON.parse(line.slice(6)) as { requests: number; duration_us: number; socket: number; p50: number; p90: number; p99: number; max: number; statuses: Record<string, number> };
+  const r = JSON.parse(line.slice(6)) as {
+    requests: number;
+    duration_us: number;
+    socket: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    statuses: Record<string, number>;
+  };
   const ok = opts.script?.ok ?? ((s: number) => s >= 200 && s < 400);
-  const badStatuses = Object.entries(r.statuses).filter(([s]) => !ok(Number(s))).reduce((n, [, c]) => n + c, 0);
+  const badStatuses = Object.entries(r.statuses).filter(([s]) => !ok(Number(s))).reduce(
+    (n, [, c]) => n + c,
+    0,
+  );
   const seconds = r.duration_us / 1e6;
   const ms = (us: number) => Math.round(us) / 1000;
   return {

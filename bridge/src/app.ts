@@ -12,10 +12,20 @@ export type { Route };
  * `routes`: each token the bridge accepts and the Redis it reaches (SRH's file mode
  * can list several); `{ redis, token }` is the one-route case.
  */
-export type BridgeDeps = ({ routes: readonly Route[] } | { redis: Redis; token: string }) & { log?: (msg: string, err: unknown) => void };
+export type BridgeDeps = ({ routes: readonly Route[] } | { redis: Redis; token: string }) & {
+  log?: (msg: string, err: unknown) => void;
+};
 
 const defaultLog = (msg: string, err: unknown) =>
-  console.error(JSON.stringify({ level: "warn", service: "bridge", msg, error: String(err), cause: String((err as Error)?.cause ?? "") }));
+  console.error(
+    JSON.stringify({
+      level: "warn",
+      service: "bridge",
+      msg,
+      error: String(err),
+      cause: String((err as Error)?.cause ?? ""),
+    }),
+  );
 
 export function createBridge(deps: BridgeDeps) {
   const { log = defaultLog } = deps;

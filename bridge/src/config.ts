@@ -4,7 +4,16 @@
 // reads SRH's tokens.json, any number of tokens, each to its own Redis.
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
-import { ConfigError, loadConfig, optionalPort, port, secret, ServerEnv, text, type LoadOptions } from "@bazaar/lib/config.ts";
+import {
+  ConfigError,
+  loadConfig,
+  type LoadOptions,
+  optionalPort,
+  port,
+  secret,
+  ServerEnv,
+  text,
+} from "@bazaar/lib/config.ts";
 
 const redisUrl = () => v.regex(/^rediss?:\/\/[^\s]+$/, "must be a redis:// or rediss:// URL");
 
@@ -64,25 +73,39 @@ export function parseTokensFile(file: string, content: string): TokenRoute[] {
     // Not the parser's message: it may quote part of a token.
     throw bad("is not valid JSON");
   }
-  if (!json || typeof json !== "object" || Array.isArray(json)) throw bad('must be a JSON object {"<token>": {"connection_string": …}}');
+  if (!json || typeof json !== "object" || Array.isArray(json)) {
+    throw bad('must be a JSON object {"<token>": {"connection_string": …}}');
+  }
   const entries = Object.entries(json);
   if (!entries.length) throw bad("has no tokens");
   const problems: string[] = [];
   const tokens: TokenRoute[] = [];
   entries.forEach(([token, raw], i) => {
-    const id = raw && typeof raw === "object" && typeof (raw as { srh_id?: unknown }).srh_id === "string" ? ` (srh_id ${(raw as { srh_id: string }).srh_id})` : "";
+    const id = raw && typeof raw === "object" && typeof (raw as { srh_id?: unknown }).srh_id === "string"
+      ? ` (srh_id ${(raw as { srh_id: string }).srh_id})`
+      : "";
     const where = `entry ${i + 1}${id}`;
     const t = v.safeParse(secret(1), token);
     if (!t.success) problems.push(`${where}: the token ${t.issues[0].message}`);
     const e = v.safeParse(TokenEntry, raw);
-    if (!e.success) for (const issue of e.issues) problems.push(`${where}: ${v.getDotPath(issue) ?? "the entry"} ${issue.input === undefined ? "is required" : issue.message}`);
-    else tokens.push({ token, connectionString: e.output.connection_string });
+    if (!e.success) {
+      for (const issue of e.issues) {
+        problems.push(
+          `${where}: ${v.getDotPath(issue) ?? "the entry"} ${
+            issue.input === undefined ? "is required" : issue.message
+          }`,
+        );
+      }
+    } else tokens.push({ token, connectionString: e.output.connection_string });
   });
   if (problems.length) throw bad(problems.join("; "));
   return tokens;
 }
 
-export function bridgeConfig(env: Record<string, string | undefined>, options: LoadOptions = {}): BridgeConfig {
+export function bridgeConfig(
+  env: Record<string, string | undefined>,
+  options: LoadOptions = {},
+): BridgeConfig {
   const readFile = options.readFile ?? ((file: string) => readFileSync(file, "utf8"));
   if (env.SRH_MODE === "file") {
     const { PORT, SRH_PORT, SRH_CONFIG_FILE: file, ...rest } = loadConfig(BridgeEnv, env, options);
@@ -90,11 +113,23 @@ export function bridgeConfig(env: Record<string, string | undefined>, options: L
     try {
       content = readFile(file);
     } catch (err) {
-      throw new ConfigError(`bad configuration:\n  SRH_CONFIG_FILE: cannot read ${file} (${(err as { code?: string }).code ?? String(err)})`);
+      throw new ConfigError(
+        `bad configuration:\n  SRH_CONFIG_FILE: cannot read ${file} (${
+          (err as { code?: string }).code ?? String(err)
+        })`,
+      );
     }
     return { ...rest, PORT: PORT ?? SRH_PORT, tokens: parseTokensFile(file, content) };
   }
   // Also when SRH_MODE is bad: loadConfig names it, with anything else amiss.
-  const { PORT, SRH_PORT, SRH_CONFIG_FILE: _, SRH_TOKEN, SRH_CONNECTION_STRING, ...rest } = loadConfig({ ...BridgeEnv, ...BridgeTokenEnv }, env, options);
-  return { ...rest, PORT: PORT ?? SRH_PORT, tokens: [{ token: SRH_TOKEN, connectionString: SRH_CONNECTION_STRING }] };
+  const { PORT, SRH_PORT, SRH_CONFIG_FILE: _, SRH_TOKEN, SRH_CONNECTION_STRING, ...rest } = loadConfig(
+    { ...BridgeEnv, ...BridgeTokenEnv },
+    env,
+    options,
+  );
+  return {
+    ...rest,
+    PORT: PORT ?? SRH_PORT,
+    tokens: [{ token: SRH_TOKEN, connectionString: SRH_CONNECTION_STRING }],
+  };
 }

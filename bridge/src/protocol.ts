@@ -46,19 +46,54 @@ export function toPipeline(value: unknown): Command[] | undefined {
 // Commands that would change the state of a connection other requests share (or of a
 // pooled one the next request gets). Transactions go through /multi-exec instead.
 const NOT_AVAILABLE = new Set([
-  "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "SWAPDB", "HELLO", "AUTH", "RESET", "QUIT",
-  "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-  "MONITOR", "SYNC", "PSYNC", "REPLCONF", "READONLY", "READWRITE", "ASKING",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "WATCH",
+  "UNWATCH",
+  "SELECT",
+  "SWAPDB",
+  "HELLO",
+  "AUTH",
+  "RESET",
+  "QUIT",
+  "SUBSCRIBE",
+  "PSUBSCRIBE",
+  "SSUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PUNSUBSCRIBE",
+  "SUNSUBSCRIBE",
+  "MONITOR",
+  "SYNC",
+  "PSYNC",
+  "REPLCONF",
+  "READONLY",
+  "READWRITE",
+  "ASKING",
 ]);
 const CLIENT_NOT_AVAILABLE = new Set(["REPLY", "TRACKING", "CACHING", "NO-EVICT", "NO-TOUCH"]);
 
 // Commands that may block their connection: they get one of their own.
-const BLOCKING = new Set(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF"]);
+const BLOCKING = new Set([
+  "BLPOP",
+  "BRPOP",
+  "BRPOPLPUSH",
+  "BLMOVE",
+  "BLMPOP",
+  "BZPOPMIN",
+  "BZPOPMAX",
+  "BZMPOP",
+  "WAIT",
+  "WAITAOF",
+]);
 
 /** The reason a command is refused, as a Redis-style error; undefined when it may run. */
 export function refusal(command: Command): string | undefined {
   const name = command[0]!.toUpperCase();
-  if (NOT_AVAILABLE.has(name) || (name === "CLIENT" && CLIENT_NOT_AVAILABLE.has(command[1]?.toUpperCase() ?? ""))) {
+  if (
+    NOT_AVAILABLE.has(name) ||
+    (name === "CLIENT" && CLIENT_NOT_AVAILABLE.has(command[1]?.toUpperCase() ?? ""))
+  ) {
     const hint = name === "MULTI" || name === "EXEC" ? " Use /multi-exec for transactions." : "";
     return `ERR Command is not available: '${command[0]}'.${hint}`;
   }
@@ -68,7 +103,9 @@ export function refusal(command: Command): string | undefined {
 export function isBlocking(command: Command): boolean {
   const name = command[0]!.toUpperCase();
   if (BLOCKING.has(name)) return true;
-  if (name === "XREAD" || name === "XREADGROUP") return command.some((arg) => arg.length === 5 && arg.toUpperCase() === "BLOCK");
+  if (name === "XREAD" || name === "XREADGROUP") {
+    return command.some((arg) => arg.length === 5 && arg.toUpperCase() === "BLOCK");
+  }
   return false;
 }
 
@@ -84,7 +121,9 @@ export function toJson(reply: Reply, base64: boolean): unknown {
     for (let i = 0; i < reply.length; i++) out[i] = toJson(reply[i]!, base64);
     return out;
   }
-  if (reply instanceof RedisError) return base64 ? Buffer.from(reply.message).toString("base64") : reply.message; // only nested (e.g. in a script's table)
+  if (reply instanceof RedisError) {
+    return base64 ? Buffer.from(reply.message).toString("base64") : reply.message; // only nested (e.g. in a script's table)
+  }
   return base64 ? (reply as Buffer).toString("base64") : (reply as Buffer).toString("utf8");
 }
 

@@ -6,7 +6,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { Buffer } from "node:buffer";
-import { encodeCommand, RedisError, ReplyParser, type Reply } from "./resp.ts";
+import { encodeCommand, RedisError, type Reply, ReplyParser } from "./resp.ts";
 
 /** Redis could not be reached, or stopped answering: SRH's 500. */
 export class ConnectionError extends Error {
@@ -97,7 +97,9 @@ export class Connection {
     const { hostname, port, protocol, username, password, pathname } = this.url;
     const host = hostname.replace(/^\[|\]$/g, "") || "127.0.0.1";
     const options = { host, port: Number(port) || 6379 };
-    const socket = protocol === "rediss:" ? tls.connect({ ...options, servername: host }) : net.connect(options);
+    const socket = protocol === "rediss:"
+      ? tls.connect({ ...options, servername: host })
+      : net.connect(options);
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
@@ -117,20 +119,33 @@ export class Connection {
       if (this.socket !== socket) return;
       // The handshake goes first; the commands that waited for the connection follow it.
       const handshake: string[][] = [];
-      if (password) handshake.push(username ? ["AUTH", decodeURIComponent(username), decodeURIComponent(password)] : ["AUTH", decodeURIComponent(password)]);
+      if (password) {
+        handshake.push(
+          username
+            ? ["AUTH", decodeURIComponent(username), decodeURIComponent(password)]
+            : ["AUTH", decodeURIComponent(password)],
+        );
+      }
       const db = pathname.slice(1);
       if (db && db !== "0") handshake.push(["SELECT", db]);
       let text = "";
       const checks: Promise<Reply>[] = [];
       for (const args of handshake) {
-        checks.push(new Promise((resolve, reject) => this.waiters.splice(this.head, 0, { resolve, reject, deadline: Date.now() + this.timeoutMs })));
+        checks.push(
+          new Promise((resolve, reject) =>
+            this.waiters.splice(this.head, 0, { resolve, reject, deadline: Date.now() + this.timeoutMs })
+          ),
+        );
         text += encodeCommand(args);
       }
       this.connected = true;
       this.connecting = false;
       this.out = text + this.out;
       this.flush();
-      this.watchdog = setInterval(() => this.checkDeadline(), Math.max(10, Math.min(250, this.timeoutMs / 4)));
+      this.watchdog = setInterval(
+        () => this.checkDeadline(),
+        Math.max(10, Math.min(250, this.timeoutMs / 4)),
+      );
       (this.watchdog as { unref?: () => void }).unref?.();
       void Promise.all(checks).then((replies) => {
         const bad = replies.find((r) => r instanceof RedisError);
@@ -188,7 +203,9 @@ export class Redis {
 
   constructor({ url, timeoutMs = 5000, maxIdle = 32 }: RedisOptions) {
     this.url = new URL(url);
-    if (this.url.protocol !== "redis:" && this.url.protocol !== "rediss:") throw new Error(`not a redis:// URL: ${url}`);
+    if (this.url.protocol !== "redis:" && this.url.protocol !== "rediss:") {
+      throw new Error(`not a redis:// URL: ${url}`);
+    }
     this.timeoutMs = timeoutMs;
     this.maxIdle = maxIdle;
     this.shared = new Connection(this.url, timeoutMs);

@@ -1,23 +1,37 @@
 // The RESP2 parser: any split of the byte stream gives the same replies.
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
-import { encodeCommand, RedisError, ReplyParser, type Reply } from "./resp.ts";
+import { encodeCommand, RedisError, type Reply, ReplyParser } from "./resp.ts";
 
 const STREAM = Buffer.concat([
   Buffer.from("+OK\r\n:42\r\n:-7\r\n$-1\r\n*-1\r\n*0\r\n$0\r\n\r\n-ERR bad thing\r\n"),
   Buffer.from("$6\r\nhé\r\nx\r\n"), // bulk strings may contain CR LF
   Buffer.from("*3\r\n$1\r\na\r\n*2\r\n:1\r\n$-1\r\n-WRONGTYPE nested\r\n"),
-  Buffer.from("*2\r\n*1\r\n*1\r\n:5\r\n$4\r\n"), Buffer.from([0xff, 0x00, 0x0d, 0x0a]), Buffer.from("\r\n"),
+  Buffer.from("*2\r\n*1\r\n*1\r\n:5\r\n$4\r\n"),
+  Buffer.from([0xff, 0x00, 0x0d, 0x0a]),
+  Buffer.from("\r\n"),
 ]);
 
 const EXPECTED: unknown[] = [
-  "OK", 42, -7, null, null, [], "", new RedisError("ERR bad thing"), "hé\r\nx",
+  "OK",
+  42,
+  -7,
+  null,
+  null,
+  [],
+  "",
+  new RedisError("ERR bad thing"),
+  "hé\r\nx",
   ["a", [1, null], new RedisError("WRONGTYPE nested")],
   [[[5]], Buffer.from([0xff, 0x00, 0x0d, 0x0a]).toString("latin1")],
 ];
 
 const plain = (r: Reply): unknown =>
-  Array.isArray(r) ? r.map(plain) : Buffer.isBuffer(r) ? (r.includes(0xff) ? r.toString("latin1") : r.toString("utf8")) : r;
+  Array.isArray(r)
+    ? r.map(plain)
+    : Buffer.isBuffer(r)
+    ? (r.includes(0xff) ? r.toString("latin1") : r.toString("utf8"))
+    : r;
 
 function parseInChunks(sizes: (i: number) => number) {
   const replies: Reply[] = [];

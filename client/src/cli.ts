@@ -1,19 +1,25 @@
 // The command line: options in, report out, exit status by the result.
-import { USAGE, parseCli } from "./options.ts";
+import { parseCli, USAGE } from "./options.ts";
 import { formatJson, formatText } from "./report.ts";
 import { runResolved } from "./run.ts";
 
 type Out = { write(s: string): unknown };
 
 /** Runs the CLI; resolves to the exit status (0 ok, 1 failed run, 2 bad options). */
-export async function cli(argv: readonly string[], stdout: Out = process.stdout, stderr: Out = process.stderr): Promise<number> {
+export async function cli(
+  argv: readonly string[],
+  stdout: Out = process.stdout,
+  stderr: Out = process.stderr,
+): Promise<number> {
   const parsed = parseCli(argv);
   if (parsed.kind === "help") {
     stdout.write(`${USAGE}\n`);
     return 0;
   }
   if (parsed.kind === "error") {
-    stderr.write(`client: ${parsed.message.replaceAll("\n", "\nclient: ")}\nRun with --help for the options.\n`);
+    stderr.write(
+      `client: ${parsed.message.replaceAll("\n", "\nclient: ")}\nRun with --help for the options.\n`,
+    );
     return 2;
   }
   // First Ctrl-C: stop starting iterations, still check orders and report.

@@ -57,7 +57,9 @@ export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
       return order ? json(200, { data: { ...order } }) : error(404, "order not found");
     }
     if (route === "order") {
-      if (!/^application\/json/i.test(req.headers.get("content-type") ?? "")) return error(415, "content type must be application/json");
+      if (!/^application\/json/i.test(req.headers.get("content-type") ?? "")) {
+        return error(415, "content type must be application/json");
+      }
       let body: { name?: unknown; quantity?: unknown };
       try {
         body = (await req.json()) as typeof body;
@@ -65,7 +67,9 @@ export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
         return error(400, "body must be JSON");
       }
       if (typeof body.name !== "string" || body.name.length === 0) return error(400, "name: is required");
-      if (typeof body.quantity !== "number" || !Number.isInteger(body.quantity) || body.quantity < 1) return error(400, "quantity: must be at least 1");
+      if (typeof body.quantity !== "number" || !Number.isInteger(body.quantity) || body.quantity < 1) {
+        return error(400, "quantity: must be at least 1");
+      }
       const item = items.get(body.name.toLowerCase());
       if (!item) return error(404, "product not found");
       if (item.quantity < body.quantity) return error(409, "not enough stock");
@@ -83,14 +87,13 @@ export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
     port: opts.port ?? 0,
     async fetch(req) {
       const url = new URL(req.url);
-      const route: Route =
-        req.method === "GET" && url.pathname.startsWith("/products/")
-          ? "product"
-          : req.method === "POST" && url.pathname === "/orders"
-            ? "order"
-            : req.method === "GET" && /^\/orders\/[^/]+$/.test(url.pathname)
-              ? "lookup"
-              : "other";
+      const route: Route = req.method === "GET" && url.pathname.startsWith("/products/")
+        ? "product"
+        : req.method === "POST" && url.pathname === "/orders"
+        ? "order"
+        : req.method === "GET" && /^\/orders\/[^/]+$/.test(url.pathname)
+        ? "lookup"
+        : "other";
       hits[route]++;
       return (await opts.intercept?.(route, req, url)) ?? answer(route, req, url);
     },

@@ -26,7 +26,10 @@ const ErrorEnvelope = v.strictObject({
 /** An error answer the design allows for this request, and what it means. */
 export type Expected = { status: number; message: string; outcome: Exclude<Outcome, "ok"> };
 
-export type Result<T> = { kind: "ok"; data: T } | { kind: Exclude<Outcome, "ok"> } | { kind: "error"; error: string };
+export type Result<T> = { kind: "ok"; data: T } | { kind: Exclude<Outcome, "ok"> } | {
+  kind: "error";
+  error: string;
+};
 
 export type RequestSpec<T> = {
   method: "GET" | "POST";
@@ -61,7 +64,11 @@ const issuesText = (issues: readonly v.BaseIssue<unknown>[]) =>
   issues
     .slice(0, 3)
     // valibot says "Expected never" for a key a strict object does not allow.
-    .map((i) => `${v.getDotPath(i) ?? "body"}: ${i.type === "strict_object" && i.expected === "never" ? "unexpected field" : i.message}`)
+    .map((i) =>
+      `${v.getDotPath(i) ?? "body"}: ${
+        i.type === "strict_object" && i.expected === "never" ? "unexpected field" : i.message
+      }`
+    )
     .join("; ");
 
 /** Sends one request, records it in `stats`, and says what came of it. */
@@ -78,7 +85,9 @@ export async function send<T>(ctx: HttpContext, stats: KindStats, spec: RequestS
     // reuses its connection as a real client would.
     const res = await fetch(ctx.baseUrl + spec.path, {
       method: spec.method,
-      headers: spec.body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      headers: spec.body === undefined
+        ? { accept: "application/json" }
+        : { accept: "application/json", "content-type": "application/json" },
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
       signal: AbortSignal.timeout(ctx.timeoutMs),
     });
@@ -97,7 +106,9 @@ export async function send<T>(ctx: HttpContext, stats: KindStats, spec: RequestS
   try {
     body = JSON.parse(text);
   } catch {
-    return status >= 200 && status < 300 ? fail("bad shape", `status ${status}, body is not JSON: ${snippet(text)}`) : fail(`status ${status}`, `body is not JSON: ${snippet(text)}`);
+    return status >= 200 && status < 300
+      ? fail("bad shape", `status ${status}, body is not JSON: ${snippet(text)}`)
+      : fail(`status ${status}`, `body is not JSON: ${snippet(text)}`);
   }
 
   if (status === 200) {
@@ -112,8 +123,15 @@ export async function send<T>(ctx: HttpContext, stats: KindStats, spec: RequestS
   const envelope = v.safeParse(ErrorEnvelope, body);
   const candidates = spec.expected.filter((e) => e.status === status);
   // An unexpected status is the headline even if its body is also malformed.
-  if (candidates.length === 0) return fail(`status ${status}`, envelope.success ? envelope.output.error.message : `body ${snippet(text)}`);
-  if (!envelope.success) return fail("bad shape", `status ${status}: ${issuesText(envelope.issues)}; body ${snippet(text)}`);
+  if (candidates.length === 0) {
+    return fail(
+      `status ${status}`,
+      envelope.success ? envelope.output.error.message : `body ${snippet(text)}`,
+    );
+  }
+  if (!envelope.success) {
+    return fail("bad shape", `status ${status}: ${issuesText(envelope.issues)}; body ${snippet(text)}`);
+  }
   const { code, message } = envelope.output.error;
   if (code !== status) return fail("bad shape", `status ${status} but error code ${code}`);
   const match = candidates.find((e) => e.message === message);

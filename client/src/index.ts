@@ -1,5 +1,5 @@
 // The programmatic interface, for system tests and the benchmark.
-export { runClient, runResolved, type RunControl } from "./run.ts";
-export { resolveOptions, parseCli, OptionsError, type ClientInput, type ClientOptions } from "./options.ts";
-export { formatJson, formatText, type Report, type KindReport } from "./report.ts";
-export { KNOWN_TOYS, UNKNOWN_TOYS, type PlacedOrder, type Mismatch } from "./session.ts";
+export { runClient, type RunControl, runResolved } from "./run.ts";
+export { type ClientInput, type ClientOptions, OptionsError, parseCli, resolveOptions } from "./options.ts";
+export { formatJson, formatText, type KindReport, type Report } from "./report.ts";
+export { KNOWN_TOYS, type Mismatch, type PlacedOrder, UNKNOWN_TOYS } from "./session.ts";

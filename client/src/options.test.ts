@@ -15,7 +15,16 @@ const error = (argv: string[]) => {
 describe("options", () => {
   test("have the documented defaults", () => {
     const o = run([]);
-    expect(o).toMatchObject({ url: DEFAULT_URL, sessions: 8, iterations: 50, p: 0.3, duration: null, timeout: 10, json: false, quiet: false });
+    expect(o).toMatchObject({
+      url: DEFAULT_URL,
+      sessions: 8,
+      iterations: 50,
+      p: 0.3,
+      duration: null,
+      timeout: 10,
+      json: false,
+      quiet: false,
+    });
     expect(Number.isInteger(o.seed)).toBe(true);
   });
 
@@ -25,8 +34,36 @@ describe("options", () => {
   });
 
   test("are read from argv, after an optional --", () => {
-    const o = run(["--", "--url", "http://localhost:9000/", "--sessions", "3", "--iterations", "7", "--p", "1", "--seed", "42", "--duration", "1.5", "--timeout", "0.5", "--json", "--quiet"]);
-    expect(o).toEqual({ url: "http://localhost:9000", sessions: 3, iterations: 7, p: 1, seed: 42, duration: 1.5, timeout: 0.5, json: true, quiet: true });
+    const o = run([
+      "--",
+      "--url",
+      "http://localhost:9000/",
+      "--sessions",
+      "3",
+      "--iterations",
+      "7",
+      "--p",
+      "1",
+      "--seed",
+      "42",
+      "--duration",
+      "1.5",
+      "--timeout",
+      "0.5",
+      "--json",
+      "--quiet",
+    ]);
+    expect(o).toEqual({
+      url: "http://localhost:9000",
+      sessions: 3,
+      iterations: 7,
+      p: 1,
+      seed: 42,
+      duration: 1.5,
+      timeout: 0.5,
+      json: true,
+      quiet: true,
+    });
   });
 
   test("--duration without --iterations runs until the duration is over", () => {
@@ -55,7 +92,10 @@ describe("options", () => {
   });
 
   test("every bad option is reported at once", () => {
-    expect(error(["--sessions", "0", "--p", "2"]).split("\n")).toEqual(["--sessions: must be at least 1", "--p: must be from 0 to 1"]);
+    expect(error(["--sessions", "0", "--p", "2"]).split("\n")).toEqual([
+      "--sessions: must be at least 1",
+      "--p: must be from 0 to 1",
+    ]);
   });
 
   test("unknown options, missing values and stray arguments are refused", () => {
@@ -73,12 +113,15 @@ describe("options", () => {
 });
 
 describe("the CLI's exit status for options", () => {
-  const cli = (...args: string[]) => Bun.spawnSync(["bun", `${import.meta.dir}/main.ts`, ...args], { stdout: "pipe", stderr: "pipe" });
+  const cli = (...args: string[]) =>
+    Bun.spawnSync(["bun", `${import.meta.dir}/main.ts`, ...args], { stdout: "pipe", stderr: "pipe" });
 
   test("bad options print a clear message and exit 2", () => {
     const r = cli("--sessions", "0");
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.toString()).toBe("client: --sessions: must be at least 1\nRun with --help for the options.\n");
+    expect(r.stderr.toString()).toBe(
+      "client: --sessions: must be at least 1\nRun with --help for the options.\n",
+    );
     expect(r.stdout.toString()).toBe("");
   });
 
@@ -86,6 +129,19 @@ describe("the CLI's exit status for options", () => {
     const r = cli("--help");
     expect(r.exitCode).toBe(0);
     const usage = r.stdout.toString();
-    for (const opt of ["--url", "--sessions", "--iterations", "--p", "--seed", "--duration", "--timeout", "--json", "--quiet", "--help"]) expect(usage).toContain(opt);
+    for (
+      const opt of [
+        "--url",
+        "--sessions",
+        "--iterations",
+        "--p",
+        "--seed",
+        "--duration",
+        "--timeout",
+        "--json",
+        "--quiet",
+        "--help",
+      ]
+    ) expect(usage).toContain(opt);
   });
 });

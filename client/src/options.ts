@@ -45,19 +45,52 @@ export const OptionsSchema = v.object({
     DEFAULT_URL,
   ),
   sessions: v.optional(
-    v.pipe(num("a whole number"), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(10_000, "must be at most 10000")),
+    v.pipe(
+      num("a whole number"),
+      v.integer("must be a whole number"),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(10_000, "must be at most 10000"),
+    ),
     8,
   ),
   iterations: v.optional(
-    v.pipe(num("a whole number"), v.integer("must be a whole number"), v.minValue(1, "must be at least 1"), v.maxValue(1_000_000_000, "must be at most 1000000000")),
+    v.pipe(
+      num("a whole number"),
+      v.integer("must be a whole number"),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(1_000_000_000, "must be at most 1000000000"),
+    ),
   ),
-  p: v.optional(v.pipe(num("a number from 0 to 1"), v.minValue(0, "must be from 0 to 1"), v.maxValue(1, "must be from 0 to 1")), 0.3),
+  p: v.optional(
+    v.pipe(
+      num("a number from 0 to 1"),
+      v.minValue(0, "must be from 0 to 1"),
+      v.maxValue(1, "must be from 0 to 1"),
+    ),
+    0.3,
+  ),
   seed: v.optional(
-    v.pipe(num("a whole number"), v.integer("must be a whole number"), v.minValue(0, "must not be negative"), v.maxValue(MAX_SEED, `must be at most ${MAX_SEED}`)),
+    v.pipe(
+      num("a whole number"),
+      v.integer("must be a whole number"),
+      v.minValue(0, "must not be negative"),
+      v.maxValue(MAX_SEED, `must be at most ${MAX_SEED}`),
+    ),
   ),
-  duration: v.optional(v.pipe(num("a number of seconds"), v.finite("must be a number of seconds"), v.gtValue(0, "must be more than 0"))),
+  duration: v.optional(
+    v.pipe(
+      num("a number of seconds"),
+      v.finite("must be a number of seconds"),
+      v.gtValue(0, "must be more than 0"),
+    ),
+  ),
   timeout: v.optional(
-    v.pipe(num("a number of seconds"), v.finite("must be a number of seconds"), v.gtValue(0, "must be more than 0"), v.maxValue(3600, "must be at most 3600")),
+    v.pipe(
+      num("a number of seconds"),
+      v.finite("must be a number of seconds"),
+      v.gtValue(0, "must be more than 0"),
+      v.maxValue(3600, "must be at most 3600"),
+    ),
     10,
   ),
   json: v.optional(v.boolean("must be true or false"), false),
@@ -90,7 +123,9 @@ export function resolveOptions(input: ClientInput = {}): ClientOptions {
   const result = v.safeParse(OptionsSchema, input);
   if (!result.success) {
     const flat = v.flatten<typeof OptionsSchema>(result.issues);
-    const lines = Object.entries(flat.nested ?? {}).map(([key, msgs]) => `--${key}: ${msgs?.[0] ?? "is invalid"}`);
+    const lines = Object.entries(flat.nested ?? {}).map(([key, msgs]) =>
+      `--${key}: ${msgs?.[0] ?? "is invalid"}`
+    );
     if (flat.root?.[0]) lines.unshift(flat.root[0]);
     throw new OptionsError(lines.join("\n") || "invalid options");
   }
@@ -110,7 +145,10 @@ export function resolveOptions(input: ClientInput = {}): ClientOptions {
 
 const NUMERIC = ["sessions", "iterations", "p", "seed", "duration", "timeout"] as const;
 
-export type CliParse = { kind: "help" } | { kind: "run"; options: ClientOptions } | { kind: "error"; message: string };
+export type CliParse = { kind: "help" } | { kind: "run"; options: ClientOptions } | {
+  kind: "error";
+  message: string;
+};
 
 /** argv (without the runtime and script) → what to do. Never throws. */
 export function parseCli(argv: readonly string[]): CliParse {

@@ -13,7 +13,9 @@ export function progressLine(src: ProgressSource, elapsedMs: number): string {
   }
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? requests / seconds : 0;
-  return `${seconds.toFixed(1)}s ${src.phase()}: ${requests} requests, ${rate.toFixed(1)} req/s, ${errors} errors, ${src.orders()} orders`;
+  return `${seconds.toFixed(1)}s ${src.phase()}: ${requests} requests, ${
+    rate.toFixed(1)
+  } req/s, ${errors} errors, ${src.orders()} orders`;
 }
 
 type Stream = { isTTY?: boolean; write(s: string): unknown };

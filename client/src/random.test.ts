@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mulberry32, sessionSeed } from "./random.ts";
 import { runClient } from "./run.ts";
-import { PRODUCT_NAMES, choices } from "./session.ts";
+import { choices, PRODUCT_NAMES } from "./session.ts";
 import { startFakeStore } from "./fake-store.ts";
 
 describe("seeded randomness", () => {
@@ -40,7 +40,14 @@ describe("seeded runs", () => {
   const run = async (seed: number) => {
     const store = startFakeStore();
     try {
-      const report = await runClient({ url: store.url, seed, sessions: 3, iterations: 40, p: 0.5, quiet: true });
+      const report = await runClient({
+        url: store.url,
+        seed,
+        sessions: 3,
+        iterations: 40,
+        p: 0.5,
+        quiet: true,
+      });
       const orders = [...store.orders.values()].map((o) => `${o.name}×${o.quantity}`);
       return { report, orders, stock: [...store.items.values()].map((i) => i.quantity) };
     } finally {

@@ -28,12 +28,33 @@ const passing: Report = {
   elapsed_s: 1.234,
   interrupted: false,
   requests: {
-    query: kind({ count: 400, outcomes: { ok: 309, not_found: 91, out_of_stock: 0 }, latency_ms: { p50: 1.2, p90: 2.5, p99: 7.75, max: 12.5 }, throughput_per_s: 400.1 }),
-    buy: kind({ count: 92, outcomes: { ok: 90, not_found: 0, out_of_stock: 2 }, latency_ms: { p50: 3, p90: 4, p99: 9, max: 9 }, throughput_per_s: 80 }),
-    lookup: kind({ count: 90, outcomes: { ok: 90, not_found: 0, out_of_stock: 0 }, latency_ms: { p50: 1, p90: 1.5, p99: 2, max: 2 }, throughput_per_s: 900 }),
+    query: kind({
+      count: 400,
+      outcomes: { ok: 309, not_found: 91, out_of_stock: 0 },
+      latency_ms: { p50: 1.2, p90: 2.5, p99: 7.75, max: 12.5 },
+      throughput_per_s: 400.1,
+    }),
+    buy: kind({
+      count: 92,
+      outcomes: { ok: 90, not_found: 0, out_of_stock: 2 },
+      latency_ms: { p50: 3, p90: 4, p99: 9, max: 9 },
+      throughput_per_s: 80,
+    }),
+    lookup: kind({
+      count: 90,
+      outcomes: { ok: 90, not_found: 0, out_of_stock: 0 },
+      latency_ms: { p50: 1, p90: 1.5, p99: 2, max: 2 },
+      throughput_per_s: 900,
+    }),
   },
   total: { count: 582, error_count: 0, throughput_per_s: 471.6 },
-  orders: { placed: 90, verified: 90, unverified: 0, mismatched: 0, quantity_by_product: { Fox: 40, Tux: 50 } },
+  orders: {
+    placed: 90,
+    verified: 90,
+    unverified: 0,
+    mismatched: 0,
+    quantity_by_product: { Fox: 40, Tux: 50 },
+  },
   mismatches: [],
   restocks_seen: { count: 0, by_product: {} },
   error_samples: {},
@@ -70,17 +91,34 @@ describe("text report", () => {
       iterations: null,
       duration_limit_s: 30,
       interrupted: true,
-      requests: { ...passing.requests, query: kind({ ...passing.requests.query, errors: { "status 503": 2, timeout: 1 }, error_count: 3 }) },
+      requests: {
+        ...passing.requests,
+        query: kind({ ...passing.requests.query, errors: { "status 503": 2, timeout: 1 }, error_count: 3 }),
+      },
       total: { ...passing.total, error_count: 3 },
       orders: { ...passing.orders, verified: 88, unverified: 1, mismatched: 1 },
-      mismatches: [{ number: 17, reason: "different quantity", expected: { name: "Tux", quantity: 1 }, actual: { number: 17, name: "Tux", quantity: 2 } }],
-      error_samples: { "query status 503": "GET /products/Tux: unavailable", "query timeout": "GET /products/Fox: The operation timed out." },
+      mismatches: [{
+        number: 17,
+        reason: "different quantity",
+        expected: { name: "Tux", quantity: 1 },
+        actual: { number: 17, name: "Tux", quantity: 2 },
+      }],
+      error_samples: {
+        "query status 503": "GET /products/Tux: unavailable",
+        "query timeout": "GET /products/Fox: The operation timed out.",
+      },
     };
     const text = formatText(failing);
     expect(text).toContain("8 sessions × unlimited iterations, p 0.3, seed 42, timeout 10 s, limit 30 s");
     expect(text).toContain("(interrupted)");
     expect(text).toContain("orders: 90 placed, 88 verified, 1 mismatched, 1 not checked (lookup failed)");
-    expect(text).toContain(["errors:", "  query  status 503  2  e.g. GET /products/Tux: unavailable", "  query  timeout     1  e.g. GET /products/Fox: The operation timed out."].join("\n"));
+    expect(text).toContain(
+      [
+        "errors:",
+        "  query  status 503  2  e.g. GET /products/Tux: unavailable",
+        "  query  timeout     1  e.g. GET /products/Fox: The operation timed out.",
+      ].join("\n"),
+    );
     expect(text).toContain("mismatches:\n  order 17: different quantity: placed Tux × 1, got Tux × 2 (#17)");
     expect(text.endsWith("result: FAILED (3 unexpected errors, 1 order mismatch)")).toBe(true);
   });
@@ -92,7 +130,15 @@ describe("text report", () => {
   });
 
   test("lists at most 20 mismatches and points at --json for the rest", () => {
-    const mismatches = Array.from({ length: 25 }, (_, i) => ({ number: i + 1, reason: "order not found", expected: { name: "Tux", quantity: 1 }, actual: null }));
+    const mismatches = Array.from(
+      { length: 25 },
+      (_, i) => ({
+        number: i + 1,
+        reason: "order not found",
+        expected: { name: "Tux", quantity: 1 },
+        actual: null,
+      }),
+    );
     const text = formatText({ ...passing, ok: false, mismatches });
     expect(text.match(/^ {2}order \d+:/gm)).toHaveLength(20);
     expect(text).toContain("… and 5 more (see --json)");
@@ -117,7 +163,15 @@ describe("building the report", () => {
       { number: 2, name: "Fox", quantity: 1, session: 1 },
       { number: 3, name: "Tux", quantity: 1, session: 0 },
     ];
-    const r = buildReport({ options, stats, orders, verification: { verified: 3, unverified: 0, mismatches: [] }, startedAt: new Date(0), elapsedMs: 1000, interrupted: false });
+    const r = buildReport({
+      options,
+      stats,
+      orders,
+      verification: { verified: 3, unverified: 0, mismatches: [] },
+      startedAt: new Date(0),
+      elapsedMs: 1000,
+      interrupted: false,
+    });
     expect(r.ok).toBe(false);
     expect(r.failures).toEqual(["1 unexpected error"]);
     expect(r.iterations).toBeNull();

@@ -3,7 +3,13 @@
 import type { ClientOptions } from "./options.ts";
 import type { RestocksSeen } from "./restocks.ts";
 import type { Mismatch, PlacedOrder, Verification } from "./session.ts";
-import { REQUEST_KINDS, type KindStats, type LatencySummary, type RequestKind, type RunStats } from "./stats.ts";
+import {
+  type KindStats,
+  type LatencySummary,
+  REQUEST_KINDS,
+  type RequestKind,
+  type RunStats,
+} from "./stats.ts";
 
 export type KindReport = {
   count: number;
@@ -78,13 +84,20 @@ export type ReportInput = {
 
 export function buildReport(input: ReportInput): Report {
   const { options, stats, orders, verification } = input;
-  const requests = Object.fromEntries(REQUEST_KINDS.map((k) => [k, kindReport(stats[k])])) as Record<RequestKind, KindReport>;
+  const requests = Object.fromEntries(REQUEST_KINDS.map((k) => [k, kindReport(stats[k])])) as Record<
+    RequestKind,
+    KindReport
+  >;
   const count = REQUEST_KINDS.reduce((n, k) => n + requests[k].count, 0);
   const errorCount = REQUEST_KINDS.reduce((n, k) => n + requests[k].error_count, 0);
   const byProduct: Record<string, number> = {};
-  for (const o of [...orders].sort((a, b) => a.name.localeCompare(b.name))) byProduct[o.name] = (byProduct[o.name] ?? 0) + o.quantity;
+  for (const o of [...orders].sort((a, b) => a.name.localeCompare(b.name))) {
+    byProduct[o.name] = (byProduct[o.name] ?? 0) + o.quantity;
+  }
   const samples: Record<string, string> = {};
-  for (const k of REQUEST_KINDS) for (const [kind, msg] of stats[k].errorSamples) samples[`${k} ${kind}`] = msg;
+  for (const k of REQUEST_KINDS) {
+    for (const [kind, msg] of stats[k].errorSamples) samples[`${k} ${kind}`] = msg;
+  }
 
   const failures: string[] = [];
   if (errorCount > 0) failures.push(`${errorCount} unexpected error${errorCount === 1 ? "" : "s"}`);
@@ -105,7 +118,11 @@ export function buildReport(input: ReportInput): Report {
     elapsed_s: round(input.elapsedMs / 1000, 3),
     interrupted: input.interrupted,
     requests,
-    total: { count, error_count: errorCount, throughput_per_s: input.elapsedMs > 0 ? round(count / (input.elapsedMs / 1000), 1) : 0 },
+    total: {
+      count,
+      error_count: errorCount,
+      throughput_per_s: input.elapsedMs > 0 ? round(count / (input.elapsedMs / 1000), 1) : 0,
+    },
     orders: {
       placed: orders.length,
       verified: verification.verified,
@@ -126,20 +143,40 @@ const ms = (x: number | null) => (x === null ? "-" : x.toFixed(2));
 /** A fixed-width table, left column left-aligned, the rest right-aligned. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd()
+  );
 }
 
 const MAX_LISTED = 20;
 
 export function formatText(r: Report): string {
   const out: string[] = [];
-  const iterations = r.iterations === null ? "unlimited iterations" : `${r.iterations} iteration${r.iterations === 1 ? "" : "s"}`;
+  const iterations = r.iterations === null
+    ? "unlimited iterations"
+    : `${r.iterations} iteration${r.iterations === 1 ? "" : "s"}`;
   const limit = r.duration_limit_s === null ? "" : `, limit ${r.duration_limit_s} s`;
   out.push(`Bazaar load client: ${r.url}`);
-  out.push(`${r.sessions} session${r.sessions === 1 ? "" : "s"} × ${iterations}, p ${r.p}, seed ${r.seed}, timeout ${r.timeout_s} s${limit}`);
+  out.push(
+    `${r.sessions} session${
+      r.sessions === 1 ? "" : "s"
+    } × ${iterations}, p ${r.p}, seed ${r.seed}, timeout ${r.timeout_s} s${limit}`,
+  );
   out.push(`ran ${r.elapsed_s.toFixed(2)} s from ${r.started_at}${r.interrupted ? " (interrupted)" : ""}`);
   out.push("");
-  const rows = [["request", "count", "ok", "not found", "out of stock", "errors", "p50 ms", "p90 ms", "p99 ms", "max ms", "req/s"]];
+  const rows = [[
+    "request",
+    "count",
+    "ok",
+    "not found",
+    "out of stock",
+    "errors",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "max ms",
+    "req/s",
+  ]];
   for (const [name, k] of Object.entries(r.requests)) {
     rows.push([
       name,
@@ -155,11 +192,27 @@ export function formatText(r: Report): string {
       k.throughput_per_s.toFixed(1),
     ]);
   }
-  rows.push(["total", String(r.total.count), "", "", "", String(r.total.error_count), "", "", "", "", r.total.throughput_per_s.toFixed(1)]);
+  rows.push([
+    "total",
+    String(r.total.count),
+    "",
+    "",
+    "",
+    String(r.total.error_count),
+    "",
+    "",
+    "",
+    "",
+    r.total.throughput_per_s.toFixed(1),
+  ]);
   out.push(...table(rows));
   out.push("");
   const o = r.orders;
-  out.push(`orders: ${o.placed} placed, ${o.verified} verified, ${o.mismatched} mismatched${o.unverified ? `, ${o.unverified} not checked (lookup failed)` : ""}`);
+  out.push(
+    `orders: ${o.placed} placed, ${o.verified} verified, ${o.mismatched} mismatched${
+      o.unverified ? `, ${o.unverified} not checked (lookup failed)` : ""
+    }`,
+  );
   const bought = Object.entries(o.quantity_by_product).map(([n, q]) => `${n} ${q}`);
   if (bought.length) out.push(`bought: ${bought.join(", ")}`);
   // Only when there were any: a shop without restocking (the default) sees none.
@@ -168,23 +221,35 @@ export function formatText(r: Report): string {
 
   const errorRows: string[][] = [];
   for (const [name, k] of Object.entries(r.requests)) {
-    for (const [kind, n] of Object.entries(k.errors)) errorRows.push([`  ${name}`, kind, String(n), r.error_samples[`${name} ${kind}`] ?? ""]);
+    for (const [kind, n] of Object.entries(k.errors)) {
+      errorRows.push([`  ${name}`, kind, String(n), r.error_samples[`${name} ${kind}`] ?? ""]);
+    }
   }
   if (errorRows.length === 0) out.push("errors: none");
   else {
     out.push("errors:");
     // Left-align the message column: it is text, not a number.
     const w = [0, 1, 2].map((i) => Math.max(...errorRows.map((row) => row[i]!.length)));
-    for (const row of errorRows) out.push(`${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padStart(w[2]!)}  e.g. ${row[3]}`);
+    for (const row of errorRows) {
+      out.push(
+        `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padStart(w[2]!)}  e.g. ${row[3]}`,
+      );
+    }
   }
 
   if (r.mismatches.length) {
     out.push("mismatches:");
     for (const m of r.mismatches.slice(0, MAX_LISTED)) {
-      const actual = m.actual ? `got ${m.actual.name} × ${m.actual.quantity} (#${m.actual.number})` : "got nothing";
-      out.push(`  order ${m.number}: ${m.reason}: placed ${m.expected.name} × ${m.expected.quantity}, ${actual}`);
+      const actual = m.actual
+        ? `got ${m.actual.name} × ${m.actual.quantity} (#${m.actual.number})`
+        : "got nothing";
+      out.push(
+        `  order ${m.number}: ${m.reason}: placed ${m.expected.name} × ${m.expected.quantity}, ${actual}`,
+      );
     }
-    if (r.mismatches.length > MAX_LISTED) out.push(`  … and ${r.mismatches.length - MAX_LISTED} more (see --json)`);
+    if (r.mismatches.length > MAX_LISTED) {
+      out.push(`  … and ${r.mismatches.length - MAX_LISTED} more (see --json)`);
+    }
   }
   out.push("");
   out.push(r.ok ? "result: OK" : `result: FAILED (${r.failures.join(", ")})`);

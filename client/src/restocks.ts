@@ -22,7 +22,9 @@ export class RestockWatch {
   observe(name: string, quantity: number, startedAt: number, endedAt: number): void {
     const key = name.toLowerCase();
     const before = this.last.get(key);
-    if (before && startedAt > before.endedAt && quantity > before.quantity) this.seen.set(name, (this.seen.get(name) ?? 0) + 1);
+    if (before && startedAt > before.endedAt && quantity > before.quantity) {
+      this.seen.set(name, (this.seen.get(name) ?? 0) + 1);
+    }
     if (!before || endedAt > before.endedAt) this.last.set(key, { quantity, endedAt });
   }
 

@@ -1,7 +1,7 @@
 // runClient against the in-memory fake store: the client's own behaviour, not the
 // real stack's (that end-to-end run is in tests/system).
 import { afterEach, describe, expect, test } from "bun:test";
-import { startFakeStore, type FakeStore, type FakeStoreOptions } from "./fake-store.ts";
+import { type FakeStore, type FakeStoreOptions, startFakeStore } from "./fake-store.ts";
 import { runClient } from "./run.ts";
 import type { ClientInput } from "./options.ts";
 
@@ -12,8 +12,10 @@ afterEach(async () => {
 });
 
 const open = (opts: FakeStoreOptions = {}) => (store = startFakeStore(opts));
-const run = (input: ClientInput = {}) => runClient({ url: store!.url, seed: 7, sessions: 4, iterations: 30, p: 0.5, quiet: true, ...input });
-const errorBody = (code: number, message: string) => Response.json({ error: { code, message } }, { status: code });
+const run = (input: ClientInput = {}) =>
+  runClient({ url: store!.url, seed: 7, sessions: 4, iterations: 30, p: 0.5, quiet: true, ...input });
+const errorBody = (code: number, message: string) =>
+  Response.json({ error: { code, message } }, { status: code });
 
 describe("a clean run", () => {
   test("queries, buys, checks every order and passes", async () => {
@@ -29,7 +31,9 @@ describe("a clean run", () => {
     expect(r.requests.lookup.outcomes.ok).toBe(r.orders.placed);
     expect(r.requests.buy.outcomes.ok).toBe(r.orders.placed);
     // What the report says was bought is exactly what left the shelves.
-    for (const item of store!.items.values()) expect(before.get(item.name)! - item.quantity).toBe(r.orders.quantity_by_product[item.name] ?? 0);
+    for (const item of store!.items.values()) {
+      expect(before.get(item.name)! - item.quantity).toBe(r.orders.quantity_by_product[item.name] ?? 0);
+    }
     expect(r.requests.query.latency_ms.p50).toBeGreaterThan(0);
     expect(r.requests.query.latency_ms.max).toBeGreaterThanOrEqual(r.requests.query.latency_ms.p99!);
     expect(r.requests.query.throughput_per_s).toBeGreaterThan(0);
@@ -56,7 +60,11 @@ describe("a clean run", () => {
 
   test("counts 409 not enough stock as an expected outcome", async () => {
     let n = 0;
-    open({ intercept: (route) => (route === "order" && ++n % 2 === 0 ? errorBody(409, "not enough stock") : undefined) });
+    open({
+      intercept: (
+        route,
+      ) => (route === "order" && ++n % 2 === 0 ? errorBody(409, "not enough stock") : undefined),
+    });
     const r = await run({ p: 1 });
     expect(r.requests.buy.outcomes.out_of_stock).toBe(Math.floor(r.requests.buy.count / 2));
     expect(r.requests.buy.error_count).toBe(0);
@@ -76,7 +84,13 @@ describe("a clean run", () => {
     // The shelf shows Fox, but the store no longer sells it.
     open({
       items: [{ name: "Tux", quantity: 100, price: 15.99 }],
-      intercept: (route, _req, url) => (route === "product" && url.pathname === "/products/Fox" ? Response.json({ data: { name: "Fox", price: 12.5, quantity: 5 } }) : undefined),
+      intercept: (
+        route,
+        _req,
+        url,
+      ) => (route === "product" && url.pathname === "/products/Fox"
+        ? Response.json({ data: { name: "Fox", price: 12.5, quantity: 5 } })
+        : undefined),
     });
     const r = await run({ p: 1 });
     expect(r.requests.buy.outcomes.not_found).toBeGreaterThan(0);
@@ -114,7 +128,9 @@ describe("order check", () => {
         const number = Number(url.pathname.split("/").pop());
         const order = store!.orders.get(number)!;
         if (number === 1) return Response.json({ data: { ...order, quantity: 2 } });
-        if (number === 2) return Response.json({ data: { ...order, name: order.name === "Tux" ? "Fox" : "Tux" } });
+        if (number === 2) {
+          return Response.json({ data: { ...order, name: order.name === "Tux" ? "Fox" : "Tux" } });
+        }
         if (number === 3) return errorBody(404, "order not found");
         return undefined;
       },
@@ -137,7 +153,11 @@ describe("order check", () => {
 
   test("detects one order number handed out twice", async () => {
     let n = 0;
-    open({ intercept: (route) => (route === "order" && ++n <= 2 ? Response.json({ data: { order_number: 777 } }) : undefined) });
+    open({
+      intercept: (
+        route,
+      ) => (route === "order" && ++n <= 2 ? Response.json({ data: { order_number: 777 } }) : undefined),
+    });
     const r = await run({ p: 1 });
     expect(r.mismatches.map((m) => m.reason)).toContain("order number given twice");
     expect(r.ok).toBe(false);
@@ -147,7 +167,11 @@ describe("order check", () => {
 describe("unexpected errors", () => {
   test("a 500 is an error counted by its status, and fails the run", async () => {
     let n = 0;
-    open({ intercept: (route) => (route === "product" && ++n % 10 === 0 ? errorBody(500, "internal error") : undefined) });
+    open({
+      intercept: (
+        route,
+      ) => (route === "product" && ++n % 10 === 0 ? errorBody(500, "internal error") : undefined),
+    });
     const r = await run();
     expect(r.requests.query.errors).toEqual({ "status 500": 12 });
     expect(r.requests.query.count).toBe(120);
@@ -166,7 +190,13 @@ describe("unexpected errors", () => {
       Unicorn: () => Response.json({ error: { message: "product not found" } }, { status: 404 }), // no code
       Kraken: () => Response.json({ error: { code: 400, message: "product not found" } }, { status: 404 }), // code ≠ status
     };
-    open({ intercept: (route, _req, url) => (route === "product" ? bad[decodeURIComponent(url.pathname.split("/").pop()!)]?.() : undefined) });
+    open({
+      intercept: (
+        route,
+        _req,
+        url,
+      ) => (route === "product" ? bad[decodeURIComponent(url.pathname.split("/").pop()!)]?.() : undefined),
+    });
     const r = await run({ p: 0 });
     expect(Object.keys(r.requests.query.errors)).toEqual(["bad shape"]);
     expect(r.requests.query.outcomes.ok).toBeGreaterThan(0); // the other toys were fine
@@ -180,7 +210,9 @@ describe("unexpected errors", () => {
         const name = url.pathname.split("/").pop();
         if (name === "Yeti") return errorBody(404, "not found"); // e.g. a proxy's 404, not the API's
         if (name === "Duke") return Response.json({ data: { name: "Tux", price: 15.99, quantity: 1 } });
-        if (name === "Ferris") return Response.json({ data: { name: "Ferris", price: 14, quantity: 1 } }, { status: 201 });
+        if (name === "Ferris") {
+          return Response.json({ data: { name: "Ferris", price: 14, quantity: 1 } }, { status: 201 });
+        }
         return undefined;
       },
     });
@@ -190,7 +222,9 @@ describe("unexpected errors", () => {
   });
 
   test("a request slower than --timeout is a timeout", async () => {
-    open({ intercept: async (route) => (route === "product" ? (await Bun.sleep(300), undefined) : undefined) });
+    open({
+      intercept: async (route) => (route === "product" ? (await Bun.sleep(300), undefined) : undefined),
+    });
     const r = await run({ sessions: 1, iterations: 3, p: 1, timeout: 0.05 });
     expect(r.requests.query.errors).toEqual({ timeout: 3 });
     expect(r.requests.query.latency_ms.max).toBeNull(); // a timeout has no latency of its own
@@ -222,7 +256,9 @@ describe("limits", () => {
 
   test("an abort signal stops the run early, marked interrupted", async () => {
     open({ intercept: async () => (await Bun.sleep(5), undefined) });
-    const r = await runClient({ url: store!.url, sessions: 2, iterations: 1_000_000, quiet: true }, { signal: AbortSignal.timeout(200) });
+    const r = await runClient({ url: store!.url, sessions: 2, iterations: 1_000_000, quiet: true }, {
+      signal: AbortSignal.timeout(200),
+    });
     expect(r.interrupted).toBe(true);
     expect(r.requests.query.count).toBeLessThan(1000);
     expect(r.orders.verified).toBe(r.orders.placed);
@@ -231,8 +267,24 @@ describe("limits", () => {
 
 describe("the command line", () => {
   const cli = async (...args: string[]) => {
-    const p = Bun.spawn(["bun", `${import.meta.dir}/main.ts`, "--url", store!.url, "--iterations", "10", "--sessions", "2", "--seed", "3", ...args], { stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const p = Bun.spawn([
+      "bun",
+      `${import.meta.dir}/main.ts`,
+      "--url",
+      store!.url,
+      "--iterations",
+      "10",
+      "--sessions",
+      "2",
+      "--seed",
+      "3",
+      ...args,
+    ], { stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
     return { stdout, stderr, code };
   };
 
@@ -244,7 +296,11 @@ describe("the command line", () => {
   });
 
   test("exits 1 on an unexpected error, and --json prints the report as JSON", async () => {
-    open({ intercept: (route) => (route === "product" ? errorBody(503, "the catalogue is temporarily unavailable") : undefined) });
+    open({
+      intercept: (
+        route,
+      ) => (route === "product" ? errorBody(503, "the catalogue is temporarily unavailable") : undefined),
+    });
     const r = await cli("--json", "--quiet");
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("");

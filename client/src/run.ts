@@ -1,10 +1,10 @@
 // runClient: the whole run — sessions in parallel, then the order check, then the
 // report. The CLI and in-process callers (system tests, the benchmark) share it.
-import { resolveOptions, type ClientInput, type ClientOptions } from "./options.ts";
+import { type ClientInput, type ClientOptions, resolveOptions } from "./options.ts";
 import { Progress } from "./progress.ts";
 import { buildReport, type Report } from "./report.ts";
 import { RestockWatch } from "./restocks.ts";
-import { runSession, verifyOrders, type PlacedOrder } from "./session.ts";
+import { type PlacedOrder, runSession, verifyOrders } from "./session.ts";
 import { newRunStats } from "./stats.ts";
 
 export type RunControl = {
@@ -29,11 +29,21 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
   const deadline = options.duration === null ? Infinity : t0 + options.duration * 1000;
   const stop = () => control.signal?.aborted === true || performance.now() >= deadline;
   let phase = "running";
-  const progress = options.quiet ? null : new Progress({ stats, orders: () => orders.length, phase: () => phase }, control.progressStream);
+  const progress = options.quiet
+    ? null
+    : new Progress({ stats, orders: () => orders.length, phase: () => phase }, control.progressStream);
   try {
     await Promise.all(
-      Array.from({ length: options.sessions }, (_, index) =>
-        runSession(ctx, stats, { index, seed: options.seed, iterations: options.iterations, p: options.p, stop }, orders, restocks),
+      Array.from(
+        { length: options.sessions },
+        (_, index) =>
+          runSession(
+            ctx,
+            stats,
+            { index, seed: options.seed, iterations: options.iterations, p: options.p, stop },
+            orders,
+            restocks,
+          ),
       ),
     );
     // The check runs even past the duration: an unchecked order proves nothing.

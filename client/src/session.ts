@@ -1,12 +1,23 @@
 // One client session: a sequential loop of "look at a product, maybe buy it", like a
 // shopper; then the check that every order placed is stored as it was placed.
-import { send, OrderData, PlacedData, ProductData, type HttpContext } from "./http.ts";
+import { type HttpContext, OrderData, PlacedData, ProductData, send } from "./http.ts";
 import { mulberry32, pick, sessionSeed } from "./random.ts";
 import type { RestockWatch } from "./restocks.ts";
 import type { RunStats } from "./stats.ts";
 
 /** The seeded toys (db/init.sql). */
-export const KNOWN_TOYS = ["Tux", "Fox", "Python", "Whale", "Gopher", "Ferris", "Duke", "Elephant", "Octocat", "Dolphin"] as const;
+export const KNOWN_TOYS = [
+  "Tux",
+  "Fox",
+  "Python",
+  "Whale",
+  "Gopher",
+  "Ferris",
+  "Duke",
+  "Elephant",
+  "Octocat",
+  "Dolphin",
+] as const;
 /** Names no store sells, so that "product not found" is exercised on purpose. */
 export const UNKNOWN_TOYS = ["Unicorn", "Kraken", "Yeti"] as const;
 export const PRODUCT_NAMES: readonly string[] = [...KNOWN_TOYS, ...UNKNOWN_TOYS];
@@ -41,7 +52,13 @@ export type SessionPlan = {
 const productPath = (name: string) => `/products/${encodeURIComponent(name)}`;
 
 /** Runs one session's loop; orders it places are appended to `orders`, the stock it reads goes to `restocks`. */
-export async function runSession(ctx: HttpContext, stats: RunStats, plan: SessionPlan, orders: PlacedOrder[], restocks?: RestockWatch): Promise<void> {
+export async function runSession(
+  ctx: HttpContext,
+  stats: RunStats,
+  plan: SessionPlan,
+  orders: PlacedOrder[],
+  restocks?: RestockWatch,
+): Promise<void> {
   const rng = mulberry32(sessionSeed(plan.seed, plan.index));
   for (let i = 0; i < plan.iterations && !plan.stop(); i++) {
     const { name, coin } = nextChoice(rng);
@@ -52,9 +69,15 @@ export async function runSession(ctx: HttpContext, stats: RunStats, plan: Sessio
       data: ProductData,
       expected: [{ status: 404, message: "product not found", outcome: "not_found" }],
       // Names are matched ignoring case (design: Data), so only the case may differ.
-      verify: (d) => (d.name.toLowerCase() === name.toLowerCase() ? null : `asked for ${JSON.stringify(name)}, got ${JSON.stringify(d.name)}`),
+      verify: (
+        d,
+      ) => (d.name.toLowerCase() === name.toLowerCase()
+        ? null
+        : `asked for ${JSON.stringify(name)}, got ${JSON.stringify(d.name)}`),
     });
-    if (product.kind === "ok") restocks?.observe(product.data.name, product.data.quantity, started, performance.now());
+    if (product.kind === "ok") {
+      restocks?.observe(product.data.name, product.data.quantity, started, performance.now());
+    }
     // coin < p: p = 0 never buys, p = 1 always does (coin is in [0, 1)).
     if (product.kind !== "ok" || product.data.quantity <= 0 || coin >= plan.p) continue;
     // Buy by the store's own spelling of the name, which is what the order will carry.
@@ -70,7 +93,9 @@ export async function runSession(ctx: HttpContext, stats: RunStats, plan: Sessio
         { status: 404, message: "product not found", outcome: "not_found" },
       ],
     });
-    if (placed.kind === "ok") orders.push({ number: placed.data.order_number, name: item, quantity: 1, session: plan.index });
+    if (placed.kind === "ok") {
+      orders.push({ number: placed.data.order_number, name: item, quantity: 1, session: plan.index });
+    }
   }
 }
 
@@ -88,13 +113,23 @@ export type Verification = { verified: number; unverified: number; mismatches: M
  * different item or quantity, or one number handed out twice is a mismatch; a
  * lookup that fails (timeout, 5xx…) is an error and leaves the order unverified.
  */
-export async function verifyOrders(ctx: HttpContext, stats: RunStats, orders: readonly PlacedOrder[], concurrency: number): Promise<Verification> {
+export async function verifyOrders(
+  ctx: HttpContext,
+  stats: RunStats,
+  orders: readonly PlacedOrder[],
+  concurrency: number,
+): Promise<Verification> {
   const result: Verification = { verified: 0, unverified: 0, mismatches: [] };
   const seen = new Set<number>();
   const unique: PlacedOrder[] = [];
   for (const o of orders) {
     if (seen.has(o.number)) {
-      result.mismatches.push({ number: o.number, reason: "order number given twice", expected: { name: o.name, quantity: o.quantity }, actual: null });
+      result.mismatches.push({
+        number: o.number,
+        reason: "order number given twice",
+        expected: { name: o.name, quantity: o.quantity },
+        actual: null,
+      });
     } else {
       seen.add(o.number);
       unique.push(o);
@@ -113,12 +148,25 @@ export async function verifyOrders(ctx: HttpContext, stats: RunStats, orders: re
         expected: [{ status: 404, message: "order not found", outcome: "not_found" }],
       });
       if (r.kind === "error") result.unverified++;
-      else if (r.kind !== "ok") result.mismatches.push({ number: o.number, reason: "order not found", expected, actual: null });
-      else {
+      else if (r.kind !== "ok") {
+        result.mismatches.push({ number: o.number, reason: "order not found", expected, actual: null });
+      } else {
         const d = r.data;
-        const reason = d.number !== o.number ? "different order number" : d.name !== o.name ? "different product" : d.quantity !== o.quantity ? "different quantity" : null;
-        if (reason) result.mismatches.push({ number: o.number, reason, expected, actual: { number: d.number, name: d.name, quantity: d.quantity } });
-        else result.verified++;
+        const reason = d.number !== o.number
+          ? "different order number"
+          : d.name !== o.name
+          ? "different product"
+          : d.quantity !== o.quantity
+          ? "different quantity"
+          : null;
+        if (reason) {
+          result.mismatches.push({
+            number: o.number,
+            reason,
+            expected,
+            actual: { number: d.number, name: d.name, quantity: d.quantity },
+          });
+        } else result.verified++;
       }
     }
   };

@@ -103,4 +103,8 @@ export class KindStats {
 
 export type RunStats = Record<RequestKind, KindStats>;
 
-export const newRunStats = (): RunStats => ({ query: new KindStats(), buy: new KindStats(), lookup: new KindStats() });
+export const newRunStats = (): RunStats => ({
+  query: new KindStats(),
+  buy: new KindStats(),
+  lookup: new KindStats(),
+});

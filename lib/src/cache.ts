@@ -36,7 +36,12 @@ export type ReadOptions = {
 
 export type Cache = {
   /** The entry from the cache, else from load() (then cached). */
-  read<S extends v.GenericSchema>(entry: string, schema: S, load: () => Promise<v.InferOutput<S>>, options?: ReadOptions): Promise<v.InferOutput<S>>;
+  read<S extends v.GenericSchema>(
+    entry: string,
+    schema: S,
+    load: () => Promise<v.InferOutput<S>>,
+    options?: ReadOptions,
+  ): Promise<v.InferOutput<S>>;
   /** Invalidate these entries; resolves once Redis has done it, or the cache is known down. */
   clear(...entries: string[]): Promise<void>;
   /** Invalidate every entry of a namespace. */
@@ -81,7 +86,14 @@ return #ARGV - 2`;
 
 const RETRY_MS = 250;
 
-type Waiting = { script: string; sha: string; keys: string[]; args: string[]; resolve: (r: unknown) => void; reject: (e: unknown) => void };
+type Waiting = {
+  script: string;
+  sha: string;
+  keys: string[];
+  args: string[];
+  resolve: (r: unknown) => void;
+  reject: (e: unknown) => void;
+};
 
 /**
  * The cache's scripts, with every call made in the same turn of the event loop sent
@@ -149,7 +161,8 @@ export function createCache(
   const clearScript = script<number>(CLEAR);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
-  const log = options.log ?? ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
+  const log = options.log ??
+    ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
 
   let enabled = config.CACHE_ENABLED ?? true;
   let downUntil = 0; // while the cache is known down, skip it
@@ -186,7 +199,11 @@ export function createCache(
     if (!dirty) return true;
     try {
       await dropNamespaces(options.namespaces);
-      if (!healthy) console.error(JSON.stringify({ level: "info", msg: "cache is back; dropped what it held from before" }));
+      if (!healthy) {
+        console.error(
+          JSON.stringify({ level: "info", msg: "cache is back; dropped what it held from before" }),
+        );
+      }
       healthy = true;
       dirty = false;
       downUntil = 0;
@@ -219,7 +236,15 @@ export function createCache(
       const value = await load();
       if (seen && (value !== null || cacheNull)) {
         try {
-          await fillScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [ns, rest, seen[0], seen[1], JSON.stringify(value), ttl, genTtl]);
+          await fillScript([`${ns}:epoch`, `${ns}:gen:${rest}`], [
+            ns,
+            rest,
+            seen[0],
+            seen[1],
+            JSON.stringify(value),
+            ttl,
+            genTtl,
+          ]);
         } catch (err) {
           failed("fill", err); // costs the cache, never the request
         }
@@ -264,7 +289,8 @@ export function createCache(
 
     kv: {
       get: (key) => redis.get<string>(key),
-      set: async (key, value, ttlSeconds) => void (await redis.set(key, value, { ex: Math.max(1, Math.ceil(ttlSeconds)) })),
+      set: async (key, value, ttlSeconds) =>
+        void (await redis.set(key, value, { ex: Math.max(1, Math.ceil(ttlSeconds)) })),
       del: async (key) => void (await redis.del(key)),
     },
 

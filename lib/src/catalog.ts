@@ -27,7 +27,13 @@ const COLUMNS = "name, quantity, price";
 export function checked<S extends v.GenericSchema>(schema: S, rows: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, rows);
   if (!result.success) {
-    console.error(JSON.stringify({ level: "error", msg: "invalid data in the database", issues: v.flatten(result.issues) }));
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "invalid data in the database",
+        issues: v.flatten(result.issues),
+      }),
+    );
     fail(500, "invalid data in the database");
   }
   return result.output;

@@ -18,9 +18,12 @@ const deepFreeze = <T>(value: T): T => {
 };
 
 /** The checked output of `text` (JSON), or undefined when it is not valid JSON of this schema. */
-export function checkedText<S extends v.GenericSchema>(schema: S, text: string): v.InferOutput<S> | undefined {
+export function checkedText<S extends v.GenericSchema>(
+  schema: S,
+  text: string,
+): v.InferOutput<S> | undefined {
   let memo = memos.get(schema);
-  if (!memo) memos.set(schema, (memo = new Map()));
+  if (!memo) memos.set(schema, memo = new Map());
   const known = memo.get(text);
   if (known !== undefined) return known === INVALID ? undefined : (known as v.InferOutput<S>);
   let output: unknown = INVALID;

@@ -2,7 +2,16 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CacheEnv, ConfigError, DbEnv, isPublished, loadConfig, port, PUBLISHED_SECRETS, secret } from "./config.ts";
+import {
+  CacheEnv,
+  ConfigError,
+  DbEnv,
+  isPublished,
+  loadConfig,
+  port,
+  PUBLISHED_SECRETS,
+  secret,
+} from "./config.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 
@@ -31,16 +40,23 @@ test("CACHE_ENABLED is on unless set to false or 0", () => {
   expect(loadConfig(cacheEntries, { ...base, CACHE_ENABLED: "false" }).CACHE_ENABLED).toBe(false);
   expect(loadConfig(cacheEntries, { ...base, CACHE_ENABLED: "0" }).CACHE_ENABLED).toBe(false);
   expect(loadConfig(cacheEntries, { ...base, CACHE_ENABLED: "true" }).CACHE_ENABLED).toBe(true);
-  expect(() => loadConfig(cacheEntries, { ...base, CACHE_ENABLED: "maybe" })).toThrow(/CACHE_ENABLED: must be true or false/);
+  expect(() => loadConfig(cacheEntries, { ...base, CACHE_ENABLED: "maybe" })).toThrow(
+    /CACHE_ENABLED: must be true or false/,
+  );
 });
 
 describe("NAME_FILE: a variable's value read from a file (how compose hands out secrets)", () => {
-  const files: Record<string, string> = { "/run/s/token": "from-the-file-123\n", "/run/s/crlf": "crlf-token-123\r\n", "/run/s/empty": "\n" };
+  const files: Record<string, string> = {
+    "/run/s/token": "from-the-file-123\n",
+    "/run/s/crlf": "crlf-token-123\r\n",
+    "/run/s/empty": "\n",
+  };
   const readFile = (file: string) => {
     if (file in files) return files[file]!;
     throw Object.assign(new Error(`ENOENT: ${file}`), { code: "ENOENT" });
   };
-  const load = (env: Record<string, string | undefined>) => loadConfig(entries, { ...good, TOKEN: undefined, ...env }, { readFile });
+  const load = (env: Record<string, string | undefined>) =>
+    loadConfig(entries, { ...good, TOKEN: undefined, ...env }, { readFile });
 
   test("is used when NAME is unset or empty, without the trailing newline", () => {
     expect(load({ TOKEN_FILE: "/run/s/token" }).TOKEN).toBe("from-the-file-123");
@@ -53,7 +69,12 @@ describe("NAME_FILE: a variable's value read from a file (how compose hands out 
   });
 
   test("works for any variable of the schema, not only secrets", () => {
-    const config = loadConfig(entries, { ...good, DB_USER: undefined, DB_USER_FILE: "/run/s/token", PORT_FILE: "/run/s/port" }, {
+    const config = loadConfig(entries, {
+      ...good,
+      DB_USER: undefined,
+      DB_USER_FILE: "/run/s/token",
+      PORT_FILE: "/run/s/port",
+    }, {
       readFile: (f) => (f === "/run/s/port" ? "5010\n" : readFile(f)),
     });
     expect(config.DB_USER).toBe("from-the-file-123");
@@ -75,15 +96,19 @@ describe("NAME_FILE: a variable's value read from a file (how compose hands out 
     expect(missing).not.toContain("TOKEN: is required");
     expect(message({ TOKEN_FILE: "/run/s/empty" })).toContain("TOKEN_FILE: /run/s/empty is empty");
     // Other variables' problems are still listed with it.
-    expect(message({ TOKEN_FILE: "/run/s/nope", PORT: "x" })).toMatch(/TOKEN_FILE: cannot read[^]*PORT: must be a whole number/);
+    expect(message({ TOKEN_FILE: "/run/s/nope", PORT: "x" })).toMatch(
+      /TOKEN_FILE: cannot read[^]*PORT: must be a whole number/,
+    );
   });
 
   test("reads the real file system by default", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "config-file-"));
     try {
       writeFileSync(path.join(dir, "token"), "on-disk-token-1234\n");
-      expect(loadConfig(entries, { ...good, TOKEN: undefined, TOKEN_FILE: path.join(dir, "token") }).TOKEN).toBe("on-disk-token-1234");
-      expect(() => loadConfig(entries, { ...good, TOKEN: undefined, TOKEN_FILE: path.join(dir, "nope") })).toThrow(`TOKEN_FILE: cannot read ${path.join(dir, "nope")} (ENOENT)`);
+      expect(loadConfig(entries, { ...good, TOKEN: undefined, TOKEN_FILE: path.join(dir, "token") }).TOKEN)
+        .toBe("on-disk-token-1234");
+      expect(() => loadConfig(entries, { ...good, TOKEN: undefined, TOKEN_FILE: path.join(dir, "nope") }))
+        .toThrow(`TOKEN_FILE: cannot read ${path.join(dir, "nope")} (ENOENT)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -97,7 +122,9 @@ describe("a secret at a value printed in this repository is refused", () => {
     for (const value of PUBLISHED_SECRETS) {
       expect(() => loadConfig(entries, { ...good, TOKEN: value })).toThrow(`TOKEN: ${published}`);
     }
-    expect(() => loadConfig({ API_TOKEN: secret() }, { API_TOKEN: "api-token-change-me" })).toThrow(`API_TOKEN: ${published}`);
+    expect(() => loadConfig({ API_TOKEN: secret() }, { API_TOKEN: "api-token-change-me" })).toThrow(
+      `API_TOKEN: ${published}`,
+    );
   });
 
   test("anything containing change-me, in any case", () => {
@@ -107,12 +134,21 @@ describe("a secret at a value printed in this repository is refused", () => {
   });
 
   test("the database password and the cache token too, also when read from a file", () => {
-    expect(() => loadConfig(entries, { ...good, DB_PASSWORD: "api-db-password-change-me" })).toThrow(`DB_PASSWORD: ${published}`);
-    expect(() => loadConfig(entries, { ...good, DB_PASSWORD: "bazaar-api-password" })).toThrow(`DB_PASSWORD: ${published}`);
-    const cache = { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079", UPSTASH_REDIS_REST_TOKEN: "cache-token-change-me" };
+    expect(() => loadConfig(entries, { ...good, DB_PASSWORD: "api-db-password-change-me" })).toThrow(
+      `DB_PASSWORD: ${published}`,
+    );
+    expect(() => loadConfig(entries, { ...good, DB_PASSWORD: "bazaar-api-password" })).toThrow(
+      `DB_PASSWORD: ${published}`,
+    );
+    const cache = {
+      UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079",
+      UPSTASH_REDIS_REST_TOKEN: "cache-token-change-me",
+    };
     expect(() => loadConfig(CacheEnv, cache)).toThrow(`UPSTASH_REDIS_REST_TOKEN: ${published}`);
     const fromFile = { ...good, DB_PASSWORD: undefined, DB_PASSWORD_FILE: "/f" };
-    expect(() => loadConfig(entries, fromFile, { readFile: () => "admin-db-password-change-me\n" })).toThrow(`DB_PASSWORD: ${published}`);
+    expect(() => loadConfig(entries, fromFile, { readFile: () => "admin-db-password-change-me\n" })).toThrow(
+      `DB_PASSWORD: ${published}`,
+    );
   });
 
   test("a value of one's own passes", () => {
@@ -124,8 +160,12 @@ describe("a secret at a value printed in this repository is refused", () => {
     const read = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
     const SECRET_VAR = /(TOKEN|PASSWORD|SECRET)$/;
     const printed: string[] = [];
-    for (const m of read("compose.yaml").matchAll(/\$\{([A-Z_][A-Z0-9_]*):?-([^}]*)\}/g)) if (SECRET_VAR.test(m[1]!) && m[2]) printed.push(m[2]);
-    for (const m of read(".env.example").matchAll(/^([A-Z_][A-Z0-9_]*)=(.*)$/gm)) if (SECRET_VAR.test(m[1]!) && m[2]!.trim()) printed.push(m[2]!.trim());
+    for (const m of read("compose.yaml").matchAll(/\$\{([A-Z_][A-Z0-9_]*):?-([^}]*)\}/g)) {
+      if (SECRET_VAR.test(m[1]!) && m[2]) printed.push(m[2]);
+    }
+    for (const m of read(".env.example").matchAll(/^([A-Z_][A-Z0-9_]*)=(.*)$/gm)) {
+      if (SECRET_VAR.test(m[1]!) && m[2]!.trim()) printed.push(m[2]!.trim());
+    }
     for (const m of read("db/init.sql").matchAll(/IDENTIFIED BY '([^']*)'/g)) printed.push(m[1]!);
     expect(printed.length).toBeGreaterThan(0); // init.sql's first passwords at least: the scan finds them
     expect(printed.filter((value) => !isPublished(value))).toEqual([]);

@@ -30,7 +30,8 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
 /** A published value, or anything made from the examples' "change-me" marker. */
 export const isPublished = (value: string) => PUBLISHED_SECRETS.has(value) || /change-me/i.test(value);
 
-export const PUBLISHED_MESSAGE = "is a published example value; set your own or leave it unset to have one generated";
+export const PUBLISHED_MESSAGE =
+  "is a published example value; set your own or leave it unset to have one generated";
 
 /** A token, password or key: at least `min` characters, and not a value this repo prints. */
 export const secret = (min = 8) =>
@@ -41,13 +42,24 @@ export const secret = (min = 8) =>
   );
 
 const whole = (min: number, max: number) =>
-  v.pipe(v.string(), v.regex(/^[0-9]+$/, "must be a whole number"), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+  v.pipe(
+    v.string(),
+    v.regex(/^[0-9]+$/, "must be a whole number"),
+    v.transform(Number),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 
-export const integer = (fallback: number, min = 0, max = 2 ** 31) => v.optional(whole(min, max), String(fallback));
+export const integer = (fallback: number, min = 0, max = 2 ** 31) =>
+  v.optional(whole(min, max), String(fallback));
 
 export const flag = (fallback: boolean) =>
   v.optional(
-    v.pipe(v.string(), v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")),
+    v.pipe(
+      v.string(),
+      v.picklist(["true", "false", "1", "0"], "must be true or false"),
+      v.transform((s) => s === "true" || s === "1"),
+    ),
     String(fallback),
   );
 
@@ -102,7 +114,8 @@ export type LoadOptions = {
 /** A file's value: without the trailing newline editors and `echo` add. */
 export const fileValue = (content: string) => content.replace(/[\r\n]+$/, "");
 
-const reason = (err: unknown) => (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+const reason = (err: unknown) =>
+  (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
 
 /**
  * Parse `env` with an object schema; throws ConfigError naming every bad variable.

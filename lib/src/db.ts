@@ -4,17 +4,34 @@ import mysql from "mysql2/promise";
 import { Unavailable } from "./http.ts";
 
 export type DbConfig = {
-  DB_HOST: string; DB_PORT: number; DB_NAME: string; DB_USER: string; DB_PASSWORD: string; DB_POOL_SIZE: number;
+  DB_HOST: string;
+  DB_PORT: number;
+  DB_NAME: string;
+  DB_USER: string;
+  DB_PASSWORD: string;
+  DB_POOL_SIZE: number;
 };
 
 const CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH",
-  "PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "ER_CON_COUNT_ERROR", "ER_SERVER_SHUTDOWN",
-  "ER_QUERY_INTERRUPTED", "ECONNABORTED", "ER_LOCK_WAIT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_CON_COUNT_ERROR",
+  "ER_SERVER_SHUTDOWN",
+  "ER_QUERY_INTERRUPTED",
+  "ECONNABORTED",
+  "ER_LOCK_WAIT_TIMEOUT",
 ]);
 
 export const isConnectionError = (err: unknown) =>
-  CONNECTION_ERRORS.has((err as { code?: string })?.code ?? "") || (err as { fatal?: boolean })?.fatal === true;
+  CONNECTION_ERRORS.has((err as { code?: string })?.code ?? "") ||
+  (err as { fatal?: boolean })?.fatal === true;
 
 export type Db = {
   pool: mysql.Pool;
@@ -60,8 +77,10 @@ export function createDb(config: DbConfig): Db {
 
   return {
     pool,
-    query: <T>(sql: string, params: unknown[] = []) => guard(async () => (await pool.query(sql, params))[0] as T[]),
-    execute: (sql, params = []) => guard(async () => (await pool.query(sql, params))[0] as mysql.ResultSetHeader),
+    query: <T>(sql: string, params: unknown[] = []) =>
+      guard(async () => (await pool.query(sql, params))[0] as T[]),
+    execute: (sql, params = []) =>
+      guard(async () => (await pool.query(sql, params))[0] as mysql.ResultSetHeader),
     transaction: (work) =>
       guard(async () => {
         const conn = await pool.getConnection();
@@ -97,7 +116,7 @@ const RETRYABLE = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_DUP_E
  * the rollback undid everything, so the retry starts clean.
  */
 export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let i = 1; ; i++) {
+  for (let i = 1;; i++) {
     try {
       return await work();
     } catch (err) {

@@ -28,7 +28,9 @@ describe("JSON body guard", () => {
   test("a bad field is 400 naming it, in the error shape", async () => {
     const res = await post('{"name":"Tux","quantity":"2"}');
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 400, message: "quantity: must be a number", fields: { quantity: "must be a number" } } });
+    expect(await res.json()).toEqual({
+      error: { code: 400, message: "quantity: must be a number", fields: { quantity: "must be a number" } },
+    });
   });
   test("malformed JSON is 400", async () => {
     const res = await post("{nope");
@@ -54,10 +56,17 @@ describe("errors", () => {
     expect(JSON.parse(text)).toEqual({ error: { code: 500, message: "internal error" } });
     expect(text).not.toContain("secret");
     // The detail goes to the log instead, where an operator can find it.
-    expect(logged.at(-1)).toMatchObject({ level: "error", msg: "unhandled error", error: "Error: secret stack detail", path: "/boom" });
+    expect(logged.at(-1)).toMatchObject({
+      level: "error",
+      msg: "unhandled error",
+      error: "Error: secret stack detail",
+      path: "/boom",
+    });
   });
   test("fail() answers its status and message", async () => {
-    expect(await (await app.request("/gone")).json()).toEqual({ error: { code: 410, message: "gone for good" } });
+    expect(await (await app.request("/gone")).json()).toEqual({
+      error: { code: 410, message: "gone for good" },
+    });
   });
   test("an unknown route is a 404 in the error shape", async () => {
     const res = await app.request("/nowhere");

@@ -28,22 +28,41 @@ export class Unavailable extends HTTPException {
 }
 
 /** How an app answers an error; JSON apps use the default, page apps render HTML. */
-export type ErrorResponder = (c: Context, status: ContentfulStatusCode, message: string, fields?: Record<string, string>) => Response | Promise<Response>;
+export type ErrorResponder = (
+  c: Context,
+  status: ContentfulStatusCode,
+  message: string,
+  fields?: Record<string, string>,
+) => Response | Promise<Response>;
 
-export const jsonError: ErrorResponder = (c, status, message, fields) => c.json(errorBody(status, message, fields), status);
+export const jsonError: ErrorResponder = (c, status, message, fields) =>
+  c.json(errorBody(status, message, fields), status);
 
 // For exceptions raised by Hono's own middleware without a message of ours.
 const DEFAULT_MESSAGES: Record<number, string> = {
-  400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 405: "method not allowed",
-  413: "request body too large", 415: "unsupported content type", 429: "too many requests",
+  400: "bad request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not found",
+  405: "method not allowed",
+  413: "request body too large",
+  415: "unsupported content type",
+  429: "too many requests",
 };
 
 /** app.onError / app.notFound in the one shape; never a stack trace to the client. */
-export function handleErrors<E extends Env>(app: Hono<E>, respond: ErrorResponder = jsonError, notFoundMessage = "not found", log: Log = jsonLines) {
+export function handleErrors<E extends Env>(
+  app: Hono<E>,
+  respond: ErrorResponder = jsonError,
+  notFoundMessage = "not found",
+  log: Log = jsonLines,
+) {
   app.notFound((c) => respond(c, 404, notFoundMessage));
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      if (err.status >= 500) log({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path });
+      if (err.status >= 500) {
+        log({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path });
+      }
       const fields = (err.cause as { fields?: Record<string, string> } | undefined)?.fields;
       const status = err.status as ContentfulStatusCode;
       return respond(c, status, err.message || (DEFAULT_MESSAGES[status] ?? "error"), fields);
@@ -59,7 +78,9 @@ export const BODY_LIMIT = 16 * 1024;
 /** 415 unless the body is declared as JSON. */
 export const requireJson: MiddlewareHandler = async (c, next) => {
   const type = c.req.header("content-type") ?? "";
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) fail(415, "content type must be application/json");
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    fail(415, "content type must be application/json");
+  }
   await next();
 };
 
@@ -67,10 +88,15 @@ export const limitBody = (maxSize = BODY_LIMIT) =>
   bodyLimit({ maxSize, onError: () => fail(413, `request body is larger than ${maxSize} bytes`) });
 
 /** Validate a request part with a valibot schema; a miss is a 400 naming each bad field. */
-export function validate<T extends v.GenericSchema, Target extends "json" | "form" | "query" | "param">(target: Target, schema: T) {
+export function validate<T extends v.GenericSchema, Target extends "json" | "form" | "query" | "param">(
+  target: Target,
+  schema: T,
+) {
   return vValidator(target, schema, (result) => {
     if (!result.success) {
-      const { message, fields } = describeIssues(result.issues as [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]);
+      const { message, fields } = describeIssues(
+        result.issues as [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]],
+      );
       fail(400, message, fields);
     }
   });

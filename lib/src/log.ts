@@ -9,7 +9,8 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 export type Log = (entry: Record<string, unknown>) => void;
 
 /** Errors to stderr, everything else to stdout. */
-export const jsonLines: Log = (entry) => (entry.level === "error" ? console.error : console.log)(JSON.stringify(entry));
+export const jsonLines: Log = (entry) =>
+  (entry.level === "error" ? console.error : console.log)(JSON.stringify(entry));
 
 // hono/request-id keeps an incoming id only if it is [\w\-=]; HAProxy's ids
 // (proxy/haproxy.cfg unique-id-format) also contain ':', '.' and '_'. Such an id is

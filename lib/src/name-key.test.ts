@@ -73,7 +73,9 @@ describe("over every code point", () => {
     const changes = new Set(changesWhenNfkcCasefolded);
     const disagree: string[] = [];
     for (const c of everyCharacter()) {
-      if ((nameKey(c) !== c) !== changes.has(c.codePointAt(0)!)) disagree.push(`U+${c.codePointAt(0)!.toString(16)}`);
+      if ((nameKey(c) !== c) !== changes.has(c.codePointAt(0)!)) {
+        disagree.push(`U+${c.codePointAt(0)!.toString(16)}`);
+      }
     }
     expect(disagree).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { orderKey, OrderKey, PublicFromKey, publicOrderNumber, PublicOrderNumber } from "./order-number.ts";
+import { OrderKey, orderKey, PublicFromKey, PublicOrderNumber, publicOrderNumber } from "./order-number.ts";
 
 describe("order numbers", () => {
   test("the first order (database key 1) is number 0, and the two are each other's inverse", () => {

@@ -17,7 +17,10 @@ const toOrder = (row: Record<string, unknown>) => ({
 });
 
 export async function selectOrder(db: Db, number: number) {
-  const [row] = await db.query<Record<string, unknown>>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE number = ?`, [number]);
+  const [row] = await db.query<Record<string, unknown>>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE number = ?`,
+    [number],
+  );
   return row ? checked(Order, toOrder(row)) : null;
 }
 
@@ -27,13 +30,20 @@ export async function selectOrders(db: Db, page: number, perPage: number) {
     [perPage, (page - 1) * perPage],
   );
   const [count] = await db.query<{ total: number }>("SELECT COUNT(*) AS total FROM orders");
-  return { orders: checked(v.array(Order), rows.map(toOrder)), page, per_page: perPage, total: Number(count?.total ?? 0) };
+  return {
+    orders: checked(v.array(Order), rows.map(toOrder)),
+    page,
+    per_page: perPage,
+    total: Number(count?.total ?? 0),
+  };
 }
 
 /** The order a request placed (orders.request_id), or null. */
 export async function selectOrderByRequest(db: Db, requestId: string) {
   const [row] = await db.query<Record<string, unknown>>(
     // In the column's character set and collation, so its unique index is used.
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE request_id = CONVERT(? USING ascii) COLLATE ascii_bin`, [requestId]);
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE request_id = CONVERT(? USING ascii) COLLATE ascii_bin`,
+    [requestId],
+  );
   return row ? checked(Order, toOrder(row)) : null;
 }

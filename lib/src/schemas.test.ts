@@ -1,6 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { AddItem, CorrectItem, describeIssues, Item, ItemName, OrderNumber, OrderRequest, Price } from "./schemas.ts";
+import {
+  AddItem,
+  CorrectItem,
+  describeIssues,
+  Item,
+  ItemName,
+  OrderNumber,
+  OrderRequest,
+  Price,
+} from "./schemas.ts";
 
 const fieldsOf = (schema: v.GenericSchema, input: unknown) => {
   const r = v.safeParse(schema, input);
@@ -31,7 +40,9 @@ describe("item names", () => {
     for (const [bad, named] of cases) {
       const r = v.safeParse(ItemName, bad);
       expect(r.success).toBe(false);
-      if (!r.success) expect(r.issues[0].message).toBe(`must not contain control, invisible or bidi characters (${named})`);
+      if (!r.success) {
+        expect(r.issues[0].message).toBe(`must not contain control, invisible or bidi characters (${named})`);
+      }
     }
   });
   test("refuses a name of characters that are all ignored (its key would be empty)", () => {
@@ -51,7 +62,9 @@ describe("prices", () => {
     for (const ok of [0.01, 15.99, 100000, 0.1, 19.9]) expect(v.safeParse(Price, ok).success).toBe(true);
   });
   test("refuse three decimals, zero, too much, strings and NaN", () => {
-    for (const bad of [1.234, 0, 0.001, 100000.01, "1.00", Number.NaN, Infinity]) expect(v.safeParse(Price, bad).success).toBe(false);
+    for (const bad of [1.234, 0, 0.001, 100000.01, "1.00", Number.NaN, Infinity]) {
+      expect(v.safeParse(Price, bad).success).toBe(false);
+    }
   });
   test("refuse more than two decimals however close to a cent (issue 13: were stored rounded)", () => {
     for (const bad of [15.990000001, 99999.999999999, 0.010000001, 15.999, 1.005]) {
@@ -59,8 +72,12 @@ describe("prices", () => {
       expect(r.success).toBe(false);
       if (!r.success) expect(r.issues[0].message).toBe("must have at most two decimals");
     }
-    expect(fieldsOf(AddItem, { name: "Robot", quantity: 1, price: 15.990000001 })).toEqual({ price: "must have at most two decimals" });
-    expect(fieldsOf(CorrectItem, { price: 99999.999999999 })).toEqual({ price: "must have at most two decimals" });
+    expect(fieldsOf(AddItem, { name: "Robot", quantity: 1, price: 15.990000001 })).toEqual({
+      price: "must have at most two decimals",
+    });
+    expect(fieldsOf(CorrectItem, { price: 99999.999999999 })).toEqual({
+      price: "must have at most two decimals",
+    });
   });
   test("accept every two-decimal price from 0.01 to 100000.00 (JSON's doubles of them)", () => {
     const refused: number[] = [];
@@ -77,12 +94,16 @@ describe("order requests", () => {
   test("need a name and a whole quantity from 1 to 1000", () => {
     expect(v.parse(OrderRequest, { name: "Tux", quantity: 1 })).toEqual({ name: "Tux", quantity: 1 });
     expect(fieldsOf(OrderRequest, { quantity: 1 })).toHaveProperty("name");
-    for (const q of [0, 1001, 1.5, "2", -1, null]) expect(fieldsOf(OrderRequest, { name: "Tux", quantity: q })).toHaveProperty("quantity");
+    for (const q of [0, 1001, 1.5, "2", -1, null]) {
+      expect(fieldsOf(OrderRequest, { name: "Tux", quantity: q })).toHaveProperty("quantity");
+    }
   });
   test("name every bad field in one message", () => {
     const r = v.safeParse(OrderRequest, { name: "", quantity: 0 });
     expect(r.success).toBe(false);
-    if (!r.success) expect(describeIssues(r.issues).message).toBe("name: is required; quantity: must be at least 1");
+    if (!r.success) {
+      expect(describeIssues(r.issues).message).toBe("name: is required; quantity: must be at least 1");
+    }
   });
 });
 
@@ -110,5 +131,7 @@ test("database rows are checked: a negative stock is refused", () => {
 
 test("order numbers are positive whole numbers within safe range", () => {
   expect(v.parse(OrderNumber, "42")).toBe(42);
-  for (const bad of ["0", "-1", "1.5", "abc", "1e3", "99999999999999999"]) expect(v.safeParse(OrderNumber, bad).success).toBe(false);
+  for (const bad of ["0", "-1", "1.5", "abc", "1e3", "99999999999999999"]) {
+    expect(v.safeParse(OrderNumber, bad).success).toBe(false);
+  }
 });

@@ -19,7 +19,10 @@ export const ItemName = v.pipe(
   v.maxLength(64, "must be at most 64 characters"),
   v.check(
     (s) => !FORBIDDEN_IN_NAMES.test(s),
-    (issue) => `must not contain control, invisible or bidi characters (${codePoint(String(issue.input).match(FORBIDDEN_IN_NAMES)![0])})`,
+    (issue) =>
+      `must not contain control, invisible or bidi characters (${
+        codePoint(String(issue.input).match(FORBIDDEN_IN_NAMES)![0])
+      })`,
   ),
   // Only characters the key ignores (e.g. U+3164, a blank Hangul filler): no name.
   v.check((s) => nameKey(s) !== "", "must contain a visible character"),
@@ -96,19 +99,39 @@ export type AddItem = v.InferOutput<typeof AddItem>;
  * from a stale page never overwrites sales.
  */
 export const CorrectItem = v.pipe(
-  v.object({ quantity: v.optional(Stock), price: v.optional(Price), was_quantity: v.optional(Stock), was_price: v.optional(Price) }),
+  v.object({
+    quantity: v.optional(Stock),
+    price: v.optional(Price),
+    was_quantity: v.optional(Stock),
+    was_price: v.optional(Price),
+  }),
   v.check((b) => b.quantity !== undefined || b.price !== undefined, "give quantity or price"),
 );
 export type CorrectItem = v.InferOutput<typeof CorrectItem>;
 
 /** A request id, as the apps keep them (lib/src/log.ts), to look up the order it placed. */
 export const RequestIdQuery = v.object({
-  request_id: v.pipe(v.string("is required"), v.regex(/^[\w\-=:.]{1,128}$/, "must be a request id (letters, digits, _ - = : . up to 128)")),
+  request_id: v.pipe(
+    v.string("is required"),
+    v.regex(/^[\w\-=:.]{1,128}$/, "must be a request id (letters, digits, _ - = : . up to 128)"),
+  ),
 });
 
 export const Paging = v.object({
-  page: v.optional(v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,5}$/, "must be a positive whole number"), v.transform(Number)), "1"),
-  per_page: v.optional(v.pipe(v.string(), v.regex(/^[0-9]{1,3}$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100")), "20"),
+  page: v.optional(
+    v.pipe(v.string(), v.regex(/^[1-9][0-9]{0,5}$/, "must be a positive whole number"), v.transform(Number)),
+    "1",
+  ),
+  per_page: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9]{1,3}$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(100, "must be at most 100"),
+    ),
+    "20",
+  ),
 });
 
 /** Result of adding an item: which of the two things happened. */

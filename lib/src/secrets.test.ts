@@ -1,5 +1,14 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as v from "valibot";
@@ -9,7 +18,16 @@ import { ApiEnv } from "../../api/src/config.ts";
 import { WebEnv } from "../../web/src/config.ts";
 import { build } from "../../scripts/build.ts";
 import { PUBLISHED_MESSAGE, PUBLISHED_SECRETS } from "./config.ts";
-import { CONSUMERS, envName, initSecrets, newSecret, SECRET_NAMES, secretsCommand, SECRETS, type SecretName } from "./secrets.ts";
+import {
+  CONSUMERS,
+  envName,
+  initSecrets,
+  newSecret,
+  SECRET_NAMES,
+  type SecretName,
+  SECRETS,
+  secretsCommand,
+} from "./secrets.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache"];
@@ -30,7 +48,10 @@ const mode = (...parts: string[]) => statSync(path.join(dir, ...parts)).mode & 0
 const run = (argv: string[], env: Record<string, string | undefined> = {}) => {
   const out: string[] = [];
   const err: string[] = [];
-  const code = secretsCommand(argv, { SECRETS_DIR: dir, ...env }, { log: (l: string) => out.push(l), error: (l: string) => err.push(l) });
+  const code = secretsCommand(argv, { SECRETS_DIR: dir, ...env }, {
+    log: (l: string) => out.push(l),
+    error: (l: string) => err.push(l),
+  });
   return { code, out: out.join("\n"), err: err.join("\n") };
 };
 
@@ -76,7 +97,9 @@ describe("--init-secrets", () => {
       [values.srh_token]: { srh_id: "bazaar", connection_string: "redis://redis:6379", max_connections: 3 },
     });
     initSecrets(dir, { SRH_CONNECTION_STRING: "redis://elsewhere:6380" });
-    expect(JSON.parse(read("cache", "tokens.json"))[values.srh_token].connection_string).toBe("redis://elsewhere:6380");
+    expect(JSON.parse(read("cache", "tokens.json"))[values.srh_token].connection_string).toBe(
+      "redis://elsewhere:6380",
+    );
   });
 
   test("db/ and cache/ are readable by other users (mysql, SRH), the rest only by owner and group", () => {
@@ -119,7 +142,14 @@ describe("--init-secrets", () => {
       expect(initSecrets(dir, { [envName(name)]: value }).values[name]).toBe(value);
     }
     expect(SECRET_NAMES.map(envName)).toEqual([
-      "API_TOKEN", "ADMIN_API_TOKEN", "SRH_TOKEN", "SESSION_SECRET", "ADMIN_PASSWORD", "API_DB_PASSWORD", "ADMIN_DB_PASSWORD", "MYSQL_ROOT_PASSWORD",
+      "API_TOKEN",
+      "ADMIN_API_TOKEN",
+      "SRH_TOKEN",
+      "SESSION_SECRET",
+      "ADMIN_PASSWORD",
+      "API_DB_PASSWORD",
+      "ADMIN_DB_PASSWORD",
+      "MYSQL_ROOT_PASSWORD",
     ]);
   });
 
@@ -141,7 +171,9 @@ describe("--init-secrets", () => {
       expect(r.err).toBe(`secrets: API_TOKEN: ${PUBLISHED_MESSAGE}`);
     }
     // Said first, even when the value is too short as well.
-    expect(run(["--init-secrets"], { SESSION_SECRET: "admin-password-change-me" }).err).toBe(`secrets: SESSION_SECRET: ${PUBLISHED_MESSAGE}`);
+    expect(run(["--init-secrets"], { SESSION_SECRET: "admin-password-change-me" }).err).toBe(
+      `secrets: SESSION_SECRET: ${PUBLISHED_MESSAGE}`,
+    );
     expect(ls("store")).toEqual([]);
   });
 
@@ -162,7 +194,10 @@ describe("--init-secrets", () => {
   test("prints a generated admin password once, where it is afterwards, and no other secret", () => {
     const first = run(["--init-secrets"], { ADMIN_USER: "boss" });
     expect(first.code).toBe(0);
-    const values = Object.fromEntries(SECRET_NAMES.map((name) => [name, read("store", name)])) as Record<SecretName, string>;
+    const values = Object.fromEntries(SECRET_NAMES.map((name) => [name, read("store", name)])) as Record<
+      SecretName,
+      string
+    >;
     expect(first.out).toContain(`admin password (generated): ${values.admin_password}`);
     expect(first.out).toContain("docker compose logs secrets");
     expect(first.out).toContain("as boss");
@@ -203,15 +238,26 @@ describe("every app refuses a published value for each secret it reads", () => {
       expect(secrets.length).toBeGreaterThan(0);
       for (const name of secrets) {
         const schema = (entries as Record<string, v.GenericSchema>)[name]!;
-        for (const value of ["x-change-me-0123456789-0123456789-0123456789", "session-secret-change-me-at-least-32-characters"]) {
+        for (
+          const value of [
+            "x-change-me-0123456789-0123456789-0123456789",
+            "session-secret-change-me-at-least-32-characters",
+          ]
+        ) {
           const r = v.safeParse(schema, value);
-          expect({ name, ok: r.success, message: r.issues?.map((i) => i.message) }).toEqual({ name, ok: false, message: [PUBLISHED_MESSAGE] });
+          expect({ name, ok: r.success, message: r.issues?.map((i) => i.message) }).toEqual({
+            name,
+            ok: false,
+            message: [PUBLISHED_MESSAGE],
+          });
         }
-        expect({ name, ok: v.safeParse(schema, newSecret("session_secret")).success }).toEqual({ name, ok: true });
+        expect({ name, ok: v.safeParse(schema, newSecret("session_secret")).success }).toEqual({
+          name,
+          ok: true,
+        });
       }
     });
   }
-
 });
 
 describe("the executables run --init-secrets before reading their config", () => {
@@ -220,11 +266,26 @@ describe("the executables run --init-secrets before reading their config", () =>
   const check = async (argv: string[]) => {
     const secrets = path.join(tmp, `entry-${n++}`);
     for (const f of FOLDERS) mkdirSync(path.join(secrets, f), { recursive: true });
-    const proc = Bun.spawn(argv, { cwd: ROOT, env: { PATH: process.env.PATH!, SECRETS_DIR: secrets }, stdout: "pipe", stderr: "pipe" });
-    const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    const proc = Bun.spawn(argv, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH!, SECRETS_DIR: secrets },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [code, out, err] = await Promise.all([
+      proc.exited,
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+    ]);
     expect({ code, err }).toEqual({ code: 0, err: "" });
-    expect(out).toContain(`admin password (generated): ${readFileSync(path.join(secrets, "store", "admin_password"), "utf8")}`);
-    expect(readdirSync(path.join(secrets, "db")).sort()).toEqual(["admin_db_password", "api_db_password", "mysql_root_password"]);
+    expect(out).toContain(
+      `admin password (generated): ${readFileSync(path.join(secrets, "store", "admin_password"), "utf8")}`,
+    );
+    expect(readdirSync(path.join(secrets, "db")).sort()).toEqual([
+      "admin_db_password",
+      "api_db_password",
+      "mysql_root_password",
+    ]);
   };
 
   test("under Bun", () => check([process.execPath, "admin-api/src/main.ts", "--init-secrets"]));

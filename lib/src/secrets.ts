@@ -59,7 +59,12 @@ export type Source = "env" | "stored" | "generated";
  * One value: the given one when set and not empty (checked, named `label`), else the
  * stored one, else a new one. Also for the local stack's own, such as the stats login.
  */
-export function chooseValue(spec: SecretSpec, label: string, given: string | undefined, stored?: { value: string; from: string }): { value: string; source: Source } {
+export function chooseValue(
+  spec: SecretSpec,
+  label: string,
+  given: string | undefined,
+  stored?: { value: string; from: string },
+): { value: string; source: Source } {
   if (given) {
     checkValue(spec, given, label);
     return { value: given, source: "env" };
@@ -72,8 +77,11 @@ export function chooseValue(spec: SecretSpec, label: string, given: string | und
 }
 
 /** One of the stack's secrets, chosen as chooseValue does. */
-export const chooseSecret = (name: SecretName, given: string | undefined, stored?: { value: string; from: string }) =>
-  chooseValue(SECRETS[name], envName(name), given, stored);
+export const chooseSecret = (
+  name: SecretName,
+  given: string | undefined,
+  stored?: { value: string; from: string },
+) => chooseValue(SECRETS[name], envName(name), given, stored);
 
 // ---- compose: --init-secrets -----------------------------------------------------------
 
@@ -121,7 +129,11 @@ function writeAtomic(file: string, content: string, mode: number) {
   } catch (err) {
     rmSync(tmp, { force: true });
     const uid = process.getuid?.();
-    throw new SecretError(`cannot write ${file} (${reason(err)})${uid === undefined ? "" : `: its folder must be writable by uid ${uid}`}`);
+    throw new SecretError(
+      `cannot write ${file} (${reason(err)})${
+        uid === undefined ? "" : `: its folder must be writable by uid ${uid}`
+      }`,
+    );
   }
 }
 
@@ -156,7 +168,11 @@ export function initSecrets(dir: string, env: Record<string, string | undefined>
     }
   });
   if (missing.length) {
-    throw new SecretError(`missing folder(s) ${missing.map((f) => path.join(dir, f)).join(", ")}: each must be a volume mounted into this service (compose.yaml)`);
+    throw new SecretError(
+      `missing folder(s) ${
+        missing.map((f) => path.join(dir, f)).join(", ")
+      }: each must be a volume mounted into this service (compose.yaml)`,
+    );
   }
 
   const values = {} as Record<SecretName, string>;
@@ -179,7 +195,11 @@ export function initSecrets(dir: string, env: Record<string, string | undefined>
 }
 
 /** What --init-secrets prints: which secrets came from where (names only) and the admin password's whereabouts. */
-export function initReport(dir: string, { values, sources }: InitResult, env: Record<string, string | undefined>): string[] {
+export function initReport(
+  dir: string,
+  { values, sources }: InitResult,
+  env: Record<string, string | undefined>,
+): string[] {
   const from = (source: Source) => SECRET_NAMES.filter((n) => sources[n] === source);
   const list = (names: string[]) => names.join(", ");
   const lines: string[] = [];
@@ -189,9 +209,15 @@ export function initReport(dir: string, { values, sources }: InitResult, env: Re
   const user = env.ADMIN_USER || "admin";
   // As Jenkins and GitLab do: a generated password is shown once, in this service's log.
   if (sources.admin_password === "generated") {
-    lines.push(`admin password (generated): ${values.admin_password} — sign in at /admin as ${user}; read it again with: docker compose logs secrets`);
+    lines.push(
+      `admin password (generated): ${values.admin_password} — sign in at /admin as ${user}; read it again with: docker compose logs secrets`,
+    );
   } else if (sources.admin_password === "stored") {
-    lines.push(`admin password: generated on an earlier start, kept in ${path.join(dir, STORE, "admin_password")} — sign in at /admin as ${user}; show it with: docker compose run --rm secrets --show-admin-password`);
+    lines.push(
+      `admin password: generated on an earlier start, kept in ${
+        path.join(dir, STORE, "admin_password")
+      } — sign in at /admin as ${user}; show it with: docker compose run --rm secrets --show-admin-password`,
+    );
   } else {
     lines.push(`admin password: ADMIN_PASSWORD from your environment or .env — sign in at /admin as ${user}`);
   }
@@ -203,7 +229,11 @@ export function initReport(dir: string, { values, sources }: InitResult, env: Re
  * `--init-secrets` and `--show-admin-password` (for after `docker compose down`, when
  * the first run's log is gone). Returns the exit code, or undefined for neither.
  */
-export function secretsCommand(argv: readonly string[], env: Record<string, string | undefined>, out = { log: console.log, error: console.error }): number | undefined {
+export function secretsCommand(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  out = { log: console.log, error: console.error },
+): number | undefined {
   const dir = env.SECRETS_DIR || DEFAULT_SECRETS_DIR;
   if (argv.includes("--init-secrets")) {
     try {

@@ -6,7 +6,11 @@ import { createDb, type Db } from "./db.ts";
 
 const env = (name: string) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: import tests/system/stack.ts first (importing it starts the test stack)`);
+  if (!value) {
+    throw new Error(
+      `${name} is not set: import tests/system/stack.ts first (importing it starts the test stack)`,
+    );
+  }
   return value;
 };
 
@@ -26,7 +30,8 @@ export const cacheConfig = () => ({
   CACHE_TIMEOUT_MS: 500,
 });
 
-export const testCache = (namespaces = ["catalog", "order"]) => createCache(cacheConfig(), { namespaces, log: () => {} });
+export const testCache = (namespaces = ["catalog", "order"]) =>
+  createCache(cacheConfig(), { namespaces, log: () => {} });
 
 /** A real pool that counts the statements it runs (to prove a cache hit skips MySQL). */
 export function countingDb(account: "api" | "admin") {
@@ -41,4 +46,5 @@ export function countingDb(account: "api" | "admin") {
 }
 
 /** A name no other test uses, so tests can run against a shared stack. */
-export const uniqueName = (base: string) => `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+export const uniqueName = (base: string) =>
+  `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

@@ -42,7 +42,9 @@ export function resolveServers(given: Partial<Servers> | undefined, env: Env): S
     const raw = given?.[tier] ?? env[SERVERS_ENV[tier]];
     if (raw === undefined || raw === "") continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_SERVERS) throw new Error(`${SERVERS_ENV[tier]}: a whole number from 1 to ${MAX_SERVERS}, not ${raw}`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_SERVERS) {
+      throw new Error(`${SERVERS_ENV[tier]}: a whole number from 1 to ${MAX_SERVERS}, not ${raw}`);
+    }
     servers[tier] = n;
   }
   return servers;
@@ -56,7 +58,11 @@ export const serverPortKey = (tier: ServerTier, n: number) => `${tier}${n}` as k
  * says: web-n on WEB1_PORT + n − 1 (8085 … 8091, right after web-2), admin-n on
  * ADMIN1_PORT + n + 9 (8093 … 8099: admin-2's next ports are web's).
  */
-const extraServerPort = (tier: ServerTier, n: number, ports: Ports) => (tier === "web" ? ports.web1 + n - 1 : ports.admin1 + n + 9);
+const extraServerPort = (
+  tier: ServerTier,
+  n: number,
+  ports: Ports,
+) => (tier === "web" ? ports.web1 + n - 1 : ports.admin1 + n + 9);
 
 /** The ports a stack with these servers uses (web-2's is not one when WEB_SERVERS=1). */
 export function portKeysInUse(ports: Ports, servers: Servers): (keyof Ports)[] {
@@ -80,13 +86,19 @@ export const PORT_ENV: Record<keyof Ports, string> = {
   admin1: "ADMIN1_PORT",
   admin2: "ADMIN2_PORT",
   ...(Object.fromEntries(
-    (["web", "admin"] as const).flatMap((tier) => [3, 4, 5, 6, 7, 8, 9].map((n) => [`${tier}${n}`, `${tier.toUpperCase()}${n}_PORT`])),
+    (["web", "admin"] as const).flatMap((tier) =>
+      [3, 4, 5, 6, 7, 8, 9].map((n) => [`${tier}${n}`, `${tier.toUpperCase()}${n}_PORT`])
+    ),
   ) as Record<ExtraServerPort, string>),
 };
 
 type Env = Record<string, string | undefined>;
 
-export function resolvePorts(given: Partial<Ports> | undefined, env: Env, servers: Servers = DEFAULT_SERVERS): Ports {
+export function resolvePorts(
+  given: Partial<Ports> | undefined,
+  env: Env,
+  servers: Servers = DEFAULT_SERVERS,
+): Ports {
   const ports: Ports = { ...PORT_DEFAULTS };
   const set = (key: keyof Ports, fallback: number) => {
     const raw = given?.[key] ?? env[PORT_ENV[key]];
@@ -95,7 +107,9 @@ export function resolvePorts(given: Partial<Ports> | undefined, env: Env, server
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${PORT_ENV[key]}: not a port: ${raw}`);
     ports[key] = n;
   };
-  for (const key of Object.keys(PORT_DEFAULTS) as (keyof typeof PORT_DEFAULTS)[]) set(key, PORT_DEFAULTS[key]);
+  for (const key of Object.keys(PORT_DEFAULTS) as (keyof typeof PORT_DEFAULTS)[]) {
+    set(key, PORT_DEFAULTS[key]);
+  }
   // After the first two, so that web-3 follows where web-1 was put.
   for (const tier of ["web", "admin"] as const) {
     for (let n = 3; n <= servers[tier]; n++) set(serverPortKey(tier, n), extraServerPort(tier, n, ports));
@@ -134,7 +148,11 @@ export type Secrets = {
 export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, dataDir: string): Secrets {
   const pick = (k: keyof Secrets & string) => (given?.[k] as string | undefined) || env[k] || undefined;
   const choose = (name: SecretName, stored?: string) =>
-    chooseSecret(name, pick(envName(name) as keyof Secrets & string), stored === undefined ? undefined : { value: stored, from: path.join(dataDir, DB_PASSWORDS) });
+    chooseSecret(
+      name,
+      pick(envName(name) as keyof Secrets & string),
+      stored === undefined ? undefined : { value: stored, from: path.join(dataDir, DB_PASSWORDS) },
+    );
   const admin = choose("admin_password");
   const db = storedDbPasswords(dataDir);
   return {
@@ -160,12 +178,17 @@ function storedDbPasswords(dataDir: string) {
   if (existsSync(file)) {
     try {
       const s = JSON.parse(readFileSync(file, "utf8"));
-      if (typeof s.API_DB_PASSWORD === "string" && typeof s.ADMIN_DB_PASSWORD === "string") return s as { API_DB_PASSWORD: string; ADMIN_DB_PASSWORD: string };
+      if (typeof s.API_DB_PASSWORD === "string" && typeof s.ADMIN_DB_PASSWORD === "string") {
+        return s as { API_DB_PASSWORD: string; ADMIN_DB_PASSWORD: string };
+      }
     } catch {
       // Unreadable: make new ones; the launcher sets them with ALTER USER anyway.
     }
   }
-  const fresh = { API_DB_PASSWORD: newSecret("api_db_password"), ADMIN_DB_PASSWORD: newSecret("admin_db_password") };
+  const fresh = {
+    API_DB_PASSWORD: newSecret("api_db_password"),
+    ADMIN_DB_PASSWORD: newSecret("admin_db_password"),
+  };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2) + "\n", { mode: 0o600 });
   return fresh;

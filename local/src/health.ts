@@ -38,11 +38,13 @@ export class NotReadyError extends Error {}
  */
 export async function waitFor(p: Probe, opts: { timeoutMs: number; gone?: () => string | undefined }) {
   const deadline = Date.now() + opts.timeoutMs;
-  for (let delay = 25; ; delay = Math.min(delay * 2, 250)) {
+  for (let delay = 25;; delay = Math.min(delay * 2, 250)) {
     const why = opts.gone?.();
     if (why) throw new NotReadyError(why);
     if (await probeOnce(p)) return;
-    if (Date.now() > deadline) throw new NotReadyError(`not ready after ${opts.timeoutMs} ms (${describe(p)})`);
+    if (Date.now() > deadline) {
+      throw new NotReadyError(`not ready after ${opts.timeoutMs} ms (${describe(p)})`);
+    }
     await Bun.sleep(delay);
   }
 }

@@ -15,11 +15,15 @@ describe("configuration", () => {
 
   test("a bad or doubled port is refused naming the variable", () => {
     expect(() => resolvePorts(undefined, { API_PORT: "70000" })).toThrow("API_PORT: not a port: 70000");
-    expect(() => resolvePorts(undefined, { WEB1_PORT: "8084" })).toThrow(/WEB2_PORT and WEB1_PORT are both 8084|WEB1_PORT and WEB2_PORT are both 8084/);
+    expect(() => resolvePorts(undefined, { WEB1_PORT: "8084" })).toThrow(
+      /WEB2_PORT and WEB1_PORT are both 8084|WEB1_PORT and WEB2_PORT are both 8084/,
+    );
   });
 
   test("a missing system program is named with its Debian package", async () => {
-    const missing = requirePrograms({ x: { bin: "no-such-program-bazaar", pkg: "bazaar-test-pkg" } }, { install: false });
+    const missing = requirePrograms({ x: { bin: "no-such-program-bazaar", pkg: "bazaar-test-pkg" } }, {
+      install: false,
+    });
     await expect(missing).rejects.toThrow("install the Debian package(s) bazaar-test-pkg");
   });
 

@@ -35,8 +35,12 @@ describe("planNameKeys", () => {
       message = (err as Error).message;
     }
     expect(message).toContain('"straße" (id 11) and "STRASSE" (id 12) are now the same name (key "strasse")');
-    expect(message).toContain('"Tu\u0301x" (id 13) and "T\u00fax" (id 14) are now the same name (key "t\u00fax")');
-    expect(message).toContain('"Fox<U+202E>" (id 15): must not contain control, invisible or bidi characters (U+202E)');
+    expect(message).toContain(
+      '"Tu\u0301x" (id 13) and "T\u00fax" (id 14) are now the same name (key "t\u00fax")',
+    );
+    expect(message).toContain(
+      '"Fox<U+202E>" (id 15): must not contain control, invisible or bidi characters (U+202E)',
+    );
     expect(message).not.toContain("Whale");
     expect(message).toContain("nothing in it was changed");
     expect(message).toContain("bun run local --fresh");

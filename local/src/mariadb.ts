@@ -19,7 +19,12 @@ export function dbLayout(dataDir: string): DbLayout {
   const dir = path.join(dataDir, "mysql");
   let socket = path.join(dir, "mysqld.sock");
   // A unix socket path is limited to 107 bytes; deep checkouts fall back to /tmp.
-  if (socket.length > 100) socket = path.join(os.tmpdir(), `bazaar-${createHash("sha1").update(dir).digest("hex").slice(0, 12)}.sock`);
+  if (socket.length > 100) {
+    socket = path.join(
+      os.tmpdir(),
+      `bazaar-${createHash("sha1").update(dir).digest("hex").slice(0, 12)}.sock`,
+    );
+  }
   return { dir, socket, pidFile: path.join(dir, "mysqld.pid"), seeded: path.join(dir, ".bazaar-seeded") };
 }
 
@@ -47,8 +52,16 @@ export async function ensureInstalled(bins: DbBins, db: DbLayout, log: (line: st
     ...(isRoot() ? ["--user=root"] : [`--auth-root-socket-user=${socketUser()}`]),
   ];
   const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mariadb-install-db failed (exit ${code}):\n${(out + err).trim().split("\n").slice(-20).join("\n")}`);
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  if (code !== 0) {
+    throw new Error(
+      `mariadb-install-db failed (exit ${code}):\n${(out + err).trim().split("\n").slice(-20).join("\n")}`,
+    );
+  }
   return true;
 }
 
@@ -79,7 +92,11 @@ async function client(bins: DbBins, db: DbLayout, input: { sql: string } | { fil
   const args = [bins.mariadb, "--no-defaults", `--socket=${db.socket}`, `--user=${socketUser()}`, "--batch"];
   const stdin = "file" in input ? Bun.file(input.file) : new Blob([input.sql]);
   const p = Bun.spawn(args, { stdin, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   if (code !== 0) throw new Error(`mariadb client failed (exit ${code}): ${err.trim() || out.trim()}`);
   return out;
 }
@@ -109,7 +126,10 @@ export type StoredItem = { id: number; name: string; key: string };
 
 /** How a name is shown in a message: invisible and control characters as U+XXXX. */
 const shown = (name: string) =>
-  JSON.stringify(name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/gu, (ch) => `<U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}>`));
+  JSON.stringify(
+    name.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/gu, (ch) =>
+      `<U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}>`),
+  );
 
 /**
  * The rows whose name_key is not today's key of their name, with the new key; or an
@@ -127,7 +147,11 @@ export function planNameKeys(rows: StoredItem[]): { id: number; key: string }[] 
     byKey.set(key, [...(byKey.get(key) ?? []), row]);
   }
   const same = [...byKey.entries()].filter(([, group]) => group.length > 1)
-    .map(([key, group]) => `${group.map((r) => `${shown(r.name)} (id ${r.id})`).join(" and ")} are now the same name (key ${shown(key)})`);
+    .map(([key, group]) =>
+      `${group.map((r) => `${shown(r.name)} (id ${r.id})`).join(" and ")} are now the same name (key ${
+        shown(key)
+      })`
+    );
   if (same.length || invalid.length) {
     throw new Error(
       "the items' names do not all meet today's name rule (docs/design.md, Data: unique after NFKC and full case folding; " +
@@ -147,7 +171,9 @@ const hexOf = (text: string) => Buffer.from(text, "utf8").toString("hex");
 /** Every item's id, name and stored key, read over the socket. */
 async function storedItems(bins: DbBins, db: DbLayout): Promise<StoredItem[]> {
   // Hexadecimal, so no name's bytes meet the client's tab-separated escaping.
-  const out = await client(bins, db, { sql: "SELECT id, HEX(name), HEX(name_key) FROM bazaar.items ORDER BY id;" });
+  const out = await client(bins, db, {
+    sql: "SELECT id, HEX(name), HEX(name_key) FROM bazaar.items ORDER BY id;",
+  });
   return out.split("\n").slice(1).filter(Boolean).map((line) => {
     const [id, name, key] = line.split("\t");
     return { id: Number(id), name: fromHex(name ?? ""), key: fromHex(key ?? "") };
@@ -161,9 +187,15 @@ async function storedItems(bins: DbBins, db: DbLayout): Promise<StoredItem[]> {
  * row's old one (fullwidth "ｉ" + U+0307 gets "i" + U+0307, the old key of "İ",
  * which now has "i").
  */
-async function migrateNameKeys(bins: DbBins, db: DbLayout, changes: { id: number; key: string }[], log: (line: string) => void) {
+async function migrateNameKeys(
+  bins: DbBins,
+  db: DbLayout,
+  changes: { id: number; key: string }[],
+  log: (line: string) => void,
+) {
   const column = (await client(bins, db, {
-    sql: "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key';",
+    sql:
+      "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key';",
   })).split("\n")[1]?.trim();
   if (column !== "varbinary(3072)") {
     log(`items.name_key: ${column} → varbinary(3072)`);
@@ -203,12 +235,13 @@ export async function seedAndConfigure(
     // date without touching its rows, except for keys made by an older name rule.
     // The names are checked first: a refusal leaves the data as it was.
     const changes = planNameKeys(await storedItems(bins, db));
-    await client(bins, db, { sql: `${COLUMN_MIGRATIONS}\n${schemaWithoutSeed(await Bun.file(INIT_SQL).text())}` });
+    await client(bins, db, {
+      sql: `${COLUMN_MIGRATIONS}\n${schemaWithoutSeed(await Bun.file(INIT_SQL).text())}`,
+    });
     await migrateNameKeys(bins, db, changes, log);
   }
   await client(bins, db, {
-    sql:
-      `ALTER USER 'bazaar_api'@'%' IDENTIFIED BY ${sqlString(passwords.api)};\n` +
+    sql: `ALTER USER 'bazaar_api'@'%' IDENTIFIED BY ${sqlString(passwords.api)};\n` +
       `ALTER USER 'bazaar_admin'@'%' IDENTIFIED BY ${sqlString(passwords.admin)};\n` +
       "FLUSH PRIVILEGES;\n",
   });

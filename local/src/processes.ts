@@ -5,7 +5,20 @@
 // signalling the group also reaches anything a child started itself. A pid file per
 // child lets the next launcher clean up after one that was killed with SIGKILL.
 import { Buffer } from "node:buffer";
-import { appendFileSync, closeSync, fstatSync, readSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
 
@@ -23,7 +36,10 @@ export interface LogSink {
 const COLORS = [36, 32, 33, 35, 34, 96, 92, 93, 95, 94, 91];
 
 /** Every line on stdout, prefixed with its service's name (padded, colored on a TTY). */
-export function consoleSink(names: readonly string[], out: { write(s: string): unknown; isTTY?: boolean } = process.stdout): LogSink {
+export function consoleSink(
+  names: readonly string[],
+  out: { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+): LogSink {
   const width = Math.max(...names.map((n) => n.length), 6);
   const color = out.isTTY && !process.env.NO_COLOR;
   const colorOf = (name: string) => COLORS[Math.max(0, names.indexOf(name)) % COLORS.length];
@@ -130,7 +146,9 @@ export class ManagedProcess {
   ) {}
 
   get pid() {
-    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null ? this.proc.pid : undefined;
+    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null
+      ? this.proc.pid
+      : undefined;
   }
 
   get running() {
@@ -183,11 +201,21 @@ export class ManagedProcess {
       // The shell opens the file in append mode (>>) and execs the program in its
       // place. An fd handed to Bun.spawn reaches the child without O_APPEND, so the
       // child's writes and the launcher's own lines in the same file overwrite each other.
-      proc = Bun.spawn(["/bin/sh", "-c", 'exec "$@" >>"$0" 2>&1', this.direct, ...cmd], { cwd, env, stdin: "ignore", stdout: "ignore", stderr: "ignore", detached: true });
+      proc = Bun.spawn(["/bin/sh", "-c", 'exec "$@" >>"$0" 2>&1', this.direct, ...cmd], {
+        cwd,
+        env,
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+        detached: true,
+      });
       this.pumps = [];
     } else {
       proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
-      this.pumps = [this.pump(proc.stdout as ReadableStream<Uint8Array>), this.pump(proc.stderr as ReadableStream<Uint8Array>)];
+      this.pumps = [
+        this.pump(proc.stdout as ReadableStream<Uint8Array>),
+        this.pump(proc.stderr as ReadableStream<Uint8Array>),
+      ];
     }
     this.proc = proc;
     writePidFile(this.runDir, this.name, proc.pid, cmd[0]!);
@@ -195,7 +223,10 @@ export class ManagedProcess {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
       removePidFile(this.runDir, this.name, proc.pid);
-      this.lastExit = { code: proc.signalCode ? null : code, signal: proc.signalCode === null ? null : String(proc.signalCode) };
+      this.lastExit = {
+        code: proc.signalCode ? null : code,
+        signal: proc.signalCode === null ? null : String(proc.signalCode),
+      };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
       if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
       return code;
@@ -240,7 +271,10 @@ export class ManagedProcess {
       // A timer, cleared once it has exited: a pending sleep would keep a caller's
       // process alive for the whole grace period after everything stopped.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = await Promise.race([this.exited.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+      const done = await Promise.race([
+        this.exited.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
       clearTimeout(timer);
       if (!done) {
         this.log(`[launcher] ${this.name} did not stop within ${timeoutMs} ms: SIGKILL`);

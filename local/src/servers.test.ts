@@ -9,14 +9,21 @@ describe("resolveServers", () => {
   test("two of each by default; WEB_SERVERS / ADMIN_SERVERS from the environment; options win", () => {
     expect(resolveServers(undefined, {})).toEqual({ web: 2, admin: 2 });
     expect(resolveServers(undefined, { WEB_SERVERS: "3", ADMIN_SERVERS: "" })).toEqual({ web: 3, admin: 2 });
-    expect(resolveServers({ web: 1 }, { WEB_SERVERS: "3", ADMIN_SERVERS: "9" })).toEqual({ web: 1, admin: 9 });
+    expect(resolveServers({ web: 1 }, { WEB_SERVERS: "3", ADMIN_SERVERS: "9" })).toEqual({
+      web: 1,
+      admin: 9,
+    });
   });
 
   test("anything but a whole number from 1 to 9 is refused, naming the variable", () => {
     for (const bad of ["0", "10", "2.5", "three", "-1"]) {
-      expect(() => resolveServers(undefined, { WEB_SERVERS: bad })).toThrow(`WEB_SERVERS: a whole number from 1 to 9, not ${bad}`);
+      expect(() => resolveServers(undefined, { WEB_SERVERS: bad })).toThrow(
+        `WEB_SERVERS: a whole number from 1 to 9, not ${bad}`,
+      );
     }
-    expect(() => resolveServers({ admin: 12 }, {})).toThrow("ADMIN_SERVERS: a whole number from 1 to 9, not 12");
+    expect(() => resolveServers({ admin: 12 }, {})).toThrow(
+      "ADMIN_SERVERS: a whole number from 1 to 9, not 12",
+    );
   });
 });
 
@@ -36,8 +43,12 @@ describe("the ports of servers beyond the second", () => {
   });
 
   test("a clash with another port is refused naming both variables", () => {
-    expect(() => resolvePorts(undefined, { WEB3_PORT: "8081" }, { web: 3, admin: 2 })).toThrow(/WEB3_PORT and ADMIN1_PORT are both 8081|ADMIN1_PORT and WEB3_PORT are both 8081/);
-    expect(() => resolvePorts(undefined, { WEB3_PORT: "abc" }, { web: 3, admin: 2 })).toThrow("WEB3_PORT: not a port: abc");
+    expect(() => resolvePorts(undefined, { WEB3_PORT: "8081" }, { web: 3, admin: 2 })).toThrow(
+      /WEB3_PORT and ADMIN1_PORT are both 8081|ADMIN1_PORT and WEB3_PORT are both 8081/,
+    );
+    expect(() => resolvePorts(undefined, { WEB3_PORT: "abc" }, { web: 3, admin: 2 })).toThrow(
+      "WEB3_PORT: not a port: abc",
+    );
   });
 
   test("only the servers the stack runs count as its ports (the launcher checks those are free)", () => {
@@ -58,11 +69,25 @@ describe("the services of a stack with three web servers and one admin server", 
   test("web-1 … web-3 and admin-1 start together, each on its own port, as its instance", () => {
     const defs = buildServices(ctx({ web: 3, admin: 1 }));
     expect(defs.map((d) => d.name)).toEqual(serviceNames({ web: 3, admin: 1 }));
-    expect(serviceNames({ web: 3, admin: 1 })).toEqual(["db", "redis", "cache", "api", "admin-api", "web-1", "web-2", "web-3", "admin-1", "proxy"]);
+    expect(serviceNames({ web: 3, admin: 1 })).toEqual([
+      "db",
+      "redis",
+      "cache",
+      "api",
+      "admin-api",
+      "web-1",
+      "web-2",
+      "web-3",
+      "admin-1",
+      "proxy",
+    ]);
     const servers = defs.filter((d) => /^(web|admin)-\d$/.test(d.name));
     expect(new Set(servers.map((d) => d.level)).size).toBe(1);
     expect(servers.map((d) => [d.name, d.command().env.PORT, d.command().env.INSTANCE_NAME])).toEqual([
-      ["web-1", "8083", "web-1"], ["web-2", "8084", "web-2"], ["web-3", "8085", "web-3"], ["admin-1", "8081", "admin-1"],
+      ["web-1", "8083", "web-1"],
+      ["web-2", "8084", "web-2"],
+      ["web-3", "8085", "web-3"],
+      ["admin-1", "8081", "admin-1"],
     ]);
   });
 
@@ -76,6 +101,11 @@ describe("the services of a stack with three web servers and one admin server", 
 
   test("haproxyEnv without a count is the design's two of each", () => {
     const env = haproxyEnv(PORT_DEFAULTS);
-    expect(Object.keys(env).filter((k) => k.endsWith("_ADDR")).sort()).toEqual(["ADMIN1_ADDR", "ADMIN2_ADDR", "WEB1_ADDR", "WEB2_ADDR"]);
+    expect(Object.keys(env).filter((k) => k.endsWith("_ADDR")).sort()).toEqual([
+      "ADMIN1_ADDR",
+      "ADMIN2_ADDR",
+      "WEB1_ADDR",
+      "WEB2_ADDR",
+    ]);
   });
 });

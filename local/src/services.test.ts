@@ -23,7 +23,10 @@ describe("the timed restocking reaches admin-api in the local stack", () => {
   test("from a caller's extra app variables (startStack's appEnv)", () => {
     delete process.env.RESTOCK_EVERY_S;
     delete process.env.RESTOCK_TO;
-    expect(envOf(ctx({ RESTOCK_EVERY_S: "2", RESTOCK_TO: "7" }), "admin-api")).toMatchObject({ RESTOCK_EVERY_S: "2", RESTOCK_TO: "7" });
+    expect(envOf(ctx({ RESTOCK_EVERY_S: "2", RESTOCK_TO: "7" }), "admin-api")).toMatchObject({
+      RESTOCK_EVERY_S: "2",
+      RESTOCK_TO: "7",
+    });
     const off = envOf(ctx(), "admin-api");
     expect(off.RESTOCK_EVERY_S).toBeUndefined();
     expect(off.RESTOCK_TO).toBeUndefined();

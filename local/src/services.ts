@@ -2,26 +2,59 @@
 // environment (docs/internals.md), how it is probed and in which order it starts.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { DEFAULT_SERVERS, REPO_ROOT, serverPortKey, type Ports, type Secrets, type ServerTier, type Servers } from "./config.ts";
+import {
+  DEFAULT_SERVERS,
+  type Ports,
+  REPO_ROOT,
+  type Secrets,
+  serverPortKey,
+  type Servers,
+  type ServerTier,
+} from "./config.ts";
 import type { Probe } from "./health.ts";
-import { mariadbdCommand, type DbBins, type DbLayout } from "./mariadb.ts";
+import { type DbBins, type DbLayout, mariadbdCommand } from "./mariadb.ts";
 import type { Command } from "./processes.ts";
 
 /** Every service but the web and admin servers, of which a stack runs as many as asked for (web-1 … web-N). */
-export type ServiceName = "db" | "redis" | "cache" | "api" | "admin-api" | `web-${number}` | `admin-${number}` | "proxy";
+export type ServiceName =
+  | "db"
+  | "redis"
+  | "cache"
+  | "api"
+  | "admin-api"
+  | `web-${number}`
+  | `admin-${number}`
+  | "proxy";
 
 /** A tier's servers by name: web-1 … web-N. */
-export const serverNames = (tier: ServerTier, count: number): ServiceName[] => Array.from({ length: count }, (_, i) => `${tier}-${i + 1}` as const);
+export const serverNames = (tier: ServerTier, count: number): ServiceName[] =>
+  Array.from({ length: count }, (_, i) => `${tier}-${i + 1}` as const);
 
 /** A stack's services in start order, with these many web and admin servers. */
-export const serviceNames = (servers: Servers = DEFAULT_SERVERS): ServiceName[] =>
-  ["db", "redis", "cache", "api", "admin-api", ...serverNames("web", servers.web), ...serverNames("admin", servers.admin), "proxy"];
+export const serviceNames = (
+  servers: Servers = DEFAULT_SERVERS,
+): ServiceName[] => [
+  "db",
+  "redis",
+  "cache",
+  "api",
+  "admin-api",
+  ...serverNames("web", servers.web),
+  ...serverNames("admin", servers.admin),
+  "proxy",
+];
 
 /** The default stack's services (two web, two admin servers). */
 export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
 
 /** Other names a service is known by (the cache endpoint is the bridge locally, SRH in compose). */
-export const ALIASES: Record<string, ServiceName> = { bridge: "cache", srh: "cache", mariadb: "db", mysql: "db", haproxy: "proxy" };
+export const ALIASES: Record<string, ServiceName> = {
+  bridge: "cache",
+  srh: "cache",
+  mariadb: "db",
+  mysql: "db",
+  haproxy: "proxy",
+};
 
 /** The app code bases; every web-N runs the same code, as does every admin-N. */
 export type AppName = "bridge" | "api" | "admin-api" | "web" | "admin";
@@ -79,7 +112,9 @@ export function denoExecutable(): string {
 }
 
 /** The argv that runs an app's Deno entry. */
-export const denoCommand = (app: AppName) => [denoExecutable(), "run", "-A", path.join(app, "src/main.deno.ts")];
+export const denoCommand = (
+  app: AppName,
+) => [denoExecutable(), "run", "-A", path.join(app, "src/main.deno.ts")];
 
 export function appCommand(ctx: Context, app: AppName, service: ServiceName): string[] {
   const given = ctx.commands[service] ?? ctx.commands[app];
@@ -91,7 +126,13 @@ export function appCommand(ctx: Context, app: AppName, service: ServiceName): st
   }
   if (ctx.runtime === "compiled") {
     const exe = path.join(REPO_ROOT, "dist", app);
-    if (!existsSync(exe)) throw new Error(`${service}: STACK_RUNTIME=compiled but ${path.relative(REPO_ROOT, exe)} does not exist (build it with bun build --compile)`);
+    if (!existsSync(exe)) {
+      throw new Error(
+        `${service}: STACK_RUNTIME=compiled but ${
+          path.relative(REPO_ROOT, exe)
+        } does not exist (build it with bun build --compile)`,
+      );
+    }
     return [exe];
   }
   return bunEntry;
@@ -101,7 +142,13 @@ export function buildServices(ctx: Context): ServiceDef[] {
   const { ports, secrets } = ctx;
   const servers = ctx.servers ?? DEFAULT_SERVERS;
   const base = { ...process.env, ...ctx.appEnv };
-  const app = (name: ServiceName, code: AppName, level: number, port: number, env: Record<string, string>): ServiceDef => ({
+  const app = (
+    name: ServiceName,
+    code: AppName,
+    level: number,
+    port: number,
+    env: Record<string, string>,
+  ): ServiceDef => ({
     name,
     level,
     command: () => ({
@@ -143,7 +190,11 @@ export function buildServices(ctx: Context): ServiceDef[] {
     {
       name: "db",
       level: 0,
-      command: () => ({ cmd: ctx.commands.db ?? mariadbdCommand(ctx.bins, ctx.db, ports.db), cwd: REPO_ROOT, env: { ...process.env } }),
+      command: () => ({
+        cmd: ctx.commands.db ?? mariadbdCommand(ctx.bins, ctx.db, ports.db),
+        cwd: REPO_ROOT,
+        env: { ...process.env },
+      }),
       probes: [{ tcp: { host: HOST, port: ports.db } }],
       // InnoDB flushes on a clean shutdown; give it time rather than SIGKILL it.
       stopTimeoutMs: 30_000,
@@ -153,7 +204,20 @@ export function buildServices(ctx: Context): ServiceDef[] {
       level: 0,
       command: () => ({
         // The cache is disposable: no snapshots, no append-only file.
-        cmd: ctx.commands.redis ?? [ctx.bins.redis, "--port", String(ports.redis), "--bind", HOST, "--save", "", "--appendonly", "no", "--daemonize", "no"],
+        cmd: ctx.commands.redis ??
+          [
+            ctx.bins.redis,
+            "--port",
+            String(ports.redis),
+            "--bind",
+            HOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+          ],
         cwd: REPO_ROOT,
         env: { ...process.env },
       }),
@@ -179,17 +243,30 @@ export function buildServices(ctx: Context): ServiceDef[] {
       probes: [{ http: `${url(ports.cache)}/` }],
       stopTimeoutMs: 5000,
     },
-    app("api", "api", 2, ports.api, { ...dbEnv("bazaar_api", secrets.API_DB_PASSWORD), API_TOKEN: secrets.API_TOKEN }),
-    app("admin-api", "admin-api", 2, ports.adminApi, { ...dbEnv("bazaar_admin", secrets.ADMIN_DB_PASSWORD), ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN }),
-    ...serverNames("web", servers.web).map((name, i) => app(name, "web", 3, serverPort(ports, "web", i + 1), webEnv)),
-    ...serverNames("admin", servers.admin).map((name, i) => app(name, "admin", 3, serverPort(ports, "admin", i + 1), adminEnv)),
+    app("api", "api", 2, ports.api, {
+      ...dbEnv("bazaar_api", secrets.API_DB_PASSWORD),
+      API_TOKEN: secrets.API_TOKEN,
+    }),
+    app("admin-api", "admin-api", 2, ports.adminApi, {
+      ...dbEnv("bazaar_admin", secrets.ADMIN_DB_PASSWORD),
+      ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN,
+    }),
+    ...serverNames("web", servers.web).map((name, i) =>
+      app(name, "web", 3, serverPort(ports, "web", i + 1), webEnv)
+    ),
+    ...serverNames("admin", servers.admin).map((name, i) =>
+      app(name, "admin", 3, serverPort(ports, "admin", i + 1), adminEnv)
+    ),
     {
       name: "proxy",
       level: 4,
       command: () => ({
         cmd: ctx.commands.proxy ?? [ctx.bins.haproxy, "-db", "-f", path.join(REPO_ROOT, "proxy/haproxy.cfg")],
         cwd: REPO_ROOT,
-        env: { ...withoutServerAddrs(process.env), ...haproxyEnv(ports, { user: secrets.STATS_USER, password: secrets.STATS_PASSWORD }, servers) },
+        env: {
+          ...withoutServerAddrs(process.env),
+          ...haproxyEnv(ports, { user: secrets.STATS_USER, password: secrets.STATS_PASSWORD }, servers),
+        },
       }),
       // Up when the public port answers /healthz through a web server. The stats
       // port only by TCP: its page wants the login, which a probe's URL would print.
@@ -204,7 +281,11 @@ export function buildServices(ctx: Context): ServiceDef[] {
  * The variables proxy/haproxy.cfg reads, pointing at this stack's 127.0.0.1 ports.
  * Without `stats` (the bench's ceiling) the stats port answers 403 to everything.
  */
-export function haproxyEnv(ports: Ports, stats?: { user: string; password: string }, servers: Servers = DEFAULT_SERVERS): Record<string, string> {
+export function haproxyEnv(
+  ports: Ports,
+  stats?: { user: string; password: string },
+  servers: Servers = DEFAULT_SERVERS,
+): Record<string, string> {
   return {
     // Everyone is 127.0.0.1 here, and `bun run bench` and the load tests send far
     // more than any one real client from it (the ceiling alone ~20,000 requests a
@@ -222,7 +303,9 @@ export function haproxyEnv(ports: Ports, stats?: { user: string; password: strin
 /** A tier's n-th server's port (web-3's is ports.web3). */
 export function serverPort(ports: Ports, tier: ServerTier, n: number): number {
   const port = ports[serverPortKey(tier, n)];
-  if (port === undefined) throw new Error(`no port for ${tier}-${n} (resolvePorts with the stack's servers gives one)`);
+  if (port === undefined) {
+    throw new Error(`no port for ${tier}-${n} (resolvePorts with the stack's servers gives one)`);
+  }
   return port;
 }
 
@@ -230,7 +313,10 @@ export function serverPort(ports: Ports, tier: ServerTier, n: number): number {
 function serverAddrs(ports: Ports, servers: Servers): Record<string, string> {
   return Object.fromEntries(
     (["web", "admin"] as const).flatMap((tier) =>
-      Array.from({ length: servers[tier] }, (_, i) => [`${tier.toUpperCase()}${i + 1}_ADDR`, `${HOST}:${serverPort(ports, tier, i + 1)}`]),
+      Array.from(
+        { length: servers[tier] },
+        (_, i) => [`${tier.toUpperCase()}${i + 1}_ADDR`, `${HOST}:${serverPort(ports, tier, i + 1)}`],
+      )
     ),
   );
 }

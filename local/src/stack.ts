@@ -16,14 +16,40 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import path from "node:path";
-import { PORT_ENV, portKeysInUse, REPO_ROOT, resolvePorts, resolveSecrets, resolveServers, type Ports, type Secrets, type Servers } from "./config.ts";
+import {
+  PORT_ENV,
+  portKeysInUse,
+  type Ports,
+  REPO_ROOT,
+  resolvePorts,
+  resolveSecrets,
+  resolveServers,
+  type Secrets,
+  type Servers,
+} from "./config.ts";
 import { describe, NotReadyError, portTaken, waitFor } from "./health.ts";
-import { dbLayout, ensureInstalled, rootSql, seedAndConfigure, socketUser, type DbLayout } from "./mariadb.ts";
-import { consoleSink, fileSink, ManagedProcess, reapLeftovers, type LogSink } from "./processes.ts";
-import { ALIASES, buildServices, serverPort, serviceNames, type AppName, type Runtime, type ServiceDef, type ServiceName } from "./services.ts";
+import {
+  type DbLayout,
+  dbLayout,
+  ensureInstalled,
+  rootSql,
+  seedAndConfigure,
+  socketUser,
+} from "./mariadb.ts";
+import { consoleSink, fileSink, type LogSink, ManagedProcess, reapLeftovers } from "./processes.ts";
+import {
+  ALIASES,
+  type AppName,
+  buildServices,
+  type Runtime,
+  serverPort,
+  type ServiceDef,
+  type ServiceName,
+  serviceNames,
+} from "./services.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
 
-export { SERVICE_NAMES, type ServiceName, type AppName, type Runtime } from "./services.ts";
+export { type AppName, type Runtime, SERVICE_NAMES, type ServiceName } from "./services.ts";
 export type { Ports, Secrets, Servers } from "./config.ts";
 
 type Env = Record<string, string | undefined>;
@@ -150,7 +176,11 @@ export class StartInterrupted extends Error {
     /** The services that were stopped, in the order they were stopped. */
     readonly stopped: readonly ServiceName[],
   ) {
-    super(`stopped during start (${reason}): ${stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running yet"}`);
+    super(
+      `stopped during start (${reason}): ${
+        stopped.length ? `stopped ${stopped.join(", ")}` : "nothing was running yet"
+      }`,
+    );
   }
 }
 
@@ -199,7 +229,9 @@ export function stopRequests(): StopRequests {
 }
 
 /** Why a stop was asked for: the signal's name from stopRequests(), else "stop requested". */
-const reasonOf = (signal: AbortSignal) => (typeof signal.reason === "string" ? signal.reason : "stop requested");
+const reasonOf = (
+  signal: AbortSignal,
+) => (typeof signal.reason === "string" ? signal.reason : "stop requested");
 
 /** Runs `fn` once `signal` is aborted (at once if it already is); answers a function that stops listening. */
 export function whenAborted(signal: AbortSignal, fn: (reason: string) => void) {
@@ -223,7 +255,9 @@ function guard(key: object, stop: (reason: string) => Promise<unknown>) {
   const requests = (guardRequests = stopRequests());
   whenAborted(requests.signal, (reason) => {
     process.stderr.write(`\n${reason}: stopping the stack…\n`);
-    void Promise.allSettled([...guarded.values()].map((s) => s(reason))).then(() => process.exit(signalExitCode(reason)));
+    void Promise.allSettled([...guarded.values()].map((s) => s(reason))).then(() =>
+      process.exit(signalExitCode(reason))
+    );
   });
 }
 
@@ -320,7 +354,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     live = await launch(options, control, guardHooks);
     return live;
   } catch (err) {
-    const interrupted = control.stopReason !== undefined ? new StartInterrupted(control.stopReason, control.stopped) : undefined;
+    const interrupted = control.stopReason !== undefined
+      ? new StartInterrupted(control.stopReason, control.stopped)
+      : undefined;
     if (interrupted) control.say(interrupted.message);
     await sink?.close();
     guardHooks.release();
@@ -332,7 +368,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** The start itself; `guardHooks` follow the stack's stop() and start() (see guard()). */
-async function launch(options: StackOptions, control: StartControl, guardHooks: { release(): void; renew(): void }): Promise<Stack> {
+async function launch(
+  options: StackOptions,
+  control: StartControl,
+  guardHooks: { release(): void; renew(): void },
+): Promise<Stack> {
   const { say, checkpoint } = control;
   const env = options.env ?? process.env;
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
@@ -366,14 +406,20 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     }),
   );
   if (taken.length) {
-    throw new Error(`port(s) already in use: ${taken.sort().join(", ")} — is another stack running? Set the variables to other ports.`);
+    throw new Error(
+      `port(s) already in use: ${
+        taken.sort().join(", ")
+      } — is another stack running? Set the variables to other ports.`,
+    );
   }
   checkpoint();
 
   const secrets = resolveSecrets(options.secrets, env, dataDir);
   const db = dbLayout(dataDir);
   const runtime = (options.runtime ?? (env.STACK_RUNTIME as Runtime | undefined) ?? "bun") as Runtime;
-  if (!["bun", "deno", "compiled"].includes(runtime)) throw new Error(`STACK_RUNTIME must be bun, deno or compiled, not ${runtime}`);
+  if (!["bun", "deno", "compiled"].includes(runtime)) {
+    throw new Error(`STACK_RUNTIME must be bun, deno or compiled, not ${runtime}`);
+  }
   const drainMs = options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500);
 
   const defs = buildServices({
@@ -394,14 +440,20 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     const env = { ...command.env, ...overrides.get(d.name) };
     return { ...command, env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
   };
-  const procs = new Map(defs.map((d) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir, { pipeOutput: d.pipeOutput })]));
+  const procs = new Map(
+    defs.map((
+      d,
+    ) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir, { pipeOutput: d.pipeOutput })]),
+  );
   const timeout = options.startTimeoutMs ?? 30_000;
   const startTimes: Partial<Record<ServiceName, number>> = {};
 
   const killAll = () => procs.forEach((p) => p.killNow());
   process.on("exit", killAll);
 
-  const logFile = (name: string) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined);
+  const logFile = (
+    name: string,
+  ) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined);
 
   /**
    * Starts one service and waits for its probes; the database also gets its accounts set.
@@ -421,14 +473,27 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
       throw new StackStartError(def.name, (err as Error).message, p.tail, logFile(def.name));
     }
     p.log(`[launcher] started, pid ${p.pid}`);
-    const gone = () => (cancel?.aborted ? "the start was cancelled" : p.running ? undefined : `it exited (${p.tail.at(-1) ?? "no output"})`);
+    const gone =
+      () => (cancel?.aborted
+        ? "the start was cancelled"
+        : p.running
+        ? undefined
+        : `it exited (${p.tail.at(-1) ?? "no output"})`);
     try {
       for (const probe of def.probes) {
-        await waitFor(probe, { timeoutMs: firstDbStart && def.name === "db" ? Math.max(timeout, 90_000) : timeout, gone });
+        await waitFor(probe, {
+          timeoutMs: firstDbStart && def.name === "db" ? Math.max(timeout, 90_000) : timeout,
+          gone,
+        });
       }
       check();
       if (def.name === "db") {
-        await seedAndConfigure(bins, db, { api: secrets.API_DB_PASSWORD, admin: secrets.ADMIN_DB_PASSWORD }, (l) => p.log(`[launcher] ${l}`));
+        await seedAndConfigure(
+          bins,
+          db,
+          { api: secrets.API_DB_PASSWORD, admin: secrets.ADMIN_DB_PASSWORD },
+          (l) => p.log(`[launcher] ${l}`),
+        );
       }
     } catch (err) {
       check();
@@ -443,7 +508,9 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
   const levelsDown = [...levelsUp].reverse();
   const stopAll = async () => {
     for (const level of levelsDown) {
-      await Promise.all(defs.filter((d) => d.level === level).map((d) => procs.get(d.name)!.stop(d.stopTimeoutMs)));
+      await Promise.all(
+        defs.filter((d) => d.level === level).map((d) => procs.get(d.name)!.stop(d.stopTimeoutMs)),
+      );
     }
   };
 
@@ -456,10 +523,12 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
       // Every service of the level has settled (started, failed or given up) before
       // the next step: none is left starting behind the stop below.
       const results = await Promise.allSettled(
-        group.map((d) => bring(d, firstDbStart, control.cancel).catch((err) => {
-          if (!(err instanceof Cancelled)) control.failed(err);
-          throw err;
-        })),
+        group.map((d) =>
+          bring(d, firstDbStart, control.cancel).catch((err) => {
+            if (!(err instanceof Cancelled)) control.failed(err);
+            throw err;
+          })
+        ),
       );
       const failure = results.find((r) => r.status === "rejected");
       if (failure) throw control.failure ?? failure.reason;
@@ -467,7 +536,9 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
     }
   } catch (err) {
     if (control.stopReason === undefined) say(`start failed, stopping what was started`);
-    control.stopped = levelsDown.flatMap((l) => defs.filter((d) => d.level === l && procs.get(d.name)!.running).map((d) => d.name));
+    control.stopped = levelsDown.flatMap((l) =>
+      defs.filter((d) => d.level === l && procs.get(d.name)!.running).map((d) => d.name)
+    );
     await stopAll();
     process.off("exit", killAll);
     throw err;
@@ -553,7 +624,9 @@ async function launch(options: StackOptions, control: StartControl, guardHooks: 
           guardHooks.renew();
         }
         for (const level of levelsUp) {
-          await Promise.all(defs.filter((d) => d.level === level && !procs.get(d.name)!.running).map((d) => bring(d)));
+          await Promise.all(
+            defs.filter((d) => d.level === level && !procs.get(d.name)!.running).map((d) => bring(d)),
+          );
         }
         say("stack started again");
         return;

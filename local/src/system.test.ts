@@ -19,7 +19,10 @@ afterEach(async () => {
 
 /** A process that holds `file` locked for `seconds` (util-linux's flock, in every Debian; --no-fork: the holder is the sleep itself). */
 async function holdLock(seconds: number) {
-  const p = Bun.spawn(["flock", "--exclusive", "--no-fork", file, "sleep", String(seconds)], { stdout: "ignore", stderr: "inherit" });
+  const p = Bun.spawn(["flock", "--exclusive", "--no-fork", file, "sleep", String(seconds)], {
+    stdout: "ignore",
+    stderr: "inherit",
+  });
   holders.push(p);
   for (let i = 0; i < 100 && !lockHolder(file); i++) await Bun.sleep(20);
   return p;
@@ -40,7 +43,9 @@ describe("package locks", () => {
     const p = await holdLock(30);
     const lines: string[] = [];
     const waited = waitForLocks([file], Date.now() + 300, (l) => lines.push(l), 50);
-    await expect(waited).rejects.toThrow(`the package lock ${file} is still held by pid ${p.pid} (sleep): let it finish`);
+    await expect(waited).rejects.toThrow(
+      `the package lock ${file} is still held by pid ${p.pid} (sleep): let it finish`,
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`waiting for the package lock ${file}, held by pid ${p.pid} (sleep)`);
     expect(p.exitCode).toBeNull();
@@ -56,8 +61,11 @@ describe("package locks", () => {
 });
 
 test("apt-get's failure is told by its last E: line", () => {
-  const out = "Reading package lists...\nE: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem.\n";
-  expect(aptError(out)).toBe("E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem.");
+  const out =
+    "Reading package lists...\nE: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem.\n";
+  expect(aptError(out)).toBe(
+    "E: dpkg was interrupted, you must manually run 'dpkg --configure -a' to correct the problem.",
+  );
   expect(aptError("W: something\nE: Unable to locate package nope\nE: last one\n")).toBe("E: last one");
   expect(aptError("no error lines\n")).toBe("no error lines");
 });

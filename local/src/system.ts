@@ -7,7 +7,17 @@
 // `dpkg --configure -a`. So it runs in a session of its own (a Ctrl-C or a dying parent
 // does not reach it), with no timeout, its output in a log file; and a package lock held
 // by someone else is waited for, with a deadline, never raced.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 
 export type Program = { bin: string; pkg: string };
@@ -24,7 +34,15 @@ export const PROGRAMS = {
 export const BROWSER = { chromium: { bin: "chromium", pkg: "chromium" } } satisfies Record<string, Program>;
 
 // Daemons live in sbin, which a non-root PATH often lacks.
-const SEARCH_PATH = [process.env.PATH ?? "", "/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin"]
+const SEARCH_PATH = [
+  process.env.PATH ?? "",
+  "/usr/local/sbin",
+  "/usr/sbin",
+  "/sbin",
+  "/usr/local/bin",
+  "/usr/bin",
+  "/bin",
+]
   .filter(Boolean)
   .join(":");
 
@@ -69,22 +87,38 @@ export async function requirePrograms<const K extends string>(
     const canInstall = (opts.install ?? true) && isRoot() && isDebianLike() && which("apt-get");
     if (!canInstall) {
       throw new MissingProgramError(
-        `missing ${missing.map(([, p]) => p.bin).join(", ")}: install the Debian package(s) ${pkgs.join(" ")}\n` +
+        `missing ${missing.map(([, p]) => p.bin).join(", ")}: install the Debian package(s) ${
+          pkgs.join(" ")
+        }\n` +
           `  (e.g. sudo apt-get install -y ${pkgs.join(" ")})`,
       );
     }
     await aptInstall(pkgs, opts);
     missing = find();
-    if (missing.length) throw new MissingProgramError(`apt-get installed ${pkgs.join(" ")} but ${missing.map(([, p]) => p.bin).join(", ")} is still not found`);
+    if (missing.length) {
+      throw new MissingProgramError(
+        `apt-get installed ${pkgs.join(" ")} but ${
+          missing.map(([, p]) => p.bin).join(", ")
+        } is still not found`,
+      );
+    }
   }
-  return Object.fromEntries(Object.entries<Program>(programs).map(([k, p]) => [k, which(p.bin)!])) as Record<K, string>;
+  return Object.fromEntries(Object.entries<Program>(programs).map(([k, p]) => [k, which(p.bin)!])) as Record<
+    K,
+    string
+  >;
 }
 
 const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 const DEFAULT_APT_LOG = path.join(REPO_ROOT, ".local/apt-get.log");
 
 /** The locks apt-get and dpkg take (fcntl locks on these files). */
-export const APT_LOCKS = ["/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock", "/var/lib/apt/lists/lock", "/var/cache/apt/archives/lock"];
+export const APT_LOCKS = [
+  "/var/lib/dpkg/lock-frontend",
+  "/var/lib/dpkg/lock",
+  "/var/lib/apt/lists/lock",
+  "/var/cache/apt/archives/lock",
+];
 
 async function aptInstall(pkgs: string[], opts: InstallOptions) {
   const logFile = opts.aptLog ?? DEFAULT_APT_LOG;
@@ -129,7 +163,9 @@ async function aptInstall(pkgs: string[], opts: InstallOptions) {
       result = update.ok ? await run(install) : update;
     }
     if (!result.ok) {
-      throw new MissingProgramError(`apt-get install ${pkgs.join(" ")} failed: ${aptError(result.output)} (full output in ${shown})`);
+      throw new MissingProgramError(
+        `apt-get install ${pkgs.join(" ")} failed: ${aptError(result.output)} (full output in ${shown})`,
+      );
     }
   } finally {
     closeSync(fd);
@@ -178,17 +214,28 @@ export function lockHolder(file: string): { pid: number; command: string } | und
 }
 
 /** Waits until no one holds any of `files`, saying once who does; throws at the deadline. */
-export async function waitForLocks(files: string[], deadline: number, log?: (line: string) => void, stepMs = 1000) {
+export async function waitForLocks(
+  files: string[],
+  deadline: number,
+  log?: (line: string) => void,
+  stepMs = 1000,
+) {
   let said = false;
   for (;;) {
     const held = files.map((file) => ({ file, holder: lockHolder(file) })).find((l) => l.holder);
     if (!held) return;
     const who = `pid ${held.holder!.pid} (${held.holder!.command})`;
     if (Date.now() >= deadline) {
-      throw new MissingProgramError(`the package lock ${held.file} is still held by ${who}: let it finish (never kill apt-get or dpkg), then try again`);
+      throw new MissingProgramError(
+        `the package lock ${held.file} is still held by ${who}: let it finish (never kill apt-get or dpkg), then try again`,
+      );
     }
     if (!said) {
-      log?.(`waiting for the package lock ${held.file}, held by ${who} (until ${new Date(deadline).toLocaleTimeString()})…`);
+      log?.(
+        `waiting for the package lock ${held.file}, held by ${who} (until ${
+          new Date(deadline).toLocaleTimeString()
+        })…`,
+      );
       said = true;
     }
     await Bun.sleep(stepMs);

@@ -4,9 +4,17 @@ import { DEFAULT_SERVERS, resolvePorts, type Secrets } from "./config.ts";
 import type { Context } from "./services.ts";
 
 export const TEST_SECRETS: Secrets = {
-  API_TOKEN: "t1-xxxxxxxx", ADMIN_API_TOKEN: "t2-xxxxxxxx", SRH_TOKEN: "t3-xxxxxxxx", SESSION_SECRET: "s".repeat(40),
-  ADMIN_USER: "admin", ADMIN_PASSWORD: "p-xxxxxxxx", adminPasswordGenerated: false, API_DB_PASSWORD: "d1", ADMIN_DB_PASSWORD: "d2",
-  STATS_USER: "stats", STATS_PASSWORD: "sp-xxxxxxxx",
+  API_TOKEN: "t1-xxxxxxxx",
+  ADMIN_API_TOKEN: "t2-xxxxxxxx",
+  SRH_TOKEN: "t3-xxxxxxxx",
+  SESSION_SECRET: "s".repeat(40),
+  ADMIN_USER: "admin",
+  ADMIN_PASSWORD: "p-xxxxxxxx",
+  adminPasswordGenerated: false,
+  API_DB_PASSWORD: "d1",
+  ADMIN_DB_PASSWORD: "d2",
+  STATS_USER: "stats",
+  STATS_PASSWORD: "sp-xxxxxxxx",
 };
 
 /** A context for buildServices(): the default ports of `servers` (two web, two admin unless given). */
@@ -16,7 +24,13 @@ export const testContext = (over: Partial<Context> = {}): Context => {
     ports: resolvePorts(undefined, {}, servers),
     servers,
     secrets: TEST_SECRETS,
-    bins: { mariadbd: "mariadbd", installDb: "mariadb-install-db", mariadb: "mariadb", redis: "redis-server", haproxy: "haproxy" },
+    bins: {
+      mariadbd: "mariadbd",
+      installDb: "mariadb-install-db",
+      mariadb: "mariadb",
+      redis: "redis-server",
+      haproxy: "haproxy",
+    },
     db: { dir: "/tmp/x", socket: "/tmp/x.sock", pidFile: "/tmp/x.pid", seeded: "/tmp/x.seeded" },
     runtime: "bun",
     commands: {},

@@ -8,12 +8,29 @@ const ctx = useBridge();
 const clients = {
   // The defaults: auto-pipelining (so /pipeline) and base64 responses.
   default: () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false }),
-  "without auto-pipelining": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false }),
-  "without base64": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false, responseEncoding: false }),
-  "auto-pipelining without base64": () => new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, responseEncoding: false }),
+  "without auto-pipelining": () =>
+    new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, enableAutoPipelining: false }),
+  "without base64": () =>
+    new Redis({
+      url: ctx.bridge.url,
+      token: TOKEN,
+      enableTelemetry: false,
+      enableAutoPipelining: false,
+      responseEncoding: false,
+    }),
+  "auto-pipelining without base64": () =>
+    new Redis({ url: ctx.bridge.url, token: TOKEN, enableTelemetry: false, responseEncoding: false }),
 };
 
-const UNICODE = ["héllo wörld", "😀🛒🎉 emoji", "中文字符 日本語 한국어", "mixed: ∑ 𝄞 \u0000 nul, \t tab, \n newline", "\"quotes\" and \\backslashes\\", "OK", ""];
+const UNICODE = [
+  "héllo wörld",
+  "😀🛒🎉 emoji",
+  "中文字符 日本語 한국어",
+  "mixed: ∑ 𝄞 \u0000 nul, \t tab, \n newline",
+  '"quotes" and \\backslashes\\',
+  "OK",
+  "",
+];
 
 for (const [name, make] of Object.entries(clients)) {
   describe(`@upstash/redis ${name}`, () => {
@@ -42,7 +59,13 @@ for (const [name, make] of Object.entries(clients)) {
     });
 
     test("JSON values are serialized and parsed back", async () => {
-      const value = { name: "Tux 🐧", price: 15.99, quantity: 100, tags: ["toy", "玩具"], nested: { ok: true, none: null } };
+      const value = {
+        name: "Tux 🐧",
+        price: 15.99,
+        quantity: 100,
+        tags: ["toy", "玩具"],
+        nested: { ok: true, none: null },
+      };
       await redis.set(key("json"), value);
       expect(await redis.get(key("json"))).toEqual(value);
       await redis.set(key("list"), [1, "two", { three: 3 }]);
@@ -123,7 +146,10 @@ describe("@upstash/redis against a fuller keyspace", () => {
     const seen = new Set<string>();
     let cursor: string | number = 0;
     do {
-      const [next, keys]: [string | number, string[]] = await redis.scan(cursor, { match: "scan:*", count: 50 });
+      const [next, keys]: [string | number, string[]] = await redis.scan(cursor, {
+        match: "scan:*",
+        count: 50,
+      });
       for (const k of keys) seen.add(k);
       cursor = next;
     } while (String(cursor) !== "0");
@@ -166,8 +192,13 @@ describe("@upstash/redis against a fuller keyspace", () => {
   test("the cache's read script, with the cache's client options, gets [epoch, gen, null] on a miss", async () => {
     // As lib/src/cache.ts builds its client: raw strings, no retries, a deadline per call.
     const raw = new Redis({
-      url: ctx.bridge.url, token: TOKEN, automaticDeserialization: false, enableTelemetry: false,
-      retry: false, keepAlive: true, signal: () => AbortSignal.timeout(500),
+      url: ctx.bridge.url,
+      token: TOKEN,
+      automaticDeserialization: false,
+      enableTelemetry: false,
+      retry: false,
+      keepAlive: true,
+      signal: () => AbortSignal.timeout(500),
     });
     const READ = `local e = redis.call('GET', KEYS[1]) or '0'
 local g = redis.call('GET', KEYS[2]) or '0'

@@ -15,7 +15,13 @@ const entry = new URL("../../bridge/src/main.ts", import.meta.url).pathname;
 test("main.ts serves the bridge from SRH_* variables and stops cleanly on SIGTERM", async () => {
   const port = await freePort();
   const proc = Bun.spawn(["bun", entry], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", SRH_TOKEN: "entry-token", SRH_CONNECTION_STRING: server.url },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      SRH_TOKEN: "entry-token",
+      SRH_CONNECTION_STRING: server.url,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });

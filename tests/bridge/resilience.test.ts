@@ -20,7 +20,11 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown) =>
-  fetch(bridge.url + path, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+  fetch(bridge.url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
 
 const UNREACHABLE = { error: "Unable to connect to the Redis server" };
 
@@ -29,7 +33,12 @@ describe("redis-server stopped and restarted", () => {
     await redis.set("before", "1");
     await server.stop();
 
-    for (const [path, body] of [["/", ["GET", "before"]], ["/pipeline", [["GET", "before"]]], ["/multi-exec", [["GET", "before"]]]] as const) {
+    for (
+      const [path, body] of [["/", ["GET", "before"]], ["/pipeline", [["GET", "before"]]], ["/multi-exec", [[
+        "GET",
+        "before",
+      ]]]] as const
+    ) {
       const started = performance.now();
       const res = await post(path, body);
       expect(performance.now() - started).toBeLessThan(200);
@@ -75,13 +84,16 @@ describe("blocking commands", () => {
 
   test("a blocking command that times out in Redis answers null", async () => {
     expect(await (await post("/", ["BRPOP", "empty", "0.1"])).json()).toEqual({ result: null });
-    expect(await (await post("/pipeline", [["SET", "p", "1"], ["BLPOP", "empty", "0.1"]])).json()).toEqual([{ result: "OK" }, { result: null }]);
+    expect(await (await post("/pipeline", [["SET", "p", "1"], ["BLPOP", "empty", "0.1"]])).json()).toEqual([{
+      result: "OK",
+    }, { result: null }]);
   });
 
   test("a caller that goes away frees the blocked connection", async () => {
     const ctl = new AbortController();
     const blocked = fetch(bridge.url + "/", {
-      method: "POST", signal: ctl.signal,
+      method: "POST",
+      signal: ctl.signal,
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify(["BLPOP", "never", "0"]),
     }).catch(() => "aborted");

@@ -36,21 +36,45 @@ async function send(port: number, token: string, command: string[]) {
 
 test("file mode: each token of tokens.json reaches its own Redis, on SRH_PORT", async () => {
   const file = path.join(dir, "tokens.json");
-  writeFileSync(file, JSON.stringify({
-    "token-one-0123456789": { srh_id: "one", connection_string: one.url, max_connections: 3 },
-    "token-two-0123456789": { srh_id: "two", connection_string: two.url, max_connections: 3 },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      "token-one-0123456789": { srh_id: "one", connection_string: one.url, max_connections: 3 },
+      "token-two-0123456789": { srh_id: "two", connection_string: two.url, max_connections: 3 },
+    }),
+  );
   const port = await freePort();
-  const env: Record<string, string | undefined> = { ...process.env, HOST: "127.0.0.1", SRH_MODE: "file", SRH_CONFIG_FILE: file, SRH_PORT: String(port) };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HOST: "127.0.0.1",
+    SRH_MODE: "file",
+    SRH_CONFIG_FILE: file,
+    SRH_PORT: String(port),
+  };
   delete env.PORT;
   delete env.SRH_TOKEN;
   const proc = Bun.spawn(["bun", entry], { env, stdout: "pipe", stderr: "pipe" });
   try {
-    expect(await send(port, "token-one-0123456789", ["SET", "where", "one"])).toEqual({ status: 200, body: { result: "OK" } });
-    expect(await send(port, "token-two-0123456789", ["SET", "where", "two"])).toEqual({ status: 200, body: { result: "OK" } });
-    expect(await send(port, "token-one-0123456789", ["GET", "where"])).toEqual({ status: 200, body: { result: "one" } });
-    expect(await send(port, "token-two-0123456789", ["GET", "where"])).toEqual({ status: 200, body: { result: "two" } });
-    expect(await send(port, "token-three-012345678", ["GET", "where"])).toEqual({ status: 401, body: { error: "Invalid token" } });
+    expect(await send(port, "token-one-0123456789", ["SET", "where", "one"])).toEqual({
+      status: 200,
+      body: { result: "OK" },
+    });
+    expect(await send(port, "token-two-0123456789", ["SET", "where", "two"])).toEqual({
+      status: 200,
+      body: { result: "OK" },
+    });
+    expect(await send(port, "token-one-0123456789", ["GET", "where"])).toEqual({
+      status: 200,
+      body: { result: "one" },
+    });
+    expect(await send(port, "token-two-0123456789", ["GET", "where"])).toEqual({
+      status: 200,
+      body: { result: "two" },
+    });
+    expect(await send(port, "token-three-012345678", ["GET", "where"])).toEqual({
+      status: 401,
+      body: { error: "Invalid token" },
+    });
   } finally {
     proc.kill("SIGTERM");
   }
@@ -58,8 +82,15 @@ test("file mode: each token of tokens.json reaches its own Redis, on SRH_PORT", 
 });
 
 test("file mode with an unreadable tokens.json exits 1 naming SRH_CONFIG_FILE", async () => {
-  const env: Record<string, string | undefined> = { ...process.env, SRH_MODE: "file", SRH_CONFIG_FILE: path.join(dir, "nope.json"), SRH_PORT: String(await freePort()) };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SRH_MODE: "file",
+    SRH_CONFIG_FILE: path.join(dir, "nope.json"),
+    SRH_PORT: String(await freePort()),
+  };
   const proc = Bun.spawn(["bun", entry], { env, stdout: "pipe", stderr: "pipe" });
   expect(await proc.exited).toBe(1);
-  expect(await new Response(proc.stderr).text()).toContain(`SRH_CONFIG_FILE: cannot read ${path.join(dir, "nope.json")} (ENOENT)`);
+  expect(await new Response(proc.stderr).text()).toContain(
+    `SRH_CONFIG_FILE: cannot read ${path.join(dir, "nope.json")} (ENOENT)`,
+  );
 });

@@ -11,7 +11,9 @@ import { Redis } from "../../bridge/src/redis.ts";
 import { PROGRAMS, requirePrograms } from "../../local/src/system.ts";
 
 // Found (or installed, as root on Debian) at import, never in a hook with a timeout.
-const { redis: REDIS_SERVER } = await requirePrograms({ redis: PROGRAMS.redis }, { log: (line) => console.error(`[tests/bridge] ${line}`) });
+const { redis: REDIS_SERVER } = await requirePrograms({ redis: PROGRAMS.redis }, {
+  log: (line) => console.error(`[tests/bridge] ${line}`),
+});
 
 export const freePort = () =>
   new Promise<number>((resolve, reject) => {
@@ -46,7 +48,19 @@ export class RedisServer {
 
   /** Start (again) on the same port. */
   async resume() {
-    this.proc = Bun.spawn([REDIS_SERVER, "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "no"], {
+    this.proc = Bun.spawn([
+      REDIS_SERVER,
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ], {
       stdout: "ignore",
       stderr: "inherit",
     });

@@ -5,16 +5,25 @@
 // whose timeout would end the test run while apt-get and dpkg are mid-install.
 import { afterAll, beforeAll } from "bun:test";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { BROWSER, requirePrograms } from "../../local/src/system.ts";
 
-const { chromium: executablePath } = await requirePrograms(BROWSER, { log: (line) => console.error(`[tests/browser] ${line}`) });
+const { chromium: executablePath } = await requirePrograms(BROWSER, {
+  log: (line) => console.error(`[tests/browser] ${line}`),
+});
 
 export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   });
 }
 

@@ -27,7 +27,9 @@ test("a buyer buys from the storefront and sees the order page", async () => {
     // Back in the shop, the stock went down by two.
     await page.getByRole("link", { name: "Continue shopping" }).click();
     await page.waitForURL((u) => u.pathname === "/");
-    expect(await page.locator('article[data-item="Python"] .badge').textContent()).toBe(`${before - 2} in stock`);
+    expect(await page.locator('article[data-item="Python"] .badge').textContent()).toBe(
+      `${before - 2} in stock`,
+    );
 
     // The lookup box finds the order again.
     await page.getByPlaceholder("Order number").fill(String(number));
@@ -53,7 +55,9 @@ test("asking for more than is in stock shows a clear message", async () => {
     await card.getByRole("button", { name: "Buy now" }).click();
     await page.waitForLoadState();
     const alert = page.getByRole("alert");
-    expect(await alert.textContent()).toBe(`Sorry, we don't have ${stock + 1} × Fox in stock. Please choose a smaller quantity.`);
+    expect(await alert.textContent()).toBe(
+      `Sorry, we don't have ${stock + 1} × Fox in stock. Please choose a smaller quantity.`,
+    );
     await shoot(page, "short-stock", false);
   } finally {
     await page.close();

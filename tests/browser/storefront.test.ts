@@ -42,10 +42,14 @@ describe("the storefront in Chromium", () => {
           expect(await card.getByRole("button").count()).toBe(1);
         }
         // The stylesheet loaded (a real layout, not bare HTML): cards sit in a grid.
-        const columns = await page.locator("section.grid").evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(" ").length);
+        const columns = await page.locator("section.grid").evaluate((el) =>
+          getComputedStyle(el).gridTemplateColumns.split(" ").length
+        );
         expect(columns).toBeGreaterThanOrEqual(label === "desktop" ? 3 : 1);
         // No horizontal scrolling on either size.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
+          true,
+        );
 
         await shoot(page, `storefront-${label}`, label === "phone" ? false : true);
       } finally {

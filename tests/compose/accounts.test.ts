@@ -20,8 +20,14 @@ const writeSecret = (dir: string, name: string, value: string) => {
 
 /** Sources accounts.sh as the entrypoint does; `withSql` defines docker_process_sql. */
 function source(env: Record<string, string>, withSql = true) {
-  const fn = withSql ? 'docker_process_sql() { cat; }; ' : "";
-  const r = Bun.spawnSync(["bash", "-c", `set -eo pipefail; ${fn}. "$1"; echo "entrypoint continues"`, "bash", SCRIPT], {
+  const fn = withSql ? "docker_process_sql() { cat; }; " : "";
+  const r = Bun.spawnSync([
+    "bash",
+    "-c",
+    `set -eo pipefail; ${fn}. "$1"; echo "entrypoint continues"`,
+    "bash",
+    SCRIPT,
+  ], {
     env: { PATH: process.env.PATH!, ...env },
     stdout: "pipe",
     stderr: "pipe",
@@ -42,14 +48,17 @@ describe("db/accounts.sh under the mysql image's entrypoint", () => {
     expect(r.out.trim().endsWith("entrypoint continues")).toBe(true);
   });
 
-  test.if(hasLocalStack())("its string literals read back as exactly the passwords given (parsed by the database)", async () => {
-    const r = source({ API_DB_PASSWORD: API_PW, ADMIN_DB_PASSWORD: ADMIN_PW });
-    const literals = [...r.out.matchAll(/IDENTIFIED BY ('(?:[^'\\]|\\.)*');$/gm)].map((m) => m[1]!);
-    expect(literals).toHaveLength(2);
-    const out = await stack().sql(`SELECT HEX(${literals[0]}), HEX(${literals[1]});`);
-    const hex = (s: string) => Buffer.from(s, "utf8").toString("hex").toUpperCase();
-    expect(out).toContain(`${hex(API_PW)}\t${hex(ADMIN_PW)}`);
-  });
+  test.if(hasLocalStack())(
+    "its string literals read back as exactly the passwords given (parsed by the database)",
+    async () => {
+      const r = source({ API_DB_PASSWORD: API_PW, ADMIN_DB_PASSWORD: ADMIN_PW });
+      const literals = [...r.out.matchAll(/IDENTIFIED BY ('(?:[^'\\]|\\.)*');$/gm)].map((m) => m[1]!);
+      expect(literals).toHaveLength(2);
+      const out = await stack().sql(`SELECT HEX(${literals[0]}), HEX(${literals[1]});`);
+      const hex = (s: string) => Buffer.from(s, "utf8").toString("hex").toUpperCase();
+      expect(out).toContain(`${hex(API_PW)}\t${hex(ADMIN_PW)}`);
+    },
+  );
 
   test("a missing password stops the initialisation (rather than leave init.sql's defaults)", () => {
     const r = source({ API_DB_PASSWORD: "set-and-long-enough" });
@@ -62,9 +71,17 @@ describe("db/accounts.sh under the mysql image's entrypoint", () => {
   test("executed (a checkout or bind mount that shows it executable), it loads the entrypoint's functions itself", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "accounts-"));
     const entrypoint = path.join(dir, "docker-entrypoint.sh");
-    writeFileSync(entrypoint, 'docker_setup_env() { SOCKET=/run/mysqld/mysqld.sock; }\ndocker_process_sql() { echo "socket=$SOCKET"; cat; }\n');
+    writeFileSync(
+      entrypoint,
+      'docker_setup_env() { SOCKET=/run/mysqld/mysqld.sock; }\ndocker_process_sql() { echo "socket=$SOCKET"; cat; }\n',
+    );
     const r = Bun.spawnSync([SCRIPT], {
-      env: { PATH: process.env.PATH!, BAZAAR_DOCKER_ENTRYPOINT: entrypoint, API_DB_PASSWORD_FILE: writeSecret(dir, "api", API_PW), ADMIN_DB_PASSWORD: ADMIN_PW },
+      env: {
+        PATH: process.env.PATH!,
+        BAZAAR_DOCKER_ENTRYPOINT: entrypoint,
+        API_DB_PASSWORD_FILE: writeSecret(dir, "api", API_PW),
+        ADMIN_DB_PASSWORD: ADMIN_PW,
+      },
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -78,7 +95,10 @@ describe("db/accounts.sh under the mysql image's entrypoint", () => {
 
   test("reads a password from NAME_FILE when NAME is unset (compose's generated secrets)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "accounts-"));
-    const r = source({ API_DB_PASSWORD_FILE: writeSecret(dir, "api", "from-a-file-1"), ADMIN_DB_PASSWORD_FILE: writeSecret(dir, "admin", "from-a-file-2") });
+    const r = source({
+      API_DB_PASSWORD_FILE: writeSecret(dir, "api", "from-a-file-1"),
+      ADMIN_DB_PASSWORD_FILE: writeSecret(dir, "admin", "from-a-file-2"),
+    });
     rmSync(dir, { recursive: true, force: true });
     expect(r.code).toBe(0);
     expect(r.out).toContain("IDENTIFIED BY 'from-a-file-1';");
@@ -86,13 +106,26 @@ describe("db/accounts.sh under the mysql image's entrypoint", () => {
   });
 
   test("executed with no entrypoint to load, it refuses with a message and a failing exit code", () => {
-    const r = Bun.spawnSync([SCRIPT], { env: { PATH: process.env.PATH!, BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent", API_DB_PASSWORD: "a-password", ADMIN_DB_PASSWORD: "b-password" }, stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([SCRIPT], {
+      env: {
+        PATH: process.env.PATH!,
+        BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent",
+        API_DB_PASSWORD: "a-password",
+        ADMIN_DB_PASSWORD: "b-password",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr.toString()).toContain("docker-entrypoint-initdb.d");
   });
 
   test("outside the entrypoint (no docker_process_sql) it refuses with a message", () => {
-    const r = source({ API_DB_PASSWORD: "a-password", ADMIN_DB_PASSWORD: "b-password", BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent" }, false);
+    const r = source({
+      API_DB_PASSWORD: "a-password",
+      ADMIN_DB_PASSWORD: "b-password",
+      BAZAAR_DOCKER_ENTRYPOINT: "/nonexistent",
+    }, false);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("docker-entrypoint-initdb.d");
   });

@@ -15,13 +15,55 @@ import { parse } from "yaml";
 import { bridgeConfig, BridgeEnv, SRH_CONFIG_FILE } from "../../bridge/src/config.ts";
 import { isPublished, loadConfig, PUBLISHED_SECRETS } from "../../lib/src/config.ts";
 import {
-  CACHE, CONSUMERS, DEFAULT_SRH_CONNECTION_STRING, envName, initReport, SECRET_NAMES, SecretError, STORE, TOKENS_FILE, type SecretName,
+  CACHE,
+  CONSUMERS,
+  DEFAULT_SRH_CONNECTION_STRING,
+  envName,
+  initReport,
+  SECRET_NAMES,
+  SecretError,
+  type SecretName,
+  STORE,
+  TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
-import { DEFAULT_SERVERS, MAX_SERVERS, PORT_DEFAULTS, resolvePorts, serverPortKey, SERVERS_ENV } from "../../local/src/config.ts";
 import {
-  APP_DIRS, APP_ENTRIES, appOf, composeRaw, composeVariables, consumerOf, entryDefault, haproxyServers, haproxyVariables, hostRefs, inherited,
-  listenPort, loadCompose, mounts, parseDockerfile, parseEnvFile, parsePort, reach, read, ROOT, runSecrets, SECRET_FOLDERS,
-  SECRETS_MOUNT, secretsService, secretVolumes, shared, type Compose, type SecretsRun, type Service,
+  DEFAULT_SERVERS,
+  MAX_SERVERS,
+  PORT_DEFAULTS,
+  resolvePorts,
+  serverPortKey,
+  SERVERS_ENV,
+} from "../../local/src/config.ts";
+import {
+  APP_DIRS,
+  APP_ENTRIES,
+  appOf,
+  type Compose,
+  composeRaw,
+  composeVariables,
+  consumerOf,
+  entryDefault,
+  haproxyServers,
+  haproxyVariables,
+  hostRefs,
+  inherited,
+  listenPort,
+  loadCompose,
+  mounts,
+  parseDockerfile,
+  parseEnvFile,
+  parsePort,
+  reach,
+  read,
+  ROOT,
+  runSecrets,
+  SECRET_FOLDERS,
+  SECRETS_MOUNT,
+  type SecretsRun,
+  secretsService,
+  secretVolumes,
+  type Service,
+  shared,
 } from "./support.ts";
 
 const compose = loadCompose();
@@ -38,16 +80,25 @@ const dotenv: Record<string, string> = Object.fromEntries(
 const example = Object.fromEntries(parseEnvFile(read(".env.example")));
 
 /** compose.yaml with no environment, with .env.example copied to .env, and with every secret set. */
-const CASES = { defaults: compose, ".env.example": loadCompose(example), "secrets set in .env": loadCompose(dotenv) };
+const CASES = {
+  defaults: compose,
+  ".env.example": loadCompose(example),
+  "secrets set in .env": loadCompose(dotenv),
+};
 /** The secrets service run once for each. */
-const RUNS = Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, runSecrets(c)])) as Record<keyof typeof CASES, SecretsRun>;
+const RUNS = Object.fromEntries(Object.entries(CASES).map(([k, c]) => [k, runSecrets(c)])) as Record<
+  keyof typeof CASES,
+  SecretsRun
+>;
 
 /** A service's variables as its schema names them: NAME_FILE counts as NAME. */
 const readsOf = (env: Record<string, string>, entries: object) =>
   Object.keys(env).map((k) => (k.endsWith("_FILE") && k.slice(0, -5) in entries ? k.slice(0, -5) : k)).sort();
 /** The NAME_FILE variables a service sets: NAME → the path. */
 const fileVars = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).flatMap(([k, p]) => (k.endsWith("_FILE") ? [[k.slice(0, -5), p]] : [])));
+  Object.fromEntries(
+    Object.entries(env).flatMap(([k, p]) => (k.endsWith("_FILE") ? [[k.slice(0, -5), p]] : [])),
+  );
 
 /**
  * A schema entry holds a secret when it takes an arbitrary value but refuses the same
@@ -55,31 +106,54 @@ const fileVars = (env: Record<string, string>) =>
  */
 const PROBE = "an-arbitrary-value-0123456789abcdefghijklmnop";
 const isSecretEntry = (schema: v.GenericSchema) => v.is(schema, PROBE) && !v.is(schema, `${PROBE}-change-me`);
-const secretEntries = (entries: v.ObjectEntries) => Object.keys(entries).filter((k) => isSecretEntry(entries[k] as v.GenericSchema)).sort();
+const secretEntries = (entries: v.ObjectEntries) =>
+  Object.keys(entries).filter((k) => isSecretEntry(entries[k] as v.GenericSchema)).sort();
 
 // compose-spec's schema is draft 2019-09 with draft-04 style "id"s, which Ajv
 // refuses: drop those (they only name subschemas) and $schema (Ajv2019 knows it).
 const strip = (x: unknown): unknown =>
-  Array.isArray(x) ? x.map(strip)
-  : x && typeof x === "object"
-    ? Object.fromEntries(Object.entries(x).filter(([k, y]) => k !== "$schema" && !(k === "id" && typeof y === "string")).map(([k, y]) => [k, strip(y)]))
+  Array.isArray(x) ? x.map(strip) : x && typeof x === "object"
+    ? Object.fromEntries(
+      Object.entries(x).filter(([k, y]) => k !== "$schema" && !(k === "id" && typeof y === "string")).map((
+        [k, y],
+      ) => [k, strip(y)]),
+    )
     : x;
 const ajv = new Ajv2019({ strict: false, allErrors: true });
 // The formats the schema names, as compose reads them (Go durations, port specs).
 ajv.addFormat("duration", /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-ajv.addFormat("ports", { type: "string", validate: (s: string) => { try { parsePort(s); return true; } catch { return false; } } });
-ajv.addFormat("ports", { type: "number", validate: (n: number) => Number.isInteger(n) && n > 0 && n < 65536 });
+ajv.addFormat("ports", {
+  type: "string",
+  validate: (s: string) => {
+    try {
+      parsePort(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+});
+ajv.addFormat("ports", {
+  type: "number",
+  validate: (n: number) => Number.isInteger(n) && n > 0 && n < 65536,
+});
 ajv.addFormat("expose", true);
 ajv.addFormat("subnet_ip_address", true);
 const validate = ajv.compile(strip(composeSpec) as object);
-const schemaErrors = (doc: unknown) => (validate(doc) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
+const schemaErrors = (
+  doc: unknown,
+) => (validate(doc)
+  ? []
+  : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
 
 describe("compose.yaml is a valid compose file", () => {
   test("validates against the compose-spec JSON schema, as written and with its variables filled in", () => {
     // As written, deploy.replicas is "${WEB_SERVERS:-2}": compose validates after
     // interpolating and converting it to a number, so the text is checked with a number there.
     const raw = composeRaw() as Compose;
-    for (const s of Object.values(raw.services)) if (typeof s.deploy?.replicas === "string") s.deploy.replicas = 2;
+    for (const s of Object.values(raw.services)) {
+      if (typeof s.deploy?.replicas === "string") s.deploy.replicas = 2;
+    }
     for (const doc of [raw, ...Object.values(CASES)]) expect(schemaErrors(doc)).toEqual([]);
   });
 
@@ -91,7 +165,9 @@ describe("compose.yaml is a valid compose file", () => {
 
 describe("each app gets exactly the variables its config schema reads", () => {
   test("compose runs each of our four apps from its Dockerfile target", () => {
-    expect([...new Set(appServices.map((n) => appOf(compose.services[n]!)))].sort()).toEqual([...APP_DIRS].sort());
+    expect([...new Set(appServices.map((n) => appOf(compose.services[n]!)))].sort()).toEqual(
+      [...APP_DIRS].sort(),
+    );
   });
 
   for (const name of appServices) {
@@ -105,32 +181,52 @@ describe("each app gets exactly the variables its config schema reads", () => {
     test(`${name}'s environment parses with ${app}'s schema, reading the files the secrets service wrote (defaults, .env.example, secrets set)`, () => {
       for (const [label, c] of Object.entries(CASES) as [keyof typeof CASES, Compose][]) {
         expect({ label, error: RUNS[label].error?.message }).toEqual({ label, error: undefined });
-        expect(() => loadConfig(APP_ENTRIES[app], envOf(c, name), { readFile: RUNS[label].readFile(name) })).not.toThrow();
+        expect(() => loadConfig(APP_ENTRIES[app], envOf(c, name), { readFile: RUNS[label].readFile(name) }))
+          .not.toThrow();
       }
     });
   }
 
   test("the parse is not vacuous: without the secrets volume's files the same environment is refused", () => {
-    const none = () => { throw Object.assign(new Error("ENOENT"), { code: "ENOENT" }); };
-    for (const name of appServices) expect(() => loadConfig(APP_ENTRIES[appOf(compose.services[name]!)!], envOf(compose, name), { readFile: none })).toThrow(/_FILE: cannot read/);
+    const none = () => {
+      throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+    };
+    for (const name of appServices) {
+      expect(() =>
+        loadConfig(APP_ENTRIES[appOf(compose.services[name]!)!], envOf(compose, name), { readFile: none })
+      ).toThrow(/_FILE: cannot read/);
+    }
   });
 
   test("web and admin are replicated services: WEB_SERVERS / ADMIN_SERVERS replicas, two by default, no fixed hostname or container name", () => {
     for (const [name, variable] of [["web", "WEB_SERVERS"], ["admin", "ADMIN_SERVERS"]] as const) {
       const s = compose.services[name]!;
       expect({ name, replicas: s.deploy?.replicas }).toEqual({ name, replicas: 2 });
-      expect({ name, replicas: loadCompose({ [variable]: "3" }).services[name]!.deploy?.replicas }).toEqual({ name, replicas: 3 });
+      expect({ name, replicas: loadCompose({ [variable]: "3" }).services[name]!.deploy?.replicas }).toEqual({
+        name,
+        replicas: 3,
+      });
       // Every replica would carry the same one: each keeps its container id instead.
-      expect({ name, hostname: s.hostname, container_name: s.container_name }).toEqual({ name, hostname: undefined, container_name: undefined });
+      expect({ name, hostname: s.hostname, container_name: s.container_name }).toEqual({
+        name,
+        hostname: undefined,
+        container_name: undefined,
+      });
     }
     // The only services that may be scaled: the others are one of a kind.
-    expect(services.filter((n) => compose.services[n]!.deploy?.replicas !== undefined).sort()).toEqual(["admin", "web"]);
+    expect(services.filter((n) => compose.services[n]!.deploy?.replicas !== undefined).sort()).toEqual([
+      "admin",
+      "web",
+    ]);
   });
 
   test("each app's port is the schema's default port (the one its image EXPOSEs)", () => {
     for (const name of appServices) {
       const app = appOf(compose.services[name]!)!;
-      expect({ name, port: envOf(compose, name).PORT }).toEqual({ name, port: entryDefault(APP_ENTRIES[app].PORT)! });
+      expect({ name, port: envOf(compose, name).PORT }).toEqual({
+        name,
+        port: entryDefault(APP_ENTRIES[app].PORT)!,
+      });
     }
   });
 
@@ -148,7 +244,9 @@ describe("each app gets exactly the variables its config schema reads", () => {
   test("the database reads its root password (the mysql image) and the accounts' (db/accounts.sh) from files, and nothing else", () => {
     const accounts = [...read("db/accounts.sh").matchAll(/\$\(bazaar_secret (\w+)\)/g)].map((m) => m[1]!);
     expect(accounts.sort()).toEqual(["ADMIN_DB_PASSWORD", "API_DB_PASSWORD"]);
-    expect(Object.keys(envOf(compose, "db")).sort()).toEqual(["MYSQL_ROOT_PASSWORD", ...accounts].map((k) => `${k}_FILE`).sort());
+    expect(Object.keys(envOf(compose, "db")).sort()).toEqual(
+      ["MYSQL_ROOT_PASSWORD", ...accounts].map((k) => `${k}_FILE`).sort(),
+    );
   });
 });
 
@@ -156,19 +254,26 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
   const SECRET_VARS = SECRET_NAMES.map(envName);
   const volumes = secretVolumes(compose);
   /** The services other than the secrets service that mount a volume it writes. */
-  const readers = services.filter((n) => n !== SECRETS && mounts(compose.services[n]!).some((m) => volumes.has(m.source)));
-  const fileOf = (name: string, variable: string) => path.posix.basename(envOf(compose, name)[`${variable}_FILE`] ?? `(${name} has no ${variable}_FILE)`);
+  const readers = services.filter((n) =>
+    n !== SECRETS && mounts(compose.services[n]!).some((m) => volumes.has(m.source))
+  );
+  const fileOf = (name: string, variable: string) =>
+    path.posix.basename(envOf(compose, name)[`${variable}_FILE`] ?? `(${name} has no ${variable}_FILE)`);
 
   test("no secret value in compose.yaml: none of the published ones, and no secret variable set, but empty, for the secrets service", () => {
     const text = read("compose.yaml");
-    for (const value of PUBLISHED_SECRETS) expect({ value, inCompose: text.includes(value) }).toEqual({ value, inCompose: false });
+    for (const value of PUBLISHED_SECRETS) {
+      expect({ value, inCompose: text.includes(value) }).toEqual({ value, inCompose: false });
+    }
     expect(text.split(/\s+/).filter(isPublished)).toEqual([]);
     const vars = composeVariables();
     for (const k of SECRET_VARS) expect({ k, default: vars.get(k) }).toEqual({ k, default: "" });
     // A secret set in .env reaches no service but the secrets service, in any field.
     for (const name of services.filter((n) => n !== SECRETS)) {
       const s = JSON.stringify(CASES["secrets set in .env"].services[name]);
-      for (const value of Object.values(dotenv)) expect({ name, leaks: s.includes(value) }).toEqual({ name, leaks: false });
+      for (const value of Object.values(dotenv)) {
+        expect({ name, leaks: s.includes(value) }).toEqual({ name, leaks: false });
+      }
     }
   });
 
@@ -179,11 +284,19 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
       const app = appOf(compose.services[name]!);
       const secrets = app ? secretEntries(APP_ENTRIES[app]) : [];
       secrets.forEach((k) => found.add(k));
-      expect({ name, direct: Object.keys(env).filter((k) => SECRET_VARS.includes(k) || secrets.includes(k)) }).toEqual({ name, direct: [] });
+      expect({ name, direct: Object.keys(env).filter((k) => SECRET_VARS.includes(k) || secrets.includes(k)) })
+        .toEqual({ name, direct: [] });
       if (app) expect({ name, files: Object.keys(fileVars(env)).sort() }).toEqual({ name, files: secrets });
     }
     // Not vacuous: the probe finds every kind of secret the apps read.
-    expect([...found].sort()).toEqual(["ADMIN_API_TOKEN", "ADMIN_PASSWORD", "API_TOKEN", "DB_PASSWORD", "SESSION_SECRET", "UPSTASH_REDIS_REST_TOKEN"]);
+    expect([...found].sort()).toEqual([
+      "ADMIN_API_TOKEN",
+      "ADMIN_PASSWORD",
+      "API_TOKEN",
+      "DB_PASSWORD",
+      "SESSION_SECRET",
+      "UPSTASH_REDIS_REST_TOKEN",
+    ]);
   });
 
   test("the secrets service takes every secret from the environment, empty (generate) by default, and ADMIN_USER as the admin servers do", () => {
@@ -199,10 +312,15 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     const own = mounts(compose.services[SECRETS]!);
     expect(own.length).toBe(volumes.size);
     for (const m of own) {
-      expect({ m, declared: Object.keys(compose.volumes ?? {}).includes(m.source) }).toEqual({ m, declared: true });
+      expect({ m, declared: Object.keys(compose.volumes ?? {}).includes(m.source) }).toEqual({
+        m,
+        declared: true,
+      });
       expect(m.options).not.toContain("ro");
     }
-    for (const label of Object.keys(RUNS) as (keyof typeof RUNS)[]) expect({ label, error: RUNS[label].error?.message }).toEqual({ label, error: undefined });
+    for (const label of Object.keys(RUNS) as (keyof typeof RUNS)[]) {
+      expect({ label, error: RUNS[label].error?.message }).toEqual({ label, error: undefined });
+    }
   });
 
   test("not vacuous: with one of those mounts missing, the secrets service fails and names the folder", () => {
@@ -218,10 +336,17 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
 
   test("it writes every secret into the store, exactly CONSUMERS[folder] into each consumer's volume, and tokens.json into the cache's", () => {
     const expected = (folder: string) =>
-      folder === STORE ? [...SECRET_NAMES] : folder === CACHE ? [TOKENS_FILE] : [...CONSUMERS[folder as keyof typeof CONSUMERS]];
+      folder === STORE
+        ? [...SECRET_NAMES]
+        : folder === CACHE
+        ? [TOKENS_FILE]
+        : [...CONSUMERS[folder as keyof typeof CONSUMERS]];
     for (const run of Object.values(RUNS)) {
       for (const [volume, folder] of volumes) {
-        expect({ volume, files: [...run.volumes.get(volume)!.keys()].sort() }).toEqual({ volume, files: expected(folder).sort() });
+        expect({ volume, files: [...run.volumes.get(volume)!.keys()].sort() }).toEqual({
+          volume,
+          files: expected(folder).sort(),
+        });
       }
     }
   });
@@ -238,17 +363,25 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
       if (folder === CACHE) continue; // tokens.json: the next test
       expect({ name, target: m!.target }).toEqual({ name, target: SECRETS_MOUNT });
       const files = Object.values(fileVars(envOf(compose, name)));
-      for (const f of files) expect({ name, dir: path.posix.dirname(f) }).toEqual({ name, dir: SECRETS_MOUNT });
-      expect({ name, reads: files.map((f) => path.posix.basename(f)).sort() }).toEqual({ name, reads: [...CONSUMERS[folder as keyof typeof CONSUMERS]].sort() });
+      for (const f of files) {
+        expect({ name, dir: path.posix.dirname(f) }).toEqual({ name, dir: SECRETS_MOUNT });
+      }
+      expect({ name, reads: files.map((f) => path.posix.basename(f)).sort() }).toEqual({
+        name,
+        reads: [...CONSUMERS[folder as keyof typeof CONSUMERS]].sort(),
+      });
     }
   });
 
   test("nobody but the secrets service and that folder's own services mounts a secrets volume (the store: the secrets service alone)", () => {
     for (const [volume, folder] of volumes) {
-      const users = services.filter((n) => mounts(compose.services[n]!).some((m) => m.source === volume)).sort();
+      const users = services.filter((n) => mounts(compose.services[n]!).some((m) => m.source === volume))
+        .sort();
       const consumers = services.filter((n) => n !== SECRETS && consumerOf(compose, n) === folder);
       expect({ volume, users }).toEqual({ volume, users: [SECRETS, ...consumers].sort() });
-      if (folder !== STORE) expect({ volume, consumers: consumers.length > 0 }).toEqual({ volume, consumers: true });
+      if (folder !== STORE) {
+        expect({ volume, consumers: consumers.length > 0 }).toEqual({ volume, consumers: true });
+      }
     }
   });
 
@@ -276,8 +409,10 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
   });
 
   test("both ends read the same value: the one set in .env, else one generated for both (and the cache's tokens.json holds the APIs' token)", () => {
-    const value = (run: SecretsRun, name: string, variable: string) => run.readFile(name)(envOf(compose, name)[`${variable}_FILE`]!);
-    const tokens = (run: SecretsRun, c: Compose) => bridgeConfig(envOf(c, "cache"), { readFile: run.readFile("cache") }).tokens.map((t) => t.token);
+    const value = (run: SecretsRun, name: string, variable: string) =>
+      run.readFile(name)(envOf(compose, name)[`${variable}_FILE`]!);
+    const tokens = (run: SecretsRun, c: Compose) =>
+      bridgeConfig(envOf(c, "cache"), { readFile: run.readFile("cache") }).tokens.map((t) => t.token);
     for (const [a, va, b, vb, secret] of ends) {
       const set = RUNS["secrets set in .env"];
       expect({ a, va, value: value(set, a, va) }).toEqual({ a, va, value: dotenv[envName(secret)]! });
@@ -314,9 +449,17 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     const logs = `docker compose logs ${SECRETS}`;
     const show = `docker compose run --rm ${SECRETS} --show-admin-password`;
     expect(initReport("/secrets", run, env).join("\n")).toContain(logs);
-    expect(initReport("/secrets", { ...run, sources: { ...run.sources, admin_password: "stored" } }, env).join("\n")).toContain(show);
+    expect(
+      initReport("/secrets", { ...run, sources: { ...run.sources, admin_password: "stored" } }, env).join(
+        "\n",
+      ),
+    ).toContain(show);
     for (const file of ["compose.yaml", ".env.example"]) {
-      expect({ file, logs: read(file).includes(logs), show: read(file).includes(show) }).toEqual({ file, logs: true, show: true });
+      expect({ file, logs: read(file).includes(logs), show: read(file).includes(show) }).toEqual({
+        file,
+        logs: true,
+        show: true,
+      });
     }
   });
 });
@@ -331,19 +474,36 @@ describe(".env.example: what compose.yaml reads, with its defaults", () => {
 
   test("it lists every secret, empty (so a copy of it has them generated), and the published ports and settings", () => {
     for (const k of SECRET_NAMES.map(envName)) expect({ k, value: example[k] }).toEqual({ k, value: "" });
-    for (const k of ["HTTP_PORT", "WEB_PORTS", "ADMIN_PORTS", "WEB_SERVERS", "ADMIN_SERVERS", "ADMIN_USER", "CACHE_ENABLED"]) expect(Object.keys(example)).toContain(k);
+    for (
+      const k of [
+        "HTTP_PORT",
+        "WEB_PORTS",
+        "ADMIN_PORTS",
+        "WEB_SERVERS",
+        "ADMIN_SERVERS",
+        "ADMIN_USER",
+        "CACHE_ENABLED",
+      ]
+    ) expect(Object.keys(example)).toContain(k);
   });
 
   test("WEB_SERVERS and ADMIN_SERVERS mean the same as for `bun run local`: its default, and its limit is the proxy's slots", () => {
-    expect([example.WEB_SERVERS, example.ADMIN_SERVERS]).toEqual([String(DEFAULT_SERVERS.web), String(DEFAULT_SERVERS.admin)]);
+    expect([example.WEB_SERVERS, example.ADMIN_SERVERS]).toEqual([
+      String(DEFAULT_SERVERS.web),
+      String(DEFAULT_SERVERS.admin),
+    ]);
     expect([SERVERS_ENV.web, SERVERS_ENV.admin]).toEqual(["WEB_SERVERS", "ADMIN_SERVERS"]);
-    const slots = Object.fromEntries(haproxyServers(envOf(compose, "proxy")).map((s) => [s.address.split(":")[0], s.slots]));
+    const slots = Object.fromEntries(
+      haproxyServers(envOf(compose, "proxy")).map((s) => [s.address.split(":")[0], s.slots]),
+    );
     expect(slots).toEqual({ web: MAX_SERVERS, admin: MAX_SERVERS });
   });
 
   test("the database accounts are the ones db/init.sql creates", () => {
     const sql = read("db/init.sql");
-    for (const name of ["api", "admin-api"]) expect(sql).toContain(`CREATE USER IF NOT EXISTS '${envOf(compose, name).DB_USER}'@'%'`);
+    for (const name of ["api", "admin-api"]) {
+      expect(sql).toContain(`CREATE USER IF NOT EXISTS '${envOf(compose, name).DB_USER}'@'%'`);
+    }
   });
 });
 
@@ -351,7 +511,15 @@ describe("every name a service connects to is a service on a network both share"
   const refs = services.flatMap((n) => hostRefs(compose, n));
 
   test("the references are found (api, admin-api, db, cache, redis, and the web and admin replicas behind the proxy)", () => {
-    expect([...new Set(refs.map((r) => r.host))].sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "redis", "web"]);
+    expect([...new Set(refs.map((r) => r.host))].sort()).toEqual([
+      "admin",
+      "admin-api",
+      "api",
+      "cache",
+      "db",
+      "redis",
+      "web",
+    ]);
   });
 
   for (const r of refs) {
@@ -363,7 +531,12 @@ describe("every name a service connects to is a service on a network both share"
   }
 
   test("every app's container hostname is its service name (the pages show it), but the replicas' (their container ids)", () => {
-    for (const name of appServices) expect({ name, hostname: compose.services[name]!.hostname }).toEqual({ name, hostname: compose.services[name]!.deploy ? undefined : name });
+    for (const name of appServices) {
+      expect({ name, hostname: compose.services[name]!.hostname }).toEqual({
+        name,
+        hostname: compose.services[name]!.deploy ? undefined : name,
+      });
+    }
   });
 });
 
@@ -372,14 +545,20 @@ describe("the networks: each tier sees only the tiers it calls", () => {
   const front = new Set(services.filter((n) => compose.services[n]!.networks?.includes("front")));
 
   test("front is the only network with a way out; every other one is internal", () => {
-    for (const [name, net] of Object.entries(compose.networks)) expect({ name, internal: net?.internal === true }).toEqual({ name, internal: name !== "front" });
+    for (const [name, net] of Object.entries(compose.networks)) {
+      expect({ name, internal: net?.internal === true }).toEqual({ name, internal: name !== "front" });
+    }
     expect([...front].sort()).toEqual(["admin", "proxy", "web"]);
   });
 
   test("beyond the front network, a service reaches exactly what it calls and what calls it", () => {
     for (const name of services) {
-      const talks = new Set(refs.flatMap((r) => (r.from === name ? [r.host] : r.host === name ? [r.from] : [])));
-      const seen = [...reach(compose, name)].filter((o) => !(front.has(name) && front.has(o)) || talks.has(o));
+      const talks = new Set(
+        refs.flatMap((r) => (r.from === name ? [r.host] : r.host === name ? [r.from] : [])),
+      );
+      const seen = [...reach(compose, name)].filter((o) =>
+        !(front.has(name) && front.has(o)) || talks.has(o)
+      );
       expect({ name, reaches: seen.sort() }).toEqual({ name, reaches: [...talks].sort() });
     }
   });
@@ -409,19 +588,29 @@ describe("ports", () => {
         const { hostIp, published, last, target } = parsePort(p);
         expect(target).toBe(listenPort(c.services[n]!));
         return `${n} ${hostIp}:${published}${last === published ? "" : `-${last}`}`;
-      }),
+      })
     ).sort();
 
   test("only the store (80) and the web/admin debug ports (on 127.0.0.1) are published, each to what the service listens on", () => {
-    expect(published(compose)).toEqual(["admin 127.0.0.1:8081-8082", "proxy 0.0.0.0:80", "web 127.0.0.1:8083-8091"]);
+    expect(published(compose)).toEqual([
+      "admin 127.0.0.1:8081-8082",
+      "proxy 0.0.0.0:80",
+      "web 127.0.0.1:8083-8091",
+    ]);
   });
 
   test("the debug ranges start at the design's ports (as `bun run local`'s WEB1_PORT and ADMIN1_PORT) and have a port for each replica; web's one for each proxy slot", () => {
     const range = (name: string) => parsePort(compose.services[name]!.ports![0]!);
-    expect([range("web").published, range("admin").published]).toEqual([PORT_DEFAULTS.web1, PORT_DEFAULTS.admin1]);
+    expect([range("web").published, range("admin").published]).toEqual([
+      PORT_DEFAULTS.web1,
+      PORT_DEFAULTS.admin1,
+    ]);
     for (const name of ["web", "admin"]) {
       const { published: first, last } = range(name);
-      expect({ name, room: last - first + 1 >= compose.services[name]!.deploy!.replicas! }).toEqual({ name, room: true });
+      expect({ name, room: last - first + 1 >= compose.services[name]!.deploy!.replicas! }).toEqual({
+        name,
+        room: true,
+      });
     }
     expect(range("web").last - range("web").published + 1).toBe(MAX_SERVERS);
     // The local stack's web-3 … web-9 are the same ports (WEB1_PORT + n - 1).
@@ -433,7 +622,11 @@ describe("ports", () => {
 
   test("each published port follows its variable: HTTP_PORT for the store, WEB_PORTS and ADMIN_PORTS for the debug ranges, still on 127.0.0.1", () => {
     const env = { HTTP_PORT: "18000", WEB_PORTS: "18083-18091", ADMIN_PORTS: "18093-18099" };
-    expect(published(loadCompose(env))).toEqual(["admin 127.0.0.1:18093-18099", "proxy 0.0.0.0:18000", "web 127.0.0.1:18083-18091"]);
+    expect(published(loadCompose(env))).toEqual([
+      "admin 127.0.0.1:18093-18099",
+      "proxy 0.0.0.0:18000",
+      "web 127.0.0.1:18083-18091",
+    ]);
   });
 
   test("the proxy binds a port above 1024 inside (the haproxy image does not run as root)", () => {
@@ -450,18 +643,27 @@ describe("start order, health and restarts", () => {
     if (s.healthcheck?.test?.length) return true;
     return !!s.build?.target && inherited(stages, s.build.target).some((i) => i.op === "HEALTHCHECK");
   };
-  const readsSecrets = (name: string) => name !== SECRETS && mounts(compose.services[name]!).some((m) => volumes.has(m.source));
+  const readsSecrets = (name: string) =>
+    name !== SECRETS && mounts(compose.services[name]!).some((m) => volumes.has(m.source));
 
   test("every service waits for each one it connects to to be healthy (those have a health check), and for the secrets to be written if it reads them", () => {
     for (const name of services) {
       const needs = [...new Set(hostRefs(compose, name).map((r) => r.host))].sort();
       const waits = compose.services[name]!.depends_on ?? {};
-      expect({ name, waitsFor: Object.keys(waits).sort() }).toEqual({ name, waitsFor: [...needs, ...(readsSecrets(name) ? [SECRETS] : [])].sort() });
+      expect({ name, waitsFor: Object.keys(waits).sort() }).toEqual({
+        name,
+        waitsFor: [...needs, ...(readsSecrets(name) ? [SECRETS] : [])].sort(),
+      });
       for (const dep of needs) {
         expect(waits[dep]!.condition).toBe("service_healthy");
         expect({ dep, healthcheck: hasHealthcheck(dep) }).toEqual({ dep, healthcheck: true });
       }
-      if (readsSecrets(name)) expect({ name, condition: waits[SECRETS]!.condition }).toEqual({ name, condition: "service_completed_successfully" });
+      if (readsSecrets(name)) {
+        expect({ name, condition: waits[SECRETS]!.condition }).toEqual({
+          name,
+          condition: "service_completed_successfully",
+        });
+      }
     }
   });
 
@@ -482,16 +684,31 @@ describe("start order, health and restarts", () => {
   });
 
   test("every other service restarts on its own", () => {
-    for (const name of services.filter((n) => n !== SECRETS)) expect({ name, restart: compose.services[name]!.restart }).toEqual({ name, restart: "unless-stopped" });
+    for (const name of services.filter((n) => n !== SECRETS)) {
+      expect({ name, restart: compose.services[name]!.restart }).toEqual({ name, restart: "unless-stopped" });
+    }
   });
 
   test("every bind mount is a file of this repository, read-only and relabelled for SELinux (:ro,z); every named volume is declared", () => {
     for (const name of services) {
       for (const m of mounts(compose.services[name]!)) {
-        if (m.named) expect({ name, volume: m.source, declared: m.source in (compose.volumes ?? {}) }).toEqual({ name, volume: m.source, declared: true });
-        else {
-          expect({ name, source: m.source, options: [...m.options].sort() }).toEqual({ name, source: m.source, options: ["ro", "z"] });
-          expect({ name, source: m.source, exists: existsSync(path.join(ROOT, m.source)) }).toEqual({ name, source: m.source, exists: true });
+        if (m.named) {
+          expect({ name, volume: m.source, declared: m.source in (compose.volumes ?? {}) }).toEqual({
+            name,
+            volume: m.source,
+            declared: true,
+          });
+        } else {
+          expect({ name, source: m.source, options: [...m.options].sort() }).toEqual({
+            name,
+            source: m.source,
+            options: ["ro", "z"],
+          });
+          expect({ name, source: m.source, exists: existsSync(path.join(ROOT, m.source)) }).toEqual({
+            name,
+            source: m.source,
+            exists: true,
+          });
         }
       }
     }
@@ -510,16 +727,22 @@ describe("start order, health and restarts", () => {
 
   test("the cache is SRH in front of redis:7-alpine, its health check on the port it listens on", () => {
     expect(compose.services.cache!.image).toStartWith("hiett/serverless-redis-http:");
-    expect(compose.services.cache!.healthcheck!.test!.join(" ")).toContain(`http://127.0.0.1:${listenPort(compose.services.cache!)}/`);
+    expect(compose.services.cache!.healthcheck!.test!.join(" ")).toContain(
+      `http://127.0.0.1:${listenPort(compose.services.cache!)}/`,
+    );
     expect(compose.services.redis!.image).toBe("redis:7-alpine");
     expect(compose.services.proxy!.image).toStartWith("haproxy:");
-    expect(compose.services.proxy!.volumes).toContain("./proxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro,z");
+    expect(compose.services.proxy!.volumes).toContain(
+      "./proxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro,z",
+    );
   });
 });
 
 describe("the compose pass's stand-in override (tests/docker/standin/compose.standin.yaml)", () => {
   const FILE = "tests/docker/standin/compose.standin.yaml";
-  const override = parse(read(FILE), { merge: true }) as { services: Record<string, Service> } & Record<string, unknown>;
+  const override = parse(read(FILE), { merge: true }) as
+    & { services: Record<string, Service> }
+    & Record<string, unknown>;
   const { globalArgs } = parseDockerfile(read("Dockerfile"));
 
   test("changes only `image:` of the images we pull, and only `build.args` naming the Dockerfile's base-image ARGs", () => {
@@ -527,7 +750,12 @@ describe("the compose pass's stand-in override (tests/docker/standin/compose.sta
     for (const [name, s] of Object.entries(override.services)) {
       const base = compose.services[name];
       expect({ name, inCompose: !!base }).toEqual({ name, inCompose: true });
-      expect({ name, keys: Object.keys(s).filter((k) => !(k === "image" && base!.image && !base!.build) && !(k === "build" && base!.build)) }).toEqual({ name, keys: [] });
+      expect({
+        name,
+        keys: Object.keys(s).filter((k) =>
+          !(k === "image" && base!.image && !base!.build) && !(k === "build" && base!.build)
+        ),
+      }).toEqual({ name, keys: [] });
       if (!s.build) continue;
       expect({ name, build: Object.keys(s.build) }).toEqual({ name, build: ["args"] });
       for (const arg of Object.keys(s.build.args ?? {})) {
@@ -540,13 +768,19 @@ describe("the compose pass's stand-in override (tests/docker/standin/compose.sta
   test("covers every service (no registry to pull from): each pulled image replaced, each build given both bases", () => {
     for (const [name, s] of Object.entries(compose.services)) {
       const o = override.services[name];
-      if (s.build) expect({ name, args: Object.keys(o?.build?.args ?? {}).sort() }).toEqual({ name, args: ["BUN_IMAGE", "RUNTIME_IMAGE"] });
-      else expect({ name, image: o?.image && o.image !== s.image }).toEqual({ name, image: true });
+      if (s.build) {
+        expect({ name, args: Object.keys(o?.build?.args ?? {}).sort() }).toEqual({
+          name,
+          args: ["BUN_IMAGE", "RUNTIME_IMAGE"],
+        });
+      } else expect({ name, image: o?.image && o.image !== s.image }).toEqual({ name, image: true });
     }
   });
 
   test("builds on a stand-in of the Bun that runs these tests", () => {
-    for (const s of Object.values(override.services)) if (s.build) expect(s.build.args!.BUN_IMAGE).toBe(`bazaar-standin/bun:${Bun.version}`);
+    for (const s of Object.values(override.services)) {
+      if (s.build) expect(s.build.args!.BUN_IMAGE).toBe(`bazaar-standin/bun:${Bun.version}`);
+    }
   });
 
   test("compose.yaml with the override applied (images replaced, build args added) is still a valid compose file", () => {

@@ -12,16 +12,24 @@ import { APP_DIRS, freePort, ROOT, untilLine } from "./support.ts";
 // Port 9 (discard) on 127.0.0.1: refused at once, so "down" is quick and certain.
 const NOWHERE = "127.0.0.1";
 const BACKEND = {
-  DB_HOST: NOWHERE, DB_PORT: "9", DB_USER: "bazaar_api", DB_PASSWORD: "unused-password",
-  UPSTASH_REDIS_REST_URL: `http://${NOWHERE}:9`, UPSTASH_REDIS_REST_TOKEN: "unused-token", CACHE_TIMEOUT_MS: "200",
+  DB_HOST: NOWHERE,
+  DB_PORT: "9",
+  DB_USER: "bazaar_api",
+  DB_PASSWORD: "unused-password",
+  UPSTASH_REDIS_REST_URL: `http://${NOWHERE}:9`,
+  UPSTASH_REDIS_REST_TOKEN: "unused-token",
+  CACHE_TIMEOUT_MS: "200",
 };
 const ENV: Record<string, Record<string, string>> = {
   api: { ...BACKEND, API_TOKEN: "deno-test-api-token" },
   "admin-api": { ...BACKEND, DB_USER: "bazaar_admin", ADMIN_API_TOKEN: "deno-test-admin-api-token" },
   web: { API_URL: `http://${NOWHERE}:9`, API_TOKEN: "deno-test-api-token" },
   admin: {
-    ADMIN_API_URL: `http://${NOWHERE}:9`, ADMIN_API_TOKEN: "deno-test-admin-api-token",
-    ADMIN_USER: "admin", ADMIN_PASSWORD: "deno-test-password", SESSION_SECRET: "deno-test-session-secret-0123456789abcdef",
+    ADMIN_API_URL: `http://${NOWHERE}:9`,
+    ADMIN_API_TOKEN: "deno-test-admin-api-token",
+    ADMIN_USER: "admin",
+    ADMIN_PASSWORD: "deno-test-password",
+    SESSION_SECRET: "deno-test-session-secret-0123456789abcdef",
   },
   bridge: { SRH_TOKEN: "deno-test-token", SRH_CONNECTION_STRING: `redis://${NOWHERE}:9` },
 };
@@ -30,7 +38,8 @@ const entries = APPS.filter((app) => existsSync(path.join(ROOT, app, "src/main.d
 
 test("every app an image ships has a Deno entry beside its Bun one", () => {
   for (const app of APP_DIRS) {
-    expect({ app, bun: existsSync(path.join(ROOT, app, "src/main.ts")), deno: entries.includes(app) }).toEqual({ app, bun: true, deno: true });
+    expect({ app, bun: existsSync(path.join(ROOT, app, "src/main.ts")), deno: entries.includes(app) })
+      .toEqual({ app, bun: true, deno: true });
   }
 });
 
@@ -43,13 +52,21 @@ describe("each Deno entry starts under `deno run` unchanged", () => {
       const port = await freePort();
       const proc = Bun.spawn(denoCommand(app), {
         cwd: ROOT,
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", PORT: String(port), HOST: "127.0.0.1", ...ENV[app] },
+        env: {
+          PATH: process.env.PATH!,
+          HOME: process.env.HOME ?? "/root",
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          ...ENV[app],
+        },
         stdout: "pipe",
         stderr: "pipe",
       });
       running.push(proc);
       const out = await untilLine(proc.stdout, "listening");
-      if (!out) throw new Error(`${app} did not start under Deno:\n${await new Response(proc.stderr).text()}`);
+      if (!out) {
+        throw new Error(`${app} did not start under Deno:\n${await new Response(proc.stderr).text()}`);
+      }
       const line = JSON.parse(out.split("\n").find((l) => l.includes("listening"))!);
       expect(line).toMatchObject({ service: app, runtime: "deno" });
 

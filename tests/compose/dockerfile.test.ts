@@ -10,8 +10,23 @@ import path from "node:path";
 import { DEFAULT_SECRETS_DIR } from "../../lib/src/secrets.ts";
 import { APPS } from "../../scripts/build.ts";
 import {
-  APP_DIRS, APP_ENTRIES, dockerignore, entryDefault, execForm, freePort, imageOf, inherited, loadCompose, mounts, parseDockerfile, read, ROOT,
-  SECRET_FOLDERS, secretsService, secretVolumes, untilLine,
+  APP_DIRS,
+  APP_ENTRIES,
+  dockerignore,
+  entryDefault,
+  execForm,
+  freePort,
+  imageOf,
+  inherited,
+  loadCompose,
+  mounts,
+  parseDockerfile,
+  read,
+  ROOT,
+  SECRET_FOLDERS,
+  secretsService,
+  secretVolumes,
+  untilLine,
 } from "./support.ts";
 
 const { globalArgs, stages } = parseDockerfile(read("Dockerfile"));
@@ -21,12 +36,15 @@ const ignored = dockerignore(read(".dockerignore"));
 /** COPY's options (--from=, --chown=), its sources and its destination. */
 const copyParts = (args: string) => {
   const words = args.split(/\s+/);
-  const options = Object.fromEntries(words.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=", 2) as [string, string]));
+  const options = Object.fromEntries(
+    words.filter((w) => w.startsWith("--")).map((w) => w.slice(2).split("=", 2) as [string, string]),
+  );
   const paths = words.filter((w) => !w.startsWith("--"));
   return { options, sources: paths.slice(0, -1), dest: paths.at(-1)! };
 };
 /** The image's COPY that puts the secret volumes' mount points at DEFAULT_SECRETS_DIR. */
-const isSecretsCopy = (i: { op: string; args: string }) => i.op === "COPY" && copyParts(i.args).dest === DEFAULT_SECRETS_DIR;
+const isSecretsCopy = (i: { op: string; args: string }) =>
+  i.op === "COPY" && copyParts(i.args).dest === DEFAULT_SECRETS_DIR;
 
 describe("the build stage", () => {
   test("builds on the Bun that runs these tests (a build argument, oven/bun by default)", () => {
@@ -62,14 +80,26 @@ describe("the build stage", () => {
 
   test("copies every source file the bundler reads for each app, and .dockerignore lets them in", async () => {
     // Every source of every COPY (all words but the last, the destination).
-    const copied = build.instructions.filter((i) => i.op === "COPY" && !i.args.startsWith("--")).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const copied = build.instructions.filter((i) => i.op === "COPY" && !i.args.startsWith("--")).flatMap((
+      i,
+    ) => i.args.split(/\s+/).slice(0, -1));
     for (const app of APP_DIRS) {
-      const r = await Bun.build({ entrypoints: [path.join(ROOT, app, "src/main.ts")], target: "bun", metafile: true, throw: true });
-      const inputs = Object.keys(r.metafile!.inputs).map((f) => path.relative(ROOT, path.resolve(f))).filter((f) => !f.includes("node_modules"));
+      const r = await Bun.build({
+        entrypoints: [path.join(ROOT, app, "src/main.ts")],
+        target: "bun",
+        metafile: true,
+        throw: true,
+      });
+      const inputs = Object.keys(r.metafile!.inputs).map((f) => path.relative(ROOT, path.resolve(f))).filter((
+        f,
+      ) => !f.includes("node_modules"));
       expect(inputs.length).toBeGreaterThan(3);
       for (const file of [...inputs, "tsconfig.json", "scripts/build.ts", "bun.lock"]) {
         expect({ file, inContext: !ignored(file) }).toEqual({ file, inContext: true });
-        expect({ file, copied: copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, "")}/`)) }).toEqual({ file, copied: true });
+        expect({
+          file,
+          copied: copied.some((c) => file === c || file.startsWith(`${c.replace(/\/$/, "")}/`)),
+        }).toEqual({ file, copied: true });
       }
     }
   });
@@ -80,7 +110,9 @@ describe("each app's image", () => {
     describe(app, () => {
       const image = inherited(stages, app);
       const chain: string[] = [];
-      for (let s = stages.find((x) => x.name === app); s; s = stages.find((x) => x.name === s!.base)) chain.push(s.base);
+      for (let s = stages.find((x) => x.name === app); s; s = stages.find((x) => x.name === s!.base)) {
+        chain.push(s.base);
+      }
       const last = (op: string) => image.filter((i) => i.op === op).at(-1);
 
       test("runs on a minimal glibc base (distroless/cc or Debian slim), not the build image", () => {
@@ -106,7 +138,10 @@ describe("each app's image", () => {
           const m = /^mkdir\s+-p\s+(.*)$/.exec(r);
           return m ? m[1]!.split(/\s+/) : [];
         });
-        expect(made.filter((d) => d.startsWith(`${sources[0]}/`)).map((d) => path.posix.relative(sources[0]!, d)).sort()).toEqual([...SECRET_FOLDERS].sort());
+        expect(
+          made.filter((d) => d.startsWith(`${sources[0]}/`)).map((d) => path.posix.relative(sources[0]!, d))
+            .sort(),
+        ).toEqual([...SECRET_FOLDERS].sort());
       });
 
       test("runs as a non-root user (numeric, so the runtime can check)", () => {
@@ -116,7 +151,9 @@ describe("each app's image", () => {
       });
 
       test("exposes only the app's port (its config schema's default)", () => {
-        expect(image.filter((i) => i.op === "EXPOSE").map((i) => i.args)).toEqual([entryDefault(APP_ENTRIES[app].PORT)!]);
+        expect(image.filter((i) => i.op === "EXPOSE").map((i) => i.args)).toEqual([
+          entryDefault(APP_ENTRIES[app].PORT)!,
+        ]);
       });
 
       test("checks its health with the executable itself: no shell, no curl", () => {
@@ -132,7 +169,11 @@ describe("each app's image", () => {
     const compose = loadCompose();
     for (const [name, s] of Object.entries(compose.services)) {
       if (!s.build) continue;
-      expect({ name, context: s.build.context, target: imageOf(s) }).toEqual({ name, context: ".", target: expect.any(String) });
+      expect({ name, context: s.build.context, target: imageOf(s) }).toEqual({
+        name,
+        context: ".",
+        target: expect.any(String),
+      });
     }
   });
 
@@ -148,7 +189,19 @@ describe("each app's image", () => {
 
 describe(".dockerignore", () => {
   test("keeps out dependencies, local data, builds, secrets, git and tests", () => {
-    for (const f of ["node_modules/hono/package.json", "api/node_modules/x", ".local/mysql/ibdata1", "dist/api", ".env", ".git/HEAD", "tests/setup.ts", "api/src/app.test.ts", "README.md"]) {
+    for (
+      const f of [
+        "node_modules/hono/package.json",
+        "api/node_modules/x",
+        ".local/mysql/ibdata1",
+        "dist/api",
+        ".env",
+        ".git/HEAD",
+        "tests/setup.ts",
+        "api/src/app.test.ts",
+        "README.md",
+      ]
+    ) {
       expect({ f, ignored: ignored(f) }).toEqual({ f, ignored: true });
     }
   });
@@ -156,14 +209,23 @@ describe(".dockerignore", () => {
 
 describe("--healthcheck, the HEALTHCHECK's command", () => {
   // Under the compiled pass this is the executable the image ships; else the same entry on Bun.
-  const exe = process.env.STACK_RUNTIME === "compiled" && existsSync(path.join(ROOT, "dist/web")) ? [path.join(ROOT, "dist/web")] : [process.execPath, path.join(ROOT, "web/src/main.ts")];
+  const exe = process.env.STACK_RUNTIME === "compiled" && existsSync(path.join(ROOT, "dist/web"))
+    ? [path.join(ROOT, "dist/web")]
+    : [process.execPath, path.join(ROOT, "web/src/main.ts")];
   let server: Bun.Subprocess<"ignore", "pipe", "inherit"> | undefined;
   afterAll(() => server?.kill());
 
   test("exits 0 while the app answers /healthz on its PORT, 1 once it is gone", async () => {
     const port = await freePort();
-    const env = { PATH: process.env.PATH!, PORT: String(port), HOST: "127.0.0.1", API_URL: "http://127.0.0.1:9/", API_TOKEN: "healthcheck-test-token" };
-    const probe = () => Bun.spawn([...exe, "--healthcheck"], { env, stdout: "ignore", stderr: "ignore" }).exited;
+    const env = {
+      PATH: process.env.PATH!,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      API_URL: "http://127.0.0.1:9/",
+      API_TOKEN: "healthcheck-test-token",
+    };
+    const probe = () =>
+      Bun.spawn([...exe, "--healthcheck"], { env, stdout: "ignore", stderr: "ignore" }).exited;
     expect(await probe()).toBe(1);
     server = Bun.spawn(exe, { env, stdin: "ignore", stdout: "pipe", stderr: "inherit" });
     expect(await untilLine(server.stdout, "listening")).toContain("listening");

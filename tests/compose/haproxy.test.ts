@@ -19,7 +19,10 @@ describe("haproxy.cfg under compose", () => {
 
   test("haproxy -c accepts it with the proxy service's environment", () => {
     const r = check(proxyEnv);
-    expect({ exit: r.exitCode, out: r.stdout.toString() + r.stderr.toString() }).toEqual({ exit: 0, out: expect.any(String) });
+    expect({ exit: r.exitCode, out: r.stdout.toString() + r.stderr.toString() }).toEqual({
+      exit: 0,
+      out: expect.any(String),
+    });
   });
 
   test("the check is not vacuous: a bind it cannot parse is refused", () => {
@@ -27,23 +30,43 @@ describe("haproxy.cfg under compose", () => {
   });
 
   test("with compose's environment, the servers are every replica of the web and admin services (Docker's DNS), in 9 slots each", () => {
-    expect(haproxyServers(proxyEnv).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual(["web-*=web:8083×9", "admin-*=admin:8081×9"]);
+    expect(haproxyServers(proxyEnv).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual([
+      "web-*=web:8083×9",
+      "admin-*=admin:8081×9",
+    ]);
   });
 
   test("with the local stack's environment, a server line for each server it runs, and none for the others", () => {
     const ports = resolvePorts(undefined, {}, { web: 3, admin: 1 });
-    expect(haproxyServers(haproxyEnv(ports, undefined, { web: 3, admin: 1 })).map((s) => `${s.name}=${s.address}`)).toEqual([
-      "web-1=127.0.0.1:8083", "web-2=127.0.0.1:8084", "web-3=127.0.0.1:8085", "admin-1=127.0.0.1:8081",
+    expect(
+      haproxyServers(haproxyEnv(ports, undefined, { web: 3, admin: 1 })).map((s) => `${s.name}=${s.address}`),
+    ).toEqual([
+      "web-1=127.0.0.1:8083",
+      "web-2=127.0.0.1:8084",
+      "web-3=127.0.0.1:8085",
+      "admin-1=127.0.0.1:8081",
     ]);
     const nine = { web: MAX_SERVERS, admin: MAX_SERVERS };
-    const all = haproxyServers(haproxyEnv(resolvePorts(undefined, {}, nine), undefined, nine)).map((s) => s.name);
+    const all = haproxyServers(haproxyEnv(resolvePorts(undefined, {}, nine), undefined, nine)).map((s) =>
+      s.name
+    );
     expect(all).toEqual([...serverNames("web", MAX_SERVERS), ...serverNames("admin", MAX_SERVERS)]);
   });
 
   test("haproxy itself accepts each way: compose's, and the local stack's with 1 and with 9 servers", () => {
     for (const servers of [{ web: 1, admin: 1 }, { web: MAX_SERVERS, admin: MAX_SERVERS }]) {
-      const r = check(haproxyEnv(resolvePorts(undefined, {}, servers), { user: "stats", password: "stats-password" }, servers));
-      expect({ servers, exit: r.exitCode, out: r.stderr.toString() }).toEqual({ servers, exit: 0, out: expect.any(String) });
+      const r = check(
+        haproxyEnv(
+          resolvePorts(undefined, {}, servers),
+          { user: "stats", password: "stats-password" },
+          servers,
+        ),
+      );
+      expect({ servers, exit: r.exitCode, out: r.stderr.toString() }).toEqual({
+        servers,
+        exit: 0,
+        out: expect.any(String),
+      });
     }
   });
 });

@@ -13,7 +13,14 @@ import { AdminApiEnv } from "../../admin-api/src/config.ts";
 import { AdminEnv } from "../../admin/src/config.ts";
 import { ApiEnv } from "../../api/src/config.ts";
 import {
-  CACHE, CONSUMERS, DEFAULT_SECRETS_DIR, DEFAULT_SRH_CONNECTION_STRING, initSecrets, STORE, TOKENS_FILE, type InitResult,
+  CACHE,
+  CONSUMERS,
+  DEFAULT_SECRETS_DIR,
+  DEFAULT_SRH_CONNECTION_STRING,
+  type InitResult,
+  initSecrets,
+  STORE,
+  TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
 import { WebEnv } from "../../web/src/config.ts";
 
@@ -34,7 +41,14 @@ export type Service = {
   networks?: string[];
   network_mode?: string;
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test?: string[]; disable?: boolean; interval?: string; timeout?: string; retries?: number; start_period?: string };
+  healthcheck?: {
+    test?: string[];
+    disable?: boolean;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
   volumes?: string[];
   restart?: string;
 };
@@ -52,22 +66,28 @@ export const composeRaw = (): unknown => parse(read("compose.yaml"), { merge: tr
  * (unset or empty), ${VAR-default} (unset), ${VAR:?msg} / ${VAR?msg} (required), $VAR.
  */
 export function interpolate(s: string, env: Record<string, string | undefined>): string {
-  return s.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, dollar, name, colon, op, arg, bare) => {
-    if (dollar === "$") return "$";
-    if (bare) return env[bare] ?? "";
-    const value = env[name];
-    const missing = colon ? !value : value === undefined;
-    if (op === "-") return missing ? arg : value!;
-    if (op === "?" && missing) throw new Error(`compose.yaml requires ${name}: ${arg}`);
-    return value ?? "";
-  });
+  return s.replace(
+    /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (all, dollar, name, colon, op, arg, bare) => {
+      if (dollar === "$") return "$";
+      if (bare) return env[bare] ?? "";
+      const value = env[name];
+      const missing = colon ? !value : value === undefined;
+      if (op === "-") return missing ? arg : value!;
+      if (op === "?" && missing) throw new Error(`compose.yaml requires ${name}: ${arg}`);
+      return value ?? "";
+    },
+  );
 }
 
 const mapStrings = (x: unknown, f: (s: string) => string): unknown =>
-  typeof x === "string" ? f(x)
-  : Array.isArray(x) ? x.map((y) => mapStrings(y, f))
-  : x && typeof x === "object" ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, mapStrings(y, f)]))
-  : x;
+  typeof x === "string"
+    ? f(x)
+    : Array.isArray(x)
+    ? x.map((y) => mapStrings(y, f))
+    : x && typeof x === "object"
+    ? Object.fromEntries(Object.entries(x).map(([k, y]) => [k, mapStrings(y, f)]))
+    : x;
 
 /**
  * The typed fields compose.yaml fills from a variable, converted after interpolation
@@ -91,7 +111,9 @@ export const loadCompose = (env: Record<string, string | undefined> = {}): Compo
 /** Every ${VAR…} compose.yaml reads, with its default (undefined when it has none). */
 export function composeVariables(): Map<string, string | undefined> {
   const vars = new Map<string, string | undefined>();
-  for (const m of read("compose.yaml").matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g)) vars.set(m[1]!, m[2]);
+  for (const m of read("compose.yaml").matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g)) {
+    vars.set(m[1]!, m[2]);
+  }
   return vars;
 }
 
@@ -129,7 +151,12 @@ export function parsePort(spec: string) {
 // ---- the apps' config schemas ------------------------------------------------------
 
 /** What each image runs: the Dockerfile target (= the app's folder) → the env entries its code reads. */
-export const APP_ENTRIES = { api: ApiEnv, "admin-api": AdminApiEnv, web: WebEnv, admin: AdminEnv } as const satisfies Record<string, v.ObjectEntries>;
+export const APP_ENTRIES = {
+  api: ApiEnv,
+  "admin-api": AdminApiEnv,
+  web: WebEnv,
+  admin: AdminEnv,
+} as const satisfies Record<string, v.ObjectEntries>;
 export type AppDir = keyof typeof APP_ENTRIES;
 export const APP_DIRS = Object.keys(APP_ENTRIES) as AppDir[];
 
@@ -203,7 +230,12 @@ export function hostRefs(c: Compose, from: string): HostRef[] {
     // As initSecrets writes it: the secrets service's SRH_CONNECTION_STRING, else the default.
     const secrets = Object.values(c.services).find(isSecretsService);
     const u = new URL(secrets?.environment?.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING);
-    refs.push({ from, via: `${TOKENS_FILE} (the secrets service's)`, host: u.hostname, port: Number(u.port || SCHEME_PORTS[u.protocol]) });
+    refs.push({
+      from,
+      via: `${TOKENS_FILE} (the secrets service's)`,
+      host: u.hostname,
+      port: Number(u.port || SCHEME_PORTS[u.protocol]),
+    });
   }
   return refs;
 }
@@ -222,7 +254,9 @@ export const SECRET_FOLDERS: string[] = [STORE, ...Object.keys(CONSUMERS), CACHE
 /** The secrets service's name (exactly one service runs --init-secrets). */
 export function secretsService(c: Compose): string {
   const names = Object.keys(c.services).filter((n) => isSecretsService(c.services[n]!));
-  if (names.length !== 1) throw new Error(`expected one service running --init-secrets, found: ${names.join(", ") || "none"}`);
+  if (names.length !== 1) {
+    throw new Error(`expected one service running --init-secrets, found: ${names.join(", ") || "none"}`);
+  }
   return names[0]!;
 }
 
@@ -245,7 +279,11 @@ export function secretVolumes(c: Compose): Map<string, string> {
   const s = c.services[secretsService(c)]!;
   const dir = s.environment?.SECRETS_DIR || DEFAULT_SECRETS_DIR;
   const volumes = new Map<string, string>();
-  for (const m of mounts(s)) if (m.named && path.posix.dirname(m.target) === dir) volumes.set(m.source, path.posix.basename(m.target));
+  for (const m of mounts(s)) {
+    if (m.named && path.posix.dirname(m.target) === dir) {
+      volumes.set(m.source, path.posix.basename(m.target));
+    }
+  }
   return volumes;
 }
 
@@ -259,7 +297,8 @@ export type SecretsRun = {
   readFile: (service: string) => (file: string) => string;
 };
 
-const enoent = (file: string) => Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
+const enoent = (file: string) =>
+  Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
 
 /**
  * What the secrets service leaves in the volumes, without Docker: each named volume
@@ -292,7 +331,12 @@ export function runSecrets(c: Compose): SecretsRun {
       error = err as Error;
     }
     for (const name of Object.keys(c.volumes ?? {})) {
-      volumes.set(name, new Map(readdirSync(volumeDir(name)).map((f) => [f, readFileSync(path.join(volumeDir(name), f), "utf8")])));
+      volumes.set(
+        name,
+        new Map(
+          readdirSync(volumeDir(name)).map((f) => [f, readFileSync(path.join(volumeDir(name), f), "utf8")]),
+        ),
+      );
     }
     const readFile = (service: string) => (file: string) => {
       const m = mounts(c.services[service]!).find((m) => m.named && path.posix.dirname(file) === m.target);
@@ -319,7 +363,10 @@ export function haproxyVariables(cfg = read("proxy/haproxy.cfg")): Map<string, s
  * The lines HAProxy reads with this environment: its conditional blocks evaluated
  * (`.if [!]defined(VAR)`, `.else`, `.endif`, nested; the only condition the file uses).
  */
-export function haproxyActiveLines(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")): string[] {
+export function haproxyActiveLines(
+  env: Record<string, string | undefined>,
+  cfg = read("proxy/haproxy.cfg"),
+): string[] {
   const stack: { on: boolean; taken: boolean }[] = [];
   const on = () => stack.every((b) => b.on);
   const lines: string[] = [];
@@ -348,12 +395,18 @@ export function haproxyActiveLines(env: Record<string, string | undefined>, cfg 
  */
 export function haproxyServers(env: Record<string, string | undefined>, cfg = read("proxy/haproxy.cfg")) {
   const servers: { name: string; address: string; slots?: number }[] = [];
-  const expand = (word: string) => word.replace(/^"|"$/g, "").replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g, (_, name, def) => env[name] ?? def ?? "");
+  const expand = (word: string) =>
+    word.replace(/^"|"$/g, "").replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:-([^}]*))?\}/g,
+      (_, name, def) => env[name] ?? def ?? "",
+    );
   for (const line of haproxyActiveLines(env, cfg)) {
     const server = /^\s*server\s+(\S+)\s+(\S+)/.exec(line);
     if (server) servers.push({ name: server[1]!, address: expand(server[2]!) });
     const template = /^\s*server-template\s+(\S+)\s+(?:1-)?(\d+)\s+(\S+)/.exec(line);
-    if (template) servers.push({ name: `${template[1]}*`, address: expand(template[3]!), slots: Number(template[2]) });
+    if (template) {
+      servers.push({ name: `${template[1]}*`, address: expand(template[3]!), slots: Number(template[2]) });
+    }
   }
   return servers;
 }
@@ -461,7 +514,11 @@ export const freePort = () =>
   });
 
 /** Reads a process's stdout until a line containing `text` (returns everything read so far, "" on timeout or exit). */
-export async function untilLine(stdout: ReadableStream<Uint8Array>, text: string, timeoutMs = 25_000): Promise<string> {
+export async function untilLine(
+  stdout: ReadableStream<Uint8Array>,
+  text: string,
+  timeoutMs = 25_000,
+): Promise<string> {
   const reader = stdout.getReader();
   const decoder = new TextDecoder();
   const timer = setTimeout(() => reader.cancel(), timeoutMs);

@@ -7,7 +7,15 @@
 // haproxy.cfg are used as they are: the override file changes only images and the
 // Dockerfile's base-image arguments.
 import { spawn, spawnSync } from "bun";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../../local/src/config.ts";
@@ -23,7 +31,16 @@ export type Log = (line: string) => void;
 const defaultLog: Log = (line) => console.log(`[docker] ${line}`);
 
 /** Runs a command to completion; throws with its output when it fails. */
-export function sh(cmd: string[], opts: { env?: Record<string, string | undefined>; clean?: boolean; input?: string; cwd?: string; allowFail?: boolean } = {}) {
+export function sh(
+  cmd: string[],
+  opts: {
+    env?: Record<string, string | undefined>;
+    clean?: boolean;
+    input?: string;
+    cwd?: string;
+    allowFail?: boolean;
+  } = {},
+) {
   const r = spawnSync(cmd, {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...(opts.clean ? cleanEnv() : process.env), ...opts.env },
@@ -33,7 +50,9 @@ export function sh(cmd: string[], opts: { env?: Record<string, string | undefine
   });
   const out = r.stdout.toString();
   const err = r.stderr.toString();
-  if (!r.success && !opts.allowFail) throw new Error(`${cmd.join(" ")} failed (exit ${r.exitCode}):\n${(out + err).trim().slice(-4000)}`);
+  if (!r.success && !opts.allowFail) {
+    throw new Error(`${cmd.join(" ")} failed (exit ${r.exitCode}):\n${(out + err).trim().slice(-4000)}`);
+  }
   return { ok: r.success, code: r.exitCode, out, err };
 }
 
@@ -43,7 +62,16 @@ export function sh(cmd: string[], opts: { env?: Record<string, string | undefine
  * secrets service as "from the environment" instead of generating its own.
  */
 export const cleanEnv = (): Record<string, string | undefined> => {
-  const keep = ["PATH", "HOME", "USER", "LANG", "TMPDIR", "DOCKER_HOST", "DOCKER_CONFIG", "NODE_EXTRA_CA_CERTS"];
+  const keep = [
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "TMPDIR",
+    "DOCKER_HOST",
+    "DOCKER_CONFIG",
+    "NODE_EXTRA_CA_CERTS",
+  ];
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 };
 
@@ -52,7 +80,12 @@ async function logged(cmd: string[], logFile: string, env?: Record<string, strin
   mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = Bun.file(logFile).writer();
   fd.write(`\n$ ${cmd.join(" ")}\n`);
-  const proc = spawn(cmd, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const proc = spawn(cmd, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const pump = async (s: ReadableStream<Uint8Array>) => {
     for await (const chunk of s) fd.write(chunk);
   };
@@ -61,7 +94,9 @@ async function logged(cmd: string[], logFile: string, env?: Record<string, strin
   await fd.end();
   if (code !== 0) {
     const tail = readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
-    throw new Error(`${cmd.slice(0, 4).join(" ")}… failed (exit ${code}); its output is in ${logFile}:\n${tail}`);
+    throw new Error(
+      `${cmd.slice(0, 4).join(" ")}… failed (exit ${code}); its output is in ${logFile}:\n${tail}`,
+    );
   }
 }
 
@@ -108,7 +143,8 @@ export async function ensureEngine(log: Log = defaultLog): Promise<void> {
     log(`started ${name} (pid ${proc.pid}, log .local/docker/${name}.log)`);
   };
   const containerdSock = "/run/containerd/containerd.sock";
-  const containerdUp = () => existsSync(containerdSock) && sh(["ctr", "--address", containerdSock, "version"], { allowFail: true }).ok;
+  const containerdUp = () =>
+    existsSync(containerdSock) && sh(["ctr", "--address", containerdSock, "version"], { allowFail: true }).ok;
   if (!containerdUp()) {
     start("containerd", ["containerd"]);
     await until(containerdUp, 30_000, "containerd did not answer on its socket");
@@ -150,7 +186,8 @@ export function aptMirror(): string {
   for (const file of ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, "utf8");
-    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+\s+main/m.exec(text)?.[1];
+    const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ??
+      /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+\s+main/m.exec(text)?.[1];
     if (uri && !uri.includes("security")) return uri;
   }
   return "http://deb.debian.org/debian";
@@ -162,8 +199,14 @@ export async function ensureBaseImage(log: Log = defaultLog): Promise<void> {
   const root = mkdtempSync(path.join(tmpdir(), "bazaar-rootfs-"));
   try {
     log(`making ${BASE_IMAGE} with debootstrap from ${aptMirror()} (about a minute)…`);
-    await logged(["debootstrap", "--variant=minbase", "bookworm", root, aptMirror()], path.join(STATE_DIR, "debootstrap.log"));
-    await logged(["sh", "-c", `tar -C '${root}' -c . | docker import - ${BASE_IMAGE}`], path.join(STATE_DIR, "debootstrap.log"));
+    await logged(
+      ["debootstrap", "--variant=minbase", "bookworm", root, aptMirror()],
+      path.join(STATE_DIR, "debootstrap.log"),
+    );
+    await logged(
+      ["sh", "-c", `tar -C '${root}' -c . | docker import - ${BASE_IMAGE}`],
+      path.join(STATE_DIR, "debootstrap.log"),
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -198,12 +241,15 @@ export async function buildStandins(log: Log = defaultLog): Promise<void> {
         const bundle = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
         if (existsSync(bundle)) copyFileSync(bundle, path.join(context, "ca-certificates.crt"));
         else writeFileSync(path.join(context, "ca-certificates.crt"), "");
-      }
-      else await logged(["bun", "scripts/build.ts", "bridge", "--outdir", context], buildLog);
+      } else await logged(["bun", "scripts/build.ts", "bridge", "--outdir", context], buildLog);
     }
     try {
       log(`building ${tag}…`);
-      await logged(["docker", "build", "-q", "-t", tag, "-f", path.join(STANDIN_DIR, dockerfile), context], buildLog, { DOCKER_BUILDKIT: "0" });
+      await logged(
+        ["docker", "build", "-q", "-t", tag, "-f", path.join(STANDIN_DIR, dockerfile), context],
+        buildLog,
+        { DOCKER_BUILDKIT: "0" },
+      );
     } finally {
       if (temp) rmSync(temp, { recursive: true, force: true });
     }

@@ -3,7 +3,16 @@
 // container's network namespace, and a bounded load for the failure tests.
 import { beforeAll } from "bun:test";
 import { BASE_IMAGE, prepare, sh } from "./engine.ts";
-import { compose, composeStack, containerOf, inspect, isUp, replicasByHostname, up, type ComposeStack } from "./stack.ts";
+import {
+  compose,
+  type ComposeStack,
+  composeStack,
+  containerOf,
+  inspect,
+  isUp,
+  replicasByHostname,
+  up,
+} from "./stack.ts";
 
 /** Every step of these tests runs docker or docker-compose (a second or more each). */
 export const STEP_TIMEOUT = 120_000;
@@ -30,7 +39,11 @@ export function useComposeStack() {
 export function servedBy(res: Response): string | undefined {
   const host = res.headers.get("x-served-by")?.split(" / ")[0]?.trim();
   if (!host) return undefined;
-  if (!replicas.has(host)) for (const service of ["web", "admin"] as const) for (const [h, n] of replicasByHostname(stack, service)) replicas.set(h, n);
+  if (!replicas.has(host)) {
+    for (const service of ["web", "admin"] as const) {
+      for (const [h, n] of replicasByHostname(stack, service)) replicas.set(h, n);
+    }
+  }
   return replicas.get(host) ?? host;
 }
 const replicas = new Map<string, string>();
@@ -46,7 +59,9 @@ export const adminLogin = () => ({ user: "admin", password: secretFile("admin", 
 
 /** Every address a service's container has, one per network (the stack's own, from docker inspect). */
 export function addresses(service: string): { network: string; ip: string }[] {
-  return Object.entries(inspect(containerOf(stack, service)).NetworkSettings.Networks).map(([network, n]) => ({ network, ip: n.IPAddress }));
+  return Object.entries(inspect(containerOf(stack, service)).NetworkSettings.Networks).map((
+    [network, n],
+  ) => ({ network, ip: n.IPAddress }));
 }
 
 export type Probe = { target: string; ok: boolean };
@@ -63,13 +78,32 @@ export function connectFrom(service: string, targets: string[], timeoutS = 2): P
       return `if timeout ${timeoutS} bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; then echo "ok ${t}"; else echo "no ${t}"; fi`;
     })
     .join("\n");
-  const out = sh(["docker", "run", "--rm", "--network", `container:${containerOf(stack, service)}`, BASE_IMAGE, "bash", "-c", script]).out;
+  const out = sh([
+    "docker",
+    "run",
+    "--rm",
+    "--network",
+    `container:${containerOf(stack, service)}`,
+    BASE_IMAGE,
+    "bash",
+    "-c",
+    script,
+  ]).out;
   return out.trim().split("\n").map((l) => ({ target: l.slice(3), ok: l.startsWith("ok ") }));
 }
 
 /** A file from inside a service's network namespace (e.g. /proc/net/route). */
 export const readInNetns = (service: string, file: string) =>
-  sh(["docker", "run", "--rm", "--network", `container:${containerOf(stack, service)}`, BASE_IMAGE, "cat", file]).out;
+  sh([
+    "docker",
+    "run",
+    "--rm",
+    "--network",
+    `container:${containerOf(stack, service)}`,
+    BASE_IMAGE,
+    "cat",
+    file,
+  ]).out;
 
 /**
  * `connections` loops of GET requests to `path` through the proxy until `stop()` is

@@ -3,7 +3,7 @@
 // it calls and nothing else, and the internal networks have no way out. Only the
 // stack's own names and addresses are ever tried.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { addresses, connectFrom, readInNetns, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import { addresses, connectFrom, readInNetns, STEP_TIMEOUT, useComposeStack } from "./fixture.ts";
 import { sh } from "./engine.ts";
 import { stack } from "./fixture.ts";
 
@@ -18,18 +18,34 @@ describe("who reaches whom", () => {
   test("web-1 reaches api (by name), and none of db, the cache, redis or admin-api by any of their addresses", () => {
     const [api] = connectFrom("web-1", ["api:5003"]);
     expect(api).toEqual({ target: "api:5003", ok: true });
-    const forbidden = [...everyAddress("db", 3306), ...everyAddress("cache", 80), ...everyAddress("redis", 6379), ...everyAddress("admin-api", 5002)];
+    const forbidden = [
+      ...everyAddress("db", 3306),
+      ...everyAddress("cache", 80),
+      ...everyAddress("redis", 6379),
+      ...everyAddress("admin-api", 5002),
+    ];
     expect(connectFrom("web-1", forbidden, 1).filter((p) => p.ok)).toEqual([]);
   });
 
   test("admin-1 reaches admin-api, and neither api nor db", () => {
     expect(connectFrom("admin-1", ["admin-api:5002"])).toEqual([{ target: "admin-api:5002", ok: true }]);
-    expect(connectFrom("admin-1", [...everyAddress("api", 5003), ...everyAddress("db", 3306)], 1).filter((p) => p.ok)).toEqual([]);
+    expect(
+      connectFrom("admin-1", [...everyAddress("api", 5003), ...everyAddress("db", 3306)], 1).filter((p) =>
+        p.ok
+      ),
+    ).toEqual([]);
   });
 
   test("api reaches db and the cache, and cannot reach admin-api, redis or the proxy", () => {
-    expect(connectFrom("api", ["db:3306", "cache:80"])).toEqual([{ target: "db:3306", ok: true }, { target: "cache:80", ok: true }]);
-    const forbidden = [...everyAddress("admin-api", 5002), ...everyAddress("redis", 6379), ...everyAddress("proxy", 8080)];
+    expect(connectFrom("api", ["db:3306", "cache:80"])).toEqual([{ target: "db:3306", ok: true }, {
+      target: "cache:80",
+      ok: true,
+    }]);
+    const forbidden = [
+      ...everyAddress("admin-api", 5002),
+      ...everyAddress("redis", 6379),
+      ...everyAddress("proxy", 8080),
+    ];
     expect(connectFrom("api", forbidden, 1).filter((p) => p.ok)).toEqual([]);
   });
 
@@ -43,8 +59,18 @@ describe("the internal networks have no way out", () => {
   /** The stack's networks a service is on, as the engine made them. */
   const networks = (service: string): Net[] =>
     addresses(service).map((a) => {
-      const net = JSON.parse(sh(["docker", "network", "inspect", a.network]).out)[0] as { Id: string; IPAM: { Config: { Subnet: string; Gateway: string }[] }; Internal: boolean };
-      return { network: a.network, internal: net.Internal, subnet: net.IPAM.Config[0]!.Subnet, gateway: net.IPAM.Config[0]!.Gateway, bridge: `br-${net.Id.slice(0, 12)}` };
+      const net = JSON.parse(sh(["docker", "network", "inspect", a.network]).out)[0] as {
+        Id: string;
+        IPAM: { Config: { Subnet: string; Gateway: string }[] };
+        Internal: boolean;
+      };
+      return {
+        network: a.network,
+        internal: net.Internal,
+        subnet: net.IPAM.Config[0]!.Subnet,
+        gateway: net.IPAM.Config[0]!.Gateway,
+        bridge: `br-${net.Id.slice(0, 12)}`,
+      };
     });
 
   /** The IPv4 routes of a namespace (/proc/net/route): destination as CIDR, gateway. */
@@ -63,7 +89,10 @@ describe("the internal networks have no way out", () => {
 
   test("control: web-1 (on front) reaches the host's published port through the front network's gateway", () => {
     const front = networks("web-1").find((n) => !n.internal)!;
-    expect(connectFrom("web-1", [`${front.gateway}:${published()}`])).toEqual([{ target: `${front.gateway}:${published()}`, ok: true }]);
+    expect(connectFrom("web-1", [`${front.gateway}:${published()}`])).toEqual([{
+      target: `${front.gateway}:${published()}`,
+      ok: true,
+    }]);
   });
 
   for (const service of ["api", "admin-api", "db", "cache", "redis"]) {
@@ -89,7 +118,14 @@ describe("the internal networks have no way out", () => {
   });
 
   test("the proxy is on front only; the web servers' only network with a way out is front", () => {
-    expect(networks("proxy").map((n) => ({ network: n.network.replace(`${stack.project}_`, ""), internal: n.internal }))).toEqual([{ network: "front", internal: false }]);
-    expect(networks("web-1").filter((n) => !n.internal).map((n) => n.network.replace(`${stack.project}_`, ""))).toEqual(["front"]);
+    expect(
+      networks("proxy").map((n) => ({
+        network: n.network.replace(`${stack.project}_`, ""),
+        internal: n.internal,
+      })),
+    ).toEqual([{ network: "front", internal: false }]);
+    expect(
+      networks("web-1").filter((n) => !n.internal).map((n) => n.network.replace(`${stack.project}_`, "")),
+    ).toEqual(["front"]);
   });
 });

@@ -4,7 +4,17 @@
 // the stack up and healthy for the next.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sh } from "./engine.ts";
-import { compose, containerOf, load, servedBy, stack, STORE, until, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import {
+  compose,
+  containerOf,
+  load,
+  servedBy,
+  stack,
+  STEP_TIMEOUT,
+  STORE,
+  until,
+  useComposeStack,
+} from "./fixture.ts";
 import { down, ONE_SHOT, services, untilHealthy, up } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).
@@ -14,66 +24,84 @@ useComposeStack();
 const longRunning = () => services(stack).filter((s) => !ONE_SHOT.has(s));
 
 async function buy(name: string, quantity: number) {
-  const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, quantity }) });
+  const res = await fetch(`${STORE}/orders`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, quantity }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: { order_number: number } }).data.order_number;
 }
-const order = (n: number) => fetch(`${STORE}/orders/${n}`).then(async (r) => ({ status: r.status, body: await r.json() }));
-const stock = async (name: string) => ((await (await fetch(`${STORE}/products/${name}`)).json()) as { data: { quantity: number } }).data.quantity;
+const order = (n: number) =>
+  fetch(`${STORE}/orders/${n}`).then(async (r) => ({ status: r.status, body: await r.json() }));
+const stock = async (name: string) =>
+  ((await (await fetch(`${STORE}/products/${name}`)).json()) as { data: { quantity: number } }).data.quantity;
 
 describe("a web server killed under load", () => {
-  test("docker kill web-1: zero failed requests; web-2 answers meanwhile; after docker start web-1 serves again", async () => {
-    const traffic = load("/", 4);
-    await Bun.sleep(1500);
-    const web1 = containerOf(stack, "web-1");
-    sh(["docker", "kill", web1]);
-    const killedAt = performance.now();
-    await Bun.sleep(3000);
-    // Requests sent once web-1 was dead (those in flight before may have been its last
-    // answers); HAProxy takes it out after two failed checks, restart: unless-stopped
-    // brings it back by itself soon after.
-    const rightAfter = traffic.results.filter((r) => r.at > killedAt);
-    // restart: unless-stopped may bring it back by itself already; start is then a no-op.
-    sh(["docker", "start", web1]);
-    await untilHealthy(stack, ["web-1"], 60_000);
-    const back = traffic.results.length;
-    // Back in HAProxy's pool: it answers again through the proxy.
-    await until(() => traffic.results.slice(back).some((r) => r.by === "web-1"), 30_000, "web-1 serving again");
-    const all = await traffic.stop();
-    const failed = all.filter((r) => r.status !== 200);
-    expect({ sent: all.length > 50, failed: failed.slice(0, 5) }).toEqual({ sent: true, failed: [] });
-    // After the kill, web-2 carried the load (HAProxy retried on it what web-1 dropped).
-    expect(rightAfter.filter((r) => r.by === "web-2").length).toBeGreaterThan(5);
-  }, 120_000);
+  test(
+    "docker kill web-1: zero failed requests; web-2 answers meanwhile; after docker start web-1 serves again",
+    async () => {
+      const traffic = load("/", 4);
+      await Bun.sleep(1500);
+      const web1 = containerOf(stack, "web-1");
+      sh(["docker", "kill", web1]);
+      const killedAt = performance.now();
+      await Bun.sleep(3000);
+      // Requests sent once web-1 was dead (those in flight before may have been its last
+      // answers); HAProxy takes it out after two failed checks, restart: unless-stopped
+      // brings it back by itself soon after.
+      const rightAfter = traffic.results.filter((r) => r.at > killedAt);
+      // restart: unless-stopped may bring it back by itself already; start is then a no-op.
+      sh(["docker", "start", web1]);
+      await untilHealthy(stack, ["web-1"], 60_000);
+      const back = traffic.results.length;
+      // Back in HAProxy's pool: it answers again through the proxy.
+      await until(
+        () => traffic.results.slice(back).some((r) => r.by === "web-1"),
+        30_000,
+        "web-1 serving again",
+      );
+      const all = await traffic.stop();
+      const failed = all.filter((r) => r.status !== 200);
+      expect({ sent: all.length > 50, failed: failed.slice(0, 5) }).toEqual({ sent: true, failed: [] });
+      // After the kill, web-2 carried the load (HAProxy retried on it what web-1 dropped).
+      expect(rightAfter.filter((r) => r.by === "web-2").length).toBeGreaterThan(5);
+    },
+    120_000,
+  );
 });
 
 describe("as many web servers as asked for", () => {
-  test("--scale web=3 under load: a third replica joins HAProxy's round robin; back to 2, it leaves; no request fails", async () => {
-    const traffic = load("/", 4);
-    try {
-      compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=3", "web"]);
-      await untilHealthy(stack, ["web-3"], 60_000);
-      // Found by HAProxy's server-template through Docker's DNS, no reload.
-      await until(() => traffic.results.some((r) => r.by === "web-3"), 30_000, "web-3 serving");
-      // Round robin over all three: of the next 90 answers, each has about a third.
-      const from = traffic.results.length;
-      await until(() => traffic.results.length >= from + 90, 30_000, "90 more answers");
-      const share = new Map<string, number>();
-      for (const r of traffic.results.slice(from, from + 90)) share.set(r.by!, (share.get(r.by!) ?? 0) + 1);
-      expect([...share.keys()].sort()).toEqual(["web-1", "web-2", "web-3"]);
-      for (const n of share.values()) expect(n).toBeGreaterThanOrEqual(20);
-      // Removed again: it drains (its /healthz says 503 first) and the others carry on.
-      const before = traffic.results.length;
-      compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=2", "web"]);
-      await until(() => !containerOf(stack, "web-3"), 60_000, "web-3 gone");
-      await Bun.sleep(2000);
-      expect(traffic.results.slice(-20).every((r) => r.by === "web-1" || r.by === "web-2")).toBe(true);
-      expect(traffic.results.length).toBeGreaterThan(before);
-    } finally {
-      const all = await traffic.stop();
-      expect(all.filter((r) => r.status !== 200).slice(0, 5)).toEqual([]);
-    }
-  }, 180_000);
+  test(
+    "--scale web=3 under load: a third replica joins HAProxy's round robin; back to 2, it leaves; no request fails",
+    async () => {
+      const traffic = load("/", 4);
+      try {
+        compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=3", "web"]);
+        await untilHealthy(stack, ["web-3"], 60_000);
+        // Found by HAProxy's server-template through Docker's DNS, no reload.
+        await until(() => traffic.results.some((r) => r.by === "web-3"), 30_000, "web-3 serving");
+        // Round robin over all three: of the next 90 answers, each has about a third.
+        const from = traffic.results.length;
+        await until(() => traffic.results.length >= from + 90, 30_000, "90 more answers");
+        const share = new Map<string, number>();
+        for (const r of traffic.results.slice(from, from + 90)) share.set(r.by!, (share.get(r.by!) ?? 0) + 1);
+        expect([...share.keys()].sort()).toEqual(["web-1", "web-2", "web-3"]);
+        for (const n of share.values()) expect(n).toBeGreaterThanOrEqual(20);
+        // Removed again: it drains (its /healthz says 503 first) and the others carry on.
+        const before = traffic.results.length;
+        compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=2", "web"]);
+        await until(() => !containerOf(stack, "web-3"), 60_000, "web-3 gone");
+        await Bun.sleep(2000);
+        expect(traffic.results.slice(-20).every((r) => r.by === "web-1" || r.by === "web-2")).toBe(true);
+        expect(traffic.results.length).toBeGreaterThan(before);
+      } finally {
+        const all = await traffic.stop();
+        expect(all.filter((r) => r.status !== 200).slice(0, 5)).toEqual([]);
+      }
+    },
+    180_000,
+  );
 });
 
 describe("the data", () => {
@@ -97,7 +125,9 @@ describe("the data", () => {
     expect(await stock("Tux")).toBe(left);
 
     await down(stack, () => {}, true);
-    expect(sh(["docker", "volume", "ls", "-q", "--filter", `name=${stack.project}_db-data`]).out.trim()).toBe("");
+    expect(sh(["docker", "volume", "ls", "-q", "--filter", `name=${stack.project}_db-data`]).out.trim()).toBe(
+      "",
+    );
     await up(stack, () => {});
     expect((await order(n)).status).toBe(404);
     // The seed again: no purchase of Tux has happened on this database.

@@ -25,8 +25,14 @@ switch (command) {
     await up(stack, log);
     const secrets = compose(stack, ["logs", "--no-color", "secrets"], { allowFail: true }).out;
     const admin = /admin password[^\n]*/i.exec(secrets)?.[0];
-    console.log(`\nthe store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin${admin ? `, ${admin.trim()}` : ""})`);
-    console.log(`stop it:    bun run compose:standin down${project === "bazaar-standin" ? "" : ` ${project}`}`);
+    console.log(
+      `\nthe store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin${
+        admin ? `, ${admin.trim()}` : ""
+      })`,
+    );
+    console.log(
+      `stop it:    bun run compose:standin down${project === "bazaar-standin" ? "" : ` ${project}`}`,
+    );
     break;
   }
   case "down":

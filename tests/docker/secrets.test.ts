@@ -4,9 +4,18 @@
 // the environment's values winning, and an app refusing a published value.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { isPublished } from "../../lib/src/config.ts";
-import { CONSUMERS, SECRET_NAMES, envName } from "../../lib/src/secrets.ts";
+import { CONSUMERS, envName, SECRET_NAMES } from "../../lib/src/secrets.ts";
 import { sh } from "./engine.ts";
-import { compose, containerOf, inspect, secretFile, stack, STORE, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import {
+  compose,
+  containerOf,
+  inspect,
+  secretFile,
+  stack,
+  STEP_TIMEOUT,
+  STORE,
+  useComposeStack,
+} from "./fixture.ts";
 import { services } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).
@@ -15,9 +24,23 @@ useComposeStack();
 
 const SECRET_VARS = new Set(SECRET_NAMES.map(envName));
 const envOf = (service: string) =>
-  Object.fromEntries(inspect(containerOf(stack, service)).Config.Env.map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  Object.fromEntries(
+    inspect(containerOf(stack, service)).Config.Env.map((
+      l,
+    ) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
 const filesIn = (consumer: string) =>
-  sh(["docker", "run", "--rm", "-v", `${stack.project}_secrets-${consumer}:/s:ro`, "local/debian:bookworm", "ls", "-A", "/s"]).out.trim().split("\n").filter(Boolean).sort();
+  sh([
+    "docker",
+    "run",
+    "--rm",
+    "-v",
+    `${stack.project}_secrets-${consumer}:/s:ro`,
+    "local/debian:bookworm",
+    "ls",
+    "-A",
+    "/s",
+  ]).out.trim().split("\n").filter(Boolean).sort();
 
 describe("generated secrets", () => {
   test("no container's environment holds a secret or a published value; the apps read files", () => {
@@ -38,7 +61,10 @@ describe("generated secrets", () => {
       for (const name of names) expect(isPublished(secretFile(consumer, name))).toBe(false);
     }
     expect(filesIn("cache")).toEqual(["tokens.json"]);
-    const tokens = JSON.parse(secretFile("cache", "tokens.json")) as Record<string, { connection_string: string }>;
+    const tokens = JSON.parse(secretFile("cache", "tokens.json")) as Record<
+      string,
+      { connection_string: string }
+    >;
     expect(Object.keys(tokens)).toEqual([secretFile("api", "srh_token")]);
     // Both ends of a secret hold the same value.
     expect(secretFile("web", "api_token")).toBe(secretFile("api", "api_token"));
@@ -60,8 +86,13 @@ describe("generated secrets", () => {
   test("MySQL's root password is the generated one, not the old example", () => {
     const db = containerOf(stack, "db");
     const root = secretFile("db", "mysql_root_password");
-    expect(sh(["docker", "exec", db, "mysql", "-uroot", `-p${root}`, "-N", "-e", "SELECT 1"]).out.trim()).toBe("1");
-    expect(sh(["docker", "exec", db, "mysql", "-uroot", "-proot-password-change-me", "-e", "SELECT 1"], { allowFail: true }).ok).toBe(false);
+    expect(sh(["docker", "exec", db, "mysql", "-uroot", `-p${root}`, "-N", "-e", "SELECT 1"]).out.trim())
+      .toBe("1");
+    expect(
+      sh(["docker", "exec", db, "mysql", "-uroot", "-proot-password-change-me", "-e", "SELECT 1"], {
+        allowFail: true,
+      }).ok,
+    ).toBe(false);
   });
 
   test("the admin password is where the person who started the store looks: the secrets service's log, or --show-admin-password", () => {
@@ -71,7 +102,9 @@ describe("generated secrets", () => {
     if (generated) expect(generated).toBe(password);
     else expect(log).toContain("--show-admin-password");
     // Other secrets are never printed.
-    for (const name of ["api_token", "session_secret"]) expect(log).not.toContain(secretFile(name === "api_token" ? "web" : "admin", name));
+    for (const name of ["api_token", "session_secret"]) {
+      expect(log).not.toContain(secretFile(name === "api_token" ? "web" : "admin", name));
+    }
     const shown = compose(stack, ["run", "--rm", "--no-deps", "secrets", "--show-admin-password"]).out;
     expect(shown).toContain(password);
   });
@@ -92,7 +125,18 @@ describe("generated secrets", () => {
 
   test("an app refuses to start on a value printed in this repository", () => {
     const image = inspect(containerOf(stack, "web-1"));
-    const r = sh(["docker", "run", "--rm", "--network", "none", "-e", "API_TOKEN=api-token-change-me", "-e", "API_URL=http://api:5003", image.Image], { allowFail: true });
+    const r = sh([
+      "docker",
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "-e",
+      "API_TOKEN=api-token-change-me",
+      "-e",
+      "API_URL=http://api:5003",
+      image.Image,
+    ], { allowFail: true });
     expect(r.code).toBe(1);
     expect(r.out + r.err).toContain("API_TOKEN");
     expect(r.out + r.err).toMatch(/published/);

@@ -5,7 +5,7 @@
 import { spawn } from "bun";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, OVERRIDE_FILE, sh, type Log } from "./engine.ts";
+import { cleanEnv, type Log, OVERRIDE_FILE, sh } from "./engine.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 
 export type ComposeStack = {
@@ -25,7 +25,11 @@ export type ComposeStack = {
 const OFFSETS: Record<string, number> = { "bazaar-test": 12000, "bazaar-standin": 1000 };
 
 export function composeStack(project = "bazaar-test", offset = OFFSETS[project] ?? 12000): ComposeStack {
-  const ports = { http: 8080 + offset, web: `${8083 + offset}-${8091 + offset}`, admin: `${8081 + offset}-${8082 + offset}` };
+  const ports = {
+    http: 8080 + offset,
+    web: `${8083 + offset}-${8091 + offset}`,
+    admin: `${8081 + offset}-${8082 + offset}`,
+  };
   return {
     project,
     ports,
@@ -53,7 +57,11 @@ function base() {
 }
 
 /** `docker-compose <args>` for this stack; throws with its output on failure. */
-export function compose(stack: ComposeStack, args: string[], opts: { allowFail?: boolean; input?: string } = {}) {
+export function compose(
+  stack: ComposeStack,
+  args: string[],
+  opts: { allowFail?: boolean; input?: string } = {},
+) {
   return sh([...base(), ...args], { env: stack.env, clean: true, ...opts });
 }
 
@@ -80,17 +88,28 @@ export async function composeStreamed(stack: ComposeStack, args: string[], log: 
   };
   await Promise.all([pump(proc.stdout), pump(proc.stderr)]);
   const code = await proc.exited;
-  if (code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
+  if (code !== 0) {
+    throw new Error(`docker-compose ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
+  }
 }
 
 /**
  * The containers of a service, by compose's labels (docker is quicker than
  * docker-compose): all its replicas, or the one numbered `number`; one-off runs aside.
  */
-export function containersOf(stack: ComposeStack, service: string, opts: { number?: string; running?: boolean } = {}): string[] {
-  const filters = [`label=com.docker.compose.project=${stack.project}`, `label=com.docker.compose.service=${service}`, "label=com.docker.compose.oneoff=False"];
+export function containersOf(
+  stack: ComposeStack,
+  service: string,
+  opts: { number?: string; running?: boolean } = {},
+): string[] {
+  const filters = [
+    `label=com.docker.compose.project=${stack.project}`,
+    `label=com.docker.compose.service=${service}`,
+    "label=com.docker.compose.oneoff=False",
+  ];
   if (opts.number) filters.push(`label=com.docker.compose.container-number=${opts.number}`);
-  return sh(["docker", "ps", opts.running ? "-q" : "-aq", ...filters.flatMap((f) => ["--filter", f])]).out.trim().split("\n").filter(Boolean);
+  return sh(["docker", "ps", opts.running ? "-q" : "-aq", ...filters.flatMap((f) => ["--filter", f])]).out
+    .trim().split("\n").filter(Boolean);
 }
 
 /**
@@ -109,7 +128,9 @@ export const containerOf = (stack: ComposeStack, name: string) => containersName
 export function replicasByHostname(stack: ComposeStack, service: "web" | "admin"): Map<string, string> {
   const byHost = new Map<string, string>();
   for (const id of containersOf(stack, service, { running: true })) {
-    const c = JSON.parse(sh(["docker", "inspect", id]).out)[0] as { Config: { Hostname: string; Labels: Record<string, string> } };
+    const c = JSON.parse(sh(["docker", "inspect", id]).out)[0] as {
+      Config: { Hostname: string; Labels: Record<string, string> };
+    };
     byHost.set(c.Config.Hostname, `${service}-${c.Config.Labels["com.docker.compose.container-number"]}`);
   }
   return byHost;
@@ -120,7 +141,13 @@ export function inspect(id: string) {
   return JSON.parse(sh(["docker", "inspect", id]).out)[0] as {
     Id: string;
     Name: string;
-    State: { Status: string; Running: boolean; StartedAt: string; ExitCode: number; Health?: { Status: string } };
+    State: {
+      Status: string;
+      Running: boolean;
+      StartedAt: string;
+      ExitCode: number;
+      Health?: { Status: string };
+    };
     Image: string;
     Config: { Hostname: string; Env: string[] };
     NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null }> };
@@ -136,17 +163,29 @@ export async function untilHealthy(stack: ComposeStack, services: string[], time
       if (!ids.length) return [{ s, ok: false, why: "no container" }];
       return ids.map((id) => {
         const st = inspect(id).State;
-        return { s, ok: st.Running && (!st.Health || st.Health.Status === "healthy"), why: st.Health?.Status ?? st.Status };
+        return {
+          s,
+          ok: st.Running && (!st.Health || st.Health.Status === "healthy"),
+          why: st.Health?.Status ?? st.Status,
+        };
       });
     });
     if (states.every((x) => x.ok)) return;
-    if (Date.now() > deadline) throw new Error(`not healthy after ${timeoutMs / 1000} s: ${states.filter((x) => !x.ok).map((x) => `${x.s} (${x.why})`).join(", ")}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `not healthy after ${timeoutMs / 1000} s: ${
+          states.filter((x) => !x.ok).map((x) => `${x.s} (${x.why})`).join(", ")
+        }`,
+      );
+    }
     await Bun.sleep(1000);
   }
 }
 
 /** Every service compose.yaml defines (one-shot ones included). */
-export const services = (stack: ComposeStack) => (serviceNames ??= compose(stack, ["config", "--services"]).out.trim().split("\n"));
+export const services = (
+  stack: ComposeStack,
+) => (serviceNames ??= compose(stack, ["config", "--services"]).out.trim().split("\n"));
 let serviceNames: string[] | undefined;
 
 /** The long-running services (all but one-shot ones, which exit when done). */
@@ -160,7 +199,14 @@ export async function up(stack: ComposeStack, log: Log) {
   // The engine's events while the stack comes up (start, health, exit of each
   // container), kept for the start-order test: the engine itself remembers only its
   // last thousand or so, and the tests' probe containers soon push these out.
-  const events = spawn(["docker", "events", "--filter", `label=com.docker.compose.project=${stack.project}`, "--format", "{{json .}}"], { stdout: "pipe", stderr: "ignore" });
+  const events = spawn([
+    "docker",
+    "events",
+    "--filter",
+    `label=com.docker.compose.project=${stack.project}`,
+    "--format",
+    "{{json .}}",
+  ], { stdout: "pipe", stderr: "ignore" });
   const text = new Response(events.stdout).text();
   try {
     await composeStreamed(stack, ["up", "-d", "--build", "--remove-orphans"], log);
@@ -172,7 +218,8 @@ export async function up(stack: ComposeStack, log: Log) {
 }
 
 /** Where up() keeps the engine's events of the last up of a project (JSON lines). */
-export const upEventsFile = (stack: ComposeStack) => path.join(REPO_ROOT, `.local/docker/${stack.project}-up-events.jsonl`);
+export const upEventsFile = (stack: ComposeStack) =>
+  path.join(REPO_ROOT, `.local/docker/${stack.project}-up-events.jsonl`);
 
 /** `down` (with -v: the volumes too, so the next up starts from the seed). */
 export async function down(stack: ComposeStack, log: Log, volumes = true) {

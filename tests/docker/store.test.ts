@@ -6,7 +6,17 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { adminLogin, compose, containerOf, inspect, servedBy, stack, STORE, useComposeStack, STEP_TIMEOUT } from "./fixture.ts";
+import {
+  adminLogin,
+  compose,
+  containerOf,
+  inspect,
+  servedBy,
+  stack,
+  STEP_TIMEOUT,
+  STORE,
+  useComposeStack,
+} from "./fixture.ts";
 import { containersOf, ONE_SHOT, services, upEventsFile } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).
@@ -17,10 +27,17 @@ type Resolved = { services: Record<string, { depends_on?: Record<string, { condi
 
 describe("compose up on a real engine", () => {
   test("every service is running and healthy; the one-shot secrets service exited 0", () => {
-    for (const s of services(stack)) for (const id of containersOf(stack, s)) {
-      const st = inspect(id).State;
-      if (ONE_SHOT.has(s)) expect({ s, status: st.Status, exit: st.ExitCode }).toEqual({ s, status: "exited", exit: 0 });
-      else expect({ s, status: st.Status, health: st.Health?.Status ?? "none" }).toEqual({ s, status: "running", health: st.Health ? "healthy" : "none" });
+    for (const s of services(stack)) {
+      for (const id of containersOf(stack, s)) {
+        const st = inspect(id).State;
+        if (ONE_SHOT.has(s)) {
+          expect({ s, status: st.Status, exit: st.ExitCode }).toEqual({ s, status: "exited", exit: 0 });
+        } else {expect({ s, status: st.Status, health: st.Health?.Status ?? "none" }).toEqual({
+            s,
+            status: "running",
+            health: st.Health ? "healthy" : "none",
+          });}
+      }
     }
   });
 
@@ -28,18 +45,26 @@ describe("compose up on a real engine", () => {
     const resolved = parse(compose(stack, ["config"]).out) as Resolved;
     // The engine's own record of the last up: each container's start, health and exit.
     const events = readFileSync(upEventsFile(stack), "utf8").trim().split("\n").filter(Boolean)
-      .map((l) => JSON.parse(l) as { status: string; timeNano: number; Actor: { Attributes: Record<string, string> } });
+      .map((l) =>
+        JSON.parse(l) as { status: string; timeNano: number; Actor: { Attributes: Record<string, string> } }
+      );
     const first = (service: string, status: RegExp) =>
-      events.find((e) => e.Actor.Attributes["com.docker.compose.service"] === service && e.Actor.Attributes["com.docker.compose.oneoff"] !== "True" && status.test(e.status))?.timeNano;
+      events.find((e) =>
+        e.Actor.Attributes["com.docker.compose.service"] === service &&
+        e.Actor.Attributes["com.docker.compose.oneoff"] !== "True" && status.test(e.status)
+      )?.timeNano;
     let checked = 0;
     for (const [service, def] of Object.entries(resolved.services)) {
       const started = first(service, /^start$/);
       expect({ service, started: started !== undefined }).toEqual({ service, started: true });
       for (const [dep, { condition }] of Object.entries(def.depends_on ?? {})) {
-        const ready = condition === "service_healthy" ? first(dep, /^health_status: healthy$/)
-          : condition === "service_completed_successfully" ? first(dep, /^die$/)
+        const ready = condition === "service_healthy"
+          ? first(dep, /^health_status: healthy$/)
+          : condition === "service_completed_successfully"
+          ? first(dep, /^die$/)
           : first(dep, /^start$/);
-        expect({ service, dep, condition, readyBeforeStart: ready !== undefined && ready < started! }).toEqual({ service, dep, condition, readyBeforeStart: true });
+        expect({ service, dep, condition, readyBeforeStart: ready !== undefined && ready < started! })
+          .toEqual({ service, dep, condition, readyBeforeStart: true });
         checked++;
       }
     }
@@ -67,13 +92,19 @@ describe("the store through http://127.0.0.1:${HTTP_PORT}", () => {
   });
 
   test("a purchase takes the stock down by its quantity and its order can be read", async () => {
-    const before = ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
-    const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 2 }) });
+    const before =
+      ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
+    const res = await fetch(`${STORE}/orders`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Fox", quantity: 2 }),
+    });
     expect(res.status).toBe(200);
     const { data } = (await res.json()) as { data: { order_number: number } };
     const order = await fetch(`${STORE}/orders/${data.order_number}`);
     expect(await order.json()).toEqual({ data: { number: data.order_number, name: "Fox", quantity: 2 } });
-    const after = ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
+    const after =
+      ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
     expect(after).toBe(before - 2);
   });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, type Ports } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
 import { tcpOpen } from "../../local/src/health.ts";
 
 // Ports of their own (the design's + 20000) beside the test stack (+10000), the
@@ -22,7 +22,18 @@ const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-interrupt");
 const MARK = `STORE_DATA_DIR=${DATA_DIR}`;
 /** The start order (services of one level start together); a stop goes the other way. */
-const START_ORDER = ["db", "redis", "cache", "api", "admin-api", "web-1", "web-2", "admin-1", "admin-2", "proxy"];
+const START_ORDER = [
+  "db",
+  "redis",
+  "cache",
+  "api",
+  "admin-api",
+  "web-1",
+  "web-2",
+  "admin-1",
+  "admin-2",
+  "proxy",
+];
 
 const childEnv = () => {
   const env: Record<string, string | undefined> = {
@@ -88,13 +99,22 @@ type Run = {
 };
 
 function spawn(cmd: string[]): Run {
-  const proc = Bun.spawn(cmd, { cwd: REPO_ROOT, env: childEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(cmd, {
+    cwd: REPO_ROOT,
+    env: childEnv(),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   let text = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
     for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
   };
-  const pumps = Promise.all([pump(proc.stdout as ReadableStream<Uint8Array>), pump(proc.stderr as ReadableStream<Uint8Array>)]);
+  const pumps = Promise.all([
+    pump(proc.stdout as ReadableStream<Uint8Array>),
+    pump(proc.stderr as ReadableStream<Uint8Array>),
+  ]);
   const output = () => text;
   return {
     proc,
@@ -104,7 +124,9 @@ function spawn(cmd: string[]): Run {
       for (;;) {
         const m = source().match(re);
         if (m) return m;
-        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`ended before ${re}:\n${text}`);
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(`ended before ${re}:\n${text}`);
+        }
         if (Date.now() > deadline) throw new Error(`no ${re} within 90 s:\n${text}`);
         await Bun.sleep(10);
       }
@@ -154,10 +176,16 @@ const alive = (pid: number) => {
  */
 async function expectNothingLeft(run: Run, opts: { log?: () => string; forced?: boolean } = {}) {
   const how = await run.ended();
-  const pids = [...(opts.log ?? run.output)().matchAll(/\[launcher\] started, pid (\d+)/g)].map((m) => Number(m[1]));
+  const pids = [...(opts.log ?? run.output)().matchAll(/\[launcher\] started, pid (\d+)/g)].map((m) =>
+    Number(m[1])
+  );
   const left = async () => ({ processes: ours(), pids: pids.filter(alive), ports: await openPorts() });
   let now = await left();
-  for (let i = 0; opts.forced && i < 30 && (now.processes.length || now.pids.length || now.ports.length); i++) {
+  for (
+    let i = 0;
+    opts.forced && i < 30 && (now.processes.length || now.pids.length || now.ports.length);
+    i++
+  ) {
     await Bun.sleep(100);
     now = await left();
   }
@@ -180,7 +208,9 @@ beforeAll(async () => {
   // A failed earlier run of this file may have left its own processes.
   await killOurs();
   const taken = await openPorts();
-  if (taken.length) throw new Error(`ports ${taken.join(", ")} are taken: this test needs the design's ports + ${OFFSET}`);
+  if (taken.length) {
+    throw new Error(`ports ${taken.join(", ")} are taken: this test needs the design's ports + ${OFFSET}`);
+  }
 });
 
 afterAll(async () => {
@@ -198,7 +228,6 @@ const guarded = async (run: Run, body: () => Promise<void>) => {
 };
 
 describe("a stop during bun run local's start", () => {
-
   test("right after spawn: it ends and starts nothing", async () => {
     const run = launcher("--fresh");
     await guarded(run, async () => {
@@ -209,36 +238,58 @@ describe("a stop during bun run local's start", () => {
     });
   }, 60_000);
 
-  test("once the launcher speaks: Ctrl-C (twice at once, as under bun run) stops what was started, exit 130", async () => {
-    const run = launcher("--fresh");
-    await guarded(run, async () => {
-      await run.until(/^launcher\s+\| starting in /m);
-      run.proc.kill("SIGINT");
-      run.proc.kill("SIGINT");
-      expect(await expectNothingLeft(run)).toBe(130);
-      expectReverseOrder(stoppedDuringStart(run.output(), "SIGINT"));
-      // The pair counted as one request: no forced stop.
-      expect(run.output()).not.toContain("forcing the stop");
-    });
-  }, 60_000);
+  test(
+    "once the launcher speaks: Ctrl-C (twice at once, as under bun run) stops what was started, exit 130",
+    async () => {
+      const run = launcher("--fresh");
+      await guarded(run, async () => {
+        await run.until(/^launcher\s+\| starting in /m);
+        run.proc.kill("SIGINT");
+        run.proc.kill("SIGINT");
+        expect(await expectNothingLeft(run)).toBe(130);
+        expectReverseOrder(stoppedDuringStart(run.output(), "SIGINT"));
+        // The pair counted as one request: no forced stop.
+        expect(run.output()).not.toContain("forcing the stop");
+      });
+    },
+    60_000,
+  );
 
-  test("while the database is created: mariadb-install-db finishes, then everything stops, exit 143", async () => {
-    const run = launcher("--fresh");
-    await guarded(run, async () => {
-      await run.until(/^db\s+\| \[launcher\] creating a new database/m);
-      run.proc.kill("SIGTERM");
-      expect(await expectNothingLeft(run)).toBe(143);
-      expect(run.output()).toMatch(/^launcher\s+\| SIGTERM during start \(starting db, redis\): stopping what was started/m);
-      const stopped = stoppedDuringStart(run.output(), "SIGTERM");
-      expect(stopped).not.toContain("db"); // never started: the signal came first
-      expectReverseOrder(stopped);
-    });
-  }, 90_000);
+  test(
+    "while the database is created: mariadb-install-db finishes, then everything stops, exit 143",
+    async () => {
+      const run = launcher("--fresh");
+      await guarded(run, async () => {
+        await run.until(/^db\s+\| \[launcher\] creating a new database/m);
+        run.proc.kill("SIGTERM");
+        expect(await expectNothingLeft(run)).toBe(143);
+        expect(run.output()).toMatch(
+          /^launcher\s+\| SIGTERM during start \(starting db, redis\): stopping what was started/m,
+        );
+        const stopped = stoppedDuringStart(run.output(), "SIGTERM");
+        expect(stopped).not.toContain("db"); // never started: the signal came first
+        expectReverseOrder(stopped);
+      });
+    },
+    90_000,
+  );
 
   // Once a tier answered: what was started is stopped in reverse, the proxy never was.
   const afterHealthy = [
-    { service: "db", signal: "SIGINT", code: 130, stops: ["db", "redis"], what: "the database is up: SIGINT stops the database and Redis" },
-    { service: "api", signal: "SIGTERM", code: 143, stops: ["api", "cache", "db", "redis"], what: "api answered: SIGTERM stops api, the bridge, Redis and the database" },
+    {
+      service: "db",
+      signal: "SIGINT",
+      code: 130,
+      stops: ["db", "redis"],
+      what: "the database is up: SIGINT stops the database and Redis",
+    },
+    {
+      service: "api",
+      signal: "SIGTERM",
+      code: 143,
+      stops: ["api", "cache", "db", "redis"],
+      what: "api answered: SIGTERM stops api, the bridge, Redis and the database",
+    },
   ] as const;
   for (const point of afterHealthy) {
     test(`after ${point.what}, exit ${point.code}`, async () => {
@@ -269,7 +320,17 @@ describe("a stop during bun run local's start", () => {
         thaw(pid);
       }
       expect(await expectNothingLeft(run)).toBe(130);
-      expect(stoppedDuringStart(run.output(), "SIGINT")).toEqual(["web-1", "web-2", "admin-1", "admin-2", "api", "admin-api", "cache", "db", "redis"]);
+      expect(stoppedDuringStart(run.output(), "SIGINT")).toEqual([
+        "web-1",
+        "web-2",
+        "admin-1",
+        "admin-2",
+        "api",
+        "admin-api",
+        "cache",
+        "db",
+        "redis",
+      ]);
     });
   }, 90_000);
 
@@ -287,24 +348,39 @@ describe("a stop during bun run local's start", () => {
       expect(await expectNothingLeft(run)).toBe(143);
       // Every one was started (and checked above by its pid).
       expect(run.output().match(/\[launcher\] started, pid \d+/g)).toHaveLength(10);
-      expect(stoppedDuringStart(run.output(), "SIGTERM")).toEqual(["proxy", "web-1", "web-2", "admin-1", "admin-2", "api", "admin-api", "cache", "db", "redis"]);
+      expect(stoppedDuringStart(run.output(), "SIGTERM")).toEqual([
+        "proxy",
+        "web-1",
+        "web-2",
+        "admin-1",
+        "admin-2",
+        "api",
+        "admin-api",
+        "cache",
+        "db",
+        "redis",
+      ]);
     });
   }, 90_000);
 
-  test("a second signal more than a second later forces the stop: the exit hook kills what is left", async () => {
-    const run = launcher();
-    await guarded(run, async () => {
-      // web-1 held: its stop waits out its grace period, and the second signal cuts it short.
-      const pid = Number((await run.until(/^web-1\s+\| \[launcher\] started, pid (\d+)/m))[1]);
-      freeze(pid);
-      run.proc.kill("SIGTERM");
-      await run.until(/^launcher\s+\| SIGTERM during start/m);
-      await Bun.sleep(1500);
-      run.proc.kill("SIGTERM");
-      expect(await expectNothingLeft(run, { forced: true })).toBe(143);
-      expect(run.output()).toContain("SIGTERM again: forcing the stop");
-    });
-  }, 90_000);
+  test(
+    "a second signal more than a second later forces the stop: the exit hook kills what is left",
+    async () => {
+      const run = launcher();
+      await guarded(run, async () => {
+        // web-1 held: its stop waits out its grace period, and the second signal cuts it short.
+        const pid = Number((await run.until(/^web-1\s+\| \[launcher\] started, pid (\d+)/m))[1]);
+        freeze(pid);
+        run.proc.kill("SIGTERM");
+        await run.until(/^launcher\s+\| SIGTERM during start/m);
+        await Bun.sleep(1500);
+        run.proc.kill("SIGTERM");
+        expect(await expectNothingLeft(run, { forced: true })).toBe(143);
+        expect(run.output()).toContain("SIGTERM again: forcing the stop");
+      });
+    },
+    90_000,
+  );
 });
 
 describe("a stop of a bare startStack() caller (no signal of its own, as the test preload)", () => {
@@ -324,7 +400,6 @@ describe("a stop of a bare startStack() caller (no signal of its own, as the tes
       }
     }).join("\n");
 
-
   test("during its start: SIGTERM stops what was started and ends the process, exit 143", async () => {
     rmSync(path.join(DATA_DIR, "logs"), { recursive: true, force: true });
     const run = spawn(["bun", "-e", script]);
@@ -334,7 +409,8 @@ describe("a stop of a bare startStack() caller (no signal of its own, as the tes
       expect(await expectNothingLeft(run, { log: logs(...START_ORDER) })).toBe(143);
       expect(run.output()).toContain("SIGTERM: stopping the stack");
       expect(run.output()).not.toMatch(/^up$/m);
-      const stopped = logs("launcher")().match(/^stopped during start \(SIGTERM\): stopped (.*)$/m)?.[1]?.split(", ");
+      const stopped = logs("launcher")().match(/^stopped during start \(SIGTERM\): stopped (.*)$/m)?.[1]
+        ?.split(", ");
       expect(stopped).toEqual(expect.arrayContaining(["api", "cache", "db", "redis"]));
       expectReverseOrder(stopped!);
     });

@@ -1,9 +1,9 @@
 // `bun run local` as a user runs it: a real process with its own ports and data dir
 // (MariaDB, Redis, HAProxy and every app), stopped by a signal.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, type Ports } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
 import { dbLayout, socketUser } from "../../local/src/mariadb.ts";
 import { alive } from "../../local/src/processes.ts";
 
@@ -16,7 +16,14 @@ const STORE = `http://127.0.0.1:${ports.store}`;
 
 /** SQL as root over the stack's socket, as an operator would run it. */
 async function rootSql(sql: string) {
-  const p = Bun.spawn(["mariadb", "--no-defaults", `--socket=${dbLayout(DATA_DIR).socket}`, `--user=${socketUser()}`, "-e", sql], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([
+    "mariadb",
+    "--no-defaults",
+    `--socket=${dbLayout(DATA_DIR).socket}`,
+    `--user=${socketUser()}`,
+    "-e",
+    sql,
+  ], { stdout: "pipe", stderr: "pipe" });
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`mariadb: ${err}`);
 }
@@ -25,9 +32,19 @@ type Launcher = { proc: ReturnType<typeof Bun.spawn>; output: () => string; pids
 
 /** Starts `bun run local` and waits for its "stack is up" banner. */
 async function launch(...args: string[]): Promise<Launcher> {
-  const env: Record<string, string | undefined> = { ...process.env, STORE_DATA_DIR: DATA_DIR, ADMIN_PASSWORD: "launcher-test", NO_COLOR: "1" };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    STORE_DATA_DIR: DATA_DIR,
+    ADMIN_PASSWORD: "launcher-test",
+    NO_COLOR: "1",
+  };
   for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
-  const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], { cwd: REPO_ROOT, env, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   let text = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     for await (const chunk of s) text += new TextDecoder().decode(chunk);
@@ -42,7 +59,9 @@ async function launch(...args: string[]): Promise<Launcher> {
   }
   // The pid of every child, from the launcher's pid files.
   const runDir = path.join(DATA_DIR, "run");
-  const pids = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0]));
+  const pids = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) =>
+    Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0])
+  );
   return { proc, output: () => text, pids };
 }
 
@@ -57,52 +76,87 @@ async function stop(l: Launcher, signal: NodeJS.Signals, times = 1) {
 }
 
 describe("bun run local", () => {
-  test("starts every service, keeps data between runs, --fresh resets it, a signal stops everything, a killed run is cleaned up", async () => {
-    const first = await launch("--fresh");
-    try {
-      // Every service's lines carry its name; the banner says where things are.
-      for (const name of ["db", "redis", "cache", "api", "admin-api", "web-1", "web-2", "admin-1", "admin-2", "proxy"]) {
-        expect(first.output()).toMatch(new RegExp(`^${name}\\s+\\| `, "m"));
-      }
-      expect(first.output()).toContain(`store (proxy)     ${STORE}`);
-      expect(first.pids.length).toBe(10);
-      const res = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Tux", quantity: 3 }) });
-      expect(res.status).toBe(200);
-      const order = ((await res.json()) as { data: { order_number: number } }).data.order_number;
-      // Make the data look like an older Bazaar's (no orders.request_id) and delete a
-      // seeded toy: the next start must migrate the one and not bring back the other.
-      await rootSql("DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id;");
-      await stop(first, "SIGTERM");
-
-      const second = await launch();
+  test(
+    "starts every service, keeps data between runs, --fresh resets it, a signal stops everything, a killed run is cleaned up",
+    async () => {
+      const first = await launch("--fresh");
       try {
-        const kept = await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } });
-        expect(kept.status).toBe(200);
-        expect(((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } }).data.quantity).toBe(97);
-        expect((await fetch(`${STORE}/products/dolphin`)).status).toBe(404);
-        const bought = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 1 }) });
-        expect(bought.status).toBe(200);
-      } finally {
-        // A launcher killed outright leaves its children running…
-        second.proc.kill("SIGKILL");
-        await second.proc.exited;
-      }
+        // Every service's lines carry its name; the banner says where things are.
+        for (
+          const name of [
+            "db",
+            "redis",
+            "cache",
+            "api",
+            "admin-api",
+            "web-1",
+            "web-2",
+            "admin-1",
+            "admin-2",
+            "proxy",
+          ]
+        ) {
+          expect(first.output()).toMatch(new RegExp(`^${name}\\s+\\| `, "m"));
+        }
+        expect(first.output()).toContain(`store (proxy)     ${STORE}`);
+        expect(first.pids.length).toBe(10);
+        const res = await fetch(`${STORE}/orders`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "Tux", quantity: 3 }),
+        });
+        expect(res.status).toBe(200);
+        const order = ((await res.json()) as { data: { order_number: number } }).data.order_number;
+        // Make the data look like an older Bazaar's (no orders.request_id) and delete a
+        // seeded toy: the next start must migrate the one and not bring back the other.
+        await rootSql(
+          "DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id;",
+        );
+        await stop(first, "SIGTERM");
 
-      // …and the next one stops them before it starts.
-      const third = await launch("--fresh");
-      try {
-        expect(second.pids.filter(alive)).toEqual([]);
-        expect((await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } })).status).toBe(404);
-        expect(((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } }).data.quantity).toBe(100);
+        const second = await launch();
+        try {
+          const kept = await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } });
+          expect(kept.status).toBe(200);
+          expect(
+            ((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } })
+              .data.quantity,
+          ).toBe(97);
+          expect((await fetch(`${STORE}/products/dolphin`)).status).toBe(404);
+          const bought = await fetch(`${STORE}/orders`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ name: "Fox", quantity: 1 }),
+          });
+          expect(bought.status).toBe(200);
+        } finally {
+          // A launcher killed outright leaves its children running…
+          second.proc.kill("SIGKILL");
+          await second.proc.exited;
+        }
+
+        // …and the next one stops them before it starts.
+        const third = await launch("--fresh");
+        try {
+          expect(second.pids.filter(alive)).toEqual([]);
+          expect(
+            (await fetch(`${STORE}/orders/${order}`, { headers: { Accept: "application/json" } })).status,
+          ).toBe(404);
+          expect(
+            ((await fetch(`${STORE}/products/tux`).then((r) => r.json())) as { data: { quantity: number } })
+              .data.quantity,
+          ).toBe(100);
+        } finally {
+          await stop(third, "SIGINT", 2);
+        }
       } finally {
-        await stop(third, "SIGINT", 2);
+        // A failed assertion above must not leave a stack behind.
+        if (first.proc.exitCode === null) {
+          first.proc.kill("SIGTERM");
+          await first.proc.exited;
+        }
       }
-    } finally {
-      // A failed assertion above must not leave a stack behind.
-      if (first.proc.exitCode === null) {
-        first.proc.kill("SIGTERM");
-        await first.proc.exited;
-      }
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

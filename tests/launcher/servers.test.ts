@@ -4,7 +4,7 @@
 // or SIGKILL) or comes back under load costs no request.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PORT_DEFAULTS, type Ports } from "../../local/src/config.ts";
-import { startStack, type ServiceName, type Stack } from "../../local/src/stack.ts";
+import { type ServiceName, type Stack, startStack } from "../../local/src/stack.ts";
 
 const OFFSET = Number(process.env.SERVERS_TEST_PORT_OFFSET ?? 23000);
 // Only the design's ports are given: web-3 and admin-3 follow the launcher's rule.
@@ -44,7 +44,11 @@ async function proxyServers(backend: string): Promise<Record<string, string>> {
   const csv = await (await fetch(`${stack.urls.stats}/;csv`, { headers: { Authorization: auth } })).text();
   const rows = csv.split("\n").map((l) => l.split(","));
   const status = rows[0]!.indexOf("status");
-  return Object.fromEntries(rows.filter((r) => r[0] === backend && r[1] !== "BACKEND" && r[1] !== "FRONTEND").map((r) => [r[1]!, r[status]!]));
+  return Object.fromEntries(
+    rows.filter((r) => r[0] === backend && r[1] !== "BACKEND" && r[1] !== "FRONTEND").map((
+      r,
+    ) => [r[1]!, r[status]!]),
+  );
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 15_000) {
@@ -95,21 +99,39 @@ describe("WEB_SERVERS=3, ADMIN_SERVERS=3 in the local stack", () => {
   test("the launcher runs web-1 … web-3 and admin-1 … admin-3, the third of each on the ports after the first two's rule", async () => {
     expect(stack.servers).toEqual({ web: 3, admin: 3 });
     expect(stack.services.filter((s) => /^(web|admin)-\d+$/.test(s))).toEqual([...WEBS, ...ADMINS]);
-    expect(stack.urls.web).toEqual([ports.web1, ports.web2, ports.web1 + 2].map((p) => `http://127.0.0.1:${p}`));
-    expect(stack.urls.admin).toEqual([ports.admin1, ports.admin2, ports.admin1 + 12].map((p) => `http://127.0.0.1:${p}`));
-    expect([stack.env.WEB3_URL, stack.env.ADMIN3_URL, stack.env.WEB_SERVERS]).toEqual([stack.urls.web[2], stack.urls.admin[2], "3"]);
+    expect(stack.urls.web).toEqual(
+      [ports.web1, ports.web2, ports.web1 + 2].map((p) => `http://127.0.0.1:${p}`),
+    );
+    expect(stack.urls.admin).toEqual(
+      [ports.admin1, ports.admin2, ports.admin1 + 12].map((p) => `http://127.0.0.1:${p}`),
+    );
+    expect([stack.env.WEB3_URL, stack.env.ADMIN3_URL, stack.env.WEB_SERVERS]).toEqual([
+      stack.urls.web[2],
+      stack.urls.admin[2],
+      "3",
+    ]);
     // Each answers on its own port as itself.
-    for (const [i, base] of stack.urls.web.entries()) expect(servedBy(await get("/healthz", base))).toBe(WEBS[i]);
-    for (const [i, base] of stack.urls.admin.entries()) expect(servedBy(await get("/healthz", base))).toBe(ADMINS[i]);
+    for (const [i, base] of stack.urls.web.entries()) {
+      expect(servedBy(await get("/healthz", base))).toBe(WEBS[i]);
+    }
+    for (const [i, base] of stack.urls.admin.entries()) {
+      expect(servedBy(await get("/healthz", base))).toBe(ADMINS[i]);
+    }
   });
 
   test("HAProxy has exactly those three servers in each backend, all UP", async () => {
-    await until(async () => Object.values({ ...(await proxyServers("web")), ...(await proxyServers("admin")) }).every((s) => s === "UP"));
+    await until(async () =>
+      Object.values({ ...(await proxyServers("web")), ...(await proxyServers("admin")) }).every((s) =>
+        s === "UP"
+      )
+    );
     expect(await proxyServers("web")).toEqual({ "web-1": "UP", "web-2": "UP", "web-3": "UP" });
     expect(await proxyServers("admin")).toEqual({ "admin-1": "UP", "admin-2": "UP", "admin-3": "UP" });
   });
 
-  for (const [tier, names, path] of [["web", WEBS, "/products/Tux"], ["admin", ADMINS, "/admin/login"]] as const) {
+  for (
+    const [tier, names, path] of [["web", WEBS, "/products/Tux"], ["admin", ADMINS, "/admin/login"]] as const
+  ) {
     test(`round robin over all three ${tier} servers: 30 requests in a row through the proxy go to each in turn, 10 each`, async () => {
       const seen: string[] = [];
       for (let i = 0; i < 30; i++) {
@@ -125,33 +147,45 @@ describe("WEB_SERVERS=3, ADMIN_SERVERS=3 in the local stack", () => {
   }
 
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-    test(`web-3 leaves under load (${signal}) and comes back: no failed request; web-1 and web-2 carry it meanwhile, then web-3 takes its turn again`, async () => {
-      const run = load();
-      await Bun.sleep(1000);
-      const left = run.now();
-      if (signal === "SIGTERM") await stack.stop("web-3");
-      else {
-        stack.kill("web-3", "SIGKILL");
-        await stack.exited("web-3");
-      }
-      await until(async () => (await proxyServers("web"))["web-3"] !== "UP");
-      const out = run.now();
-      await Bun.sleep(1500);
-      const back = run.now();
-      await stack.start("web-3");
-      await until(async () => (await proxyServers("web"))["web-3"] === "UP");
-      const up = run.now();
-      await Bun.sleep(1500);
-      const answers = await run.stop();
+    test(
+      `web-3 leaves under load (${signal}) and comes back: no failed request; web-1 and web-2 carry it meanwhile, then web-3 takes its turn again`,
+      async () => {
+        const run = load();
+        await Bun.sleep(1000);
+        const left = run.now();
+        if (signal === "SIGTERM") await stack.stop("web-3");
+        else {
+          stack.kill("web-3", "SIGKILL");
+          await stack.exited("web-3");
+        }
+        await until(async () => (await proxyServers("web"))["web-3"] !== "UP");
+        const out = run.now();
+        await Bun.sleep(1500);
+        const back = run.now();
+        await stack.start("web-3");
+        await until(async () => (await proxyServers("web"))["web-3"] === "UP");
+        const up = run.now();
+        await Bun.sleep(1500);
+        const answers = await run.stop();
 
-      const failed = answers.filter((a) => !a.ok);
-      expect({ sent: answers.length > 100, failed: failed.slice(0, 5) }).toEqual({ sent: true, failed: [] });
-      const by = (from: number, to: number) => new Set(answers.filter((a) => a.at >= from && a.at < to).map((a) => a.by));
-      expect(by(0, left)).toEqual(new Set(WEBS));
-      // Out of the pool: only the other two answer (none of web-3's, even in flight).
-      expect(by(out, back)).toEqual(new Set(["web-1", "web-2"]));
-      expect(by(up, Infinity)).toEqual(new Set(WEBS));
-      console.log(`[servers] web-3 ${signal}: ${answers.length} requests, 0 failed; out of the pool after ${Math.round(out - left)} ms, back in ${Math.round(up - back)} ms after its start`);
-    }, 60_000);
+        const failed = answers.filter((a) => !a.ok);
+        expect({ sent: answers.length > 100, failed: failed.slice(0, 5) }).toEqual({
+          sent: true,
+          failed: [],
+        });
+        const by = (from: number, to: number) =>
+          new Set(answers.filter((a) => a.at >= from && a.at < to).map((a) => a.by));
+        expect(by(0, left)).toEqual(new Set(WEBS));
+        // Out of the pool: only the other two answer (none of web-3's, even in flight).
+        expect(by(out, back)).toEqual(new Set(["web-1", "web-2"]));
+        expect(by(up, Infinity)).toEqual(new Set(WEBS));
+        console.log(
+          `[servers] web-3 ${signal}: ${answers.length} requests, 0 failed; out of the pool after ${
+            Math.round(out - left)
+          } ms, back in ${Math.round(up - back)} ms after its start`,
+        );
+      },
+      60_000,
+    );
   }
 });

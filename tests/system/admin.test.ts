@@ -3,10 +3,21 @@
 // Items are created with unique names; seeded toys are only bought, never edited.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { buy, getJson, getPage, identityHeader, pageIdentity, shelf, stockOf, store, unescapeHtml } from "./http.ts";
+import {
+  buy,
+  getJson,
+  getPage,
+  identityHeader,
+  pageIdentity,
+  shelf,
+  stockOf,
+  store,
+  unescapeHtml,
+} from "./http.ts";
 import { env, servedBy } from "./stack.ts";
 
-const unique = (base: string) => `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const unique = (base: string) =>
+  `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A signed-in admin (one session, shared by both admin instances: the cookie is signed with one secret). */
 async function signedIn() {
@@ -81,10 +92,23 @@ describe("round robin under /admin", () => {
 
 describe("every admin page and action needs a login", () => {
   // Every route of admin/src/routes, but the login page itself and the health check.
-  const PAGES = ["/admin", "/admin/", "/admin/orders", "/admin/orders?page=2", "/admin/items/delete?name=Tux", "/admin/no-such-page"];
+  const PAGES = [
+    "/admin",
+    "/admin/",
+    "/admin/orders",
+    "/admin/orders?page=2",
+    "/admin/items/delete?name=Tux",
+    "/admin/no-such-page",
+  ];
   const ACTIONS: [string, Record<string, string>][] = [
     ["/admin/items", { name: "Tux", quantity: "5", price: "1.00" }],
-    ["/admin/items/correct", { name: "Tux", quantity: "1", was_quantity: "100", price: "0.01", was_price: "15.99" }],
+    ["/admin/items/correct", {
+      name: "Tux",
+      quantity: "1",
+      was_quantity: "100",
+      price: "0.01",
+      was_price: "15.99",
+    }],
     ["/admin/items/delete", { name: "Tux" }],
     ["/admin/logout", {}],
   ];
@@ -113,7 +137,11 @@ describe("every admin page and action needs a login", () => {
 
   test("a forged session cookie is not a session", async () => {
     const b = new AdminBrowser(store());
-    b.cookies.set("bazaar_admin", encodeURIComponent(JSON.stringify({ user: "admin", expires: Date.now() + 1e9, csrf: "x" })) + ".bm90LWEtc2lnbmF0dXJl");
+    b.cookies.set(
+      "bazaar_admin",
+      encodeURIComponent(JSON.stringify({ user: "admin", expires: Date.now() + 1e9, csrf: "x" })) +
+        ".bm90LWEtc2lnbmF0dXJl",
+    );
     const res = await b.get("/admin");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/login");
@@ -162,10 +190,15 @@ describe("cross-site form posts are refused", () => {
     const name = unique("Csrf Probe");
     const token = await admin.token();
     for (const origin of ["https://evil.example", "null", "http://127.0.0.1:1"]) {
-      const res = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: token }, { Origin: origin });
+      const res = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: token }, {
+        Origin: origin,
+      });
       expect(res.status).toBe(403);
     }
-    const fetchSite = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: token }, { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" });
+    const fetchSite = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: token }, {
+      Origin: "https://evil.example",
+      "Sec-Fetch-Site": "cross-site",
+    });
     expect(fetchSite.status).toBe(403);
     expect(await itemOf(admin, name)).toBeUndefined();
     expect((await getJson(`/products/${encodeURIComponent(name)}`)).status).toBe(404);
@@ -175,11 +208,21 @@ describe("cross-site form posts are refused", () => {
     const name = unique("Token Probe");
     const missing = await admin.post("/admin/items", { name, quantity: "5", price: "1.00" });
     expect(missing.status).toBe(403);
-    const wrong = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: "not-the-token" });
+    const wrong = await admin.post("/admin/items", {
+      name,
+      quantity: "5",
+      price: "1.00",
+      _csrf: "not-the-token",
+    });
     expect(wrong.status).toBe(403);
     // A token from another session is not this session's.
     const other = await signedIn();
-    const stolen = await admin.post("/admin/items", { name, quantity: "5", price: "1.00", _csrf: await other.token() });
+    const stolen = await admin.post("/admin/items", {
+      name,
+      quantity: "5",
+      price: "1.00",
+      _csrf: await other.token(),
+    });
     expect(stolen.status).toBe(403);
     expect(await itemOf(admin, name)).toBeUndefined();
   });
@@ -189,13 +232,24 @@ describe("cross-site form posts are refused", () => {
     const token = await admin.token();
     const evil = { Origin: "https://evil.example" };
     expect((await admin.post("/admin/items/delete", { name: "Fox", _csrf: token }, evil)).status).toBe(403);
-    expect((await admin.post("/admin/items/correct", { name: "Fox", quantity: "0", was_quantity: "1", price: "0.01", was_price: "1", _csrf: token }, evil)).status).toBe(403);
+    expect(
+      (await admin.post("/admin/items/correct", {
+        name: "Fox",
+        quantity: "0",
+        was_quantity: "1",
+        price: "0.01",
+        was_price: "1",
+        _csrf: token,
+      }, evil)).status,
+    ).toBe(403);
     expect((await getJson("/products/Fox")).body).toEqual(before.body);
   });
 
   test("a sign-in form from another site is refused", async () => {
     const b = new AdminBrowser(store());
-    const res = await b.post("/admin/login", { user: env("ADMIN_USER"), password: env("ADMIN_PASSWORD") }, { Origin: "https://evil.example" });
+    const res = await b.post("/admin/login", { user: env("ADMIN_USER"), password: env("ADMIN_PASSWORD") }, {
+      Origin: "https://evil.example",
+    });
     expect(res.status).toBe(403);
     expect(b.cookies.size).toBe(0);
   });
@@ -209,11 +263,19 @@ describe("the inventory", () => {
     expect(await notice(admin)).toBe(`Added ${name}: 5 at $2.50`);
     expect(await itemOf(admin, name)).toEqual({ name, quantity: "5", price: "2.50" });
 
-    const restocked = await admin.submit("/admin/items", { name: name.toUpperCase(), quantity: "1,000", price: "" });
+    const restocked = await admin.submit("/admin/items", {
+      name: name.toUpperCase(),
+      quantity: "1,000",
+      price: "",
+    });
     expect(restocked.status).toBe(303);
     expect(await notice(admin)).toBe(`Restocked ${name}: 5 → 1,005`);
     // Restocked in place: the stored spelling and price are kept, no second row.
-    expect((await inventory(admin)).filter((i) => i.name.toLowerCase() === name.toLowerCase())).toEqual([{ name, quantity: "1005", price: "2.50" }]);
+    expect((await inventory(admin)).filter((i) => i.name.toLowerCase() === name.toLowerCase())).toEqual([{
+      name,
+      quantity: "1005",
+      price: "2.50",
+    }]);
   });
 
   test("an added item shows on the storefront at once, through either web server", async () => {
@@ -224,7 +286,9 @@ describe("the inventory", () => {
     for (const base of [env("WEB1_URL"), env("WEB2_URL"), store(), store()]) {
       const card = shelf((await getPage("/", base)).html).find((i) => i.name === name);
       expect(card).toEqual({ name, nameHtml: name, price: "$3.25", stock: "7 in stock" });
-      expect((await getJson(`/products/${encodeURIComponent(name.toLowerCase())}`, base)).body).toEqual({ data: { name, price: 3.25, quantity: 7 } });
+      expect((await getJson(`/products/${encodeURIComponent(name.toLowerCase())}`, base)).body).toEqual({
+        data: { name, price: 3.25, quantity: 7 },
+      });
     }
     // A restock is seen at once too.
     expect((await admin.submit("/admin/items", { name, quantity: "3", price: "" })).status).toBe(303);
@@ -245,12 +309,20 @@ describe("the inventory", () => {
   test("a correction sets quantity and price, says what changed, and the storefront shows it", async () => {
     const name = unique("Yo-yo");
     await admin.submit("/admin/items", { name, quantity: "10", price: "4.00" });
-    const res = await admin.submit("/admin/items/correct", { name, quantity: "3", was_quantity: "10", price: "4.75", was_price: "4.00" });
+    const res = await admin.submit("/admin/items/correct", {
+      name,
+      quantity: "3",
+      was_quantity: "10",
+      price: "4.75",
+      was_price: "4.00",
+    });
     expect(res.status).toBe(303);
     expect(await notice(admin)).toBe(`Updated ${name}: quantity 10 → 3, price $4.00 → $4.75`);
     expect(await itemOf(admin, name)).toEqual({ name, quantity: "3", price: "4.75" });
     for (const base of [env("WEB1_URL"), env("WEB2_URL")]) {
-      expect((await getJson(`/products/${encodeURIComponent(name)}`, base)).body).toEqual({ data: { name, price: 4.75, quantity: 3 } });
+      expect((await getJson(`/products/${encodeURIComponent(name)}`, base)).body).toEqual({
+        data: { name, price: 4.75, quantity: 3 },
+      });
     }
   });
 
@@ -258,7 +330,13 @@ describe("the inventory", () => {
     const name = unique("Top");
     await admin.submit("/admin/items", { name, quantity: "10", price: "1.00" });
     expect((await buy({ name, quantity: 2 })).status).toBe(200); // sold while the admin had the page open
-    await admin.submit("/admin/items/correct", { name, quantity: "10", was_quantity: "10", price: "1.50", was_price: "1.00" });
+    await admin.submit("/admin/items/correct", {
+      name,
+      quantity: "10",
+      was_quantity: "10",
+      price: "1.50",
+      was_price: "1.00",
+    });
     expect(await itemOf(admin, name)).toEqual({ name, quantity: "8", price: "1.50" });
   });
 
@@ -299,7 +377,9 @@ describe("names are text, never markup", () => {
         const { html } = await getPage("/", base);
         expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
         expect(html).not.toContain("<script>");
-        expect(shelf(html).find((i) => i.name === name)?.nameHtml).toBe("&lt;script&gt;alert(1)&lt;/script&gt;");
+        expect(shelf(html).find((i) => i.name === name)?.nameHtml).toBe(
+          "&lt;script&gt;alert(1)&lt;/script&gt;",
+        );
       }
       // Its order page too.
       const placed = await buy({ name, quantity: 1 });
@@ -326,7 +406,8 @@ describe("orders", () => {
       expect(r.status).toBe(200);
       placed.push(r.body.data.order_number);
     }
-    const numbers = (html: string) => [...html.matchAll(/<td data-label="Order">#(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    const numbers = (html: string) =>
+      [...html.matchAll(/<td data-label="Order">#(\d+)<\/td>/g)].map((m) => Number(m[1]));
     const page1 = await (await admin.get("/admin/orders")).text();
     const first = numbers(page1);
     expect(first.length).toBe(20);

@@ -76,7 +76,7 @@ describe("POST /orders", () => {
     ["quantity 0", { name: "Tux", quantity: 0 }, "quantity"],
     ["quantity 1001", { name: "Tux", quantity: 1001 }, "quantity"],
     ["quantity 1.5", { name: "Tux", quantity: 1.5 }, "quantity"],
-    ["quantity \"2\"", { name: "Tux", quantity: "2" }, "quantity"],
+    ['quantity "2"', { name: "Tux", quantity: "2" }, "quantity"],
     ["quantity negative", { name: "Tux", quantity: -1 }, "quantity"],
     ["quantity an array", { name: "Tux", quantity: [1] }, "quantity"],
     ["quantity null", { name: "Tux", quantity: null }, "quantity"],
@@ -119,7 +119,14 @@ describe("POST /orders", () => {
 
   test("a content type other than JSON is 415 in the error shape", async () => {
     const valid = JSON.stringify({ name: "Tux", quantity: 1 });
-    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"]) {
+    for (
+      const type of [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+      ]
+    ) {
       const { status, body } = await post("/orders", valid, type);
       expect(status).toBe(415);
       expect(isErrorShape(body, 415)).toBe(true);
@@ -177,7 +184,9 @@ describe("GET /orders/:number", () => {
   test("a browser gets the order's page", async () => {
     const placed = await buy({ name: "Python", quantity: 1 });
     const n = placed.body.data.order_number;
-    const res = await fetch(`${store()}/orders/${n}`, { headers: { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    const res = await fetch(`${store()}/orders/${n}`, {
+      headers: { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const page = await res.text();
@@ -204,7 +213,12 @@ describe("GET /orders/:number", () => {
 
 describe("the rest of the public port", () => {
   test("unknown routes are a JSON 404 for programs", async () => {
-    for (const [method, path] of [["GET", "/nope"], ["GET", "/products"], ["POST", "/products/Tux"], ["DELETE", "/orders/1"], ["GET", "/api/items"]] as const) {
+    for (
+      const [method, path] of [["GET", "/nope"], ["GET", "/products"], ["POST", "/products/Tux"], [
+        "DELETE",
+        "/orders/1",
+      ], ["GET", "/api/items"]] as const
+    ) {
       const res = await fetch(`${store()}${path}`, { method, headers: { Accept: "application/json" } });
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toContain("application/json");
@@ -221,7 +235,10 @@ describe("the rest of the public port", () => {
     // /items is the api's catalogue, /readyz its status, /orders?page= the admin-api's list.
     const auth = { Authorization: `Bearer ${env("API_TOKEN")}` };
     for (const path of ["/items", "/items/Tux", "/readyz", "/orders?page=1&per_page=20"]) {
-      const res = await fetch(`${store()}${path}`, { headers: { Accept: "application/json", ...auth }, redirect: "manual" });
+      const res = await fetch(`${store()}${path}`, {
+        headers: { Accept: "application/json", ...auth },
+        redirect: "manual",
+      });
       expect(res.status).toBe(404);
       expect(servedBy(res)).toMatch(/^web-\d$/);
       const body = await res.json();

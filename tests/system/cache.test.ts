@@ -9,7 +9,8 @@ import { cacheConfig, testCache } from "../../lib/src/testing.ts";
 
 const Value = v.object({ n: v.number() });
 const cache = testCache(["t"]);
-const redis = () => new Redis({ url: cacheConfig().UPSTASH_REDIS_REST_URL, token: cacheConfig().UPSTASH_REDIS_REST_TOKEN });
+const redis = () =>
+  new Redis({ url: cacheConfig().UPSTASH_REDIS_REST_URL, token: cacheConfig().UPSTASH_REDIS_REST_TOKEN });
 const entry = (name: string) => `t:${name}:${Math.random().toString(36).slice(2)}`;
 afterAll(() => cache.close());
 
@@ -92,7 +93,10 @@ describe("cache-aside", () => {
 });
 
 describe("an unreachable cache", () => {
-  const down = createCache({ ...cacheConfig(), UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" }, { namespaces: ["t"], log: () => {} });
+  const down = createCache({ ...cacheConfig(), UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9" }, {
+    namespaces: ["t"],
+    log: () => {},
+  });
   afterAll(() => down.close());
 
   test("reads are served from the loader and status says down", async () => {

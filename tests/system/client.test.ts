@@ -8,7 +8,16 @@ import { store } from "./http.ts";
 test("a short run of the load client: no unexpected error, every order verified", async () => {
   // Bounded by iterations as well as time: unbounded, a few seconds at full speed
   // would buy whole toys out and leave later tests' seeded stock empty.
-  const report = await runClient({ url: store(), sessions: 6, iterations: 60, p: 0.5, duration: 5, timeout: 5, seed: 20240601, quiet: true });
+  const report = await runClient({
+    url: store(),
+    sessions: 6,
+    iterations: 60,
+    p: 0.5,
+    duration: 5,
+    timeout: 5,
+    seed: 20240601,
+    quiet: true,
+  });
   expect(report.failures).toEqual([]);
   expect(report.ok).toBe(true);
   expect(report.total.error_count).toBe(0);

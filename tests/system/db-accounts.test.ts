@@ -6,7 +6,13 @@ import mysql from "mysql2/promise";
 import { env } from "./stack.ts";
 
 const connect = (user: string, password: string) =>
-  mysql.createConnection({ host: "127.0.0.1", port: Number(env("DB_PORT")), user, password, database: "bazaar" });
+  mysql.createConnection({
+    host: "127.0.0.1",
+    port: Number(env("DB_PORT")),
+    user,
+    password,
+    database: "bazaar",
+  });
 
 let api: mysql.Connection;
 let admin: mysql.Connection;
@@ -16,7 +22,10 @@ const OWN = `db accounts ${Date.now().toString(36)}`;
 beforeAll(async () => {
   api = await connect("bazaar_api", env("API_DB_PASSWORD"));
   admin = await connect("bazaar_admin", env("ADMIN_DB_PASSWORD"));
-  await admin.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, 10, 4.20)", [OWN, OWN]);
+  await admin.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, 10, 4.20)", [
+    OWN,
+    OWN,
+  ]);
 });
 afterAll(async () => {
   await admin?.query("DELETE FROM items WHERE name_key = ?", [OWN]);
@@ -25,9 +34,12 @@ afterAll(async () => {
 });
 
 type Row = Record<string, unknown>;
-const own = async () => ((await admin.query("SELECT name, quantity, price FROM items WHERE name_key = ?", [OWN]))[0] as Row[])[0]!;
-const tux = async () => ((await admin.query("SELECT name, quantity, price FROM items WHERE name_key = 'tux'"))[0] as Row[])[0];
-const orderCount = async () => Number(((await admin.query("SELECT COUNT(*) AS n FROM orders"))[0] as Row[])[0]!.n);
+const own = async () =>
+  ((await admin.query("SELECT name, quantity, price FROM items WHERE name_key = ?", [OWN]))[0] as Row[])[0]!;
+const tux = async () =>
+  ((await admin.query("SELECT name, quantity, price FROM items WHERE name_key = 'tux'"))[0] as Row[])[0];
+const orderCount = async () =>
+  Number(((await admin.query("SELECT COUNT(*) AS n FROM orders"))[0] as Row[])[0]!.n);
 
 /** The statement fails with "command denied" (1142), not some other error. */
 async function denied(conn: mysql.Connection, sql: string) {
@@ -50,19 +62,28 @@ describe("the read API's account (bazaar_api)", () => {
 
   test("is refused INSERT, UPDATE (rename, price, stock) and DELETE on items, and nothing changes", async () => {
     const before = await tux();
-    await denied(api, "INSERT INTO items (name, name_key, quantity, price) VALUES ('Forged', 'forged', 1, 1.00)");
+    await denied(
+      api,
+      "INSERT INTO items (name, name_key, quantity, price) VALUES ('Forged', 'forged', 1, 1.00)",
+    );
     await denied(api, "UPDATE items SET name = 'Renamed', name_key = 'renamed' WHERE name_key = 'tux'");
     await denied(api, "UPDATE items SET price = 0.01 WHERE name_key = 'tux'");
     await denied(api, "UPDATE items SET quantity = 0 WHERE name_key = 'tux'");
     await denied(api, "DELETE FROM items WHERE name_key = 'tux'");
-    await denied(api, "REPLACE INTO items (id, name, name_key, quantity, price) VALUES (1, 'X', 'x', 1, 1.00)");
+    await denied(
+      api,
+      "REPLACE INTO items (id, name, name_key, quantity, price) VALUES (1, 'X', 'x', 1, 1.00)",
+    );
     await denied(api, "TRUNCATE TABLE items");
     expect(await tux()).toEqual(before);
   });
 
   test("is refused INSERT, UPDATE and DELETE on orders", async () => {
     const before = await orderCount();
-    await denied(api, "INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (1, 'Tux', 1, 0.01)");
+    await denied(
+      api,
+      "INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (1, 'Tux', 1, 0.01)",
+    );
     await denied(api, "UPDATE orders SET quantity = 1000");
     await denied(api, "DELETE FROM orders");
     expect(await orderCount()).toBe(before);
@@ -74,7 +95,8 @@ describe("the read API's account (bazaar_api)", () => {
     await denied(api, "ALTER TABLE items ADD COLUMN sneaky INT");
   });
 
-  const call = async (key: string, q: number) => ((await api.query("CALL place_order(?, ?, NULL)", [key, q]))[0] as Row[][])[0]![0]!;
+  const call = async (key: string, q: number) =>
+    ((await api.query("CALL place_order(?, ?, NULL)", [key, q]))[0] as Row[][])[0]![0]!;
 
   test("may CALL place_order: one order and its decrement, in one step", async () => {
     const orders = await orderCount();
@@ -85,7 +107,10 @@ describe("the read API's account (bazaar_api)", () => {
     expect(Number(row.unit_price)).toBe(4.2);
     expect((await own()).quantity).toBe(8);
     expect(await orderCount()).toBe(orders + 1);
-    const [recorded] = await api.query("SELECT item_name, quantity, unit_price FROM orders WHERE number = ?", [row.order_number]);
+    const [recorded] = await api.query(
+      "SELECT item_name, quantity, unit_price FROM orders WHERE number = ?",
+      [row.order_number],
+    );
     expect(recorded as unknown).toEqual([{ item_name: OWN, quantity: 2, unit_price: "4.20" }]);
   });
 
@@ -94,7 +119,9 @@ describe("the read API's account (bazaar_api)", () => {
     const orders = await orderCount();
     expect((await call(OWN, (before.quantity as number) + 1)).outcome).toBe("insufficient");
     expect((await call("no such toy", 1)).outcome).toBe("not_found");
-    for (const q of [0, -1, 1001]) await expect(api.query("CALL place_order(?, ?, NULL)", [OWN, q])).rejects.toThrow(/quantity/);
+    for (const q of [0, -1, 1001]) {
+      await expect(api.query("CALL place_order(?, ?, NULL)", [OWN, q])).rejects.toThrow(/quantity/);
+    }
     expect(await own()).toEqual(before);
     expect(await orderCount()).toBe(orders);
   });
@@ -103,10 +130,19 @@ describe("the read API's account (bazaar_api)", () => {
 describe("the admin API's account (bazaar_admin)", () => {
   test("may insert, reprice, rename and delete items", async () => {
     const key = `db test ${Date.now().toString(36)}`;
-    await admin.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, 5, 1.00)", [key, key]);
+    await admin.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, 5, 1.00)", [
+      key,
+      key,
+    ]);
     await admin.query("UPDATE items SET price = 2.00, quantity = 6 WHERE name_key = ?", [key]);
-    await admin.query("UPDATE items SET name = ?, name_key = ? WHERE name_key = ?", [`${key} b`, `${key} b`, key]);
-    const [rows] = await admin.query("SELECT name, quantity, price FROM items WHERE name_key = ?", [`${key} b`]);
+    await admin.query("UPDATE items SET name = ?, name_key = ? WHERE name_key = ?", [
+      `${key} b`,
+      `${key} b`,
+      key,
+    ]);
+    const [rows] = await admin.query("SELECT name, quantity, price FROM items WHERE name_key = ?", [
+      `${key} b`,
+    ]);
     expect(rows as unknown).toEqual([{ name: `${key} b`, quantity: 6, price: "2.00" }]);
     await admin.query("DELETE FROM items WHERE name_key = ?", [`${key} b`]);
     const [gone] = await admin.query("SELECT 1 FROM items WHERE name_key = ?", [`${key} b`]);
@@ -115,7 +151,10 @@ describe("the admin API's account (bazaar_admin)", () => {
 
   test("cannot forge or erase an order", async () => {
     const before = await orderCount();
-    await denied(admin, "INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (1, 'Tux', 1, 0.01)");
+    await denied(
+      admin,
+      "INSERT INTO orders (item_id, item_name, quantity, unit_price) VALUES (1, 'Tux', 1, 0.01)",
+    );
     await denied(admin, "DELETE FROM orders");
     await denied(admin, "UPDATE orders SET unit_price = 0.01");
     expect(await orderCount()).toBe(before);

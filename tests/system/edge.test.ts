@@ -41,18 +41,27 @@ async function probe(url: string, ms = 2000): Promise<number | string> {
 }
 
 /** One request on a raw connection from `localAddress`: the status line's code, the headers and the client's port. */
-function rawGet(port: number, urlPath: string, localAddress = "127.0.0.1"): Promise<{ status: number; headers: Record<string, string>; localPort: number }> {
+function rawGet(
+  port: number,
+  urlPath: string,
+  localAddress = "127.0.0.1",
+): Promise<{ status: number; headers: Record<string, string>; localPort: number }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: "127.0.0.1", port, localAddress });
     let data = "";
     socket.setTimeout(5000, () => socket.destroy(new Error("timeout")));
-    socket.once("connect", () => socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    socket.once(
+      "connect",
+      () => socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    );
     socket.on("data", (chunk) => (data += chunk.toString("latin1")));
     socket.once("error", reject);
     socket.once("close", () => {
       const [head = ""] = data.split("\r\n\r\n");
       const [statusLine = "", ...lines] = head.split("\r\n");
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+      const headers = Object.fromEntries(
+        lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]),
+      );
       resolve({ status: Number(statusLine.split(" ")[1]), headers, localPort: socket.localPort ?? 0 });
     });
   });
@@ -93,51 +102,55 @@ async function slowClients(port: number, count: number, localAddress: string) {
 }
 
 describe("issue 13.10: one address holding thousands of slow connections", () => {
-  test("health probes and normal clients from another address keep being answered; that address holds at most its limit", async () => {
-    const port = Number(new URL(store()).port);
-    const limit = 1000; // CONN_LIMIT_PER_SOURCE's default in proxy/haproxy.cfg, which the local stack keeps
-    const t0 = performance.now();
-    // The review's count: more than HAProxy's maxconn (4096), which was all it took.
-    const slow = await slowClients(port, 4300, "127.0.0.2");
-    const opened = since(t0);
-    const probes: (number | string)[] = [];
-    const reads: (number | string)[] = [];
-    let heldMax = 0;
-    try {
-      // About 7 s, inside `timeout http-request` (10 s), so every slow connection
-      // the proxy accepted is still held while the probes run.
-      while (performance.now() - t0 < 7500) {
-        const [h, r] = await Promise.all([probe(`${store()}/healthz`), probe(`${store()}/products/Tux`)]);
-        probes.push(h);
-        reads.push(r);
-        heldMax = Math.max(heldMax, slow.open());
-        await Bun.sleep(250);
+  test(
+    "health probes and normal clients from another address keep being answered; that address holds at most its limit",
+    async () => {
+      const port = Number(new URL(store()).port);
+      const limit = 1000; // CONN_LIMIT_PER_SOURCE's default in proxy/haproxy.cfg, which the local stack keeps
+      const t0 = performance.now();
+      // The review's count: more than HAProxy's maxconn (4096), which was all it took.
+      const slow = await slowClients(port, 4300, "127.0.0.2");
+      const opened = since(t0);
+      const probes: (number | string)[] = [];
+      const reads: (number | string)[] = [];
+      let heldMax = 0;
+      try {
+        // About 7 s, inside `timeout http-request` (10 s), so every slow connection
+        // the proxy accepted is still held while the probes run.
+        while (performance.now() - t0 < 7500) {
+          const [h, r] = await Promise.all([probe(`${store()}/healthz`), probe(`${store()}/products/Tux`)]);
+          probes.push(h);
+          reads.push(r);
+          heldMax = Math.max(heldMax, slow.open());
+          await Bun.sleep(250);
+        }
+        const row = {
+          test: "13.10 slowloris, one address",
+          slowConnections: 4300,
+          openedMs: opened,
+          closedByProxy: slow.state.closed,
+          reset: slow.state.reset,
+          heldAtMost: heldMax,
+          probes: probes.length,
+          probesOk: probes.filter((s) => s === 200).length,
+          reads: reads.length,
+          readsOk: reads.filter((s) => s === 200).length,
+        };
+        record(row);
+        expect(probes.length).toBeGreaterThanOrEqual(9);
+        expect(probes.filter((s) => s !== 200)).toEqual([]);
+        expect(reads.filter((s) => s !== 200)).toEqual([]);
+        // The proxy kept no more than the limit open for that address; the rest were reset at once.
+        expect(heldMax).toBeLessThanOrEqual(limit);
+        expect(slow.state.closed).toBeGreaterThanOrEqual(4300 - limit);
+      } finally {
+        slow.stop();
       }
-      const row = {
-        test: "13.10 slowloris, one address",
-        slowConnections: 4300,
-        openedMs: opened,
-        closedByProxy: slow.state.closed,
-        reset: slow.state.reset,
-        heldAtMost: heldMax,
-        probes: probes.length,
-        probesOk: probes.filter((s) => s === 200).length,
-        reads: reads.length,
-        readsOk: reads.filter((s) => s === 200).length,
-      };
-      record(row);
-      expect(probes.length).toBeGreaterThanOrEqual(9);
-      expect(probes.filter((s) => s !== 200)).toEqual([]);
-      expect(reads.filter((s) => s !== 200)).toEqual([]);
-      // The proxy kept no more than the limit open for that address; the rest were reset at once.
-      expect(heldMax).toBeLessThanOrEqual(limit);
-      expect(slow.state.closed).toBeGreaterThanOrEqual(4300 - limit);
-    } finally {
-      slow.stop();
-    }
-    // The address is served again once its connections are gone.
-    await eventually(async () => (await rawGet(port, "/healthz", "127.0.0.2")).status === 200, 5000);
-  }, 60_000);
+      // The address is served again once its connections are gone.
+      await eventually(async () => (await rawGet(port, "/healthz", "127.0.0.2")).status === 200, 5000);
+    },
+    60_000,
+  );
 });
 
 describe("issue 13.10: the limits, on a second HAProxy with the same proxy/haproxy.cfg and low values", () => {
@@ -217,25 +230,29 @@ describe("issue 13.10: the limits, on a second HAProxy with the same proxy/hapro
 describe("issue 13.11: what is visible without asking", () => {
   const ID = /^[0-9a-f]{32}$/;
 
-  test("the request id is 32 random hex digits: not the client's address or port, nor the proxy's pid or counter; unique across a proxy restart", async () => {
-    const port = Number(new URL(store()).port);
-    const seen = new Set<string>();
-    const take = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const r = await rawGet(port, "/healthz");
-        const id = r.headers["x-request-id"]!;
-        // The old id began with the client's address and port in hex (7F000001_…).
-        expect({ id, ok: ID.test(id) }).toEqual({ id, ok: true });
-        expect(id.toUpperCase()).not.toContain("7F000001");
-        expect(seen.has(id)).toBe(false);
-        seen.add(id);
-      }
-    };
-    await take(50);
-    await stack().restart("proxy");
-    await take(50);
-    expect(seen.size).toBe(100);
-  }, 60_000);
+  test(
+    "the request id is 32 random hex digits: not the client's address or port, nor the proxy's pid or counter; unique across a proxy restart",
+    async () => {
+      const port = Number(new URL(store()).port);
+      const seen = new Set<string>();
+      const take = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const r = await rawGet(port, "/healthz");
+          const id = r.headers["x-request-id"]!;
+          // The old id began with the client's address and port in hex (7F000001_…).
+          expect({ id, ok: ID.test(id) }).toEqual({ id, ok: true });
+          expect(id.toUpperCase()).not.toContain("7F000001");
+          expect(seen.has(id)).toBe(false);
+          seen.add(id);
+        }
+      };
+      await take(50);
+      await stack().restart("proxy");
+      await take(50);
+      expect(seen.size).toBe(100);
+    },
+    60_000,
+  );
 
   test("the stats page and /metrics want the login; wrong credentials get 401 too", async () => {
     const stats = stack().urls.stats;

@@ -6,7 +6,13 @@ import { adminApi } from "./http.ts";
 import { env, eventually, proxyStatus, stack } from "./stack.ts";
 
 /** The HAProxy backend a web/admin server sits in, if any. */
-export const backendOf = (name: string) => (name.startsWith("web-") ? "web" : name.startsWith("admin-") && name !== "admin-api" ? "admin" : undefined);
+export const backendOf = (
+  name: string,
+) => (name.startsWith("web-")
+  ? "web"
+  : name.startsWith("admin-") && name !== "admin-api"
+  ? "admin"
+  : undefined);
 
 /**
  * Starts a service if it is not running and waits until it is healthy and, for a
@@ -47,7 +53,9 @@ export async function dataChecksum() {
 
 /** The database's view of one item's stock, or null when there is no such item. */
 export async function dbQuantity(name: string): Promise<number | null> {
-  const out = (await stack().sql(`SELECT quantity FROM bazaar.items WHERE name_key = LOWER('${name.replaceAll("'", "''")}')`)).trim();
+  const out = (await stack().sql(
+    `SELECT quantity FROM bazaar.items WHERE name_key = LOWER('${name.replaceAll("'", "''")}')`,
+  )).trim();
   const last = out.split("\n").at(-1) ?? "";
   return /^\d+$/.test(last) ? Number(last) : null;
 }
@@ -65,8 +73,16 @@ export async function createItem(name: string, quantity: number, price = 5) {
 /** GET through the store (or one web server) of one product's JSON view. */
 export async function productVia(base: string, name: string) {
   const res = await fetch(`${base}/products/${encodeURIComponent(name)}`);
-  const body = (await res.json()) as { data?: { quantity: number }; error?: { code: number; message: string } };
-  return { status: res.status, quantity: body.data?.quantity, body, servedBy: res.headers.get("x-served-by") };
+  const body = (await res.json()) as {
+    data?: { quantity: number };
+    error?: { code: number; message: string };
+  };
+  return {
+    status: res.status,
+    quantity: body.data?.quantity,
+    body,
+    servedBy: res.headers.get("x-served-by"),
+  };
 }
 
 /** A purchase through the public JSON API. */
@@ -76,7 +92,10 @@ export async function buy(base: string, name: string, quantity = 1) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ name, quantity }),
   });
-  const body = (await res.json()) as { data?: { order_number: number }; error?: { code: number; message: string } };
+  const body = (await res.json()) as {
+    data?: { order_number: number };
+    error?: { code: number; message: string };
+  };
   return { status: res.status, order: body.data?.order_number, body };
 }
 

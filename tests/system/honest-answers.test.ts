@@ -8,7 +8,8 @@ import { dbQuantity, restore } from "./helpers.ts";
 import { adminApi, buy, postForm, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
-const unique = (base: string) => `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const unique = (base: string) =>
+  `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 async function createItem(name: string, quantity: number, price = 5) {
   const res = await adminApi("POST", "/items", { name, quantity, price });
@@ -16,7 +17,9 @@ async function createItem(name: string, quantity: number, price = 5) {
 }
 
 const itemInDb = async (name: string) => {
-  const { data } = (await adminApi("GET", "/items")).body as { data: { name: string; quantity: number; price: number }[] };
+  const { data } = (await adminApi("GET", "/items")).body as {
+    data: { name: string; quantity: number; price: number }[];
+  };
   return data.find((i) => i.name === name);
 };
 
@@ -32,22 +35,34 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
     await createItem(name, 80, 24.5);
     // 10 sold while the admin looked at 80.
     expect((await buy({ name, quantity: 10 })).status).toBe(200);
-    const stale = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 85, was_quantity: 80 });
+    const stale = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, {
+      quantity: 85,
+      was_quantity: 80,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body).toEqual({
       error: {
         code: 409,
-        message: `${name} was not changed: its quantity is 70 now, not 80: it changed meanwhile (sold or corrected)`,
+        message:
+          `${name} was not changed: its quantity is 70 now, not 80: it changed meanwhile (sold or corrected)`,
         fields: { quantity: "is 70 now, not 80: it changed meanwhile (sold or corrected)" },
       },
     });
     expect(await itemInDb(name)).toEqual({ name, quantity: 70, price: 24.5 });
-    const stalePrice = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { price: 30, was_price: 20 });
+    const stalePrice = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, {
+      price: 30,
+      was_price: 20,
+    });
     expect(stalePrice.status).toBe(409);
     expect(stalePrice.body.error.fields).toEqual({ price: "is 24.50 now, not 20.00: it changed meanwhile" });
     expect(await itemInDb(name)).toEqual({ name, quantity: 70, price: 24.5 });
     // With the values it has now, the correction applies.
-    const ok = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 85, was_quantity: 70, price: 30, was_price: 24.5 });
+    const ok = await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, {
+      quantity: 85,
+      was_quantity: 70,
+      price: 30,
+      was_price: 24.5,
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ data: { name, quantity: 85, price: 30 } });
     expect(await dbQuantity(name)).toBe(85);
@@ -58,7 +73,14 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
     await createItem(name, 80, 24.5);
     const token = await admin.token();
     expect((await buy({ name, quantity: 10 })).status).toBe(200);
-    const res = await admin.post("/admin/items/correct", { name, quantity: "85", was_quantity: "80", price: "24.50", was_price: "24.50", _csrf: token });
+    const res = await admin.post("/admin/items/correct", {
+      name,
+      quantity: "85",
+      was_quantity: "80",
+      price: "24.50",
+      was_price: "24.50",
+      _csrf: token,
+    });
     expect(res.status).toBe(409);
     const html = unescapeHtml(await res.text());
     expect(html).toContain(`${name} was not changed: its quantity is 70 now, not 80`);
@@ -66,11 +88,23 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
     expect(html).not.toContain("80 → 85");
     expect(await dbQuantity(name)).toBe(70);
     // A price fix from the same stale page still applies: only what changed is checked.
-    const price = await admin.submit("/admin/items/correct", { name, quantity: "80", was_quantity: "80", price: "26.00", was_price: "24.50" });
+    const price = await admin.submit("/admin/items/correct", {
+      name,
+      quantity: "80",
+      was_quantity: "80",
+      price: "26.00",
+      was_price: "24.50",
+    });
     expect(price.status).toBe(303);
     expect(await itemInDb(name)).toEqual({ name, quantity: 70, price: 26 });
     // From a current page (the table now shows 70), the correction applies and says so truly.
-    const fresh = await admin.submit("/admin/items/correct", { name, quantity: "85", was_quantity: "70", price: "26.00", was_price: "26.00" });
+    const fresh = await admin.submit("/admin/items/correct", {
+      name,
+      quantity: "85",
+      was_quantity: "70",
+      price: "26.00",
+      was_price: "26.00",
+    });
     expect(fresh.status).toBe(303);
     const page = unescapeHtml(await (await admin.get("/admin")).text());
     expect(page).toContain(`Updated ${name}: quantity 70 → 85`);
@@ -81,14 +115,24 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
 describe("a purchase that meets a held row lock (the database gives up first)", () => {
   let holder: mysql.Connection;
   beforeAll(async () => {
-    holder = await mysql.createConnection({ host: "127.0.0.1", port: Number(env("DB_PORT")), user: "bazaar_admin", password: env("ADMIN_DB_PASSWORD"), database: "bazaar" });
+    holder = await mysql.createConnection({
+      host: "127.0.0.1",
+      port: Number(env("DB_PORT")),
+      user: "bazaar_admin",
+      password: env("ADMIN_DB_PASSWORD"),
+      database: "bazaar",
+    });
   });
   afterAll(async () => {
     await holder?.end();
   });
 
   const ordersOf = async (name: string) =>
-    Number(((await holder.query("SELECT COUNT(*) AS n FROM orders WHERE item_name = ?", [name]))[0] as { n: number }[])[0]!.n);
+    Number(
+      ((await holder.query("SELECT COUNT(*) AS n FROM orders WHERE item_name = ?", [name]))[0] as {
+        n: number;
+      }[])[0]!.n,
+    );
 
   /** Holds the item's row (SELECT … FOR UPDATE in an open transaction) for `ms`, as a slow correction would. */
   async function holdRow(name: string, ms: number, during: () => Promise<void>) {
@@ -102,37 +146,51 @@ describe("a purchase that meets a held row lock (the database gives up first)", 
     }
   }
 
-  test("POST /orders through the proxy and to each web server: 503 'unavailable' within the 3 s deadline, and no order, no decrement", async () => {
-    const name = unique("Locked");
-    await createItem(name, 20);
-    const answers: { via: string; status: number; ms: number; body: unknown; id: string }[] = [];
-    await holdRow(name, 5000, async () => {
-      await Promise.all(
-        [["proxy", store()], ["web-1", env("WEB1_URL")], ["web-2", env("WEB2_URL")]].map(async ([via, base]) => {
-          const t0 = performance.now();
-          const res = await buy({ name, quantity: 1 }, base!);
-          answers.push({ via: via!, status: res.status, ms: Math.round(performance.now() - t0), body: res.body, id: res.res.headers.get("x-request-id") ?? "" });
-        }),
-      );
-    });
-    for (const a of answers) {
-      expect(a.status, `${a.via}: ${JSON.stringify(a.body)}`).toBe(503);
-      expect(a.body).toEqual({ error: { code: 503, message: "the store is temporarily unavailable" } });
-      expect(a.ms, a.via).toBeLessThan(3000);
-    }
-    // The lock is gone: the database agrees with the answer — nothing was bought.
-    await Bun.sleep(500);
-    expect(await dbQuantity(name)).toBe(20);
-    expect(await ordersOf(name)).toBe(0);
-    // And the lookup by request id says the same.
-    for (const a of answers) {
-      const lookup = await fetch(`${store()}/orders?request_id=${encodeURIComponent(a.id)}`, { headers: { Accept: "application/json" } });
-      expect(lookup.status, a.via).toBe(404);
-    }
-    // Free again, the same purchase goes through.
-    expect((await buy({ name, quantity: 1 })).status).toBe(200);
-    expect(await dbQuantity(name)).toBe(19);
-  }, 30_000);
+  test(
+    "POST /orders through the proxy and to each web server: 503 'unavailable' within the 3 s deadline, and no order, no decrement",
+    async () => {
+      const name = unique("Locked");
+      await createItem(name, 20);
+      const answers: { via: string; status: number; ms: number; body: unknown; id: string }[] = [];
+      await holdRow(name, 5000, async () => {
+        await Promise.all(
+          [["proxy", store()], ["web-1", env("WEB1_URL")], ["web-2", env("WEB2_URL")]].map(
+            async ([via, base]) => {
+              const t0 = performance.now();
+              const res = await buy({ name, quantity: 1 }, base!);
+              answers.push({
+                via: via!,
+                status: res.status,
+                ms: Math.round(performance.now() - t0),
+                body: res.body,
+                id: res.res.headers.get("x-request-id") ?? "",
+              });
+            },
+          ),
+        );
+      });
+      for (const a of answers) {
+        expect(a.status, `${a.via}: ${JSON.stringify(a.body)}`).toBe(503);
+        expect(a.body).toEqual({ error: { code: 503, message: "the store is temporarily unavailable" } });
+        expect(a.ms, a.via).toBeLessThan(3000);
+      }
+      // The lock is gone: the database agrees with the answer — nothing was bought.
+      await Bun.sleep(500);
+      expect(await dbQuantity(name)).toBe(20);
+      expect(await ordersOf(name)).toBe(0);
+      // And the lookup by request id says the same.
+      for (const a of answers) {
+        const lookup = await fetch(`${store()}/orders?request_id=${encodeURIComponent(a.id)}`, {
+          headers: { Accept: "application/json" },
+        });
+        expect(lookup.status, a.via).toBe(404);
+      }
+      // Free again, the same purchase goes through.
+      expect((await buy({ name, quantity: 1 })).status).toBe(200);
+      expect(await dbQuantity(name)).toBe(19);
+    },
+    30_000,
+  );
 
   test("the buy form: 'your order was not placed', 503, and nothing bought", async () => {
     const name = unique("Locked form");
@@ -145,7 +203,9 @@ describe("a purchase that meets a held row lock (the database gives up first)", 
       ms = performance.now() - t0;
     });
     expect(page!.status).toBe(503);
-    expect(unescapeHtml(page!.html)).toContain(`Your order of 2 × ${name} was not placed: the store is temporarily unavailable. Nothing was bought`);
+    expect(unescapeHtml(page!.html)).toContain(
+      `Your order of 2 × ${name} was not placed: the store is temporarily unavailable. Nothing was bought`,
+    );
     expect(ms).toBeLessThan(3000);
     await Bun.sleep(500);
     expect(await dbQuantity(name)).toBe(20);
@@ -154,45 +214,69 @@ describe("a purchase that meets a held row lock (the database gives up first)", 
 });
 
 describe("a purchase whose outcome the store cannot know", () => {
-  test("api hung after the purchase was sent: 504 'may or may not have been placed' with where to look, and the lookup then agrees with the database", async () => {
-    const name = unique("Unconfirmed");
-    await createItem(name, 20);
-    let res: Awaited<ReturnType<typeof buy>> | undefined;
-    let ms = 0;
-    try {
-      stack().kill("api", "SIGSTOP");
-      const t0 = performance.now();
-      res = await buy({ name, quantity: 1 }, env("WEB1_URL"));
-      ms = performance.now() - t0;
-    } finally {
-      stack().kill("api", "SIGCONT");
-      await restore("api");
-    }
-    const id = res!.res.headers.get("x-request-id")!;
-    expect(res!.status).toBe(504);
-    expect(res!.body).toEqual({
-      error: { code: 504, message: `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${id} before buying again` },
-    });
-    expect(ms).toBeLessThan(4000);
-    // Whatever the api did with it once resumed, the lookup and the database say the same.
-    let lookup: Response | undefined;
-    await eventually(async () => {
-      lookup = await fetch(`${env("WEB1_URL")}/orders?request_id=${encodeURIComponent(id)}`, { headers: { Accept: "application/json" } });
-      return lookup.status === 200 || (lookup.status === 404 && (await dbQuantity(name)) === 20);
-    }, 10_000, 200);
-    await Bun.sleep(2500); // past the api's purchase budget: nothing is still under way
-    const again = await fetch(`${env("WEB1_URL")}/orders?request_id=${encodeURIComponent(id)}`, { headers: { Accept: "application/json" } });
-    const quantity = await dbQuantity(name);
-    if (again.status === 200) {
-      expect(((await again.json()) as { data: { name: string; quantity: number } }).data).toMatchObject({ name, quantity: 1 });
-      expect(quantity).toBe(19);
-    } else {
-      expect(again.status).toBe(404);
-      expect(await again.json()).toEqual({ error: { code: 404, message: "no order has been placed by that request" } });
-      expect(quantity).toBe(20);
-    }
-    // For a browser, the lookup is a redirect to the order's page (or a 404 page).
-    const page = await fetch(`${store()}/orders?request_id=${encodeURIComponent(id)}`, { headers: { Accept: "text/html" }, redirect: "manual" });
-    expect(page.status).toBe(again.status === 200 ? 303 : 404);
-  }, 40_000);
+  test(
+    "api hung after the purchase was sent: 504 'may or may not have been placed' with where to look, and the lookup then agrees with the database",
+    async () => {
+      const name = unique("Unconfirmed");
+      await createItem(name, 20);
+      let res: Awaited<ReturnType<typeof buy>> | undefined;
+      let ms = 0;
+      try {
+        stack().kill("api", "SIGSTOP");
+        const t0 = performance.now();
+        res = await buy({ name, quantity: 1 }, env("WEB1_URL"));
+        ms = performance.now() - t0;
+      } finally {
+        stack().kill("api", "SIGCONT");
+        await restore("api");
+      }
+      const id = res!.res.headers.get("x-request-id")!;
+      expect(res!.status).toBe(504);
+      expect(res!.body).toEqual({
+        error: {
+          code: 504,
+          message:
+            `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${id} before buying again`,
+        },
+      });
+      expect(ms).toBeLessThan(4000);
+      // Whatever the api did with it once resumed, the lookup and the database say the same.
+      let lookup: Response | undefined;
+      await eventually(
+        async () => {
+          lookup = await fetch(`${env("WEB1_URL")}/orders?request_id=${encodeURIComponent(id)}`, {
+            headers: { Accept: "application/json" },
+          });
+          return lookup.status === 200 || (lookup.status === 404 && (await dbQuantity(name)) === 20);
+        },
+        10_000,
+        200,
+      );
+      await Bun.sleep(2500); // past the api's purchase budget: nothing is still under way
+      const again = await fetch(`${env("WEB1_URL")}/orders?request_id=${encodeURIComponent(id)}`, {
+        headers: { Accept: "application/json" },
+      });
+      const quantity = await dbQuantity(name);
+      if (again.status === 200) {
+        expect(((await again.json()) as { data: { name: string; quantity: number } }).data).toMatchObject({
+          name,
+          quantity: 1,
+        });
+        expect(quantity).toBe(19);
+      } else {
+        expect(again.status).toBe(404);
+        expect(await again.json()).toEqual({
+          error: { code: 404, message: "no order has been placed by that request" },
+        });
+        expect(quantity).toBe(20);
+      }
+      // For a browser, the lookup is a redirect to the order's page (or a 404 page).
+      const page = await fetch(`${store()}/orders?request_id=${encodeURIComponent(id)}`, {
+        headers: { Accept: "text/html" },
+        redirect: "manual",
+      });
+      expect(page.status).toBe(again.status === 200 ? 303 : 404);
+    },
+    40_000,
+  );
 });

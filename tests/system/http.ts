@@ -32,7 +32,13 @@ export async function getJson(path: string, base = store(), headers: Record<stri
 }
 
 /** POST a raw body (any content type). */
-export async function post(path: string, body: BodyInit, contentType = "application/json", base = store(), headers: Record<string, string> = {}) {
+export async function post(
+  path: string,
+  body: BodyInit,
+  contentType = "application/json",
+  base = store(),
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${base}${path}`, {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": contentType, ...headers },
@@ -42,7 +48,8 @@ export async function post(path: string, body: BodyInit, contentType = "applicat
 }
 
 /** POST /orders with a JSON body (any value, so bad bodies can be sent too). */
-export const buy = (order: unknown, base = store()) => post("/orders", JSON.stringify(order), "application/json", base);
+export const buy = (order: unknown, base = store()) =>
+  post("/orders", JSON.stringify(order), "application/json", base);
 
 /** The current stock of a product through the public API. */
 export async function stockOf(name: string, base = store()): Promise<number> {
@@ -69,7 +76,12 @@ export async function getPage(path: string, base = store(), headers: Record<stri
 }
 
 /** POST a form as a browser on `base`'s own site would (Origin of the site). */
-export async function postForm(path: string, fields: Record<string, string>, base = store(), headers: Record<string, string> = {}) {
+export async function postForm(
+  path: string,
+  fields: Record<string, string>,
+  base = store(),
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${base}${path}`, {
     method: "POST",
     headers: {
@@ -84,7 +96,14 @@ export async function postForm(path: string, fields: Record<string, string>, bas
   return { res, status: res.status, html: await res.text() };
 }
 
-const ENTITIES: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'" };
+const ENTITIES: Record<string, string> = {
+  "&amp;": "&",
+  "&lt;": "<",
+  "&gt;": ">",
+  "&quot;": '"',
+  "&#39;": "'",
+  "&#x27;": "'",
+};
 export const unescapeHtml = (s: string) => s.replace(/&(?:amp|lt|gt|quot|#39|#x27);/g, (e) => ENTITIES[e]!);
 
 export type ShelfItem = { name: string; nameHtml: string; price: string; stock: string };
@@ -104,7 +123,12 @@ export function shelf(html: string): ShelfItem[] {
 }
 
 /** The identity at the top left of a page (the first thing in its body). */
-export const pageIdentity = (html: string) => unescapeHtml(html.match(/<body>\s*<div class="topbar">\s*<div class="wrap">\s*<span class="served-by"[^>]*>([^<]*)<\/span>/)?.[1] ?? "");
+export const pageIdentity = (html: string) =>
+  unescapeHtml(
+    html.match(
+      /<body>\s*<div class="topbar">\s*<div class="wrap">\s*<span class="served-by"[^>]*>([^<]*)<\/span>/,
+    )?.[1] ?? "",
+  );
 
 /** X-Served-By for a page identity: "host · web-1" → "host / web-1" (header values stay ASCII). */
 export const identityHeader = (identity: string) => identity.replace(" · ", " / ");

@@ -11,7 +11,10 @@ const ITEM = uniqueName("Lab slash");
 beforeAll(() => createItem(ITEM, 100_000, 2.5));
 // Off the shelves again, so later files (and the screenshots) see the seed.
 afterAll(async () => {
-  const res = await fetch(`${env("ADMIN_API_URL")}/items/${encodeURIComponent(ITEM)}`, { method: "DELETE", headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}` } });
+  const res = await fetch(`${env("ADMIN_API_URL")}/items/${encodeURIComponent(ITEM)}`, {
+    method: "DELETE",
+    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}` },
+  });
   expect(res.status).toBe(200);
 });
 
@@ -19,7 +22,9 @@ describe("orders are numbered from 0", () => {
   test("the first order of a fresh store is number 0: GET /orders/0 answers it", async () => {
     // The test stack starts from an empty database (tests/setup.ts: fresh); whatever
     // other files ran first, the first order ever placed is the lowest key.
-    const first = async () => (await stack().sql("SELECT number, item_name, quantity FROM bazaar.orders ORDER BY number LIMIT 1")).trim().split("\n")[1];
+    const first = async () =>
+      (await stack().sql("SELECT number, item_name, quantity FROM bazaar.orders ORDER BY number LIMIT 1"))
+        .trim().split("\n")[1];
     if ((await first()) === undefined) expect((await buy({ name: ITEM, quantity: 1 })).status).toBe(200);
     const [key, name, quantity] = (await first())!.split("\t");
     // AUTO_INCREMENT's first key, shown as 0.
@@ -37,10 +42,14 @@ describe("orders are numbered from 0", () => {
     expect(placed.status).toBe(200);
     const n = placed.body.data.order_number as number;
     // The database's key for it is one more: the mapping is in one place (lib/src/order-number.ts).
-    const row = (await stack().sql(`SELECT item_name, quantity FROM bazaar.orders WHERE number = ${orderKey(n)}`)).trim().split("\n")[1];
+    const row =
+      (await stack().sql(`SELECT item_name, quantity FROM bazaar.orders WHERE number = ${orderKey(n)}`))
+        .trim().split("\n")[1];
     expect(row).toBe(`${ITEM}\t3`);
     for (const base of [env("WEB1_URL"), env("WEB2_URL"), store()]) {
-      expect((await getJson(`/orders/${n}`, base)).body).toEqual({ data: { number: n, name: ITEM, quantity: 3 } });
+      expect((await getJson(`/orders/${n}`, base)).body).toEqual({
+        data: { number: n, name: ITEM, quantity: 3 },
+      });
       expect((await getPage(`/orders/${n}`, base)).html).toContain(`Order #${n}`);
     }
     const next = await buy({ name: ITEM, quantity: 1 });
@@ -55,7 +64,9 @@ describe("one trailing slash is the same route", () => {
     expect(slash.status).toBe(200);
     expect(slash.res.headers.get("content-type")).toContain("application/json");
     expect(slash.body).toEqual(plain.body);
-    expect((await getJson("/products/Unicorn/")).body).toEqual({ error: { code: 404, message: "product not found" } });
+    expect((await getJson("/products/Unicorn/")).body).toEqual({
+      error: { code: 404, message: "product not found" },
+    });
   });
 
   test("POST /orders/ places an order; GET /orders/N/ reads it back", async () => {
@@ -66,9 +77,13 @@ describe("one trailing slash is the same route", () => {
     const slash = await getJson(`/orders/${n}/`);
     expect(slash.status).toBe(200);
     expect(slash.body).toEqual({ data: { number: n, name: ITEM, quantity: 2 } });
-    expect((await getJson("/orders/987654321/")).body).toEqual({ error: { code: 404, message: "order not found" } });
+    expect((await getJson("/orders/987654321/")).body).toEqual({
+      error: { code: 404, message: "order not found" },
+    });
     // The refusals are the lab's too.
-    expect((await post("/orders/", JSON.stringify({ name: "Unicorn", quantity: 1 }))).body).toEqual({ error: { code: 404, message: "product not found" } });
+    expect((await post("/orders/", JSON.stringify({ name: "Unicorn", quantity: 1 }))).body).toEqual({
+      error: { code: 404, message: "product not found" },
+    });
     expect((await post("/orders/", JSON.stringify({ name: ITEM, quantity: 0 }))).status).toBe(400);
   });
 
@@ -83,29 +98,42 @@ describe("one trailing slash is the same route", () => {
     expect(form.res.headers.get("location")).toBe(`/orders/${n + 1}`);
   });
 
-  test("POST /orders/ survives web-1 killed mid-load like POST /orders: HAProxy replays it, nothing fails or doubles", async () => {
-    const count = async () => Number((await stack().sql("SELECT COUNT(*) FROM bazaar.orders")).trim().split("\n").at(-1));
-    const before = await count();
-    const abort = new AbortController();
-    let acknowledged = 0;
-    const load = loop(4, abort.signal, async () => {
-      const res = await fetch(`${store()}/orders/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: ITEM, quantity: 1 }) });
-      const body = await res.text();
-      if (res.status === 200) acknowledged++;
-      return { ok: res.status === 200, why: `HTTP ${res.status} ${body.slice(0, 120)}`, servedBy: servedBy(res) };
-    });
-    try {
-      await Bun.sleep(1000);
-      stack().kill("web-1", "SIGKILL");
-      await eventually(() => outOfRotation("web", "web-1"), 10_000, 50);
-      await Bun.sleep(500);
-    } finally {
-      abort.abort();
-      await restore("web-1");
-    }
-    const result = await load;
-    expect(result.failed, result.failures.join("\n")).toBe(0);
-    expect(result.sent).toBeGreaterThan(20);
-    expect(await count()).toBe(before + acknowledged);
-  }, 60_000);
+  test(
+    "POST /orders/ survives web-1 killed mid-load like POST /orders: HAProxy replays it, nothing fails or doubles",
+    async () => {
+      const count = async () =>
+        Number((await stack().sql("SELECT COUNT(*) FROM bazaar.orders")).trim().split("\n").at(-1));
+      const before = await count();
+      const abort = new AbortController();
+      let acknowledged = 0;
+      const load = loop(4, abort.signal, async () => {
+        const res = await fetch(`${store()}/orders/`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ name: ITEM, quantity: 1 }),
+        });
+        const body = await res.text();
+        if (res.status === 200) acknowledged++;
+        return {
+          ok: res.status === 200,
+          why: `HTTP ${res.status} ${body.slice(0, 120)}`,
+          servedBy: servedBy(res),
+        };
+      });
+      try {
+        await Bun.sleep(1000);
+        stack().kill("web-1", "SIGKILL");
+        await eventually(() => outOfRotation("web", "web-1"), 10_000, 50);
+        await Bun.sleep(500);
+      } finally {
+        abort.abort();
+        await restore("web-1");
+      }
+      const result = await load;
+      expect(result.failed, result.failures.join("\n")).toBe(0);
+      expect(result.sent).toBeGreaterThan(20);
+      expect(await count()).toBe(before + acknowledged);
+    },
+    60_000,
+  );
 });

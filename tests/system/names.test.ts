@@ -3,22 +3,23 @@
 // one name look like another, lookups of hostile strings, prices with more than two
 // decimals, and the migration of a data dir keyed by the old rule.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { PORT_DEFAULTS, PORT_ENV, REPO_ROOT, type Ports } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
 import { dbLayout, mariadbdCommand, socketUser } from "../../local/src/mariadb.ts";
 import { alive } from "../../local/src/processes.ts";
 import { which } from "../../local/src/system.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
-import { adminApi, buy, getJson, post, postForm, store, unescapeHtml, type Json } from "./http.ts";
+import { adminApi, buy, getJson, type Json, post, postForm, store, unescapeHtml } from "./http.ts";
 import { env } from "./stack.ts";
 
 const tag = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** admin-api's JSON API, as admin calls it. */
 const itemPath = (name: string) => `/items/${encodeURIComponent(name)}`;
-const listed = async () => (await adminApi("GET", "/items")).body.data as { name: string; quantity: number; price: number }[];
+const listed = async () =>
+  (await adminApi("GET", "/items")).body.data as { name: string; quantity: number; price: number }[];
 
 let admin: AdminBrowser;
 beforeAll(async () => {
@@ -39,7 +40,9 @@ describe("every valid name is storable (point 5)", () => {
     const added = await adminApi("POST", "/items", { name, quantity: 10, price: 2.5 });
     expect(added.status).toBe(201);
     expect(added.body.data.item).toEqual({ name, quantity: 10, price: 2.5 });
-    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body).toEqual({ data: { name, price: 2.5, quantity: 10 } });
+    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body).toEqual({
+      data: { name, price: 2.5, quantity: 10 },
+    });
     // Its key is "i"×40, so the lowercase spelling is the same item.
     expect((await getJson(`/products/${encodeURIComponent("i".repeat(40))}`)).status).toBe(200);
 
@@ -86,8 +89,16 @@ describe("names that are the same are one item (point 6)", () => {
       expect((await adminApi("POST", "/items", { name: a, quantity: 4, price: 1.5 })).status).toBe(201);
       const again = await adminApi("POST", "/items", { name: b, quantity: 3 });
       expect(again.status).toBe(200);
-      expect(again.body.data).toEqual({ action: "restocked", item: { name: a, quantity: 7, price: 1.5 }, previous_quantity: 4 });
-      expect((await listed()).filter((i) => i.name === a || i.name === b)).toEqual([{ name: a, quantity: 7, price: 1.5 }]);
+      expect(again.body.data).toEqual({
+        action: "restocked",
+        item: { name: a, quantity: 7, price: 1.5 },
+        previous_quantity: 4,
+      });
+      expect((await listed()).filter((i) => i.name === a || i.name === b)).toEqual([{
+        name: a,
+        quantity: 7,
+        price: 1.5,
+      }]);
       // Every spelling reads, buys and deletes that one item.
       expect((await getJson(`/products/${encodeURIComponent(b)}`)).body.data?.name).toBe(a);
       expect((await buy({ name: b, quantity: 1 })).status).toBe(200);
@@ -100,11 +111,17 @@ describe("names that are the same are one item (point 6)", () => {
       const t = tag();
       const a = `${first} ${t}`;
       const b = `${second} ${t.toUpperCase()}`;
-      expect((await admin.submit("/admin/items", { name: a, quantity: "4", price: "1.50" })).status).toBe(303);
+      expect((await admin.submit("/admin/items", { name: a, quantity: "4", price: "1.50" })).status).toBe(
+        303,
+      );
       expect(await notice()).toBe(`Added ${a}: 4 at $1.50`);
       expect((await admin.submit("/admin/items", { name: b, quantity: "3", price: "" })).status).toBe(303);
       expect(await notice()).toBe(`Restocked ${a}: 4 → 7`);
-      expect((await listed()).filter((i) => nameKey(i.name) === nameKey(a))).toEqual([{ name: a, quantity: 7, price: 1.5 }]);
+      expect((await listed()).filter((i) => nameKey(i.name) === nameKey(a))).toEqual([{
+        name: a,
+        quantity: 7,
+        price: 1.5,
+      }]);
       // The delete confirmation finds it by the other spelling too.
       expect((await admin.get(`/admin/items/delete?name=${encodeURIComponent(b)}`)).status).toBe(200);
       expect((await admin.submit("/admin/items/delete", { name: b })).status).toBe(303);
@@ -130,10 +147,14 @@ describe("control, format and bidi characters are refused with 400 naming name (
       const before = await listed();
       const api = await adminApi("POST", "/items", { name, quantity: 1, price: 1 });
       expect(api.status).toBe(400);
-      expect(api.body.error.fields.name).toMatch(/^must not contain control, invisible or bidi characters \(U\+[0-9A-F]{4}\)$/);
+      expect(api.body.error.fields.name).toMatch(
+        /^must not contain control, invisible or bidi characters \(U\+[0-9A-F]{4}\)$/,
+      );
       const site = await admin.submit("/admin/items", { name, quantity: "1", price: "1.00" });
       expect(site.status).toBe(400);
-      expect(await site.text()).toMatch(/<div class="field-error" id="add-name-error">[^<]*must not contain control, invisible or bidi characters/);
+      expect(await site.text()).toMatch(
+        /<div class="field-error" id="add-name-error">[^<]*must not contain control, invisible or bidi characters/,
+      );
       const order = await buy({ name, quantity: 1 });
       expect(order.status).toBe(400);
       expect(order.body.error.fields).toHaveProperty("name");
@@ -165,7 +186,10 @@ describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () =>
   test("GET /products/<string> through the store", async () => {
     for (const raw of RAW) {
       const res = await fetch(`${store()}/products/${raw}`, { headers: { Accept: "application/json" } });
-      expect({ raw, status: res.status }).toEqual({ raw, status: res.status < 500 && res.status >= 400 ? res.status : -1 });
+      expect({ raw, status: res.status }).toEqual({
+        raw,
+        status: res.status < 500 && res.status >= 400 ? res.status : -1,
+      });
       await res.text();
     }
   });
@@ -177,19 +201,43 @@ describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () =>
           headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
           body: method === "PATCH" ? JSON.stringify({ quantity: 1 }) : undefined,
         });
-        expect({ raw, method, status: res.status }).toEqual({ raw, method, status: [400, 404].includes(res.status) ? res.status : -1 });
+        expect({ raw, method, status: res.status }).toEqual({
+          raw,
+          method,
+          status: [400, 404].includes(res.status) ? res.status : -1,
+        });
         await res.text();
       }
     }
   });
   test("POST /orders, POST /buy and the admin's delete page with hostile names", async () => {
-    const names = [`${"İ".repeat(39)}Q`, "İ".repeat(64), "İ".repeat(65), "\ufdfa".repeat(65), "\ud800", "a\udc00b", "\u0000", "\u202e", "\u3164", " ", "x".repeat(1000)];
+    const names = [
+      `${"İ".repeat(39)}Q`,
+      "İ".repeat(64),
+      "İ".repeat(65),
+      "\ufdfa".repeat(65),
+      "\ud800",
+      "a\udc00b",
+      "\u0000",
+      "\u202e",
+      "\u3164",
+      " ",
+      "x".repeat(1000),
+    ];
     for (const name of names) {
       const json = await post("/orders", JSON.stringify({ name, quantity: 1 }));
-      expect({ name, status: json.status }).toEqual({ name, status: [400, 404].includes(json.status) ? json.status : -1 });
+      expect({ name, status: json.status }).toEqual({
+        name,
+        status: [400, 404].includes(json.status) ? json.status : -1,
+      });
       const form = await postForm("/buy", { name, quantity: "1" });
-      expect({ name, status: form.status }).toEqual({ name, status: [400, 404].includes(form.status) ? form.status : -1 });
-      const page = await admin.get(`/admin/items/delete?name=${encodeURIComponent(name.replace(/[\ud800-\udfff]/g, "x"))}`);
+      expect({ name, status: form.status }).toEqual({
+        name,
+        status: [400, 404].includes(form.status) ? form.status : -1,
+      });
+      const page = await admin.get(
+        `/admin/items/delete?name=${encodeURIComponent(name.replace(/[\ud800-\udfff]/g, "x"))}`,
+      );
       expect({ name, status: page.status }).toEqual({ name, status: page.status === 404 ? 404 : -1 });
       await page.text();
     }
@@ -205,30 +253,56 @@ describe("prices with more than two decimals are refused naming price (point 8)"
     const name = `Abacus ${tag()}`;
     for (const price of BAD) {
       const add = await adminApi("POST", "/items", { name, quantity: 1, price });
-      expect({ price, status: add.status, fields: add.body.error?.fields }).toEqual({ price, status: 400, fields: { price: "must have at most two decimals" } });
+      expect({ price, status: add.status, fields: add.body.error?.fields }).toEqual({
+        price,
+        status: 400,
+        fields: { price: "must have at most two decimals" },
+      });
     }
     expect((await getJson(`/products/${encodeURIComponent(name)}`)).status).toBe(404);
     expect((await adminApi("POST", "/items", { name, quantity: 1, price: 15.99 })).status).toBe(201);
     for (const price of BAD) {
       const fix = await adminApi("PATCH", itemPath(name), { price });
-      expect({ price, status: fix.status, fields: fix.body.error?.fields }).toEqual({ price, status: 400, fields: { price: "must have at most two decimals" } });
+      expect({ price, status: fix.status, fields: fix.body.error?.fields }).toEqual({
+        price,
+        status: 400,
+        fields: { price: "must have at most two decimals" },
+      });
       // A restock with a price is refused the same way, and changes nothing.
       expect((await adminApi("POST", "/items", { name, quantity: 1, price })).status).toBe(400);
     }
-    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body.data).toEqual({ name, price: 15.99, quantity: 1 });
+    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body.data).toEqual({
+      name,
+      price: 15.99,
+      quantity: 1,
+    });
   });
 
   test("the admin site's add and correct forms", async () => {
     const name = `Bead ${tag()}`;
     const add = await admin.submit("/admin/items", { name, quantity: "2", price: "15.990000001" });
     expect(add.status).toBe(400);
-    expect(await add.text()).toMatch(/<div class="field-error" id="add-price-error">Price must have at most two decimals<\/div>/);
+    expect(await add.text()).toMatch(
+      /<div class="field-error" id="add-price-error">Price must have at most two decimals<\/div>/,
+    );
     expect((await getJson(`/products/${encodeURIComponent(name)}`)).status).toBe(404);
     expect((await admin.submit("/admin/items", { name, quantity: "2", price: "4.00" })).status).toBe(303);
-    const fix = await admin.submit("/admin/items/correct", { name, quantity: "2", was_quantity: "2", price: "99999.999999999", was_price: "4.00" });
+    const fix = await admin.submit("/admin/items/correct", {
+      name,
+      quantity: "2",
+      was_quantity: "2",
+      price: "99999.999999999",
+      was_price: "4.00",
+    });
     expect(fix.status).toBe(400);
-    expect(await fix.text()).toMatch(/<div class="field-error" id="[^"]*-price-error">Price must have at most two decimals<\/div>/);
-    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body.data).toEqual({ name, price: 4, quantity: 2 });
+    expect(await fix.text()).toMatch(
+      /<div class="field-error" id="[^"]*-price-error">Price must have at most two decimals<\/div>/,
+    );
+    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body.data).toEqual({
+      name,
+      price: 4,
+      quantity: 2,
+    });
   });
 });
 
@@ -242,8 +316,21 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
   const STORE = `http://127.0.0.1:${ports.store}`;
 
   const rootSql = async (sql: string) => {
-    const p = Bun.spawn(["mariadb", "--no-defaults", `--socket=${dbLayout(DATA_DIR).socket}`, `--user=${socketUser()}`, "--batch", "--skip-column-names", "-e", sql], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const p = Bun.spawn([
+      "mariadb",
+      "--no-defaults",
+      `--socket=${dbLayout(DATA_DIR).socket}`,
+      `--user=${socketUser()}`,
+      "--batch",
+      "--skip-column-names",
+      "-e",
+      sql,
+    ], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
     if (code !== 0) throw new Error(`mariadb: ${err}`);
     return out.trim();
   };
@@ -255,11 +342,32 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
 
   type Run = { proc: ReturnType<typeof Bun.spawn>; output: () => string };
   const start = (...args: string[]): Run => {
-    const env: Record<string, string | undefined> = { ...process.env, STORE_DATA_DIR: DATA_DIR, ADMIN_PASSWORD: "names-test", NO_COLOR: "1" };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      STORE_DATA_DIR: DATA_DIR,
+      ADMIN_PASSWORD: "names-test",
+      NO_COLOR: "1",
+    };
     for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
     // The test stack's own variables must not reach this launcher.
-    for (const k of ["STORE_URL", "API_TOKEN", "ADMIN_API_TOKEN", "SESSION_SECRET", "SRH_TOKEN", "API_DB_PASSWORD", "ADMIN_DB_PASSWORD", "ADMIN_USER"]) delete env[k];
-    const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], { cwd: REPO_ROOT, env, stdout: "pipe", stderr: "pipe" });
+    for (
+      const k of [
+        "STORE_URL",
+        "API_TOKEN",
+        "ADMIN_API_TOKEN",
+        "SESSION_SECRET",
+        "SRH_TOKEN",
+        "API_DB_PASSWORD",
+        "ADMIN_DB_PASSWORD",
+        "ADMIN_USER",
+      ]
+    ) delete env[k];
+    const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     let text = "";
     const pump = async (s: ReadableStream<Uint8Array>) => {
       const decoder = new TextDecoder();
@@ -272,7 +380,9 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
   const up = async (run: Run) => {
     const deadline = Date.now() + 90_000;
     while (!run.output().includes("Ctrl-C stops everything")) {
-      if (run.proc.exitCode !== null) throw new Error(`bun run local exited ${run.proc.exitCode}:\n${run.output()}`);
+      if (run.proc.exitCode !== null) {
+        throw new Error(`bun run local exited ${run.proc.exitCode}:\n${run.output()}`);
+      }
       if (Date.now() > deadline) throw new Error(`bun run local did not come up:\n${run.output()}`);
       await Bun.sleep(100);
     }
@@ -287,16 +397,29 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
   const makeOld = (extra: string[] = []) =>
     rootSql(
       "ALTER TABLE bazaar.items MODIFY name_key VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL; " +
-        [...OLD_ROWS, ...extra].map((n) => `INSERT INTO bazaar.items (name, name_key, quantity, price) VALUES (X'${hex(n)}', X'${hex(n.toLowerCase())}', 5, 2.00);`).join(" "),
+        [...OLD_ROWS, ...extra].map((n) =>
+          `INSERT INTO bazaar.items (name, name_key, quantity, price) VALUES (X'${hex(n)}', X'${
+            hex(n.toLowerCase())
+          }', 5, 2.00);`
+        ).join(" "),
     );
   const pids = () => {
     const runDir = path.join(DATA_DIR, "run");
-    return readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) => Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0]));
+    return readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) =>
+      Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0])
+    );
   };
   /** The data dir's MariaDB alone, as an operator would start it to fix the data. */
   const databaseAlone = async () => {
-    const bins = { mariadbd: which("mariadbd")!, installDb: which("mariadb-install-db")!, mariadb: which("mariadb")! };
-    const proc = Bun.spawn(mariadbdCommand(bins, dbLayout(DATA_DIR), ports.db), { stdout: "ignore", stderr: "ignore" });
+    const bins = {
+      mariadbd: which("mariadbd")!,
+      installDb: which("mariadb-install-db")!,
+      mariadb: which("mariadb")!,
+    };
+    const proc = Bun.spawn(mariadbdCommand(bins, dbLayout(DATA_DIR), ports.db), {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
@@ -313,72 +436,120 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
     };
   };
 
-  test("old keys get today's, the store finds every spelling; colliding or refused names stop the start, naming them, and change nothing", async () => {
-    rmSync(DATA_DIR, { recursive: true, force: true });
-    let run = await up(start("--fresh"));
-    try {
-      await makeOld();
-      expect(await keyOf("Straße")).toBe("straße");
-      await stop(run);
-
-      // The next start recomputes them.
-      run = await up(start());
-      expect(run.output()).toContain("items.name_key: varchar(64) → varbinary(3072)");
-      expect(run.output()).toContain(`items.name_key: ${OLD_ROWS.length} key(s) recomputed`);
-      for (const name of [...OLD_ROWS, "Tux"]) expect(await keyOf(name)).toBe(nameKey(name));
-      expect(await rootSql("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key'")).toBe("varbinary(3072)");
-      const product = await fetch(`${STORE}/products/${encodeURIComponent("STRASSE")}`, { headers: { Accept: "application/json" } });
-      expect(((await product.json()) as Json).data).toEqual({ name: "Straße", price: 2, quantity: 5 });
-      const order = await fetch(`${STORE}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "οδος", quantity: 1 }) });
-      expect(order.status).toBe(200);
-      expect((await fetch(`${STORE}/products/${encodeURIComponent("t\u00fax")}`)).status).toBe(200);
-      await stop(run);
-
-      // A start with nothing to change changes nothing (and says nothing about keys).
-      run = await up(start());
-      expect(run.output()).not.toContain("items.name_key:");
-      // Old-style rows again, with names now the same as others and one now refused.
-      for (const name of OLD_ROWS) await rootSql(`UPDATE bazaar.items SET name_key = X'${hex(name.toLowerCase())}' WHERE BINARY name = X'${hex(name)}'`);
-      await rootSql(
-        "ALTER TABLE bazaar.items MODIFY name_key VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL; " +
-          ["STRASSE", "T\u00fax", "Tux\u200b"].map((n) => `INSERT INTO bazaar.items (name, name_key, quantity, price) VALUES (X'${hex(n)}', X'${hex(n.toLowerCase())}', 1, 1.00);`).join(" "),
-      );
-      const ids = Object.fromEntries((await rootSql("SELECT name, id FROM bazaar.items")).split("\n").map((l) => l.split("\t") as [string, string]));
-      await stop(run);
-
-      const refused = start();
-      const code = await Promise.race([refused.proc.exited, Bun.sleep(90_000).then(() => "timeout")]);
-      const out = refused.output();
-      expect(code).toBe(1);
-      expect(out).toContain("so the database was not migrated and nothing in it was changed");
-      expect(out).toContain(`"Straße" (id ${ids["Straße"]}) and "STRASSE" (id ${ids["STRASSE"]}) are now the same name (key "strasse")`);
-      expect(out).toContain(`"Tu\u0301x" (id ${ids["Tu\u0301x"]}) and "T\u00fax" (id ${ids["T\u00fax"]}) are now the same name`);
-      expect(out).toContain(`"Tux<U+200B>" (id ${ids["Tux\u200b"]}): must not contain control, invisible or bidi characters (U+200B)`);
-      expect(out).toContain("bun run local --fresh");
-      // Everything it started is stopped again.
-      expect(pids().filter(alive)).toEqual([]);
-
-      // Nothing was changed: the old column and keys are as they were. Deleting the
-      // refused rows (as the message says) lets the next start migrate.
-      const stopDb = await databaseAlone();
+  test(
+    "old keys get today's, the store finds every spelling; colliding or refused names stop the start, naming them, and change nothing",
+    async () => {
+      rmSync(DATA_DIR, { recursive: true, force: true });
+      let run = await up(start("--fresh"));
       try {
+        await makeOld();
         expect(await keyOf("Straße")).toBe("straße");
-        expect(await keyOf("STRASSE")).toBe("strasse");
-        expect(await rootSql("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key'")).toBe("varchar(64)");
-        await rootSql(`DELETE FROM bazaar.items WHERE id IN (${ids["STRASSE"]}, ${ids["T\u00fax"]}, ${ids["Tux\u200b"]})`);
+        await stop(run);
+
+        // The next start recomputes them.
+        run = await up(start());
+        expect(run.output()).toContain("items.name_key: varchar(64) → varbinary(3072)");
+        expect(run.output()).toContain(`items.name_key: ${OLD_ROWS.length} key(s) recomputed`);
+        for (const name of [...OLD_ROWS, "Tux"]) expect(await keyOf(name)).toBe(nameKey(name));
+        expect(
+          await rootSql(
+            "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key'",
+          ),
+        ).toBe("varbinary(3072)");
+        const product = await fetch(`${STORE}/products/${encodeURIComponent("STRASSE")}`, {
+          headers: { Accept: "application/json" },
+        });
+        expect(((await product.json()) as Json).data).toEqual({ name: "Straße", price: 2, quantity: 5 });
+        const order = await fetch(`${STORE}/orders`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "οδος", quantity: 1 }),
+        });
+        expect(order.status).toBe(200);
+        expect((await fetch(`${STORE}/products/${encodeURIComponent("t\u00fax")}`)).status).toBe(200);
+        await stop(run);
+
+        // A start with nothing to change changes nothing (and says nothing about keys).
+        run = await up(start());
+        expect(run.output()).not.toContain("items.name_key:");
+        // Old-style rows again, with names now the same as others and one now refused.
+        for (const name of OLD_ROWS) {
+          await rootSql(
+            `UPDATE bazaar.items SET name_key = X'${hex(name.toLowerCase())}' WHERE BINARY name = X'${
+              hex(name)
+            }'`,
+          );
+        }
+        await rootSql(
+          "ALTER TABLE bazaar.items MODIFY name_key VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL; " +
+            ["STRASSE", "T\u00fax", "Tux\u200b"].map((n) =>
+              `INSERT INTO bazaar.items (name, name_key, quantity, price) VALUES (X'${hex(n)}', X'${
+                hex(n.toLowerCase())
+              }', 1, 1.00);`
+            ).join(" "),
+        );
+        const ids = Object.fromEntries(
+          (await rootSql("SELECT name, id FROM bazaar.items")).split("\n").map((l) =>
+            l.split("\t") as [string, string]
+          ),
+        );
+        await stop(run);
+
+        const refused = start();
+        const code = await Promise.race([refused.proc.exited, Bun.sleep(90_000).then(() => "timeout")]);
+        const out = refused.output();
+        expect(code).toBe(1);
+        expect(out).toContain("so the database was not migrated and nothing in it was changed");
+        expect(out).toContain(
+          `"Straße" (id ${ids["Straße"]}) and "STRASSE" (id ${
+            ids["STRASSE"]
+          }) are now the same name (key "strasse")`,
+        );
+        expect(out).toContain(
+          `"Tu\u0301x" (id ${ids["Tu\u0301x"]}) and "T\u00fax" (id ${ids["T\u00fax"]}) are now the same name`,
+        );
+        expect(out).toContain(
+          `"Tux<U+200B>" (id ${
+            ids["Tux\u200b"]
+          }): must not contain control, invisible or bidi characters (U+200B)`,
+        );
+        expect(out).toContain("bun run local --fresh");
+        // Everything it started is stopped again.
+        expect(pids().filter(alive)).toEqual([]);
+
+        // Nothing was changed: the old column and keys are as they were. Deleting the
+        // refused rows (as the message says) lets the next start migrate.
+        const stopDb = await databaseAlone();
+        try {
+          expect(await keyOf("Straße")).toBe("straße");
+          expect(await keyOf("STRASSE")).toBe("strasse");
+          expect(
+            await rootSql(
+              "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'bazaar' AND TABLE_NAME = 'items' AND COLUMN_NAME = 'name_key'",
+            ),
+          ).toBe("varchar(64)");
+          await rootSql(
+            `DELETE FROM bazaar.items WHERE id IN (${ids["STRASSE"]}, ${ids["T\u00fax"]}, ${
+              ids["Tux\u200b"]
+            })`,
+          );
+        } finally {
+          await stopDb();
+        }
+        run = await up(start());
+        for (const name of [...OLD_ROWS, "Tux"]) expect(await keyOf(name)).toBe(nameKey(name));
+        const fixed = await fetch(`${STORE}/products/${encodeURIComponent("STRASSE")}`, {
+          headers: { Accept: "application/json" },
+        });
+        expect(((await fixed.json()) as Json).data.name).toBe("Straße");
+        await stop(run);
       } finally {
-        await stopDb();
+        if (run.proc.exitCode === null) {
+          run.proc.kill("SIGTERM");
+          await run.proc.exited;
+        }
       }
-      run = await up(start());
-      for (const name of [...OLD_ROWS, "Tux"]) expect(await keyOf(name)).toBe(nameKey(name));
-      const fixed = await fetch(`${STORE}/products/${encodeURIComponent("STRASSE")}`, { headers: { Accept: "application/json" } });
-      expect(((await fixed.json()) as Json).data.name).toBe("Straße");
-      await stop(run);
-    } finally {
-      if (run.proc.exitCode === null) {
-        run.proc.kill("SIGTERM");
-        await run.proc.exited;
-      }
-    }
-  }, 300_000);
+    },
+    300_000,
+  );
 });

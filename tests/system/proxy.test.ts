@@ -12,7 +12,11 @@ const CFG = path.join(REPO_ROOT, "proxy/haproxy.cfg");
 
 async function haproxyCheck(env: Record<string, string | undefined>) {
   const proc = Bun.spawn(["haproxy", "-c", "-f", CFG], { env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, output: `${out}${err}` };
 }
 
@@ -56,7 +60,12 @@ describe("the stats page", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("Statistics Report");
     // Servers come up after two good checks ("UP 1/2" until then).
-    for (const [backend, server] of [["web", "web-1"], ["web", "web-2"], ["admin", "admin-1"], ["admin", "admin-2"]]) {
+    for (
+      const [backend, server] of [["web", "web-1"], ["web", "web-2"], ["admin", "admin-1"], [
+        "admin",
+        "admin-2",
+      ]]
+    ) {
       await eventually(async () => (await proxyStatus(backend!, server!)) === "UP", 10_000);
     }
   });
@@ -77,7 +86,9 @@ describe("headers passed on to the apps", () => {
   test("every response carries a request id, unique per request; a client's own id is replaced", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${store()}${i % 2 ? "/products/Tux" : "/admin/login"}`, { headers: { "X-Request-Id": "client-chosen" } });
+      const res = await fetch(`${store()}${i % 2 ? "/products/Tux" : "/admin/login"}`, {
+        headers: { "X-Request-Id": "client-chosen" },
+      });
       await res.arrayBuffer();
       const id = res.headers.get("x-request-id");
       expect(id).toBeTruthy();

@@ -25,11 +25,19 @@ const get = (path: string) => app.request(path, { headers: auth });
 const buy = (name: string, quantity: number, requestId?: string) =>
   app.request("/orders", {
     method: "POST",
-    headers: { ...auth, "content-type": "application/json", ...(requestId ? { "X-Request-Id": requestId } : {}) },
+    headers: {
+      ...auth,
+      "content-type": "application/json",
+      ...(requestId ? { "X-Request-Id": requestId } : {}),
+    },
     body: JSON.stringify({ name, quantity }),
   });
 const addItem = async (name: string, quantity: number, price = 2.5) =>
-  adminApi.request("/items", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ name, quantity, price }) });
+  adminApi.request("/items", {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ name, quantity, price }),
+  });
 
 describe("catalogue", () => {
   test("lists every item, the seeded toys among them, each checked", async () => {
@@ -144,7 +152,9 @@ describe("access", () => {
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe(401);
     }
-    expect((await app.request("/items", { headers: { Authorization: "Bearer wrong-token" } })).status).toBe(401);
+    expect((await app.request("/items", { headers: { Authorization: "Bearer wrong-token" } })).status).toBe(
+      401,
+    );
     expect((await app.request("/healthz")).status).toBe(200);
   });
 
@@ -157,7 +167,9 @@ describe("access", () => {
   test("the read account is refused every write but a purchase by the database itself", async () => {
     const refused = async (sql: string) => {
       const err = await db.execute(sql).then(() => null, (e) => e);
-      expect(err?.code).toMatch(/^ER_(TABLEACCESS_DENIED_ERROR|PROCACCESS_DENIED_ERROR|SPECIFIC_ACCESS_DENIED_ERROR)$/);
+      expect(err?.code).toMatch(
+        /^ER_(TABLEACCESS_DENIED_ERROR|PROCACCESS_DENIED_ERROR|SPECIFIC_ACCESS_DENIED_ERROR)$/,
+      );
     };
     await refused("INSERT INTO items (name, name_key, quantity, price) VALUES ('Hack', 'hack', 1, 1)");
     await refused("UPDATE items SET price = 0.01 WHERE name_key = 'tux'");

@@ -10,7 +10,13 @@ import type { AppName, ServiceName } from "../../local/src/services.ts";
 import { hasLocalStack, stack } from "./stack.ts";
 
 const APP_SERVICES: [ServiceName, AppName][] = [
-  ["cache", "bridge"], ["api", "api"], ["admin-api", "admin-api"], ["web-1", "web"], ["web-2", "web"], ["admin-1", "admin"], ["admin-2", "admin"],
+  ["cache", "bridge"],
+  ["api", "api"],
+  ["admin-api", "admin-api"],
+  ["web-1", "web"],
+  ["web-2", "web"],
+  ["admin-1", "admin"],
+  ["admin-2", "admin"],
 ];
 
 /** What tests/setup.ts asked for, per app: Deno for STACK_DENO_APPS, else STACK_RUNTIME (Bun when an app lacks the entry). */

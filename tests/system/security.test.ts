@@ -8,7 +8,7 @@
 // The read API's database account (it can only SELECT and purchase) is tested in
 // tests/system/db-accounts.test.ts; not repeated here.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
@@ -49,7 +49,10 @@ describe("admin sign-in", () => {
     expect(checker.match(/constantTimeEqual\(/g)?.length).toBe(2);
     expect(checker).not.toMatch(/password\s*===|===\s*expected\.password|user\s*===/);
     const { constantTimeEqual, credentialsChecker } = await import("../../admin/src/session.ts");
-    const equalBody = source.slice(source.indexOf("export function constantTimeEqual"), source.indexOf("/**", source.indexOf("export function constantTimeEqual")));
+    const equalBody = source.slice(
+      source.indexOf("export function constantTimeEqual"),
+      source.indexOf("/**", source.indexOf("export function constantTimeEqual")),
+    );
     // Every byte is visited: an XOR accumulator, no return inside the loop.
     expect(equalBody).toMatch(/diff \|= a\[i\]! \^ b\[i\]!/);
     expect(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3]))).toBe(true);
@@ -82,7 +85,10 @@ describe("the admin session", () => {
     // Signed: a cookie changed by hand (another session id, the same signature) is no session.
     const value = cookie.split(";")[0]!.slice("bazaar_admin=".length);
     const forged = (value[0] === "A" ? "B" : "A") + decodeURIComponent(value).slice(1);
-    const page = await fetch(`${STORE()}/admin`, { redirect: "manual", headers: { Cookie: `bazaar_admin=${encodeURIComponent(forged)}` } });
+    const page = await fetch(`${STORE()}/admin`, {
+      redirect: "manual",
+      headers: { Cookie: `bazaar_admin=${encodeURIComponent(forged)}` },
+    });
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe("/admin/login");
   });
@@ -94,9 +100,15 @@ describe("the admin session", () => {
     const token = await browser.token();
     const restock = { name, quantity: "5", price: "" };
     expect((await browser.post("/admin/items", restock)).status).toBe(403);
-    expect((await browser.post("/admin/items", { ...restock, _csrf: "x".repeat(token.length) })).status).toBe(403);
-    expect((await browser.post("/admin/items", { ...restock, _csrf: token }, { Origin: "http://evil.example" })).status).toBe(403);
-    expect((await browser.post("/admin/items", { ...restock, _csrf: token }, { Origin: "null" })).status).toBe(403);
+    expect((await browser.post("/admin/items", { ...restock, _csrf: "x".repeat(token.length) })).status).toBe(
+      403,
+    );
+    expect(
+      (await browser.post("/admin/items", { ...restock, _csrf: token }, { Origin: "http://evil.example" }))
+        .status,
+    ).toBe(403);
+    expect((await browser.post("/admin/items", { ...restock, _csrf: token }, { Origin: "null" })).status)
+      .toBe(403);
     // A token from another session is not this session's.
     const other = await adminBrowser();
     expect((await browser.post("/admin/items", { ...restock, _csrf: await other.token() })).status).toBe(403);
@@ -106,7 +118,16 @@ describe("the admin session", () => {
     expect((await browser.post("/admin/items", { ...restock, _csrf: token })).status).toBe(303);
     expect(await dbQuantity(name)).toBe(15);
     // The storefront's buy form checks the origin too.
-    const buy = await fetch(`${STORE()}/buy`, { method: "POST", redirect: "manual", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "http://evil.example", Accept: "text/html" }, body: form({ name, quantity: "1" }) });
+    const buy = await fetch(`${STORE()}/buy`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Origin: "http://evil.example",
+        Accept: "text/html",
+      },
+      body: form({ name, quantity: "1" }),
+    });
     expect(buy.status).toBe(403);
     expect(await dbQuantity(name)).toBe(15);
   });
@@ -115,7 +136,11 @@ describe("the admin session", () => {
 /** Every kind of page and answer each tier gives, signed in or not. */
 async function everyPage() {
   const browser = await adminBrowser();
-  const order = await fetch(`${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Fox", quantity: 1 }) });
+  const order = await fetch(`${STORE()}/orders`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "Fox", quantity: 1 }),
+  });
   const number = ((await order.json()) as { data: { order_number: number } }).data.order_number;
   const anon = new AdminBrowser(STORE());
   const pages: [string, () => Promise<Response>][] = [];
@@ -128,7 +153,15 @@ async function everyPage() {
       [`${base} product json`, () => fetch(`${base}/products/Tux`)],
       [`${base} 404 page`, () => fetch(`${base}/no/such/page`, { headers: html })],
       [`${base} 404 json`, () => fetch(`${base}/products/No%20such%20toy`)],
-      [`${base} 400 json`, () => fetch(`${base}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{" })],
+      [
+        `${base} 400 json`,
+        () =>
+          fetch(`${base}/orders`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: "{",
+          }),
+      ],
       [`${base} styles`, () => fetch(`${base}/styles.css`)],
     );
   }
@@ -142,7 +175,10 @@ async function everyPage() {
       [`${base} admin delete page`, () => b.get("/admin/items/delete?name=Tux")],
       [`${base} admin 404`, () => b.get("/admin/nothing-here")],
       [`${base} admin 400`, () => b.get("/admin/orders?page=-1")],
-      [`${base} admin not signed in`, () => fetch(`${base}/admin/items`, { method: "POST", headers: { Accept: "text/html" } })],
+      [
+        `${base} admin not signed in`,
+        () => fetch(`${base}/admin/items`, { method: "POST", headers: { Accept: "text/html" } }),
+      ],
     );
   }
   return pages;
@@ -157,7 +193,9 @@ describe("every page", () => {
       const h = res.headers;
       const csp = h.get("content-security-policy") ?? "";
       if (!/frame-ancestors 'none'/.test(csp)) missing.push(`${label} (${res.status}): CSP frame-ancestors`);
-      if (!/default-src 'self'/.test(csp) || !/script-src 'none'/.test(csp)) missing.push(`${label}: CSP default/script-src`);
+      if (!/default-src 'self'/.test(csp) || !/script-src 'none'/.test(csp)) {
+        missing.push(`${label}: CSP default/script-src`);
+      }
       if (h.get("x-content-type-options") !== "nosniff") missing.push(`${label}: nosniff`);
       if (!h.get("referrer-policy")) missing.push(`${label}: Referrer-Policy`);
       if (h.get("x-frame-options") !== "DENY") missing.push(`${label}: X-Frame-Options`);
@@ -169,13 +207,18 @@ describe("every page", () => {
     const name = `<img src=x onerror=alert(1)>${Date.now() % 100000}`;
     await createItem(name, 5);
     try {
-      const res = await fetch(`${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, quantity: 1 }) });
+      const res = await fetch(`${STORE()}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name, quantity: 1 }),
+      });
       const number = ((await res.json()) as { data: { order_number: number } }).data.order_number;
       const browser = await adminBrowser();
       const escaped = name.replace("<", "&lt;").replace(">", "&gt;");
       const pages = {
         storefront: await (await fetch(`${STORE()}/`, { headers: { Accept: "text/html" } })).text(),
-        order: await (await fetch(`${STORE()}/orders/${number}`, { headers: { Accept: "text/html" } })).text(),
+        order: await (await fetch(`${STORE()}/orders/${number}`, { headers: { Accept: "text/html" } }))
+          .text(),
         admin: await (await browser.get("/admin")).text(),
         delete: await (await browser.get(`/admin/items/delete?name=${encodeURIComponent(name)}`)).text(),
         orders: await (await browser.get("/admin/orders")).text(),
@@ -185,7 +228,10 @@ describe("every page", () => {
         expect(html, page).toContain(escaped);
       }
     } finally {
-      await fetch(`${env("ADMIN_API_URL")}/items/${encodeURIComponent(name)}`, { method: "DELETE", headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}` } });
+      await fetch(`${env("ADMIN_API_URL")}/items/${encodeURIComponent(name)}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}` },
+      });
     }
   });
 });
@@ -194,30 +240,74 @@ describe("error responses", () => {
   /** What an error must never show: a stack trace, SQL, an internal address or name. */
   const leaks = (text: string) => {
     const found: string[] = [];
-    const internal = [env("API_URL"), env("ADMIN_API_URL"), env("CACHE_URL"), `:${env("API_PORT")}`, `:${env("ADMIN_API_PORT")}`, `:${env("DB_PORT")}`, `:${env("CACHE_PORT")}`, `:${env("REDIS_PORT")}`];
+    const internal = [
+      env("API_URL"),
+      env("ADMIN_API_URL"),
+      env("CACHE_URL"),
+      `:${env("API_PORT")}`,
+      `:${env("ADMIN_API_PORT")}`,
+      `:${env("DB_PORT")}`,
+      `:${env("CACHE_PORT")}`,
+      `:${env("REDIS_PORT")}`,
+    ];
     for (const s of internal) if (text.includes(s)) found.push(s);
-    for (const re of [/\bat .+\.(ts|tsx|js):\d+/, /\bSELECT\b|\bINSERT\b|\bUPDATE items\b|place_order/i, /ECONNREFUSED|ER_[A-Z_]+|mysql|mariadb|redis|upstash/i, /\b(admin-)?api\b/, /127\.0\.0\.1/, /localhost/, /Error:/]) {
+    for (
+      const re of [
+        /\bat .+\.(ts|tsx|js):\d+/,
+        /\bSELECT\b|\bINSERT\b|\bUPDATE items\b|place_order/i,
+        /ECONNREFUSED|ER_[A-Z_]+|mysql|mariadb|redis|upstash/i,
+        /\b(admin-)?api\b/,
+        /127\.0\.0\.1/,
+        /localhost/,
+        /Error:/,
+      ]
+    ) {
       const m = text.match(re);
       if (m) found.push(m[0]);
     }
     return found;
   };
-  const probes = () => [
-    ["404 page", `${STORE()}/nope`, { headers: { Accept: "text/html" } }],
-    ["404 json", `${STORE()}/products/Nope-${Date.now()}`, {}],
-    ["400 json", `${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"name":"Tux","quantity":"lots"}' }],
-    ["415 json", `${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "x" }],
-    ["413 json", `${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "x".repeat(20_000) }],
-    ["invalid utf-8", `${STORE()}/orders`, { method: "POST", headers: { "Content-Type": "application/json" }, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }],
-    ["sql in a name", `${STORE()}/products/${encodeURIComponent("' OR 1=1; --")}`, {}],
-    ["buy page 503/409", `${STORE()}/buy`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: STORE(), Accept: "text/html" }, body: "name=Tux&quantity=1" }],
-    ["uncached product", `${STORE()}/products/Uncached-${Date.now()}`, {}],
-    ["uncached order", `${STORE()}/orders/987654321`, {}],
-    ["storefront page", `${STORE()}/`, { headers: { Accept: "text/html" } }],
-    ["admin 401", `${STORE()}/admin/items`, { method: "POST", headers: { Accept: "text/html" } }],
-    ["api 401", `${env("API_URL")}/items`, {}],
-    ["admin-api 401", `${env("ADMIN_API_URL")}/items`, {}],
-  ] as [string, string, RequestInit][];
+  const probes = () =>
+    [
+      ["404 page", `${STORE()}/nope`, { headers: { Accept: "text/html" } }],
+      ["404 json", `${STORE()}/products/Nope-${Date.now()}`, {}],
+      ["400 json", `${STORE()}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: '{"name":"Tux","quantity":"lots"}',
+      }],
+      ["415 json", `${STORE()}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: "x",
+      }],
+      ["413 json", `${STORE()}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "x".repeat(20_000),
+      }],
+      ["invalid utf-8", `${STORE()}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+      }],
+      ["sql in a name", `${STORE()}/products/${encodeURIComponent("' OR 1=1; --")}`, {}],
+      ["buy page 503/409", `${STORE()}/buy`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: STORE(),
+          Accept: "text/html",
+        },
+        body: "name=Tux&quantity=1",
+      }],
+      ["uncached product", `${STORE()}/products/Uncached-${Date.now()}`, {}],
+      ["uncached order", `${STORE()}/orders/987654321`, {}],
+      ["storefront page", `${STORE()}/`, { headers: { Accept: "text/html" } }],
+      ["admin 401", `${STORE()}/admin/items`, { method: "POST", headers: { Accept: "text/html" } }],
+      ["api 401", `${env("API_URL")}/items`, {}],
+      ["admin-api 401", `${env("ADMIN_API_URL")}/items`, {}],
+    ] as [string, string, RequestInit][];
 
   const collect = async (when: string, found: string[]) => {
     for (const [label, url, init] of probes()) {
@@ -227,56 +317,91 @@ describe("error responses", () => {
       if (res.status < 400) continue;
       // A page may list the catalogue (the buy form's 503 does): other tests' items are
       // named after what they test ("…redis…", "…api…"), which is data, not a leak.
-      if (shelf(text).length) text = text.replace(/<article class="card product[^"]*"[\s\S]*?<\/article>/g, "");
+      if (shelf(text).length) {
+        text = text.replace(/<article class="card product[^"]*"[\s\S]*?<\/article>/g, "");
+      }
       for (const leak of leaks(text)) found.push(`${when} ${label} (${res.status}): ${leak}`);
     }
   };
 
-  test("never show a stack trace, SQL or an internal host — normally, with the database down, with the api down", async () => {
-    const found: string[] = [];
-    await collect("normal", found);
-    try {
-      await stack().stop("db");
-      await collect("db down", found);
-    } finally {
-      await restore("db");
-    }
-    try {
-      await stack().stop("api");
-      await collect("api down", found);
-    } finally {
-      await restore("api");
-    }
-    expect(found).toEqual([]);
-  }, 60_000);
+  test(
+    "never show a stack trace, SQL or an internal host — normally, with the database down, with the api down",
+    async () => {
+      const found: string[] = [];
+      await collect("normal", found);
+      try {
+        await stack().stop("db");
+        await collect("db down", found);
+      } finally {
+        await restore("db");
+      }
+      try {
+        await stack().stop("api");
+        await collect("api down", found);
+      } finally {
+        await restore("api");
+      }
+      expect(found).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe("the internal APIs", () => {
-  test.each([
-    ["api", "API_URL", "API_TOKEN", ["/items", "/items/Tux", "/orders/1"]],
-    ["admin-api", "ADMIN_API_URL", "ADMIN_API_TOKEN", ["/items", "/orders"]],
-  ] as const)("%s refuses every request without its token, with a wrong one, or with the other API's (401)", async (_name, urlVar, tokenVar, paths) => {
-    const otherToken = tokenVar === "API_TOKEN" ? env("ADMIN_API_TOKEN") : env("API_TOKEN");
-    for (const p of paths) {
-      for (const auth of [undefined, "Bearer wrong-token-123", `Bearer ${otherToken}`, `Bearer ${env(tokenVar)}x`]) {
-        const res = await fetch(`${env(urlVar)}${p}`, { headers: auth ? { Authorization: auth } : {} });
-        expect(res.status, `${p} with ${auth?.slice(0, 12)}`).toBe(401);
-        expect(((await res.json()) as { error: { code: number } }).error.code).toBe(401);
+  test.each(
+    [
+      ["api", "API_URL", "API_TOKEN", ["/items", "/items/Tux", "/orders/1"]],
+      ["admin-api", "ADMIN_API_URL", "ADMIN_API_TOKEN", ["/items", "/orders"]],
+    ] as const,
+  )(
+    "%s refuses every request without its token, with a wrong one, or with the other API's (401)",
+    async (_name, urlVar, tokenVar, paths) => {
+      const otherToken = tokenVar === "API_TOKEN" ? env("ADMIN_API_TOKEN") : env("API_TOKEN");
+      for (const p of paths) {
+        for (
+          const auth of [
+            undefined,
+            "Bearer wrong-token-123",
+            `Bearer ${otherToken}`,
+            `Bearer ${env(tokenVar)}x`,
+          ]
+        ) {
+          const res = await fetch(`${env(urlVar)}${p}`, { headers: auth ? { Authorization: auth } : {} });
+          expect(res.status, `${p} with ${auth?.slice(0, 12)}`).toBe(401);
+          expect(((await res.json()) as { error: { code: number } }).error.code).toBe(401);
+        }
+        // Another scheme altogether is a malformed request to hono/bearer-auth: 400, also refused.
+        const basic = await fetch(`${env(urlVar)}${p}`, {
+          headers: { Authorization: `Basic ${btoa("admin:" + env("ADMIN_PASSWORD"))}` },
+        });
+        expect([400, 401]).toContain(basic.status);
+        expect(((await basic.json()) as { error: { code: number } }).error.code).toBe(basic.status);
+        const write = await fetch(`${env(urlVar)}${tokenVar === "API_TOKEN" ? "/orders" : "/items"}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ name: "Tux", quantity: 1 }),
+        });
+        expect(write.status).toBe(401);
       }
-      // Another scheme altogether is a malformed request to hono/bearer-auth: 400, also refused.
-      const basic = await fetch(`${env(urlVar)}${p}`, { headers: { Authorization: `Basic ${btoa("admin:" + env("ADMIN_PASSWORD"))}` } });
-      expect([400, 401]).toContain(basic.status);
-      expect(((await basic.json()) as { error: { code: number } }).error.code).toBe(basic.status);
-      const write = await fetch(`${env(urlVar)}${tokenVar === "API_TOKEN" ? "/orders" : "/items"}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name: "Tux", quantity: 1 }) });
-      expect(write.status).toBe(401);
-    }
-    // The right token is let in.
-    expect((await fetch(`${env(urlVar)}${paths[0]}`, { headers: { Authorization: `Bearer ${env(tokenVar)}` } })).status).toBe(200);
-  });
+      // The right token is let in.
+      expect(
+        (await fetch(`${env(urlVar)}${paths[0]}`, { headers: { Authorization: `Bearer ${env(tokenVar)}` } }))
+          .status,
+      ).toBe(200);
+    },
+  );
 
   test("the cache endpoint refuses requests without its token or with a wrong one (SRH's 400/401 answers)", async () => {
-    for (const headers of [{}, { Authorization: "Bearer wrong" }, { Authorization: `Bearer ${env("API_TOKEN")}` }] as Record<string, string>[]) {
-      const res = await fetch(env("CACHE_URL"), { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(["KEYS", "*"]) });
+    for (
+      const headers of [{}, { Authorization: "Bearer wrong" }, {
+        Authorization: `Bearer ${env("API_TOKEN")}`,
+      }] as Record<string, string>[]
+    ) {
+      const res = await fetch(env("CACHE_URL"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify(["KEYS", "*"]),
+      });
       expect([400, 401]).toContain(res.status);
       expect(await res.text()).not.toContain("catalog:");
     }
@@ -285,7 +410,9 @@ describe("the internal APIs", () => {
 
 describe("the logs", () => {
   const logLines = (service: string) =>
-    readFileSync(path.join(stack().logDir, `${service}.log`), "utf8").split("\n").filter((l) => l.startsWith("{"));
+    readFileSync(path.join(stack().logDir, `${service}.log`), "utf8").split("\n").filter((l) =>
+      l.startsWith("{")
+    );
 
   test("one structured JSON line per request, carrying the id HAProxy assigned, from the proxy through web to api (and admin to admin-api)", async () => {
     const res = await fetch(`${STORE()}/products/Tux`);
@@ -298,11 +425,18 @@ describe("the logs", () => {
     const adminId = page.headers.get("x-request-id")!;
     const adminWho = page.headers.get("x-served-by")!.match(/admin-\d/)![0];
     // A client's own id is replaced at the edge, so ids stay unique and trustworthy.
-    const spoofed = await fetch(`${STORE()}/products/Fox`, { headers: { "X-Request-Id": "chosen-by-client" } });
+    const spoofed = await fetch(`${STORE()}/products/Fox`, {
+      headers: { "X-Request-Id": "chosen-by-client" },
+    });
     expect(spoofed.headers.get("x-request-id")).not.toBe("chosen-by-client");
 
-    await eventually(() => logLines("api").some((l) => l.includes(id)) && logLines("admin-api").some((l) => l.includes(adminId)), 5000);
-    const find = (service: string, rid: string) => logLines(service).map((l) => JSON.parse(l)).filter((j) => j.request_id === rid);
+    await eventually(
+      () =>
+        logLines("api").some((l) => l.includes(id)) && logLines("admin-api").some((l) => l.includes(adminId)),
+      5000,
+    );
+    const find = (service: string, rid: string) =>
+      logLines(service).map((l) => JSON.parse(l)).filter((j) => j.request_id === rid);
     const web = find(who, id);
     const api = find("api", id);
     expect(web).toHaveLength(1);
@@ -328,7 +462,11 @@ describe("the logs", () => {
     const browser = await adminBrowser();
     await browser.get("/admin");
     const session = browser.cookies.get("bazaar_admin")!;
-    await fetch(`${STORE()}/admin/login`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: STORE() }, body: form({ user: env("ADMIN_USER"), password: `${env("ADMIN_PASSWORD")}-wrong` }) });
+    await fetch(`${STORE()}/admin/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: STORE() },
+      body: form({ user: env("ADMIN_USER"), password: `${env("ADMIN_PASSWORD")}-wrong` }),
+    });
     const secrets = {
       API_TOKEN: env("API_TOKEN"),
       ADMIN_API_TOKEN: env("ADMIN_API_TOKEN"),
@@ -343,7 +481,9 @@ describe("the logs", () => {
     const found: string[] = [];
     for (const file of readdirSync(stack().logDir)) {
       const text = readFileSync(path.join(stack().logDir, file), "utf8");
-      for (const [what, value] of Object.entries(secrets)) if (value && text.includes(value)) found.push(`${file}: ${what}`);
+      for (const [what, value] of Object.entries(secrets)) {
+        if (value && text.includes(value)) found.push(`${file}: ${what}`);
+      }
     }
     expect(found).toEqual([]);
   });

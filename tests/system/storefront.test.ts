@@ -4,14 +4,37 @@
 // toys, so only relative changes of stock are asserted.
 import { describe, expect, test } from "bun:test";
 import { formatCount, formatMoney } from "../../lib/src/ui/money.ts";
-import { getJson, getPage, identityHeader, pageIdentity, postForm, shelf, stockOf, store, unescapeHtml } from "./http.ts";
+import {
+  getJson,
+  getPage,
+  identityHeader,
+  pageIdentity,
+  postForm,
+  shelf,
+  stockOf,
+  store,
+  unescapeHtml,
+} from "./http.ts";
 import { env, servedBy } from "./stack.ts";
 
-const SEEDED = ["Tux", "Fox", "Python", "Whale", "Gopher", "Ferris", "Duke", "Elephant", "Octocat", "Dolphin"];
+const SEEDED = [
+  "Tux",
+  "Fox",
+  "Python",
+  "Whale",
+  "Gopher",
+  "Ferris",
+  "Duke",
+  "Elephant",
+  "Octocat",
+  "Dolphin",
+];
 const webs = () => ({ "web-1": env("WEB1_URL"), "web-2": env("WEB2_URL") });
 
 /** What the stock badge says for a quantity (web/src/pages.tsx). */
-const badge = (q: number) => (q === 0 ? "Out of stock" : q <= 5 ? `Only ${q} left` : `${formatCount(q)} in stock`);
+const badge = (
+  q: number,
+) => (q === 0 ? "Out of stock" : q <= 5 ? `Only ${q} left` : `${formatCount(q)} in stock`);
 
 /** The order number a buy form's redirect points at. */
 const orderFrom = (res: Response) => Number(res.headers.get("location")?.match(/^\/orders\/(\d+)$/)?.[1]);
@@ -59,7 +82,9 @@ describe("GET /", () => {
   }
 
   test("every kind of response says who served it (pages, JSON, errors)", async () => {
-    for (const path of ["/", "/products/Tux", "/products/Unicorn", "/orders/987654321", "/nope", "/healthz"]) {
+    for (
+      const path of ["/", "/products/Tux", "/products/Unicorn", "/orders/987654321", "/nope", "/healthz"]
+    ) {
       const res = await fetch(`${store()}${path}`);
       await res.arrayBuffer();
       expect(servedBy(res)).toMatch(/^web-[12]$/);
@@ -103,7 +128,9 @@ describe("buying from the storefront", () => {
     expect(pageIdentity(page.html)).toMatch(/ · web-[12]$/);
     expect(await stockOf("Gopher")).toBe(before - 2);
     // The same order as JSON for programs.
-    expect((await getJson(`/orders/${number}`)).body).toEqual({ data: { number, name: "Gopher", quantity: 2 } });
+    expect((await getJson(`/orders/${number}`)).body).toEqual({
+      data: { number, name: "Gopher", quantity: 2 },
+    });
   });
 
   test("the form works through either web server, and the other one sees the new stock at once", async () => {
@@ -122,7 +149,9 @@ describe("buying from the storefront", () => {
     const res = await postForm("/buy", { name: "Elephant", quantity: String(want) });
     expect(res.status).toBe(409);
     expect(res.res.headers.get("content-type")).toContain("text/html");
-    expect(unescapeHtml(res.html)).toContain(`Sorry, we don't have ${want} × Elephant in stock. Please choose a smaller quantity.`);
+    expect(unescapeHtml(res.html)).toContain(
+      `Sorry, we don't have ${want} × Elephant in stock. Please choose a smaller quantity.`,
+    );
     expect(res.html).toContain('role="alert"');
     // Still the storefront, with every item.
     expect(shelf(res.html).length).toBeGreaterThanOrEqual(SEEDED.length);
@@ -152,7 +181,10 @@ describe("buying from the storefront", () => {
       expect(res.status).toBe(403);
       expect(res.html).toContain("sent from another site");
     }
-    const fromOtherSite = await postForm("/buy", { name: "Tux", quantity: "1" }, store(), { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" });
+    const fromOtherSite = await postForm("/buy", { name: "Tux", quantity: "1" }, store(), {
+      Origin: "https://evil.example",
+      "Sec-Fetch-Site": "cross-site",
+    });
     expect(fromOtherSite.status).toBe(403);
     expect(await stockOf("Tux")).toBe(before);
   });

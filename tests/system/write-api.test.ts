@@ -21,7 +21,11 @@ afterAll(async () => {
 
 const auth = { Authorization: `Bearer ${token}` };
 const send = (method: string, path: string, body?: unknown, type = "application/json") =>
-  app.request(path, { method, headers: { ...auth, "content-type": type }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  app.request(path, {
+    method,
+    headers: { ...auth, "content-type": type },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 const read = async (name: string) => {
   const res = await api.request(`/items/${encodeURIComponent(name)}`, { headers: auth });
   return res.status === 200 ? (await res.json()).data : null;
@@ -33,7 +37,9 @@ describe("adding items", () => {
     expect(await read(name)).toBeNull(); // also caches the miss
     const res = await send("POST", "/items", { name, quantity: 7, price: 3.25 });
     expect(res.status).toBe(201);
-    expect(await res.json()).toEqual({ data: { action: "inserted", item: { name, quantity: 7, price: 3.25 } } });
+    expect(await res.json()).toEqual({
+      data: { action: "inserted", item: { name, quantity: 7, price: 3.25 } },
+    });
     expect(await read(name)).toEqual({ name, quantity: 7, price: 3.25 });
   });
 
@@ -43,7 +49,9 @@ describe("adding items", () => {
     expect(await read(name)).toMatchObject({ quantity: 100 });
     let res = await send("POST", "/items", { name: name.toUpperCase(), quantity: 50 });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { action: "restocked", item: { name, quantity: 150, price: 5 }, previous_quantity: 100 } });
+    expect(await res.json()).toEqual({
+      data: { action: "restocked", item: { name, quantity: 150, price: 5 }, previous_quantity: 100 },
+    });
     expect(await read(name)).toEqual({ name, quantity: 150, price: 5 });
     res = await send("POST", "/items", { name: name.toLowerCase(), quantity: 1, price: 6.5 });
     expect((await res.json()).data.item).toEqual({ name, quantity: 151, price: 6.5 });
@@ -124,8 +132,17 @@ describe("bad requests change nothing", () => {
 
   test("no token → 401, nothing written", async () => {
     const before = await selectItems(db);
-    for (const [method, path] of [["POST", "/items"], ["PATCH", "/items/Tux"], ["DELETE", "/items/Tux"], ["GET", "/orders"]] as const) {
-      const res = await app.request(path, { method, headers: { "content-type": "application/json" }, body: method === "GET" ? undefined : JSON.stringify({ name: "Tux", quantity: 1, price: 1 }) });
+    for (
+      const [method, path] of [["POST", "/items"], ["PATCH", "/items/Tux"], ["DELETE", "/items/Tux"], [
+        "GET",
+        "/orders",
+      ]] as const
+    ) {
+      const res = await app.request(path, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: method === "GET" ? undefined : JSON.stringify({ name: "Tux", quantity: 1, price: 1 }),
+      });
       expect(res.status).toBe(401);
     }
     expect(await selectItems(db)).toEqual(before);

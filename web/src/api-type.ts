@@ -11,6 +11,7 @@ type SchemaOf<T> = T extends Hono<any, infer S extends Schema, any> ? S : never;
 
 export type ApiApp = Hono<
   {},
-  MergeSchemaPath<SchemaOf<ReturnType<typeof items>>, "/items"> | MergeSchemaPath<SchemaOf<ReturnType<typeof orders>>, "/orders">,
+  | MergeSchemaPath<SchemaOf<ReturnType<typeof items>>, "/items">
+  | MergeSchemaPath<SchemaOf<ReturnType<typeof orders>>, "/orders">,
   "/"
 >;

@@ -6,13 +6,21 @@ import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import { Item, ItemList } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
 import { Unavailable } from "@bazaar/lib/http.ts";
-import { call, forward, neverReached, serviceClientOptions, UpstreamStatus, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
+import {
+  call,
+  forward,
+  neverReached,
+  serviceClientOptions,
+  type ServiceTarget,
+  UpstreamStatus,
+} from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
 import type { ApiApp } from "./api-type.ts";
 
 export type ApiClient = ReturnType<typeof hc<ApiApp>>;
 
-export const createApiClient = (target: ServiceTarget): ApiClient => hc<ApiApp>(target.url, serviceClientOptions(target));
+export const createApiClient = (target: ServiceTarget): ApiClient =>
+  hc<ApiApp>(target.url, serviceClientOptions(target));
 
 const STORE = "the store";
 
@@ -46,7 +54,8 @@ export const requestIdOf = (c: Context) => c.get("requestId" as never) as string
 export class OutcomeUnknown extends HTTPException {
   constructor(readonly requestId: string, cause?: unknown) {
     super(504, {
-      message: `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${requestId} before buying again`,
+      message:
+        `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${requestId} before buying again`,
       cause,
     });
   }
@@ -75,4 +84,8 @@ export const orderByRequest = (api: ApiClient, c: Context, requestId: string) =>
 
 /** The order shown as `number` (a public number). */
 export const order = (api: ApiClient, c: Context, number: number) =>
-  call(STORE, OrderView, () => api.orders[":number"].$get({ param: { number: String(orderKey(number)) } }, forward(c)));
+  call(
+    STORE,
+    OrderView,
+    () => api.orders[":number"].$get({ param: { number: String(orderKey(number)) } }, forward(c)),
+  );

@@ -35,7 +35,19 @@ describe("storefront page", () => {
     expect(res.headers.get("content-type")).toContain("text/html");
     const body = await res.text();
     expect(body.startsWith("<!DOCTYPE html>")).toBe(true);
-    for (const text of ["Tux", "$15.99", "100 in stock", "Fox", "$9.50", "Only 3 left", "Python", "$1,250.00", "Out of stock"]) {
+    for (
+      const text of [
+        "Tux",
+        "$15.99",
+        "100 in stock",
+        "Fox",
+        "$9.50",
+        "Only 3 left",
+        "Python",
+        "$1,250.00",
+        "Out of stock",
+      ]
+    ) {
       expect(body).toContain(text);
     }
     expect(body.match(/<form class="buy" method="post" action="\/buy">/g)?.length).toBe(3);
@@ -114,7 +126,9 @@ describe("when the api fails", () => {
       fake.state.mode = mode;
       const res = await app.request("/products/Tux");
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ error: { code: 503, message: "the store is temporarily unavailable" } });
+      expect(await res.json()).toEqual({
+        error: { code: 503, message: "the store is temporarily unavailable" },
+      });
     });
 
     // "Unavailable" only when it certainly was not placed: the api never reached. A
@@ -130,7 +144,11 @@ describe("when the api fails", () => {
       } else {
         const id = order.headers.get("x-request-id")!;
         expect(order.status).toBe(504);
-        expect(body.error).toEqual({ code: 504, message: `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${id} before buying again` });
+        expect(body.error).toEqual({
+          code: 504,
+          message:
+            `the store did not confirm the order in time: it may or may not have been placed; look it up with GET /orders?request_id=${id} before buying again`,
+        });
       }
     });
   }
@@ -158,19 +176,27 @@ describe("public JSON API", () => {
     expect(await res.json()).toEqual({ data: { order_number: 0 } });
     const back = await app.request("/orders/0");
     expect(await back.json()).toEqual({ data: { number: 0, name: "Tux", quantity: 2 } });
-    expect(await (await app.request("/products/Tux")).json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 98 } });
+    expect(await (await app.request("/products/Tux")).json()).toEqual({
+      data: { name: "Tux", price: 15.99, quantity: 98 },
+    });
   });
 
   test("order numbers start at 0 and count up; the api is asked for its database key (number + 1)", async () => {
     const { app, fake } = setup();
     const numbers = [];
     for (const name of ["Tux", "Fox", "Tux"]) {
-      numbers.push(((await (await app.request("/orders", json({ name, quantity: 1 }))).json()) as { data: { order_number: number } }).data.order_number);
+      numbers.push(
+        ((await (await app.request("/orders", json({ name, quantity: 1 }))).json()) as {
+          data: { order_number: number };
+        }).data.order_number,
+      );
     }
     expect(numbers).toEqual([0, 1, 2]);
     expect(fake.state.orders.map((o) => o.number)).toEqual([1, 2, 3]);
     fake.state.seen.length = 0;
-    expect(await (await app.request("/orders/1")).json()).toEqual({ data: { number: 1, name: "Fox", quantity: 1 } });
+    expect(await (await app.request("/orders/1")).json()).toEqual({
+      data: { number: 1, name: "Fox", quantity: 1 },
+    });
     expect(new URL(fake.state.seen[0]!.url).pathname).toBe("/orders/2");
     expect((await app.request("/orders/3")).status).toBe(404);
   });
@@ -187,14 +213,16 @@ describe("public JSON API", () => {
 
   test("a bad body is 400 naming the field, checked before the api is called", async () => {
     const { app, fake } = setup();
-    for (const [body, field] of [
-      [{ quantity: 1 }, "name"],
-      [{ name: "Tux" }, "quantity"],
-      [{ name: "Tux", quantity: 0 }, "quantity"],
-      [{ name: "Tux", quantity: 1001 }, "quantity"],
-      [{ name: "Tux", quantity: 1.5 }, "quantity"],
-      [{ name: "Tux", quantity: "2" }, "quantity"],
-    ] as const) {
+    for (
+      const [body, field] of [
+        [{ quantity: 1 }, "name"],
+        [{ name: "Tux" }, "quantity"],
+        [{ name: "Tux", quantity: 0 }, "quantity"],
+        [{ name: "Tux", quantity: 1001 }, "quantity"],
+        [{ name: "Tux", quantity: 1.5 }, "quantity"],
+        [{ name: "Tux", quantity: "2" }, "quantity"],
+      ] as const
+    ) {
       const res = await app.request("/orders", json(body));
       expect(res.status).toBe(400);
       const reply = (await res.json()) as { error: { code: number; message: string } };
@@ -206,10 +234,17 @@ describe("public JSON API", () => {
 
   test("too large is 413, not JSON is 415", async () => {
     const { app } = setup();
-    const big = await app.request("/orders", json({ name: "Tux", quantity: 1, pad: "x".repeat(1024 * 1024) }));
+    const big = await app.request(
+      "/orders",
+      json({ name: "Tux", quantity: 1, pad: "x".repeat(1024 * 1024) }),
+    );
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: number } }).error.code).toBe(413);
-    const text = await app.request("/orders", { method: "POST", headers: { "Content-Type": "text/plain" }, body: "{}" });
+    const text = await app.request("/orders", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: "{}",
+    });
     expect(text.status).toBe(415);
     expect(((await text.json()) as { error: { code: number } }).error.code).toBe(415);
   });
@@ -223,10 +258,21 @@ describe("public JSON API", () => {
 
   test("GET /orders/:number: 400 naming the number when it is not a whole number from 0", async () => {
     const { app } = setup();
-    for (const path of ["/orders/abc", "/orders/-1", "/orders/1.5", "/orders/01", "/orders/1e3", "/orders/12345678901234567890"]) {
+    for (
+      const path of [
+        "/orders/abc",
+        "/orders/-1",
+        "/orders/1.5",
+        "/orders/01",
+        "/orders/1e3",
+        "/orders/12345678901234567890",
+      ]
+    ) {
       const res = await app.request(path);
       expect(res.status).toBe(400);
-      const body = (await res.json()) as { error: { code: number; message: string; fields: Record<string, string> } };
+      const body = (await res.json()) as {
+        error: { code: number; message: string; fields: Record<string, string> };
+      };
       expect(body.error.code).toBe(400);
       expect(body.error.message).toStartWith("number: ");
       expect(body.error.fields.number).toBeString();
@@ -291,13 +337,19 @@ describe("buying from the storefront", () => {
 
   test("works behind the proxy: Origin matches the public Host", async () => {
     const { app } = setup();
-    const res = await app.request("http://10.0.0.5:8083/buy", form({ name: "Tux", quantity: "1" }, { Host: "shop.example:8080", Origin: "http://shop.example:8080" }));
+    const res = await app.request(
+      "http://10.0.0.5:8083/buy",
+      form({ name: "Tux", quantity: "1" }, { Host: "shop.example:8080", Origin: "http://shop.example:8080" }),
+    );
     expect(res.status).toBe(303);
   });
 
   test("a form posted from another site is refused", async () => {
     const { app, fake } = setup();
-    const res = await app.request("http://localhost/buy", form({ name: "Tux", quantity: "1" }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" }));
+    const res = await app.request(
+      "http://localhost/buy",
+      form({ name: "Tux", quantity: "1" }, { Origin: "http://evil.example", "Sec-Fetch-Site": "cross-site" }),
+    );
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(fake.state.orders.length).toBe(0);
@@ -336,7 +388,9 @@ describe("buying from the storefront", () => {
     const res = await app.request("/orders?number=0");
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/orders/0");
-    expect(await (await app.request("/", { headers: HTML })).text()).toMatch(/<input[^>]*name="number" min="0"/);
+    expect(await (await app.request("/", { headers: HTML })).text()).toMatch(
+      /<input[^>]*name="number" min="0"/,
+    );
   });
 });
 
@@ -346,7 +400,9 @@ describe("one trailing slash is the same route", () => {
     const res = await app.request("/products/Tux/");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
-    expect(await (await app.request("/products/Nope/")).json()).toEqual({ error: { code: 404, message: "product not found" } });
+    expect(await (await app.request("/products/Nope/")).json()).toEqual({
+      error: { code: 404, message: "product not found" },
+    });
   });
 
   test("POST /orders/ places the order, GET /orders/0/ reads it, as JSON and as the page", async () => {
@@ -354,7 +410,9 @@ describe("one trailing slash is the same route", () => {
     const placed = await app.request("/orders/", json({ name: "Fox", quantity: 2 }));
     expect(placed.status).toBe(200);
     expect(await placed.json()).toEqual({ data: { order_number: 0 } });
-    expect(await (await app.request("/orders/0/")).json()).toEqual({ data: { number: 0, name: "Fox", quantity: 2 } });
+    expect(await (await app.request("/orders/0/")).json()).toEqual({
+      data: { number: 0, name: "Fox", quantity: 2 },
+    });
     const page = await app.request("/orders/0/", { headers: HTML });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("Order #0");
@@ -364,7 +422,9 @@ describe("one trailing slash is the same route", () => {
 
   test("the refusals and the body checks are the same with the slash", async () => {
     const { app } = setup();
-    expect(await (await app.request("/orders/", json({ name: "Fox", quantity: 4 }))).json()).toEqual({ error: { code: 409, message: "not enough stock" } });
+    expect(await (await app.request("/orders/", json({ name: "Fox", quantity: 4 }))).json()).toEqual({
+      error: { code: 409, message: "not enough stock" },
+    });
     const bad = await app.request("/orders/", json({ name: "Tux" }));
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("quantity");

@@ -1,8 +1,8 @@
 // The storefront: pages for people, the public JSON API for programs, both in front
 // of the read API. Errors are pages or the JSON shape, as the request wants.
 import { Hono } from "hono";
-import { handleErrors, jsonError, type ErrorResponder } from "@bazaar/lib/http.ts";
-import { logRequests, withRequestId, type Log } from "@bazaar/lib/log.ts";
+import { type ErrorResponder, handleErrors, jsonError } from "@bazaar/lib/http.ts";
+import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -26,7 +26,9 @@ export function createApp({ api, identity, log }: { api: ApiClient; identity: st
   const respond: ErrorResponder = (c, status, message, fields) => {
     const format = c.get("errorFormat" as never) ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
     if (format === "json") return jsonError(c, status, message, fields);
-    const text = status === 404 && message === "not found" ? "we couldn't find the page you were looking for" : message;
+    const text = status === 404 && message === "not found"
+      ? "we couldn't find the page you were looking for"
+      : message;
     return renderErrorPage(c, status, { identity, site, message: text });
   };
 

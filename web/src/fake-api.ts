@@ -29,9 +29,17 @@ export function fakeApi(items: Item[] = []) {
         if (!item) fail(404, "product not found");
         if (item.quantity < quantity) fail(409, "not enough stock");
         item.quantity -= quantity;
-        const order = { number: state.orders.length + 1, name: item.name, quantity, unit_price: item.price, created_at: "2025-01-02T03:04:05.000Z" };
+        const order = {
+          number: state.orders.length + 1,
+          name: item.name,
+          quantity,
+          unit_price: item.price,
+          created_at: "2025-01-02T03:04:05.000Z",
+        };
         state.orders.push(order);
-        return c.json({ data: { order_number: order.number, name: item.name, quantity, unit_price: item.price } });
+        return c.json({
+          data: { order_number: order.number, name: item.name, quantity, unit_price: item.price },
+        });
       })
       .get("/orders/:number", (c) => {
         const order = state.orders[Number(c.req.param("number")) - 1];
@@ -49,8 +57,12 @@ export function fakeApi(items: Item[] = []) {
         signal?.addEventListener("abort", () => reject(signal.reason));
       });
     }
-    if (state.mode === "error500") return Response.json({ error: { code: 500, message: "internal error" } }, { status: 500 });
-    if (req.headers.get("authorization") !== "Bearer test-token") return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    if (state.mode === "error500") {
+      return Response.json({ error: { code: 500, message: "internal error" } }, { status: 500 });
+    }
+    if (req.headers.get("authorization") !== "Bearer test-token") {
+      return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
+    }
     return app.fetch(req);
   };
   const client = createApiClient({ url: "http://api.test", token: "test-token", timeoutMs: 100, fetch });

@@ -49,9 +49,17 @@ function ProductCard({ item, index }: { item: Item; index: number }) {
           <input type="hidden" name="name" value={item.name} />
           <label class="sr-only" for={id}>Quantity of {item.name}</label>
           <input
-            class="input qty" id={id} type="number" name="quantity" value="1" min="1"
-            max={String(Math.max(1, Math.min(1000, item.quantity)))} step="1" inputmode="numeric"
-            required disabled={soldOut}
+            class="input qty"
+            id={id}
+            type="number"
+            name="quantity"
+            value="1"
+            min="1"
+            max={String(Math.max(1, Math.min(1000, item.quantity)))}
+            step="1"
+            inputmode="numeric"
+            required
+            disabled={soldOut}
           />
           <button class="btn" type="submit" disabled={soldOut}>{soldOut ? "Sold out" : "Buy now"}</button>
         </form>
@@ -64,7 +72,17 @@ function OrderLookup() {
   return (
     <form class="lookup" method="get" action="/orders" id="find-order" role="search">
       <label class="sr-only" for="order-number">Order number</label>
-      <input class="input" id="order-number" type="number" name="number" min="0" step="1" inputmode="numeric" placeholder="Order number" required />
+      <input
+        class="input"
+        id="order-number"
+        type="number"
+        name="number"
+        min="0"
+        step="1"
+        inputmode="numeric"
+        placeholder="Order number"
+        required
+      />
       <button class="btn btn-secondary" type="submit">Find order</button>
     </form>
   );
@@ -80,23 +98,29 @@ export function Storefront(props: { identity: string; site: Site; items: Item[];
           <p>
             {props.items.length === 0
               ? "Nothing on the shelves yet."
-              : `${props.items.length} ${props.items.length === 1 ? "item" : "items"}, ${inStock} in stock. Order today, ships tomorrow.`}
+              : `${props.items.length} ${
+                props.items.length === 1 ? "item" : "items"
+              }, ${inStock} in stock. Order today, ships tomorrow.`}
           </p>
         </div>
         <OrderLookup />
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
-      {props.items.length === 0 ? (
-        <section class="card empty">
-          <div class="big" aria-hidden="true">🧸</div>
-          <h2>The shelves are empty</h2>
-          <p class="muted">There is nothing for sale right now. New toys arrive all the time — please check back soon.</p>
-        </section>
-      ) : (
-        <section class="grid" aria-label="Items for sale">
-          {props.items.map((item, index) => <ProductCard item={item} index={index} />)}
-        </section>
-      )}
+      {props.items.length === 0
+        ? (
+          <section class="card empty">
+            <div class="big" aria-hidden="true">🧸</div>
+            <h2>The shelves are empty</h2>
+            <p class="muted">
+              There is nothing for sale right now. New toys arrive all the time — please check back soon.
+            </p>
+          </section>
+        )
+        : (
+          <section class="grid" aria-label="Items for sale">
+            {props.items.map((item, index) => <ProductCard item={item} index={index} />)}
+          </section>
+        )}
     </Layout>
   );
 }
@@ -123,11 +147,26 @@ export function OrderPage(props: { identity: string; site: Site; order: OrderVie
           </div>
           <table class="lines">
             <tbody>
-              <tr><th scope="row">Item</th><td>{order.name}</td></tr>
-              <tr><th scope="row">Quantity</th><td>{formatCount(order.quantity)}</td></tr>
-              <tr><th scope="row">Unit price</th><td>{formatMoney(order.unit_price)}</td></tr>
-              <tr><th scope="row">Placed</th><td>{when(order.created_at)}</td></tr>
-              <tr class="total"><th scope="row">Total</th><td>{formatMoney(Math.round(order.unit_price * order.quantity * 100) / 100)}</td></tr>
+              <tr>
+                <th scope="row">Item</th>
+                <td>{order.name}</td>
+              </tr>
+              <tr>
+                <th scope="row">Quantity</th>
+                <td>{formatCount(order.quantity)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Unit price</th>
+                <td>{formatMoney(order.unit_price)}</td>
+              </tr>
+              <tr>
+                <th scope="row">Placed</th>
+                <td>{when(order.created_at)}</td>
+              </tr>
+              <tr class="total">
+                <th scope="row">Total</th>
+                <td>{formatMoney(Math.round(order.unit_price * order.quantity * 100) / 100)}</td>
+              </tr>
             </tbody>
           </table>
           <div class="actions">

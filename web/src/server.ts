@@ -8,7 +8,11 @@ import { WebEnv } from "./config.ts";
 
 export function server(env: Record<string, string | undefined>): Running {
   const config = loadConfig(WebEnv, env);
-  const api = createApiClient({ url: config.API_URL, token: config.API_TOKEN, timeoutMs: config.API_TIMEOUT_MS });
+  const api = createApiClient({
+    url: config.API_URL,
+    token: config.API_TOKEN,
+    timeoutMs: config.API_TIMEOUT_MS,
+  });
   const app = createApp({ api, identity: identity(config.INSTANCE_NAME) });
   return { fetch: app.fetch, port: config.PORT, hostname: config.HOST, drainMs: config.SHUTDOWN_DRAIN_MS };
 }

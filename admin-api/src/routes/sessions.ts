@@ -27,9 +27,21 @@ export const sessions = ({ store, limiter }: { store: SessionStore; limiter: Sig
     .post("/", ...jsonBody(SignIn), async (c) => {
       const { user, address, verified, fingerprint } = c.req.valid("json");
       const decision = limiter.attempt({ address, account: user.toLowerCase(), verified });
-      if (decision.outcome === "wait") return c.json({ data: { outcome: "wait" as const, retry_after: decision.retryAfter } });
+      if (decision.outcome === "wait") {
+        return c.json({ data: { outcome: "wait" as const, retry_after: decision.retryAfter } });
+      }
       if (decision.outcome === "wrong") return c.json({ data: { outcome: "wrong" as const } });
-      return c.json({ data: { outcome: "allowed" as const, session: await store.create(user, fingerprint) } });
+      return c.json({
+        data: { outcome: "allowed" as const, session: await store.create(user, fingerprint) },
+      });
     })
-    .post("/check", ...jsonBody(SessionId), async (c) => c.json({ data: await store.check(c.req.valid("json").id) }))
-    .post("/end", ...jsonBody(SessionId), async (c) => c.json({ data: { ended: await store.end(c.req.valid("json").id) } }));
+    .post(
+      "/check",
+      ...jsonBody(SessionId),
+      async (c) => c.json({ data: await store.check(c.req.valid("json").id) }),
+    )
+    .post(
+      "/end",
+      ...jsonBody(SessionId),
+      async (c) => c.json({ data: { ended: await store.end(c.req.valid("json").id) } }),
+    );

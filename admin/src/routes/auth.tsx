@@ -28,11 +28,24 @@ export const auth = ({ identity, site, sessions, checkCredentials }: AuthDeps) =
       if (result.outcome === "wait") {
         const wait = result.retry_after;
         c.header("Retry-After", String(wait));
-        return renderPage(c, 429, <LoginPage identity={identity} site={site}
-          error={`Too many failed sign-ins. Please wait ${wait} ${wait === 1 ? "second" : "seconds"} and try again.`} />);
+        return renderPage(
+          c,
+          429,
+          <LoginPage
+            identity={identity}
+            site={site}
+            error={`Too many failed sign-ins. Please wait ${wait} ${
+              wait === 1 ? "second" : "seconds"
+            } and try again.`}
+          />,
+        );
       }
       if (result.outcome === "wrong") {
-        return renderPage(c, 401, <LoginPage identity={identity} site={site} user={user} error="Wrong user name or password." />);
+        return renderPage(
+          c,
+          401,
+          <LoginPage identity={identity} site={site} user={user} error="Wrong user name or password." />,
+        );
       }
       return c.redirect("/admin", 303);
     })

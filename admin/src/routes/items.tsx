@@ -2,7 +2,7 @@
 // The inventory: the items table, adding (insert or restock), per-row corrections
 // and deletion with a confirmation page. Each write goes to admin-api, then
 // redirects (303) to the table with a message saying what happened.
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
@@ -14,23 +14,43 @@ import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api.ts";
 import type { AdminDeps, AdminEnv } from "../env.ts";
 import { fieldErrors, formNumber, text } from "../forms.ts";
-import { ConfirmDelete, Dashboard, type AddFields, type FormState, type RowFields } from "../pages.tsx";
+import { type AddFields, ConfirmDelete, Dashboard, type FormState, type RowFields } from "../pages.tsx";
 
 /** The api refused with field messages (400, or 409 for a restock over the limit). */
 const refusal = (err: unknown) =>
   err instanceof HTTPException && err.status < 500 && err.status !== 404
-    ? { status: err.status as ContentfulStatusCode, message: err.message, fields: (err.cause as { fields?: Record<string, string> } | undefined)?.fields ?? {} }
+    ? {
+      status: err.status as ContentfulStatusCode,
+      message: err.message,
+      fields: (err.cause as { fields?: Record<string, string> } | undefined)?.fields ?? {},
+    }
     : null;
 
 export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
     c: Context<AdminEnv>,
     status: ContentfulStatusCode,
-    extra: { add?: FormState<AddFields>; row?: { name: string; state: FormState<RowFields> }; notice?: { kind: "error"; text: string } } = {},
+    extra: {
+      add?: FormState<AddFields>;
+      row?: { name: string; state: FormState<RowFields> };
+      notice?: { kind: "error"; text: string };
+    } = {},
   ) => {
     const notice = extra.notice ?? (await sessions.takeFlash(c));
     const list = await adminApi.listItems(api, c);
-    return renderPage(c, status, <Dashboard identity={identity} site={site} session={c.get("session")} items={list} notice={notice} add={extra.add} row={extra.row} />);
+    return renderPage(
+      c,
+      status,
+      <Dashboard
+        identity={identity}
+        site={site}
+        session={c.get("session")}
+        items={list}
+        notice={notice}
+        add={extra.add}
+        row={extra.row}
+      />,
+    );
   };
 
   const done = async (c: Context<AdminEnv>, text: string, kind: "success" | "info" = "success") => {
@@ -40,18 +60,26 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
 
   return new Hono<AdminEnv>()
     .get("/", (c) => dashboard(c, 200))
-
     .post("/items", async (c) => {
       const form = await c.req.parseBody();
       const values = { name: text(form.name), quantity: text(form.quantity), price: text(form.price) };
-      const parsed = v.safeParse(AddItem, { name: values.name, quantity: formNumber(values.quantity), price: formNumber(values.price) });
+      const parsed = v.safeParse(AddItem, {
+        name: values.name,
+        quantity: formNumber(values.quantity),
+        price: formNumber(values.price),
+      });
       if (!parsed.success) return dashboard(c, 400, { add: { values, errors: fieldErrors(parsed.issues) } });
       try {
         const added = await adminApi.addItem(api, c, parsed.output);
         const { item } = added;
-        return done(c, added.action === "inserted"
-          ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
-          : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${formatCount(item.quantity)}`);
+        return done(
+          c,
+          added.action === "inserted"
+            ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
+            : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${
+              formatCount(item.quantity)
+            }`,
+        );
       } catch (err) {
         const r = refusal(err);
         if (!r) throw err;
@@ -59,7 +87,6 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         return dashboard(c, r.status, { add: { values, errors } });
       }
     })
-
     .post("/items/correct", async (c) => {
       const form = await c.req.parseBody();
       const name = text(form.name);
@@ -81,38 +108,70 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       }
       if (Object.keys(change).length === 0) return done(c, `Nothing to change for ${name}.`, "info");
       const parsed = v.safeParse(CorrectItem, change);
-      if (!parsed.success) return dashboard(c, 400, { row: { name, state: { values, errors: fieldErrors(parsed.issues) } } });
+      if (!parsed.success) {
+        return dashboard(c, 400, { row: { name, state: { values, errors: fieldErrors(parsed.issues) } } });
+      }
       try {
         const before = was;
         const item = await adminApi.correctItem(api, c, name, parsed.output);
         const parts = [];
-        if (parsed.output.quantity !== undefined) parts.push(`quantity ${typeof before.quantity === "number" ? formatCount(before.quantity) : "?"} → ${formatCount(item.quantity)}`);
-        if (parsed.output.price !== undefined) parts.push(`price ${typeof before.price === "number" ? formatMoney(before.price) : "?"} → ${formatMoney(item.price)}`);
+        if (parsed.output.quantity !== undefined) {
+          parts.push(
+            `quantity ${typeof before.quantity === "number" ? formatCount(before.quantity) : "?"} → ${
+              formatCount(item.quantity)
+            }`,
+          );
+        }
+        if (parsed.output.price !== undefined) {
+          parts.push(
+            `price ${typeof before.price === "number" ? formatMoney(before.price) : "?"} → ${
+              formatMoney(item.price)
+            }`,
+          );
+        }
         return done(c, `Updated ${item.name}: ${parts.join(", ")}`);
       } catch (err) {
-        if (err instanceof HTTPException && err.status === 404) return dashboard(c, 404, { notice: { kind: "error", text: `${name} no longer exists.` } });
+        if (err instanceof HTTPException && err.status === 404) {
+          return dashboard(c, 404, { notice: { kind: "error", text: `${name} no longer exists.` } });
+        }
         const r = refusal(err);
         if (!r) throw err;
-        const row = { name, state: { values, errors: Object.keys(r.fields).length ? r.fields : { quantity: r.message } } };
+        const row = {
+          name,
+          state: { values, errors: Object.keys(r.fields).length ? r.fields : { quantity: r.message } },
+        };
         // Changed meanwhile: the table below shows the current values, the message says what they were.
-        if (r.status === 409) return dashboard(c, 409, { row, notice: { kind: "error", text: `${r.message}. Nothing was saved: check the current values below and save again.` } });
+        if (r.status === 409) {
+          return dashboard(c, 409, {
+            row,
+            notice: {
+              kind: "error",
+              text: `${r.message}. Nothing was saved: check the current values below and save again.`,
+            },
+          });
+        }
         return dashboard(c, r.status, { row });
       }
     })
-
     .get("/items/delete", async (c) => {
       const name = v.safeParse(ItemName, c.req.query("name") ?? "");
       const list = await adminApi.listItems(api, c);
       const item = name.success ? list.find((i) => nameKey(i.name) === nameKey(name.output)) : undefined;
       if (!item) fail(404, "item not found");
-      return renderPage(c, 200, <ConfirmDelete identity={identity} site={site} session={c.get("session")} item={item} />);
+      return renderPage(
+        c,
+        200,
+        <ConfirmDelete identity={identity} site={site} session={c.get("session")} item={item} />,
+      );
     })
-
     .post("/items/delete", async (c) => {
       const form = await c.req.parseBody();
       const name = v.safeParse(ItemName, text(form.name));
       if (!name.success) fail(404, "item not found");
       const item = await adminApi.deleteItem(api, c, name.output);
-      return done(c, `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${formatMoney(item.price)})`);
+      return done(
+        c,
+        `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${formatMoney(item.price)})`,
+      );
     });
 };

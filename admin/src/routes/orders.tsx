@@ -14,5 +14,9 @@ export const orders = ({ adminApi, identity, site }: AdminDeps) =>
   new Hono<AdminEnv>().get("/", validate("query", Paging), async (c) => {
     const { page } = c.req.valid("query");
     const data = await listOrders(adminApi, c, page, PER_PAGE);
-    return renderPage(c, 200, <OrdersPage identity={identity} site={site} session={c.get("session")} data={data} />);
+    return renderPage(
+      c,
+      200,
+      <OrdersPage identity={identity} site={site} session={c.get("session")} data={data} />,
+    );
   });

@@ -10,12 +10,14 @@ const MaybeItem = v.nullable(Item);
 
 export const items = ({ db, cache }: ApiDeps) =>
   new Hono()
-    .get("/", async (c) => c.json({ data: await cache.read(catalogEntries.list, ItemList, () => selectItems(db)) }))
+    .get("/", async (c) =>
+      c.json({ data: await cache.read(catalogEntries.list, ItemList, () => selectItems(db)) }))
     .get("/:name", async (c) => {
       // A name no item can have is simply not found.
       const name = v.safeParse(ItemName, c.req.param("name"));
       const item = name.success
-        ? await cache.read(catalogEntries.item(name.output), MaybeItem, () => selectItem(db, name.output))
+        ? await cache.read(catalogEntries.item(name.output), MaybeItem, () =>
+          selectItem(db, name.output))
         : null;
       if (!item) fail(404, "product not found");
       return c.json({ data: item });

@@ -28,7 +28,12 @@ export const orders = ({ db, cache }: ApiDeps) =>
       // Cleared before the answer: once the buyer hears "ok", every read sees the new stock.
       await cache.clear(...affectedBy(placed.name!));
       return c.json({
-        data: { order_number: Number(placed.order_number), name: placed.name!, quantity: Number(placed.quantity), unit_price: Number(placed.unit_price) },
+        data: {
+          order_number: Number(placed.order_number),
+          name: placed.name!,
+          quantity: Number(placed.quantity),
+          unit_price: Number(placed.unit_price),
+        },
       });
     })
     // The order a request placed, by its request id: how a buyer told "outcome
@@ -42,7 +47,9 @@ export const orders = ({ db, cache }: ApiDeps) =>
       const number = v.safeParse(OrderNumber, c.req.param("number"));
       // Orders never change, so they are cached; a missing one may appear any moment, so it is not.
       const order = number.success
-        ? await cache.read(orderEntry(number.output), MaybeOrder, () => selectOrder(db, number.output), { cacheNull: false })
+        ? await cache.read(orderEntry(number.output), MaybeOrder, () => selectOrder(db, number.output), {
+          cacheNull: false,
+        })
         : null;
       if (!order) fail(404, "order not found");
       return c.json({ data: order });

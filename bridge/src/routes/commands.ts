@@ -1,12 +1,22 @@
 // SRH's three command endpoints. Each answers 200 with {"result"} (or an array of
 // {"result"}/{"error"}), 400 with {"error"} for a bad body or a Redis error reply,
 // and leaves connection failures to app.onError (500).
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Redis } from "../redis.ts";
 import { RedisError, type Reply } from "../resp.ts";
-import { isBlocking, messages, refusal, toCommand, toEntry, toJson, toPipeline, type Command, type Entry } from "../protocol.ts";
+import {
+  type Command,
+  type Entry,
+  isBlocking,
+  messages,
+  refusal,
+  toCommand,
+  toEntry,
+  toJson,
+  toPipeline,
+} from "../protocol.ts";
 
 /** A token the bridge accepts and the Redis its requests go to. */
 export type Route = { token: string; redis: Redis };
@@ -22,7 +32,9 @@ function auth(routes: readonly Route[]): MiddlewareHandler<Env> {
     const given = Buffer.from(parts[1]!);
     // Every token is compared (each in constant time): which one matched takes no longer.
     let redis: Redis | undefined;
-    for (const e of expected) if (given.length === e.token.length && timingSafeEqual(given, e.token)) redis ??= e.redis;
+    for (const e of expected) {
+      if (given.length === e.token.length && timingSafeEqual(given, e.token)) redis ??= e.redis;
+    }
     if (!redis) return c.json({ error: messages.token }, 401);
     c.set("redis", redis);
     c.set("base64", c.req.header("upstash-encoding")?.toLowerCase() === "base64");
@@ -38,11 +50,17 @@ export function commands(routes: readonly Route[]) {
 
   // A blocking command holds a connection of its own for as long as Redis makes it
   // wait; if the caller goes away first, that connection is dropped.
-  const blocking = <T>(redis: Redis, signal: AbortSignal, run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>) =>
+  const blocking = <T>(
+    redis: Redis,
+    signal: AbortSignal,
+    run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>,
+  ) =>
     redis.exclusive((conn) => {
       const drop = () => conn.close("caller went away");
       signal.addEventListener("abort", drop, { once: true });
-      return run((cmds) => conn.sendAll(cmds, Infinity)).finally(() => signal.removeEventListener("abort", drop));
+      return run((cmds) => conn.sendAll(cmds, Infinity)).finally(() =>
+        signal.removeEventListener("abort", drop)
+      );
     });
 
   return new Hono<Env>()
@@ -59,7 +77,6 @@ export function commands(routes: readonly Route[]) {
       if (reply instanceof RedisError) return c.json({ error: reply.message }, 400);
       return c.json({ result: toJson(reply, c.var.base64) });
     })
-
     // Not atomic (as in SRH): each command's error is its own entry.
     .post("/pipeline", guard, async (c) => {
       const json = await body(c);
@@ -73,9 +90,12 @@ export function commands(routes: readonly Route[]) {
         : await c.var.redis.shared.sendAll(runnable);
       const base64 = c.var.base64;
       let next = 0;
-      return c.json(commands.map((_, i): Entry => refusals[i] ? { error: refusals[i] } : toEntry(replies[next++]!, base64)));
+      return c.json(
+        commands.map((_, i): Entry =>
+          refusals[i] ? { error: refusals[i] } : toEntry(replies[next++]!, base64)
+        ),
+      );
     })
-
     // MULTI, the commands and EXEC go out in one write on a leased connection, so
     // nothing else runs on it in between and the pool never sees a half transaction.
     .post("/multi-exec", guard, async (c) => {

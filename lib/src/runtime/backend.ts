@@ -1,7 +1,7 @@
 // The wiring both internal APIs share: config from the environment, the MySQL pool,
 // the cache, the app, and what to close on shutdown.
 import type * as v from "valibot";
-import { createCache, type Cache, type CacheConfig } from "../cache.ts";
+import { type Cache, type CacheConfig, createCache } from "../cache.ts";
 import { loadConfig } from "../config.ts";
 import { createDb, type Db, type DbConfig } from "../db.ts";
 import type { Running } from "./start.ts";
@@ -12,7 +12,10 @@ export function backend<const E extends v.ObjectEntries>(
   env: Record<string, string | undefined>,
   entries: E,
   namespaces: string[],
-  makeApp: (deps: { db: Db; cache: Cache }, config: v.InferOutput<v.ObjectSchema<E, undefined>>) => { fetch: Running["fetch"] },
+  makeApp: (
+    deps: { db: Db; cache: Cache },
+    config: v.InferOutput<v.ObjectSchema<E, undefined>>,
+  ) => { fetch: Running["fetch"] },
 ): Running {
   const config = loadConfig(entries, env);
   const { PORT, HOST, SHUTDOWN_DRAIN_MS } = config as unknown as ServerConfig;

@@ -1,7 +1,7 @@
 // Bun's side of an entry: serve, and on SIGTERM/SIGINT drain, finish in-flight
 // requests, close pools and exit 0.
 import { secretsCommand } from "../secrets.ts";
-import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
+import { build, drainable, type Running, shutdownOnSignals } from "./start.ts";
 
 /**
  * "compiled" inside a `bun build --compile` executable (its modules live in Bun's
@@ -19,12 +19,20 @@ export async function serve(name: string, make: () => Running) {
   const app = build(name, make);
   // `<executable> --healthcheck`: the container's HEALTHCHECK, with no curl in the image.
   if (process.argv.includes("--healthcheck")) {
-    const ok = await fetch(`http://127.0.0.1:${app.port}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${app.port}/healthz`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.ok, () => false);
     process.exit(ok ? 0 : 1);
   }
   const { fetch: handler, drain } = drainable(app.fetch);
   const server = Bun.serve({ port: app.port, hostname: app.hostname, fetch: handler, idleTimeout: 30 });
-  console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${app.hostname}:${server.port}`, runtime: bunRuntime() }));
+  console.log(
+    JSON.stringify({
+      level: "info",
+      service: name,
+      msg: `listening on http://${app.hostname}:${server.port}`,
+      runtime: bunRuntime(),
+    }),
+  );
   shutdownOnSignals(name, app, drain, {
     onSignal: (signal, handler) => process.on(signal, handler),
     stopServer: () => server.stop(),

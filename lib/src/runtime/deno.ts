@@ -1,7 +1,7 @@
 // Deno's side of an entry: the same contract as ./bun.ts on Deno.serve.
 import process from "node:process";
 import { secretsCommand } from "../secrets.ts";
-import { build, drainable, shutdownOnSignals, type Running } from "./start.ts";
+import { build, drainable, type Running, shutdownOnSignals } from "./start.ts";
 
 // deno-lint-ignore no-explicit-any
 declare const Deno: any;
@@ -24,7 +24,14 @@ export function serve(name: string, make: () => Running) {
     port: app.port,
     hostname: app.hostname,
     onListen: ({ hostname, port }: { hostname: string; port: number }) =>
-      console.log(JSON.stringify({ level: "info", service: name, msg: `listening on http://${hostname}:${port}`, runtime: "deno" })),
+      console.log(
+        JSON.stringify({
+          level: "info",
+          service: name,
+          msg: `listening on http://${hostname}:${port}`,
+          runtime: "deno",
+        }),
+      ),
   }, fetch);
   return server;
 }

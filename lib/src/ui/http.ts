@@ -84,7 +84,10 @@ export function sameOriginForms(): MiddlewareHandler {
       await check(c, next);
     } catch (err) {
       if (err instanceof HTTPException && err.status === 403 && err.res) {
-        fail(403, "this form was sent from another site, so it was refused; please use the form on this site");
+        fail(
+          403,
+          "this form was sent from another site, so it was refused; please use the form on this site",
+        );
       }
       throw err;
     }

@@ -39,14 +39,16 @@ export function Layout({ identity, site, title, nav, children }: LayoutProps) {
         <div class="topbar">
           <div class="wrap">
             <span class="served-by" title="The server that answered this page">{identity}</span>
-            <span class="topbar-note">{site.section ? `Bazaar ${site.section}` : "Free shipping on every toy"}</span>
+            <span class="topbar-note">
+              {site.section ? `Bazaar ${site.section}` : "Free shipping on every toy"}
+            </span>
           </div>
         </div>
         <header class="header">
           <div class="wrap">
             <a class="brand" href={site.home}>
               <span class="brand-mark" aria-hidden="true">B</span>
-              <span>Bazaar{site.section ? <small> {site.section}</small> : null}</span>
+              <span>Bazaar{site.section ? <small>{site.section}</small> : null}</span>
             </a>
             {nav ? <nav class="nav" aria-label="Main">{nav}</nav> : null}
           </div>
@@ -57,7 +59,9 @@ export function Layout({ identity, site, title, nav, children }: LayoutProps) {
         <footer class="footer">
           <div class="wrap">
             <span>© Bazaar — toys, gadgets and good things</span>
-            <span>Served by <span class="served-by-plain">{identity}</span></span>
+            <span>
+              Served by <span class="served-by-plain">{identity}</span>
+            </span>
           </div>
         </footer>
       </body>
@@ -70,7 +74,9 @@ export const renderHtml = async (page: Child): Promise<string> => String(await h
 
 /** Answer a page (an element, or text from renderHtml) with the status given. */
 export async function renderPage(c: Context, status: ContentfulStatusCode, page: Child | string) {
-  return c.html(typeof page === "string" ? page : html`<!DOCTYPE html>${page}`, status, { "Cache-Control": "no-store" });
+  return c.html(typeof page === "string" ? page : html`<!DOCTYPE html>${page}`, status, {
+    "Cache-Control": "no-store",
+  });
 }
 
 export function Alert({ kind, children }: { kind: "success" | "error" | "info"; children?: Child }) {
@@ -96,9 +102,20 @@ const TITLES: Record<number, string> = {
 };
 
 /** The page for any error: a title for the status, the message, a way back. */
-export function ErrorPage(props: { identity: string; site: Site; status: number; message: string; nav?: Child; back?: { href: string; label: string } }) {
-  const title = TITLES[props.status] ?? (props.status >= 500 ? "Something went wrong" : "Something is not right");
-  const back = props.back ?? { href: props.site.home, label: props.site.section ? "Back to the dashboard" : "Back to the store" };
+export function ErrorPage(
+  props: {
+    identity: string;
+    site: Site;
+    status: number;
+    message: string;
+    nav?: Child;
+    back?: { href: string; label: string };
+  },
+) {
+  const title = TITLES[props.status] ??
+    (props.status >= 500 ? "Something went wrong" : "Something is not right");
+  const back = props.back ??
+    { href: props.site.home, label: props.site.section ? "Back to the dashboard" : "Back to the store" };
   return (
     <Layout identity={props.identity} site={props.site} title={title} nav={props.nav}>
       <section class="card error-page">
@@ -123,5 +140,11 @@ export const sentence = (message: string) => {
 export const renderErrorPage = (
   c: Context,
   status: ContentfulStatusCode,
-  props: { identity: string; site: Site; message: string; nav?: Child; back?: { href: string; label: string } },
+  props: {
+    identity: string;
+    site: Site;
+    message: string;
+    nav?: Child;
+    back?: { href: string; label: string };
+  },
 ) => renderPage(c, status, <ErrorPage {...props} status={status} />);

@@ -45,11 +45,16 @@ export class UpstreamStatus extends Error {
 /** The API was never reached: the connection was refused, so nothing was sent. */
 export const neverReached = (err: unknown) => {
   const e = err as { code?: string; cause?: unknown } | undefined;
-  return e?.code === "ECONNREFUSED" || e?.code === "ConnectionRefused" || /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
+  return e?.code === "ECONNREFUSED" || e?.code === "ConnectionRefused" ||
+    /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
 };
 
 const ErrorReply = v.object({
-  error: v.object({ code: v.number(), message: v.string(), fields: v.optional(v.record(v.string(), v.string())) }),
+  error: v.object({
+    code: v.number(),
+    message: v.string(),
+    fields: v.optional(v.record(v.string(), v.string())),
+  }),
 });
 
 /** What call() needs of a reply (a Response or the typed client's ClientResponse). */
@@ -61,7 +66,7 @@ const PASSED_ON = new Set([400, 404, 409, 413, 415, 422]);
 const replies = new WeakMap<v.GenericSchema, v.GenericSchema>();
 const replyOf = (schema: v.GenericSchema) => {
   let reply = replies.get(schema);
-  if (!reply) replies.set(schema, (reply = v.object({ data: schema })));
+  if (!reply) replies.set(schema, reply = v.object({ data: schema }));
   return reply;
 };
 

@@ -43,10 +43,14 @@ export const orders = ({ api, identity, site }: WebDeps) =>
         try {
           found = await orderByRequest(api, c, id.output.request_id);
         } catch (err) {
-          if (err instanceof HTTPException && err.status === 404) fail(404, "no order has been placed by that request");
+          if (err instanceof HTTPException && err.status === 404) {
+            fail(404, "no order has been placed by that request");
+          }
           throw err;
         }
-        if (html) return c.redirect(`/orders/${found.number}`, 303);
+        if (html) {
+          return c.redirect(`/orders/${found.number}`, 303);
+        }
         return c.json({ data: { number: found.number, name: found.name, quantity: found.quantity } });
       }
       const number = v.safeParse(PublicOrderNumber, (c.req.query("number") ?? "").trim());
