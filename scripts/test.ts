@@ -3,6 +3,8 @@
 // HAProxy, Chromium — installed once, up front, so no test ever installs anything.
 // Then the passes of the table below, in order:
 //   typecheck — tsc;
+//   format    — `deno fmt --check` (deno.json's settings: one formatter for the tree);
+//   lint      — `deno lint` (its recommended rules);
 //   units     — `bun test`: the *.test.ts beside the code (no service);
 //   compiled  — builds dist/<app> (scripts/build.ts), then every test under tests/
 //               with the local stack started from those executables (what the images ship);
@@ -50,16 +52,37 @@ const DOCKER = ["bun", "tests/docker/main.ts"];
 
 const PASSES: Pass[] = [
   { name: "typecheck", command: ["bun", "run", "typecheck"] },
+  { name: "format", command: ["bun", "run", "format:check"] },
+  { name: "lint", command: ["bun", "run", "lint"] },
   { name: "units", tests: "units" },
   // tests/docker/ and tests/fresh/ need a Docker engine made ready first: passes of their own.
-  { name: "compiled", system: true, before: ["bun", "scripts/build.ts"], env: { STACK_RUNTIME: "compiled" }, tests: ["tests/"], ignore: ["tests/docker/**", "tests/fresh/**"] },
+  {
+    name: "compiled",
+    system: true,
+    before: ["bun", "scripts/build.ts"],
+    env: { STACK_RUNTIME: "compiled" },
+    tests: ["tests/"],
+    ignore: ["tests/docker/**", "tests/fresh/**"],
+  },
   { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
   // compose.yaml on a real engine (tests/docker/engine.ts: installed and started when
   // missing, stand-ins for the images no registry here serves): up --build, the checks,
   // then down -v. The engine is left running for the next pass.
-  { name: "compose", before: [...DOCKER, "prepare"], env: { BAZAAR_DOCKER_PREPARED: "1" }, tests: ["tests/docker/"], after: [...DOCKER, "down", "bazaar-test", "--keep-engine"] },
+  {
+    name: "compose",
+    before: [...DOCKER, "prepare"],
+    env: { BAZAAR_DOCKER_PREPARED: "1" },
+    tests: ["tests/docker/"],
+    after: [...DOCKER, "down", "bazaar-test", "--keep-engine"],
+  },
   // The README's quick start in a fresh container; then the daemons the passes started stop.
-  { name: "fresh", before: [...DOCKER, "prepare"], env: { BAZAAR_DOCKER_PREPARED: "1" }, tests: ["tests/fresh/"], after: [...DOCKER, "stop-engine"] },
+  {
+    name: "fresh",
+    before: [...DOCKER, "prepare"],
+    env: { BAZAAR_DOCKER_PREPARED: "1" },
+    tests: ["tests/fresh/"],
+    after: [...DOCKER, "stop-engine"],
+  },
 ];
 
 /**
@@ -68,7 +91,12 @@ const PASSES: Pass[] = [
  * select any test file (node_modules stays out: bun skips it regardless).
  */
 const bunTest = (tests: Tests, ignore: string[] = []) =>
-  tests === "units" ? ["bun", "test"] : ["bun", "test", ...(ignore.length ? ignore.map((g) => `--path-ignore-patterns=${g}`) : ["--path-ignore-patterns="]), ...tests];
+  tests === "units" ? ["bun", "test"] : [
+    "bun",
+    "test",
+    ...(ignore.length ? ignore.map((g) => `--path-ignore-patterns=${g}`) : ["--path-ignore-patterns="]),
+    ...tests,
+  ];
 
 const args = process.argv.slice(2);
 const only = args.indexOf("--pass") >= 0 ? args[args.indexOf("--pass") + 1] : undefined;
@@ -138,7 +166,9 @@ if (plan.some((p) => p.system)) {
   console.log("\n=== system packages ===\n");
   try {
     const found = await requirePrograms({ ...PROGRAMS, ...BROWSER }, { log: (line) => console.log(line) });
-    console.log(`system packages: ok (${[...new Set(Object.values(found).map((p) => path.basename(p)))].join(", ")})`);
+    console.log(
+      `system packages: ok (${[...new Set(Object.values(found).map((p) => path.basename(p)))].join(", ")})`,
+    );
   } catch (err) {
     console.error(`system packages: FAILED: ${(err as Error).message}`);
     systemReady = false;
@@ -176,7 +206,9 @@ async function runPass(pass: Pass) {
   }
   if ("command" in pass) {
     const { code } = await run(pass.command, pass.env ?? {});
-    console.log(`pass ${pass.name}: ${code === 0 ? "1 passed, 0 failed" : `0 passed, 1 failed (exit ${code})`}`);
+    console.log(
+      `pass ${pass.name}: ${code === 0 ? "1 passed, 0 failed" : `0 passed, 1 failed (exit ${code})`}`,
+    );
     if (code === 0) passed++;
     else failed++;
     return;

@@ -198,6 +198,7 @@ describe("progress", () => {
     await Bun.sleep(35);
     p.stop();
     expect(written.length).toBeGreaterThanOrEqual(2);
+    // deno-lint-ignore no-control-regex -- the escape code is what is checked
     expect(written[0]).toMatch(/^\r\x1b\[K\d+\.\ds running: 2 requests, [\d.]+ req\/s, 1 errors, 0 orders$/);
     expect(written.at(-1)).toBe("\r\x1b[K");
   });
@@ -208,6 +209,7 @@ describe("progress", () => {
     await Bun.sleep(25);
     p.stop();
     expect(written.length).toBeGreaterThanOrEqual(1);
+    // deno-lint-ignore no-control-regex -- the escape code is what is checked
     for (const line of written) expect(line).toMatch(/^[^\x1b\r]*\n$/);
   });
 

@@ -47,7 +47,7 @@ describe("the storefront in Chromium", () => {
         );
         expect(columns).toBeGreaterThanOrEqual(label === "desktop" ? 3 : 1);
         // No horizontal scrolling on either size.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= globalThis.innerWidth)).toBe(
           true,
         );
 

@@ -68,7 +68,7 @@ export const composeRaw = (): unknown => parse(read("compose.yaml"), { merge: tr
 export function interpolate(s: string, env: Record<string, string | undefined>): string {
   return s.replace(
     /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
-    (all, dollar, name, colon, op, arg, bare) => {
+    (_all, dollar, name, colon, op, arg, bare) => {
       if (dollar === "$") return "$";
       if (bare) return env[bare] ?? "";
       const value = env[name];

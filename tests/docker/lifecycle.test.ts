@@ -4,17 +4,7 @@
 // the stack up and healthy for the next.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { sh } from "./engine.ts";
-import {
-  compose,
-  containerOf,
-  load,
-  servedBy,
-  stack,
-  STEP_TIMEOUT,
-  STORE,
-  until,
-  useComposeStack,
-} from "./fixture.ts";
+import { compose, containerOf, load, stack, STEP_TIMEOUT, STORE, until, useComposeStack } from "./fixture.ts";
 import { down, ONE_SHOT, services, untilHealthy, up } from "./stack.ts";
 
 // Per file (Bun applies it to the file that calls it).

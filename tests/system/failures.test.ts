@@ -23,7 +23,7 @@ import {
   since,
   stockToys,
 } from "./helpers.ts";
-import { env, eventually, proxyStatus, servedBy, stack } from "./stack.ts";
+import { env, eventually, servedBy, stack } from "./stack.ts";
 
 const STORE = () => env("STORE_URL");
 

@@ -4,7 +4,9 @@ import { env } from "./stack.ts";
 
 export const store = () => env("STORE_URL");
 
-export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// A reply body as the tests read it: any shape, checked by the expectations that follow.
+// deno-lint-ignore no-explicit-any
+export type Json = any;
 
 /** A reply body as a test reads it: the parsed JSON, or the text when it is not JSON. */
 export function jsonOrText(text: string): Json {

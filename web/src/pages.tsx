@@ -118,7 +118,7 @@ export function Storefront(props: { identity: string; site: Site; items: Item[];
         )
         : (
           <section class="grid" aria-label="Items for sale">
-            {props.items.map((item, index) => <ProductCard item={item} index={index} />)}
+            {props.items.map((item, index) => <ProductCard key={item.name} item={item} index={index} />)}
           </section>
         )}
     </Layout>

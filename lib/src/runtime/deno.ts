@@ -14,10 +14,10 @@ export function serve(name: string, make: () => Running) {
   const { fetch, drain } = drainable(app.fetch);
   // Signal listeners first: a SIGTERM right after the "listening" line must drain,
   // not kill (Deno sets its handlers up asynchronously).
-  let server: { shutdown(): Promise<void> } | undefined;
+  let server: { shutdown(): Promise<void> } | undefined = undefined;
   shutdownOnSignals(name, app, drain, {
     onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
-    stopServer: async () => server?.shutdown(),
+    stopServer: () => server?.shutdown() ?? Promise.resolve(),
     exit: (code) => Deno.exit(code),
   });
   server = Deno.serve({

@@ -202,6 +202,7 @@ function hash(text: string) {
 export const CSS_FILE = `bazaar.${hash(CSS)}.css`;
 
 /** Serve the stylesheet at `${prefix}/assets/<file>`; returns its URL for the layout. */
+// deno-lint-ignore no-explicit-any -- any app, whatever its env and routes
 export function serveStyles(app: Hono<any, any, any>, prefix = "") {
   const path = `${prefix}/assets/${CSS_FILE}`;
   app.get(path, (c) =>
