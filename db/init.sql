@@ -20,12 +20,38 @@ CREATE TABLE IF NOT EXISTS items (
   name_key   VARBINARY(3072) NOT NULL,
   quantity   INT UNSIGNED NOT NULL,
   price      DECIMAL(8,2) NOT NULL,
+  -- The row's version: raised by every UPDATE (the trigger below), never lowered.
+  -- With the id (never reused) it names one state of the item: the ETag readers
+  -- revalidate against (docs/design.md, Cache).
+  version    BIGINT UNSIGNED NOT NULL DEFAULT 1,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   UNIQUE KEY items_name_key (name_key),
   CONSTRAINT items_quantity_range CHECK (quantity <= 1000000),
   CONSTRAINT items_price_range CHECK (price >= 0.01 AND price <= 100000.00)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row: how many items were ever inserted or deleted (the triggers below). With
+-- SUM(items.version) it names one state of the whole catalogue, read in one
+-- statement (one snapshot): equal twice only if no item was inserted, deleted or
+-- changed in between (the argument: docs/internals.md, Versions). Purchases never
+-- touch this row, so they do not queue on it; only the admin's inserts and deletes do.
+CREATE TABLE IF NOT EXISTS catalog_meta (
+  id          TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+  row_changes BIGINT UNSIGNED NOT NULL
+) ENGINE=InnoDB;
+INSERT IGNORE INTO catalog_meta (id, row_changes) VALUES (1, 0);
+
+-- Every write to items keeps the versions, whoever makes it (the apps, the
+-- procedure, an operator's hand-written SQL): no writer can forget.
+DROP TRIGGER IF EXISTS items_version;
+CREATE TRIGGER items_version BEFORE UPDATE ON items FOR EACH ROW SET NEW.version = OLD.version + 1;
+DROP TRIGGER IF EXISTS items_inserted;
+CREATE TRIGGER items_inserted AFTER INSERT ON items FOR EACH ROW
+  UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
+DROP TRIGGER IF EXISTS items_deleted;
+CREATE TRIGGER items_deleted AFTER DELETE ON items FOR EACH ROW
+  UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
 
 -- An order keeps the item's name and price as they were when it was placed.
 CREATE TABLE IF NOT EXISTS orders (
@@ -133,11 +159,13 @@ DELIMITER ;
 CREATE USER IF NOT EXISTS 'bazaar_api'@'%' IDENTIFIED BY 'bazaar-api-password';
 GRANT SELECT ON bazaar.items TO 'bazaar_api'@'%';
 GRANT SELECT ON bazaar.orders TO 'bazaar_api'@'%';
+GRANT SELECT ON bazaar.catalog_meta TO 'bazaar_api'@'%';
 GRANT EXECUTE ON PROCEDURE bazaar.place_order TO 'bazaar_api'@'%';
 
 -- The admin API writes items and reads orders; it cannot forge or erase an order.
 CREATE USER IF NOT EXISTS 'bazaar_admin'@'%' IDENTIFIED BY 'bazaar-admin-password';
 GRANT SELECT, INSERT, UPDATE, DELETE ON bazaar.items TO 'bazaar_admin'@'%';
 GRANT SELECT ON bazaar.orders TO 'bazaar_admin'@'%';
+GRANT SELECT ON bazaar.catalog_meta TO 'bazaar_admin'@'%';
 
 FLUSH PRIVILEGES;

@@ -1,8 +1,7 @@
 // The restocking loop with its dependencies given: an in-memory catalogue for the
-// database step and a cache that records what it was asked to clear. The SQL step
+// database step. The SQL step
 // itself (catalog.ts restockEmpty) runs against MySQL in tests/system/restock.test.ts.
 import { describe, expect, test } from "bun:test";
-import { affectedBy } from "@bazaar/lib/catalog.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { type RestockDeps, restocker } from "./restock.ts";
 
@@ -16,21 +15,13 @@ function setup(items: Item[], over: Partial<RestockDeps> = {}) {
     events.push(`db: ${empty.map((i) => i.name).join(",")}`);
     return empty.map((i) => ({ ...i }));
   };
-  const cleared: string[] = [];
-  const cache = {
-    clear: async (...entries: string[]) => {
-      cleared.push(...entries);
-      events.push(`cache: ${entries.length}`);
-    },
-  };
   const r = restocker({
     restockEmpty,
-    cache,
     plan: { everyMs: 20, to: 100 },
     log: (e) => logs.push(e),
     ...over,
   });
-  return { r, shelf, events, cleared, logs };
+  return { r, shelf, events, logs };
 }
 
 const TOYS: Item[] = [
@@ -47,15 +38,14 @@ describe("a restocking round", () => {
     expect(shelf.map((i) => i.quantity)).toEqual([100, 3, 100]);
   });
 
-  test("clears the restocked items' cache entries (as an admin's write does), after the database, before it ends", async () => {
-    const { r, events, cleared, logs } = setup(TOYS);
+  test("logs what it restocked, once the database has it", async () => {
+    const { r, events, logs } = setup(TOYS);
     await r.round();
-    expect(events).toEqual(["db: Tux,Python", "cache: 4"]);
-    expect(cleared.sort()).toEqual([...affectedBy("Tux"), ...affectedBy("Python")].sort());
+    expect(events).toEqual(["db: Tux,Python"]);
     expect(logs).toMatchObject([{ level: "info", msg: "restocked", to: 100, items: ["Tux", "Python"] }]);
   });
 
-  test("with nothing at 0, writes nothing to the cache and logs nothing", async () => {
+  test("with nothing at 0, logs nothing", async () => {
     const { r, events, logs } = setup([{ name: "Fox", quantity: 3, price: 12.49 }]);
     expect(await r.round()).toEqual([]);
     expect(events).toEqual(["db: "]);

@@ -1,10 +1,8 @@
 // Timed restocking, the lab's part 3: with RESTOCK_EVERY_S and RESTOCK_TO set, every
 // item at 0 is set to RESTOCK_TO at that interval. admin-api does it because it is
-// the only writer of items, and along the same path as an admin's restock: the
-// database first, then the cache entries that made stale cleared, before the round
-// counts as done — so once a round has ended no read shows the old 0.
-import { affectedBy } from "@bazaar/lib/catalog.ts";
-import type { Cache } from "@bazaar/lib/cache.ts";
+// the only writer of items, like an admin's restock: one UPDATE, which raises the
+// rows' versions (db/init.sql), so once a round has ended no read shows the old 0
+// (every read revalidates against the database: docs/design.md, Cache).
 import { jsonLines, type Log } from "@bazaar/lib/log.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import type { RestockPlan } from "./config.ts";
@@ -12,7 +10,6 @@ import type { RestockPlan } from "./config.ts";
 export type RestockDeps = {
   /** The database step: every item at 0 up to `to`; the items it restocked (./catalog.ts restockEmpty). */
   restockEmpty: (to: number) => Promise<Item[]>;
-  cache: Pick<Cache, "clear">;
   plan: RestockPlan;
   log?: Log;
 };
@@ -26,7 +23,7 @@ export type Restocker = {
   stop(): Promise<void>;
 };
 
-export function restocker({ restockEmpty, cache, plan, log = jsonLines }: RestockDeps): Restocker {
+export function restocker({ restockEmpty, plan, log = jsonLines }: RestockDeps): Restocker {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<Item[]> | undefined;
   let stopped = false;
@@ -35,7 +32,6 @@ export function restocker({ restockEmpty, cache, plan, log = jsonLines }: Restoc
     try {
       const items = await restockEmpty(plan.to);
       if (items.length === 0) return [];
-      await cache.clear(...items.flatMap((i) => affectedBy(i.name)));
       log({
         level: "info",
         time: new Date().toISOString(),

@@ -18,7 +18,7 @@ export const server = (env: Record<string, string | undefined>): AdminApiServer 
     // Half a restocking config stops the start here, like any bad variable.
     const plan = restockPlan(config);
     if (plan) {
-      restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), cache: deps.cache, plan });
+      restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), plan });
     }
     return createApp({ ...deps, token: config.ADMIN_API_TOKEN });
   });

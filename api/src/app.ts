@@ -6,17 +6,20 @@ import type { Db } from "@bazaar/lib/db.ts";
 import { health } from "@bazaar/lib/health.ts";
 import { handleErrors } from "@bazaar/lib/http.ts";
 import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { revalidator } from "@bazaar/lib/revalidate.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 
 export type ApiDeps = { db: Db; cache: Cache };
 
 export function createApp({ db, cache, token, log }: ApiDeps & { token: string; log?: Log }) {
+  // The catalogue's coalesced version checks toward the database, counted on /healthz.
+  const checks = revalidator();
   const app = new Hono()
     .use(withRequestId(), logRequests("api", log))
-    .route("/", health({ db, cache }))
+    .route("/", health({ db, cache, checks }))
     .use(serviceAuth(token))
-    .route("/items", items({ db, cache }))
+    .route("/items", items({ db, cache, checks }))
     .route("/orders", orders({ db, cache }));
   return handleErrors(app, undefined, undefined, log);
 }

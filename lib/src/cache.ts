@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { setImmediate } from "node:timers";
 import * as v from "valibot";
 import { checkedText } from "./checked-text.ts";
+import { jsonLines, type Log } from "./log.ts";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;
@@ -142,7 +143,7 @@ const split = (entry: string): [string, string] => {
 
 export function createCache(
   config: CacheConfig,
-  options: { namespaces: string[]; log?: (msg: string, err: unknown) => void },
+  options: { namespaces: string[]; log?: Log },
 ): Cache {
   const redis = new Redis({
     url: config.UPSTASH_REDIS_REST_URL,
@@ -161,8 +162,7 @@ export function createCache(
   const clearScript = script<number>(CLEAR);
   const ttl = String(config.CACHE_TTL_SECONDS);
   const genTtl = String(config.CACHE_TTL_SECONDS * 2 + 60);
-  const log = options.log ??
-    ((msg, err) => console.error(JSON.stringify({ level: "warn", msg, error: String(err) })));
+  const log = options.log ?? jsonLines;
 
   let enabled = config.CACHE_ENABLED ?? true;
   let downUntil = 0; // while the cache is known down, skip it
@@ -171,7 +171,13 @@ export function createCache(
 
   let healthy = true; // logs say when the cache goes and comes back, not every miss between
   const failed = (what: string, err: unknown) => {
-    if (healthy) log(`cache ${what} failed; using the database until it is back`, err);
+    if (healthy) {
+      log({
+        level: "warn",
+        msg: `cache ${what} failed; using the database until it is back`,
+        error: String(err),
+      });
+    }
     healthy = false;
     downUntil = Date.now() + RETRY_MS;
     dirty = true;
@@ -200,9 +206,7 @@ export function createCache(
     try {
       await dropNamespaces(options.namespaces);
       if (!healthy) {
-        console.error(
-          JSON.stringify({ level: "info", msg: "cache is back; dropped what it held from before" }),
-        );
+        log({ level: "info", msg: "cache is back; dropped what it held from before" });
       }
       healthy = true;
       dirty = false;

@@ -1,5 +1,6 @@
-// The catalogue as both APIs see it: its queries, the check of every row read,
-// and the names of its cache entries (api reads them, every writer clears them).
+// The catalogue as both APIs see it: its queries, the check of every row read, its
+// versions (what readers revalidate against: docs/internals.md, Versions) and the
+// names of its cache entries.
 import * as v from "valibot";
 import type { Db } from "./db.ts";
 import { Item, ItemList } from "./schemas.ts";
@@ -11,15 +12,9 @@ export { nameKey };
 
 export const CATALOG = "catalog";
 export const catalogEntries = {
-  list: `${CATALOG}:list`,
-  // "key", not the "item" of the lowercase keys before: an entry that an older
-  // version cached under its key (a "not found" for "strasse", say) is never read
-  // as the answer for a name that now has that key.
-  item: (name: string) => `${CATALOG}:key:${nameKey(name)}`,
+  /** The list as it was at one version: an entry that can never be stale, so never cleared. */
+  list: (version: string) => `${CATALOG}:list:${version}`,
 };
-
-/** The entries a change to this item makes stale. */
-export const affectedBy = (name: string) => [catalogEntries.list, catalogEntries.item(name)];
 
 const COLUMNS = "name, quantity, price";
 
@@ -46,4 +41,35 @@ export async function selectItems(db: Db) {
 export async function selectItem(db: Db, name: string) {
   const [row] = await db.query(`SELECT ${COLUMNS} FROM items WHERE name_key = ?`, [nameKey(name)]);
   return row ? checked(Item, row) : null;
+}
+
+/** An answer and the version it is of (an ETag's value, without the quotes). */
+export type Versioned<T> = { version: string; value: T };
+
+const VersionRow = v.object({ row_changes: v.number(), versions: v.number() });
+
+/**
+ * The catalogue's version, in one statement (one snapshot): items inserted or
+ * deleted ever (catalog_meta) and the sum of the rows' versions. Equal twice only if
+ * nothing in the catalogue changed in between (db/init.sql's triggers keep both).
+ */
+export async function catalogVersion(db: Db): Promise<string> {
+  const [row] = await db.query(
+    "SELECT (SELECT row_changes FROM catalog_meta WHERE id = 1) AS row_changes, " +
+      "CAST(COALESCE(SUM(version), 0) AS UNSIGNED) AS versions FROM items",
+  );
+  const { row_changes, versions } = checked(VersionRow, row);
+  return `c${row_changes}.${versions}`;
+}
+
+const VersionedRow = v.object({ ...Item.entries, id: v.number(), version: v.number() });
+
+/** One item and its version (id and row version: ids are never reused), or null. */
+export async function selectItemVersioned(db: Db, name: string): Promise<Versioned<Item> | null> {
+  const [row] = await db.query(`SELECT id, version, ${COLUMNS} FROM items WHERE name_key = ?`, [
+    nameKey(name),
+  ]);
+  if (!row) return null;
+  const { id, version, ...item } = checked(VersionedRow, row);
+  return { version: `i${id}.${version}`, value: item };
 }

@@ -105,7 +105,8 @@ async function client(bins: DbBins, db: DbLayout, input: { sql: string } | { fil
 const COLUMN_MIGRATIONS = `
 ALTER TABLE bazaar.orders
   ADD COLUMN IF NOT EXISTS request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
-  ADD UNIQUE KEY IF NOT EXISTS orders_request (request_id);`;
+  ADD UNIQUE KEY IF NOT EXISTS orders_request (request_id);
+ALTER TABLE bazaar.items ADD COLUMN IF NOT EXISTS version BIGINT UNSIGNED NOT NULL DEFAULT 1 AFTER price;`;
 
 /**
  * db/init.sql without its seed rows. Everything else in it may run again: tables are

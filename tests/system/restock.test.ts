@@ -54,7 +54,6 @@ describe("one restocking round on the real database and cache", () => {
       }
       const r = restocker({
         restockEmpty: (to) => restockEmpty(db, to),
-        cache,
         plan: { everyMs: 60_000, to: 40 },
         log: () => {},
       });

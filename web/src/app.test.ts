@@ -446,3 +446,50 @@ describe("one trailing slash is the same route", () => {
     }
   });
 });
+
+describe("versions and ETags", () => {
+  test("GET / carries an ETag and answers 304 to If-None-Match with it; a change makes a new one", async () => {
+    const { fake, app } = setup();
+    const first = await app.request("/", { headers: HTML });
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"p[\w-]+"$/);
+    expect(first.headers.get("cache-control")).toBe("no-cache");
+    const again = await app.request("/", { headers: { ...HTML, "If-None-Match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    fake.state.items[0]!.quantity = 7;
+    fake.state.version++;
+    const changed = await app.request("/", { headers: { ...HTML, "If-None-Match": etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(await changed.text()).toContain("7");
+  });
+
+  test("GET /products/:name carries the item's version and answers 304 to it", async () => {
+    const { app } = setup();
+    const res = await app.request("/products/Tux");
+    expect(res.headers.get("etag")).toBe('"i1"');
+    const again = await app.request("/products/Tux", { headers: { "If-None-Match": '"i1"' } });
+    expect(again.status).toBe(304);
+  });
+
+  test("every read asks the api, with the version it holds; a 304 serves the copy it kept", async () => {
+    const { fake, app } = setup();
+    await app.request("/products/Tux");
+    fake.state.seen.length = 0;
+    const res = await app.request("/products/Tux");
+    expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
+    expect(fake.state.seen.map((r) => r.headers.get("if-none-match"))).toEqual(['"i1"']);
+  });
+
+  test("reads that arrive during a check share the next one; /healthz counts both", async () => {
+    const { fake, app } = setup();
+    await Promise.all(Array.from({ length: 10 }, () => app.request("/products/Fox")));
+    // One check for the first, one for the nine that came while it was in flight.
+    expect(fake.state.seen.length).toBe(2);
+    const health = (await (await app.request("/healthz")).json()) as {
+      data: { revalidation: { requests: number; checks: number } };
+    };
+    expect(health.data.revalidation).toEqual({ requests: 10, checks: 2 });
+  });
+});

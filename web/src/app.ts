@@ -7,6 +7,7 @@ import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
 import type { ApiClient } from "./api.ts";
+import { catalogReader } from "./catalog.ts";
 import type { WebEnv } from "./env.ts";
 import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
@@ -20,7 +21,9 @@ export function createApp({ api, identity, log }: { api: ApiClient; identity: st
   // /orders/0/ renders exactly as at /orders/0, without a second round trip.
   const app = new Hono<WebEnv>({ strict: false });
   app.use(withRequestId(), logRequests("web", log), pageHeaders(identity));
-  app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
+  const catalog = catalogReader(api);
+  // The coalesced checks' counts ride on /healthz: the bench's batching factor.
+  app.get("/healthz", (c) => c.json({ data: { status: "ok", revalidation: catalog.checks.stats() } }));
   const site: Site = { home: "/", css: serveStyles(app) };
 
   const respond: ErrorResponder = (c, status, message, fields) => {
@@ -32,7 +35,7 @@ export function createApp({ api, identity, log }: { api: ApiClient; identity: st
     return renderErrorPage(c, status, { identity, site, message: text });
   };
 
-  const deps = { api, identity, site };
+  const deps = { api, catalog, identity, site };
   app.route("/", storefront(deps));
   app.route("/products", products(deps));
   app.route("/orders", orders(deps));

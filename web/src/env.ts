@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import type { Site } from "@bazaar/lib/ui/layout.tsx";
 import type { ApiClient } from "./api.ts";
+import type { CatalogReader } from "./catalog.ts";
 
-/** What every route of the storefront gets: the api client, who we are, the look. */
-export type WebDeps = { api: ApiClient; identity: string; site: Site };
+/** What every route of the storefront gets: the api client, its catalogue reader, who we are, the look. */
+export type WebDeps = { api: ApiClient; catalog: CatalogReader; identity: string; site: Site };
 
 /** Per request: how errors are answered (a page, JSON, or by the Accept header). */
 export type WebEnv = { Variables: { errorFormat?: "html" | "json" } };

@@ -1,6 +1,6 @@
 // An in-memory stand-in for the read API, for the storefront's in-process tests:
 // the same routes, shapes and errors, plus switches to make it fail or hang.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import type { Item, Order } from "@bazaar/lib/schemas.ts";
 import { createApiClient } from "./api.ts";
@@ -13,15 +13,25 @@ export function fakeApi(items: Item[] = []) {
     orders: [] as Order[],
     mode: "ok" as "ok" | "down" | "hang" | "error500",
     seen: [] as Request[],
+    /** Raised by every change, as the database's versions are; the ETags are made from it. */
+    version: 1,
+  };
+  const tagged = (c: Context, tag: string, data: unknown) => {
+    c.header("ETag", tag);
+    return c.req.header("if-none-match") === tag ? c.body(null, 304) : c.json({ data });
   };
   const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
-      .get("/items", (c) => c.json({ data: [...state.items].sort((a, b) => a.name.localeCompare(b.name)) }))
+      .get(
+        "/items",
+        (c) =>
+          tagged(c, `"c${state.version}"`, [...state.items].sort((a, b) => a.name.localeCompare(b.name))),
+      )
       .get("/items/:name", (c) => {
         const item = find(c.req.param("name"));
         if (!item) fail(404, "product not found");
-        return c.json({ data: item });
+        return tagged(c, `"i${state.version}"`, item);
       })
       .post("/orders", async (c) => {
         const { name, quantity } = await c.req.json<{ name: string; quantity: number }>();
@@ -29,6 +39,7 @@ export function fakeApi(items: Item[] = []) {
         if (!item) fail(404, "product not found");
         if (item.quantity < quantity) fail(409, "not enough stock");
         item.quantity -= quantity;
+        state.version++;
         const order = {
           number: state.orders.length + 1,
           name: item.name,

@@ -9,7 +9,9 @@ import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
 import { renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
-import { catalogue, OutcomeUnknown, placeOrder } from "../api.ts";
+import { createHash } from "node:crypto";
+import { conditional } from "@bazaar/lib/etag.ts";
+import { OutcomeUnknown, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
 import { type Notice, Storefront } from "../pages.tsx";
 
@@ -23,13 +25,14 @@ const isHttpError = (err: unknown): err is HTTPException =>
   typeof err === "object" && err !== null && "status" in err &&
   typeof (err as { status: unknown }).status === "number";
 
-export const storefront = ({ api, identity, site }: WebDeps) => {
-  // The catalogue is fetched for every page (it must be current), but the same
-  // catalogue comes back as the same frozen object (see call()), so the plain
-  // page for it is rendered once, not per request.
-  const plain = new WeakMap<readonly Item[], string>();
+export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
+  // The catalogue is revalidated for every page (it must be current), but an
+  // unchanged catalogue is the same object (../catalog.ts), so the plain page for it
+  // is rendered once, not per request, and its ETag is the digest of those bytes
+  // (they differ per web server: the page names the one that served it).
+  const plain = new WeakMap<readonly Item[], { text: string; etag: string }>();
   const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413 | 503, notice?: Notice) => {
-    const items = await catalogue(api, c);
+    const items = (await catalog.catalogue(c)).value;
     if (notice) {
       return renderPage(
         c,
@@ -37,11 +40,18 @@ export const storefront = ({ api, identity, site }: WebDeps) => {
         <Storefront identity={identity} site={site} items={items} notice={notice} />,
       );
     }
-    let text = plain.get(items);
-    if (text === undefined) {
-      plain.set(items, text = await renderHtml(<Storefront identity={identity} site={site} items={items} />));
+    let rendered = plain.get(items);
+    if (rendered === undefined) {
+      const text = await renderHtml(<Storefront identity={identity} site={site} items={items} />);
+      rendered = { text, etag: `"p${createHash("sha1").update(text).digest("base64url").slice(0, 22)}"` };
+      plain.set(items, rendered);
     }
-    return renderPage(c, status, text);
+    if (status !== 200) return renderPage(c, status, rendered.text);
+    const unchanged = conditional(c, rendered.etag);
+    // Kept, but asked again every time (no-cache): the ETag makes that cheap.
+    c.header("Cache-Control", "no-cache");
+    if (unchanged) return unchanged;
+    return c.html(rendered.text, 200);
   };
 
   return new Hono<WebEnv>()

@@ -1,0 +1,83 @@
+// The storefront's copy of the catalogue: the last list and each item served, each
+// with the version (ETag) the api gave it. Every read still asks the api, with
+// If-None-Match, and the api answers 304 when nothing changed — but the asking is
+// coalesced per entry (lib/src/revalidate.ts): a request waits for a check that
+// started after it arrived, and one check answers every request that came while the
+// one before was in flight. So a read never returns a version older than its own
+// start (read-your-writes through every web server), and under load one round trip
+// serves many requests. docs/internals.md, Versions.
+import type { Context } from "hono";
+import { nameKey } from "@bazaar/lib/name-key.ts";
+import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
+import { Item, ItemList } from "@bazaar/lib/schemas.ts";
+import { Unavailable } from "@bazaar/lib/http.ts";
+import { call, forward } from "@bazaar/lib/ui/upstream.ts";
+import type * as v from "valibot";
+import type { ApiClient } from "./api.ts";
+
+const STORE = "the store";
+
+/** A value and the api's ETag for it (absent when the api sent none: then never reused). */
+export type Tagged<T> = { etag?: string; value: T };
+
+export type CatalogReader = {
+  /** Every item, as current as a check that began after this call. */
+  catalogue(c: Context): Promise<Tagged<Item[]>>;
+  /** One item by name (404 when there is none), as current as a check that began after this call. */
+  product(c: Context, name: string): Promise<Tagged<Item>>;
+  /** Requests and checks so far (for /healthz: the batching factor). */
+  checks: Revalidator;
+};
+
+// A string no item can have (the api answers 404) still needs a key of its own.
+const keyOf = (name: string) => {
+  try {
+    return nameKey(name);
+  } catch {
+    return `\u0000${name}`;
+  }
+};
+
+type Reply = { ok: boolean; status: number; headers: Headers; text(): Promise<string> };
+type Conditional = (headers: Record<string, string>) => Promise<Reply>;
+
+export function catalogReader(api: ApiClient): CatalogReader {
+  const checks = revalidator();
+  const known = new Map<string, Tagged<unknown>>();
+
+  const revalidated = <S extends v.GenericSchema>(key: string, schema: S, c: Context, ask: Conditional) =>
+    checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
+      const last = known.get(key) as Tagged<v.InferOutput<S>> | undefined;
+      const headers = forward(c).headers;
+      if (last?.etag) headers["If-None-Match"] = last.etag;
+      let res: Reply | undefined;
+      try {
+        const value = await call(STORE, schema, async () => {
+          res = await ask(headers);
+          return res;
+        });
+        const etag = res!.headers.get("etag") ?? undefined;
+        const entry = { etag, value };
+        if (etag) known.set(key, entry);
+        else known.delete(key);
+        return entry;
+      } catch (err) {
+        if (res?.status === 304 && last) return last;
+        known.delete(key);
+        if (res?.status === 304) throw new Unavailable(STORE, new Error("304 for a version not asked for"));
+        throw err;
+      }
+    });
+
+  return {
+    catalogue: (c) => revalidated("list", ItemList, c, (headers) => api.items.$get(undefined, { headers })),
+    product: (c, name) =>
+      revalidated(
+        `item:${keyOf(name)}`,
+        Item,
+        c,
+        (headers) => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, { headers }),
+      ),
+    checks,
+  };
+}
