@@ -65,14 +65,54 @@ describe("catalogue", () => {
     }
   });
 
-  test("a cache hit does not touch MySQL", async () => {
+  test("every read is one version check in MySQL; the current version named in If-None-Match is 304 with no body", async () => {
     const name = uniqueName("Hit");
     await addItem(name, 3);
-    await get(`/items/${encodeURIComponent(name)}`); // miss: fills
-    const before = counter.statements;
-    const res = await get(`/items/${encodeURIComponent(name)}`);
-    expect(res.status).toBe(200);
-    expect(counter.statements).toBe(before);
+    const first = await get(`/items/${encodeURIComponent(name)}`);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"i\d+\.\d+"$/);
+    let before = counter.statements;
+    const again = await app.request(`/items/${encodeURIComponent(name)}`, {
+      headers: { ...auth, "If-None-Match": etag },
+    });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    expect(counter.statements - before).toBe(1);
+    // The list: one statement for its version; its body, unchanged, comes from Redis.
+    await get("/items");
+    before = counter.statements;
+    const list = await get("/items");
+    expect(list.status).toBe(200);
+    expect(counter.statements - before).toBe(1);
+  });
+
+  test("any write raises the version: a purchase, a correction, an insert, a delete", async () => {
+    const name = uniqueName("Versions");
+    const seen = new Set<string>();
+    const versions = async () => {
+      const item = (await get(`/items/${encodeURIComponent(name)}`)).headers.get("etag") ?? "none";
+      const list = (await get("/items")).headers.get("etag")!;
+      for (const tag of [item, list]) {
+        if (tag !== "none") {
+          expect(seen.has(tag)).toBe(false);
+          seen.add(tag);
+        }
+      }
+    };
+    await addItem(name, 3);
+    await versions();
+    expect((await buy(name, 1)).status).toBe(200);
+    await versions();
+    await adminApi.request(`/items/${encodeURIComponent(name)}`, {
+      method: "PATCH",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ price: 3.5 }),
+    });
+    await versions();
+    await adminApi.request(`/items/${encodeURIComponent(name)}`, { method: "DELETE", headers: auth });
+    await versions();
+    await addItem(name, 3); // the same name again: a new id, so never an old version
+    await versions();
   });
 });
 
