@@ -41,12 +41,32 @@ const keyOf = (name: string) => {
 type Reply = { ok: boolean; status: number; headers: Headers; text(): Promise<string> };
 type Conditional = (headers: Record<string, string>) => Promise<Reply>;
 
-export function catalogReader(api: ApiClient): CatalogReader {
+/**
+ * `timeoutMs` is each request's own deadline, counted from its arrival: a request
+ * that waits for the next check (the one in flight may be hanging on a stalled api)
+ * still gets its 503 in time, not after two deadlines.
+ */
+export function catalogReader(api: ApiClient, timeoutMs: number): CatalogReader {
   const checks = revalidator();
   const known = new Map<string, Tagged<unknown>>();
 
+  const inTime = async <T>(answer: Promise<T>): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([answer, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const revalidated = <S extends v.GenericSchema>(key: string, schema: S, c: Context, ask: Conditional) =>
-    checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
+    inTime(checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
       const last = known.get(key) as Tagged<v.InferOutput<S>> | undefined;
       const headers = forward(c).headers;
       if (last?.etag) headers["If-None-Match"] = last.etag;
@@ -67,7 +87,7 @@ export function catalogReader(api: ApiClient): CatalogReader {
         if (res?.status === 304) throw new Unavailable(STORE, new Error("304 for a version not asked for"));
         throw err;
       }
-    });
+    }));
 
   return {
     catalogue: (c) => revalidated("list", ItemList, c, (headers) => api.items.$get(undefined, { headers })),
