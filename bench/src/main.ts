@@ -20,7 +20,7 @@ import { type Ceiling, startCeiling } from "./ceiling.ts";
 import { type BenchOptions, parseOptions, type ScenarioKey, USAGE } from "./options.ts";
 import { type Pids, sampled, snapshotKb } from "./procs.ts";
 import { machine } from "./machine.ts";
-import { type EvalRow, type Results, type Run, writeReport } from "./report.ts";
+import { type Batching, type EvalRow, type Results, type Run, writeReport } from "./report.ts";
 import { OFFSET, PORTS, startBenchStack } from "./stack.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, postJson, type Script, wrk } from "./wrk.ts";
@@ -106,6 +106,21 @@ async function measure(
   const peakKb: Record<string, number> = {};
   const cpuByScenario: Record<string, Record<string, number>> = {};
   const runs: Run[] = [];
+  const batching: Batching[] = [];
+  // The coalesced checks' counters (/healthz of each web server and of the api).
+  type Counts = { requests: number; checks: number };
+  const counts = async (urls: string[]): Promise<Counts> => {
+    const all = await Promise.all(urls.map(async (u) => {
+      const { data } = (await (await fetch(`${u}/healthz`)).json()) as { data: { revalidation?: Counts } };
+      return data.revalidation ?? { requests: 0, checks: 0 };
+    }));
+    return all.reduce((a, b) => ({ requests: a.requests + b.requests, checks: a.checks + b.checks }));
+  };
+  const checkCounts = () => Promise.all([counts(stack.urls.web), counts([stack.urls.api])]);
+  const minus = (a: Counts, b: Counts) => ({
+    requests: a.requests - b.requests,
+    checks: a.checks - b.checks,
+  });
 
   const load = async (
     scenario: ScenarioKey | "ceiling",
@@ -113,10 +128,23 @@ async function measure(
     connections: number,
     script?: Script,
   ): Promise<void> => {
+    const counted = scenario === "home" || scenario === "product";
+    const before = counted ? await checkCounts() : undefined;
     const { result, peakKb: peak, cpu } = await sampled(
       pids,
       () => wrk(url, { connections, seconds: options.seconds, script }),
     );
+    if (before) {
+      const after = await checkCounts();
+      const b = { scenario, connections, web: minus(after[0], before[0]), api: minus(after[1], before[1]) };
+      batching.push(b);
+      const factor = (x: Counts) => (x.requests / Math.max(1, x.checks)).toFixed(1);
+      say(
+        `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  requests per check: web ${
+          factor(b.web)
+        }, api ${factor(b.api)}`,
+      );
+    }
     for (const [n, kb] of Object.entries(peak)) peakKb[n] = Math.max(peakKb[n] ?? 0, kb);
     if (connections === 32) cpuByScenario[scenario] = cpu;
     runs.push({ scenario, ...result });
@@ -235,6 +263,7 @@ async function measure(
     pageBytes,
     benchItems: BENCH_ITEMS,
     runs,
+    batching,
     orders,
     oversell: scarce,
     evaluation,

@@ -92,4 +92,16 @@ describe("revalidator", () => {
     })).rejects.toThrow("sync");
     expect(await r.check("k", async () => "again")).toBe("again");
   });
+
+  test("with maxWaitMs, a caller waiting for the next check gives up in time; the check goes on", async () => {
+    const r = revalidator({ maxWaitMs: 20, late: () => new Error("late") });
+    const s = source();
+    const first = r.check("k", s.run);
+    const waiting = r.check("k", s.run);
+    await expect(waiting).rejects.toThrow("late");
+    await s.finishNext(); // the first check ends; the next one starts all the same
+    expect(await first).toBe(0);
+    expect(s.started.length).toBe(1);
+    await s.finishNext();
+  });
 });

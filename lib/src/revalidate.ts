@@ -27,9 +27,22 @@ type Next = {
   reject: (err: unknown) => void;
 };
 
+export type RevalidateOptions = {
+  /**
+   * How long a caller waits for the next check at most, from the moment the first
+   * of its batch arrived (then `late()` is thrown to the batch; the check goes on).
+   * Without it a caller could wait for the check in flight and then a whole second
+   * one. One timer per batch, not per caller.
+   */
+  maxWaitMs?: number;
+  late?: () => unknown;
+};
+
 type Slot = { next?: Next };
 
-export function revalidator(): Revalidator {
+export function revalidator(
+  { maxWaitMs, late = () => new Error("no answer in time") }: RevalidateOptions = {},
+): Revalidator {
   const slots = new Map<string, Slot>();
   let requests = 0;
   let checks = 0;
@@ -68,6 +81,11 @@ export function revalidator(): Revalidator {
         let resolve!: (value: unknown) => void;
         let reject!: (err: unknown) => void;
         const promise = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
+        if (maxWaitMs !== undefined) {
+          const timer = setTimeout(() => reject(late()), maxWaitMs);
+          const clear = () => clearTimeout(timer);
+          promise.then(clear, clear);
+        }
         slot.next = { run, promise, resolve, reject };
       }
       return slot.next.promise as Promise<T>;

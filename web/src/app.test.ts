@@ -465,11 +465,11 @@ describe("versions and ETags", () => {
     expect(await changed.text()).toContain("7");
   });
 
-  test("GET /products/:name carries the item's version and answers 304 to it", async () => {
+  test("GET /products/:name carries the catalogue's version and answers 304 to it", async () => {
     const { app } = setup();
     const res = await app.request("/products/Tux");
-    expect(res.headers.get("etag")).toBe('"i1"');
-    const again = await app.request("/products/Tux", { headers: { "If-None-Match": '"i1"' } });
+    expect(res.headers.get("etag")).toBe('"c1"');
+    const again = await app.request("/products/Tux", { headers: { "If-None-Match": '"c1"' } });
     expect(again.status).toBe(304);
   });
 
@@ -477,14 +477,19 @@ describe("versions and ETags", () => {
     const { fake, app } = setup();
     await app.request("/products/Tux");
     fake.state.seen.length = 0;
-    const res = await app.request("/products/Tux");
+    const res = await app.request("/products/tux");
     expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
-    expect(fake.state.seen.map((r) => r.headers.get("if-none-match"))).toEqual(['"i1"']);
+    expect(fake.state.seen.map((r) => [new URL(r.url).pathname, r.headers.get("if-none-match")])).toEqual([
+      ["/items", '"c1"'],
+    ]);
+    expect((await app.request("/products/Nope")).status).toBe(404);
   });
 
-  test("reads that arrive during a check share the next one; /healthz counts both", async () => {
+  test("reads that arrive during a check share the next one, page and products alike; /healthz counts both", async () => {
     const { fake, app } = setup();
-    await Promise.all(Array.from({ length: 10 }, () => app.request("/products/Fox")));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => app.request(i % 2 ? "/products/Fox" : "/products/Tux")),
+    );
     // One check for the first, one for the nine that came while it was in flight.
     expect(fake.state.seen.length).toBe(2);
     const health = (await (await app.request("/healthz")).json()) as {

@@ -1,16 +1,18 @@
-// The storefront's copy of the catalogue: the last list and each item served, each
-// with the version (ETag) the api gave it. Every read still asks the api, with
-// If-None-Match, and the api answers 304 when nothing changed — but the asking is
-// coalesced per entry (lib/src/revalidate.ts): a request waits for a check that
-// started after it arrived, and one check answers every request that came while the
-// one before was in flight. So a read never returns a version older than its own
-// start (read-your-writes through every web server), and under load one round trip
-// serves many requests. docs/internals.md, Versions.
+// The storefront's copy of the catalogue: the last list, with the version (ETag) the
+// api gave it. Every read still asks the api, with If-None-Match, and the api
+// answers 304 when nothing changed — but the asking is coalesced (lib/src/revalidate.ts):
+// a request waits for a check that started after it arrived, and one check answers
+// every request that came while the one before was in flight. So a read never
+// returns a version older than its own start (read-your-writes through every web
+// server), and under load one round trip serves many requests. The whole catalogue
+// is one entry: its version changes with any item, so one check answers the page
+// and every product at once (per item, 32 connections over ten toys left about one
+// request per check: docs/performance-notes.md). docs/internals.md, Versions.
 import type { Context } from "hono";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
-import { Item, ItemList } from "@bazaar/lib/schemas.ts";
-import { Unavailable } from "@bazaar/lib/http.ts";
+import { type Item, ItemList } from "@bazaar/lib/schemas.ts";
+import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
 import type * as v from "valibot";
 import type { ApiClient } from "./api.ts";
@@ -23,7 +25,7 @@ export type Tagged<T> = { etag?: string; value: T };
 export type CatalogReader = {
   /** Every item, as current as a check that began after this call. */
   catalogue(c: Context): Promise<Tagged<Item[]>>;
-  /** One item by name (404 when there is none), as current as a check that began after this call. */
+  /** One item by name (404 when there is none), as current as a check that began after this call; the catalogue's ETag. */
   product(c: Context, name: string): Promise<Tagged<Item>>;
   /** Requests and checks so far (for /healthz: the batching factor). */
   checks: Revalidator;
@@ -42,62 +44,62 @@ type Reply = { ok: boolean; status: number; headers: Headers; text(): Promise<st
 type Conditional = (headers: Record<string, string>) => Promise<Reply>;
 
 /**
- * `timeoutMs` is each request's own deadline, counted from its arrival: a request
- * that waits for the next check (the one in flight may be hanging on a stalled api)
- * still gets its 503 in time, not after two deadlines.
+ * `timeoutMs` bounds a request's wait from its arrival: a request that waits for the
+ * next check (the one in flight may be hanging on a stalled api) still gets its 503
+ * in time, not after two deadlines.
  */
 export function catalogReader(api: ApiClient, timeoutMs: number): CatalogReader {
-  const checks = revalidator();
+  const checks = revalidator({
+    maxWaitMs: timeoutMs,
+    late: () => new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`)),
+  });
   const known = new Map<string, Tagged<unknown>>();
 
-  const inTime = async <T>(answer: Promise<T>): Promise<T> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`))),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([answer, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
   const revalidated = <S extends v.GenericSchema>(key: string, schema: S, c: Context, ask: Conditional) =>
-    inTime(checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
+    checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
       const last = known.get(key) as Tagged<v.InferOutput<S>> | undefined;
       const headers = forward(c).headers;
       if (last?.etag) headers["If-None-Match"] = last.etag;
-      let res: Reply | undefined;
+      let res: Reply;
       try {
-        const value = await call(STORE, schema, async () => {
-          res = await ask(headers);
-          return res;
-        });
-        const etag = res!.headers.get("etag") ?? undefined;
+        res = await ask(headers);
+      } catch (err) {
+        known.delete(key);
+        throw new Unavailable(STORE, err);
+      }
+      // Unchanged: the copy kept (the common case under load, so no error is made for it).
+      if (res.status === 304 && last) return last;
+      try {
+        const value = await call(STORE, schema, async () => res);
+        const etag = res.headers.get("etag") ?? undefined;
         const entry = { etag, value };
         if (etag) known.set(key, entry);
         else known.delete(key);
         return entry;
       } catch (err) {
-        if (res?.status === 304 && last) return last;
         known.delete(key);
-        if (res?.status === 304) throw new Unavailable(STORE, new Error("304 for a version not asked for"));
         throw err;
       }
-    }));
+    });
+
+  const catalogue = (c: Context) =>
+    revalidated("catalog", ItemList, c, (headers) => api.items.$get(undefined, { headers }));
+  // Each list's items by name key, made once per list (an unchanged list is the same object).
+  const indexes = new WeakMap<Item[], Map<string, Item>>();
+  const indexOf = (items: Item[]) => {
+    let index = indexes.get(items);
+    if (!index) indexes.set(items, index = new Map(items.map((i) => [keyOf(i.name), i])));
+    return index;
+  };
 
   return {
-    catalogue: (c) => revalidated("list", ItemList, c, (headers) => api.items.$get(undefined, { headers })),
-    product: (c, name) =>
-      revalidated(
-        `item:${keyOf(name)}`,
-        Item,
-        c,
-        (headers) => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, { headers }),
-      ),
+    catalogue,
+    async product(c, name) {
+      const { etag, value } = await catalogue(c);
+      const item = indexOf(value).get(keyOf(name));
+      if (!item) fail(404, "product not found");
+      return { etag, value: item };
+    },
     checks,
   };
 }
