@@ -104,4 +104,21 @@ describe("revalidator", () => {
     expect(s.started.length).toBe(1);
     await s.finishNext();
   });
+
+  test("with gatherMs, the next check waits that long after the one before started, and answers everyone who came meanwhile", async () => {
+    const r = revalidator({ gatherMs: 30 });
+    let runs = 0;
+    const run = async () => ++runs;
+    const first = r.check("k", run); // idle: at once
+    expect(runs).toBe(1);
+    const batch = [r.check("k", run), r.check("k", run)];
+    await first;
+    await Bun.sleep(5);
+    expect(runs).toBe(1); // held: 30 ms since the first started have not passed
+    batch.push(r.check("k", run)); // still joins the coming check
+    expect(await Promise.all(batch)).toEqual([2, 2, 2]);
+    await Bun.sleep(40);
+    expect(await r.check("k", run)).toBe(3); // idle again: at once
+    expect(r.stats()).toEqual({ requests: 5, checks: 3 });
+  });
 });
