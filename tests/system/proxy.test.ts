@@ -107,8 +107,11 @@ describe("headers passed on to the apps", () => {
     expect(web.path).toBe("/products/Tux");
     // HAProxy appends the address it saw to what the client sent.
     expect(web.forwarded_for).toBe("203.0.113.9, 127.0.0.1");
+    // The check it started toward the api carries its id (web asks for the whole
+    // catalogue; a read that joins a check in flight is answered by that check's id:
+    // docs/internals.md, Versions).
     const api = await logLine("api", id);
-    expect(api.path).toMatch(/^\/items\/Tux$/i);
+    expect(api.path).toBe("/items");
   });
 
   test("the admin server sees them too", async () => {
