@@ -1,10 +1,10 @@
 // Cache-aside over @upstash/redis.
 //
-// What the apps keep here cannot be stale by its key: the catalogue's list under
-// its database version ("catalog:list:c3.1520", lib/src/catalog.ts), orders by
-// number (an order never changes). So no write clears anything, and a writer that
-// cannot reach the cache hides nothing (docs/internals.md, Versions). The epochs and
-// generations below still hold for an entry whose key does not name its version.
+// What the apps keep here cannot be stale: orders, by number (an order never
+// changes). The catalogue is revalidated against the database's versions instead
+// (docs/internals.md, Versions), so no write clears anything, and a writer that
+// cannot reach the cache hides nothing. The epochs and generations below still hold
+// for any entry that could change.
 //
 // An entry is named "<namespace>:<rest>", e.g. "catalog:key:tux". In Redis:
 //   <ns>:epoch                 bumped to drop the whole namespace at once

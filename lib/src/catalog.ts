@@ -1,6 +1,5 @@
 // The catalogue as both APIs see it: its queries, the check of every row read, its
-// versions (what readers revalidate against: docs/internals.md, Versions) and the
-// names of its cache entries.
+// versions (what readers revalidate against: docs/internals.md, Versions).
 import * as v from "valibot";
 import type { Db } from "./db.ts";
 import { Item, ItemList } from "./schemas.ts";
@@ -11,10 +10,6 @@ import { nameKey } from "./name-key.ts";
 export { nameKey };
 
 export const CATALOG = "catalog";
-export const catalogEntries = {
-  /** The list as it was at one version: an entry that can never be stale, so never cleared. */
-  list: (version: string) => `${CATALOG}:list:${version}`,
-};
 
 const COLUMNS = "name, quantity, price";
 

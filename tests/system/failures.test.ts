@@ -241,12 +241,14 @@ describe.each([
           }
         }
         await eventually(async () => (await readyz()).cache === "up", 5000);
-        // Caching resumes: a storefront read fills Redis again (the list, under today's epoch).
+        // Caching resumes: an order read fills Redis again (under today's epoch).
+        const placed = await buy(env("STORE_URL"), name, 1);
+        expect(placed.status).toBe(200);
         await eventually(
           async () => {
-            await (await fetch(`${env("STORE_URL")}/`)).arrayBuffer();
-            const epoch = (await cacheCommand(["GET", "catalog:epoch"])) ?? "0";
-            return (await cacheKeys(`catalog:v:${epoch}:*:list:*`)).length > 0;
+            await (await fetch(`${env("STORE_URL")}/orders/${placed.order}`)).arrayBuffer();
+            const epoch = (await cacheCommand<string | null>(["GET", "order:epoch"])) ?? "0";
+            return (await cacheKeys(`order:v:${epoch}:*`)).length > 0;
           },
           5000,
           200,
