@@ -22,7 +22,7 @@ export function createApp({ db, cache, token, log }: AdminApiDeps & { token: str
     .route("/items", items({ db, cache }))
     .route("/orders", orders({ db, cache }))
     .route("/sessions", sessions({ store: sessionStore({ kv: cache.kv }), limiter: signInLimiter() }));
-  return handleErrors(app, undefined, undefined, log);
+  return handleErrors(app, { log });
 }
 
 export type AdminApiApp = ReturnType<typeof createApp>;

@@ -18,7 +18,7 @@ export function createApp({ db, cache, token, log }: ApiDeps & { token: string; 
     .use(serviceAuth(token))
     .route("/items", items({ db, cache }))
     .route("/orders", orders({ db, cache }));
-  return handleErrors(app, undefined, undefined, log);
+  return handleErrors(app, { log });
 }
 
 export type ApiApp = ReturnType<typeof createApp>;
