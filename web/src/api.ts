@@ -15,7 +15,7 @@ import {
   UpstreamStatus,
 } from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
-import type { ApiApp } from "./api-type.ts";
+import type { ApiApp } from "@bazaar/api/src/app.ts";
 
 export type ApiClient = ReturnType<typeof hc<ApiApp>>;
 

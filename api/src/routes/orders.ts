@@ -4,7 +4,7 @@ import { affectedBy, nameKey } from "@bazaar/lib/catalog.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { orderEntry, selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "../deps.ts";
 import { placeOrder } from "../purchase.ts";
 
 // Made once: checked cache texts are remembered per schema object.
