@@ -7,12 +7,12 @@ import * as v from "valibot";
 import { formNumber } from "@bazaar/lib/forms.ts";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
-import { renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { catalogue, OutcomeUnknown, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
-import { type Notice, Storefront } from "../pages.tsx";
+import { Storefront } from "../pages.tsx";
 
 const isHttpError = (err: unknown): err is HTTPException =>
   typeof err === "object" && err !== null && "status" in err &&
