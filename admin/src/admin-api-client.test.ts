@@ -3,22 +3,12 @@
 // expected errors must not compile (`bun run typecheck` fails if the route types are
 // lost and they do).
 import { describe, expect, test } from "bun:test";
+import { recordingTarget } from "@bazaar/lib/testing.ts";
 import { createAdminApiClient } from "./admin-api.ts";
 
 function recording() {
-  const sent: { method: string; path: string; body: string }[] = [];
-  const api = createAdminApiClient({
-    url: "http://admin-api.test",
-    token: "t",
-    timeoutMs: 100,
-    fetch: async (input, init) => {
-      const req = new Request(input, init);
-      const url = new URL(req.url);
-      sent.push({ method: req.method, path: url.pathname + url.search, body: await req.text() });
-      return Response.json({ data: null });
-    },
-  });
-  return { api, sent };
+  const { target, sent } = recordingTarget("http://admin-api.test");
+  return { api: createAdminApiClient(target), sent };
 }
 
 describe("the typed admin-api client", () => {
