@@ -13,7 +13,7 @@ import {
 } from "./config.ts";
 import type { Probe } from "./health.ts";
 import { type DbBins, type DbLayout, mariadbdCommand } from "./mariadb.ts";
-import type { Command } from "./processes.ts";
+import type { Command } from "./managed-process.ts";
 
 /** Every service but the web and admin servers, of which a stack runs as many as asked for (web-1 … web-N). */
 export type ServiceName =

@@ -36,7 +36,9 @@ import {
   seedAndConfigure,
   socketUser,
 } from "./mariadb.ts";
-import { consoleSink, fileSink, type LogSink, ManagedProcess, reapLeftovers } from "./processes.ts";
+import { consoleSink, fileSink, type LogSink } from "./log-sinks.ts";
+import { ManagedProcess } from "./managed-process.ts";
+import { reapLeftovers } from "./pid-files.ts";
 import {
   ALIASES,
   type AppName,

@@ -8,7 +8,7 @@ import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
 import { dbLayout, mariadbdCommand, socketUser } from "../../local/src/mariadb.ts";
-import { alive } from "../../local/src/processes.ts";
+import { alive } from "../../local/src/pid-files.ts";
 import { which } from "../../local/src/system.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
 import { adminApi, buy, getJson, type Json, post, postForm, store, unescapeHtml } from "./http.ts";
