@@ -284,16 +284,19 @@ async function launch(
   guardHooks: { release(): void; renew(): void },
 ): Promise<Stack> {
   const { say, checkpoint } = control;
+  // 1. The configuration: a bad variable is refused before anything is touched.
   const config = resolveConfig(options);
   const { dataDir, logDir, servers, ports } = config;
   const names = serviceNames(servers);
 
-  // A launcher killed with SIGKILL leaves its children running: stop them first.
+  // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
+  // them first. Then --fresh deletes the stack's data.
   await reapLeftovers(config.runDir, say);
   if (options.fresh) {
     say(`--fresh: deleted the stack's data in ${dataDir}`);
     for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
   }
+  // 3. What the start needs: its log, the programs, free ports, the secrets.
   mkdirSync(dataDir, { recursive: true });
   const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
   control.attach(sink);
@@ -309,6 +312,7 @@ async function launch(
   // After --fresh: the database passwords are kept in the data dir.
   const secrets = resolveSecrets(options.secrets, config.env, dataDir);
 
+  // 4. The levels, each once the one before is healthy.
   const runner = new Runner(
     buildServices({
       ports,
@@ -346,6 +350,7 @@ async function launch(
   }
   say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
 
+  // 5. The report: the stack's addresses, variables and controls.
   return stackOf(
     config,
     { secrets, sql: (text) => rootSql(bins, config.db, text) },
