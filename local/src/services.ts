@@ -276,8 +276,6 @@ const SERVICES: Table = {
   },
 };
 
-// ------------------------------------------------ what the apps' rows share
-
 const appBase = (ctx: Context) => ({ ...process.env, ...ctx.appEnv });
 
 /** An app on its port: probed at /healthz. */
@@ -313,8 +311,6 @@ const dbEnv = (ctx: Context, user: string, password: string) => ({
 /** The environment without any WEB<n>_ADDR / ADMIN<n>_ADDR: one left in a shell would add a server to the proxy. */
 const withoutServerAddrs = (env: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(env).filter(([k]) => !/^(WEB|ADMIN)\d+_ADDR$/.test(k)));
-
-// ------------------------------------------------ the table, read
 
 const TIERS: readonly ServerTier[] = ["web", "admin"];
 const isTier = (key: keyof Table): key is ServerTier => (TIERS as readonly string[]).includes(key);
