@@ -80,6 +80,8 @@ export type Context = {
   drainMs: number;
   /** Extra environment for every app (e.g. DB_POOL_SIZE, CACHE_TTL_SECONDS). */
   appEnv: Record<string, string | undefined>;
+  /** The map file the proxy reads the request-id key from (./request-id-key.ts); unset, it signs nothing. */
+  requestIdKeyMap?: string;
 };
 
 export type ServiceDef = {
@@ -174,6 +176,7 @@ export function buildServices(ctx: Context): ServiceDef[] {
   const webEnv = {
     API_URL: url(ports.api),
     API_TOKEN: secrets.API_TOKEN,
+    REQUEST_ID_KEY: secrets.REQUEST_ID_KEY,
     SHUTDOWN_DRAIN_MS: String(ctx.drainMs),
   };
   const adminEnv = {
@@ -266,6 +269,7 @@ export function buildServices(ctx: Context): ServiceDef[] {
         env: {
           ...withoutServerAddrs(process.env),
           ...haproxyEnv(ports, { user: secrets.STATS_USER, password: secrets.STATS_PASSWORD }, servers),
+          ...(ctx.requestIdKeyMap ? { REQUEST_ID_KEY_MAP: ctx.requestIdKeyMap } : {}),
         },
       }),
       // Up when the public port answers /healthz through a web server. The stats

@@ -48,6 +48,7 @@ import {
   serviceNames,
 } from "./services.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
+import { writeRequestIdKeyMap } from "./request-id-key.ts";
 
 export { type AppName, type Runtime, SERVICE_NAMES, type ServiceName } from "./services.ts";
 export type { Ports, Secrets, Servers } from "./config.ts";
@@ -432,6 +433,7 @@ async function launch(
     commands: options.commands ?? {},
     drainMs,
     appEnv: options.appEnv ?? {},
+    requestIdKeyMap: writeRequestIdKeyMap(runDir, secrets.REQUEST_ID_KEY),
   });
   const byName = new Map(defs.map((d) => [d.name, d]));
   const overrides = new Map<ServiceName, Env>();
