@@ -21,7 +21,8 @@ export type TrustRequestId = (id: string, c: Context) => boolean;
 /**
  * Sets c.get("requestId") and the X-Request-Id response header: the incoming id when
  * it is well-formed and `trust` accepts it, else a new UUID. An id not trusted is
- * kept as "clientRequestId", only for the log line.
+ * kept as "clientRequestId", only for the log line. (hono/request-id keeps every
+ * well-formed id, and web must be able to refuse one: lib/src/request-id.ts.)
  */
 export const withRequestId = (trust: TrustRequestId = () => true): MiddlewareHandler => async (c, next) => {
   const given = c.req.header(REQUEST_ID_HEADER);
