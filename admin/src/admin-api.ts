@@ -5,7 +5,7 @@ import { hc } from "hono/client";
 import * as v from "valibot";
 import { Item, ItemList, Order } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
-import type { AdminApiApp } from "./admin-api-type.ts";
+import type { AdminApiApp } from "@bazaar/admin-api/src/app.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
 

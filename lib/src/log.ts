@@ -1,8 +1,15 @@
 // One structured JSON line per request, carrying the request id HAProxy assigns
 // (X-Request-Id; kept when the app trusts it, else the app makes one).
 import type { Context, MiddlewareHandler } from "hono";
+import type { RequestIdVariables } from "hono/request-id";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/**
+ * What every app keeps per request: the request id (set by withRequestId), and the
+ * id the client sent when it was not taken as the request's (only for the log line).
+ */
+export type AppEnv = { Variables: RequestIdVariables & { clientRequestId?: string } };
 
 /** Where an app's log entries go: one JSON line each. Tests pass a quiet one. */
 export type Log = (entry: Record<string, unknown>) => void;
@@ -24,34 +31,39 @@ export type TrustRequestId = (id: string, c: Context) => boolean;
  * kept as "clientRequestId", only for the log line. (hono/request-id keeps every
  * well-formed id, and web must be able to refuse one: lib/src/request-id.ts.)
  */
-export const withRequestId = (trust: TrustRequestId = () => true): MiddlewareHandler => async (c, next) => {
-  const given = c.req.header(REQUEST_ID_HEADER);
-  const wellFormed = given !== undefined && FORWARDED_ID.test(given);
-  let id = given;
-  if (!wellFormed || !trust(given, c)) {
-    id = crypto.randomUUID();
-    if (wellFormed) c.set("clientRequestId" as never, given as never);
-  }
-  c.set("requestId" as never, id as never);
-  c.header(REQUEST_ID_HEADER, id);
-  await next();
-};
+export const withRequestId =
+  (trust: TrustRequestId = () => true): MiddlewareHandler<AppEnv> => async (c, next) => {
+    const given = c.req.header(REQUEST_ID_HEADER);
+    let id: string;
+    if (given !== undefined && FORWARDED_ID.test(given)) {
+      if (trust(given, c)) id = given;
+      else {
+        id = crypto.randomUUID();
+        c.set("clientRequestId", given);
+      }
+    } else id = crypto.randomUUID();
+    c.set("requestId", id);
+    c.header(REQUEST_ID_HEADER, id);
+    await next();
+  };
 
-export const logRequests = (service: string, log: Log = jsonLines): MiddlewareHandler => async (c, next) => {
-  const start = performance.now();
-  await next();
-  if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
-  log({
-    time: new Date().toISOString(),
-    service,
-    request_id: c.get("requestId" as never),
-    // An id the client sent that was not taken as the request's (web: not the proxy's).
-    client_request_id: c.get("clientRequestId" as never),
-    // The client's address chain as HAProxy passed it on (absent on direct calls).
-    forwarded_for: c.req.header("x-forwarded-for"),
-    method: c.req.method,
-    path: c.req.path,
-    status: c.res.status,
-    ms: Math.round((performance.now() - start) * 10) / 10,
-  });
-};
+export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
+    log({
+      time: new Date().toISOString(),
+      service,
+      request_id: c.get("requestId"),
+      // An id the client sent that was not taken as the request's (web: not the proxy's).
+      client_request_id: c.get("clientRequestId"),
+      // The client's address chain as HAProxy passed it on (absent on direct calls).
+      forwarded_for: c.req.header("x-forwarded-for"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+    });
+  };
+}
