@@ -51,6 +51,8 @@ export type Secrets = {
   /** HAProxy's stats page login (proxy/haproxy.cfg); compose publishes no stats page, so it is the local stack's only. */
   STATS_USER: string;
   STATS_PASSWORD: string;
+  /** The proxy signs request ids with it, web checks them (lib/src/request-id.ts). */
+  REQUEST_ID_KEY: string;
 };
 
 /**
@@ -81,6 +83,9 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
     STATS_USER: pick("STATS_USER") ?? "stats",
     // Not one of compose's secrets (compose publishes no stats page): fresh per start unless set.
     STATS_PASSWORD: chooseValue({ bytes: 18, min: 8 }, "STATS_PASSWORD", pick("STATS_PASSWORD")).value,
+    // Fresh per start unless set: web and the proxy start together, and no signed id
+    // needs to outlive them.
+    REQUEST_ID_KEY: choose("request_id_key").value,
   };
 }
 

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { requestIdKeyMap } from "@bazaar/lib/request-id.ts";
+import { writeRequestIdKeyMap } from "./request-id-key.ts";
 import {
   addressEnv,
   ALIASES,
@@ -12,7 +14,7 @@ import {
   resolvePorts,
   stackUrls,
 } from "./services.ts";
-import { testContext } from "./testing.ts";
+import { TEST_SECRETS, testContext } from "./testing.ts";
 
 const ctx = (appEnv: Record<string, string | undefined> = {}) => testContext({ appEnv });
 const envOf = (c: Context, name: string) => buildServices(c).find((s) => s.name === name)!.command().env;
@@ -129,5 +131,31 @@ describe("the database's steps around its start", () => {
     expect(db.startTimeoutMs?.(120_000)).toBe(120_000);
     writeFileSync(seeded, "");
     expect(db.startTimeoutMs?.(30_000)).toBe(30_000);
+  });
+});
+
+describe("the request-id key in the local stack", () => {
+  test("every web server gets it; the proxy gets the map file the launcher wrote (none given: no REQUEST_ID_KEY_MAP)", () => {
+    const c = testContext({ requestIdKeyMap: "/data/run/request-id-key.map" });
+    for (const web of ["web-1", "web-2"]) {
+      expect(envOf(c, web).REQUEST_ID_KEY).toBe(TEST_SECRETS.REQUEST_ID_KEY);
+    }
+    expect(envOf(c, "proxy").REQUEST_ID_KEY_MAP).toBe("/data/run/request-id-key.map");
+    expect(envOf(c, "proxy").REQUEST_ID_KEY).toBeUndefined();
+    expect(envOf(testContext(), "proxy").REQUEST_ID_KEY_MAP).toBeUndefined();
+    for (const other of ["api", "admin-1", "admin-api"]) {
+      expect(envOf(c, other).REQUEST_ID_KEY).toBeUndefined();
+    }
+  });
+
+  test("the map file holds the key as HAProxy reads it, for the launcher's user only", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "request-id-key-"));
+    try {
+      const file = writeRequestIdKeyMap(path.join(dir, "run"), "a-key-of-forty-characters-0123456789abcd");
+      expect(readFileSync(file, "utf8")).toBe(requestIdKeyMap("a-key-of-forty-characters-0123456789abcd"));
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -72,6 +72,8 @@ export type Context = {
   drainMs: number;
   /** Extra environment for every app (e.g. DB_POOL_SIZE, CACHE_TTL_SECONDS). */
   appEnv: Record<string, string | undefined>;
+  /** The map file the proxy reads the request-id key from (./request-id-key.ts); unset, it signs nothing. */
+  requestIdKeyMap?: string;
 };
 
 type Log = (line: string) => void;
@@ -227,6 +229,7 @@ const SERVICES: Table = {
       app(ctx, name, "web", port, {
         API_URL: http(ctx.ports.api),
         API_TOKEN: ctx.secrets.API_TOKEN,
+        REQUEST_ID_KEY: ctx.secrets.REQUEST_ID_KEY,
         SHUTDOWN_DRAIN_MS: String(ctx.drainMs),
       }),
   },
@@ -265,6 +268,7 @@ const SERVICES: Table = {
             { user: ctx.secrets.STATS_USER, password: ctx.secrets.STATS_PASSWORD },
             ctx.servers,
           ),
+          ...(ctx.requestIdKeyMap ? { REQUEST_ID_KEY_MAP: ctx.requestIdKeyMap } : {}),
         },
       }),
       // Up when the public port answers /healthz through a web server. The stats

@@ -20,6 +20,7 @@ import { portTaken } from "./health.ts";
 import { consoleSink, fileSink, type LogSink } from "./log-sinks.ts";
 import { type DbLayout, dbLayout, rootSql, socketUser } from "./mariadb.ts";
 import { reapLeftovers } from "./pid-files.ts";
+import { writeRequestIdKeyMap } from "./request-id-key.ts";
 import { Cancelled, Runner } from "./runner.ts";
 import { type Commands, resolveRuntime, type Runtime } from "./runtime.ts";
 import {
@@ -325,6 +326,7 @@ async function launch(
       commands: options.commands ?? {},
       drainMs: config.drainMs,
       appEnv: options.appEnv ?? {},
+      requestIdKeyMap: writeRequestIdKeyMap(config.runDir, secrets.REQUEST_ID_KEY),
     }),
     sink,
     config.runDir,

@@ -15,6 +15,7 @@ export const TEST_SECRETS: Secrets = {
   ADMIN_DB_PASSWORD: "d2",
   STATS_USER: "stats",
   STATS_PASSWORD: "sp-xxxxxxxx",
+  REQUEST_ID_KEY: "k".repeat(40),
 };
 
 /** A context for buildServices(): the default ports of `servers` (two web, two admin unless given). */

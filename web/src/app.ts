@@ -1,8 +1,9 @@
 // The storefront: pages for people, the public JSON API for programs, both in front
 // of the read API. Errors are pages or the JSON shape, as the request wants.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { type ErrorResponder, handleErrors, jsonError } from "@bazaar/lib/http.ts";
 import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { isSignedRequestId, REQUEST_ID_SIG_HEADER } from "@bazaar/lib/request-id.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -12,14 +13,26 @@ import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
 import { storefront } from "./routes/storefront.tsx";
 
-export function createApp({ api, identity, log }: { api: ApiClient; identity: string; log?: Log }) {
+export type WebAppDeps = {
+  api: ApiClient;
+  identity: string;
+  log?: Log;
+  /** The proxy's request-id key (REQUEST_ID_KEY); without it no incoming id is kept. */
+  requestIdKey?: string;
+};
+
+export function createApp({ api, identity, log, requestIdKey }: WebAppDeps) {
   // strict: false — a path with one trailing slash is the same route (/orders/,
   // /products/Tux/, /orders/0/): the lab's published tests call them so, and a
   // program that POSTs to /orders/ would not follow a redirect. Pages are served
   // the same way rather than redirected: their links are all absolute, so a page at
   // /orders/0/ renders exactly as at /orders/0, without a second round trip.
   const app = new Hono<WebEnv>({ strict: false });
-  app.use(withRequestId(), logRequests("web", log), pageHeaders(identity));
+  // The request id is the purchase's idempotency key (api/src/purchase.ts): kept only
+  // when the proxy signed it, else anyone reaching this server could replay one.
+  const fromProxy = (id: string, c: Context) =>
+    isSignedRequestId(requestIdKey, id, c.req.header(REQUEST_ID_SIG_HEADER));
+  app.use(withRequestId(fromProxy), logRequests("web", log), pageHeaders(identity));
   app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
   const site: Site = { home: "/", css: serveStyles(app) };
 

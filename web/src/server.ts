@@ -13,6 +13,10 @@ export function server(env: Record<string, string | undefined>): Running {
     token: config.API_TOKEN,
     timeoutMs: config.API_TIMEOUT_MS,
   });
-  const app = createApp({ api, identity: identity(config.INSTANCE_NAME) });
+  const app = createApp({
+    api,
+    identity: identity(config.INSTANCE_NAME),
+    requestIdKey: config.REQUEST_ID_KEY,
+  });
   return { fetch: app.fetch, port: config.PORT, hostname: config.HOST, drainMs: config.SHUTDOWN_DRAIN_MS };
 }
