@@ -2,8 +2,8 @@
 // changes, so concurrent restocks and purchases add up exactly.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
-import { checked, nameKey } from "@bazaar/lib/catalog.ts";
-import { type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
+import { nameKey } from "@bazaar/lib/catalog.ts";
+import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type AddItem, type AddResult, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 

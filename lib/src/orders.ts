@@ -1,8 +1,7 @@
 // Orders as both APIs read them.
 import * as v from "valibot";
-import type { Db } from "./db.ts";
+import { checked, type Db } from "./db.ts";
 import { Order } from "./schemas.ts";
-import { checked } from "./catalog.ts";
 
 export const orderEntry = (number: number) => `order:${number}`;
 
