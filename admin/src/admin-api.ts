@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { hc } from "hono/client";
 import { Added, Item, ItemList, OrderPage } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
-import type { AdminApiApp } from "./admin-api-type.ts";
+import type { AdminApiApp } from "@bazaar/admin-api/src/app.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
 

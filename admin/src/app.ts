@@ -67,12 +67,12 @@ export function createApp(
   app.route("/admin/orders", orders(deps));
   app.get("/admin/", (c) => c.redirect("/admin", 301));
 
-  const respond: ErrorResponder = (c, status, message) =>
+  const respond: ErrorResponder<AdminEnv> = (c, status, message) =>
     renderErrorPage(c, status, {
       identity,
       site,
       message: status === 404 && message === "not found" ? "we couldn't find that page" : message,
       back: status === 401 ? { href: "/admin/login", label: "Sign in" } : undefined,
     });
-  return handleErrors(app, respond, undefined, log);
+  return handleErrors(app, { respond, log });
 }

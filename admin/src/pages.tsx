@@ -3,9 +3,9 @@
 // the session's CSRF token.
 import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
 import type { Item, OrderPage } from "@bazaar/lib/schemas.ts";
-import { Alert, FieldError, Layout, type Site } from "@bazaar/lib/ui/layout.tsx";
+import { Alert, FieldError, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import type { Notice, Session } from "./session.ts";
+import type { Session } from "./session.ts";
 
 type Frame = { identity: string; site: Site };
 

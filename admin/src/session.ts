@@ -10,11 +10,11 @@ import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import * as v from "valibot";
 import { constantTimeEqual } from "@bazaar/lib/auth.ts";
+import type { Notice } from "@bazaar/lib/ui/layout.tsx";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
 import type { AdminApiClient } from "./admin-api.ts";
 
 export type Session = { id: string; user: string; expires: number; csrf: string };
-export type Notice = { kind: "success" | "error" | "info"; text: string };
 
 export type SessionOptions = {
   secret: string;

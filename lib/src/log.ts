@@ -1,9 +1,12 @@
 // One structured JSON line per request, carrying the request id HAProxy assigns
 // (X-Request-Id; hono/request-id reuses it, or makes one when called directly).
 import type { MiddlewareHandler } from "hono";
-import { requestId } from "hono/request-id";
+import { requestId, type RequestIdVariables } from "hono/request-id";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/** What every app keeps per request: the request id (set by withRequestId). */
+export type AppEnv = { Variables: RequestIdVariables };
 
 /** Where an app's log entries go: one JSON line each. Tests pass a quiet one. */
 export type Log = (entry: Record<string, unknown>) => void;
@@ -17,7 +20,7 @@ export const jsonLines: Log = (entry) =>
 // kept too (still nothing that could break a log line); anything else gets a new one.
 const FORWARDED_ID = /^[\w\-=:.]{1,128}$/;
 
-export const withRequestId = () =>
+export const withRequestId = (): MiddlewareHandler<AppEnv> =>
   requestId({
     headerName: REQUEST_ID_HEADER,
     limitLength: 128,
@@ -27,19 +30,21 @@ export const withRequestId = () =>
     },
   });
 
-export const logRequests = (service: string, log: Log = jsonLines): MiddlewareHandler => async (c, next) => {
-  const start = performance.now();
-  await next();
-  if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
-  log({
-    time: new Date().toISOString(),
-    service,
-    request_id: c.get("requestId" as never),
-    // The client's address chain as HAProxy passed it on (absent on direct calls).
-    forwarded_for: c.req.header("x-forwarded-for"),
-    method: c.req.method,
-    path: c.req.path,
-    status: c.res.status,
-    ms: Math.round((performance.now() - start) * 10) / 10,
-  });
-};
+export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
+    log({
+      time: new Date().toISOString(),
+      service,
+      request_id: c.get("requestId"),
+      // The client's address chain as HAProxy passed it on (absent on direct calls).
+      forwarded_for: c.req.header("x-forwarded-for"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+    });
+  };
+}

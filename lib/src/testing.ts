@@ -1,6 +1,7 @@
-// For integration tests: the real database and cache of the test stack (started on
-// demand by importing tests/system/stack.ts, or the one STORE_URL points at), as the
-// apps' own config.
+// For tests. Integration tests: the real database and cache of the test stack
+// (started on demand by importing tests/system/stack.ts, or the one STORE_URL points
+// at), as the apps' own config. Unit tests of a typed client: a target that records
+// what the client sends.
 import { createCache } from "./cache.ts";
 import { createDb, type Db } from "./db.ts";
 
@@ -48,3 +49,20 @@ export function countingDb(account: "api" | "admin") {
 /** A name no other test uses, so tests can run against a shared stack. */
 export const uniqueName = (base: string) =>
   `${base} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** A service target whose fetch records each request (method, path with query, body) and answers `{"data":null}`. */
+export function recordingTarget(url: string) {
+  const sent: { method: string; path: string; body: string }[] = [];
+  const target = {
+    url,
+    token: "t",
+    timeoutMs: 100,
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const req = new Request(input, init);
+      const { pathname, search } = new URL(req.url);
+      sent.push({ method: req.method, path: pathname + search, body: await req.text() });
+      return Response.json({ data: null });
+    },
+  };
+  return { target, sent };
+}

@@ -26,14 +26,8 @@ import {
   STORE,
   TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
-import {
-  DEFAULT_SERVERS,
-  MAX_SERVERS,
-  PORT_DEFAULTS,
-  resolvePorts,
-  serverPortKey,
-  SERVERS_ENV,
-} from "../../local/src/config.ts";
+import { DEFAULT_SERVERS, MAX_SERVERS, SERVERS_ENV } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, resolvePorts, serverPortKey } from "../../local/src/services.ts";
 import {
   APP_DIRS,
   APP_ENTRIES,

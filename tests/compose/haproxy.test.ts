@@ -2,8 +2,8 @@
 // accept it with the environment compose gives the proxy service.
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { MAX_SERVERS, resolvePorts } from "../../local/src/config.ts";
-import { haproxyEnv, serverNames } from "../../local/src/services.ts";
+import { MAX_SERVERS } from "../../local/src/config.ts";
+import { haproxyEnv, resolvePorts, serverNames } from "../../local/src/services.ts";
 import { haproxyServers, loadCompose, ROOT } from "./support.ts";
 
 const check = (env: Record<string, string>) =>

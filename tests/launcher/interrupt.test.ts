@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
 import { tcpOpen } from "../../local/src/health.ts";
+import { PORT_DEFAULTS, PORT_ENV, type Ports } from "../../local/src/services.ts";
 
 // Ports of their own (the design's + 20000) beside the test stack (+10000), the
 // launcher test (+6000), the bench (+40000) and a developer's `bun run local`.

@@ -3,9 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
 import { dbLayout, socketUser } from "../../local/src/mariadb.ts";
-import { alive } from "../../local/src/processes.ts";
+import { alive } from "../../local/src/pid-files.ts";
+import { PORT_DEFAULTS, PORT_ENV, type Ports } from "../../local/src/services.ts";
 
 // Ports of their own (+6000) so this runs beside the test stack (+10000) and a
 // developer's `bun run local` (defaults).

@@ -3,7 +3,7 @@
 // proxy/haproxy.cfg. The proxy takes every one in turn, and one that leaves (SIGTERM
 // or SIGKILL) or comes back under load costs no request.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PORT_DEFAULTS, type Ports } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, type Ports } from "../../local/src/services.ts";
 import { type ServiceName, type Stack, startStack } from "../../local/src/stack.ts";
 
 const OFFSET = Number(process.env.SERVERS_TEST_PORT_OFFSET ?? 23000);

@@ -23,8 +23,8 @@ export function createApp({ api, identity, log }: { api: ApiClient; identity: st
   app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
   const site: Site = { home: "/", css: serveStyles(app) };
 
-  const respond: ErrorResponder = (c, status, message, fields) => {
-    const format = c.get("errorFormat" as never) ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
+  const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {
+    const format = c.get("errorFormat") ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
     if (format === "json") return jsonError(c, status, message, fields);
     const text = status === 404 && message === "not found"
       ? "we couldn't find the page you were looking for"
@@ -36,5 +36,5 @@ export function createApp({ api, identity, log }: { api: ApiClient; identity: st
   app.route("/", storefront(deps));
   app.route("/products", products(deps));
   app.route("/orders", orders(deps));
-  return handleErrors(app, respond, undefined, log);
+  return handleErrors(app, { respond, log });
 }

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { catalogEntries, selectItem, selectItems } from "@bazaar/lib/catalog.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { Item, ItemList, ItemName } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "../deps.ts";
 
 // Made once: checked cache texts are remembered per schema object.
 const MaybeItem = v.nullable(Item);

@@ -1,9 +1,10 @@
 // The wiring both internal APIs share: config from the environment, the MySQL pool,
 // the cache, the app, and what to close on shutdown.
 import type * as v from "valibot";
-import { type Cache, type CacheConfig, createCache } from "../cache.ts";
+import { type CacheConfig, createCache } from "../cache.ts";
 import { loadConfig } from "../config.ts";
-import { createDb, type Db, type DbConfig } from "../db.ts";
+import { createDb, type DbConfig } from "../db.ts";
+import type { ServiceDeps } from "../service.ts";
 import type { Running } from "./start.ts";
 
 type ServerConfig = { PORT: number; HOST: string; SHUTDOWN_DRAIN_MS: number };
@@ -13,7 +14,7 @@ export function backend<const E extends v.ObjectEntries>(
   entries: E,
   namespaces: string[],
   makeApp: (
-    deps: { db: Db; cache: Cache },
+    deps: ServiceDeps,
     config: v.InferOutput<v.ObjectSchema<E, undefined>>,
   ) => { fetch: Running["fetch"] },
 ): Running {
