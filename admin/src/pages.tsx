@@ -2,10 +2,9 @@
 // The admin site's pages. Data is only ever JSX text (escaped). Every form carries
 // the session's CSRF token.
 import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
-import type { Item } from "@bazaar/lib/schemas.ts";
+import type { Item, OrderPage } from "@bazaar/lib/schemas.ts";
 import { Alert, FieldError, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import type { OrderPage } from "./admin-api.ts";
 import type { Session } from "./session.ts";
 
 type Frame = { identity: string; site: Site };

@@ -1,4 +1,4 @@
-// WEB_SERVERS=3 and ADMIN_SERVERS=3 (issue 16, point 4): a stack of its own (ports
+// WEB_SERVERS=3 and ADMIN_SERVERS=3 (README, "WEB_SERVERS"): a stack of its own (ports
 // +23000, data in .local/test-servers) with three of each, behind the same
 // proxy/haproxy.cfg. The proxy takes every one in turn, and one that leaves (SIGTERM
 // or SIGKILL) or comes back under load costs no request.

@@ -1,4 +1,4 @@
-// Issue 13, points 5, 6 and 8, through the real stack: names the database could not
+// Names and prices through the real stack (docs/reliability.md, bugs found): names the database could not
 // hold, names that were "unique ignoring case" and were not, characters that make
 // one name look like another, lookups of hostile strings, prices with more than two
 // decimals, and the migration of a data dir keyed by the old rule.
@@ -34,7 +34,7 @@ async function notice() {
   return unescapeHtml(html.match(/<div class="alert alert-\w+" role="\w+">([^<]*)<\/div>/)?.[1] ?? "");
 }
 
-describe("every valid name is storable (point 5)", () => {
+describe("every valid name is storable", () => {
   const name = "İ".repeat(40); // 40 characters; lowercased by JavaScript, 80
 
   test("İ×40 is inserted, read, bought through the JSON API and the buy form, and deleted", async () => {
@@ -81,7 +81,7 @@ const SAME: [string, string, string][] = [
   ["fullwidth", "Fox", "Ｆｏｘ"],
 ];
 
-describe("names that are the same are one item (point 6)", () => {
+describe("names that are the same are one item", () => {
   for (const [what, first, second] of SAME) {
     test(`admin-api: ${what}: ${JSON.stringify(first)} then ${JSON.stringify(second)} restocks the first`, async () => {
       const t = tag();
@@ -142,7 +142,7 @@ const INVISIBLE: [string, string][] = [
   ["right-to-left mark U+200F", "Tux\u200f"],
 ];
 
-describe("control, format and bidi characters are refused with 400 naming name (point 6)", () => {
+describe("control, format and bidi characters are refused with 400 naming name", () => {
   for (const [what, name] of INVISIBLE) {
     test(what, async () => {
       const before = await listed();
@@ -164,7 +164,7 @@ describe("control, format and bidi characters are refused with 400 naming name (
   }
 });
 
-describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () => {
+describe("a lookup of any string answers 404 or 400, never 5xx", () => {
   // Raw path segments: percent-encoding of invalid UTF-8, lone surrogates, NUL, …
   const RAW = [
     `${"%C4%B0".repeat(39)}Q`, // like İ×40, no such item
@@ -248,7 +248,7 @@ describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () =>
   });
 });
 
-describe("prices with more than two decimals are refused naming price (point 8)", () => {
+describe("prices with more than two decimals are refused naming price", () => {
   const BAD = [15.990000001, 99999.999999999, 0.011, 1.005];
   test("admin-api: adding and correcting", async () => {
     const name = `Abacus ${tag()}`;
@@ -310,7 +310,7 @@ describe("prices with more than two decimals are refused naming price (point 8)"
 // The migration of a data dir whose items were keyed by the old rule (the lowercased
 // name in a VARCHAR(64)), through `bun run local` as a user runs it: on ports and a
 // data dir of its own (+7000; the test stack has +10000, tests/launcher +6000).
-describe("bun run local migrates name keys, or refuses naming the names (point 6)", () => {
+describe("bun run local migrates name keys, or refuses naming the names", () => {
   const OFFSET = 7000;
   const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
   const DATA_DIR = path.join(REPO_ROOT, ".local/test-names");

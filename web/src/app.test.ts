@@ -94,7 +94,7 @@ describe("storefront page", () => {
       expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(res.headers.get("referrer-policy")).toBeTruthy();
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
     }
   });
 
