@@ -1,11 +1,14 @@
-// /healthz (the process is up) and /readyz (what it depends on), for both APIs.
-import { Hono } from "hono";
+// /healthz (the process is up) for every app, and /readyz (what it depends on) for both APIs.
+import { type Context, Hono } from "hono";
 import type { Db } from "./db.ts";
 import type { Cache } from "./cache.ts";
 
+/** The answer to /healthz: the process is up and serving. */
+export const alive = (c: Context) => c.json({ data: { status: "ok" } });
+
 export const health = ({ db, cache }: { db: Db; cache: Cache }) =>
   new Hono()
-    .get("/healthz", (c) => c.json({ data: { status: "ok" } }))
+    .get("/healthz", alive)
     .get("/readyz", async (c) => {
       const [database, cacheStatus] = await Promise.all([db.ping(), cache.status()]);
       const body = { data: { database: database ? "up" : "down", cache: cacheStatus } };

@@ -1,6 +1,7 @@
 // The storefront: pages for people, the public JSON API for programs, both in front
 // of the read API. Errors are pages or the JSON shape, as the request wants.
 import { type Context, Hono } from "hono";
+import { alive } from "@bazaar/lib/health.ts";
 import { type ErrorResponder, handleErrors, jsonError } from "@bazaar/lib/http.ts";
 import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { isSignedRequestId, REQUEST_ID_SIG_HEADER } from "@bazaar/lib/request-id.ts";
@@ -33,7 +34,7 @@ export function createApp({ api, identity, log, requestIdKey }: WebAppDeps) {
   const fromProxy = (id: string, c: Context) =>
     isSignedRequestId(requestIdKey, id, c.req.header(REQUEST_ID_SIG_HEADER));
   app.use(withRequestId(fromProxy), logRequests("web", log), pageHeaders(identity));
-  app.get("/healthz", (c) => c.json({ data: { status: "ok" } }));
+  app.get("/healthz", alive);
   const site: Site = { home: "/", css: serveStyles(app) };
 
   const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {
