@@ -214,6 +214,15 @@ function ItemRow(
   );
 }
 
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div class="card stat">
+      <div class="label">{label}</div>
+      <div class="value">{value}</div>
+    </div>
+  );
+}
+
 export function Dashboard(
   props: Frame & {
     session: Session;
@@ -241,22 +250,10 @@ export function Dashboard(
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
       <div class="stat-row">
-        <div class="card stat">
-          <div class="label">Items</div>
-          <div class="value">{formatCount(props.items.length)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Units in stock</div>
-          <div class="value">{formatCount(units)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Sold out</div>
-          <div class="value">{formatCount(out)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Stock value</div>
-          <div class="value">{formatMoney(value)}</div>
-        </div>
+        <Stat label="Items" value={formatCount(props.items.length)} />
+        <Stat label="Units in stock" value={formatCount(units)} />
+        <Stat label="Sold out" value={formatCount(out)} />
+        <Stat label="Stock value" value={formatMoney(value)} />
       </div>
       <div class="layout-2">
         <AddForm session={props.session} state={props.add} />
