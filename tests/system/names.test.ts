@@ -7,11 +7,18 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import { dbLayout, mariadbdCommand, socketUser } from "../../local/src/mariadb.ts";
+import { dbLayout, mariadbdCommand } from "../../local/src/mariadb.ts";
 import { alive } from "../../local/src/pid-files.ts";
-import { PORT_DEFAULTS, PORT_ENV, type Ports } from "../../local/src/services.ts";
 import { which } from "../../local/src/system.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
+import {
+  launcherEnv,
+  offsetPorts,
+  rootSql as sqlAsRoot,
+  spawnCollecting,
+  type Spawned,
+  untilUp,
+} from "../launcher/launch.ts";
 import { adminApi, buy, getJson, type Json, post, postForm, store, unescapeHtml } from "./http.ts";
 import { env } from "./stack.ts";
 
@@ -312,44 +319,20 @@ describe("prices with more than two decimals are refused naming price", () => {
 // data dir of its own (+7000; the test stack has +10000, tests/launcher +6000).
 describe("bun run local migrates name keys, or refuses naming the names", () => {
   const OFFSET = 7000;
-  const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
+  const ports = offsetPorts(OFFSET);
   const DATA_DIR = path.join(REPO_ROOT, ".local/test-names");
   const STORE = `http://127.0.0.1:${ports.store}`;
 
-  const rootSql = async (sql: string) => {
-    const p = Bun.spawn([
-      "mariadb",
-      "--no-defaults",
-      `--socket=${dbLayout(DATA_DIR).socket}`,
-      `--user=${socketUser()}`,
-      "--batch",
-      "--skip-column-names",
-      "-e",
-      sql,
-    ], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    if (code !== 0) throw new Error(`mariadb: ${err}`);
-    return out.trim();
-  };
+  const rootSql = (sql: string) => sqlAsRoot(DATA_DIR, sql);
   const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
   const keyOf = async (name: string) => {
     const out = await rootSql(`SELECT HEX(name_key) FROM bazaar.items WHERE BINARY name = X'${hex(name)}'`);
     return out ? Buffer.from(out, "hex").toString("utf8") : undefined;
   };
 
-  type Run = { proc: ReturnType<typeof Bun.spawn>; output: () => string };
+  type Run = Spawned;
   const start = (...args: string[]): Run => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      STORE_DATA_DIR: DATA_DIR,
-      ADMIN_PASSWORD: "names-test",
-      NO_COLOR: "1",
-    };
-    for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
+    const env = launcherEnv(DATA_DIR, ports, { ADMIN_PASSWORD: "names-test" });
     // The test stack's own variables must not reach this launcher.
     for (
       const k of [
@@ -363,30 +346,10 @@ describe("bun run local migrates name keys, or refuses naming the names", () => 
         "ADMIN_USER",
       ]
     ) delete env[k];
-    const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    let text = "";
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      const decoder = new TextDecoder();
-      for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-    };
-    void pump(proc.stdout as ReadableStream<Uint8Array>);
-    void pump(proc.stderr as ReadableStream<Uint8Array>);
-    return { proc, output: () => text };
+    return spawnCollecting(["bun", "local/src/main.ts", ...args], env);
   };
   const up = async (run: Run) => {
-    const deadline = Date.now() + 90_000;
-    while (!run.output().includes("Ctrl-C stops everything")) {
-      if (run.proc.exitCode !== null) {
-        throw new Error(`bun run local exited ${run.proc.exitCode}:\n${run.output()}`);
-      }
-      if (Date.now() > deadline) throw new Error(`bun run local did not come up:\n${run.output()}`);
-      await Bun.sleep(100);
-    }
+    await untilUp(run, 90_000);
     return run;
   };
   const stop = async (run: Run) => {
