@@ -89,7 +89,7 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- correction, a long-running admin statement), then gives up with error 1205 and
 -- nothing done (the handler rolls back): far inside the web tier's deadline
 -- (API_TIMEOUT_MS, 3 s), so a buyer told "unavailable" was told the truth — the
--- database gave up first and no order exists (issue 13.4). Set per session, for the
+-- database gave up first and no order exists (docs/reliability.md). Set per session, for the
 -- call only (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //

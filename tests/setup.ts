@@ -10,8 +10,8 @@
 // against that stack instead and nothing is started. A Ctrl-C or SIGTERM during the run
 // is startStack's own to answer: it stops what it started (even mid-start) and exits.
 import { afterAll } from "bun:test";
-import type { Ports } from "../local/src/config.ts";
-import type { AppName } from "../local/src/services.ts";
+import type { AppName } from "../local/src/runtime.ts";
+import type { Ports } from "../local/src/services.ts";
 import type { Stack } from "../local/src/stack.ts";
 
 const TEST_PORT_OFFSET = Number(process.env.TEST_PORT_OFFSET ?? 10000);
@@ -27,8 +27,8 @@ export function startTestStack(): Promise<Stack | undefined> {
 async function start(): Promise<Stack | undefined> {
   if (process.env.STORE_URL) return undefined;
   // Loaded here, not at the top: a unit run never loads the launcher.
-  const { PORT_DEFAULTS } = await import("../local/src/config.ts");
-  const { denoCommand } = await import("../local/src/services.ts");
+  const { PORT_DEFAULTS } = await import("../local/src/services.ts");
+  const { denoCommand } = await import("../local/src/runtime.ts");
   const { startStack } = await import("../local/src/stack.ts");
   const ports = Object.fromEntries(
     Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + TEST_PORT_OFFSET]),

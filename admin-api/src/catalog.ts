@@ -2,10 +2,10 @@
 // changes, so concurrent restocks and purchases add up exactly.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
-import { checked, nameKey } from "@bazaar/lib/catalog.ts";
-import { type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
+import { nameKey } from "@bazaar/lib/catalog.ts";
+import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
-import { type AddItem, type AddResult, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
+import { type Added, type AddItem, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 
 const lockItem = async (conn: PoolConnection, name: string) => {
   const [rows] = await conn.query<RowDataPacket[]>(
@@ -15,7 +15,7 @@ const lockItem = async (conn: PoolConnection, name: string) => {
   return rows[0] ? checked(Item, rows[0]) : null;
 };
 
-export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<AddResult> =>
+export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Added> =>
   retried(() =>
     db.transaction(async (conn) => {
       const current = await lockItem(conn, name);

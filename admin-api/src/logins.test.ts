@@ -44,7 +44,7 @@ describe("per address", () => {
 });
 
 describe("per account", () => {
-  test("the issue's flood: 48 wrong passwords from 8 addresses are throttled (20 answered 'wrong', the rest wait), and the owner from a 9th address gets in", () => {
+  test("the flood of docs/reliability.md: 48 wrong passwords from 8 addresses are throttled (20 answered 'wrong', the rest wait), and the owner from a 9th address gets in", () => {
     const limit = signInLimiter();
     const outcomes: string[] = [];
     for (let round = 0; round < 6; round++) {

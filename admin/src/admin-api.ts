@@ -2,10 +2,9 @@
 // and one function per thing the pages do. Every write goes through here.
 import type { Context } from "hono";
 import { hc } from "hono/client";
-import * as v from "valibot";
-import { Item, ItemList, Order } from "@bazaar/lib/schemas.ts";
+import { Added, Item, ItemList, OrderPage } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
-import type { AdminApiApp } from "./admin-api-type.ts";
+import type { AdminApiApp } from "@bazaar/admin-api/src/app.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
 
@@ -13,20 +12,6 @@ export const createAdminApiClient = (target: ServiceTarget): AdminApiClient =>
   hc<AdminApiApp>(target.url, serviceClientOptions(target));
 
 const ADMIN_API = "the admin service";
-
-const Added = v.variant("action", [
-  v.object({ action: v.literal("inserted"), item: Item }),
-  v.object({ action: v.literal("restocked"), item: Item, previous_quantity: v.number() }),
-]);
-export type Added = v.InferOutput<typeof Added>;
-
-const OrderPage = v.object({
-  orders: v.array(Order),
-  page: v.number(),
-  per_page: v.number(),
-  total: v.number(),
-});
-export type OrderPage = v.InferOutput<typeof OrderPage>;
 
 const param = (name: string) => ({ param: { name: encodeURIComponent(name) } });
 

@@ -1,6 +1,7 @@
 // The admin site under /admin: sign in, then the inventory and the orders. Every
 // page needs the session; every form is checked for origin and the session's token.
 import { Hono } from "hono";
+import { alive } from "@bazaar/lib/health.ts";
 import { type ErrorResponder, handleErrors } from "@bazaar/lib/http.ts";
 import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
@@ -45,9 +46,8 @@ export function createApp(
 ) {
   const app = new Hono<AdminEnv>();
   app.use(withRequestId(), logRequests("admin", log), pageHeaders(identity));
-  const healthz = (c: { json: (b: unknown) => Response }) => c.json({ data: { status: "ok" } });
-  app.get("/healthz", healthz);
-  app.get("/admin/healthz", healthz);
+  app.get("/healthz", alive);
+  app.get("/admin/healthz", alive);
   const site: Site = { home: "/admin", section: "Admin", css: serveStyles(app, "/admin") };
 
   const fingerprint = sessionFingerprint(sessionSecret, credentials);
@@ -67,12 +67,12 @@ export function createApp(
   app.route("/admin/orders", orders(deps));
   app.get("/admin/", (c) => c.redirect("/admin", 301));
 
-  const respond: ErrorResponder = (c, status, message) =>
+  const respond: ErrorResponder<AdminEnv> = (c, status, message) =>
     renderErrorPage(c, status, {
       identity,
       site,
       message: status === 404 && message === "not found" ? "we couldn't find that page" : message,
       back: status === 401 ? { href: "/admin/login", label: "Sign in" } : undefined,
     });
-  return handleErrors(app, respond, undefined, log);
+  return handleErrors(app, { respond, log });
 }

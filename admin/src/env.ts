@@ -1,8 +1,10 @@
+import type { AppEnv } from "@bazaar/lib/log.ts";
 import type { Site } from "@bazaar/lib/ui/layout.tsx";
 import type { AdminApiClient } from "./admin-api.ts";
 import type { Session, Sessions } from "./session.ts";
 
-export type AdminEnv = { Variables: { session: Session } };
+/** Per request: the request id and, past the guard, the session. */
+export type AdminEnv = { Variables: AppEnv["Variables"] & { session: Session } };
 
 /** What the admin routes get. */
 export type AdminDeps = { adminApi: AdminApiClient; identity: string; site: Site; sessions: Sessions };

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { fakeUpstreamFetch } from "@bazaar/lib/testing.ts";
 import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
 import { memoryKv, sessionStore } from "@bazaar/admin-api/src/sessions.ts";
@@ -80,15 +81,7 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
       })
       .route("/sessions", sessions(access)),
   );
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const req = new Request(input, init);
-    state.seen.push(req);
-    if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
-    if (req.headers.get("authorization") !== "Bearer admin-token") {
-      return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
-    }
-    return app.fetch(req);
-  };
+  const fetch = fakeUpstreamFetch(app, "admin-token", state);
   return {
     state,
     redis,

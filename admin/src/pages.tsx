@@ -2,11 +2,10 @@
 // The admin site's pages. Data is only ever JSX text (escaped). Every form carries
 // the session's CSRF token.
 import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
-import type { Item } from "@bazaar/lib/schemas.ts";
-import { Alert, FieldError, Layout, type Site } from "@bazaar/lib/ui/layout.tsx";
+import type { Item, OrderPage } from "@bazaar/lib/schemas.ts";
+import { Alert, FieldError, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import type { OrderPage } from "./admin-api.ts";
-import type { Notice, Session } from "./session.ts";
+import type { Session } from "./session.ts";
 
 type Frame = { identity: string; site: Site };
 
@@ -215,6 +214,15 @@ function ItemRow(
   );
 }
 
+function Stat({ label, value }: { label: string; value: string }) {
+  return (
+    <div class="card stat">
+      <div class="label">{label}</div>
+      <div class="value">{value}</div>
+    </div>
+  );
+}
+
 export function Dashboard(
   props: Frame & {
     session: Session;
@@ -242,22 +250,10 @@ export function Dashboard(
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
       <div class="stat-row">
-        <div class="card stat">
-          <div class="label">Items</div>
-          <div class="value">{formatCount(props.items.length)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Units in stock</div>
-          <div class="value">{formatCount(units)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Sold out</div>
-          <div class="value">{formatCount(out)}</div>
-        </div>
-        <div class="card stat">
-          <div class="label">Stock value</div>
-          <div class="value">{formatMoney(value)}</div>
-        </div>
+        <Stat label="Items" value={formatCount(props.items.length)} />
+        <Stat label="Units in stock" value={formatCount(units)} />
+        <Stat label="Sold out" value={formatCount(out)} />
+        <Stat label="Stock value" value={formatMoney(value)} />
       </div>
       <div class="layout-2">
         <AddForm session={props.session} state={props.add} />

@@ -154,7 +154,7 @@ describe("the sign-in limit is shared by both admin servers", () => {
     }
   });
 
-  test("the issue's flood: 48 wrong passwords from 8 addresses over both servers are throttled, and the owner from a 9th address gets in", async () => {
+  test("the flood of docs/reliability.md: 48 wrong passwords from 8 addresses over both servers are throttled, and the owner from a 9th address gets in", async () => {
     const { admin1, admin2 } = twoServers();
     const statuses: number[] = [];
     for (let round = 0; round < 6; round++) {

@@ -9,11 +9,12 @@
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import * as v from "valibot";
+import { constantTimeEqual } from "@bazaar/lib/auth.ts";
+import type { Notice } from "@bazaar/lib/ui/layout.tsx";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
 import type { AdminApiClient } from "./admin-api.ts";
 
 export type Session = { id: string; user: string; expires: number; csrf: string };
-export type Notice = { kind: "success" | "error" | "info"; text: string };
 
 export type SessionOptions = {
   secret: string;
@@ -31,14 +32,6 @@ const encoder = new TextEncoder();
 
 const b64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-
-/** Equal strings in time that depends only on their length (use on same-length digests). */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array) {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
 
 /**
  * Checks a user name and password against the configured ones without leaking, by
@@ -168,7 +161,7 @@ export function sessions({ secret, secure, backend, fingerprint }: SessionOption
       if (!id) return null;
       const s = await backend.check(c, id);
       if (!s || s.id !== id || s.expires <= Date.now()) return null;
-      if (!constantTimeEqual(encoder.encode(s.fingerprint), await mine)) return null;
+      if (!constantTimeEqual(s.fingerprint, await mine)) return null;
       return { id: s.id, user: s.user, expires: s.expires, csrf: s.csrf };
     },
     /** Signs out: admin-api forgets the session (for both servers), then the cookie goes. */
@@ -200,5 +193,5 @@ export type Sessions = ReturnType<typeof sessions>;
 /** The form's token matches the session's (compared in constant time). */
 export function tokenMatches(session: Session, sent: unknown) {
   if (typeof sent !== "string") return false;
-  return constantTimeEqual(encoder.encode(session.csrf), encoder.encode(sent));
+  return constantTimeEqual(session.csrf, sent);
 }

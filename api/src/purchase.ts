@@ -1,5 +1,5 @@
 // One purchase, within a budget that ends before the web tier's deadline, and an
-// answer that says what really happened (issue 13.4; docs/design.md: "an answer is
+// answer that says what really happened (docs/reliability.md, a held row lock; docs/design.md: "an answer is
 // the truth about what happened"):
 //   placed        the procedure committed the order;
 //   not placed    it certainly did not: no connection in time (nothing was sent),

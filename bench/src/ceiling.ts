@@ -6,7 +6,8 @@ import path from "node:path";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { haproxyEnv } from "../../local/src/services.ts";
 import { which } from "../../local/src/system.ts";
-import { fileSink, ManagedProcess } from "../../local/src/processes.ts";
+import { fileSink } from "../../local/src/log-sinks.ts";
+import { ManagedProcess } from "../../local/src/managed-process.ts";
 import { waitFor } from "../../local/src/health.ts";
 import type { Ports } from "../../local/src/stack.ts";
 

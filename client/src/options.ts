@@ -32,6 +32,20 @@ const MAX_SEED = 0xffffffff;
 
 const num = (what: string) => v.number(`must be ${what}`);
 
+const wholeNumber = (min: number, max: number, tooSmall = `must be at least ${min}`) =>
+  v.pipe(
+    num("a whole number"),
+    v.integer("must be a whole number"),
+    v.minValue(min, tooSmall),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const seconds = v.pipe(
+  num("a number of seconds"),
+  v.finite("must be a number of seconds"),
+  v.gtValue(0, "must be more than 0"),
+);
+
 /** Options as runClient takes them; everything is optional and has a default. */
 export const OptionsSchema = v.object({
   url: v.optional(
@@ -44,23 +58,8 @@ export const OptionsSchema = v.object({
     ),
     DEFAULT_URL,
   ),
-  sessions: v.optional(
-    v.pipe(
-      num("a whole number"),
-      v.integer("must be a whole number"),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(10_000, "must be at most 10000"),
-    ),
-    8,
-  ),
-  iterations: v.optional(
-    v.pipe(
-      num("a whole number"),
-      v.integer("must be a whole number"),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(1_000_000_000, "must be at most 1000000000"),
-    ),
-  ),
+  sessions: v.optional(wholeNumber(1, 10_000), 8),
+  iterations: v.optional(wholeNumber(1, 1_000_000_000)),
   p: v.optional(
     v.pipe(
       num("a number from 0 to 1"),
@@ -69,30 +68,9 @@ export const OptionsSchema = v.object({
     ),
     0.3,
   ),
-  seed: v.optional(
-    v.pipe(
-      num("a whole number"),
-      v.integer("must be a whole number"),
-      v.minValue(0, "must not be negative"),
-      v.maxValue(MAX_SEED, `must be at most ${MAX_SEED}`),
-    ),
-  ),
-  duration: v.optional(
-    v.pipe(
-      num("a number of seconds"),
-      v.finite("must be a number of seconds"),
-      v.gtValue(0, "must be more than 0"),
-    ),
-  ),
-  timeout: v.optional(
-    v.pipe(
-      num("a number of seconds"),
-      v.finite("must be a number of seconds"),
-      v.gtValue(0, "must be more than 0"),
-      v.maxValue(3600, "must be at most 3600"),
-    ),
-    10,
-  ),
+  seed: v.optional(wholeNumber(0, MAX_SEED, "must not be negative")),
+  duration: v.optional(seconds),
+  timeout: v.optional(v.pipe(seconds, v.maxValue(3600, "must be at most 3600")), 10),
   json: v.optional(v.boolean("must be true or false"), false),
   quiet: v.optional(v.boolean("must be true or false"), false),
 });

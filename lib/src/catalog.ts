@@ -1,9 +1,8 @@
-// The catalogue as both APIs see it: its queries, the check of every row read, its
-// versions (what readers revalidate against: docs/internals.md, Versions).
+// The catalogue as both APIs see it: its queries (every row read checked, db.ts)
+// and its versions (what readers revalidate against: docs/internals.md, Versions).
 import * as v from "valibot";
-import type { Db } from "./db.ts";
+import { checked, type Db } from "./db.ts";
 import { Item, ItemList } from "./schemas.ts";
-import { fail } from "./http.ts";
 import { nameKey } from "./name-key.ts";
 
 /** What "the same name" means everywhere (items.name_key): see name-key.ts. */
@@ -12,22 +11,6 @@ export { nameKey };
 export const CATALOG = "catalog";
 
 const COLUMNS = "name, quantity, price";
-
-/** Rows from MySQL are checked before they are served: bad data is an error, not an answer. */
-export function checked<S extends v.GenericSchema>(schema: S, rows: unknown): v.InferOutput<S> {
-  const result = v.safeParse(schema, rows);
-  if (!result.success) {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "invalid data in the database",
-        issues: v.flatten(result.issues),
-      }),
-    );
-    fail(500, "invalid data in the database");
-  }
-  return result.output;
-}
 
 export async function selectItems(db: Db) {
   return checked(ItemList, await db.query(`SELECT ${COLUMNS} FROM items ORDER BY name`));

@@ -1,7 +1,9 @@
 // The MySQL pool, shared by api and admin-api. A database that cannot be reached
-// becomes a 503 (Unavailable), never a hang or a stack trace.
+// becomes a 503 (Unavailable), never a hang or a stack trace; a row read that breaks
+// its schema becomes a 500 (`checked`), never an answer.
 import mysql from "mysql2/promise";
-import { Unavailable } from "./http.ts";
+import * as v from "valibot";
+import { fail, Unavailable } from "./http.ts";
 
 export type DbConfig = {
   DB_HOST: string;
@@ -123,4 +125,20 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): 
       if (i >= attempts || !RETRYABLE.has((err as { code?: string }).code ?? "")) throw err;
     }
   }
+}
+
+/** Rows from MySQL are checked before they are served: bad data is an error, not an answer. */
+export function checked<S extends v.GenericSchema>(schema: S, rows: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, rows);
+  if (!result.success) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "invalid data in the database",
+        issues: v.flatten(result.issues),
+      }),
+    );
+    fail(500, "invalid data in the database");
+  }
+  return result.output;
 }

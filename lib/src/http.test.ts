@@ -11,9 +11,7 @@ const app = handleErrors(
       throw new Error("secret stack detail");
     })
     .get("/gone", () => fail(410, "gone for good")),
-  undefined,
-  "no such route",
-  (entry) => logged.push(entry),
+  { notFoundMessage: "no such route", log: (entry) => logged.push(entry) },
 );
 
 const post = (body: string, type = "application/json") =>

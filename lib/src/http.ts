@@ -1,6 +1,7 @@
 // One error shape for every app: {"error":{"code":N,"message":"…"}}, plus the
 // middleware that guards a JSON body (size, content type, schema).
-import type { Context, Env, Hono, MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler, Schema } from "hono";
+import type { HonoBase } from "hono/hono-base";
 import { HTTPException } from "hono/http-exception";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -28,15 +29,19 @@ export class Unavailable extends HTTPException {
 }
 
 /** How an app answers an error; JSON apps use the default, page apps render HTML. */
-export type ErrorResponder = (
-  c: Context,
+export type ErrorResponder<E extends Env = Env> = (
+  c: Context<E>,
   status: ContentfulStatusCode,
   message: string,
   fields?: Record<string, string>,
 ) => Response | Promise<Response>;
 
-export const jsonError: ErrorResponder = (c, status, message, fields) =>
-  c.json(errorBody(status, message, fields), status);
+export const jsonError = <E extends Env>(
+  c: Context<E>,
+  status: ContentfulStatusCode,
+  message: string,
+  fields?: Record<string, string>,
+): Response => c.json(errorBody(status, message, fields), status);
 
 // For exceptions raised by Hono's own middleware without a message of ours.
 const DEFAULT_MESSAGES: Record<number, string> = {
@@ -50,13 +55,24 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   429: "too many requests",
 };
 
-/** app.onError / app.notFound in the one shape; never a stack trace to the client. */
-export function handleErrors<E extends Env>(
-  app: Hono<E>,
-  respond: ErrorResponder = jsonError,
-  notFoundMessage = "not found",
-  log: Log = jsonLines,
-) {
+export type ErrorOptions<E extends Env = Env> = {
+  /** How errors are answered (default: the JSON shape). */
+  respond?: ErrorResponder<E>;
+  /** The message of the 404 for a path no route has. */
+  notFoundMessage?: string;
+  /** Where 5xx errors are logged. */
+  log?: Log;
+};
+
+/**
+ * app.onError / app.notFound in the one shape; never a stack trace to the client.
+ * Returns the app with its own type, routes included, so that `typeof` it types a
+ * hono/client `hc`. (HonoBase, not Hono: it is what `.route()` and `.use()` return.)
+ */
+export function handleErrors<E extends Env, S extends Schema, B extends string, P extends string>(
+  app: HonoBase<E, S, B, P>,
+  { respond = jsonError, notFoundMessage = "not found", log = jsonLines }: ErrorOptions<E> = {},
+): HonoBase<E, S, B, P> {
   app.notFound((c) => respond(c, 404, notFoundMessage));
   app.onError((err, c) => {
     if (err instanceof HTTPException) {

@@ -1,9 +1,15 @@
 // One structured JSON line per request, carrying the request id HAProxy assigns
-// (X-Request-Id; hono/request-id reuses it, or makes one when called directly).
-import type { MiddlewareHandler } from "hono";
-import { requestId } from "hono/request-id";
+// (X-Request-Id; kept when the app trusts it, else the app makes one).
+import type { Context, MiddlewareHandler } from "hono";
+import type { RequestIdVariables } from "hono/request-id";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/**
+ * What every app keeps per request: the request id (set by withRequestId), and the
+ * id the client sent when it was not taken as the request's (only for the log line).
+ */
+export type AppEnv = { Variables: RequestIdVariables & { clientRequestId?: string } };
 
 /** Where an app's log entries go: one JSON line each. Tests pass a quiet one. */
 export type Log = (entry: Record<string, unknown>) => void;
@@ -12,34 +18,52 @@ export type Log = (entry: Record<string, unknown>) => void;
 export const jsonLines: Log = (entry) =>
   (entry.level === "error" ? console.error : console.log)(JSON.stringify(entry));
 
-// hono/request-id keeps an incoming id only if it is [\w\-=]; HAProxy's ids
-// (proxy/haproxy.cfg unique-id-format) also contain ':', '.' and '_'. Such an id is
-// kept too (still nothing that could break a log line); anything else gets a new one.
+// What hono/request-id keeps ([\w\-=]), plus ':' and '.': nothing that could break a
+// log line. Anything else, or anything longer, is replaced and not logged.
 const FORWARDED_ID = /^[\w\-=:.]{1,128}$/;
 
-export const withRequestId = () =>
-  requestId({
-    headerName: REQUEST_ID_HEADER,
-    limitLength: 128,
-    generator: (c) => {
-      const given = c.req.header(REQUEST_ID_HEADER);
-      return given && FORWARDED_ID.test(given) ? given : crypto.randomUUID();
-    },
-  });
+/** Whether an incoming id is this request's: the APIs trust their callers', web only the proxy's. */
+export type TrustRequestId = (id: string, c: Context) => boolean;
 
-export const logRequests = (service: string, log: Log = jsonLines): MiddlewareHandler => async (c, next) => {
-  const start = performance.now();
-  await next();
-  if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
-  log({
-    time: new Date().toISOString(),
-    service,
-    request_id: c.get("requestId" as never),
-    // The client's address chain as HAProxy passed it on (absent on direct calls).
-    forwarded_for: c.req.header("x-forwarded-for"),
-    method: c.req.method,
-    path: c.req.path,
-    status: c.res.status,
-    ms: Math.round((performance.now() - start) * 10) / 10,
-  });
-};
+/**
+ * Sets c.get("requestId") and the X-Request-Id response header: the incoming id when
+ * it is well-formed and `trust` accepts it, else a new UUID. An id not trusted is
+ * kept as "clientRequestId", only for the log line. (hono/request-id keeps every
+ * well-formed id, and web must be able to refuse one: lib/src/request-id.ts.)
+ */
+export const withRequestId =
+  (trust: TrustRequestId = () => true): MiddlewareHandler<AppEnv> => async (c, next) => {
+    const given = c.req.header(REQUEST_ID_HEADER);
+    let id: string;
+    if (given !== undefined && FORWARDED_ID.test(given)) {
+      if (trust(given, c)) id = given;
+      else {
+        id = crypto.randomUUID();
+        c.set("clientRequestId", given);
+      }
+    } else id = crypto.randomUUID();
+    c.set("requestId", id);
+    c.header(REQUEST_ID_HEADER, id);
+    await next();
+  };
+
+export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    await next();
+    if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
+    log({
+      time: new Date().toISOString(),
+      service,
+      request_id: c.get("requestId"),
+      // An id the client sent that was not taken as the request's (web: not the proxy's).
+      client_request_id: c.get("clientRequestId"),
+      // The client's address chain as HAProxy passed it on (absent on direct calls).
+      forwarded_for: c.req.header("x-forwarded-for"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+    });
+  };
+}

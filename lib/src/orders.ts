@@ -1,8 +1,7 @@
 // Orders as both APIs read them.
 import * as v from "valibot";
-import type { Db } from "./db.ts";
-import { Order } from "./schemas.ts";
-import { checked } from "./catalog.ts";
+import { checked, type Db } from "./db.ts";
+import { Order, type OrderPage } from "./schemas.ts";
 
 export const orderEntry = (number: number) => `order:${number}`;
 
@@ -24,7 +23,7 @@ export async function selectOrder(db: Db, number: number) {
   return row ? checked(Order, toOrder(row)) : null;
 }
 
-export async function selectOrders(db: Db, page: number, perPage: number) {
+export async function selectOrders(db: Db, page: number, perPage: number): Promise<OrderPage> {
   const rows = await db.query<Record<string, unknown>>(
     `SELECT ${ORDER_COLUMNS} FROM orders ORDER BY number DESC LIMIT ? OFFSET ?`,
     [perPage, (page - 1) * perPage],

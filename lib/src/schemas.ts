@@ -84,6 +84,22 @@ export const Order = v.object({
 });
 export type Order = v.InferOutput<typeof Order>;
 
+/** One page of orders, newest first, and how many there are in all. */
+export const OrderPage = v.object({
+  orders: v.array(Order),
+  page: v.number(),
+  per_page: v.number(),
+  total: v.number(),
+});
+export type OrderPage = v.InferOutput<typeof OrderPage>;
+
+/** Result of adding an item: which of the two things happened. */
+export const Added = v.variant("action", [
+  v.object({ action: v.literal("inserted"), item: Item }),
+  v.object({ action: v.literal("restocked"), item: Item, previous_quantity: v.number() }),
+]);
+export type Added = v.InferOutput<typeof Added>;
+
 // Request bodies.
 export const OrderRequest = v.object({ name: ItemName, quantity: OrderQuantity });
 export type OrderRequest = v.InferOutput<typeof OrderRequest>;
@@ -133,11 +149,6 @@ export const Paging = v.object({
     "20",
   ),
 });
-
-/** Result of adding an item: which of the two things happened. */
-export type AddResult =
-  | { action: "inserted"; item: Item }
-  | { action: "restocked"; item: Item; previous_quantity: number };
 
 /** Field name → first message, and one readable line naming every bad field. */
 export function describeIssues(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) {

@@ -28,9 +28,10 @@ import {
   SECRETS,
   secretsCommand,
 } from "./secrets.ts";
+import { requestIdKeyMap } from "./request-id.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
-const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache"];
+const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache", "proxy"];
 const tmp = mkdtempSync(path.join(tmpdir(), "secrets-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -74,12 +75,13 @@ describe("--init-secrets", () => {
   test("writes the store and exactly each consumer's files, the same value everywhere", () => {
     const { values, sources } = initSecrets(dir, {});
     expect(ls("store")).toEqual([...SECRET_NAMES].sort());
-    expect(ls("web")).toEqual(["api_token"]);
+    expect(ls("web")).toEqual(["api_token", "request_id_key"]);
     expect(ls("admin")).toEqual(["admin_api_token", "admin_password", "session_secret"]);
     expect(ls("api")).toEqual(["api_db_password", "api_token", "srh_token"]);
     expect(ls("admin-api")).toEqual(["admin_api_token", "admin_db_password", "srh_token"]);
     expect(ls("db")).toEqual(["admin_db_password", "api_db_password", "mysql_root_password"]);
     expect(ls("cache")).toEqual(["tokens.json"]);
+    expect(ls("proxy")).toEqual(["request_id_key.map"]);
     for (const name of SECRET_NAMES) {
       expect(sources[name]).toBe("generated");
       expect(read("store", name)).toBe(values[name]);
@@ -102,10 +104,17 @@ describe("--init-secrets", () => {
     );
   });
 
-  test("db/ and cache/ are readable by other users (mysql, SRH), the rest only by owner and group", () => {
+  test("the proxy gets web's request_id_key as the HAProxy map file haproxy.cfg loads", () => {
+    const { values } = initSecrets(dir, {});
+    expect(read("proxy", "request_id_key.map")).toBe(requestIdKeyMap(values.request_id_key));
+    expect(read("web", "request_id_key")).toBe(values.request_id_key);
+  });
+
+  test("db/, cache/ and proxy/ are readable by other users (mysql, SRH, haproxy), the rest only by owner and group", () => {
     initSecrets(dir, {});
     for (const name of CONSUMERS.db) expect(mode("db", name)).toBe(0o644);
     expect(mode("cache", "tokens.json")).toBe(0o644);
+    expect(mode("proxy", "request_id_key.map")).toBe(0o644);
     for (const folder of ["store", "web", "admin", "api", "admin-api"]) {
       for (const name of ls(folder)) expect(mode(folder, name)).toBe(0o640);
     }
@@ -150,6 +159,7 @@ describe("--init-secrets", () => {
       "API_DB_PASSWORD",
       "ADMIN_DB_PASSWORD",
       "MYSQL_ROOT_PASSWORD",
+      "REQUEST_ID_KEY",
     ]);
   });
 

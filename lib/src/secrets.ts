@@ -9,6 +9,7 @@ import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
 import { fileValue, isPublished, secret } from "./config.ts";
+import { requestIdKeyMap } from "./request-id.ts";
 
 /**
  * Every secret: the random bytes of a new one (base64url, so 4/3 as many characters)
@@ -23,6 +24,8 @@ export const SECRETS = {
   api_db_password: { bytes: 24, min: 1 },
   admin_db_password: { bytes: 24, min: 1 },
   mysql_root_password: { bytes: 24, min: 1 },
+  // The proxy signs each request id with it, web checks (lib/src/request-id.ts).
+  request_id_key: { bytes: 32, min: 32 },
 } as const;
 export type SecretName = keyof typeof SECRETS;
 export const SECRET_NAMES = Object.keys(SECRETS) as SecretName[];
@@ -87,7 +90,7 @@ export const chooseSecret = (
 
 /** Which service's folder gets which secrets (each folder is a volume only that service mounts). */
 export const CONSUMERS = {
-  web: ["api_token"],
+  web: ["api_token", "request_id_key"],
   admin: ["admin_api_token", "admin_password", "session_secret"],
   api: ["api_token", "srh_token", "api_db_password"],
   "admin-api": ["admin_api_token", "srh_token", "admin_db_password"],
@@ -99,6 +102,9 @@ export const STORE = "store";
 /** SRH's file mode (SRH_MODE=file) reads tokens.json, mounted at /app/srh-config. */
 export const CACHE = "cache";
 export const TOKENS_FILE = "tokens.json";
+/** HAProxy reads request_id_key as a map file (proxy/haproxy.cfg), mounted at /run/bazaar-secrets. */
+export const PROXY = "proxy";
+export const REQUEST_ID_KEY_MAP_FILE = "request_id_key.map";
 export const DEFAULT_SECRETS_DIR = "/secrets";
 export const DEFAULT_SRH_CONNECTION_STRING = "redis://redis:6379";
 
@@ -106,11 +112,13 @@ export const DEFAULT_SRH_CONNECTION_STRING = "redis://redis:6379";
  * File modes. The app images all run as distroless's nonroot (uid/gid 65532), the
  * same user that writes these, so the store and the app folders need no bits for
  * others (0640). db/ is read by the mysql image's entrypoint and db/accounts.sh as
- * mysql (uid 999), and cache/ by SRH's image (or the bridge standing in for it) as a
- * user of its own: those must be readable by others (0644).
+ * mysql (uid 999), cache/ by SRH's image (or the bridge standing in for it) and proxy/
+ * by the haproxy image (user haproxy), each as a user of its own: those must be
+ * readable by others (0644).
  */
 const MODE = { private: 0o640, shared: 0o644 } as const;
-const modeOf = (folder: string) => (folder === "db" || folder === CACHE ? MODE.shared : MODE.private);
+const modeOf = (folder: string) =>
+  folder === "db" || folder === CACHE || folder === PROXY ? MODE.shared : MODE.private;
 
 /** The SRH tokens.json for one token (SRH's file format; max_connections is SRH's default). */
 export const srhTokens = (token: string, connectionString: string) => ({
@@ -159,7 +167,7 @@ export type InitResult = { values: Record<SecretName, string>; sources: Record<S
  * compose.yaml, and writing into the container's own filesystem would lose it.
  */
 export function initSecrets(dir: string, env: Record<string, string | undefined>): InitResult {
-  const folders = [STORE, ...Object.keys(CONSUMERS), CACHE];
+  const folders = [STORE, ...Object.keys(CONSUMERS), CACHE, PROXY];
   const missing = folders.filter((f) => {
     try {
       return !statSync(path.join(dir, f)).isDirectory();
@@ -191,6 +199,11 @@ export function initSecrets(dir: string, env: Record<string, string | undefined>
   }
   const tokens = srhTokens(values.srh_token, env.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING);
   writeAtomic(path.join(dir, CACHE, TOKENS_FILE), JSON.stringify(tokens, null, 2) + "\n", modeOf(CACHE));
+  writeAtomic(
+    path.join(dir, PROXY, REQUEST_ID_KEY_MAP_FILE),
+    requestIdKeyMap(values.request_id_key),
+    modeOf(PROXY),
+  );
   return { values, sources };
 }
 

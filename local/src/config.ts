@@ -1,27 +1,11 @@
-// What a stack is configured with: ports, data dir, secrets. Options win over the
-// environment, the environment over the defaults (the design's ports).
+// What a stack is configured with besides its ports (services.ts): how many web and
+// admin servers, and the secrets. Options win over the environment, the environment
+// over the defaults.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { chooseSecret, chooseValue, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
-
-export const PORT_DEFAULTS = {
-  store: 8080,
-  stats: 8404,
-  db: 3306,
-  redis: 6379,
-  cache: 8079,
-  api: 5003,
-  adminApi: 5002,
-  web1: 8083,
-  web2: 8084,
-  admin1: 8081,
-  admin2: 8082,
-};
-/** The web and admin servers beyond the first two have optional keys: web3 … web9, admin3 … admin9. */
-type ExtraServerPort = `${ServerTier}${3 | 4 | 5 | 6 | 7 | 8 | 9}`;
-export type Ports = typeof PORT_DEFAULTS & Partial<Record<ExtraServerPort, number>>;
 
 /** The two tiers behind the proxy, each as many servers as asked for. */
 export type ServerTier = "web" | "admin";
@@ -50,78 +34,7 @@ export function resolveServers(given: Partial<Servers> | undefined, env: Env): S
   return servers;
 }
 
-/** The Ports key of a tier's n-th server (web1, admin3, …). */
-export const serverPortKey = (tier: ServerTier, n: number) => `${tier}${n}` as keyof Ports;
-
-/**
- * Where a server beyond the second listens unless its own variable (WEB3_PORT, …)
- * says: web-n on WEB1_PORT + n − 1 (8085 … 8091, right after web-2), admin-n on
- * ADMIN1_PORT + n + 9 (8093 … 8099: admin-2's next ports are web's).
- */
-const extraServerPort = (
-  tier: ServerTier,
-  n: number,
-  ports: Ports,
-) => (tier === "web" ? ports.web1 + n - 1 : ports.admin1 + n + 9);
-
-/** The ports a stack with these servers uses (web-2's is not one when WEB_SERVERS=1). */
-export function portKeysInUse(ports: Ports, servers: Servers): (keyof Ports)[] {
-  return (Object.keys(ports) as (keyof Ports)[]).filter((k) => {
-    const m = /^(web|admin)(\d+)$/.exec(k);
-    return !m || Number(m[2]) <= servers[m[1] as ServerTier];
-  });
-}
-
-/** The environment variable that sets each port. */
-export const PORT_ENV: Record<keyof Ports, string> = {
-  store: "STORE_PORT",
-  stats: "STATS_PORT",
-  db: "DB_PORT",
-  redis: "REDIS_PORT",
-  cache: "CACHE_PORT",
-  api: "API_PORT",
-  adminApi: "ADMIN_API_PORT",
-  web1: "WEB1_PORT",
-  web2: "WEB2_PORT",
-  admin1: "ADMIN1_PORT",
-  admin2: "ADMIN2_PORT",
-  ...(Object.fromEntries(
-    (["web", "admin"] as const).flatMap((tier) =>
-      [3, 4, 5, 6, 7, 8, 9].map((n) => [`${tier}${n}`, `${tier.toUpperCase()}${n}_PORT`])
-    ),
-  ) as Record<ExtraServerPort, string>),
-};
-
 type Env = Record<string, string | undefined>;
-
-export function resolvePorts(
-  given: Partial<Ports> | undefined,
-  env: Env,
-  servers: Servers = DEFAULT_SERVERS,
-): Ports {
-  const ports: Ports = { ...PORT_DEFAULTS };
-  const set = (key: keyof Ports, fallback: number) => {
-    const raw = given?.[key] ?? env[PORT_ENV[key]];
-    if (raw === undefined || raw === "") return void (ports[key] = fallback);
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${PORT_ENV[key]}: not a port: ${raw}`);
-    ports[key] = n;
-  };
-  for (const key of Object.keys(PORT_DEFAULTS) as (keyof typeof PORT_DEFAULTS)[]) {
-    set(key, PORT_DEFAULTS[key]);
-  }
-  // After the first two, so that web-3 follows where web-1 was put.
-  for (const tier of ["web", "admin"] as const) {
-    for (let n = 3; n <= servers[tier]; n++) set(serverPortKey(tier, n), extraServerPort(tier, n, ports));
-  }
-  const seen = new Map<number, string>();
-  for (const [key, port] of Object.entries(ports)) {
-    const other = seen.get(port);
-    if (other) throw new Error(`${PORT_ENV[key as keyof Ports]} and ${other} are both ${port}`);
-    seen.set(port, PORT_ENV[key as keyof Ports]);
-  }
-  return ports;
-}
 
 /** Secrets shared between the tiers; fresh random ones per stack unless set. */
 export type Secrets = {
@@ -138,6 +51,8 @@ export type Secrets = {
   /** HAProxy's stats page login (proxy/haproxy.cfg); compose publishes no stats page, so it is the local stack's only. */
   STATS_USER: string;
   STATS_PASSWORD: string;
+  /** The proxy signs request ids with it, web checks them (lib/src/request-id.ts). */
+  REQUEST_ID_KEY: string;
 };
 
 /**
@@ -168,6 +83,9 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
     STATS_USER: pick("STATS_USER") ?? "stats",
     // Not one of compose's secrets (compose publishes no stats page): fresh per start unless set.
     STATS_PASSWORD: chooseValue({ bytes: 18, min: 8 }, "STATS_PASSWORD", pick("STATS_PASSWORD")).value,
+    // Fresh per start unless set: web and the proxy start together, and no signed id
+    // needs to outlive them.
+    REQUEST_ID_KEY: choose("request_id_key").value,
   };
 }
 

@@ -1,8 +1,8 @@
 // The launcher's small pure parts: configuration, the missing-program message, log
 // lines. `bun run local` itself, as a real process, is tested in tests/launcher/.
 import { describe, expect, test } from "bun:test";
-import { PORT_DEFAULTS, resolvePorts } from "./config.ts";
-import { consoleSink } from "./processes.ts";
+import { consoleSink } from "./log-sinks.ts";
+import { PORT_DEFAULTS, resolvePorts } from "./services.ts";
 import { requirePrograms } from "./system.ts";
 
 describe("configuration", () => {

@@ -1,8 +1,15 @@
 // As many web and admin servers as asked for (WEB_SERVERS, ADMIN_SERVERS): their
 // count, their ports, their services and the proxy's server lines.
 import { afterEach, describe, expect, test } from "bun:test";
-import { DEFAULT_SERVERS, PORT_DEFAULTS, portKeysInUse, resolvePorts, resolveServers } from "./config.ts";
-import { buildServices, haproxyEnv, serviceNames } from "./services.ts";
+import { DEFAULT_SERVERS, resolveServers } from "./config.ts";
+import {
+  buildServices,
+  haproxyEnv,
+  PORT_DEFAULTS,
+  portKeysInUse,
+  resolvePorts,
+  serviceNames,
+} from "./services.ts";
 import { testContext } from "./testing.ts";
 
 describe("resolveServers", () => {
@@ -53,10 +60,12 @@ describe("the ports of servers beyond the second", () => {
 
   test("only the servers the stack runs count as its ports (the launcher checks those are free)", () => {
     const p = resolvePorts(undefined, {}, { web: 1, admin: 3 });
-    const used = portKeysInUse(p, { web: 1, admin: 3 });
+    const used = portKeysInUse({ web: 1, admin: 3 });
     expect(used).toContain("web1");
     expect(used).not.toContain("web2");
     expect(used).toEqual(expect.arrayContaining(["admin1", "admin2", "admin3"]));
+    // web-2's port is still resolved (and checked against the others), just not used.
+    expect(p.web2).toBe(PORT_DEFAULTS.web2);
   });
 });
 

@@ -13,44 +13,38 @@
 // start rejects with StartInterrupted. Without a caller's signal this module answers
 // SIGINT/SIGTERM itself for as long as the stack lives, and then ends the process as
 // the signal would have (exit 128 + n: 130, 143) — so nothing is left behind.
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { constants } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import { REPO_ROOT, resolveSecrets, resolveServers, type Secrets, type Servers } from "./config.ts";
+import { portTaken } from "./health.ts";
+import { consoleSink, fileSink, type LogSink } from "./log-sinks.ts";
+import { type DbLayout, dbLayout, rootSql, socketUser } from "./mariadb.ts";
+import { reapLeftovers } from "./pid-files.ts";
+import { writeRequestIdKeyMap } from "./request-id-key.ts";
+import { Cancelled, Runner } from "./runner.ts";
+import { type Commands, resolveRuntime, type Runtime } from "./runtime.ts";
 import {
+  addressEnv,
+  ALIASES,
+  buildServices,
   PORT_ENV,
   portKeysInUse,
   type Ports,
-  REPO_ROOT,
   resolvePorts,
-  resolveSecrets,
-  resolveServers,
-  type Secrets,
-  type Servers,
-} from "./config.ts";
-import { describe, NotReadyError, portTaken, waitFor } from "./health.ts";
-import {
-  type DbLayout,
-  dbLayout,
-  ensureInstalled,
-  rootSql,
-  seedAndConfigure,
-  socketUser,
-} from "./mariadb.ts";
-import { consoleSink, fileSink, type LogSink, ManagedProcess, reapLeftovers } from "./processes.ts";
-import {
-  ALIASES,
-  type AppName,
-  buildServices,
-  type Runtime,
-  serverPort,
-  type ServiceDef,
   type ServiceName,
   serviceNames,
+  type StackUrls,
+  stackUrls,
 } from "./services.ts";
+import { guard, reasonOf, unguard, whenAborted } from "./stop.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
 
-export { type AppName, type Runtime, SERVICE_NAMES, type ServiceName } from "./services.ts";
-export type { Ports, Secrets, Servers } from "./config.ts";
+export type { Ports, ServiceName, StackUrls } from "./services.ts";
+export { SERVICE_NAMES } from "./services.ts";
+export type { AppName, Runtime } from "./runtime.ts";
+export type { Secrets, Servers } from "./config.ts";
+export { StackStartError } from "./runner.ts";
+export { signalExitCode, stopOnSignals, type StopRequests, stopRequests, whenAborted } from "./stop.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -78,7 +72,7 @@ export type StackOptions = {
   /** How apps run (env STACK_RUNTIME): bun (default), deno or compiled (dist/<app>). */
   runtime?: Runtime;
   /** Per app ("web") or service ("web-2"): the argv to run instead, e.g. ["deno", "run", "-A", "web/src/main.deno.ts"]. */
-  commands?: Partial<Record<AppName | ServiceName, string[]>>;
+  commands?: Commands;
   /** How long web/admin keep serving after SIGTERM (env SHUTDOWN_DRAIN_MS, default 1500). */
   drainMs?: number;
   /** Extra variables for every app (DB_POOL_SIZE, CACHE_TTL_SECONDS, API_TIMEOUT_MS, …). */
@@ -93,24 +87,6 @@ export type StackOptions = {
    * Without one, SIGINT/SIGTERM stop the stack (starting or not) and end the process.
    */
   signal?: AbortSignal;
-};
-
-export type StackUrls = {
-  store: string;
-  stats: string;
-  web1: string;
-  web2: string;
-  admin1: string;
-  admin2: string;
-  /** Every web server's address, web-1 first (as many as the stack runs). */
-  web: string[];
-  /** Every admin server's address, admin-1 first. */
-  admin: string[];
-  api: string;
-  adminApi: string;
-  cache: string;
-  redis: string;
-  db: string;
 };
 
 export interface Stack {
@@ -152,22 +128,6 @@ export interface Stack {
   sql(sql: string): Promise<string>;
 }
 
-export class StackStartError extends Error {
-  constructor(
-    readonly service: string,
-    reason: string,
-    lines: string[],
-    logFile?: string,
-  ) {
-    const tail = lines.slice(-25).map((l) => `    ${l}`).join("\n");
-    super(
-      `${service} failed to start: ${reason}` +
-        (tail ? `\n  last lines of ${service}:\n${tail}` : `\n  (${service} wrote nothing)`) +
-        (logFile ? `\n  full log: ${logFile}` : ""),
-    );
-  }
-}
-
 /** A start that a stop request ended before the stack was up; what was running then is stopped. */
 export class StartInterrupted extends Error {
   constructor(
@@ -183,95 +143,6 @@ export class StartInterrupted extends Error {
     );
   }
 }
-
-/** A process ended by a signal exits 128 + its number (SIGINT 130, SIGTERM 143); 1 for anything else. */
-export const signalExitCode = (reason: string | undefined) => {
-  const n = reason ? (constants.signals as Record<string, number | undefined>)[reason] : undefined;
-  return n ? 128 + n : 1;
-};
-
-export type StopRequests = {
-  /** Aborted by the first SIGINT/SIGTERM; its reason is the signal's name. */
-  readonly signal: AbortSignal;
-  /** Stops listening (the signals' default action comes back). */
-  dispose(): void;
-};
-
-/**
- * SIGINT and SIGTERM as a stop request: the first aborts `signal`. A second one more
- * than a second later forces: the process exits at once (128 + n), and the exit hook
- * SIGKILLs the stack's children. Ctrl-C under `bun run` arrives twice at once (from
- * the terminal and forwarded by bun run): that pair counts as one request.
- */
-export function stopRequests(): StopRequests {
-  const controller = new AbortController();
-  let since = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (since) {
-      if (Date.now() - since > 1000) {
-        process.stderr.write(`\n${signal} again: forcing the stop\n`);
-        process.exit(signalExitCode(signal));
-      }
-      return;
-    }
-    since = Date.now();
-    controller.abort(signal);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
-}
-
-/** Why a stop was asked for: the signal's name from stopRequests(), else "stop requested". */
-const reasonOf = (
-  signal: AbortSignal,
-) => (typeof signal.reason === "string" ? signal.reason : "stop requested");
-
-/** Runs `fn` once `signal` is aborted (at once if it already is); answers a function that stops listening. */
-export function whenAborted(signal: AbortSignal, fn: (reason: string) => void) {
-  if (signal.aborted) {
-    fn(reasonOf(signal));
-    return () => {};
-  }
-  const onAbort = () => fn(reasonOf(signal));
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
-}
-
-// Stacks started without a caller's signal. On SIGINT/SIGTERM every one of them is
-// stopped (one still starting: what it started), then the process exits 128 + n.
-const guarded = new Map<object, (reason: string) => Promise<unknown>>();
-let guardRequests: StopRequests | undefined;
-
-function guard(key: object, stop: (reason: string) => Promise<unknown>) {
-  guarded.set(key, stop);
-  if (guardRequests) return;
-  const requests = (guardRequests = stopRequests());
-  whenAborted(requests.signal, (reason) => {
-    process.stderr.write(`\n${reason}: stopping the stack…\n`);
-    void Promise.allSettled([...guarded.values()].map((s) => s(reason))).then(() =>
-      process.exit(signalExitCode(reason))
-    );
-  });
-}
-
-function unguard(key: object) {
-  guarded.delete(key);
-  // Once a stop was asked for, the listeners stay: a later second signal still forces.
-  if (guarded.size === 0 && guardRequests && !guardRequests.signal.aborted) {
-    guardRequests.dispose();
-    guardRequests = undefined;
-  }
-}
-
-/** Thrown inside the start when a stop request or another service's failure ended it. */
-class Cancelled extends Error {}
 
 const nameIn = (names: readonly ServiceName[]) => (name: string): ServiceName => {
   const n = (ALIASES[name] ?? name) as ServiceName;
@@ -367,41 +238,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-/** The start itself; `guardHooks` follow the stack's stop() and start() (see guard()). */
-async function launch(
-  options: StackOptions,
-  control: StartControl,
-  guardHooks: { release(): void; renew(): void },
-): Promise<Stack> {
-  const { say, checkpoint } = control;
+/** Everything the options and the environment say, checked before anything is touched. */
+function resolveConfig(options: StackOptions) {
   const env = options.env ?? process.env;
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
-  const logDir = path.join(dataDir, "logs");
-  const runDir = path.join(dataDir, "run");
   const servers = resolveServers(options.servers, env);
-  const ports = resolvePorts(options.ports, env, servers);
-  const names = serviceNames(servers);
-  const resolveName = nameIn(names);
-  // A launcher killed with SIGKILL leaves its children running: stop them first.
-  await reapLeftovers(runDir, say);
-  if (options.fresh) {
-    say(`--fresh: deleted the stack's data in ${dataDir}`);
-    for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
-  control.attach(sink);
-  checkpoint();
-  say(`starting in ${dataDir}`);
+  return {
+    env,
+    dataDir,
+    logDir: path.join(dataDir, "logs"),
+    runDir: path.join(dataDir, "run"),
+    db: dbLayout(dataDir),
+    servers,
+    ports: resolvePorts(options.ports, env, servers),
+    runtime: resolveRuntime(options.runtime, env),
+    drainMs: options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500),
+    timeoutMs: options.startTimeoutMs ?? 30_000,
+  };
+}
+type Config = ReturnType<typeof resolveConfig>;
 
-  control.phase = "looking for MariaDB, Redis and HAProxy";
-  const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
-  checkpoint();
-
-  control.phase = "checking the ports";
+/** Refuses to start when one of the stack's ports is taken, naming each with its variable. */
+async function checkPortsFree(ports: Ports, servers: Servers) {
   const taken: string[] = [];
   await Promise.all(
-    portKeysInUse(ports, servers).map(async (k) => {
+    portKeysInUse(servers).map(async (k) => {
       if (await portTaken(ports[k]!)) taken.push(`${ports[k]} (${PORT_ENV[k]})`);
     }),
   );
@@ -412,173 +273,117 @@ async function launch(
       } — is another stack running? Set the variables to other ports.`,
     );
   }
-  checkpoint();
+}
 
-  const secrets = resolveSecrets(options.secrets, env, dataDir);
-  const db = dbLayout(dataDir);
-  const runtime = (options.runtime ?? (env.STACK_RUNTIME as Runtime | undefined) ?? "bun") as Runtime;
-  if (!["bun", "deno", "compiled"].includes(runtime)) {
-    throw new Error(`STACK_RUNTIME must be bun, deno or compiled, not ${runtime}`);
+/**
+ * The start itself: resolve the configuration → reap what an earlier launcher left →
+ * start the levels → report. `guardHooks` follow the stack's stop() and start() (see guard()).
+ */
+async function launch(
+  options: StackOptions,
+  control: StartControl,
+  guardHooks: { release(): void; renew(): void },
+): Promise<Stack> {
+  const { say, checkpoint } = control;
+  // 1. The configuration: a bad variable is refused before anything is touched.
+  const config = resolveConfig(options);
+  const { dataDir, logDir, servers, ports } = config;
+  const names = serviceNames(servers);
+
+  // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
+  // them first. Then --fresh deletes the stack's data.
+  await reapLeftovers(config.runDir, say);
+  if (options.fresh) {
+    say(`--fresh: deleted the stack's data in ${dataDir}`);
+    for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
   }
-  const drainMs = options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500);
+  // 3. What the start needs: its log, the programs, free ports, the secrets.
+  mkdirSync(dataDir, { recursive: true });
+  const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
+  control.attach(sink);
+  checkpoint();
+  say(`starting in ${dataDir}`);
 
-  const defs = buildServices({
-    ports,
-    servers,
-    secrets,
-    bins,
-    db,
-    runtime,
-    commands: options.commands ?? {},
-    drainMs,
-    appEnv: options.appEnv ?? {},
-  });
-  const byName = new Map(defs.map((d) => [d.name, d]));
-  const overrides = new Map<ServiceName, Env>();
-  const withOverrides = (d: ServiceDef) => () => {
-    const command = d.command();
-    const env = { ...command.env, ...overrides.get(d.name) };
-    return { ...command, env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
-  };
-  const procs = new Map(
-    defs.map((
-      d,
-    ) => [d.name, new ManagedProcess(d.name, withOverrides(d), sink, runDir, { pipeOutput: d.pipeOutput })]),
+  control.phase = "looking for MariaDB, Redis and HAProxy";
+  const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
+  checkpoint();
+  control.phase = "checking the ports";
+  await checkPortsFree(ports, servers);
+  checkpoint();
+  // After --fresh: the database passwords are kept in the data dir.
+  const secrets = resolveSecrets(options.secrets, config.env, dataDir);
+
+  // 4. The levels, each once the one before is healthy.
+  const runner = new Runner(
+    buildServices({
+      ports,
+      servers,
+      secrets,
+      bins,
+      db: config.db,
+      dataDir,
+      runtime: config.runtime,
+      commands: options.commands ?? {},
+      drainMs: config.drainMs,
+      appEnv: options.appEnv ?? {},
+      requestIdKeyMap: writeRequestIdKeyMap(config.runDir, secrets.REQUEST_ID_KEY),
+    }),
+    sink,
+    config.runDir,
+    {
+      timeoutMs: config.timeoutMs,
+      logFile: (name) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined),
+    },
   );
-  const timeout = options.startTimeoutMs ?? 30_000;
-  const startTimes: Partial<Record<ServiceName, number>> = {};
-
-  const killAll = () => procs.forEach((p) => p.killNow());
-  process.on("exit", killAll);
-
-  const logFile = (
-    name: string,
-  ) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined);
-
-  /**
-   * Starts one service and waits for its probes; the database also gets its accounts set.
-   * With `cancel` (the first start), an aborted start ends at the next step.
-   */
-  const bring = async (def: ServiceDef, firstDbStart = false, cancel?: AbortSignal) => {
-    const p = procs.get(def.name)!;
-    const t0 = performance.now();
-    const check = () => {
-      if (cancel?.aborted) throw new Cancelled();
-    };
-    if (def.name === "db") await ensureInstalled(bins, db, (l) => p.log(`[launcher] ${l}`));
-    check();
-    try {
-      p.start();
-    } catch (err) {
-      throw new StackStartError(def.name, (err as Error).message, p.tail, logFile(def.name));
-    }
-    p.log(`[launcher] started, pid ${p.pid}`);
-    const gone =
-      () => (cancel?.aborted
-        ? "the start was cancelled"
-        : p.running
-        ? undefined
-        : `it exited (${p.tail.at(-1) ?? "no output"})`);
-    try {
-      for (const probe of def.probes) {
-        await waitFor(probe, {
-          timeoutMs: firstDbStart && def.name === "db" ? Math.max(timeout, 90_000) : timeout,
-          gone,
-        });
-      }
-      check();
-      if (def.name === "db") {
-        await seedAndConfigure(
-          bins,
-          db,
-          { api: secrets.API_DB_PASSWORD, admin: secrets.ADMIN_DB_PASSWORD },
-          (l) => p.log(`[launcher] ${l}`),
-        );
-      }
-    } catch (err) {
-      check();
-      const reason = err instanceof NotReadyError ? err.message : `${(err as Error).message}`;
-      throw new StackStartError(def.name, reason, p.tail, logFile(def.name));
-    }
-    startTimes[def.name] = Math.round(performance.now() - t0) / 1000;
-    p.log(`[launcher] healthy after ${startTimes[def.name]} s (${def.probes.map(describe).join(", ")})`);
-  };
-
-  const levelsUp = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
-  const levelsDown = [...levelsUp].reverse();
-  const stopAll = async () => {
-    for (const level of levelsDown) {
-      await Promise.all(
-        defs.filter((d) => d.level === level).map((d) => procs.get(d.name)!.stop(d.stopTimeoutMs)),
-      );
-    }
-  };
-
+  process.on("exit", runner.killNow);
   const t0 = performance.now();
   try {
-    const firstDbStart = !existsSync(db.seeded);
-    for (const level of levelsUp) {
-      const group = defs.filter((d) => d.level === level);
-      control.phase = `starting ${group.map((d) => d.name).join(", ")}`;
-      // Every service of the level has settled (started, failed or given up) before
-      // the next step: none is left starting behind the stop below.
-      const results = await Promise.allSettled(
-        group.map((d) =>
-          bring(d, firstDbStart, control.cancel).catch((err) => {
-            if (!(err instanceof Cancelled)) control.failed(err);
-            throw err;
-          })
-        ),
-      );
-      const failure = results.find((r) => r.status === "rejected");
-      if (failure) throw control.failure ?? failure.reason;
-      checkpoint();
-    }
+    await runner.startLevels({
+      cancel: control.cancel,
+      onLevel: (group) => (control.phase = `starting ${group.join(", ")}`),
+      onFailure: control.failed,
+    });
   } catch (err) {
     if (control.stopReason === undefined) say(`start failed, stopping what was started`);
-    control.stopped = levelsDown.flatMap((l) =>
-      defs.filter((d) => d.level === l && procs.get(d.name)!.running).map((d) => d.name)
-    );
-    await stopAll();
-    process.off("exit", killAll);
+    control.stopped = runner.running();
+    await runner.stopLevels();
+    process.off("exit", runner.killNow);
     throw err;
   }
   say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
 
-  const http = (port: number) => `http://127.0.0.1:${port}`;
-  const urls: StackUrls = {
-    store: http(ports.store),
-    stats: http(ports.stats),
-    web1: http(ports.web1),
-    web2: http(ports.web2),
-    admin1: http(ports.admin1),
-    admin2: http(ports.admin2),
-    web: Array.from({ length: servers.web }, (_, i) => http(serverPort(ports, "web", i + 1))),
-    admin: Array.from({ length: servers.admin }, (_, i) => http(serverPort(ports, "admin", i + 1))),
-    api: http(ports.api),
-    adminApi: http(ports.adminApi),
-    cache: http(ports.cache),
-    redis: `redis://127.0.0.1:${ports.redis}`,
-    db: `mysql://127.0.0.1:${ports.db}/bazaar`,
-  };
-  const stackEnv: Record<string, string> = {
-    STORE_URL: urls.store,
-    STATS_URL: urls.stats,
+  // 5. The report: the stack's addresses, variables and controls.
+  return stackOf(
+    config,
+    { secrets, sql: (text) => rootSql(bins, config.db, text) },
+    runner,
+    sink,
+    guardHooks,
+  );
+}
+
+/** The started stack, as its callers see and control it. */
+function stackOf(
+  config: Config,
+  { secrets, sql }: { secrets: Secrets; sql: (text: string) => Promise<string> },
+  runner: Runner,
+  sink: LogSink,
+  guardHooks: { release(): void; renew(): void },
+): Stack {
+  const { ports, servers, dataDir, logDir, db } = config;
+  const names = serviceNames(servers);
+  const resolveName = nameIn(names);
+  const say = (line: string) => sink.line("launcher", line);
+  const env: Record<string, string> = {
+    // STORE_URL, API_URL, …, WEB1_URL … WEB<n>_URL (one per server it runs), and every port's variable.
+    ...addressEnv(ports, servers),
     STATS_USER: secrets.STATS_USER,
     STATS_PASSWORD: secrets.STATS_PASSWORD,
-    // WEB1_URL … WEB<n>_URL, ADMIN1_URL …: one per server the stack runs.
-    ...Object.fromEntries(urls.web.map((u, i) => [`WEB${i + 1}_URL`, u])),
-    ...Object.fromEntries(urls.admin.map((u, i) => [`ADMIN${i + 1}_URL`, u])),
     WEB_SERVERS: String(servers.web),
     ADMIN_SERVERS: String(servers.admin),
-    API_URL: urls.api,
-    ADMIN_API_URL: urls.adminApi,
-    CACHE_URL: urls.cache,
     CACHE_TOKEN: secrets.SRH_TOKEN,
-    UPSTASH_REDIS_REST_URL: urls.cache,
     UPSTASH_REDIS_REST_TOKEN: secrets.SRH_TOKEN,
     SRH_TOKEN: secrets.SRH_TOKEN,
-    REDIS_URL: urls.redis,
     API_TOKEN: secrets.API_TOKEN,
     ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN,
     SESSION_SECRET: secrets.SESSION_SECRET,
@@ -594,7 +399,6 @@ async function launch(
     ADMIN_DB_PASSWORD: secrets.ADMIN_DB_PASSWORD,
     STORE_DATA_DIR: dataDir,
     STORE_LOG_DIR: logDir,
-    ...Object.fromEntries(portKeysInUse(ports, servers).map((k) => [PORT_ENV[k], String(ports[k])])),
   };
 
   // The whole stack's stop once begun (until it is started again): a second stop()
@@ -602,49 +406,41 @@ async function launch(
   let stopping: Promise<void> | undefined;
   const stack: Stack = {
     ports,
-    urls,
-    env: stackEnv,
+    urls: stackUrls(ports, servers),
+    env,
     secrets,
     dataDir,
     logDir,
     db,
     services: names,
     servers,
-    startTimes,
-    pid: (name) => procs.get(resolveName(name))!.pid,
-    running: (name) => procs.get(resolveName(name))!.running,
-    logs: (name) => [...procs.get(resolveName(name))!.tail],
+    startTimes: runner.startTimes,
+    pid: (name) => runner.proc(resolveName(name)).pid,
+    running: (name) => runner.proc(resolveName(name)).running,
+    logs: (name) => [...runner.proc(resolveName(name)).tail],
     async start(name) {
       if (name === undefined) {
         // After stop(): the stack is live again, so a later stop() must stop it.
         if (stopping) {
           await stopping;
           stopping = undefined;
-          process.on("exit", killAll);
+          process.on("exit", runner.killNow);
           guardHooks.renew();
         }
-        for (const level of levelsUp) {
-          await Promise.all(
-            defs.filter((d) => d.level === level && !procs.get(d.name)!.running).map((d) => bring(d)),
-          );
-        }
+        await runner.startLevels();
         say("stack started again");
         return;
       }
       const n = resolveName(name);
-      if (procs.get(n)!.running) return;
-      await bring(byName.get(n)!);
+      if (runner.proc(n).running) return;
+      await runner.start(n);
     },
     async stop(name) {
-      if (name !== undefined) {
-        const n = resolveName(name);
-        await procs.get(n)!.stop(byName.get(n)!.stopTimeoutMs);
-        return;
-      }
+      if (name !== undefined) return runner.stop(resolveName(name));
       stopping ??= (async () => {
         say("stopping");
-        await stopAll();
-        process.off("exit", killAll);
+        await runner.stopLevels();
+        process.off("exit", runner.killNow);
         say("stopped");
         await sink.close();
         guardHooks.release();
@@ -655,44 +451,17 @@ async function launch(
       await stack.stop(name);
       await stack.start(name);
     },
-    setEnv(name, env) {
-      const n = resolveName(name);
-      overrides.set(n, { ...overrides.get(n), ...env });
-    },
+    setEnv: (name, env) => runner.setEnv(resolveName(name), env),
     kill(name, signal = "SIGTERM") {
-      procs.get(resolveName(name))!.kill(signal);
+      runner.proc(resolveName(name)).kill(signal);
     },
     async exited(name) {
-      const p = procs.get(resolveName(name))!;
+      const p = runner.proc(resolveName(name));
       await p.exited;
       return p.lastExit ?? { code: null, signal: null };
     },
-    async waitHealthy(name, timeoutMs = timeout) {
-      const n = resolveName(name);
-      const p = procs.get(n)!;
-      for (const probe of byName.get(n)!.probes) {
-        await waitFor(probe, { timeoutMs, gone: () => (p.running ? undefined : `${n} is not running`) });
-      }
-    },
-    sql: (text) => rootSql(bins, db, text),
+    waitHealthy: (name, timeoutMs) => runner.waitHealthy(resolveName(name), timeoutMs),
+    sql,
   };
   return stack;
-}
-
-/**
- * Stops a started stack on the first stop request and exits with `code`; a later
- * second signal forces (see stopRequests). For a stack started with
- * `signal: requests.signal`, so that one listener covers the start and the run.
- */
-export function stopOnSignals(stack: Stack, code = 0, requests: StopRequests = stopRequests()) {
-  whenAborted(requests.signal, (reason) => {
-    process.stderr.write(`\n${reason}: stopping the stack…\n`);
-    stack.stop().then(
-      () => process.exit(code),
-      (err) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  });
 }

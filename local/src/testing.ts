@@ -1,7 +1,7 @@
 // What the launcher's unit tests share: a service-table context with fixed secrets
 // and program paths, nothing started.
-import { DEFAULT_SERVERS, resolvePorts, type Secrets } from "./config.ts";
-import type { Context } from "./services.ts";
+import { DEFAULT_SERVERS, type Secrets } from "./config.ts";
+import { type Context, resolvePorts } from "./services.ts";
 
 export const TEST_SECRETS: Secrets = {
   API_TOKEN: "t1-xxxxxxxx",
@@ -15,6 +15,7 @@ export const TEST_SECRETS: Secrets = {
   ADMIN_DB_PASSWORD: "d2",
   STATS_USER: "stats",
   STATS_PASSWORD: "sp-xxxxxxxx",
+  REQUEST_ID_KEY: "k".repeat(40),
 };
 
 /** A context for buildServices(): the default ports of `servers` (two web, two admin unless given). */
@@ -31,6 +32,7 @@ export const testContext = (over: Partial<Context> = {}): Context => {
       redis: "redis-server",
       haproxy: "haproxy",
     },
+    dataDir: "/tmp/x",
     db: { dir: "/tmp/x", socket: "/tmp/x.sock", pidFile: "/tmp/x.pid", seeded: "/tmp/x.seeded" },
     runtime: "bun",
     commands: {},

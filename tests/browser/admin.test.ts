@@ -1,4 +1,4 @@
-// The admin site in a real browser (issue 3): sign in, add an item, read the
+// The admin site in a real browser: sign in, add an item, read the
 // message, and find the item on the storefront.
 import { expect, test } from "bun:test";
 import { env } from "../system/stack.ts";

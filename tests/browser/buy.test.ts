@@ -1,4 +1,4 @@
-// A buyer in a real browser (issue 4): picks a quantity on the storefront, buys,
+// A buyer in a real browser: picks a quantity on the storefront, buys,
 // and lands on the order's page, which can be found again by its number.
 import { expect, test } from "bun:test";
 import { env } from "../system/stack.ts";

@@ -1,4 +1,4 @@
-// The storefront in a real browser (issue 3): it renders, lists the toys, and shows
+// The storefront in a real browser: it renders, lists the toys, and shows
 // the serving instance at the top left — on a desktop and on a phone.
 import { describe, expect, test } from "bun:test";
 import { env } from "../system/stack.ts";

@@ -6,6 +6,7 @@
 // the tiers they call, only the intended ports are published; and the compose pass's
 // stand-in override changes nothing but images.
 import { describe, expect, test } from "bun:test";
+import { Buffer } from "node:buffer";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import Ajv2019 from "ajv/dist/2019";
@@ -20,20 +21,16 @@ import {
   DEFAULT_SRH_CONNECTION_STRING,
   envName,
   initReport,
+  PROXY,
+  REQUEST_ID_KEY_MAP_FILE,
   SECRET_NAMES,
   SecretError,
   type SecretName,
   STORE,
   TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
-import {
-  DEFAULT_SERVERS,
-  MAX_SERVERS,
-  PORT_DEFAULTS,
-  resolvePorts,
-  serverPortKey,
-  SERVERS_ENV,
-} from "../../local/src/config.ts";
+import { DEFAULT_SERVERS, MAX_SERVERS, SERVERS_ENV } from "../../local/src/config.ts";
+import { PORT_DEFAULTS, resolvePorts, serverPortKey } from "../../local/src/services.ts";
 import {
   APP_DIRS,
   APP_ENTRIES,
@@ -294,6 +291,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
       "ADMIN_PASSWORD",
       "API_TOKEN",
       "DB_PASSWORD",
+      "REQUEST_ID_KEY",
       "SESSION_SECRET",
       "UPSTASH_REDIS_REST_TOKEN",
     ]);
@@ -340,6 +338,8 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
         ? [...SECRET_NAMES]
         : folder === CACHE
         ? [TOKENS_FILE]
+        : folder === PROXY
+        ? [REQUEST_ID_KEY_MAP_FILE]
         : [...CONSUMERS[folder as keyof typeof CONSUMERS]];
     for (const run of Object.values(RUNS)) {
       for (const [volume, folder] of volumes) {
@@ -352,7 +352,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
   });
 
   test("each service that reads secrets mounts its own folder's volume, read-only, there only, and reads exactly the files written into it", () => {
-    expect(readers.sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "web"]);
+    expect(readers.sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "proxy", "web"]);
     for (const name of readers) {
       const own = mounts(compose.services[name]!).filter((m) => volumes.has(m.source));
       expect({ name, secretMounts: own.length }).toEqual({ name, secretMounts: 1 });
@@ -362,6 +362,11 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
       expect({ name, readOnly: m!.options.includes("ro") }).toEqual({ name, readOnly: true });
       if (folder === CACHE) continue; // tokens.json: the next test
       expect({ name, target: m!.target }).toEqual({ name, target: SECRETS_MOUNT });
+      if (folder === PROXY) {
+        // HAProxy reads its one file through REQUEST_ID_KEY_MAP (haproxy.cfg), not NAME_FILE.
+        expect(envOf(compose, name).REQUEST_ID_KEY_MAP).toBe(`${SECRETS_MOUNT}/${REQUEST_ID_KEY_MAP_FILE}`);
+        continue;
+      }
       const files = Object.values(fileVars(envOf(compose, name)));
       for (const f of files) {
         expect({ name, dir: path.posix.dirname(f) }).toEqual({ name, dir: SECRETS_MOUNT });
@@ -423,6 +428,20 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     }
     expect(tokens(RUNS["secrets set in .env"], CASES["secrets set in .env"])).toEqual([dotenv.SRH_TOKEN!]);
     expect(tokens(RUNS.defaults, compose)).toEqual([value(RUNS.defaults, "api", "UPSTASH_REDIS_REST_TOKEN")]);
+  });
+
+  test("the proxy's map file holds the key web reads: the one set in .env, else the one generated", () => {
+    const keyOf = (run: SecretsRun) => {
+      const map = run.readFile("proxy")(envOf(compose, "proxy").REQUEST_ID_KEY_MAP!);
+      const m = map.match(/^request_id_key ([A-Za-z0-9+/=]+)\n$/);
+      expect(m).not.toBeNull();
+      return Buffer.from(m![1]!, "base64").toString("utf8");
+    };
+    const web = (run: SecretsRun) => run.readFile("web")(envOf(compose, "web").REQUEST_ID_KEY_FILE!);
+    expect(keyOf(RUNS["secrets set in .env"])).toBe(dotenv.REQUEST_ID_KEY!);
+    expect(web(RUNS["secrets set in .env"])).toBe(dotenv.REQUEST_ID_KEY!);
+    expect(keyOf(RUNS.defaults)).toBe(web(RUNS.defaults));
+    expect(RUNS.defaults.result!.sources.request_id_key).toBe("generated");
   });
 
   test("the cache's tokens.json is where SRH (and the bridge standing in for it) reads it, and routes the token to redis:6379", () => {

@@ -1,9 +1,12 @@
 // haproxy.cfg is one file for compose and the local stack: HAProxy itself must
 // accept it with the environment compose gives the proxy service.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { MAX_SERVERS, resolvePorts } from "../../local/src/config.ts";
-import { haproxyEnv, serverNames } from "../../local/src/services.ts";
+import { requestIdKeyMap } from "../../lib/src/request-id.ts";
+import { MAX_SERVERS } from "../../local/src/config.ts";
+import { haproxyEnv, resolvePorts, serverNames } from "../../local/src/services.ts";
 import { haproxyServers, loadCompose, ROOT } from "./support.ts";
 
 const check = (env: Record<string, string>) =>
@@ -15,7 +18,21 @@ const check = (env: Record<string, string>) =>
   });
 
 describe("haproxy.cfg under compose", () => {
-  const proxyEnv = loadCompose().services.proxy!.environment ?? {};
+  // The map file compose's REQUEST_ID_KEY_MAP names is in the secrets volume; here,
+  // one written the same way (lib/src/secrets.ts), which HAProxy loads while checking.
+  const dir = mkdtempSync(path.join(tmpdir(), "haproxy-key-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const keyMap = path.join(dir, "request_id_key.map");
+  writeFileSync(keyMap, requestIdKeyMap("a-request-id-key-of-at-least-32-characters"));
+  const composeEnv = loadCompose().services.proxy!.environment ?? {};
+  const proxyEnv = { ...composeEnv, REQUEST_ID_KEY_MAP: keyMap };
+
+  test("compose names the key's map file, and without it there the proxy refuses to start (no silent unsigned ids)", () => {
+    expect(composeEnv.REQUEST_ID_KEY_MAP).toBe("/run/bazaar-secrets/request_id_key.map");
+    const r = check({ ...proxyEnv, REQUEST_ID_KEY_MAP: path.join(dir, "missing.map") });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.toString()).toContain("missing.map");
+  });
 
   test("haproxy -c accepts it with the proxy service's environment", () => {
     const r = check(proxyEnv);

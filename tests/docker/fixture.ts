@@ -66,6 +66,12 @@ export function addresses(service: string): { network: string; ip: string }[] {
 
 export type Probe = { target: string; ok: boolean };
 
+/** The output of `cmd` run in a throwaway container sharing `service`'s network namespace. */
+function inNetns(service: string, cmd: string[]) {
+  const network = `container:${containerOf(stack, service)}`;
+  return sh(["docker", "run", "--rm", "--network", network, BASE_IMAGE, ...cmd]).out;
+}
+
 /**
  * Tries a TCP connection to each host:port from inside `service`'s network namespace
  * (a throwaway container sharing it: the app images have no shell). Only the
@@ -78,32 +84,12 @@ export function connectFrom(service: string, targets: string[], timeoutS = 2): P
       return `if timeout ${timeoutS} bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; then echo "ok ${t}"; else echo "no ${t}"; fi`;
     })
     .join("\n");
-  const out = sh([
-    "docker",
-    "run",
-    "--rm",
-    "--network",
-    `container:${containerOf(stack, service)}`,
-    BASE_IMAGE,
-    "bash",
-    "-c",
-    script,
-  ]).out;
+  const out = inNetns(service, ["bash", "-c", script]);
   return out.trim().split("\n").map((l) => ({ target: l.slice(3), ok: l.startsWith("ok ") }));
 }
 
 /** A file from inside a service's network namespace (e.g. /proc/net/route). */
-export const readInNetns = (service: string, file: string) =>
-  sh([
-    "docker",
-    "run",
-    "--rm",
-    "--network",
-    `container:${containerOf(stack, service)}`,
-    BASE_IMAGE,
-    "cat",
-    file,
-  ]).out;
+export const readInNetns = (service: string, file: string) => inNetns(service, ["cat", file]);
 
 /**
  * `connections` loops of GET requests to `path` through the proxy until `stop()` is

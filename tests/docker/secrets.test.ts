@@ -4,6 +4,7 @@
 // the environment's values winning, and an app refusing a published value.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { isPublished } from "../../lib/src/config.ts";
+import { requestIdKeyMap } from "../../lib/src/request-id.ts";
 import { CONSUMERS, envName, SECRET_NAMES } from "../../lib/src/secrets.ts";
 import { sh } from "./engine.ts";
 import {
@@ -61,6 +62,11 @@ describe("generated secrets", () => {
       for (const name of names) expect(isPublished(secretFile(consumer, name))).toBe(false);
     }
     expect(filesIn("cache")).toEqual(["tokens.json"]);
+    expect(filesIn("proxy")).toEqual(["request_id_key.map"]);
+    // The proxy's map file holds web's request-id key (as HAProxy reads it).
+    expect(`${secretFile("proxy", "request_id_key.map")}\n`).toBe(
+      requestIdKeyMap(secretFile("web", "request_id_key")),
+    );
     const tokens = JSON.parse(secretFile("cache", "tokens.json")) as Record<
       string,
       { connection_string: string }

@@ -108,6 +108,35 @@ describe("the store through http://127.0.0.1:${HTTP_PORT}", () => {
     expect(after).toBe(before - 2);
   });
 
+  test("a web replica's published debug port: the same forged X-Request-Id twice is two orders; through the proxy an order is found under the proxy's id", async () => {
+    // The port Docker gave the first replica, from the WEB_PORTS range on 127.0.0.1.
+    const direct = `http://${compose(stack, ["port", "--index", "1", "web", "8083"]).out.trim()}`;
+    const order = async (base: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/orders`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: JSON.stringify({ name: "Tux", quantity: 1 }),
+      });
+      expect(res.status).toBe(200);
+      const { data } = (await res.json()) as { data: { order_number: number } };
+      return { number: data.order_number, id: res.headers.get("x-request-id")! };
+    };
+    const forged = { "X-Request-Id": `forged-${Date.now()}`, "X-Request-Id-Sig": "0".repeat(64) };
+    const a = await order(direct, forged);
+    const b = await order(direct, forged);
+    expect(b.number).not.toBe(a.number);
+    expect([a.id, b.id]).not.toContain(forged["X-Request-Id"]);
+    // The proxy's id is kept (its signature verified with the key both got from the
+    // secrets service): the order is recorded under the id the proxy answered.
+    const proxied = await order(STORE, forged);
+    expect(proxied.id).toMatch(/^[0-9a-f]{32}$/);
+    const found = await fetch(`${STORE}/orders?request_id=${proxied.id}`, {
+      headers: { Accept: "application/json" },
+    });
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { data: { number: number } }).data.number).toBe(proxied.number);
+  });
+
   test("the admin signs in with the generated password and adds an item the storefront then shows", async () => {
     const { user, password } = adminLogin();
     const admin = new AdminBrowser(STORE);

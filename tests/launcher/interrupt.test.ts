@@ -12,41 +12,38 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
 import { tcpOpen } from "../../local/src/health.ts";
+import { SERVICE_NAMES } from "../../local/src/services.ts";
+import { launcherEnv, offsetPorts, spawnCollecting } from "./launch.ts";
 
 // Ports of their own (the design's + 20000) beside the test stack (+10000), the
 // launcher test (+6000), the bench (+40000) and a developer's `bun run local`.
 const OFFSET = 20000;
-const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
+const ports = offsetPorts(OFFSET);
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-interrupt");
 const MARK = `STORE_DATA_DIR=${DATA_DIR}`;
-/** The start order (services of one level start together); a stop goes the other way. */
-const START_ORDER = [
-  "db",
-  "redis",
-  "cache",
-  "api",
-  "admin-api",
+/**
+ * The start order (services of one level start together); a stop goes the other way.
+ * The launcher's own list, whose order local/src/servers.test.ts pins down.
+ */
+const START_ORDER: readonly string[] = SERVICE_NAMES;
+/** Every service below the proxy in stop order: the servers, then the APIs, the cache, db and redis. */
+const BELOW_PROXY_STOP_ORDER = [
   "web-1",
   "web-2",
   "admin-1",
   "admin-2",
-  "proxy",
+  "api",
+  "admin-api",
+  "cache",
+  "db",
+  "redis",
 ];
 
-const childEnv = () => {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    STORE_DATA_DIR: DATA_DIR,
-    ADMIN_PASSWORD: "interrupt-test",
-    NO_COLOR: "1",
-    // Quick stops: web and admin drain only briefly.
-    SHUTDOWN_DRAIN_MS: "200",
-  };
-  for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
-  return env;
-};
+// Quick stops: web and admin drain only briefly.
+const childEnv = () =>
+  launcherEnv(DATA_DIR, ports, { ADMIN_PASSWORD: "interrupt-test", SHUTDOWN_DRAIN_MS: "200" });
 
 /** Every process but this one whose environment names this test's data dir. */
 function ours(): { pid: number; cmd: string }[] {
@@ -99,23 +96,7 @@ type Run = {
 };
 
 function spawn(cmd: string[]): Run {
-  const proc = Bun.spawn(cmd, {
-    cwd: REPO_ROOT,
-    env: childEnv(),
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let text = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-  };
-  const pumps = Promise.all([
-    pump(proc.stdout as ReadableStream<Uint8Array>),
-    pump(proc.stderr as ReadableStream<Uint8Array>),
-  ]);
-  const output = () => text;
+  const { proc, output, pumped } = spawnCollecting(cmd, childEnv());
   return {
     proc,
     output,
@@ -125,16 +106,16 @@ function spawn(cmd: string[]): Run {
         const m = source().match(re);
         if (m) return m;
         if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`ended before ${re}:\n${text}`);
+          throw new Error(`ended before ${re}:\n${output()}`);
         }
-        if (Date.now() > deadline) throw new Error(`no ${re} within 90 s:\n${text}`);
+        if (Date.now() > deadline) throw new Error(`no ${re} within 90 s:\n${output()}`);
         await Bun.sleep(10);
       }
     },
     async ended() {
       const done = await Promise.race([proc.exited.then(() => true), Bun.sleep(60_000).then(() => false)]);
-      if (!done) throw new Error(`still running 60 s after the signal:\n${text}`);
-      await pumps;
+      if (!done) throw new Error(`still running 60 s after the signal:\n${output()}`);
+      await pumped;
       return proc.signalCode ?? proc.exitCode!;
     },
   };
@@ -320,17 +301,7 @@ describe("a stop during bun run local's start", () => {
         thaw(pid);
       }
       expect(await expectNothingLeft(run)).toBe(130);
-      expect(stoppedDuringStart(run.output(), "SIGINT")).toEqual([
-        "web-1",
-        "web-2",
-        "admin-1",
-        "admin-2",
-        "api",
-        "admin-api",
-        "cache",
-        "db",
-        "redis",
-      ]);
+      expect(stoppedDuringStart(run.output(), "SIGINT")).toEqual(BELOW_PROXY_STOP_ORDER);
     });
   }, 90_000);
 
@@ -348,18 +319,7 @@ describe("a stop during bun run local's start", () => {
       expect(await expectNothingLeft(run)).toBe(143);
       // Every one was started (and checked above by its pid).
       expect(run.output().match(/\[launcher\] started, pid \d+/g)).toHaveLength(10);
-      expect(stoppedDuringStart(run.output(), "SIGTERM")).toEqual([
-        "proxy",
-        "web-1",
-        "web-2",
-        "admin-1",
-        "admin-2",
-        "api",
-        "admin-api",
-        "cache",
-        "db",
-        "redis",
-      ]);
+      expect(stoppedDuringStart(run.output(), "SIGTERM")).toEqual(["proxy", ...BELOW_PROXY_STOP_ORDER]);
     });
   }, 90_000);
 

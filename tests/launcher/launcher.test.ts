@@ -3,66 +3,43 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
-import { dbLayout, socketUser } from "../../local/src/mariadb.ts";
-import { alive } from "../../local/src/processes.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
+import { alive } from "../../local/src/pid-files.ts";
+import { SERVICE_NAMES } from "../../local/src/services.ts";
+import {
+  launcherEnv,
+  offsetPorts,
+  rootSql as sqlAsRoot,
+  spawnCollecting,
+  type Spawned,
+  untilUp,
+} from "./launch.ts";
 
 // Ports of their own (+6000) so this runs beside the test stack (+10000) and a
 // developer's `bun run local` (defaults).
 const OFFSET = 6000;
-const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
+const ports = offsetPorts(OFFSET);
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-launcher");
 const STORE = `http://127.0.0.1:${ports.store}`;
 
 /** SQL as root over the stack's socket, as an operator would run it. */
-async function rootSql(sql: string) {
-  const p = Bun.spawn([
-    "mariadb",
-    "--no-defaults",
-    `--socket=${dbLayout(DATA_DIR).socket}`,
-    `--user=${socketUser()}`,
-    "-e",
-    sql,
-  ], { stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mariadb: ${err}`);
-}
+const rootSql = (sql: string) => sqlAsRoot(DATA_DIR, sql);
 
-type Launcher = { proc: ReturnType<typeof Bun.spawn>; output: () => string; pids: number[] };
+type Launcher = { proc: Spawned["proc"]; output: () => string; pids: number[] };
 
 /** Starts `bun run local` and waits for its "stack is up" banner. */
 async function launch(...args: string[]): Promise<Launcher> {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    STORE_DATA_DIR: DATA_DIR,
-    ADMIN_PASSWORD: "launcher-test",
-    NO_COLOR: "1",
-  };
-  for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
-  const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let text = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) text += new TextDecoder().decode(chunk);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  const deadline = Date.now() + 60_000;
-  while (!text.includes("Ctrl-C stops everything")) {
-    if (proc.exitCode !== null) throw new Error(`bun run local exited ${proc.exitCode}:\n${text}`);
-    if (Date.now() > deadline) throw new Error(`bun run local did not come up:\n${text}`);
-    await Bun.sleep(100);
-  }
+  const { proc, output } = spawnCollecting(
+    ["bun", "local/src/main.ts", ...args],
+    launcherEnv(DATA_DIR, ports, { ADMIN_PASSWORD: "launcher-test" }),
+  );
+  await untilUp({ proc, output }, 60_000);
   // The pid of every child, from the launcher's pid files.
   const runDir = path.join(DATA_DIR, "run");
   const pids = readdirSync(runDir).filter((f) => f.endsWith(".pid")).map((f) =>
     Number(readFileSync(path.join(runDir, f), "utf8").split("\n")[0])
   );
-  return { proc, output: () => text, pids };
+  return { proc, output, pids };
 }
 
 async function stop(l: Launcher, signal: NodeJS.Signals, times = 1) {
@@ -82,20 +59,7 @@ describe("bun run local", () => {
       const first = await launch("--fresh");
       try {
         // Every service's lines carry its name; the banner says where things are.
-        for (
-          const name of [
-            "db",
-            "redis",
-            "cache",
-            "api",
-            "admin-api",
-            "web-1",
-            "web-2",
-            "admin-1",
-            "admin-2",
-            "proxy",
-          ]
-        ) {
+        for (const name of SERVICE_NAMES) {
           expect(first.output()).toMatch(new RegExp(`^${name}\\s+\\| `, "m"));
         }
         expect(first.output()).toContain(`store (proxy)     ${STORE}`);

@@ -1,14 +1,14 @@
-// WEB_SERVERS=3 and ADMIN_SERVERS=3 (issue 16, point 4): a stack of its own (ports
+// WEB_SERVERS=3 and ADMIN_SERVERS=3 (README, "WEB_SERVERS"): a stack of its own (ports
 // +23000, data in .local/test-servers) with three of each, behind the same
 // proxy/haproxy.cfg. The proxy takes every one in turn, and one that leaves (SIGTERM
 // or SIGKILL) or comes back under load costs no request.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { PORT_DEFAULTS, type Ports } from "../../local/src/config.ts";
 import { type ServiceName, type Stack, startStack } from "../../local/src/stack.ts";
+import { offsetPorts } from "./launch.ts";
 
 const OFFSET = Number(process.env.SERVERS_TEST_PORT_OFFSET ?? 23000);
 // Only the design's ports are given: web-3 and admin-3 follow the launcher's rule.
-const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
+const ports = offsetPorts(OFFSET);
 const WEBS: ServiceName[] = ["web-1", "web-2", "web-3"];
 const ADMINS: ServiceName[] = ["admin-1", "admin-2", "admin-3"];
 

@@ -1,4 +1,4 @@
-// The admin site under /admin through HAProxy (issue 3, issue 4's orders list),
+// The admin site under /admin through HAProxy (docs/design.md), its orders list too,
 // driven like a browser: a cookie jar, the forms' CSRF token, the site's Origin.
 // Items are created with unique names; seeded toys are only bought, never edited.
 import { beforeAll, describe, expect, test } from "bun:test";

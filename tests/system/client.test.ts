@@ -1,4 +1,4 @@
-// The toy-store lab's load client (issue 4, "Done when") against the real stack
+// The toy-store lab's load client (client/README.md) against the real stack
 // through HAProxy: query random toys (some unknown), buy with p = 0.5, then check
 // every order it placed. A short pass, so the suite stays quick.
 import { expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// Stock is never wrong (issue 4): many buyers at once, through HAProxy and both web
+// Stock is never wrong (docs/design.md, "Data"): many buyers at once, through HAProxy and both web
 // servers, can never oversell; every success is an order with its decrement.
 import { expect, test } from "bun:test";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";

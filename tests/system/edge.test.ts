@@ -1,4 +1,4 @@
-// The edge, as a stranger sees it (issue 13, points 10 and 11): one address holding
+// The edge, as a stranger sees it (docs/reliability.md, bugs found): one address holding
 // thousands of slow connections must not starve everyone else, and the proxy must
 // not hand out what nobody asked for — request ids that spell the client's address,
 // port and the proxy's pid, or a stats page and /metrics without a login.
@@ -70,7 +70,7 @@ function rawGet(
 /**
  * `count` connections from `localAddress`, each sending the start of a request and
  * then a header line every 2 s, never the blank line that ends it: the slowloris
- * the review ran. Opened in batches so the kernel's accept queue sees a realistic
+ * of docs/reliability.md (bugs found). Opened in batches so the kernel's accept queue sees a realistic
  * ramp rather than one burst.
  */
 async function slowClients(port: number, count: number, localAddress: string) {
@@ -101,14 +101,14 @@ async function slowClients(port: number, count: number, localAddress: string) {
   };
 }
 
-describe("issue 13.10: one address holding thousands of slow connections", () => {
+describe("one address holding thousands of slow connections", () => {
   test(
     "health probes and normal clients from another address keep being answered; that address holds at most its limit",
     async () => {
       const port = Number(new URL(store()).port);
       const limit = 1000; // CONN_LIMIT_PER_SOURCE's default in proxy/haproxy.cfg, which the local stack keeps
       const t0 = performance.now();
-      // The review's count: more than HAProxy's maxconn (4096), which was all it took.
+      // The count in docs/reliability.md: more than HAProxy's maxconn (4096), which was all it took.
       const slow = await slowClients(port, 4300, "127.0.0.2");
       const opened = since(t0);
       const probes: (number | string)[] = [];
@@ -153,7 +153,7 @@ describe("issue 13.10: one address holding thousands of slow connections", () =>
   );
 });
 
-describe("issue 13.10: the limits, on a second HAProxy with the same proxy/haproxy.cfg and low values", () => {
+describe("the limits, on a second HAProxy with the same proxy/haproxy.cfg and low values", () => {
   // Its own HAProxy in front of the stack's web and admin servers, as the bench's
   // ceiling runs one: the local stack's request-rate limit is out of reach of any
   // test (the bench needs it so), and compose's defaults are what this checks with
@@ -227,7 +227,7 @@ describe("issue 13.10: the limits, on a second HAProxy with the same proxy/hapro
   });
 });
 
-describe("issue 13.11: what is visible without asking", () => {
+describe("what is visible without asking", () => {
   const ID = /^[0-9a-f]{32}$/;
 
   test(

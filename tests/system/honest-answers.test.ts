@@ -1,4 +1,4 @@
-// Answers that tell the truth about what happened (issue 13, points 4, 7 and 9):
+// Answers that tell the truth about what happened (docs/design.md; docs/reliability.md):
 // a purchase that meets a held row lock, a correction made from a stale page, and a
 // request id forged by a client that reaches a web server directly.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// What the toy-store lab's own clients rely on, through HAProxy (issue 16): a path
+// What the toy-store lab's own clients rely on, through HAProxy (README, lab clients): a path
 // with one trailing slash is the same route, and orders are numbered from 0.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { orderKey } from "../../lib/src/order-number.ts";

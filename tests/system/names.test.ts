@@ -1,4 +1,4 @@
-// Issue 13, points 5, 6 and 8, through the real stack: names the database could not
+// Names and prices through the real stack (docs/reliability.md, bugs found): names the database could not
 // hold, names that were "unique ignoring case" and were not, characters that make
 // one name look like another, lookups of hostile strings, prices with more than two
 // decimals, and the migration of a data dir keyed by the old rule.
@@ -6,11 +6,19 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { PORT_DEFAULTS, PORT_ENV, type Ports, REPO_ROOT } from "../../local/src/config.ts";
-import { dbLayout, mariadbdCommand, socketUser } from "../../local/src/mariadb.ts";
-import { alive } from "../../local/src/processes.ts";
+import { REPO_ROOT } from "../../local/src/config.ts";
+import { dbLayout, mariadbdCommand } from "../../local/src/mariadb.ts";
+import { alive } from "../../local/src/pid-files.ts";
 import { which } from "../../local/src/system.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
+import {
+  launcherEnv,
+  offsetPorts,
+  rootSql as sqlAsRoot,
+  spawnCollecting,
+  type Spawned,
+  untilUp,
+} from "../launcher/launch.ts";
 import { adminApi, buy, getJson, type Json, post, postForm, store, unescapeHtml } from "./http.ts";
 import { env } from "./stack.ts";
 
@@ -33,7 +41,7 @@ async function notice() {
   return unescapeHtml(html.match(/<div class="alert alert-\w+" role="\w+">([^<]*)<\/div>/)?.[1] ?? "");
 }
 
-describe("every valid name is storable (point 5)", () => {
+describe("every valid name is storable", () => {
   const name = "İ".repeat(40); // 40 characters; lowercased by JavaScript, 80
 
   test("İ×40 is inserted, read, bought through the JSON API and the buy form, and deleted", async () => {
@@ -80,7 +88,7 @@ const SAME: [string, string, string][] = [
   ["fullwidth", "Fox", "Ｆｏｘ"],
 ];
 
-describe("names that are the same are one item (point 6)", () => {
+describe("names that are the same are one item", () => {
   for (const [what, first, second] of SAME) {
     test(`admin-api: ${what}: ${JSON.stringify(first)} then ${JSON.stringify(second)} restocks the first`, async () => {
       const t = tag();
@@ -141,7 +149,7 @@ const INVISIBLE: [string, string][] = [
   ["right-to-left mark U+200F", "Tux\u200f"],
 ];
 
-describe("control, format and bidi characters are refused with 400 naming name (point 6)", () => {
+describe("control, format and bidi characters are refused with 400 naming name", () => {
   for (const [what, name] of INVISIBLE) {
     test(what, async () => {
       const before = await listed();
@@ -163,7 +171,7 @@ describe("control, format and bidi characters are refused with 400 naming name (
   }
 });
 
-describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () => {
+describe("a lookup of any string answers 404 or 400, never 5xx", () => {
   // Raw path segments: percent-encoding of invalid UTF-8, lone surrogates, NUL, …
   const RAW = [
     `${"%C4%B0".repeat(39)}Q`, // like İ×40, no such item
@@ -247,7 +255,7 @@ describe("a lookup of any string answers 404 or 400, never 5xx (point 5)", () =>
   });
 });
 
-describe("prices with more than two decimals are refused naming price (point 8)", () => {
+describe("prices with more than two decimals are refused naming price", () => {
   const BAD = [15.990000001, 99999.999999999, 0.011, 1.005];
   test("admin-api: adding and correcting", async () => {
     const name = `Abacus ${tag()}`;
@@ -309,46 +317,22 @@ describe("prices with more than two decimals are refused naming price (point 8)"
 // The migration of a data dir whose items were keyed by the old rule (the lowercased
 // name in a VARCHAR(64)), through `bun run local` as a user runs it: on ports and a
 // data dir of its own (+7000; the test stack has +10000, tests/launcher +6000).
-describe("bun run local migrates name keys, or refuses naming the names (point 6)", () => {
+describe("bun run local migrates name keys, or refuses naming the names", () => {
   const OFFSET = 7000;
-  const ports = Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + OFFSET])) as Ports;
+  const ports = offsetPorts(OFFSET);
   const DATA_DIR = path.join(REPO_ROOT, ".local/test-names");
   const STORE = `http://127.0.0.1:${ports.store}`;
 
-  const rootSql = async (sql: string) => {
-    const p = Bun.spawn([
-      "mariadb",
-      "--no-defaults",
-      `--socket=${dbLayout(DATA_DIR).socket}`,
-      `--user=${socketUser()}`,
-      "--batch",
-      "--skip-column-names",
-      "-e",
-      sql,
-    ], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    if (code !== 0) throw new Error(`mariadb: ${err}`);
-    return out.trim();
-  };
+  const rootSql = (sql: string) => sqlAsRoot(DATA_DIR, sql);
   const hex = (s: string) => Buffer.from(s, "utf8").toString("hex");
   const keyOf = async (name: string) => {
     const out = await rootSql(`SELECT HEX(name_key) FROM bazaar.items WHERE BINARY name = X'${hex(name)}'`);
     return out ? Buffer.from(out, "hex").toString("utf8") : undefined;
   };
 
-  type Run = { proc: ReturnType<typeof Bun.spawn>; output: () => string };
+  type Run = Spawned;
   const start = (...args: string[]): Run => {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      STORE_DATA_DIR: DATA_DIR,
-      ADMIN_PASSWORD: "names-test",
-      NO_COLOR: "1",
-    };
-    for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
+    const env = launcherEnv(DATA_DIR, ports, { ADMIN_PASSWORD: "names-test" });
     // The test stack's own variables must not reach this launcher.
     for (
       const k of [
@@ -362,30 +346,10 @@ describe("bun run local migrates name keys, or refuses naming the names (point 6
         "ADMIN_USER",
       ]
     ) delete env[k];
-    const proc = Bun.spawn(["bun", "local/src/main.ts", ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    let text = "";
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      const decoder = new TextDecoder();
-      for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-    };
-    void pump(proc.stdout as ReadableStream<Uint8Array>);
-    void pump(proc.stderr as ReadableStream<Uint8Array>);
-    return { proc, output: () => text };
+    return spawnCollecting(["bun", "local/src/main.ts", ...args], env);
   };
   const up = async (run: Run) => {
-    const deadline = Date.now() + 90_000;
-    while (!run.output().includes("Ctrl-C stops everything")) {
-      if (run.proc.exitCode !== null) {
-        throw new Error(`bun run local exited ${run.proc.exitCode}:\n${run.output()}`);
-      }
-      if (Date.now() > deadline) throw new Error(`bun run local did not come up:\n${run.output()}`);
-      await Bun.sleep(100);
-    }
+    await untilUp(run, 90_000);
     return run;
   };
   const stop = async (run: Run) => {

@@ -1,4 +1,4 @@
-// HAProxy (issue 3): the one proxy/haproxy.cfg is valid for the local stack and for
+// HAProxy: the one proxy/haproxy.cfg is valid for the local stack and for
 // compose, its stats page is on a port of its own, and every request reaches the
 // apps with X-Forwarded-For and a unique request id.
 import { describe, expect, test } from "bun:test";

@@ -6,7 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../../local/src/config.ts";
-import type { AppName, ServiceName } from "../../local/src/services.ts";
+import type { AppName } from "../../local/src/runtime.ts";
+import type { ServiceName } from "../../local/src/services.ts";
 import { hasLocalStack, stack } from "./stack.ts";
 
 const APP_SERVICES: [ServiceName, AppName][] = [

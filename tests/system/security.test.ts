@@ -2,18 +2,21 @@
 // rate-limited and checked in constant time; the session cookie's flags; CSRF
 // refused; security headers on every page; no stack trace, SQL or internal address in
 // any error; item names rendered as text; the internal APIs refuse requests without
-// their token; and the logs: one JSON line per request carrying HAProxy's request id
+// their token; request ids: only the proxy's (signed) can make a purchase
+// idempotent; and the logs: one JSON line per request carrying HAProxy's request id
 // through web to api, and no secret anywhere in them.
 //
 // The read API's database account (it can only SELECT and purchase) is tested in
 // tests/system/db-accounts.test.ts; not repeated here.
 import { describe, expect, test } from "bun:test";
+import { Buffer } from "node:buffer";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { requestIdSignature } from "../../lib/src/request-id.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
 import { adminBrowser, createItem, dbQuantity, restore } from "./helpers.ts";
-import { shelf } from "./http.ts";
+import { getJson, post, shelf } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
 const STORE = () => env("STORE_URL");
@@ -48,15 +51,9 @@ describe("admin sign-in", () => {
     expect(checker).toContain('crypto.subtle.sign("HMAC"');
     expect(checker.match(/constantTimeEqual\(/g)?.length).toBe(2);
     expect(checker).not.toMatch(/password\s*===|===\s*expected\.password|user\s*===/);
-    const { constantTimeEqual, credentialsChecker } = await import("../../admin/src/session.ts");
-    const equalBody = source.slice(
-      source.indexOf("export function constantTimeEqual"),
-      source.indexOf("/**", source.indexOf("export function constantTimeEqual")),
-    );
-    // Every byte is visited: an XOR accumulator, no return inside the loop.
-    expect(equalBody).toMatch(/diff \|= a\[i\]! \^ b\[i\]!/);
-    expect(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 3]))).toBe(true);
-    expect(constantTimeEqual(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2, 4]))).toBe(false);
+    // The comparison is lib's one (lib/src/auth.ts, crypto's timingSafeEqual; its own test beside it).
+    expect(source).toContain('import { constantTimeEqual } from "@bazaar/lib/auth.ts"');
+    const { credentialsChecker } = await import("../../admin/src/session.ts");
     const check = credentialsChecker({ user: "admin", password: "s3cret-password" });
     expect(await check("admin", "s3cret-password")).toBe(true);
     expect(await check("admin", "s3cret-passwore")).toBe(false);
@@ -408,6 +405,82 @@ describe("the internal APIs", () => {
   });
 });
 
+describe("request ids: only the proxy's can make a purchase idempotent", () => {
+  const orderWith = (base: string, name: string, headers: Record<string, string>) =>
+    post("/orders", JSON.stringify({ name, quantity: 1 }), "application/json", base, headers);
+  const logLine = (service: string, id: string) =>
+    readFileSync(path.join(stack().logDir, `${service}.log`), "utf8").split("\n").filter((l) =>
+      l.startsWith("{")
+    )
+      .map((l) => JSON.parse(l)).find((j) => j.request_id === id);
+
+  test("two POST /orders straight to web-1 with the same forged X-Request-Id are two orders, and the forged id is only logged", async () => {
+    const name = uniqueName("Forged");
+    await createItem(name, 10);
+    const forged = { "X-Request-Id": `forged-${Date.now()}` };
+    const a = await orderWith(env("WEB1_URL"), name, forged);
+    const b = await orderWith(env("WEB1_URL"), name, forged);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.body.data.order_number).not.toBe(b.body.data.order_number);
+    expect(await dbQuantity(name)).toBe(8);
+    // Each got an id of its own, the one its order is recorded under.
+    const ids = [a, b].map((r) => r.res.headers.get("x-request-id")!);
+    expect(ids).not.toContain(forged["X-Request-Id"]);
+    for (const [i, id] of ids.entries()) {
+      const found = await getJson(`/orders?request_id=${id}`, env("WEB1_URL"));
+      expect(found.body.data.number).toBe([a, b][i]!.body.data.order_number);
+    }
+    // A forged signature does no better.
+    const c = await orderWith(env("WEB1_URL"), name, { ...forged, "X-Request-Id-Sig": "0".repeat(64) });
+    expect(c.body.data.order_number).not.toBe(a.body.data.order_number);
+    expect(await dbQuantity(name)).toBe(7);
+    await eventually(() => logLine("web-1", ids[0]!) !== undefined, 3000);
+    expect(logLine("web-1", ids[0]!)).toMatchObject({
+      client_request_id: forged["X-Request-Id"],
+      path: "/orders",
+    });
+  });
+
+  test("an id signed with the proxy's key is kept: the same purchase sent twice (as HAProxy retries it) is one order", async () => {
+    const name = uniqueName("Signed");
+    await createItem(name, 10);
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const signed = {
+      "X-Request-Id": id,
+      "X-Request-Id-Sig": requestIdSignature(stack().secrets.REQUEST_ID_KEY, id),
+    };
+    const a = await orderWith(env("WEB1_URL"), name, signed);
+    const b = await orderWith(env("WEB2_URL"), name, signed);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.res.headers.get("x-request-id")).toBe(id);
+    expect(b.body.data.order_number).toBe(a.body.data.order_number);
+    expect(await dbQuantity(name)).toBe(9);
+  });
+
+  test("through the proxy: its id is the one the order is recorded under (web verified the proxy's signature); a client's id and signature are replaced", async () => {
+    const name = uniqueName("Proxied");
+    await createItem(name, 10);
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const client = {
+      "X-Request-Id": id,
+      "X-Request-Id-Sig": requestIdSignature(stack().secrets.REQUEST_ID_KEY, id),
+    };
+    const a = await orderWith(STORE(), name, client);
+    const b = await orderWith(STORE(), name, client);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body.data.order_number).not.toBe(a.body.data.order_number);
+    for (const r of [a, b]) {
+      const proxyId = r.res.headers.get("x-request-id")!;
+      expect(proxyId).toMatch(/^[0-9a-f]{32}$/);
+      expect(proxyId).not.toBe(id);
+      const found = await getJson(`/orders?request_id=${proxyId}`);
+      expect(found.status).toBe(200);
+      expect(found.body.data.number).toBe(r.body.data.order_number);
+    }
+    expect(await dbQuantity(name)).toBe(8);
+  });
+});
+
 describe("the logs", () => {
   const logLines = (service: string) =>
     readFileSync(path.join(stack().logDir, `${service}.log`), "utf8").split("\n").filter((l) =>
@@ -477,6 +550,9 @@ describe("the logs", () => {
       ADMIN_PASSWORD: env("ADMIN_PASSWORD"),
       API_DB_PASSWORD: env("API_DB_PASSWORD"),
       ADMIN_DB_PASSWORD: env("ADMIN_DB_PASSWORD"),
+      REQUEST_ID_KEY: stack().secrets.REQUEST_ID_KEY,
+      // As the proxy holds it (its map file's base64).
+      REQUEST_ID_KEY_BASE64: Buffer.from(stack().secrets.REQUEST_ID_KEY).toString("base64"),
       session_cookie: decodeURIComponent(session).slice(0, 40),
       session_signature: session.slice(-30),
     };

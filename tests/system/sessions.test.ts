@@ -1,5 +1,5 @@
 // Admin sessions end on the server, and a flood of wrong passwords does not lock the
-// owner out (issue 13, points 1 and 2), against the running stack: both admin servers
+// owner out (docs/reliability.md, bugs found), against the running stack: both admin servers
 // straight at their ports and through the proxy. The sessions and the sign-in limit
 // live in admin-api (admin-api/src/sessions.ts, logins.ts), shared by admin-1 and
 // admin-2; the unit tests beside that code cover the rest.

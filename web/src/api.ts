@@ -6,6 +6,7 @@ import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import { Item, ItemList } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
 import { Unavailable } from "@bazaar/lib/http.ts";
+import type { AppEnv } from "@bazaar/lib/log.ts";
 import {
   call,
   forward,
@@ -15,7 +16,7 @@ import {
   UpstreamStatus,
 } from "@bazaar/lib/ui/upstream.ts";
 import * as v from "valibot";
-import type { ApiApp } from "./api-type.ts";
+import type { ApiApp } from "@bazaar/api/src/app.ts";
 
 export type ApiClient = ReturnType<typeof hc<ApiApp>>;
 
@@ -44,7 +45,7 @@ export const product = (api: ApiClient, c: Context, name: string) =>
   call(STORE, Item, () => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, forward(c)));
 
 /** The request id the purchase carried, under which its order can be looked up. */
-export const requestIdOf = (c: Context) => c.get("requestId" as never) as string;
+export const requestIdOf = (c: Context<AppEnv>) => c.get("requestId");
 
 /**
  * The answer when the store cannot tell whether an order was placed: the api did

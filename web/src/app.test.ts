@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "./app.ts";
 import { fakeApi } from "./fake-api.ts";
+import { REQUEST_ID_SIG_HEADER, requestIdSignature } from "@bazaar/lib/request-id.ts";
 
 const IDENTITY = "host-a · web-1";
+const KEY = "request-id-key-for-the-unit-tests-0123456789";
 const TOYS = [
   { name: "Tux", quantity: 100, price: 15.99 },
   { name: "Fox", quantity: 3, price: 9.5 },
@@ -11,7 +13,7 @@ const TOYS = [
 
 function setup(items = TOYS) {
   const fake = fakeApi(items);
-  const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {} });
+  const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {}, requestIdKey: KEY });
   return { fake, app };
 }
 
@@ -92,7 +94,7 @@ describe("storefront page", () => {
       expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(res.headers.get("referrer-policy")).toBeTruthy();
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
     }
   });
 
@@ -308,21 +310,69 @@ describe("public JSON API", () => {
     expect((await app.request("/healthz")).status).toBe(200);
   });
 
-  test("the request id is passed on to the api", async () => {
+  test("the proxy's request id (signed with the key) is kept and passed on to the api", async () => {
     const { app, fake } = setup();
-    await app.request("/products/Tux", { headers: { "X-Request-Id": "abc-123" } });
-    expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe("abc-123");
-    expect(fake.state.seen[0]!.headers.get("authorization")).toBe("Bearer test-token");
-  });
-
-  test("HAProxy's request id (with ':' and '_') is kept, not replaced", async () => {
-    const { app, fake } = setup();
-    const id = "7F000001:D152_7F000001:6DB0_6B029C89_0003:6064";
-    const res = await app.request("/products/Tux", { headers: { "X-Request-Id": id } });
+    const id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const res = await app.request("/products/Tux", {
+      headers: { "X-Request-Id": id, [REQUEST_ID_SIG_HEADER]: requestIdSignature(KEY, id) },
+    });
     expect(res.headers.get("x-request-id")).toBe(id);
     expect(fake.state.seen[0]!.headers.get("x-request-id")).toBe(id);
+    expect(fake.state.seen[0]!.headers.get("authorization")).toBe("Bearer test-token");
+    expect(fake.state.seen[0]!.headers.get(REQUEST_ID_SIG_HEADER)).toBeNull();
+  });
+
+  test("an id without the proxy's signature is not this request's: a fresh one is passed on, the client's is only logged", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const fake = fakeApi(TOYS);
+    const app = createApp({
+      api: fake.client,
+      identity: IDENTITY,
+      log: (l) => lines.push(l),
+      requestIdKey: KEY,
+    });
+    const forged: Record<string, string>[] = [{}, { [REQUEST_ID_SIG_HEADER]: "0".repeat(64) }, {
+      [REQUEST_ID_SIG_HEADER]: requestIdSignature(`${KEY}-other`, "abc-123"),
+    }];
+    for (const extra of forged) {
+      const res = await app.request("/products/Tux", { headers: { "X-Request-Id": "abc-123", ...extra } });
+      const id = res.headers.get("x-request-id")!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fake.state.seen.at(-1)!.headers.get("x-request-id")).toBe(id);
+      expect(lines.at(-1)).toMatchObject({ request_id: id, client_request_id: "abc-123" });
+    }
     const odd = await app.request("/products/Tux", { headers: { "X-Request-Id": "a b<c>" } });
     expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("without a key (REQUEST_ID_KEY unset) no id is kept, signed or not", async () => {
+    const fake = fakeApi(TOYS);
+    const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {} });
+    const id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const res = await app.request("/products/Tux", {
+      headers: { "X-Request-Id": id, [REQUEST_ID_SIG_HEADER]: requestIdSignature(KEY, id) },
+    });
+    expect(res.headers.get("x-request-id")).not.toBe(id);
+  });
+
+  test("two purchases with the same unsigned id are two purchases (the api sees two ids); a signed one is the same purchase", async () => {
+    const { app, fake } = setup();
+    const buy = (headers: Record<string, string>) =>
+      app.request("/orders", json({ name: "Tux", quantity: 1 }, headers));
+    await buy({ "X-Request-Id": "retry-me" });
+    await buy({ "X-Request-Id": "retry-me" });
+    const [a, b] = fake.state.seen.slice(-2).map((r) => r.headers.get("x-request-id"));
+    expect(a).not.toBe(b);
+    const signed = {
+      "X-Request-Id": "retry-me",
+      [REQUEST_ID_SIG_HEADER]: requestIdSignature(KEY, "retry-me"),
+    };
+    await buy(signed);
+    await buy(signed);
+    expect(fake.state.seen.slice(-2).map((r) => r.headers.get("x-request-id"))).toEqual([
+      "retry-me",
+      "retry-me",
+    ]);
   });
 });
 

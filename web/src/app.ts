@@ -1,8 +1,10 @@
 // The storefront: pages for people, the public JSON API for programs, both in front
 // of the read API. Errors are pages or the JSON shape, as the request wants.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { healthz } from "@bazaar/lib/health.ts";
 import { type ErrorResponder, handleErrors, jsonError } from "@bazaar/lib/http.ts";
 import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
+import { isSignedRequestId, REQUEST_ID_SIG_HEADER } from "@bazaar/lib/request-id.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
@@ -13,28 +15,35 @@ import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
 import { storefront } from "./routes/storefront.tsx";
 
-export function createApp(
-  { api, identity, log, apiTimeoutMs = 3000 }: {
-    api: ApiClient;
-    identity: string;
-    log?: Log;
-    apiTimeoutMs?: number;
-  },
-) {
+export type WebAppDeps = {
+  api: ApiClient;
+  identity: string;
+  log?: Log;
+  /** The proxy's request-id key (REQUEST_ID_KEY); without it no incoming id is kept. */
+  requestIdKey?: string;
+  /** How long a read may wait for the api (API_TIMEOUT_MS), counted from its arrival. */
+  apiTimeoutMs?: number;
+};
+
+export function createApp({ api, identity, log, requestIdKey, apiTimeoutMs = 3000 }: WebAppDeps) {
   // strict: false — a path with one trailing slash is the same route (/orders/,
   // /products/Tux/, /orders/0/): the lab's published tests call them so, and a
   // program that POSTs to /orders/ would not follow a redirect. Pages are served
   // the same way rather than redirected: their links are all absolute, so a page at
   // /orders/0/ renders exactly as at /orders/0, without a second round trip.
   const app = new Hono<WebEnv>({ strict: false });
-  app.use(withRequestId(), logRequests("web", log), pageHeaders(identity));
+  // The request id is the purchase's idempotency key (api/src/purchase.ts): kept only
+  // when the proxy signed it, else anyone reaching this server could replay one.
+  const fromProxy = (id: string, c: Context) =>
+    isSignedRequestId(requestIdKey, id, c.req.header(REQUEST_ID_SIG_HEADER));
+  app.use(withRequestId(fromProxy), logRequests("web", log), pageHeaders(identity));
   const catalog = catalogReader(api, apiTimeoutMs);
   // The coalesced checks' counts ride on /healthz: the bench's batching factor.
-  app.get("/healthz", (c) => c.json({ data: { status: "ok", revalidation: catalog.checks.stats() } }));
+  app.get("/healthz", healthz(catalog.checks));
   const site: Site = { home: "/", css: serveStyles(app) };
 
-  const respond: ErrorResponder = (c, status, message, fields) => {
-    const format = c.get("errorFormat" as never) ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
+  const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {
+    const format = c.get("errorFormat") ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
     if (format === "json") return jsonError(c, status, message, fields);
     const text = status === 404 && message === "not found"
       ? "we couldn't find the page you were looking for"
@@ -46,5 +55,5 @@ export function createApp(
   app.route("/", storefront(deps));
   app.route("/products", products(deps));
   app.route("/orders", orders(deps));
-  return handleErrors(app, respond, undefined, log);
+  return handleErrors(app, { respond, log });
 }

@@ -1,3 +1,4 @@
+import * as v from "valibot";
 import { integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
 
 export const WebEnv = {
@@ -9,4 +10,10 @@ export const WebEnv = {
   API_TOKEN: secret(),
   /** How long a page waits for the api before it says the store is unavailable. */
   API_TIMEOUT_MS: integer(3000, 50, 60000),
+  /**
+   * Shared with the proxy, which signs each request id with it (lib/src/request-id.ts):
+   * only a signed id is kept, so only the proxy's can make a purchase idempotent.
+   * Unset, no id is trusted: every request gets its own, and no retry is recognised.
+   */
+  REQUEST_ID_KEY: v.optional(secret(32)),
 };

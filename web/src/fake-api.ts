@@ -3,6 +3,7 @@
 import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { fakeUpstreamFetch, type UpstreamMode } from "@bazaar/lib/testing.ts";
 import { createApiClient } from "./api.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
@@ -11,7 +12,7 @@ export function fakeApi(items: Item[] = []) {
   const state = {
     items: items.map((i) => ({ ...i })),
     orders: [] as Order[],
-    mode: "ok" as "ok" | "down" | "hang" | "error500",
+    mode: "ok" as UpstreamMode,
     seen: [] as Request[],
     /** Raised by every change, as the database's versions are; the ETags are made from it. */
     version: 1,
@@ -58,24 +59,7 @@ export function fakeApi(items: Item[] = []) {
         return c.json({ data: order });
       }),
   );
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const req = new Request(input, init);
-    state.seen.push(req);
-    if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
-    if (state.mode === "hang") {
-      return new Promise<Response>((_, reject) => {
-        const signal = init?.signal;
-        signal?.addEventListener("abort", () => reject(signal.reason));
-      });
-    }
-    if (state.mode === "error500") {
-      return Response.json({ error: { code: 500, message: "internal error" } }, { status: 500 });
-    }
-    if (req.headers.get("authorization") !== "Bearer test-token") {
-      return Response.json({ error: { code: 401, message: "unauthorized" } }, { status: 401 });
-    }
-    return app.fetch(req);
-  };
+  const fetch = fakeUpstreamFetch(app, "test-token", state);
   const client = createApiClient({ url: "http://api.test", token: "test-token", timeoutMs: 100, fetch });
   return { state, client };
 }

@@ -1,11 +1,9 @@
 /** @jsxImportSource hono/jsx */
 // The storefront's pages. Item names are only ever JSX text (escaped).
 import type { Item } from "@bazaar/lib/schemas.ts";
-import { Alert, Layout, type Site } from "@bazaar/lib/ui/layout.tsx";
+import { Alert, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { OrderView } from "./api.ts";
-
-export type Notice = { kind: "success" | "error" | "info"; text: string };
 
 const LOW_STOCK = 5;
 

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { selectItems } from "@bazaar/lib/catalog.ts";
 import { fail, jsonBody } from "@bazaar/lib/http.ts";
 import { AddItem, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
-import type { AdminApiDeps } from "../app.ts";
+import type { AdminApiDeps } from "../deps.ts";
 import { addItem, correctItem, deleteItem } from "../catalog.ts";
 
 const itemName = (raw: string) => {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { validate } from "@bazaar/lib/http.ts";
 import { selectOrders } from "@bazaar/lib/orders.ts";
 import { Paging } from "@bazaar/lib/schemas.ts";
-import type { AdminApiDeps } from "../app.ts";
+import type { AdminApiDeps } from "../deps.ts";
 
 export const orders = ({ db }: AdminApiDeps) =>
   new Hono().get("/", validate("query", Paging), async (c) => {

@@ -13,7 +13,7 @@ import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api.ts";
 import type { AdminDeps, AdminEnv } from "../env.ts";
-import { fieldErrors, formNumber, text } from "../forms.ts";
+import { fieldErrors, formNumber, text } from "@bazaar/lib/forms.ts";
 import { type AddFields, ConfirmDelete, Dashboard, type FormState, type RowFields } from "../pages.tsx";
 
 /** The api refused with field messages (400, or 409 for a restock over the limit). */

@@ -5,7 +5,7 @@ import { conditional, etagOf } from "@bazaar/lib/etag.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
 import { ItemName } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "../deps.ts";
 
 // Every answer carries the version the database had when a check that started after
 // the request arrived read it (coalesced: one check answers every request that came

@@ -3,15 +3,16 @@ import * as v from "valibot";
 import { nameKey } from "@bazaar/lib/catalog.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { orderEntry, selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
+import type { AppEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../app.ts";
+import type { ApiDeps } from "../deps.ts";
 import { placeOrder } from "../purchase.ts";
 
 // Made once: checked cache texts are remembered per schema object.
 const MaybeOrder = v.nullable(Order);
 
 export const orders = ({ db, cache }: ApiDeps) =>
-  new Hono()
+  new Hono<AppEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
     // no other write.
@@ -21,8 +22,7 @@ export const orders = ({ db, cache }: ApiDeps) =>
       // its order rather than place a second one.
       // Within a budget that ends before web's deadline, answering 503 only when
       // nothing was bought (../purchase.ts).
-      const requestId = c.get("requestId" as never) as string | undefined;
-      const placed = await placeOrder(db, nameKey(name), quantity, requestId ?? null);
+      const placed = await placeOrder(db, nameKey(name), quantity, c.get("requestId"));
       if (!placed || placed.outcome === "not_found") fail(404, "product not found");
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
       // Nothing to clear: the purchase raised the item's version (db/init.sql), and

@@ -2,8 +2,7 @@
 // {"result"}/{"error"}), 400 with {"error"} for a bad body or a Redis error reply,
 // and leaves connection failures to app.onError (500).
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { timingSafeEqual } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { constantTimeEqual } from "@bazaar/lib/auth.ts";
 import type { Redis } from "../redis.ts";
 import { RedisError, type Reply } from "../resp.ts";
 import {
@@ -25,15 +24,16 @@ type Env = { Variables: { base64: boolean; redis: Redis } };
 
 /** SRH: a header that is not exactly "Bearer <token>" is a 400; a wrong token a 401. */
 function auth(routes: readonly Route[]): MiddlewareHandler<Env> {
-  const expected = routes.map((r) => ({ token: Buffer.from(r.token), redis: r.redis }));
+  const encoder = new TextEncoder();
+  const expected = routes.map((r) => ({ token: encoder.encode(r.token), redis: r.redis }));
   return async (c, next) => {
     const parts = c.req.header("authorization")?.split(" ");
     if (parts?.length !== 2 || parts[0] !== "Bearer") return c.json({ error: messages.authHeader }, 400);
-    const given = Buffer.from(parts[1]!);
+    const given = encoder.encode(parts[1]!);
     // Every token is compared (each in constant time): which one matched takes no longer.
     let redis: Redis | undefined;
     for (const e of expected) {
-      if (given.length === e.token.length && timingSafeEqual(given, e.token)) redis ??= e.redis;
+      if (constantTimeEqual(given, e.token)) redis ??= e.redis;
     }
     if (!redis) return c.json({ error: messages.token }, 401);
     c.set("redis", redis);

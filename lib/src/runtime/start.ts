@@ -2,7 +2,8 @@
 // (or stop with a message naming the bad variable) and build the app.
 import process from "node:process";
 import os from "node:os";
-import { ConfigError } from "../config.ts";
+import type * as v from "valibot";
+import { ConfigError, loadConfig } from "../config.ts";
 
 export type Running = {
   fetch: (req: Request) => Response | Promise<Response>;
@@ -13,6 +14,24 @@ export type Running = {
   /** How long to keep serving after SIGTERM while /healthz says 503 (for the balancer). */
   drainMs?: number;
 };
+
+type ServerConfig = { PORT: number; HOST: string; SHUTDOWN_DRAIN_MS: number };
+
+/**
+ * What every server.ts does: read `entries` from `env` (a bad variable throws
+ * ConfigError, which `build` reports), build the app from the config, and serve it
+ * where the config says (PORT, HOST, SHUTDOWN_DRAIN_MS from ServerEnv).
+ */
+export function fromEnv<const E extends v.ObjectEntries>(
+  env: Record<string, string | undefined>,
+  entries: E,
+  make: (config: v.InferOutput<v.ObjectSchema<E, undefined>>) => Pick<Running, "fetch" | "close">,
+): Running {
+  const config = loadConfig(entries, env);
+  const { PORT, HOST, SHUTDOWN_DRAIN_MS } = config as unknown as ServerConfig;
+  const { fetch, close } = make(config);
+  return { fetch, close, port: PORT, hostname: HOST, drainMs: SHUTDOWN_DRAIN_MS };
+}
 
 export function build(name: string, make: () => Running): Running {
   try {

@@ -79,7 +79,12 @@ export async function renderPage(c: Context, status: ContentfulStatusCode, page:
   });
 }
 
-export function Alert({ kind, children }: { kind: "success" | "error" | "info"; children?: Child }) {
+export type AlertKind = "success" | "error" | "info";
+
+/** A message for the top of a page (a refusal, a flash after a redirect), shown as an Alert. */
+export type Notice = { kind: AlertKind; text: string };
+
+export function Alert({ kind, children }: { kind: AlertKind; children?: Child }) {
   return <div class={`alert alert-${kind}`} role={kind === "error" ? "alert" : "status"}>{children}</div>;
 }
 

@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { checkedText } from "../checked-text.ts";
 import { fail, Unavailable } from "../http.ts";
-import { REQUEST_ID_HEADER } from "../log.ts";
+import { type AppEnv, REQUEST_ID_HEADER } from "../log.ts";
 
 export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -30,8 +30,8 @@ export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget)
 });
 
 /** Per-call options for the typed client: the request id of the incoming request. */
-export const forward = (c: Context) => {
-  const id = c.get("requestId" as never) as string | undefined;
+export const forward = (c: Context<AppEnv>) => {
+  const id = c.get("requestId");
   return { headers: id ? { [REQUEST_ID_HEADER]: id } : ({} as Record<string, string>) };
 };
 

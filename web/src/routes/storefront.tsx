@@ -4,22 +4,17 @@
 import { type Context, Hono } from "hono";
 import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
+import { formNumber } from "@bazaar/lib/forms.ts";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
-import { renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
 import { OutcomeUnknown, placeOrder } from "../api.ts";
 import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
-import { type Notice, Storefront } from "../pages.tsx";
-
-/** A form field as a number: digits only, anything else fails the schema as "must be a number". */
-export const formNumber = (raw: unknown) => {
-  const s = typeof raw === "string" ? raw.trim() : "";
-  return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : s === "" ? undefined : s;
-};
+import { Storefront } from "../pages.tsx";
 
 const isHttpError = (err: unknown): err is HTTPException =>
   typeof err === "object" && err !== null && "status" in err &&

@@ -1,9 +1,10 @@
-// Form fields arrive as strings; the shared schemas want numbers. These convert what
-// a person would type ("1,000", "$15.99") and leave anything else for the schema to
-// refuse with its message.
-import { describeIssues } from "@bazaar/lib/schemas.ts";
+// Form fields arrive as strings; the shared schemas (schemas.ts) want numbers. These
+// convert what a person would type ("1,000", "$15.99") and leave anything else for
+// the schema to refuse with its message. Both page tiers read their forms with them.
 import type * as v from "valibot";
+import { describeIssues } from "./schemas.ts";
 
+/** A form field as text: "" when it is missing or a file. */
 export const text = (raw: unknown) => (typeof raw === "string" ? raw : "");
 
 /** "" → undefined; a plain number → that number; anything else → the string (the schema says "must be a number"). */

@@ -1,0 +1,44 @@
+// The app both internal APIs are (api, admin-api), around their own routes: request
+// ids and the request log, /healthz and /readyz without a token, the Bearer check
+// before every other route, and the one error shape.
+import { Hono } from "hono";
+import type { Env, Schema } from "hono";
+import type { HonoBase } from "hono/hono-base";
+import { serviceAuth } from "./auth.ts";
+import type { Cache } from "./cache.ts";
+import type { Db } from "./db.ts";
+import { health } from "./health.ts";
+import { handleErrors } from "./http.ts";
+import { type AppEnv, type Log, logRequests, withRequestId } from "./log.ts";
+import type { Revalidator } from "./revalidate.ts";
+
+/** What an internal API is built on: its MySQL pool and its cache. */
+export type ServiceDeps = { db: Db; cache: Cache };
+
+export type ServiceOptions = ServiceDeps & {
+  /** The service's name in its log lines. */
+  service: string;
+  /** The Bearer token its callers present. */
+  token: string;
+  log?: Log;
+  /** Coalesced checks whose counts /healthz reports. */
+  checks?: Revalidator;
+};
+
+/**
+ * The service app with `routes` mounted at its root. Its type keeps the routes'
+ * (paths, bodies, answers), so `typeof` the result types the callers' hc client.
+ */
+// HonoBase, not Hono: it is what `.route()` returns, so a chain of `.route()`s matches.
+export const createServiceApp = <RE extends Env, S extends Schema, B extends string, P extends string>(
+  { service, token, db, cache, log, checks }: ServiceOptions,
+  routes: HonoBase<RE, S, B, P>,
+) =>
+  handleErrors(
+    new Hono<AppEnv>()
+      .use(withRequestId(), logRequests(service, log))
+      .route("/", health({ db, cache, checks }))
+      .use(serviceAuth(token))
+      .route("/", routes),
+    { log },
+  );

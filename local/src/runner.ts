@@ -1,0 +1,187 @@
+// The services of a stack as processes: one started with the steps its row asks for
+// (services.ts) and its probes, all of them level by level, and stopped in reverse.
+import { describe, NotReadyError, waitFor } from "./health.ts";
+import type { LogSink } from "./log-sinks.ts";
+import { ManagedProcess } from "./managed-process.ts";
+import type { ServiceDef, ServiceName } from "./services.ts";
+
+type Env = Record<string, string | undefined>;
+
+export class StackStartError extends Error {
+  constructor(
+    readonly service: string,
+    reason: string,
+    lines: string[],
+    logFile?: string,
+  ) {
+    const tail = lines.slice(-25).map((l) => `    ${l}`).join("\n");
+    super(
+      `${service} failed to start: ${reason}` +
+        (tail ? `\n  last lines of ${service}:\n${tail}` : `\n  (${service} wrote nothing)`) +
+        (logFile ? `\n  full log: ${logFile}` : ""),
+    );
+  }
+}
+
+/** Thrown inside the start when a stop request or another service's failure ended it. */
+export class Cancelled extends Error {}
+
+export type LevelsStart = {
+  /** Aborted (a stop request, another service's failure): the start ends at its next step. */
+  cancel?: AbortSignal;
+  /** Each level as it begins, with the services it starts. */
+  onLevel?: (names: ServiceName[]) => void;
+  /** A service that failed to start (not one cancelled). */
+  onFailure?: (err: unknown) => void;
+};
+
+export class Runner {
+  readonly procs: Map<ServiceName, ManagedProcess>;
+  /** Seconds each service took to become healthy on its last start. */
+  readonly startTimes: Partial<Record<ServiceName, number>> = {};
+  private readonly byName: Map<ServiceName, ServiceDef>;
+  /** Variables for a service's next start on top of its own (stack.setEnv). */
+  private readonly overrides = new Map<ServiceName, Env>();
+  private readonly levels: number[];
+
+  constructor(
+    readonly defs: readonly ServiceDef[],
+    sink: LogSink,
+    runDir: string,
+    private readonly options: { timeoutMs: number; logFile: (name: string) => string | undefined },
+  ) {
+    this.byName = new Map(defs.map((d) => [d.name, d]));
+    this.levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
+    this.procs = new Map(
+      defs.map((
+        d,
+      ) => [
+        d.name,
+        new ManagedProcess(d.name, this.commandOf(d), sink, runDir, { pipeOutput: d.pipeOutput }),
+      ]),
+    );
+  }
+
+  /** The service's command with its overrides (an undefined one removes a variable). */
+  private commandOf(def: ServiceDef) {
+    return () => {
+      const command = def.command();
+      const env = { ...command.env, ...this.overrides.get(def.name) };
+      return { ...command, env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+    };
+  }
+
+  def(name: ServiceName): ServiceDef {
+    return this.byName.get(name)!;
+  }
+
+  proc(name: ServiceName): ManagedProcess {
+    return this.procs.get(name)!;
+  }
+
+  setEnv(name: ServiceName, env: Env) {
+    this.overrides.set(name, { ...this.overrides.get(name), ...env });
+  }
+
+  /**
+   * Starts one service and waits until it is healthy: its row's step before the start
+   * (the db's system tables), the process, its probes, the step once healthy (the db's
+   * schema and accounts). With `cancel` aborted it ends at the next step.
+   */
+  async start(name: ServiceName, cancel?: AbortSignal) {
+    const def = this.def(name);
+    const p = this.proc(name);
+    const log = (line: string) => p.log(`[launcher] ${line}`);
+    const fail = (reason: string) => new StackStartError(name, reason, p.tail, this.options.logFile(name));
+    const check = () => {
+      if (cancel?.aborted) throw new Cancelled();
+    };
+    const t0 = performance.now();
+    const timeoutMs = def.startTimeoutMs?.(this.options.timeoutMs) ?? this.options.timeoutMs;
+    await def.beforeStart?.(log);
+    check();
+    try {
+      p.start();
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+    log(`started, pid ${p.pid}`);
+    const gone = () =>
+      cancel?.aborted
+        ? "the start was cancelled"
+        : p.running
+        ? undefined
+        : `it exited (${p.tail.at(-1) ?? "no output"})`;
+    try {
+      for (const probe of def.probes) await waitFor(probe, { timeoutMs, gone });
+      check();
+      await def.afterHealthy?.(log);
+    } catch (err) {
+      check();
+      throw fail(err instanceof NotReadyError ? err.message : `${(err as Error).message}`);
+    }
+    this.startTimes[name] = Math.round(performance.now() - t0) / 1000;
+    log(`healthy after ${this.startTimes[name]} s (${def.probes.map(describe).join(", ")})`);
+  }
+
+  /**
+   * Starts every service that is not running, level by level: each level together,
+   * once the one before is healthy. Every service of a level has settled (started,
+   * failed or given up) before the next step, so none is left starting behind a stop.
+   * Rejects with the first failure, or Cancelled.
+   */
+  async startLevels({ cancel, onLevel, onFailure }: LevelsStart = {}) {
+    for (const level of this.levels) {
+      const group = this.defs.filter((d) => d.level === level && !this.proc(d.name).running).map((d) =>
+        d.name
+      );
+      if (group.length === 0) continue;
+      onLevel?.(group);
+      let first: unknown;
+      const results = await Promise.allSettled(
+        group.map((name) =>
+          this.start(name, cancel).catch((err) => {
+            if (!(err instanceof Cancelled)) {
+              first ??= err;
+              onFailure?.(err);
+            }
+            throw err;
+          })
+        ),
+      );
+      const failure = results.find((r) => r.status === "rejected");
+      if (failure) throw first ?? failure.reason;
+      if (cancel?.aborted) throw new Cancelled();
+    }
+  }
+
+  /** Stops one service cleanly: SIGTERM, then SIGKILL after its grace. */
+  stop(name: ServiceName) {
+    return this.proc(name).stop(this.def(name).stopTimeoutMs);
+  }
+
+  /** The running services in the order stopLevels() stops them. */
+  running(): ServiceName[] {
+    return [...this.levels].reverse().flatMap((l) =>
+      this.defs.filter((d) => d.level === l && this.proc(d.name).running).map((d) => d.name)
+    );
+  }
+
+  /** Stops every service, the last level first (each level together). */
+  async stopLevels() {
+    for (const level of [...this.levels].reverse()) {
+      await Promise.all(this.defs.filter((d) => d.level === level).map((d) => this.stop(d.name)));
+    }
+  }
+
+  /** Waits until a running service passes its probes again. */
+  async waitHealthy(name: ServiceName, timeoutMs = this.options.timeoutMs) {
+    const p = this.proc(name);
+    for (const probe of this.def(name).probes) {
+      await waitFor(probe, { timeoutMs, gone: () => (p.running ? undefined : `${name} is not running`) });
+    }
+  }
+
+  /** Last resort on the launcher's exit: SIGKILL to every child, no waiting. */
+  readonly killNow = () => this.procs.forEach((p) => p.killNow());
+}
