@@ -71,10 +71,13 @@ describe("bun run local", () => {
         });
         expect(res.status).toBe(200);
         const order = ((await res.json()) as { data: { order_number: number } }).data.order_number;
-        // Make the data look like an older Bazaar's (no orders.request_id) and delete a
-        // seeded toy: the next start must migrate the one and not bring back the other.
+        // Make the data look like an older Bazaar's (no orders.request_id, no versions)
+        // and delete a seeded toy: the next start must migrate the one and not bring
+        // back the other.
         await rootSql(
-          "DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id;",
+          "DELETE FROM bazaar.items WHERE name_key = 'dolphin'; ALTER TABLE bazaar.orders DROP INDEX orders_request, DROP COLUMN request_id; " +
+            "DROP TRIGGER bazaar.items_version; DROP TRIGGER bazaar.items_inserted; DROP TRIGGER bazaar.items_deleted; " +
+            "DROP TABLE bazaar.catalog_meta; ALTER TABLE bazaar.items DROP COLUMN version;",
         );
         await stop(first, "SIGTERM");
 
@@ -87,12 +90,18 @@ describe("bun run local", () => {
               .data.quantity,
           ).toBe(97);
           expect((await fetch(`${STORE}/products/dolphin`)).status).toBe(404);
+          // The versions are back: a read carries one, and a purchase changes it.
+          const before = (await fetch(`${STORE}/products/fox`)).headers.get("etag");
+          expect(before).toMatch(/^"c\d+\.\d+"$/);
           const bought = await fetch(`${STORE}/orders`, {
             method: "POST",
             headers: { "Content-Type": "application/json" },
             body: JSON.stringify({ name: "Fox", quantity: 1 }),
           });
           expect(bought.status).toBe(200);
+          const after = await fetch(`${STORE}/products/fox`);
+          expect(after.headers.get("etag")).not.toBe(before);
+          expect(((await after.json()) as { data: { quantity: number } }).data.quantity).toBe(99);
         } finally {
           // A launcher killed outright leaves its children running…
           second.proc.kill("SIGKILL");
