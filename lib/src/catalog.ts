@@ -16,11 +16,6 @@ export async function selectItems(db: Db) {
   return checked(ItemList, await db.query(`SELECT ${COLUMNS} FROM items ORDER BY name`));
 }
 
-export async function selectItem(db: Db, name: string) {
-  const [row] = await db.query(`SELECT ${COLUMNS} FROM items WHERE name_key = ?`, [nameKey(name)]);
-  return row ? checked(Item, row) : null;
-}
-
 /** An answer and the version it is of (an ETag's value, without the quotes). */
 export type Versioned<T> = { version: string; value: T };
 
