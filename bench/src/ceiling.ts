@@ -33,7 +33,8 @@ export async function startCeiling(
       runDir,
     );
   const servers = [server("ceiling-1", ports.web1), server("ceiling-2", ports.web2)];
-  // The same config file, the same way the launcher runs it (logs piped to the same kind of sink).
+  // The same config file, the same way the launcher runs it (its log file written by
+  // HAProxy itself, through the launcher's open file: local/src/managed-process.ts).
   const proxy = new ManagedProcess(
     "ceiling-proxy",
     () => ({
@@ -43,6 +44,7 @@ export async function startCeiling(
     }),
     sink,
     runDir,
+    { clearsAppend: true },
   );
   const all = [...servers, proxy];
   const url = `http://127.0.0.1:${ports.store}`;

@@ -1,7 +1,7 @@
 // Which request ids may make a purchase idempotent: only the proxy's. HAProxy gives
-// every request a fresh id and signs it (proxy/haproxy.cfg: X-Request-Id-Sig, an
-// HMAC-SHA256 of the id under the request_id_key secret); web keeps an id only when
-// its signature verifies. Anyone who reaches a web server directly (compose publishes
+// every request a fresh id and signs a POST's (proxy/haproxy.cfg: X-Request-Id-Sig, an
+// HMAC-SHA256 of the id under the request_id_key secret); web keeps a POST's id only
+// when its signature verifies (a read's id cannot buy: web/src/app.ts). Anyone who reaches a web server directly (compose publishes
 // their ports on 127.0.0.1) can send any X-Request-Id, but not its signature, so a
 // forged id is logged as the client's and the request gets a fresh one of its own
 // (docs/design.md, "Request ids").

@@ -5,7 +5,7 @@
 // signalling the group also reaches anything a child started itself. Its pid file
 // (pid-files.ts) lets the next launcher clean up after one killed with SIGKILL.
 import { Buffer } from "node:buffer";
-import { appendFileSync, closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import type { Subprocess } from "bun";
 import type { LogSink } from "./log-sinks.ts";
 import { removePidFile, signalGroup, writePidFile } from "./pid-files.ts";
@@ -21,6 +21,8 @@ export class ManagedProcess {
   private lines: string[] = [];
   /** Set while the child writes straight into this file. */
   private direct: string | undefined;
+  /** The file's open description the child shares (clearsAppend), for the launcher's own lines. */
+  private directFd: number | undefined;
   /** Resolves with the exit code of the current run. */
   exited: Promise<number> = Promise.resolve(0);
   /** How the last run ended (code, or the signal that ended it); undefined before any exit. */
@@ -31,7 +33,7 @@ export class ManagedProcess {
     private command: () => Command,
     private sink: LogSink,
     private runDir: string,
-    private options: { pipeOutput?: boolean } = {},
+    private options: { clearsAppend?: boolean } = {},
   ) {}
 
   get pid() {
@@ -53,7 +55,8 @@ export class ManagedProcess {
     if (this.direct) {
       // The same file as the child's output, in the order things happened.
       try {
-        appendFileSync(this.direct, `${text}\n`);
+        if (this.directFd !== undefined) writeSync(this.directFd, `${text}\n`);
+        else appendFileSync(this.direct, `${text}\n`);
       } catch {
         // Never fatal.
       }
@@ -84,9 +87,21 @@ export class ManagedProcess {
     // A sink with files takes the output straight from the child: under load every
     // tier logs a line per request, and pumping them through the launcher cost it
     // a fifth of a core in the bench. Otherwise the lines come through pipes.
-    this.direct = this.options.pipeOutput ? undefined : this.sink.fileOf?.(this.name);
+    this.direct = this.sink.fileOf?.(this.name);
+    this.closeDirectFd();
     let proc: Subprocess;
-    if (this.direct) {
+    if (this.direct && this.options.clearsAppend) {
+      // A child that clears O_APPEND on its output (HAProxy sets it non-blocking with
+      // F_SETFL) writes at its own offset: through a file opened for it alone it would
+      // land over lines appended by anyone else. So it gets the launcher's own open
+      // file, positioned at the end by the line written first, and the launcher's
+      // later lines about it go through the same one: one shared offset, nothing lost.
+      const fd = openSync(this.direct, "a");
+      this.directFd = fd;
+      writeSync(fd, `[launcher] starting ${this.name}\n`);
+      proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
+      this.pumps = [];
+    } else if (this.direct) {
       // The shell opens the file in append mode (>>) and execs the program in its
       // place. An fd handed to Bun.spawn reaches the child without O_APPEND, so the
       // child's writes and the launcher's own lines in the same file overwrite each other.
@@ -107,6 +122,7 @@ export class ManagedProcess {
       ];
     }
     this.proc = proc;
+    const fd = this.directFd;
     writePidFile(this.runDir, this.name, proc.pid, cmd[0]!);
     this.exited = proc.exited.then(async (code) => {
       // Let the last lines through before reporting the exit.
@@ -118,8 +134,20 @@ export class ManagedProcess {
       };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
       if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
+      // Its shared file is closed with it (lines after this are appended: no one else writes).
+      if (this.directFd === fd) this.closeDirectFd();
       return code;
     });
+  }
+
+  private closeDirectFd() {
+    if (this.directFd === undefined) return;
+    try {
+      closeSync(this.directFd);
+    } catch {
+      // Already closed: nothing to do.
+    }
+    this.directFd = undefined;
   }
 
   private async pump(stream: ReadableStream<Uint8Array>) {

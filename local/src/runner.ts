@@ -57,7 +57,7 @@ export class Runner {
         d,
       ) => [
         d.name,
-        new ManagedProcess(d.name, this.commandOf(d), sink, runDir, { pipeOutput: d.pipeOutput }),
+        new ManagedProcess(d.name, this.commandOf(d), sink, runDir, { clearsAppend: d.clearsAppend }),
       ]),
     );
   }

@@ -87,11 +87,12 @@ export type Run = {
   /** Grace between SIGTERM and SIGKILL. */
   stopTimeoutMs: number;
   /**
-   * Output through the launcher even when logs go to files: HAProxy makes its stdout
-   * non-blocking with F_SETFL, which drops O_APPEND, so its writes to a shared log
-   * file would land over the launcher's lines (and a restarted proxy's over its own).
+   * It clears O_APPEND on its output: HAProxy makes its stdout non-blocking with
+   * F_SETFL, so its writes to a log file of its own open would land over the
+   * launcher's lines (and a restarted proxy's over its own). With logs in files it
+   * shares the launcher's open file instead (managed-process.ts).
    */
-  pipeOutput?: boolean;
+  clearsAppend?: boolean;
   /** How long its probes may take, given the stack's start timeout. */
   startTimeoutMs?: (timeoutMs: number) => number;
   /** Before each start: what the process reads must be in place (the db's system tables, a file the proxy reads). */
@@ -275,7 +276,7 @@ const SERVICES: Table = {
       // port only by TCP: its page wants the login, which a probe's URL would print.
       probes: [{ tcp: { host: HOST, port: ctx.ports.stats } }, { http: `${http(ctx.ports.store)}/healthz` }],
       stopTimeoutMs: 5000,
-      pipeOutput: true,
+      clearsAppend: true,
     }),
   },
 };

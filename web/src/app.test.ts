@@ -322,7 +322,7 @@ describe("public JSON API", () => {
     expect(fake.state.seen[0]!.headers.get(REQUEST_ID_SIG_HEADER)).toBeNull();
   });
 
-  test("an id without the proxy's signature is not this request's: a fresh one is passed on, the client's is only logged", async () => {
+  test("a purchase's id without the proxy's signature is not this request's: a fresh one is passed on, the client's is only logged", async () => {
     const lines: Record<string, unknown>[] = [];
     const fake = fakeApi(TOYS);
     const app = createApp({
@@ -335,7 +335,11 @@ describe("public JSON API", () => {
       [REQUEST_ID_SIG_HEADER]: requestIdSignature(`${KEY}-other`, "abc-123"),
     }];
     for (const extra of forged) {
-      const res = await app.request("/products/Tux", { headers: { "X-Request-Id": "abc-123", ...extra } });
+      const res = await app.request(
+        "/orders",
+        json({ name: "Tux", quantity: 1 }, { "X-Request-Id": "abc-123", ...extra }),
+      );
+      expect(res.status).toBe(200);
       const id = res.headers.get("x-request-id")!;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(fake.state.seen.at(-1)!.headers.get("x-request-id")).toBe(id);
@@ -345,13 +349,33 @@ describe("public JSON API", () => {
     expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  test("without a key (REQUEST_ID_KEY unset) no id is kept, signed or not", async () => {
+  test("a read's well-formed id is kept unsigned (it cannot buy, and the proxy signs only POSTs)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const fake = fakeApi(TOYS);
+    const app = createApp({
+      api: fake.client,
+      identity: IDENTITY,
+      log: (l) => lines.push(l),
+      requestIdKey: KEY,
+    });
+    const res = await app.request("/products/Tux", { headers: { "X-Request-Id": "abc-123" } });
+    expect(res.headers.get("x-request-id")).toBe("abc-123");
+    expect(fake.state.seen.at(-1)!.headers.get("x-request-id")).toBe("abc-123");
+    expect(lines.at(-1)).toMatchObject({ request_id: "abc-123", client_request_id: undefined });
+  });
+
+  test("without a key (REQUEST_ID_KEY unset) no purchase's id is kept, signed or not", async () => {
     const fake = fakeApi(TOYS);
     const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {} });
     const id = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
-    const res = await app.request("/products/Tux", {
-      headers: { "X-Request-Id": id, [REQUEST_ID_SIG_HEADER]: requestIdSignature(KEY, id) },
-    });
+    const res = await app.request(
+      "/orders",
+      json({ name: "Tux", quantity: 1 }, {
+        "X-Request-Id": id,
+        [REQUEST_ID_SIG_HEADER]: requestIdSignature(KEY, id),
+      }),
+    );
+    expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).not.toBe(id);
   });
 
