@@ -24,7 +24,8 @@ async function holdLock(seconds: number) {
     stderr: "inherit",
   });
   holders.push(p);
-  for (let i = 0; i < 100 && !lockHolder(file); i++) await Bun.sleep(20);
+  // flock holds the lock a moment before it becomes sleep (exec): wait for the sleep.
+  for (let i = 0; i < 100 && lockHolder(file)?.command !== "sleep"; i++) await Bun.sleep(20);
   return p;
 }
 
