@@ -24,8 +24,13 @@ async function buy(name: string, quantity: number) {
 }
 const order = (n: number) =>
   fetch(`${STORE}/orders/${n}`).then(async (r) => ({ status: r.status, body: await r.json() }));
-const stock = async (name: string) =>
-  ((await (await fetch(`${STORE}/products/${name}`)).json()) as { data: { quantity: number } }).data.quantity;
+async function stock(name: string) {
+  const res = await fetch(`${STORE}/products/${name}`);
+  const body = await res.text();
+  // The status and the body in the failure, not a TypeError on a missing field.
+  if (res.status !== 200) throw new Error(`GET /products/${name}: ${res.status} ${body.slice(0, 300)}`);
+  return (JSON.parse(body) as { data: { quantity: number } }).data.quantity;
+}
 
 describe("a web server killed under load", () => {
   test(

@@ -3,7 +3,7 @@
 // and the local test stack. Used by the compose pass (tests/docker/*.test.ts) and by
 // `bun run compose:standin` for a person to look at.
 import { spawn } from "bun";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, type Log, OVERRIDE_FILE, sh } from "./engine.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
@@ -221,8 +221,26 @@ export async function up(stack: ComposeStack, log: Log) {
 export const upEventsFile = (stack: ComposeStack) =>
   path.join(REPO_ROOT, `.local/docker/${stack.project}-up-events.jsonl`);
 
-/** `down` (with -v: the volumes too, so the next up starts from the seed). */
+/** Where down() appends each service's last log lines before the containers go. */
+export const downLogsFile = (stack: ComposeStack) =>
+  path.join(REPO_ROOT, `.local/docker/${stack.project}-logs.txt`);
+
+/**
+ * `down` (with -v: the volumes too, so the next up starts from the seed). The
+ * containers' last log lines are kept first (downLogsFile): once they are gone, a
+ * failed check could not be looked into.
+ */
 export async function down(stack: ComposeStack, log: Log, volumes = true) {
+  const logs = compose(stack, ["logs", "--no-color", "--timestamps", "--tail=300"], { allowFail: true });
+  mkdirSync(path.dirname(downLogsFile(stack)), { recursive: true });
+  // The latest downs only: past a few MB the file starts again.
+  if (existsSync(downLogsFile(stack)) && statSync(downLogsFile(stack)).size > 5_000_000) {
+    rmSync(downLogsFile(stack));
+  }
+  appendFileSync(
+    downLogsFile(stack),
+    `\n===== down${volumes ? " -v" : ""} at ${new Date().toISOString()} =====\n${logs.out}${logs.err}`,
+  );
   await composeStreamed(stack, ["down", "--remove-orphans", ...(volumes ? ["-v"] : []), "-t", "20"], log);
 }
 
