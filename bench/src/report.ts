@@ -201,30 +201,20 @@ export function writeReport(file: string, r: Results) {
       name: `${kind} ${q}, cache ${cache}`,
       values: ps.map((p) => r.evaluation.find((e) => e.cache === cache && e.p === p)?.[kind][q] ?? null),
     });
-    charts["evaluation-p50.svg"] = lineChart({
-      title: "Lab evaluation: median latency by buy probability p",
-      yLabel: "ms",
-      xLabel: "p (probability of buying)",
-      x: ps,
-      series: [
-        line("on", "query", "p50"),
-        line("off", "query", "p50"),
-        line("on", "buy", "p50"),
-        line("off", "buy", "p50"),
-      ],
-    });
-    charts["evaluation-p99.svg"] = lineChart({
-      title: "Lab evaluation: p99 latency by buy probability p",
-      yLabel: "ms",
-      xLabel: "p (probability of buying)",
-      x: ps,
-      series: [
-        line("on", "query", "p99"),
-        line("off", "query", "p99"),
-        line("on", "buy", "p99"),
-        line("off", "buy", "p99"),
-      ],
-    });
+    for (const [q, what] of [["p50", "median"], ["p99", "p99"]] as const) {
+      charts[`evaluation-${q}.svg`] = lineChart({
+        title: `Lab evaluation: ${what} latency by buy probability p`,
+        yLabel: "ms",
+        xLabel: "p (probability of buying)",
+        x: ps,
+        series: [
+          line("on", "query", q),
+          line("off", "query", q),
+          line("on", "buy", q),
+          line("off", "buy", q),
+        ],
+      });
+    }
   }
   const procs = Object.keys(r.rss.idleKb);
   charts["memory.svg"] = barChart({
