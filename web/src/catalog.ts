@@ -14,7 +14,6 @@ import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
 import { type Item, ItemList } from "@bazaar/lib/schemas.ts";
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
-import type * as v from "valibot";
 import type { ApiClient } from "./api.ts";
 
 const STORE = "the store";
@@ -45,7 +44,6 @@ const keyOf = (name: string) => {
 };
 
 type Reply = { ok: boolean; status: number; headers: Headers; text(): Promise<string> };
-type Conditional = (headers: Record<string, string>) => Promise<Reply>;
 
 /**
  * `timeoutMs` bounds a request's wait from its arrival: a request that waits for the
@@ -58,37 +56,35 @@ export function catalogReader(api: ApiClient, timeoutMs: number): CatalogReader 
     gatherMs: GATHER_MS,
     late: () => new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`)),
   });
-  const known = new Map<string, Tagged<unknown>>();
+  // The last list and its ETag; dropped whenever an answer cannot be trusted.
+  let last: Tagged<Item[]> | undefined;
 
-  const revalidated = <S extends v.GenericSchema>(key: string, schema: S, c: Context, ask: Conditional) =>
-    checks.check(key, async (): Promise<Tagged<v.InferOutput<S>>> => {
-      const last = known.get(key) as Tagged<v.InferOutput<S>> | undefined;
+  const catalogue = (c: Context) =>
+    checks.check("catalog", async (): Promise<Tagged<Item[]>> => {
+      const kept = last;
       const headers = forward(c).headers;
-      if (last?.etag) headers["If-None-Match"] = last.etag;
+      if (kept?.etag) headers["If-None-Match"] = kept.etag;
       let res: Reply;
       try {
-        res = await ask(headers);
+        res = await api.items.$get(undefined, { headers });
       } catch (err) {
-        known.delete(key);
+        last = undefined;
         throw new Unavailable(STORE, err);
       }
       // Unchanged: the copy kept (the common case under load, so no error is made for it).
-      if (res.status === 304 && last) return last;
+      if (res.status === 304 && kept) return kept;
       try {
-        const value = await call(STORE, schema, async () => res);
+        const value = await call(STORE, ItemList, async () => res);
         const etag = res.headers.get("etag") ?? undefined;
         const entry = { etag, value };
-        if (etag) known.set(key, entry);
-        else known.delete(key);
+        last = etag ? entry : undefined;
         return entry;
       } catch (err) {
-        known.delete(key);
+        last = undefined;
         throw err;
       }
     });
 
-  const catalogue = (c: Context) =>
-    revalidated("catalog", ItemList, c, (headers) => api.items.$get(undefined, { headers }));
   // Each list's items by name key, made once per list (an unchanged list is the same object).
   const indexes = new WeakMap<Item[], Map<string, Item>>();
   const indexOf = (items: Item[]) => {
