@@ -6,7 +6,8 @@
 // forged id is logged as the client's and the request gets a fresh one of its own
 // (docs/design.md, "Request ids").
 import { Buffer } from "node:buffer";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { constantTimeEqual } from "./auth.ts";
 
 export const REQUEST_ID_SIG_HEADER = "X-Request-Id-Sig";
 
@@ -30,7 +31,7 @@ export function isSignedRequestId(
   signature: string | undefined,
 ): boolean {
   if (!key || !signature || !SIGNATURE.test(signature)) return false;
-  return timingSafeEqual(Buffer.from(signature), Buffer.from(requestIdSignature(key, id)));
+  return constantTimeEqual(signature, requestIdSignature(key, id));
 }
 
 /** The key in the map-file line haproxy.cfg loads it from (global `set-var … map(…)`). */
