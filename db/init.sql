@@ -27,31 +27,69 @@ CREATE TABLE IF NOT EXISTS items (
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   UNIQUE KEY items_name_key (name_key),
+  -- The storefront's pages are in name order (ORDER BY name, id LIMIT … OFFSET …).
+  KEY items_name (name, id),
   CONSTRAINT items_quantity_range CHECK (quantity <= 1000000),
   CONSTRAINT items_price_range CHECK (price >= 0.01 AND price <= 100000.00)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- One row: how many items were ever inserted or deleted (the triggers below). With
--- SUM(items.version) it names one state of the whole catalogue, read in one
--- statement (one snapshot): equal twice only if no item was inserted, deleted or
--- changed in between (the argument: docs/internals.md, Versions). Purchases never
--- touch this row, so they do not queue on it; only the admin's inserts and deletes do.
+-- One row: how many items were ever inserted or deleted (the triggers below). The
+-- list's pages are cached with the value they were read at, and a page read before
+-- an insert or delete is never served after it (docs/internals.md, The cache).
+-- Purchases never touch this row, so they do not queue on it; only the admin's
+-- inserts and deletes do.
 CREATE TABLE IF NOT EXISTS catalog_meta (
   id          TINYINT UNSIGNED NOT NULL PRIMARY KEY,
   row_changes BIGINT UNSIGNED NOT NULL
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO catalog_meta (id, row_changes) VALUES (1, 0);
 
--- Every write to items keeps the versions, whoever makes it (the apps, the
--- procedure, an operator's hand-written SQL): no writer can forget.
+-- The cache's outbox: one row per change of an item, written by the triggers below in
+-- the same transaction as the change, whoever makes it (the apps, the procedure, an
+-- operator's hand-written SQL). The api's relay applies each row to Redis and deletes
+-- it, so a writer that could not reach Redis, or died before it did, still gets its
+-- cache entries invalidated (docs/internals.md, The cache). `version` is the row's
+-- version after the change (one past the last for a delete); `row_changes`, set for
+-- an insert or a delete, is catalog_meta's count after it: the list's new floor.
+CREATE TABLE IF NOT EXISTS catalog_outbox (
+  seq         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  item_id     INT UNSIGNED NOT NULL,
+  name_key    VARBINARY(3072) NOT NULL,
+  version     BIGINT UNSIGNED NOT NULL,
+  row_changes BIGINT UNSIGNED NULL
+) ENGINE=InnoDB;
+
+-- Every write to items keeps the versions and the outbox, whoever makes it: no writer
+-- can forget.
 DROP TRIGGER IF EXISTS items_version;
 CREATE TRIGGER items_version BEFORE UPDATE ON items FOR EACH ROW SET NEW.version = OLD.version + 1;
+DROP TRIGGER IF EXISTS items_changed;
 DROP TRIGGER IF EXISTS items_inserted;
-CREATE TRIGGER items_inserted AFTER INSERT ON items FOR EACH ROW
-  UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
 DROP TRIGGER IF EXISTS items_deleted;
-CREATE TRIGGER items_deleted AFTER DELETE ON items FOR EACH ROW
+DELIMITER //
+CREATE TRIGGER items_changed AFTER UPDATE ON items FOR EACH ROW BEGIN
+  IF OLD.name_key = NEW.name_key THEN
+    INSERT INTO catalog_outbox (item_id, name_key, version) VALUES (NEW.id, NEW.name_key, NEW.version);
+  ELSE
+    -- A new key (only hand-written SQL renames): the old name is gone, and the list changed.
+    UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
+    INSERT INTO catalog_outbox (item_id, name_key, version, row_changes)
+      SELECT OLD.id, OLD.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1
+      UNION ALL
+      SELECT NEW.id, NEW.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1;
+  END IF;
+END //
+CREATE TRIGGER items_inserted AFTER INSERT ON items FOR EACH ROW BEGIN
   UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
+  INSERT INTO catalog_outbox (item_id, name_key, version, row_changes)
+    SELECT NEW.id, NEW.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1;
+END //
+CREATE TRIGGER items_deleted AFTER DELETE ON items FOR EACH ROW BEGIN
+  UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
+  INSERT INTO catalog_outbox (item_id, name_key, version, row_changes)
+    SELECT OLD.id, OLD.name_key, OLD.version + 1, row_changes FROM catalog_meta WHERE id = 1;
+END //
+DELIMITER ;
 
 -- An order keeps the item's name and price as they were when it was placed.
 CREATE TABLE IF NOT EXISTS orders (
@@ -81,10 +119,15 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
   ('Octocat', 'octocat', 120, 9.99),
   ('Dolphin', 'dolphin', 50, 13.60);
 
--- A purchase as one atomic step: lock the item's row, check the stock, decrement
--- it and record the order, or change nothing. Answers one row:
--- outcome ('ok' | 'not_found' | 'insufficient'), order_number, name, quantity, unit_price.
+-- A purchase as one atomic step: lock the item's row, check the stock (and the
+-- price the buyer was shown, when given), decrement it and record the order, or
+-- change nothing. Answers one row: outcome ('ok' | 'not_found' | 'insufficient' |
+-- 'price_changed'), order_number, name, quantity, unit_price, and the item as the
+-- purchase leaves it (item_id, item_version, item_quantity, item_price: the api
+-- updates the cache's entry in place with them).
 -- p_name_key is the item's name key, as items.name_key (the apps compute it).
+-- p_price: the unit price the buyer saw, or NULL (the lab's clients send none); a
+-- different price now refuses the purchase, so no one pays what they were not shown.
 -- A purchase waits at most 1 s for a row lock another transaction holds (a
 -- correction, a long-running admin statement), then gives up with error 1205 and
 -- nothing done (the handler rolls back): far inside the web tier's deadline
@@ -93,7 +136,9 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- call only (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
-CREATE PROCEDURE place_order(IN p_name_key VARBINARY(3072), IN p_quantity INT, IN p_request_id VARCHAR(128))
+CREATE PROCEDURE place_order(
+  IN p_name_key VARBINARY(3072), IN p_quantity INT, IN p_request_id VARCHAR(128), IN p_price DECIMAL(8,2)
+)
   MODIFIES SQL DATA
   SQL SECURITY DEFINER
 BEGIN
@@ -101,6 +146,7 @@ BEGIN
   DECLARE v_name VARCHAR(64);
   DECLARE v_stock INT UNSIGNED;
   DECLARE v_price DECIMAL(8,2);
+  DECLARE v_version BIGINT UNSIGNED;
   DECLARE v_number BIGINT UNSIGNED;
   DECLARE v_request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin;
   DECLARE v_lock_wait BIGINT UNSIGNED DEFAULT @@SESSION.innodb_lock_wait_timeout;
@@ -120,7 +166,7 @@ BEGIN
   -- orders' request id index would only make concurrent buyers deadlock.
   SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
   START TRANSACTION;
-  SELECT id, name, quantity, price INTO v_id, v_name, v_stock, v_price
+  SELECT id, name, quantity, price, version INTO v_id, v_name, v_stock, v_price, v_version
     FROM items WHERE name_key = p_name_key FOR UPDATE;
   -- A retry of a request already done (same request id, item and quantity) answers
   -- with its order: checked under the item's lock, so a retry racing its original
@@ -135,20 +181,32 @@ BEGIN
   END IF;
   IF v_number IS NOT NULL THEN
     ROLLBACK;
-    SELECT 'ok' AS outcome, number AS order_number, item_name AS name, quantity, unit_price
+    SELECT 'ok' AS outcome, number AS order_number, item_name AS name, quantity, unit_price,
+        v_id AS item_id, v_version AS item_version, v_stock AS item_quantity, v_price AS item_price
       FROM orders WHERE number = v_number;
   ELSEIF v_id IS NULL THEN
     ROLLBACK;
-    SELECT 'not_found' AS outcome, NULL AS order_number, NULL AS name, NULL AS quantity, NULL AS unit_price;
+    SELECT 'not_found' AS outcome, NULL AS order_number, NULL AS name, NULL AS quantity, NULL AS unit_price,
+      NULL AS item_id, NULL AS item_version, NULL AS item_quantity, NULL AS item_price;
+  ELSEIF p_price IS NOT NULL AND p_price <> v_price THEN
+    ROLLBACK;
+    SELECT 'price_changed' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity,
+      v_price AS unit_price, v_id AS item_id, v_version AS item_version, v_stock AS item_quantity,
+      v_price AS item_price;
   ELSEIF v_stock < p_quantity THEN
     ROLLBACK;
-    SELECT 'insufficient' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity, v_price AS unit_price;
+    SELECT 'insufficient' AS outcome, NULL AS order_number, v_name AS name, v_stock AS quantity,
+      v_price AS unit_price, v_id AS item_id, v_version AS item_version, v_stock AS item_quantity,
+      v_price AS item_price;
   ELSE
     UPDATE items SET quantity = quantity - p_quantity WHERE id = v_id;
     INSERT INTO orders (item_id, item_name, quantity, unit_price, request_id) VALUES (v_id, v_name, p_quantity, v_price, v_request_id);
     SET v_number = LAST_INSERT_ID();
     COMMIT;
-    SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity, v_price AS unit_price;
+    -- The version the update's trigger gave the row (items_version: one more).
+    SELECT 'ok' AS outcome, v_number AS order_number, v_name AS name, p_quantity AS quantity,
+      v_price AS unit_price, v_id AS item_id, v_version + 1 AS item_version,
+      v_stock - p_quantity AS item_quantity, v_price AS item_price;
   END IF;
   SET SESSION innodb_lock_wait_timeout = v_lock_wait;
 END //
@@ -160,6 +218,8 @@ CREATE USER IF NOT EXISTS 'bazaar_api'@'%' IDENTIFIED BY 'bazaar-api-password';
 GRANT SELECT ON bazaar.items TO 'bazaar_api'@'%';
 GRANT SELECT ON bazaar.orders TO 'bazaar_api'@'%';
 GRANT SELECT ON bazaar.catalog_meta TO 'bazaar_api'@'%';
+-- The relay in the api applies the cache's outbox to Redis and deletes what it applied.
+GRANT SELECT, DELETE ON bazaar.catalog_outbox TO 'bazaar_api'@'%';
 GRANT EXECUTE ON PROCEDURE bazaar.place_order TO 'bazaar_api'@'%';
 
 -- The admin API writes items and reads orders; it cannot forge or erase an order.

@@ -1,5 +1,6 @@
 // The admin API: writes to the catalogue and the list of orders. Only the admin site calls it.
 import { Hono } from "hono";
+import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
 import type { Log } from "@bazaar/lib/log.ts";
 import { createServiceApp } from "@bazaar/lib/service.ts";
 import type { AdminApiDeps } from "./deps.ts";
@@ -13,7 +14,7 @@ export function createApp({ db, cache, token, log }: AdminApiDeps & { token: str
   return createServiceApp(
     { service: "admin-api", token, db, cache, log },
     new Hono()
-      .route("/items", items({ db, cache }))
+      .route("/items", items({ db, cache, redis: catalogCache(cache) }))
       .route("/orders", orders({ db, cache }))
       .route("/sessions", sessions({ store: sessionStore({ kv: cache.kv }), limiter: signInLimiter() })),
   );

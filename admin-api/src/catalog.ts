@@ -1,11 +1,13 @@
 // The admin's writes to the catalogue, each one transaction that locks the row it
-// changes, so concurrent restocks and purchases add up exactly.
+// changes, so concurrent restocks and purchases add up exactly. An insert or a delete
+// answers the list's new floor (catalog_meta.row_changes after it, read in the same
+// transaction): the routes clear the cache with it once the write has committed.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
 import { nameKey } from "@bazaar/lib/catalog.ts";
 import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
-import { type Added, type AddItem, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
+import { type AddedItem, type AddItem, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 
 const lockItem = async (conn: PoolConnection, name: string) => {
   const [rows] = await conn.query<RowDataPacket[]>(
@@ -15,7 +17,16 @@ const lockItem = async (conn: PoolConnection, name: string) => {
   return rows[0] ? checked(Item, rows[0]) : null;
 };
 
-export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Added> =>
+/** The count of inserts and deletes so far, as this transaction sees it (its own included). */
+const rowChanges = async (conn: PoolConnection) => {
+  const [rows] = await conn.query<RowDataPacket[]>("SELECT row_changes FROM catalog_meta WHERE id = 1");
+  return Number(rows[0]?.row_changes ?? 0);
+};
+
+export const addItem = (
+  db: Db,
+  { name, quantity, price }: AddItem,
+): Promise<{ added: AddedItem; listFloor?: number }> =>
   retried(() =>
     db.transaction(async (conn) => {
       const current = await lockItem(conn, name);
@@ -29,7 +40,10 @@ export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Add
           quantity,
           price,
         ]);
-        return { action: "inserted" as const, item: { name, quantity, price } };
+        return {
+          added: { action: "inserted" as const, item: { name, quantity, price } },
+          listFloor: await rowChanges(conn),
+        };
       }
       const next = current.quantity + quantity;
       if (next > MAX_STOCK) {
@@ -45,9 +59,11 @@ export const addItem = (db: Db, { name, quantity, price }: AddItem): Promise<Add
         nameKey(name),
       ]);
       return {
-        action: "restocked" as const,
-        item: { name: current.name, quantity: next, price: price ?? current.price },
-        previous_quantity: current.quantity,
+        added: {
+          action: "restocked" as const,
+          item: { name: current.name, quantity: next, price: price ?? current.price },
+          previous_quantity: current.quantity,
+        },
       };
     })
   );
@@ -96,7 +112,7 @@ export const deleteItem = (db: Db, name: string) =>
     const current = await lockItem(conn, name);
     if (!current) fail(404, "item not found");
     await conn.query("DELETE FROM items WHERE name_key = ?", [nameKey(name)]);
-    return current;
+    return { item: current, listFloor: await rowChanges(conn) };
   });
 
 /**
@@ -122,4 +138,20 @@ export async function restockEmpty(db: Db, to: number): Promise<Item[]> {
     v.array(Item),
     await db.query("SELECT name, quantity, price FROM items WHERE id IN (?) ORDER BY name", [ids]),
   );
+}
+
+const Summary = v.object({
+  items: v.number(),
+  units: v.number(),
+  out_of_stock: v.number(),
+  value: v.number(),
+});
+
+/** Figures over every item (the inventory's cards): how many, units in stock, sold out, and stock value. */
+export async function inventorySummary(db: Db) {
+  const [row] = await db.query(
+    "SELECT COUNT(*) AS items, COALESCE(SUM(quantity), 0) AS units, " +
+      "COALESCE(SUM(quantity = 0), 0) AS out_of_stock, COALESCE(SUM(quantity * price), 0) AS value FROM items",
+  );
+  return checked(Summary, row);
 }

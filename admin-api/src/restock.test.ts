@@ -1,6 +1,6 @@
 // The restocking loop with its dependencies given: an in-memory catalogue for the
 // database step. The SQL step
-// itself (catalog.ts restockEmpty) runs against MySQL in tests/system/restock.test.ts.
+// itself (clear.ts restockAndClear) runs against MySQL and Redis in tests/system/restock.test.ts.
 import { describe, expect, test } from "bun:test";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { type RestockDeps, restocker } from "./restock.ts";
@@ -16,7 +16,7 @@ function setup(items: Item[], over: Partial<RestockDeps> = {}) {
     return empty.map((i) => ({ ...i }));
   };
   const r = restocker({
-    restockEmpty,
+    restock: restockEmpty,
     plan: { everyMs: 20, to: 100 },
     log: (e) => logs.push(e),
     ...over,
@@ -56,7 +56,7 @@ describe("a restocking round", () => {
     let down = true;
     const shelf = TOYS.map((i) => ({ ...i }));
     const { r, logs } = setup(TOYS, {
-      restockEmpty: async (to) => {
+      restock: async (to) => {
         if (down) throw new Error("the database is unavailable");
         const empty = shelf.filter((i) => i.quantity === 0);
         for (const i of empty) i.quantity = to;
@@ -74,7 +74,7 @@ describe("a restocking round", () => {
     let inside = 0;
     let most = 0;
     const { r } = setup(TOYS, {
-      restockEmpty: async () => {
+      restock: async () => {
         most = Math.max(most, ++inside);
         await Bun.sleep(15);
         inside--;
@@ -89,7 +89,7 @@ describe("a restocking round", () => {
 describe("the timer", () => {
   test("off until started; then a round every interval, the first one interval after the start", async () => {
     let rounds = 0;
-    const { r } = setup(TOYS, { restockEmpty: async () => (rounds++, []) });
+    const { r } = setup(TOYS, { restock: async () => (rounds++, []) });
     await Bun.sleep(50);
     expect(rounds).toBe(0);
     r.start();
@@ -121,7 +121,7 @@ describe("the timer", () => {
     let rounds = 0;
     let finished = 0;
     const { r } = setup(TOYS, {
-      restockEmpty: async () => {
+      restock: async () => {
         rounds++;
         await Bun.sleep(30);
         finished++;

@@ -1,15 +1,15 @@
 // Timed restocking, the lab's part 3: with RESTOCK_EVERY_S and RESTOCK_TO set, every
 // item at 0 is set to RESTOCK_TO at that interval. admin-api does it because it is
-// the only writer of items, like an admin's restock: one UPDATE, which raises the
-// rows' versions (db/init.sql), so once a round has ended no read shows the old 0
-// (every read revalidates against the database: docs/design.md, Cache).
+// the only writer of items, like an admin's restock: one UPDATE, then the restocked
+// items' cache entries cleared by prefix (./clear.ts), so once a round has ended no
+// read shows the old 0 (docs/design.md, Cache).
 import { jsonLines, type Log } from "@bazaar/lib/log.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import type { RestockPlan } from "./config.ts";
 
 export type RestockDeps = {
-  /** The database step: every item at 0 up to `to`; the items it restocked (./catalog.ts restockEmpty). */
-  restockEmpty: (to: number) => Promise<Item[]>;
+  /** One round's work: every item at 0 up to `to`, the cache cleared of them; the items it restocked (./clear.ts restockAndClear). */
+  restock: (to: number) => Promise<Item[]>;
   plan: RestockPlan;
   log?: Log;
 };
@@ -23,14 +23,14 @@ export type Restocker = {
   stop(): Promise<void>;
 };
 
-export function restocker({ restockEmpty, plan, log = jsonLines }: RestockDeps): Restocker {
+export function restocker({ restock, plan, log = jsonLines }: RestockDeps): Restocker {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<Item[]> | undefined;
   let stopped = false;
 
   const once = async (): Promise<Item[]> => {
     try {
-      const items = await restockEmpty(plan.to);
+      const items = await restock(plan.to);
       if (items.length === 0) return [];
       log({
         level: "info",

@@ -1,9 +1,9 @@
 // Builds the admin-api from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { CATALOG } from "@bazaar/lib/catalog.ts";
+import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
 import { backend } from "@bazaar/lib/runtime/backend.ts";
 import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";
-import { restockEmpty } from "./catalog.ts";
+import { restockAndClear } from "./clear.ts";
 import { AdminApiEnv, restockPlan } from "./config.ts";
 import { type Restocker, restocker } from "./restock.ts";
 
@@ -14,11 +14,11 @@ export type AdminApiServer = Running & {
 
 export const server = (env: Record<string, string | undefined>): AdminApiServer => {
   let restocks: Restocker | undefined;
-  const running = backend(env, AdminApiEnv, [CATALOG], (deps, config) => {
+  const running = backend(env, AdminApiEnv, (deps, config) => {
     // Half a restocking config stops the start here, like any bad variable.
     const plan = restockPlan(config);
     if (plan) {
-      restocks = restocker({ restockEmpty: (to) => restockEmpty(deps.db, to), plan });
+      restocks = restocker({ restock: restockAndClear(deps.db, catalogCache(deps.cache)), plan });
     }
     return createApp({ ...deps, token: config.ADMIN_API_TOKEN });
   });

@@ -2,7 +2,7 @@
 // and one function per thing the pages do. Every write goes through here.
 import type { Context } from "hono";
 import { hc } from "hono/client";
-import { Added, Item, ItemList, OrderPage } from "@bazaar/lib/schemas.ts";
+import { Added, Changed, InventoryPage, Item, OrderPage } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import type { AdminApiApp } from "@bazaar/admin-api/src/app.ts";
 
@@ -15,8 +15,20 @@ const ADMIN_API = "the admin service";
 
 const param = (name: string) => ({ param: { name: encodeURIComponent(name) } });
 
-export const listItems = (api: AdminApiClient, c: Context) =>
-  call(ADMIN_API, ItemList, () => api.items.$get(undefined, forward(c)));
+/** A page of the inventory (name order; with `q`, names containing it), and figures over every item. */
+export const listItems = (api: AdminApiClient, c: Context, query: { page?: number; q?: string } = {}) =>
+  call(
+    ADMIN_API,
+    InventoryPage,
+    () =>
+      api.items.$get({
+        query: { page: String(query.page ?? 1), ...(query.q ? { q: query.q } : {}) },
+      }, forward(c)),
+  );
+
+/** One item by name (404 when there is none). */
+export const getItem = (api: AdminApiClient, c: Context, name: string) =>
+  call(ADMIN_API, Item, () => api.items[":name"].$get(param(name), forward(c)));
 
 export const addItem = (
   api: AdminApiClient,
@@ -29,10 +41,10 @@ export const correctItem = (
   c: Context,
   name: string,
   change: { quantity?: number; price?: number; was_quantity?: number; was_price?: number },
-) => call(ADMIN_API, Item, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
+) => call(ADMIN_API, Changed, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
 
 export const deleteItem = (api: AdminApiClient, c: Context, name: string) =>
-  call(ADMIN_API, Item, () => api.items[":name"].$delete(param(name), forward(c)));
+  call(ADMIN_API, Changed, () => api.items[":name"].$delete(param(name), forward(c)));
 
 export const listOrders = (api: AdminApiClient, c: Context, page: number, perPage: number) =>
   call(

@@ -1,7 +1,7 @@
 // An in-memory stand-in for admin-api, for the admin site's in-process tests.
 import { Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
-import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { type CacheCleared, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch } from "@bazaar/lib/testing.ts";
 import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
@@ -14,6 +14,8 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
     orders: [...orders],
     mode: "ok" as "ok" | "down",
     seen: [] as Request[],
+    /** How every write says the store's cache was cleared (admin-api waits for the relay when it cannot). */
+    cache: "cleared" as CacheCleared,
   };
   // Sessions and the sign-in limit are admin-api's own code, over a Redis kept in memory.
   const redis = memoryKv();
@@ -21,7 +23,35 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
-      .get("/items", (c) => c.json({ data: [...state.items].sort((a, b) => a.name.localeCompare(b.name)) }))
+      .get("/items", (c) => {
+        const page = Number(c.req.query("page") ?? 1);
+        const perPage = Number(c.req.query("per_page") ?? PER_PAGE);
+        const q = (c.req.query("q") ?? "").toLowerCase();
+        const all = [...state.items]
+          .filter((i) => i.name.toLowerCase().includes(q))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        const summary = {
+          items: state.items.length,
+          units: state.items.reduce((n, i) => n + i.quantity, 0),
+          out_of_stock: state.items.filter((i) => i.quantity === 0).length,
+          value: state.items.reduce((n, i) => n + i.quantity * i.price, 0),
+        };
+        return c.json({
+          data: {
+            items: all.slice((page - 1) * perPage, page * perPage),
+            page,
+            per_page: perPage,
+            total: all.length,
+            q: c.req.query("q") ?? "",
+            summary,
+          },
+        });
+      })
+      .get("/items/:name", (c) => {
+        const item = find(c.req.param("name"));
+        if (!item) fail(404, "item not found");
+        return c.json({ data: item });
+      })
       .post("/items", async (c) => {
         const { name, quantity, price } = await c.req.json<
           { name: string; quantity: number; price?: number }
@@ -33,12 +63,14 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
           }
           const added = { name, quantity, price };
           state.items.push(added);
-          return c.json({ data: { action: "inserted", item: added } }, 201);
+          return c.json({ data: { action: "inserted", item: added, cache: state.cache } }, 201);
         }
         const previous = item.quantity;
         item.quantity += quantity;
         if (price !== undefined) item.price = price;
-        return c.json({ data: { action: "restocked", item, previous_quantity: previous } });
+        return c.json({
+          data: { action: "restocked", item, previous_quantity: previous, cache: state.cache },
+        });
       })
       .patch("/items/:name", async (c) => {
         const item = find(c.req.param("name"));
@@ -58,13 +90,13 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
           });
         }
         Object.assign(item, change);
-        return c.json({ data: item });
+        return c.json({ data: { item, cache: state.cache } });
       })
       .delete("/items/:name", (c) => {
         const item = find(c.req.param("name"));
         if (!item) fail(404, "item not found");
         state.items = state.items.filter((i) => i !== item);
-        return c.json({ data: item });
+        return c.json({ data: { item, cache: state.cache } });
       })
       .get("/orders", (c) => {
         const page = Number(c.req.query("page") ?? 1);

@@ -2,8 +2,17 @@
 // The admin site's pages. Data is only ever JSX text (escaped). Every form carries
 // the session's CSRF token.
 import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
-import type { Item, OrderPage } from "@bazaar/lib/schemas.ts";
-import { Alert, FieldError, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
+import type { InventoryPage, Item, OrderPage } from "@bazaar/lib/schemas.ts";
+import {
+  Alert,
+  FieldError,
+  Layout,
+  listHref,
+  type Notice,
+  Pager,
+  SearchBox,
+  type Site,
+} from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { Session } from "./session.ts";
 
@@ -146,11 +155,24 @@ function AddForm({ session, state }: { session: Session; state?: FormState<AddFi
   );
 }
 
+/** Which page of the inventory a form was sent from: the answer shows that page again. */
+type Where = { page: number; q: string };
+
+function WhereFields({ where }: { where: Where }) {
+  return (
+    <>
+      <input type="hidden" name="page" value={String(where.page)} />
+      <input type="hidden" name="q" value={where.q} />
+    </>
+  );
+}
+
 function ItemRow(
-  { item, index, session, state }: {
+  { item, index, session, where, state }: {
     item: Item;
     index: number;
     session: Session;
+    where: Where;
     state?: FormState<RowFields>;
   },
 ) {
@@ -200,6 +222,7 @@ function ItemRow(
             <input type="hidden" name="name" value={item.name} />
             <input type="hidden" name="was_quantity" value={String(item.quantity)} />
             <input type="hidden" name="was_price" value={item.price.toFixed(2)} />
+            <WhereFields where={where} />
             <button class="btn btn-small" type="submit">Save</button>
           </form>
           <a
@@ -226,15 +249,15 @@ function Stat({ label, value }: { label: string; value: string }) {
 export function Dashboard(
   props: Frame & {
     session: Session;
-    items: Item[];
+    inventory: InventoryPage;
     notice?: Notice;
     add?: FormState<AddFields>;
     row?: { name: string; state: FormState<RowFields> };
   },
 ) {
-  const units = props.items.reduce((n, i) => n + i.quantity, 0);
-  const out = props.items.filter((i) => i.quantity === 0).length;
-  const value = props.items.reduce((n, i) => n + i.quantity * i.price, 0);
+  const { items, page, per_page, total, q, summary } = props.inventory;
+  const pages = Math.max(1, Math.ceil(total / per_page));
+  const where = { page, q };
   return (
     <Layout
       identity={props.identity}
@@ -250,10 +273,10 @@ export function Dashboard(
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
       <div class="stat-row">
-        <Stat label="Items" value={formatCount(props.items.length)} />
-        <Stat label="Units in stock" value={formatCount(units)} />
-        <Stat label="Sold out" value={formatCount(out)} />
-        <Stat label="Stock value" value={formatMoney(value)} />
+        <Stat label="Items" value={formatCount(summary.items)} />
+        <Stat label="Units in stock" value={formatCount(summary.units)} />
+        <Stat label="Sold out" value={formatCount(summary.out_of_stock)} />
+        <Stat label="Stock value" value={formatMoney(summary.value)} />
       </div>
       <div class="layout-2">
         <AddForm session={props.session} state={props.add} />
@@ -264,11 +287,18 @@ export function Dashboard(
               Correct a quantity or a price and press Save. If it changed since this page was loaded (a sale,
               another admin), nothing is saved and the current value is shown.
             </p>
+            <SearchBox action="/admin" q={q} label="Find items by name" />
           </div>
-          {props.items.length === 0
+          {items.length === 0
             ? (
               <div class="card-body empty">
-                <p class="muted">No items yet. Add the first one with the form.</p>
+                <p class="muted">
+                  {q
+                    ? `No item's name contains “${q}”.`
+                    : total === 0
+                    ? "No items yet. Add the first one with the form."
+                    : "No items on this page."}
+                </p>
               </div>
             )
             : (
@@ -285,11 +315,12 @@ export function Dashboard(
                     </tr>
                   </thead>
                   <tbody>
-                    {props.items.map((item, index) => (
+                    {items.map((item, index) => (
                       <ItemRow
                         item={item}
                         index={index}
                         session={props.session}
+                        where={where}
                         state={props.row && props.row.name.toLowerCase() === item.name.toLowerCase()
                           ? props.row.state
                           : undefined}
@@ -299,6 +330,7 @@ export function Dashboard(
                 </table>
               </div>
             )}
+          {pages > 1 ? <Pager page={page} pages={pages} href={(n) => listHref("/admin", n, q)} /> : null}
         </section>
       </div>
     </Layout>
@@ -394,25 +426,13 @@ export function OrdersPage(props: Frame & { session: Session; data: OrderPage })
               </table>
             </div>
           )}
-        <nav class="pagination" aria-label="Pages">
-          <span class="muted">Page {page} of {pages}</span>
-          <span class="pages">
-            {page > 1
-              ? (
-                <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page - 1}`} rel="prev">
-                  ← Newer
-                </a>
-              )
-              : null}
-            {page < pages
-              ? (
-                <a class="btn btn-small btn-secondary" href={`/admin/orders?page=${page + 1}`} rel="next">
-                  Older →
-                </a>
-              )
-              : null}
-          </span>
-        </nav>
+        <Pager
+          page={page}
+          pages={pages}
+          href={(n) => `/admin/orders?page=${n}`}
+          prev="← Newer"
+          next="Older →"
+        />
       </section>
     </Layout>
   );

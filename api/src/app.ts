@@ -1,18 +1,30 @@
-// The read API: the catalogue (cached) and purchases. Only the web tier calls it.
+// The read API: the catalogue (from Redis, MySQL on a miss) and purchases. Only the web tier calls it.
 import { Hono } from "hono";
+import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
 import type { Log } from "@bazaar/lib/log.ts";
-import { revalidator } from "@bazaar/lib/revalidate.ts";
 import { createServiceApp } from "@bazaar/lib/service.ts";
+import { catalogReads } from "./catalog-reads.ts";
 import type { ApiDeps } from "./deps.ts";
+import type { Relay } from "./relay.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 
-export function createApp({ db, cache, token, log }: ApiDeps & { token: string; log?: Log }) {
-  // The catalogue's coalesced version checks toward the database, counted on /healthz.
-  const checks = revalidator();
+export function createApp(
+  { db, cache, token, log, relay }: ApiDeps & { token: string; log?: Log; relay?: Relay },
+) {
+  const redis = catalogCache(cache);
+  const catalog = catalogReads({ db, cache, redis });
   return createServiceApp(
-    { service: "api", token, db, cache, log, checks },
-    new Hono().route("/items", items({ db, cache, checks })).route("/orders", orders({ db, cache })),
+    // What the bench reads: the catalogue's hits and MySQL statements, and the relay's work.
+    {
+      service: "api",
+      token,
+      db,
+      cache,
+      log,
+      counts: () => ({ catalog: catalog.stats(), relay: relay?.stats() }),
+    },
+    new Hono().route("/items", items({ catalog })).route("/orders", orders({ db, cache, redis })),
   );
 }
 

@@ -1,5 +1,8 @@
 import process from "node:process";
 import { serve } from "@bazaar/lib/runtime/deno.ts";
-import { server } from "./server.ts";
+import { type ApiServer, server } from "./server.ts";
 
-serve("api", () => server(process.env));
+let app: ApiServer | undefined;
+serve("api", () => (app = server(process.env)));
+// Once it serves (a one-shot run has exited inside serve()).
+app?.startBackground();

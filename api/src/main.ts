@@ -1,4 +1,9 @@
 import { serve } from "@bazaar/lib/runtime/bun.ts";
-import { server } from "./server.ts";
+import { type ApiServer, server } from "./server.ts";
 
-serve("api", () => server(process.env));
+let app: ApiServer | undefined;
+// No top-level await: the compiled executable (--bytecode) is CommonJS.
+void serve("api", () => (app = server(process.env))).then(() => {
+  // Once it serves: a `--healthcheck` run has exited inside serve().
+  app?.startBackground();
+});

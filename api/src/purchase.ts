@@ -13,11 +13,16 @@ import { isConnectionError } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
 export type Placed = {
-  outcome: "ok" | "not_found" | "insufficient";
+  outcome: "ok" | "not_found" | "insufficient" | "price_changed";
   order_number: number | null;
   name: string | null;
   quantity: number | null;
   unit_price: number | null;
+  /** The item as the purchase leaves it (null when there is no such item): its cache entry is updated from it. */
+  item_id: number | null;
+  item_version: number | null;
+  item_quantity: number | null;
+  item_price: number | null;
 };
 
 /**
@@ -58,15 +63,17 @@ export async function placeOrder(
   key: string,
   quantity: number,
   requestId: string | null,
+  price?: number,
 ): Promise<Placed | undefined> {
   // A deadlock (or a replay racing its original on the request id) is rolled back
   // whole; the call is made again, at most twice more.
   for (let attempt = 1;; attempt++) {
     const conn = await connection(db, CONNECTION_WAIT_MS);
     try {
-      const [rows] = (await conn.query("CALL place_order(?, ?, ?)", [key, quantity, requestId]))[0] as [
-        Placed[],
-      ];
+      const [rows] =
+        (await conn.query("CALL place_order(?, ?, ?, ?)", [key, quantity, requestId, price ?? null]))[0] as [
+          Placed[],
+        ];
       conn.release();
       return rows?.[0];
     } catch (err) {

@@ -1,14 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { revalidator } from "./revalidate.ts";
 
-/** A check that answers when told to, with the value the source had when it started. */
+/** A check that answers when told to, each key with the value the source had when it started. */
 function source() {
   let value = 0;
-  const started: { seen: number; finish: () => void }[] = [];
-  const run = () =>
-    new Promise<number>((resolve) => {
+  const started: { keys: string[]; queries: unknown[]; finish: () => void; fail: (e: Error) => void }[] = [];
+  const run = (batch: Map<string, unknown>) =>
+    new Promise<Map<string, number>>((resolve, reject) => {
       const seen = value;
-      started.push({ seen, finish: () => resolve(seen) });
+      started.push({
+        keys: [...batch.keys()],
+        queries: [...batch.values()],
+        finish: () => resolve(new Map([...batch.keys()].map((k) => [k, seen]))),
+        fail: reject,
+      });
     });
   return {
     run,
@@ -22,20 +27,22 @@ function source() {
 }
 
 describe("revalidator", () => {
-  test("an idle key: each call runs its own check", async () => {
-    const r = revalidator();
+  test("idle: each call runs its own check", async () => {
     let runs = 0;
-    expect(await r.check("k", async () => ++runs)).toBe(1);
-    expect(await r.check("k", async () => ++runs)).toBe(2);
+    const r = revalidator(async (batch: Map<string, null>) =>
+      new Map([...batch.keys()].map((k) => [k, ++runs]))
+    );
+    expect(await r.check("k", null)).toBe(1);
+    expect(await r.check("k", null)).toBe(2);
     expect(r.stats()).toEqual({ requests: 2, checks: 2 });
   });
 
   test("callers during a check wait for the next one, which answers all of them at once", async () => {
-    const r = revalidator();
     const s = source();
-    const first = r.check("k", s.run);
+    const r = revalidator(s.run);
+    const first = r.check("k", null);
     s.set(1); // a write acknowledged after the first check read the source
-    const late = [r.check("k", s.run), r.check("k", s.run), r.check("k", s.run)];
+    const late = [r.check("k", null), r.check("k", null), r.check("k", null)];
     expect(s.started.length).toBe(1); // no second check while one is in flight
     await s.finishNext();
     expect(await first).toBe(0);
@@ -46,58 +53,63 @@ describe("revalidator", () => {
   });
 
   test("a write that lands while a check is in flight is seen by every caller that began after it", async () => {
-    const r = revalidator();
     const s = source();
-    const inFlight = r.check("k", s.run); // reads 0
+    const r = revalidator(s.run);
+    const inFlight = r.check("k", null); // reads 0
     s.set(7); // acknowledged now
-    const after = r.check("k", s.run);
+    const after = r.check("k", null);
     await s.finishNext();
     await s.finishNext();
     expect(await inFlight).toBe(0); // concurrent with the write: either is right
     expect(await after).toBe(7);
   });
 
-  test("keys are independent", async () => {
-    const r = revalidator();
-    const a = source();
-    const b = source();
-    const pa = r.check("a", a.run);
-    const pb = r.check("b", b.run);
-    expect(a.started.length + b.started.length).toBe(2);
-    await a.finishNext();
-    await b.finishNext();
-    expect(await Promise.all([pa, pb])).toEqual([0, 0]);
+  test("one check carries every key asked meanwhile, each once, with the first caller's query", async () => {
+    const s = source();
+    const r = revalidator(s.run);
+    const first = r.check("a", "a1");
+    const rest = [r.check("b", "b1"), r.check("a", "a2"), r.check("c", "c1"), r.check("b", "b2")];
+    await s.finishNext();
+    expect(s.started[0]).toMatchObject({ keys: ["b", "a", "c"], queries: ["b1", "a2", "c1"] });
+    s.set(3);
+    await s.finishNext();
+    expect(await first).toBe(0);
+    expect(await Promise.all(rest)).toEqual([0, 0, 0, 0]);
+    expect(r.stats()).toEqual({ requests: 5, checks: 2 });
   });
 
   test("a failed check fails its callers only; the next check runs for those who came after", async () => {
-    const r = revalidator();
-    let fail = true;
-    let release!: () => void;
-    const gate = new Promise<void>((res) => (release = res));
-    const run = async () => {
-      const down = fail; // the source as it was when the check started
-      await gate;
-      if (down) throw new Error("down");
-      return "ok";
-    };
-    const first = r.check("k", run);
-    const second = r.check("k", async () => "ok");
-    fail = false;
-    release();
+    const s = source();
+    const r = revalidator(s.run);
+    const first = r.check("k", null);
+    const second = r.check("k", null);
+    s.started.shift()!.fail(new Error("down"));
     await expect(first).rejects.toThrow("down");
-    expect(await second).toBe("ok");
-    // And a run that throws synchronously is a failed check, not a stuck key.
-    await expect(r.check("k", () => {
-      throw new Error("sync");
-    })).rejects.toThrow("sync");
-    expect(await r.check("k", async () => "again")).toBe("again");
+    await Bun.sleep(0);
+    await s.finishNext();
+    expect(await second).toBe(0);
+    // A run that throws synchronously is a failed check, not a stuck revalidator.
+    let sync = true;
+    const r2 = revalidator(async (batch: Map<string, null>) => {
+      if (sync) throw new Error("sync");
+      return new Map([...batch.keys()].map((k) => [k, "again"]));
+    });
+    await expect(r2.check("k", null)).rejects.toThrow("sync");
+    sync = false;
+    expect(await r2.check("k", null)).toBe("again");
+  });
+
+  test("a key the check did not answer fails its caller, and only it", async () => {
+    const r = revalidator(async () => new Map([["a", 1]]));
+    expect(await r.check("a", null)).toBe(1);
+    await expect(r.check("b", null)).rejects.toThrow("did not answer b");
   });
 
   test("with maxWaitMs, a caller waiting for the next check gives up in time; the check goes on", async () => {
-    const r = revalidator({ maxWaitMs: 20, late: () => new Error("late") });
     const s = source();
-    const first = r.check("k", s.run);
-    const waiting = r.check("k", s.run);
+    const r = revalidator(s.run, { maxWaitMs: 20, late: () => new Error("late") });
+    const first = r.check("k", null);
+    const waiting = r.check("k", null);
     await expect(waiting).rejects.toThrow("late");
     await s.finishNext(); // the first check ends; the next one starts all the same
     expect(await first).toBe(0);
@@ -106,19 +118,24 @@ describe("revalidator", () => {
   });
 
   test("with gatherMs, the next check waits that long after the one before started, and answers everyone who came meanwhile", async () => {
-    const r = revalidator({ gatherMs: 30 });
     let runs = 0;
-    const run = async () => ++runs;
-    const first = r.check("k", run); // idle: at once
+    const r = revalidator(
+      async (batch: Map<string, null>) => {
+        runs++;
+        return new Map([...batch.keys()].map((k) => [k, runs]));
+      },
+      { gatherMs: 30 },
+    );
+    const first = r.check("k", null); // idle: at once
     expect(runs).toBe(1);
-    const batch = [r.check("k", run), r.check("k", run)];
+    const batch = [r.check("k", null), r.check("j", null)];
     await first;
     await Bun.sleep(5);
     expect(runs).toBe(1); // held: 30 ms since the first started have not passed
-    batch.push(r.check("k", run)); // still joins the coming check
+    batch.push(r.check("k", null)); // still joins the coming check
     expect(await Promise.all(batch)).toEqual([2, 2, 2]);
     await Bun.sleep(40);
-    expect(await r.check("k", run)).toBe(3); // idle again: at once
+    expect(await r.check("k", null)).toBe(3); // idle again: at once
     expect(r.stats()).toEqual({ requests: 5, checks: 3 });
   });
 });

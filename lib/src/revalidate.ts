@@ -1,11 +1,11 @@
-// Coalesced checks: for one key, at most one check in flight, and every caller gets
-// the answer of a check that STARTED AFTER it called. A caller that arrives while a
-// check is in flight does not take that check's answer (it may have read the source
-// before the caller's own earlier write was acknowledged); it waits for the next one,
-// which starts the moment the one in flight ends and answers everyone who arrived
-// meanwhile. So under load one check answers many callers, an idle caller pays one
-// check, and no caller ever sees a state older than its own start: no lease, no TTL.
-// Used by web toward the api and by the api toward the database (docs/internals.md).
+// Coalesced checks, batched: at most one check in flight, and every caller gets the
+// answer of a check that STARTED AFTER it called. A caller that arrives while a check
+// is in flight does not take that check's answer (it may have read the source before
+// the caller's own earlier write was acknowledged); it joins the next check, which
+// starts the moment the one in flight ends and answers everyone who arrived meanwhile,
+// whatever they asked about (one check carries many keys). So under load one check
+// answers many callers, an idle caller pays one check, and no caller ever sees a state
+// older than its own start. Web uses it toward the api (docs/internals.md, The cache).
 
 export type RevalidateStats = {
   /** Calls of check(). */
@@ -14,18 +14,14 @@ export type RevalidateStats = {
   checks: number;
 };
 
-export type Revalidator = {
-  /** The answer of a run of `run` for `key` that started after this call. */
-  check<T>(key: string, run: () => Promise<T>): Promise<T>;
+export type Revalidator<Q, R> = {
+  /** The answer for `key` of a check that started after this call; `query` says what to ask (the first caller's is kept). */
+  check(key: string, query: Q): Promise<R>;
   stats(): RevalidateStats;
 };
 
-type Next = {
-  run: () => Promise<unknown>;
-  promise: Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-};
+/** One check: every key asked, and what each asked. Answers every key. */
+export type RunCheck<Q, R> = (batch: Map<string, Q>) => Promise<Map<string, R>>;
 
 export type RevalidateOptions = {
   /**
@@ -45,64 +41,101 @@ export type RevalidateOptions = {
   gatherMs?: number;
 };
 
-type Slot = { next?: Next };
+type Waiting<R> = { promise: Promise<R>; resolve: (value: R) => void; reject: (err: unknown) => void };
+type Batch<Q, R> = {
+  queries: Map<string, Q>;
+  waiting: Map<string, Waiting<R>>;
+  timer?: ReturnType<typeof setTimeout>;
+};
 
-export function revalidator(
+const waiting = <R>(): Waiting<R> => {
+  let resolve!: (value: R) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<R>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+};
+
+/**
+ * @example
+ * const checks = revalidator(async (batch) => askTheApi(batch), { gatherMs: 2 });
+ * const tux = await checks.check("item:tux", { name: "Tux" });
+ */
+export function revalidator<Q, R>(
+  run: RunCheck<Q, R>,
   { maxWaitMs, late = () => new Error("no answer in time"), gatherMs = 0 }: RevalidateOptions = {},
-): Revalidator {
-  const slots = new Map<string, Slot>();
+): Revalidator<Q, R> {
   let requests = 0;
   let checks = 0;
+  let inFlight = false;
+  let next: Batch<Q, R> | undefined;
 
-  const start = (key: string, slot: Slot, run: () => Promise<unknown>): Promise<unknown> => {
+  const start = (batch: Batch<Q, R>) => {
     checks++;
+    inFlight = true;
     const startedAt = performance.now();
-    let running: Promise<unknown>;
+    let running: Promise<Map<string, R>>;
     try {
-      running = Promise.resolve(run());
+      running = Promise.resolve(run(batch.queries));
     } catch (err) {
       running = Promise.reject(err);
     }
-    // Callers arriving until the next check starts join its batch (slot.next).
-    const launch = () => {
-      const next = slot.next!;
-      slot.next = undefined;
-      start(key, slot, next.run).then(next.resolve, next.reject);
-    };
-    const done = () => {
-      if (!slot.next) {
-        slots.delete(key);
-        return;
-      }
+    running.then(
+      (answers) => {
+        for (const [key, w] of batch.waiting) {
+          if (answers.has(key)) w.resolve(answers.get(key)!);
+          else w.reject(new Error(`the check did not answer ${key}`));
+        }
+      },
+      (err) => {
+        for (const w of batch.waiting.values()) w.reject(err);
+      },
+    ).finally(() => {
+      clearTimeout(batch.timer);
+      inFlight = false;
+      if (!next) return;
+      // Callers arriving until the next check starts still join it.
+      const launch = () => {
+        const batch = next!;
+        next = undefined;
+        start(batch);
+      };
       const wait = startedAt + gatherMs - performance.now();
-      if (wait > 0) setTimeout(launch, wait);
-      else launch();
-    };
-    running.then(done, done);
-    return running;
+      if (wait > 0) {
+        inFlight = true; // held for gatherMs: newcomers join the batch that is waiting
+        setTimeout(launch, wait);
+      } else launch();
+    });
+  };
+
+  const join = (batch: Batch<Q, R>, key: string, query: Q) => {
+    let w = batch.waiting.get(key);
+    if (!w) {
+      w = waiting<R>();
+      batch.waiting.set(key, w);
+      batch.queries.set(key, query);
+    }
+    return w.promise;
   };
 
   return {
-    check<T>(key: string, run: () => Promise<T>): Promise<T> {
+    check(key, query) {
       requests++;
-      const slot = slots.get(key);
-      if (!slot) {
-        const fresh: Slot = {};
-        slots.set(key, fresh);
-        return start(key, fresh, run) as Promise<T>;
+      if (!inFlight) {
+        const batch: Batch<Q, R> = { queries: new Map(), waiting: new Map() };
+        const answer = join(batch, key, query);
+        start(batch);
+        return answer;
       }
-      if (!slot.next) {
-        let resolve!: (value: unknown) => void;
-        let reject!: (err: unknown) => void;
-        const promise = new Promise<unknown>((res, rej) => ((resolve = res), (reject = rej)));
+      if (!next) {
+        const batch: Batch<Q, R> = { queries: new Map(), waiting: new Map() };
         if (maxWaitMs !== undefined) {
-          const timer = setTimeout(() => reject(late()), maxWaitMs);
-          const clear = () => clearTimeout(timer);
-          promise.then(clear, clear);
+          batch.timer = setTimeout(() => {
+            for (const w of batch.waiting.values()) w.reject(late());
+          }, maxWaitMs);
         }
-        slot.next = { run, promise, resolve, reject };
+        next = batch;
       }
-      return slot.next.promise as Promise<T>;
+      return join(next, key, query);
     },
     stats: () => ({ requests, checks }),
   };

@@ -93,15 +93,38 @@ export const OrderPage = v.object({
 });
 export type OrderPage = v.InferOutput<typeof OrderPage>;
 
-/** Result of adding an item: which of the two things happened. */
+/**
+ * How an admin write reached the store's cache: cleared by admin-api itself, or (it
+ * could not reach Redis) by the relay, waited for before the answer (docs/design.md, Cache).
+ */
+export const CacheCleared = v.picklist(["cleared", "relayed"]);
+export type CacheCleared = v.InferOutput<typeof CacheCleared>;
+
+const inserted = { action: v.literal("inserted"), item: Item };
+const restocked = { action: v.literal("restocked"), item: Item, previous_quantity: v.number() };
+/** What adding an item did, before the cache is cleared. */
+export type AddedItem =
+  | v.InferOutput<v.ObjectSchema<typeof inserted, undefined>>
+  | v.InferOutput<v.ObjectSchema<typeof restocked, undefined>>;
+
+/** Result of adding an item: which of the two things happened, and how the cache was cleared. */
 export const Added = v.variant("action", [
-  v.object({ action: v.literal("inserted"), item: Item }),
-  v.object({ action: v.literal("restocked"), item: Item, previous_quantity: v.number() }),
+  v.object({ ...inserted, cache: CacheCleared }),
+  v.object({ ...restocked, cache: CacheCleared }),
 ]);
 export type Added = v.InferOutput<typeof Added>;
 
+/** Result of a correction or a deletion: the item (as it is now, or as it was), and how the cache was cleared. */
+export const Changed = v.object({ item: Item, cache: CacheCleared });
+export type Changed = v.InferOutput<typeof Changed>;
+
 // Request bodies.
-export const OrderRequest = v.object({ name: ItemName, quantity: OrderQuantity });
+/**
+ * A purchase. `price`, when given, is the unit price the buyer was shown: a different
+ * price now refuses it (409 "the price changed to …"), nothing bought. The lab's
+ * clients send none.
+ */
+export const OrderRequest = v.object({ name: ItemName, quantity: OrderQuantity, price: v.optional(Price) });
 export type OrderRequest = v.InferOutput<typeof OrderRequest>;
 
 /** Add an item: a new name is inserted (price required), a known one restocked. */
@@ -149,6 +172,91 @@ export const Paging = v.object({
     "20",
   ),
 });
+
+/** How many items a page of the catalogue shows unless asked otherwise (the storefront's grid). */
+export const PER_PAGE = 48;
+/** The most a page of the catalogue holds. */
+export const MAX_PER_PAGE = 100;
+
+const wholeParam = (max: number, fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9]{1,9}$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(max, `must be at most ${max}`),
+    ),
+    fallback,
+  );
+
+/** A search text: what a name must contain (compared by name key); "" for every item. */
+export const SearchText = v.pipe(
+  v.string("must be text"),
+  v.trim(),
+  v.maxLength(64, "must be at most 64 characters"),
+);
+
+/** Which page of the catalogue (`?page=2&per_page=48&q=tu`): from the query string. */
+export const CatalogQuery = v.object({
+  page: wholeParam(1_000_000, "1"),
+  per_page: wholeParam(MAX_PER_PAGE, String(PER_PAGE)),
+  q: v.optional(SearchText, ""),
+});
+export type CatalogQuery = v.InferOutput<typeof CatalogQuery>;
+
+/** One page of the catalogue: its items in name order, and how many there are in all. */
+export const CatalogPage = v.object({
+  items: ItemList,
+  page: v.number(),
+  per_page: v.number(),
+  total: v.number(),
+  q: v.string(),
+});
+export type CatalogPage = v.InferOutput<typeof CatalogPage>;
+
+/** The admin's inventory page: a page of the catalogue, and figures over every item. */
+export const InventoryPage = v.object({
+  ...CatalogPage.entries,
+  summary: v.object({ items: v.number(), units: v.number(), out_of_stock: v.number(), value: v.number() }),
+});
+export type InventoryPage = v.InferOutput<typeof InventoryPage>;
+
+const ETag = v.pipe(v.string(), v.maxLength(128));
+
+/** The most entries one check asks about (web sends more as several). */
+export const MAX_CHECK = 500;
+
+/**
+ * Many reads revalidated at once (web's coalesced check, POST /items/check): each with
+ * the ETag the caller holds, if any.
+ */
+export const CatalogCheck = v.object({
+  items: v.pipe(v.array(v.object({ name: v.string(), etag: v.optional(ETag) })), v.maxLength(MAX_CHECK)),
+  pages: v.pipe(
+    v.array(v.object({
+      page: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000)),
+      per_page: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_PER_PAGE)),
+      q: SearchText,
+      etag: v.optional(ETag),
+    })),
+    v.maxLength(MAX_CHECK),
+  ),
+});
+export type CatalogCheck = v.InferOutput<typeof CatalogCheck>;
+
+/** Each answer of a check: the current ETag and, unless the caller holds it already, the value. */
+const Checked = <S extends v.GenericSchema>(value: S) =>
+  v.union([
+    v.object({ etag: v.string(), value }),
+    v.object({ etag: v.string(), unchanged: v.literal(true) }),
+    v.object({ missing: v.literal(true) }),
+  ]);
+export const CatalogCheckReply = v.object({
+  items: v.array(Checked(Item)),
+  pages: v.array(Checked(CatalogPage)),
+});
+export type CatalogCheckReply = v.InferOutput<typeof CatalogCheckReply>;
 
 /** Field name → first message, and one readable line naming every bad field. */
 export function describeIssues(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) {

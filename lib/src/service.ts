@@ -7,10 +7,9 @@ import type { HonoBase } from "hono/hono-base";
 import { serviceAuth } from "./auth.ts";
 import type { Cache } from "./cache.ts";
 import type { Db } from "./db.ts";
-import { health } from "./health.ts";
+import { type Counts, health } from "./health.ts";
 import { handleErrors } from "./http.ts";
 import { type AppEnv, type Log, logRequests, withRequestId } from "./log.ts";
-import type { Revalidator } from "./revalidate.ts";
 
 /** What an internal API is built on: its MySQL pool and its cache. */
 export type ServiceDeps = { db: Db; cache: Cache };
@@ -21,8 +20,8 @@ export type ServiceOptions = ServiceDeps & {
   /** The Bearer token its callers present. */
   token: string;
   log?: Log;
-  /** Coalesced checks whose counts /healthz reports. */
-  checks?: Revalidator;
+  /** What /healthz reports beside its status (the bench's figures). */
+  counts?: Counts;
 };
 
 /**
@@ -31,13 +30,13 @@ export type ServiceOptions = ServiceDeps & {
  */
 // HonoBase, not Hono: it is what `.route()` returns, so a chain of `.route()`s matches.
 export const createServiceApp = <RE extends Env, S extends Schema, B extends string, P extends string>(
-  { service, token, db, cache, log, checks }: ServiceOptions,
+  { service, token, db, cache, log, counts }: ServiceOptions,
   routes: HonoBase<RE, S, B, P>,
 ) =>
   handleErrors(
     new Hono<AppEnv>()
       .use(withRequestId(), logRequests(service, log))
-      .route("/", health({ db, cache, checks }))
+      .route("/", health({ db, cache, counts }))
       .use(serviceAuth(token))
       .route("/", routes),
     { log },

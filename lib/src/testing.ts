@@ -31,8 +31,7 @@ export const cacheConfig = () => ({
   CACHE_TIMEOUT_MS: 500,
 });
 
-export const testCache = (namespaces = ["catalog", "order"]) =>
-  createCache(cacheConfig(), { namespaces, log: () => {} });
+export const testCache = () => createCache(cacheConfig(), { log: () => {} });
 
 /** A real pool that counts the statements it runs (to prove a cache hit skips MySQL). */
 export function countingDb(account: "api" | "admin") {
@@ -82,7 +81,8 @@ export const fakeUpstreamFetch = (
 ) =>
 async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const req = new Request(input, init);
-  state.seen.push(req);
+  // A copy: the app reads the body of the one it is given.
+  state.seen.push(req.clone());
   if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
   if (state.mode === "hang") {
     return new Promise<Response>((_, reject) => {

@@ -101,12 +101,13 @@ async function client(bins: DbBins, db: DbLayout, input: { sql: string } | { fil
   return out;
 }
 
-/** Columns added since the first release, for data dirs made before them (MariaDB's IF NOT EXISTS). */
+/** Columns and keys added since the first release, for data dirs made before them (MariaDB's IF NOT EXISTS). */
 const COLUMN_MIGRATIONS = `
 ALTER TABLE bazaar.orders
   ADD COLUMN IF NOT EXISTS request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NULL,
   ADD UNIQUE KEY IF NOT EXISTS orders_request (request_id);
-ALTER TABLE bazaar.items ADD COLUMN IF NOT EXISTS version BIGINT UNSIGNED NOT NULL DEFAULT 1 AFTER price;`;
+ALTER TABLE bazaar.items ADD COLUMN IF NOT EXISTS version BIGINT UNSIGNED NOT NULL DEFAULT 1 AFTER price;
+ALTER TABLE bazaar.items ADD KEY IF NOT EXISTS items_name (name, id);`;
 
 /**
  * db/init.sql without its seed rows. Everything else in it may run again: tables are

@@ -156,7 +156,9 @@ const SERVICES: Table = {
     },
     run: (ctx) => ({
       command: () => ({
-        // The cache is disposable: no snapshots, no append-only file.
+        // The cache is disposable: no snapshots, no append-only file. Its memory is
+        // bounded: past it, keys with a TTL go, least recently used first (never the
+        // generation and floor keys, which have none: lib/src/catalog-cache.ts).
         cmd: ctx.commands.redis ??
           [
             ctx.bins.redis,
@@ -168,6 +170,10 @@ const SERVICES: Table = {
             "",
             "--appendonly",
             "no",
+            "--maxmemory",
+            "256mb",
+            "--maxmemory-policy",
+            "volatile-lru",
             "--daemonize",
             "no",
           ],

@@ -96,7 +96,7 @@ describe("the read API's account (bazaar_api)", () => {
   });
 
   const call = async (key: string, q: number) =>
-    ((await api.query("CALL place_order(?, ?, NULL)", [key, q]))[0] as Row[][])[0]![0]!;
+    ((await api.query("CALL place_order(?, ?, NULL, NULL)", [key, q]))[0] as Row[][])[0]![0]!;
 
   test("may CALL place_order: one order and its decrement, in one step", async () => {
     const orders = await orderCount();
@@ -120,10 +120,32 @@ describe("the read API's account (bazaar_api)", () => {
     expect((await call(OWN, (before.quantity as number) + 1)).outcome).toBe("insufficient");
     expect((await call("no such toy", 1)).outcome).toBe("not_found");
     for (const q of [0, -1, 1001]) {
-      await expect(api.query("CALL place_order(?, ?, NULL)", [OWN, q])).rejects.toThrow(/quantity/);
+      await expect(api.query("CALL place_order(?, ?, NULL, NULL)", [OWN, q])).rejects.toThrow(/quantity/);
     }
     expect(await own()).toEqual(before);
     expect(await orderCount()).toBe(orders);
+  });
+
+  test("place_order refuses a price that is not the item's any more, changing nothing; the price it was shown buys", async () => {
+    const before = await own();
+    const orders = await orderCount();
+    const changed = ((await api.query("CALL place_order(?, 1, NULL, 4.19)", [OWN]))[0] as Row[][])[0]![0]!;
+    expect(changed.outcome).toBe("price_changed");
+    expect(Number(changed.item_price)).toBe(4.2);
+    expect(await own()).toEqual(before);
+    expect(await orderCount()).toBe(orders);
+    const bought = ((await api.query("CALL place_order(?, 1, NULL, 4.20)", [OWN]))[0] as Row[][])[0]![0]!;
+    expect(bought.outcome).toBe("ok");
+    // With the item as it leaves it: its cache entry is updated from these.
+    expect(Number(bought.item_quantity)).toBe((before.quantity as number) - 1);
+    expect(Number(bought.item_price)).toBe(4.2);
+  });
+
+  test("may read and delete the cache's outbox (the relay), but not write it", async () => {
+    await api.query("SELECT seq FROM catalog_outbox LIMIT 1");
+    await api.query("DELETE FROM catalog_outbox WHERE seq = 0");
+    await denied(api, "INSERT INTO catalog_outbox (item_id, name_key, version) VALUES (1, 'x', 1)");
+    await denied(api, "UPDATE catalog_outbox SET version = 0");
   });
 });
 

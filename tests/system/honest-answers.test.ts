@@ -17,10 +17,10 @@ async function createItem(name: string, quantity: number, price = 5) {
 }
 
 const itemInDb = async (name: string) => {
-  const { data } = (await adminApi("GET", "/items")).body as {
-    data: { name: string; quantity: number; price: number }[];
+  const { data } = (await adminApi("GET", `/items?q=${encodeURIComponent(name)}`)).body as {
+    data: { items: { name: string; quantity: number; price: number }[] };
   };
-  return data.find((i) => i.name === name);
+  return data.items.find((i) => i.name === name);
 };
 
 let admin: AdminBrowser;
@@ -64,7 +64,7 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
       was_price: 24.5,
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ data: { name, quantity: 85, price: 30 } });
+    expect(ok.body).toEqual({ data: { item: { name, quantity: 85, price: 30 }, cache: "cleared" } });
     expect(await dbQuantity(name)).toBe(85);
   });
 

@@ -107,11 +107,10 @@ describe("headers passed on to the apps", () => {
     expect(web.path).toBe("/products/Tux");
     // HAProxy appends the address it saw to what the client sent.
     expect(web.forwarded_for).toBe("203.0.113.9, 127.0.0.1");
-    // The check it started toward the api carries its id (web asks for the whole
-    // catalogue; a read that joins a check in flight is answered by that check's id:
-    // docs/internals.md, Versions).
+    // The check it started toward the api carries its id (a read that joins a check in
+    // flight is answered by that check's id: docs/internals.md, The cache).
     const api = await logLine("api", id);
-    expect(api.path).toBe("/items");
+    expect(api.path).toBe("/items/check");
   });
 
   test("the admin server sees them too", async () => {

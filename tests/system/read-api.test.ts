@@ -13,7 +13,7 @@ const cache = testCache();
 const quiet = () => {};
 const app = createApp({ db, cache, token, log: quiet });
 const adminDb = createDb(dbConfig("admin"));
-const adminApi = createAdminApi({ db: adminDb, cache: testCache(["catalog"]), token, log: quiet });
+const adminApi = createAdminApi({ db: adminDb, cache, token, log: quiet });
 afterAll(async () => {
   cache.close();
   await db.close();
@@ -40,13 +40,23 @@ const addItem = async (name: string, quantity: number, price = 2.5) =>
   });
 
 describe("catalogue", () => {
-  test("lists every item, the seeded toys among them, each checked", async () => {
-    const res = await get("/items");
+  test("lists a page of items in name order, the seeded toys among them, each checked", async () => {
+    const res = await get("/items?per_page=100");
     expect(res.status).toBe(200);
     const { data } = await res.json();
-    const names = data.map((i: { name: string }) => i.name);
+    expect(data).toMatchObject({ page: 1, per_page: 100, q: "" });
+    expect(data.total).toBeGreaterThanOrEqual(10);
+    const names = data.items.map((i: { name: string }) => i.name);
     for (const toy of ["Tux", "Fox", "Python"]) expect(names).toContain(toy);
-    for (const item of data) expect(Object.keys(item).sort()).toEqual(["name", "price", "quantity"]);
+    for (const item of data.items) expect(Object.keys(item).sort()).toEqual(["name", "price", "quantity"]);
+  });
+
+  test("a page's query is checked: a bad page or per_page is 400 naming it", async () => {
+    for (const [query, field] of [["page=0", "page"], ["page=x", "page"], ["per_page=101", "per_page"]]) {
+      const res = await get(`/items?${query}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.fields).toHaveProperty(field!);
+    }
   });
 
   test("finds an item by name ignoring case", async () => {
@@ -65,7 +75,7 @@ describe("catalogue", () => {
     }
   });
 
-  test("every read is one version check in MySQL; the current version named in If-None-Match is 304 with no body", async () => {
+  test("once read, an item and a page are answered from Redis with no MySQL statement; the current ETag in If-None-Match is 304 with no body", async () => {
     const name = uniqueName("Hit");
     await addItem(name, 3);
     const first = await get(`/items/${encodeURIComponent(name)}`);
@@ -77,21 +87,53 @@ describe("catalogue", () => {
     });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
-    expect(counter.statements - before).toBe(1);
-    // The list: one statement for its version, and a 304 when the request names it.
-    const listTag = (await get("/items")).headers.get("etag")!;
+    expect(counter.statements - before).toBe(0);
+    // A page: its names and items filled by the first reads, then from Redis alone.
+    const page = `/items?q=${encodeURIComponent(name)}`;
+    await get(page);
+    await get(page);
+    const listTag = (await get(page)).headers.get("etag")!;
     before = counter.statements;
-    const list = await app.request("/items", { headers: { ...auth, "If-None-Match": listTag } });
+    const list = await app.request(page, { headers: { ...auth, "If-None-Match": listTag } });
     expect(list.status).toBe(304);
-    expect(counter.statements - before).toBe(1);
+    expect(counter.statements - before).toBe(0);
   });
 
-  test("any write raises the version: a purchase, a correction, an insert, a delete", async () => {
+  test("POST /items/check answers many at once: unchanged for the ETag held, the value otherwise, missing for none", async () => {
+    const name = uniqueName("Check");
+    await addItem(name, 3);
+    const tag = (await get(`/items/${encodeURIComponent(name)}`)).headers.get("etag")!;
+    const res = await app.request("/items/check", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        items: [{ name, etag: tag }, { name: name.toUpperCase() }, { name: "no such toy at all" }],
+        pages: [{ page: 1, per_page: 10, q: name }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const { data } = await res.json();
+    expect(data.items).toEqual([
+      { etag: tag, unchanged: true },
+      { etag: tag, value: { name, quantity: 3, price: 2.5 } },
+      { missing: true },
+    ]);
+    expect(data.pages[0].value).toEqual({
+      items: [{ name, quantity: 3, price: 2.5 }],
+      page: 1,
+      per_page: 10,
+      total: 1,
+      q: name,
+    });
+  });
+
+  test("any write makes a new ETag: a purchase, a correction, an insert, a delete", async () => {
     const name = uniqueName("Versions");
     const seen = new Set<string>();
+    const page = `/items?q=${encodeURIComponent(name)}`;
     const versions = async () => {
       const item = (await get(`/items/${encodeURIComponent(name)}`)).headers.get("etag") ?? "none";
-      const list = (await get("/items")).headers.get("etag")!;
+      const list = (await get(page)).headers.get("etag")!;
       for (const tag of [item, list]) {
         if (tag !== "none") {
           expect(seen.has(tag)).toBe(false);
@@ -188,7 +230,7 @@ describe("purchases", () => {
 
 describe("access", () => {
   test("every route but the health checks needs the service token", async () => {
-    for (const path of ["/items", "/items/Tux", "/orders/1"]) {
+    for (const path of ["/items", "/items/Tux", "/orders/1", "/items/check"]) {
       const res = await app.request(path);
       expect(res.status).toBe(401);
       expect((await res.json()).error.code).toBe(401);

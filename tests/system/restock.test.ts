@@ -5,7 +5,8 @@
 // watching. Restocking touches every item at 0, so items other files left at 0 are
 // put back at 0 afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { restockEmpty } from "../../admin-api/src/catalog.ts";
+import { restockAndClear } from "../../admin-api/src/clear.ts";
+import { catalogCache } from "../../lib/src/catalog-cache.ts";
 import { restocker } from "../../admin-api/src/restock.ts";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
 import { createDb } from "../../lib/src/db.ts";
@@ -53,7 +54,7 @@ describe("one restocking round on the real database and cache", () => {
         for (const base of webs()) expect((await productVia(base, name)).quantity).toBe(0);
       }
       const r = restocker({
-        restockEmpty: (to) => restockEmpty(db, to),
+        restock: restockAndClear(db, catalogCache(cache)),
         plan: { everyMs: 60_000, to: 40 },
         log: () => {},
       });

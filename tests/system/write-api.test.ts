@@ -4,7 +4,6 @@ import { afterAll, describe, expect, test } from "bun:test";
 // Starts the test stack (on demand, once per run): lib/src/testing.ts reads its env.
 import "./stack.ts";
 import { createDb } from "../../lib/src/db.ts";
-import { selectItems } from "../../lib/src/catalog.ts";
 import { dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
 import { createApp } from "../../admin-api/src/app.ts";
@@ -12,7 +11,7 @@ import { createApp } from "../../admin-api/src/app.ts";
 const token = "test-admin-token";
 const db = createDb(dbConfig("admin"));
 const apiDb = createDb(dbConfig("api"));
-const app = createApp({ db, cache: testCache(["catalog"]), token, log: () => {} });
+const app = createApp({ db, cache: testCache(), token, log: () => {} });
 const api = createApi({ db: apiDb, cache: testCache(), token, log: () => {} });
 afterAll(async () => {
   await db.close();
@@ -20,6 +19,8 @@ afterAll(async () => {
 });
 
 const auth = { Authorization: `Bearer ${token}` };
+/** Every item as the database holds it: what a refused write must leave as it was. */
+const selectItems = () => db.query("SELECT id, name, quantity, price, version FROM items ORDER BY id");
 const send = (method: string, path: string, body?: unknown, type = "application/json") =>
   app.request(path, {
     method,
@@ -38,7 +39,7 @@ describe("adding items", () => {
     const res = await send("POST", "/items", { name, quantity: 7, price: 3.25 });
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({
-      data: { action: "inserted", item: { name, quantity: 7, price: 3.25 } },
+      data: { action: "inserted", item: { name, quantity: 7, price: 3.25 }, cache: "cleared" },
     });
     expect(await read(name)).toEqual({ name, quantity: 7, price: 3.25 });
   });
@@ -50,7 +51,12 @@ describe("adding items", () => {
     let res = await send("POST", "/items", { name: name.toUpperCase(), quantity: 50 });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      data: { action: "restocked", item: { name, quantity: 150, price: 5 }, previous_quantity: 100 },
+      data: {
+        action: "restocked",
+        item: { name, quantity: 150, price: 5 },
+        previous_quantity: 100,
+        cache: "cleared",
+      },
     });
     expect(await read(name)).toEqual({ name, quantity: 150, price: 5 });
     res = await send("POST", "/items", { name: name.toLowerCase(), quantity: 1, price: 6.5 });
@@ -79,7 +85,7 @@ describe("corrections and deletes", () => {
     await send("POST", "/items", { name, quantity: 10, price: 1 });
     await read(name);
     let res = await send("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 0 });
-    expect(await res.json()).toEqual({ data: { name, quantity: 0, price: 1 } });
+    expect(await res.json()).toEqual({ data: { item: { name, quantity: 0, price: 1 }, cache: "cleared" } });
     expect(await read(name)).toEqual({ name, quantity: 0, price: 1 });
     res = await send("PATCH", `/items/${encodeURIComponent(name)}`, { price: 99.99 });
     expect(await read(name)).toEqual({ name, quantity: 0, price: 99.99 });
@@ -92,6 +98,7 @@ describe("corrections and deletes", () => {
     expect(await read(name)).not.toBeNull();
     const res = await send("DELETE", `/items/${encodeURIComponent(name)}`);
     expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { item: { name, quantity: 1, price: 1 }, cache: "cleared" } });
     expect(await read(name)).toBeNull();
     expect((await send("DELETE", `/items/${encodeURIComponent(name)}`)).status).toBe(404);
   });
@@ -114,24 +121,24 @@ describe("bad requests change nothing", () => {
   ];
   for (const [what, body, status, field] of cases) {
     test(`${what} → ${status}${field ? ` naming ${field}` : ""}`, async () => {
-      const before = await selectItems(db);
+      const before = await selectItems();
       const res = await send("POST", "/items", body);
       expect(res.status).toBe(status);
       const { error } = await res.json();
       expect(error.code).toBe(status);
       if (field) expect(error.fields).toHaveProperty(field);
-      expect(await selectItems(db)).toEqual(before);
+      expect(await selectItems()).toEqual(before);
     });
   }
 
   test("a wrong content type → 415", async () => {
-    const before = await selectItems(db);
+    const before = await selectItems();
     expect((await send("POST", "/items", { ...tux, quantity: 1 }, "text/plain")).status).toBe(415);
-    expect(await selectItems(db)).toEqual(before);
+    expect(await selectItems()).toEqual(before);
   });
 
   test("no token → 401, nothing written", async () => {
-    const before = await selectItems(db);
+    const before = await selectItems();
     for (
       const [method, path] of [["POST", "/items"], ["PATCH", "/items/Tux"], ["DELETE", "/items/Tux"], [
         "GET",
@@ -145,7 +152,7 @@ describe("bad requests change nothing", () => {
       });
       expect(res.status).toBe(401);
     }
-    expect(await selectItems(db)).toEqual(before);
+    expect(await selectItems()).toEqual(before);
   });
 });
 

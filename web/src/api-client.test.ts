@@ -14,15 +14,23 @@ function recording() {
 describe("the typed api client", () => {
   test("calls the api's paths with their bodies", async () => {
     const { api, sent } = recording();
-    await api.items.$get();
+    await api.items.$get({ query: { page: "2", q: "tu" } });
+    await api.items.check.$post({ json: { items: [{ name: "Tux", etag: '"i1.2"' }], pages: [] } });
     await api.items[":name"].$get({ param: { name: "Tux" } });
     await api.orders.$post({ json: { name: "Tux", quantity: 2 } });
+    await api.orders.$post({ json: { name: "Tux", quantity: 2, price: 15.99 } });
     await api.orders.$get({ query: { request_id: "r-1" } });
     await api.orders[":number"].$get({ param: { number: "7" } });
     expect(sent).toEqual([
-      { method: "GET", path: "/items", body: "" },
+      { method: "GET", path: "/items?page=2&q=tu", body: "" },
+      {
+        method: "POST",
+        path: "/items/check",
+        body: '{"items":[{"name":"Tux","etag":"\\"i1.2\\""}],"pages":[]}',
+      },
       { method: "GET", path: "/items/Tux", body: "" },
       { method: "POST", path: "/orders", body: '{"name":"Tux","quantity":2}' },
+      { method: "POST", path: "/orders", body: '{"name":"Tux","quantity":2,"price":15.99}' },
       { method: "GET", path: "/orders?request_id=r-1", body: "" },
       { method: "GET", path: "/orders/7", body: "" },
     ]);
@@ -40,6 +48,10 @@ describe("the typed api client", () => {
     await api.orders.$post({ json: { quantity: 2 } });
     // @ts-expect-error: the order lookup needs its request id
     await api.orders.$get({ query: {} });
+    // @ts-expect-error: a check names its pages too
+    await api.items.check.$post({ json: { items: [] } });
+    // @ts-expect-error: the price is a number
+    await api.orders.$post({ json: { name: "Tux", quantity: 2, price: "15.99" } });
     // The health routes are the api's too (no token needed, but typed alike).
     await api.readyz.$get();
   });

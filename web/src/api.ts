@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { hc } from "hono/client";
 import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
-import { Item, ItemList } from "@bazaar/lib/schemas.ts";
+import type { OrderRequest } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
 import { Unavailable } from "@bazaar/lib/http.ts";
 import type { AppEnv } from "@bazaar/lib/log.ts";
@@ -38,12 +38,6 @@ const OrderView = v.object({
 });
 export type OrderView = v.InferOutput<typeof OrderView>;
 
-export const catalogue = (api: ApiClient, c: Context) =>
-  call(STORE, ItemList, () => api.items.$get(undefined, forward(c)));
-
-export const product = (api: ApiClient, c: Context, name: string) =>
-  call(STORE, Item, () => api.items[":name"].$get({ param: { name: encodeURIComponent(name) } }, forward(c)));
-
 /** The request id the purchase carried, under which its order can be looked up. */
 export const requestIdOf = (c: Context<AppEnv>) => c.get("requestId");
 
@@ -63,12 +57,13 @@ export class OutcomeUnknown extends HTTPException {
 }
 
 /**
- * A purchase. Its 503 ("the store is temporarily unavailable") means it was not
+ * A purchase (with the unit price the buyer was shown, when there is one: a 409 if it
+ * changed). Its 503 ("the store is temporarily unavailable") means it was not
  * placed: the api was never reached, or answered 503 itself (it gave up before
  * anything was bought: api/src/purchase.ts). Anything else that leaves no answer —
  * a deadline passed, a broken reply, the api's own 504 — is OutcomeUnknown.
  */
-export async function placeOrder(api: ApiClient, c: Context, order: { name: string; quantity: number }) {
+export async function placeOrder(api: ApiClient, c: Context, order: OrderRequest) {
   try {
     return await call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
   } catch (err) {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { CatalogCheck } from "@bazaar/lib/schemas.ts";
 import { createApp } from "./app.ts";
 import { fakeApi } from "./fake-api.ts";
 import { REQUEST_ID_SIG_HEADER, requestIdSignature } from "@bazaar/lib/request-id.ts";
@@ -531,44 +532,164 @@ describe("versions and ETags", () => {
     const again = await app.request("/", { headers: { ...HTML, "If-None-Match": etag } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
-    fake.state.items[0]!.quantity = 7;
-    fake.state.version++;
+    fake.change("Tux", { quantity: 7 });
     const changed = await app.request("/", { headers: { ...HTML, "If-None-Match": etag } });
     expect(changed.status).toBe(200);
     expect(changed.headers.get("etag")).not.toBe(etag);
     expect(await changed.text()).toContain("7");
   });
 
-  test("GET /products/:name carries the catalogue's version and answers 304 to it", async () => {
-    const { app } = setup();
+  test("GET /products/:name carries the item's version and answers 304 to it; a change makes a new one", async () => {
+    const { fake, app } = setup();
     const res = await app.request("/products/Tux");
-    expect(res.headers.get("etag")).toBe('"c1"');
-    const again = await app.request("/products/Tux", { headers: { "If-None-Match": '"c1"' } });
+    expect(res.headers.get("etag")).toBe('"i1.1"');
+    const again = await app.request("/products/Tux", { headers: { "If-None-Match": '"i1.1"' } });
     expect(again.status).toBe(304);
+    fake.change("Tux", { price: 16.5 });
+    const changed = await app.request("/products/Tux", { headers: { "If-None-Match": '"i1.1"' } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).toBe('"i1.2"');
+    expect(await changed.json()).toEqual({ data: { name: "Tux", price: 16.5, quantity: 100 } });
   });
 
-  test("every read asks the api, with the version it holds; a 304 serves the copy it kept", async () => {
+  test("every read asks the api, with the version it holds; unchanged serves the copy it kept", async () => {
     const { fake, app } = setup();
     await app.request("/products/Tux");
     fake.state.seen.length = 0;
     const res = await app.request("/products/tux");
     expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
-    expect(fake.state.seen.map((r) => [new URL(r.url).pathname, r.headers.get("if-none-match")])).toEqual([
-      ["/items", '"c1"'],
-    ]);
+    const asked = await Promise.all(
+      fake.state.seen.map(async (r) => [new URL(r.url).pathname, await r.clone().json()]),
+    );
+    expect(asked).toEqual([["/items/check", { items: [{ name: "tux", etag: '"i1.1"' }], pages: [] }]]);
     expect((await app.request("/products/Nope")).status).toBe(404);
   });
 
   test("reads that arrive during a check share the next one, page and products alike; /healthz counts both", async () => {
     const { fake, app } = setup();
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => app.request(i % 2 ? "/products/Fox" : "/products/Tux")),
+      Array.from(
+        { length: 10 },
+        (_, i) => app.request(i % 3 === 0 ? "/" : i % 3 === 1 ? "/products/Fox" : "/products/Tux"),
+      ),
     );
-    // One check for the first, one for the nine that came while it was in flight.
+    // One check for the first, one for the nine that came while it was in flight: the
+    // page and both products in one request.
     expect(fake.state.seen.length).toBe(2);
+    const second = (await fake.state.seen[1]!.clone().json()) as CatalogCheck;
+    expect(second.items.map((i) => i.name).sort()).toEqual(["Fox", "Tux"]);
+    expect(second.pages).toMatchObject([{ page: 1, per_page: 48, q: "" }]);
     const health = (await (await app.request("/healthz")).json()) as {
       data: { revalidation: { requests: number; checks: number } };
     };
     expect(health.data.revalidation).toEqual({ requests: 10, checks: 2 });
+  });
+});
+
+describe("a large catalogue: pages, search, bounded memory", () => {
+  const many = Array.from({ length: 130 }, (_, i) => ({
+    name: `Toy ${String(i).padStart(3, "0")}`,
+    quantity: 10,
+    price: 1.5,
+  }));
+
+  test("the storefront shows 48 items a page, says which, and links the next and previous pages", async () => {
+    const { app } = setup(many);
+    const first = await (await app.request("/", { headers: HTML })).text();
+    expect(first.match(/<form class="buy"/g)?.length).toBe(48);
+    expect(first).toContain("1–48 of 130 items");
+    expect(first).toContain("Page 1 of 3");
+    expect(first).toContain('href="/?page=2"');
+    const third = await (await app.request("/?page=3", { headers: HTML })).text();
+    expect(third.match(/<form class="buy"/g)?.length).toBe(34);
+    expect(third).toContain("97–130 of 130 items");
+    expect(third).toContain("Toy 129");
+    expect(third).not.toContain("Toy 000");
+  });
+
+  test("a page past the last is 404 saying how many there are; a page that is not a number is 400 naming it", async () => {
+    const { app } = setup(many);
+    const past = await app.request("/?page=9", { headers: HTML });
+    expect(past.status).toBe(404);
+    expect(await past.text()).toContain("There is no page 9: the shop has 3 pages.");
+    const bad = await app.request("/?page=two", { headers: HTML });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("Page: must be a whole number");
+  });
+
+  test("search: only names that contain the text, whatever their case; the pager keeps it", async () => {
+    const { app } = setup([...many, { name: "Tux", quantity: 5, price: 15.99 }]);
+    const found = await (await app.request("/?q=TOY%2012", { headers: HTML })).text();
+    expect(found).toContain("10 items matching “TOY 12”");
+    expect(found.match(/<form class="buy"/g)?.length).toBe(10);
+    const none = await (await app.request("/?q=zebra", { headers: HTML })).text();
+    expect(none).toContain("No item&#39;s name contains “zebra”");
+    const paged = await (await app.request("/?q=toy", { headers: HTML })).text();
+    expect(paged).toContain('href="/?q=toy&amp;page=2"');
+  });
+
+  test("a refusal from page 2 shows page 2 again", async () => {
+    const { app } = setup(many);
+    const res = await app.request(
+      "http://localhost/buy",
+      form({ name: "Toy 050", quantity: "11", price: "1.50", page: "2" }),
+    );
+    expect(res.status).toBe(409);
+    const body = await res.text();
+    expect(body).toContain("we don&#39;t have 11 × Toy 050 in stock");
+    expect(body).toContain("49–96 of 130 items");
+  });
+
+  test("a web server keeps at most CATALOG_MEMORY_MB of the catalogue: the least recently read is dropped", async () => {
+    const fake = fakeApi(many);
+    const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {}, catalogBytes: 5000 });
+    for (const toy of many) await app.request(`/products/${encodeURIComponent(toy.name)}`);
+    const { data } = (await (await app.request("/healthz")).json()) as {
+      data: { held: { entries: number; bytes: number } };
+    };
+    expect(data.held.bytes).toBeLessThanOrEqual(5000);
+    expect(data.held.entries).toBeLessThan(many.length);
+    // Dropped entries are asked for afresh, not lost.
+    expect((await app.request("/products/Toy%20000")).status).toBe(200);
+  });
+});
+
+describe("the price the buyer was shown", () => {
+  test("every buy form carries the price it shows", async () => {
+    const { app } = setup();
+    const body = await (await app.request("/", { headers: HTML })).text();
+    expect(body).toContain('<input type="hidden" name="price" value="15.99"/>');
+  });
+
+  test("a price changed since the page was shown: 409, the page says so with the new price, nothing bought", async () => {
+    const { fake, app } = setup();
+    fake.change("Tux", { price: 17.25 });
+    const res = await app.request(
+      "http://localhost/buy",
+      form({ name: "Tux", quantity: "1", price: "15.99" }),
+    );
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain(
+      "The price of Tux changed from $15.99 to $17.25 since this page was shown. Nothing was bought",
+    );
+    expect(fake.state.orders).toEqual([]);
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(100);
+  });
+
+  test("the JSON API passes a price on, and without one buys at today's price (the lab's clients send none)", async () => {
+    const { fake, app } = setup();
+    fake.change("Tux", { price: 17.25 });
+    const refused = await app.request("/orders", json({ name: "Tux", quantity: 1, price: 15.99 }));
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({
+      error: { code: 409, message: "the price changed to 17.25", fields: { price: "is 17.25 now" } },
+    });
+    expect((await app.request("/orders", json({ name: "Tux", quantity: 1 }))).status).toBe(200);
+    expect((await app.request("/orders", json({ name: "Tux", quantity: 1, price: 17.25 }))).status).toBe(200);
+    const bad = await app.request("/orders", json({ name: "Tux", quantity: 1, price: 1.234 }));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { fields: Record<string, string> } }).error.fields.price).toBe(
+      "must have at most two decimals",
+    );
   });
 });

@@ -23,9 +23,13 @@ export type WebAppDeps = {
   requestIdKey?: string;
   /** How long a read may wait for the api (API_TIMEOUT_MS), counted from its arrival. */
   apiTimeoutMs?: number;
+  /** How many bytes of the catalogue it keeps (CATALOG_MEMORY_MB). */
+  catalogBytes?: number;
 };
 
-export function createApp({ api, identity, log, requestIdKey, apiTimeoutMs = 3000 }: WebAppDeps) {
+export function createApp(
+  { api, identity, log, requestIdKey, apiTimeoutMs = 3000, catalogBytes }: WebAppDeps,
+) {
   // strict: false — a path with one trailing slash is the same route (/orders/,
   // /products/Tux/, /orders/0/): the lab's published tests call them so, and a
   // program that POSTs to /orders/ would not follow a redirect. Pages are served
@@ -40,9 +44,9 @@ export function createApp({ api, identity, log, requestIdKey, apiTimeoutMs = 300
   const fromProxy = (id: string, c: Context) =>
     c.req.method !== "POST" || isSignedRequestId(requestIdKey, id, c.req.header(REQUEST_ID_SIG_HEADER));
   app.use(withRequestId(fromProxy), logRequests("web", log), pageHeaders(identity));
-  const catalog = catalogReader(api, apiTimeoutMs);
+  const catalog = catalogReader(api, apiTimeoutMs, catalogBytes);
   // The coalesced checks' counts ride on /healthz: the bench's batching factor.
-  app.get("/healthz", healthz(catalog.checks));
+  app.get("/healthz", healthz(catalog.stats));
   const site: Site = { home: "/", css: serveStyles(app) };
 
   const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {

@@ -1,17 +1,23 @@
-// The storefront's copy of the catalogue: the last list, with the version (ETag) the
-// api gave it. Every read still asks the api, with If-None-Match, and the api
-// answers 304 when nothing changed — but the asking is coalesced (lib/src/revalidate.ts):
-// a request waits for a check that started after it arrived, and one check answers
-// every request that came while the one before was in flight. So a read never
-// returns a version older than its own start (read-your-writes through every web
-// server), and under load one round trip serves many requests. The whole catalogue
-// is one entry: its version changes with any item, so one check answers the page
-// and every product at once (per item, 32 connections over ten toys left about one
-// request per check: docs/performance-notes.md). docs/internals.md, Versions.
+// The storefront's copy of the catalogue: the pages and items it has shown, each with
+// the ETag the api gave it, in memory bounded by bytes (least recently used dropped
+// first). Every read still asks the api whether its copy is current — but the asking
+// is coalesced (lib/src/revalidate.ts): a request waits for a check that started
+// after it arrived, and one check (POST /items/check) answers every page and item
+// asked for while the one before was in flight, with "unchanged" for what web holds
+// already. So a read never returns a version older than its own start
+// (read-your-writes through every web server), and under load one round trip serves
+// many requests. docs/internals.md, The cache.
 import type { Context } from "hono";
 import { nameKey } from "@bazaar/lib/name-key.ts";
+import { boundedMap } from "@bazaar/lib/bounded-map.ts";
 import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
-import { type Item, ItemList } from "@bazaar/lib/schemas.ts";
+import {
+  type CatalogCheck,
+  CatalogCheckReply,
+  type CatalogPage,
+  type Item,
+  MAX_CHECK,
+} from "@bazaar/lib/schemas.ts";
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
 import type { ApiClient } from "./api.ts";
@@ -22,85 +28,125 @@ const STORE = "the store";
 // is never held): 0, 1 and 3 ms measured, docs/performance-notes.md.
 const GATHER_MS = 2;
 
-/** A value and the api's ETag for it (absent when the api sent none: then never reused). */
-export type Tagged<T> = { etag?: string; value: T };
+/** A value and the api's ETag for it. */
+export type Tagged<T> = { etag: string; value: T };
+
+/** Which page of the catalogue: page number, page size, search text. */
+export type PageAsk = { page: number; per_page: number; q: string };
 
 export type CatalogReader = {
-  /** Every item, as current as a check that began after this call. */
-  catalogue(c: Context): Promise<Tagged<Item[]>>;
-  /** One item by name (404 when there is none), as current as a check that began after this call; the catalogue's ETag. */
+  /** A page of the catalogue, as current as a check that began after this call. */
+  page(c: Context, ask: PageAsk): Promise<Tagged<CatalogPage>>;
+  /** One item by name (404 when there is none), as current as a check that began after this call. */
   product(c: Context, name: string): Promise<Tagged<Item>>;
-  /** Requests and checks so far (for /healthz: the batching factor). */
-  checks: Revalidator;
+  /** Requests and checks so far, and what is held (for /healthz). */
+  stats(): Record<string, unknown>;
 };
 
-// A string no item can have (the api answers 404) still needs a key of its own.
-const keyOf = (name: string) => {
+type Ask =
+  | { kind: "item"; name: string; headers: Record<string, string> }
+  | ({ kind: "page"; headers: Record<string, string> } & PageAsk);
+type Held = Tagged<Item | CatalogPage>;
+
+// A string no item can have (the api answers "missing") still needs a key of its own.
+const itemKey = (name: string) => {
   try {
-    return nameKey(name);
+    return `i:${nameKey(name)}`;
   } catch {
-    return `\u0000${name}`;
+    return `i:\u0000${name}`;
   }
 };
+const pageKey = ({ page, per_page, q }: PageAsk) => `p:${per_page}:${page}:${q}`;
 
-type Reply = { ok: boolean; status: number; headers: Headers; text(): Promise<string> };
+// What a held entry costs, roughly: the value, and for a page the storefront's
+// rendering of it (about 1.5 kB a card), which lives as long as the page does.
+const ITEM_BYTES = 300;
+const CARD_BYTES = 1500;
+const bytesOf = (value: Item | CatalogPage) =>
+  "items" in value
+    ? 1000 + value.items.length * (ITEM_BYTES + CARD_BYTES)
+    : ITEM_BYTES + value.name.length * 2;
 
 /**
  * `timeoutMs` bounds a request's wait from its arrival: a request that waits for the
  * next check (the one in flight may be hanging on a stalled api) still gets its 503
- * in time, not after two deadlines.
+ * in time, not after two deadlines. `maxBytes` bounds what is held.
  */
-export function catalogReader(api: ApiClient, timeoutMs: number): CatalogReader {
-  const checks = revalidator({
-    maxWaitMs: timeoutMs,
-    gatherMs: GATHER_MS,
-    late: () => new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`)),
-  });
-  // The last list and its ETag; dropped whenever an answer cannot be trusted.
-  let last: Tagged<Item[]> | undefined;
+export function catalogReader(api: ApiClient, timeoutMs: number, maxBytes = 32 * 1024 * 1024): CatalogReader {
+  const held = boundedMap<string, Held>(maxBytes);
 
-  const catalogue = (c: Context) =>
-    checks.check("catalog", async (): Promise<Tagged<Item[]>> => {
-      const kept = last;
-      const headers = forward(c).headers;
-      if (kept?.etag) headers["If-None-Match"] = kept.etag;
-      let res: Reply;
-      try {
-        res = await api.items.$get(undefined, { headers });
-      } catch (err) {
-        last = undefined;
-        throw new Unavailable(STORE, err);
+  /** One round trip for up to MAX_CHECK entries: each answered with its value, "unchanged" or "missing". */
+  const ask = async (batch: [string, Ask][]): Promise<[string, Held | null][]> => {
+    const body: CatalogCheck = { items: [], pages: [] };
+    const sent: { key: string; had?: Held }[][] = [[], []];
+    for (const [key, a] of batch) {
+      const had = held.get(key);
+      if (a.kind === "item") {
+        body.items.push({ name: a.name, etag: had?.etag });
+        sent[0]!.push({ key, had });
+      } else {
+        body.pages.push({ page: a.page, per_page: a.per_page, q: a.q, etag: had?.etag });
+        sent[1]!.push({ key, had });
       }
-      // Unchanged: the copy kept (the common case under load, so no error is made for it).
-      if (res.status === 304 && kept) return kept;
-      try {
-        const value = await call(STORE, ItemList, async () => res);
-        const etag = res.headers.get("etag") ?? undefined;
-        const entry = { etag, value };
-        last = etag ? entry : undefined;
-        return entry;
-      } catch (err) {
-        last = undefined;
-        throw err;
-      }
-    });
-
-  // Each list's items by name key, made once per list (an unchanged list is the same object).
-  const indexes = new WeakMap<Item[], Map<string, Item>>();
-  const indexOf = (items: Item[]) => {
-    let index = indexes.get(items);
-    if (!index) indexes.set(items, index = new Map(items.map((i) => [keyOf(i.name), i])));
-    return index;
+    }
+    let reply: CatalogCheckReply;
+    try {
+      reply = await call(
+        STORE,
+        CatalogCheckReply,
+        () => api.items.check.$post({ json: body }, { headers: batch[0]![1].headers }),
+      );
+    } catch (err) {
+      // Nothing held can be trusted to be current now; the next check asks afresh.
+      for (const [key] of batch) held.delete(key);
+      throw err;
+    }
+    const out: [string, Held | null][] = [];
+    [reply.items, reply.pages].forEach((answers, kind) =>
+      answers.forEach((answer, i) => {
+        const { key, had } = sent[kind]![i]!;
+        if ("missing" in answer) {
+          held.delete(key);
+          out.push([key, null]);
+        } else if ("unchanged" in answer && had?.etag === answer.etag) {
+          out.push([key, had]);
+        } else if ("value" in answer) {
+          const entry = { etag: answer.etag, value: answer.value };
+          held.set(key, entry, bytesOf(answer.value));
+          out.push([key, entry]);
+        } else {
+          throw new Unavailable(STORE, new Error(`the api said unchanged for ${key}, which is not held`));
+        }
+      })
+    );
+    return out;
   };
 
-  return {
-    catalogue,
-    async product(c, name) {
-      const { etag, value } = await catalogue(c);
-      const item = indexOf(value).get(keyOf(name));
-      if (!item) fail(404, "product not found");
-      return { etag, value: item };
+  const checks: Revalidator<Ask, Held | null> = revalidator(
+    async (batch) => {
+      const all = [...batch];
+      const chunks: [string, Ask][][] = [];
+      for (let i = 0; i < all.length; i += MAX_CHECK) chunks.push(all.slice(i, i + MAX_CHECK));
+      return new Map((await Promise.all(chunks.map(ask))).flat());
     },
-    checks,
+    {
+      maxWaitMs: timeoutMs,
+      gatherMs: GATHER_MS,
+      late: () => new Unavailable(STORE, new Error(`no answer in ${timeoutMs} ms`)),
+    },
+  );
+
+  return {
+    async page(c, a) {
+      return (await checks.check(pageKey(a), { kind: "page", ...a, headers: forward(c).headers }))! as Tagged<
+        CatalogPage
+      >;
+    },
+    async product(c, name) {
+      const found = await checks.check(itemKey(name), { kind: "item", name, headers: forward(c).headers });
+      if (!found) fail(404, "product not found");
+      return found as Tagged<Item>;
+    },
+    stats: () => ({ revalidation: checks.stats(), held: held.usage() }),
   };
 }

@@ -8,6 +8,8 @@ export const WebEnv = {
   API_URL: url(),
   /** Shared with the api: every call carries it as a Bearer token. */
   API_TOKEN: secret(),
+  /** How much of the catalogue (pages and items, with their ETags) a web server keeps in memory, in MB. */
+  CATALOG_MEMORY_MB: integer(32, 1, 4096),
   /** How long a page waits for the api before it says the store is unavailable. */
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**

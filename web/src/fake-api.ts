@@ -2,64 +2,120 @@
 // the same routes, shapes and errors, plus switches to make it fail or hang.
 import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
-import type { Item, Order } from "@bazaar/lib/schemas.ts";
+import { nameKey } from "@bazaar/lib/name-key.ts";
+import type { CatalogCheck, CatalogPage, Item, Order } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch, type UpstreamMode } from "@bazaar/lib/testing.ts";
 import { createApiClient } from "./api.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
 
+type Stocked = Item & { id: number; version: number };
+
 export function fakeApi(items: Item[] = []) {
+  let ids = 0;
   const state = {
-    items: items.map((i) => ({ ...i })),
-    orders: [] as Order[],
+    items: items.map((i): Stocked => ({ ...i, id: ++ids, version: 1 })),
+    orders: [] as (Order & { request_id?: string })[],
     mode: "ok" as UpstreamMode,
     seen: [] as Request[],
-    /** Raised by every change, as the database's versions are; the ETags are made from it. */
-    version: 1,
+  };
+  const find = (name: string) => state.items.find((i) => nameKey(i.name) === nameKey(name));
+  const plain = ({ name, quantity, price }: Stocked): Item => ({ name, quantity, price });
+  const itemTag = (i: Stocked) => `"i${i.id}.${i.version}"`;
+  const pageOf = (page: number, per_page: number, q: string) => {
+    const all = [...state.items]
+      .filter((i) => nameKey(i.name).includes(nameKey(q)))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const shown = all.slice((page - 1) * per_page, page * per_page);
+    const value: CatalogPage = { items: shown.map(plain), page, per_page, total: all.length, q };
+    return { value, etag: `"l${all.length}.${shown.map((i) => `${i.id}.${i.version}`).join("-")}"` };
   };
   const tagged = (c: Context, tag: string, data: unknown) => {
     c.header("ETag", tag);
     return c.req.header("if-none-match") === tag ? c.body(null, 304) : c.json({ data });
   };
-  const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
-      .get(
-        "/items",
-        (c) =>
-          tagged(c, `"c${state.version}"`, [...state.items].sort((a, b) => a.name.localeCompare(b.name))),
-      )
+      .get("/items", (c) => {
+        const { value, etag } = pageOf(
+          Number(c.req.query("page") ?? 1),
+          Number(c.req.query("per_page") ?? 48),
+          c.req.query("q") ?? "",
+        );
+        return tagged(c, etag, value);
+      })
+      .post("/items/check", async (c) => {
+        const ask = await c.req.json<CatalogCheck>();
+        const answer = <T>(etag: string, value: T, had?: string) =>
+          etag === had ? { etag, unchanged: true as const } : { etag, value };
+        return c.json({
+          data: {
+            items: ask.items.map(({ name, etag }) => {
+              const item = find(name);
+              return item ? answer(itemTag(item), plain(item), etag) : { missing: true as const };
+            }),
+            pages: ask.pages.map(({ page, per_page, q, etag }) => {
+              const found = pageOf(page, per_page, q);
+              return answer(found.etag, found.value, etag);
+            }),
+          },
+        });
+      })
       .get("/items/:name", (c) => {
         const item = find(c.req.param("name"));
         if (!item) fail(404, "product not found");
-        return tagged(c, `"i${state.version}"`, item);
+        return tagged(c, itemTag(item), plain(item));
       })
       .post("/orders", async (c) => {
-        const { name, quantity } = await c.req.json<{ name: string; quantity: number }>();
+        const { name, quantity, price } = await c.req.json<
+          { name: string; quantity: number; price?: number }
+        >();
         const item = find(name);
         if (!item) fail(404, "product not found");
+        if (price !== undefined && price !== item.price) {
+          fail(409, `the price changed to ${item.price.toFixed(2)}`, {
+            price: `is ${item.price.toFixed(2)} now`,
+          });
+        }
         if (item.quantity < quantity) fail(409, "not enough stock");
         item.quantity -= quantity;
-        state.version++;
+        item.version++;
         const order = {
           number: state.orders.length + 1,
           name: item.name,
           quantity,
           unit_price: item.price,
           created_at: "2025-01-02T03:04:05.000Z",
+          request_id: c.req.header("x-request-id"),
         };
         state.orders.push(order);
         return c.json({
           data: { order_number: order.number, name: item.name, quantity, unit_price: item.price },
         });
       })
+      .get("/orders", (c) => {
+        const order = state.orders.find((o) => o.request_id === c.req.query("request_id"));
+        if (!order) fail(404, "order not found");
+        const { request_id: _, ...shown } = order;
+        return c.json({ data: shown });
+      })
       .get("/orders/:number", (c) => {
         const order = state.orders[Number(c.req.param("number")) - 1];
         if (!order) fail(404, "order not found");
-        return c.json({ data: order });
+        const { request_id: _, ...shown } = order;
+        return c.json({ data: shown });
       }),
   );
   const fetch = fakeUpstreamFetch(app, "test-token", state);
   const client = createApiClient({ url: "http://api.test", token: "test-token", timeoutMs: 100, fetch });
-  return { state, client };
+  /** Change an item as a write would (its version raised), e.g. a price correction. */
+  const change = (name: string, values: Partial<Item>) => {
+    const item = find(name);
+    if (!item) throw new Error(`no item ${name}`);
+    Object.assign(item, values);
+    item.version++;
+  };
+  /** Add an item as the admin would. */
+  const add = (item: Item) => void state.items.push({ ...item, id: ++ids, version: 1 });
+  return { state, client, change, add };
 }

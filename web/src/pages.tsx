@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // The storefront's pages. Item names are only ever JSX text (escaped).
-import type { Item } from "@bazaar/lib/schemas.ts";
-import { Alert, Layout, type Notice, type Site } from "@bazaar/lib/ui/layout.tsx";
+import type { CatalogPage, Item } from "@bazaar/lib/schemas.ts";
+import { Alert, Layout, listHref, type Notice, Pager, SearchBox, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { OrderView } from "./api.ts";
 
@@ -31,7 +31,10 @@ function StockBadge({ quantity }: { quantity: number }) {
   return <span class="badge">{formatCount(quantity)} in stock</span>;
 }
 
-function ProductCard({ item, index }: { item: Item; index: number }) {
+/** Which page of the storefront a form was sent from: a refusal shows that page again. */
+type Where = { page: number; q: string };
+
+function ProductCard({ item, index, where }: { item: Item; index: number; where: Where }) {
   const soldOut = item.quantity === 0;
   const id = `qty-${index}`;
   return (
@@ -45,6 +48,10 @@ function ProductCard({ item, index }: { item: Item; index: number }) {
         </div>
         <form class="buy" method="post" action="/buy">
           <input type="hidden" name="name" value={item.name} />
+          {/* The price shown: a purchase at another price is refused, never charged. */}
+          <input type="hidden" name="price" value={item.price.toFixed(2)} />
+          {where.page > 1 ? <input type="hidden" name="page" value={String(where.page)} /> : null}
+          {where.q ? <input type="hidden" name="q" value={where.q} /> : null}
           <label class="sr-only" for={id}>Quantity of {item.name}</label>
           <input
             class="input qty"
@@ -86,39 +93,80 @@ function OrderLookup() {
   );
 }
 
-export function Storefront(props: { identity: string; site: Site; items: Item[]; notice?: Notice }) {
-  const inStock = props.items.filter((i) => i.quantity > 0).length;
+/** What the heading says of the page: how many items, in stock, and which of them are shown. */
+function summary({ items, page, per_page, total, q }: CatalogPage) {
+  if (total === 0) return q ? `No item's name contains “${q}”.` : "Nothing on the shelves yet.";
+  const noun = total === 1 ? "item" : "items";
+  const matching = q ? ` matching “${q}”` : "";
+  if (total <= per_page) {
+    const inStock = items.filter((i) => i.quantity > 0).length;
+    return `${formatCount(total)} ${noun}${matching}, ${
+      formatCount(inStock)
+    } in stock. Order today, ships tomorrow.`;
+  }
+  const first = (page - 1) * per_page + 1;
+  return `${formatCount(first)}–${formatCount(first + items.length - 1)} of ${
+    formatCount(total)
+  } ${noun}${matching}. Order today, ships tomorrow.`;
+}
+
+export function Storefront(props: { identity: string; site: Site; catalog: CatalogPage; notice?: Notice }) {
+  const { items, page, per_page, total, q } = props.catalog;
+  const pages = Math.max(1, Math.ceil(total / per_page));
+  const where = { page, q };
   return (
     <Layout identity={props.identity} site={props.site} title="Bazaar" nav={<Nav />}>
       <div class="page-head">
         <div>
           <h1>Toys &amp; gadgets</h1>
-          <p>
-            {props.items.length === 0
-              ? "Nothing on the shelves yet."
-              : `${props.items.length} ${
-                props.items.length === 1 ? "item" : "items"
-              }, ${inStock} in stock. Order today, ships tomorrow.`}
-          </p>
+          <p>{summary(props.catalog)}</p>
         </div>
-        <OrderLookup />
+        <div class="finders">
+          <SearchBox action="/" q={q} label="Search the shop" />
+          <OrderLookup />
+        </div>
       </div>
       {props.notice ? <Alert kind={props.notice.kind}>{props.notice.text}</Alert> : null}
-      {props.items.length === 0
+      {items.length === 0
         ? (
           <section class="card empty">
             <div class="big" aria-hidden="true">🧸</div>
-            <h2>The shelves are empty</h2>
-            <p class="muted">
-              There is nothing for sale right now. New toys arrive all the time — please check back soon.
-            </p>
+            {q
+              ? (
+                <>
+                  <h2>Nothing found</h2>
+                  <p class="muted">
+                    No item's name contains “{q}”. <a href="/">See everything in the shop</a>.
+                  </p>
+                </>
+              )
+              : (
+                <>
+                  <h2>The shelves are empty</h2>
+                  <p class="muted">
+                    There is nothing for sale right now. New toys arrive all the time — please check back
+                    soon.
+                  </p>
+                </>
+              )}
           </section>
         )
         : (
           <section class="grid" aria-label="Items for sale">
-            {props.items.map((item, index) => <ProductCard key={item.name} item={item} index={index} />)}
+            {items.map((item, index) => (
+              <ProductCard key={item.name} item={item} index={index} where={where} />
+            ))}
           </section>
         )}
+      {pages > 1
+        ? (
+          <Pager
+            page={page}
+            pages={pages}
+            href={(n) => listHref("/", n, q)}
+          />
+        )
+        : null}
     </Layout>
   );
 }

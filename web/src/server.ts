@@ -15,4 +15,5 @@ export const server = (env: Record<string, string | undefined>) =>
       identity: identity(config.INSTANCE_NAME),
       requestIdKey: config.REQUEST_ID_KEY,
       apiTimeoutMs: config.API_TIMEOUT_MS,
+      catalogBytes: config.CATALOG_MEMORY_MB * 1024 * 1024,
     }));

@@ -7,9 +7,8 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { fail } from "@bazaar/lib/http.ts";
-import { nameKey } from "@bazaar/lib/name-key.ts";
-import { AddItem, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
-import { renderPage } from "@bazaar/lib/ui/layout.tsx";
+import { AddItem, type CacheCleared, CatalogQuery, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
+import { listHref, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api.ts";
 import type { AdminDeps, AdminEnv } from "../env.ts";
@@ -26,18 +25,34 @@ const refusal = (err: unknown) =>
     }
     : null;
 
+/** Which page of the inventory: from the query (GET) or the form's hidden fields (POST); page 1 if unreadable. */
+const whereOf = (fields: Record<string, unknown>) => {
+  const parsed = v.safeParse(CatalogQuery, {
+    page: typeof fields.page === "string" && fields.page !== "" ? fields.page : undefined,
+    q: typeof fields.q === "string" ? fields.q : undefined,
+  });
+  return parsed.success ? { page: parsed.output.page, q: parsed.output.q } : { page: 1, q: "" };
+};
+
+/** A write's message, and what the store's cache made of it when admin-api could not clear it itself. */
+const said = (text: string, cache: CacheCleared) =>
+  cache === "relayed"
+    ? `${text}. The store's cache could not be cleared directly; its relay cleared it before this answer.`
+    : text;
+
 export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
     c: Context<AdminEnv>,
     status: ContentfulStatusCode,
     extra: {
+      where?: { page: number; q: string };
       add?: FormState<AddFields>;
       row?: { name: string; state: FormState<RowFields> };
       notice?: { kind: "error"; text: string };
     } = {},
   ) => {
     const notice = extra.notice ?? (await sessions.takeFlash(c));
-    const list = await adminApi.listItems(api, c);
+    const inventory = await adminApi.listItems(api, c, extra.where ?? whereOf(c.req.query()));
     return renderPage(
       c,
       status,
@@ -45,7 +60,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         identity={identity}
         site={site}
         session={c.get("session")}
-        items={list}
+        inventory={inventory}
         notice={notice}
         add={extra.add}
         row={extra.row}
@@ -53,9 +68,14 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     );
   };
 
-  const done = async (c: Context<AdminEnv>, text: string, kind: "success" | "info" = "success") => {
+  const done = async (
+    c: Context<AdminEnv>,
+    text: string,
+    kind: "success" | "info" = "success",
+    where = { page: 1, q: "" },
+  ) => {
     await sessions.flash(c, { kind, text });
-    return c.redirect("/admin", 303);
+    return c.redirect(listHref("/admin", where.page, where.q), 303);
   };
 
   return new Hono<AdminEnv>()
@@ -74,11 +94,14 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         const { item } = added;
         return done(
           c,
-          added.action === "inserted"
-            ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
-            : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${
-              formatCount(item.quantity)
-            }`,
+          said(
+            added.action === "inserted"
+              ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
+              : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${
+                formatCount(item.quantity)
+              }`,
+            added.cache,
+          ),
         );
       } catch (err) {
         const r = refusal(err);
@@ -89,6 +112,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     })
     .post("/items/correct", async (c) => {
       const form = await c.req.parseBody();
+      const where = whereOf(form);
       const name = text(form.name);
       const values = { quantity: text(form.quantity), price: text(form.price) };
       const quantity = formNumber(values.quantity);
@@ -106,14 +130,17 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         change.price = price ?? "";
         if (typeof was.price === "number") change.was_price = was.price;
       }
-      if (Object.keys(change).length === 0) return done(c, `Nothing to change for ${name}.`, "info");
+      if (Object.keys(change).length === 0) return done(c, `Nothing to change for ${name}.`, "info", where);
       const parsed = v.safeParse(CorrectItem, change);
       if (!parsed.success) {
-        return dashboard(c, 400, { row: { name, state: { values, errors: fieldErrors(parsed.issues) } } });
+        return dashboard(c, 400, {
+          where,
+          row: { name, state: { values, errors: fieldErrors(parsed.issues) } },
+        });
       }
       try {
         const before = was;
-        const item = await adminApi.correctItem(api, c, name, parsed.output);
+        const { item, cache } = await adminApi.correctItem(api, c, name, parsed.output);
         const parts = [];
         if (parsed.output.quantity !== undefined) {
           parts.push(
@@ -129,10 +156,10 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
             }`,
           );
         }
-        return done(c, `Updated ${item.name}: ${parts.join(", ")}`);
+        return done(c, said(`Updated ${item.name}: ${parts.join(", ")}`, cache), "success", where);
       } catch (err) {
         if (err instanceof HTTPException && err.status === 404) {
-          return dashboard(c, 404, { notice: { kind: "error", text: `${name} no longer exists.` } });
+          return dashboard(c, 404, { where, notice: { kind: "error", text: `${name} no longer exists.` } });
         }
         const r = refusal(err);
         if (!r) throw err;
@@ -143,6 +170,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
         // Changed meanwhile: the table below shows the current values, the message says what they were.
         if (r.status === 409) {
           return dashboard(c, 409, {
+            where,
             row,
             notice: {
               kind: "error",
@@ -150,14 +178,13 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
             },
           });
         }
-        return dashboard(c, r.status, { row });
+        return dashboard(c, r.status, { where, row });
       }
     })
     .get("/items/delete", async (c) => {
       const name = v.safeParse(ItemName, c.req.query("name") ?? "");
-      const list = await adminApi.listItems(api, c);
-      const item = name.success ? list.find((i) => nameKey(i.name) === nameKey(name.output)) : undefined;
-      if (!item) fail(404, "item not found");
+      if (!name.success) fail(404, "item not found");
+      const item = await adminApi.getItem(api, c, name.output);
       return renderPage(
         c,
         200,
@@ -168,10 +195,15 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       const form = await c.req.parseBody();
       const name = v.safeParse(ItemName, text(form.name));
       if (!name.success) fail(404, "item not found");
-      const item = await adminApi.deleteItem(api, c, name.output);
+      const { item, cache } = await adminApi.deleteItem(api, c, name.output);
       return done(
         c,
-        `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${formatMoney(item.price)})`,
+        said(
+          `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${
+            formatMoney(item.price)
+          })`,
+          cache,
+        ),
       );
     });
 };

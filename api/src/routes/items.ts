@@ -1,39 +1,40 @@
 import { Hono } from "hono";
-import * as v from "valibot";
-import { catalogVersion, nameKey, selectItems, selectItemVersioned } from "@bazaar/lib/catalog.ts";
-import { conditional, etagOf } from "@bazaar/lib/etag.ts";
-import { fail } from "@bazaar/lib/http.ts";
-import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
-import { ItemName } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../deps.ts";
+import { conditional } from "@bazaar/lib/etag.ts";
+import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
+import { CatalogCheck, type CatalogCheckReply, CatalogQuery } from "@bazaar/lib/schemas.ts";
+import type { CatalogReads } from "../catalog-reads.ts";
 
-// Every answer carries the version the database had when a check that started after
-// the request arrived read it (coalesced: one check answers every request that came
-// while the one before was in flight, lib/src/revalidate.ts). A request that names
-// that version in If-None-Match gets 304 and no body. The database is the only
-// authority on versions, so no writer's lost cache clear can leave a reader an old
-// value (docs/design.md, Cache).
-export const items = ({ db, checks = revalidator() }: ApiDeps & { checks?: Revalidator }) =>
+// Every answer comes from Redis, or from MySQL on a miss (../catalog-reads.ts), with
+// its ETag: an item's id and version, a page's digest of its items' versions. A
+// request that names the current ETag in If-None-Match gets 304 and no body;
+// POST /check does the same for many entries at once (web's coalesced check).
+export const items = ({ catalog }: { catalog: CatalogReads }) =>
   new Hono()
-    .get("/", async (c) => {
-      const version = await checks.check("list", () => catalogVersion(db));
-      const unchanged = conditional(c, etagOf(version));
-      if (unchanged) return unchanged;
-      // The list as of that version, or newer (never older), from MySQL. Not from
-      // Redis, though an entry keyed by version could never be stale there: while
-      // purchases go on every version is new, and a Redis miss and fill per change
-      // cost more than the query (bun run bench: docs/performance-notes.md).
-      return c.json({ data: await selectItems(db) });
+    .get("/", validate("query", CatalogQuery), async (c) => {
+      const { pages: [answer] } = await catalog.read([], [c.req.valid("query")]);
+      return conditional(c, answer!.etag) ?? c.json({ data: answer!.page });
+    })
+    .post("/check", ...jsonBody(CatalogCheck), async (c) => {
+      const ask = c.req.valid("json");
+      const found = await catalog.read(ask.items.map((i) => i.name), ask.pages);
+      const data: CatalogCheckReply = {
+        items: found.items.map((a, i) =>
+          !a
+            ? { missing: true as const }
+            : a.etag === ask.items[i]!.etag
+            ? { etag: a.etag, unchanged: true as const }
+            : { etag: a.etag, value: a.item }
+        ),
+        pages: found.pages.map((a, i) =>
+          a.etag === ask.pages[i]!.etag
+            ? { etag: a.etag, unchanged: true as const }
+            : { etag: a.etag, value: a.page }
+        ),
+      };
+      return c.json({ data });
     })
     .get("/:name", async (c) => {
-      // A name no item can have is simply not found.
-      const name = v.safeParse(ItemName, c.req.param("name"));
-      if (!name.success) fail(404, "product not found");
-      // The row itself is the check: reading its version costs what reading it does.
-      const found = await checks.check(
-        `item:${nameKey(name.output)}`,
-        () => selectItemVersioned(db, name.output),
-      );
-      if (!found) fail(404, "product not found");
-      return conditional(c, etagOf(found.version)) ?? c.json({ data: found.value });
+      const { items: [answer] } = await catalog.read([c.req.param("name")], []);
+      if (!answer) fail(404, "product not found");
+      return conditional(c, answer.etag) ?? c.json({ data: answer.item });
     });

@@ -1,32 +1,44 @@
 import { Hono } from "hono";
 import * as v from "valibot";
+import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/catalog-cache.ts";
 import { nameKey } from "@bazaar/lib/catalog.ts";
+import { checkedText } from "@bazaar/lib/checked-text.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
-import { orderEntry, selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
+import { selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
 import type { AppEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import type { ApiDeps } from "../deps.ts";
-import { placeOrder } from "../purchase.ts";
+import { type Placed, placeOrder } from "../purchase.ts";
 
-// Made once: checked cache texts are remembered per schema object.
-const MaybeOrder = v.nullable(Order);
+/** The item as a purchase left it, as the cache stores it. */
+const itemAfter = (p: Placed) => ({
+  id: p.item_id!,
+  version: Number(p.item_version),
+  json: JSON.stringify({ name: p.name, quantity: Number(p.item_quantity), price: Number(p.item_price) }),
+});
 
-export const orders = ({ db, cache }: ApiDeps) =>
+export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) =>
   new Hono<AppEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
     // no other write.
     .post("/", ...jsonBody(OrderRequest), async (c) => {
-      const { name, quantity } = c.req.valid("json");
+      const { name, quantity, price } = c.req.valid("json");
       // The request id (HAProxy's, passed on by web) makes a retried purchase find
       // its order rather than place a second one.
       // Within a budget that ends before web's deadline, answering 503 only when
       // nothing was bought (../purchase.ts).
-      const placed = await placeOrder(db, nameKey(name), quantity, c.get("requestId"));
+      const key = nameKey(name);
+      const placed = await placeOrder(db, key, quantity, c.get("requestId"), price);
       if (!placed || placed.outcome === "not_found") fail(404, "product not found");
+      if (placed.outcome === "price_changed") {
+        const now = Number(placed.item_price).toFixed(2);
+        fail(409, `the price changed to ${now}`, { price: `is ${now} now` });
+      }
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
-      // Nothing to clear: the purchase raised the item's version (db/init.sql), and
-      // every read revalidates against the database's version.
+      // The item's entry in Redis made current before the answer (in place, never
+      // older: lib/src/catalog-cache.ts PURCHASED), or the relay's bound waited out.
+      await directOrRelayed(() => redis.purchased(stemOf(key), itemAfter(placed)));
       return c.json({
         data: {
           order_number: Number(placed.order_number),
@@ -45,12 +57,15 @@ export const orders = ({ db, cache }: ApiDeps) =>
     })
     .get("/:number", async (c) => {
       const number = v.safeParse(OrderNumber, c.req.param("number"));
-      // Orders never change, so they are cached; a missing one may appear any moment, so it is not.
-      const order = number.success
-        ? await cache.read(orderEntry(number.output), MaybeOrder, () => selectOrder(db, number.output), {
-          cacheNull: false,
-        })
-        : null;
+      if (!number.success) fail(404, "order not found");
+      // Orders never change, so they are cached by number; a missing one may appear any moment, so it is not.
+      const key = `order:${number.output}`;
+      const cached = await cache.get(key);
+      let order = cached === null ? undefined : checkedText(Order, cached);
+      if (order === undefined) {
+        order = (await selectOrder(db, number.output)) ?? undefined;
+        if (order) await cache.set(key, JSON.stringify(order));
+      }
       if (!order) fail(404, "order not found");
       return c.json({ data: order });
     });

@@ -9,18 +9,19 @@ import { fromEnv, type Running } from "./start.ts";
 export function backend<const E extends v.ObjectEntries>(
   env: Record<string, string | undefined>,
   entries: E,
-  namespaces: string[],
   makeApp: (
     deps: ServiceDeps,
     config: v.InferOutput<v.ObjectSchema<E, undefined>>,
-  ) => { fetch: Running["fetch"] },
+  ) => { fetch: Running["fetch"]; close?: () => unknown },
 ): Running {
   return fromEnv(env, entries, (config) => {
     const db = createDb(config as unknown as DbConfig);
-    const cache = createCache(config as unknown as CacheConfig, { namespaces });
+    const cache = createCache(config as unknown as CacheConfig);
+    const app = makeApp({ db, cache }, config);
     return {
-      fetch: makeApp({ db, cache }, config).fetch,
+      fetch: app.fetch,
       close: async () => {
+        await app.close?.();
         cache.close();
         await db.close();
       },

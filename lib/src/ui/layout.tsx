@@ -92,6 +92,68 @@ export function FieldError({ id, message }: { id: string; message?: string }) {
   return message ? <div class="field-error" id={id}>{message}</div> : null;
 }
 
+/**
+ * Previous / next links and "Page 2 of 7" under a paged list. `href(n)` is page n's
+ * address (with whatever else the list is filtered by).
+ * @example
+ * <Pager page={2} pages={7} href={(n) => `/?page=${n}`} />
+ */
+export function Pager(
+  { page, pages, href, prev = "← Previous", next = "Next →" }: {
+    page: number;
+    pages: number;
+    href: (page: number) => string;
+    prev?: string;
+    next?: string;
+  },
+) {
+  return (
+    <nav class="pagination" aria-label="Pages">
+      <span class="muted">Page {page} of {pages}</span>
+      <span class="pages">
+        {page > 1
+          ? (
+            <a class="btn btn-small btn-secondary" href={href(Math.min(page - 1, pages))} rel="prev">
+              {prev}
+            </a>
+          )
+          : null}
+        {page < pages
+          ? <a class="btn btn-small btn-secondary" href={href(page + 1)} rel="next">{next}</a>
+          : null}
+      </span>
+    </nav>
+  );
+}
+
+/** A list's address with its page and search text (each left out at its default). */
+export const listHref = (path: string, page: number, q: string) => {
+  const params = new URLSearchParams();
+  if (q) params.set("q", q);
+  if (page > 1) params.set("page", String(page));
+  const query = params.toString();
+  return query ? `${path}?${query}` : path;
+};
+
+/** A search box for a list: GET `action` with `q`. */
+export function SearchBox({ action, q, label }: { action: string; q: string; label: string }) {
+  return (
+    <form class="lookup" method="get" action={action} role="search">
+      <label class="sr-only" for="search-q">{label}</label>
+      <input
+        class="input"
+        id="search-q"
+        type="search"
+        name="q"
+        value={q}
+        maxlength={64}
+        placeholder={label}
+      />
+      <button class="btn btn-secondary" type="submit">Search</button>
+    </form>
+  );
+}
+
 const TITLES: Record<number, string> = {
   400: "That didn't look right",
   401: "Please sign in",

@@ -106,6 +106,7 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); white-space: nowrap; border: 0; }
 
 .lookup { display: flex; gap: .5rem; align-items: stretch; }
+.finders { display: flex; gap: .75rem; flex-wrap: wrap; }
 .lookup .input { width: 11rem; }
 .empty { text-align: center; padding: 3rem 1rem; }
 .empty .big { font-size: 2.5rem; margin-bottom: .5rem; }

@@ -1,14 +1,15 @@
 /** @jsxImportSource hono/jsx */
-// GET / (every item, a buy form each) and POST /buy (the form: place the order,
-// then 303 to its page; a refusal re-renders the storefront with the reason).
+// GET / (a page of the catalogue, `?page=N&q=text`, a buy form per item) and POST /buy
+// (the form: place the order, then 303 to its page; a refusal re-renders the page the
+// form was on, with the reason).
 import { type Context, Hono } from "hono";
 import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { formNumber } from "@bazaar/lib/forms.ts";
-import { limitBody } from "@bazaar/lib/http.ts";
-import { describeIssues, OrderRequest } from "@bazaar/lib/schemas.ts";
+import { fail, limitBody } from "@bazaar/lib/http.ts";
+import { type CatalogPage, describeIssues, OrderRequest, PER_PAGE, SearchText } from "@bazaar/lib/schemas.ts";
 import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
-import type { Item } from "@bazaar/lib/schemas.ts";
+import { formatMoney } from "@bazaar/lib/ui/money.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
@@ -20,26 +21,67 @@ const isHttpError = (err: unknown): err is HTTPException =>
   typeof err === "object" && err !== null && "status" in err &&
   typeof (err as { status: unknown }).status === "number";
 
+/** Which page: `page` (from 1) and `q` (what names must contain), from the query or the buy form. */
+const Where = v.object({
+  page: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[0-9]{1,7}$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(1_000_000, "must be at most 1000000"),
+    ),
+    "1",
+  ),
+  q: v.optional(SearchText, ""),
+});
+
+const whereOf = (fields: Record<string, unknown>) => {
+  const parsed = v.safeParse(Where, {
+    page: typeof fields.page === "string" ? fields.page : undefined,
+    q: typeof fields.q === "string" ? fields.q : undefined,
+  });
+  if (!parsed.success) {
+    const { message, fields: bad } = describeIssues(parsed.issues);
+    fail(400, message, bad);
+  }
+  return parsed.output;
+};
+
 export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
-  // The catalogue is revalidated for every page (it must be current), but an
-  // unchanged catalogue is the same object (../catalog.ts), so the plain page for it
-  // is rendered once, not per request, and its ETag is the digest of those bytes
-  // (they differ per web server: the page names the one that served it).
-  const plain = new WeakMap<readonly Item[], { text: string; etag: string }>();
-  const page = async (c: Context<WebEnv>, status: 200 | 400 | 404 | 409 | 413 | 503, notice?: Notice) => {
-    const items = (await catalog.catalogue(c)).value;
+  // Every page is revalidated for each request (it must be current), but an unchanged
+  // page is the same object (../catalog.ts), so its plain rendering is made once, not
+  // per request, and its ETag is the digest of those bytes (they differ per web
+  // server: the page names the one that served it).
+  const plain = new WeakMap<CatalogPage, { text: string; etag: string }>();
+  const page = async (
+    c: Context<WebEnv>,
+    where: { page: number; q: string },
+    status: 200 | 400 | 404 | 409 | 413 | 503,
+    notice?: Notice,
+  ) => {
+    const { value } = await catalog.page(c, { page: where.page, per_page: PER_PAGE, q: where.q });
+    if (value.items.length === 0 && value.total > 0) {
+      const last = Math.ceil(value.total / value.per_page);
+      return renderErrorPage(c, 404, {
+        identity,
+        site,
+        message: `there is no page ${where.page}: the shop has ${last} ${last === 1 ? "page" : "pages"}`,
+        back: { href: "/", label: "Back to the first page" },
+      });
+    }
     if (notice) {
       return renderPage(
         c,
         status,
-        <Storefront identity={identity} site={site} items={items} notice={notice} />,
+        <Storefront identity={identity} site={site} catalog={value} notice={notice} />,
       );
     }
-    let rendered = plain.get(items);
+    let rendered = plain.get(value);
     if (rendered === undefined) {
-      const text = await renderHtml(<Storefront identity={identity} site={site} items={items} />);
+      const text = await renderHtml(<Storefront identity={identity} site={site} catalog={value} />);
       rendered = { text, etag: `"p${createHash("sha1").update(text).digest("base64url").slice(0, 22)}"` };
-      plain.set(items, rendered);
+      plain.set(value, rendered);
     }
     if (status !== 200) return renderPage(c, status, rendered.text);
     const unchanged = conditional(c, rendered.etag);
@@ -50,34 +92,48 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
   };
 
   return new Hono<WebEnv>()
-    .get("/", errorsAs("html"), (c) => page(c, 200))
+    .get("/", errorsAs("html"), (c) => page(c, whereOf(c.req.query()), 200))
     .post("/buy", errorsAs("html"), sameOriginForms(), limitBody(), async (c) => {
       const form = await c.req.parseBody();
-      const parsed = v.safeParse(OrderRequest, { name: form.name, quantity: formNumber(form.quantity) });
+      const where = whereOf(form);
+      const parsed = v.safeParse(OrderRequest, {
+        name: form.name,
+        quantity: formNumber(form.quantity),
+        price: formNumber(form.price),
+      });
       if (!parsed.success) {
         const { fields, message } = describeIssues(parsed.issues);
         const text = fields.quantity
           ? `Please choose a quantity: it ${fields.quantity}.`
           : `That order can't be placed: ${message}.`;
-        return page(c, 400, { kind: "error", text });
+        return page(c, where, 400, { kind: "error", text });
       }
-      const { name, quantity } = parsed.output;
+      const { name, quantity, price } = parsed.output;
       try {
-        const placed = await placeOrder(api, c, { name, quantity });
+        const placed = await placeOrder(api, c, { name, quantity, price });
         return c.redirect(`/orders/${placed.order_number}`, 303);
       } catch (err) {
         if (!isHttpError(err)) throw err;
+        if (err.status === 409 && err.message.startsWith("the price changed")) {
+          const now = Number(err.message.match(/[\d.]+$/)?.[0]);
+          return page(c, where, 409, {
+            kind: "error",
+            text: `The price of ${name} changed${price === undefined ? "" : ` from ${formatMoney(price)}`}${
+              Number.isFinite(now) ? ` to ${formatMoney(now)}` : ""
+            } since this page was shown. Nothing was bought — please check the new price and buy again.`,
+          });
+        }
         if (err.status === 409) {
-          return page(c, 409, {
+          return page(c, where, 409, {
             kind: "error",
             text: `Sorry, we don't have ${quantity} × ${name} in stock. Please choose a smaller quantity.`,
           });
         }
         if (err.status === 404) {
-          return page(c, 404, { kind: "error", text: `Sorry, ${name} is no longer sold.` });
+          return page(c, where, 404, { kind: "error", text: `Sorry, ${name} is no longer sold.` });
         }
         if (err.status === 400) {
-          return page(c, 400, { kind: "error", text: `That order can't be placed: ${err.message}.` });
+          return page(c, where, 400, { kind: "error", text: `That order can't be placed: ${err.message}.` });
         }
         // Not known whether it was placed: say so, and where to find out (no catalogue
         // fetched for this page: the api may be what is not answering).
@@ -100,7 +156,7 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
             text:
               `Your order of ${quantity} × ${name} was not placed: the store is temporarily unavailable. Nothing was bought — please try again.`,
           };
-          return page(c, 503, notice).catch(() => {
+          return page(c, where, 503, notice).catch(() => {
             throw err;
           });
         }

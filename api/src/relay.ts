@@ -1,0 +1,144 @@
+// The relay: applies the cache's outbox (db/init.sql catalog_outbox, written by the
+// triggers in the same transaction as every change of an item) to Redis, and renews
+// the freshness mark without which no reader trusts Redis. Normally the writers have
+// made their entries current themselves and it corrects nothing; it is what keeps
+// the cache true when a writer could not reach Redis, or died before it did.
+//
+// One cycle: Redis's clock (t0); the outbox's oldest rows; each entry older than its
+// row deleted, the list's floor raised, the mark renewed until t0 + FRESH_MS — all in
+// one script — and the rows deleted. So a mark, wherever a reader finds it, vouches
+// that every change committed before its cycle began is in Redis (docs/internals.md,
+// The cache). A mark found lapsed (the relay was away, Redis restarted or flushed)
+// drops every entry first.
+import {
+  type CatalogCache,
+  type Change,
+  FRESH_MS,
+  RELAY_EVERY_MS,
+  stemOf,
+} from "@bazaar/lib/catalog-cache.ts";
+import { deleteOutbox, deleteOutboxThrough, lastOutboxSeq, selectOutbox } from "@bazaar/lib/catalog.ts";
+import type { Db } from "@bazaar/lib/db.ts";
+import { jsonLines, type Log } from "@bazaar/lib/log.ts";
+
+export type RelayStats = {
+  cycles: number;
+  /** Outbox rows applied. */
+  rows: number;
+  /** Entries that were older than their row (a writer's own step had not reached Redis), and floors raised. */
+  corrected: number;
+  /** Times every entry was dropped: the mark had lapsed, or the backlog was more than one cycle's batch. */
+  dropped: number;
+  /** Cycles that failed (Redis or MySQL away): the mark lapses, and readers go to MySQL. */
+  failed: number;
+};
+
+export type RelayOptions = {
+  db: Db;
+  redis: CatalogCache;
+  log?: Log;
+  everyMs?: number;
+  freshMs?: number;
+  /** Rows one cycle applies; a longer backlog drops the whole catalogue instead. */
+  batch?: number;
+};
+
+export type Relay = {
+  /** One cycle now (the timer runs them; tests call it). */
+  cycle(): Promise<void>;
+  start(): void;
+  /** Stops the timer; resolves once a cycle under way has finished. */
+  stop(): Promise<void>;
+  stats(): RelayStats;
+};
+
+/**
+ * @example
+ * const relay = cacheRelay({ db, redis: catalogCache(cache) });
+ * relay.start(); // … await relay.stop();
+ */
+export function cacheRelay(
+  { db, redis, log = jsonLines, everyMs = RELAY_EVERY_MS, freshMs = FRESH_MS, batch = 1000 }: RelayOptions,
+): Relay {
+  const stats: RelayStats = { cycles: 0, rows: 0, corrected: 0, dropped: 0, failed: 0 };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let healthy = true;
+
+  const say = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
+    log({ level, time: new Date().toISOString(), service: "api", msg, ...extra });
+
+  const once = async () => {
+    const t0 = await redis.time();
+    const rows = await selectOutbox(db, batch);
+    if (rows.length >= batch) {
+      // A backlog longer than a cycle (a bulk load, or a long outage): drop everything
+      // once, then the rows — every one of them committed before the new generation.
+      await deleteOutboxThrough(db, await lastOutboxSeq(db));
+      await redis.dropAll(t0 + freshMs);
+      stats.dropped++;
+      say("info", "cache relay: a backlog of more than one cycle; dropped every catalogue entry");
+      return;
+    }
+    // One change per item: its newest.
+    const newest = new Map<string, Change>();
+    let floor: number | undefined;
+    for (const row of rows) {
+      const stem = stemOf(row.key);
+      const had = newest.get(stem);
+      if (!had || row.id > had.id || (row.id === had.id && row.version > had.version)) {
+        newest.set(stem, { stem, id: row.id, version: row.version });
+      }
+      if (row.rowChanges !== null) floor = Math.max(floor ?? 0, row.rowChanges);
+    }
+    const { corrected, dropped } = await redis.relay(t0 + freshMs, [...newest.values()], floor);
+    await deleteOutbox(db, rows.map((r) => r.seq));
+    stats.rows += rows.length;
+    stats.corrected += corrected;
+    if (dropped) {
+      stats.dropped++;
+      say(
+        "info",
+        "cache relay: the freshness mark had lapsed (first start, relay away, Redis restarted or flushed); dropped every catalogue entry",
+      );
+    }
+  };
+
+  const cycle = async () => {
+    stats.cycles++;
+    try {
+      await once();
+      if (!healthy) say("info", "cache relay is back");
+      healthy = true;
+    } catch (err) {
+      stats.failed++;
+      if (healthy) {
+        say("warn", "cache relay failed; readers use the database until it is back", { error: String(err) });
+      }
+      healthy = false;
+    }
+  };
+
+  const schedule = () => {
+    timer = setTimeout(() => {
+      running = cycle().finally(() => {
+        running = undefined;
+        if (!stopped) schedule();
+      });
+    }, everyMs);
+  };
+
+  return {
+    cycle,
+    start() {
+      if (timer === undefined && !stopped) schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+    stats: () => ({ ...stats }),
+  };
+}
