@@ -93,8 +93,6 @@ export function cacheRelay(
       if (row.rowChanges !== null) floor = Math.max(floor ?? 0, row.rowChanges);
     }
     const { corrected, dropped } = await redis.relay(t0 + freshMs, [...newest.values()], floor);
-    await deleteOutbox(db, rows.map((r) => r.seq));
-    stats.rows += rows.length;
     stats.corrected += corrected;
     if (dropped) {
       stats.dropped++;
@@ -103,6 +101,8 @@ export function cacheRelay(
         "cache relay: the freshness mark had lapsed (first start, relay away, Redis restarted or flushed); dropped every catalogue entry",
       );
     }
+    await deleteOutbox(db, rows.map((r) => r.seq));
+    stats.rows += rows.length;
   };
 
   const cycle = async () => {
