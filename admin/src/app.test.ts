@@ -278,6 +278,49 @@ describe("the inventory", () => {
     expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(5);
   });
 
+  test("a write admin-api could only get into the store's cache through its relay says so", async () => {
+    const { b, fake, token } = await signedIn();
+    fake.state.cache = "relayed";
+    await b.post("/admin/items", { name: "tux", quantity: "1", price: "", _csrf: token });
+    expect(await (await b.get("/admin")).text()).toContain(
+      "Restocked Tux: 100 → 101. The store&#39;s cache could not be cleared directly; its relay cleared it before this answer.",
+    );
+  });
+
+  test("the inventory is paged and searchable; the figures are over every item; a correction keeps its page", async () => {
+    const many = Array.from(
+      { length: 60 },
+      (_, i) => ({ name: `Toy ${String(i).padStart(2, "0")}`, quantity: 2, price: 1 }),
+    );
+    const { app, fake } = setup(many);
+    const b = new Browser(app);
+    await b.login();
+    const token = await b.token();
+    const first = await (await b.get("/admin")).text();
+    expect(first).toContain("Page 1 of 2");
+    expect(first).toContain('href="/admin?page=2"');
+    expect(first).toContain('<div class="value">60</div>'); // items, over all of them
+    expect(first).toContain('<div class="value">120</div>'); // units
+    const second = await (await b.get("/admin?page=2")).text();
+    expect(second).toContain("Toy 59");
+    expect(second).not.toContain("Toy 00");
+    const found = await (await b.get("/admin?q=toy%205")).text();
+    expect(found.match(/<tr>/g)?.length).toBe(1 + 10); // the header and Toy 50 … Toy 59
+    // A correction made on page 2 comes back to page 2.
+    const res = await b.post("/admin/items/correct", {
+      name: "Toy 55",
+      quantity: "9",
+      was_quantity: "2",
+      price: "1.00",
+      was_price: "1.00",
+      page: "2",
+      _csrf: token,
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin?page=2");
+    expect(fake.state.items.find((i) => i.name === "Toy 55")!.quantity).toBe(9);
+  });
+
   test("a correction from a stale page is refused with the current value, and nothing changes", async () => {
     const { b, fake, token } = await signedIn();
     fake.state.items.find((i) => i.name === "Tux")!.quantity = 90; // 10 sold since the page showed 100

@@ -280,3 +280,44 @@ describe("a purchase whose outcome the store cannot know", () => {
     40_000,
   );
 });
+
+describe("a price changed between the page and the purchase", () => {
+  test("the buy form sends the price it showed: a changed price is refused with the new one, nothing bought; the JSON API likewise", async () => {
+    const name = unique("Price shown");
+    await createItem(name, 30, 12.49);
+    const orders = async () =>
+      Number(
+        (await stack().sql(`SELECT COUNT(*) FROM bazaar.orders WHERE item_name = '${name}'`)).trim().split(
+          "\n",
+        )[1],
+      );
+    const page =
+      await (await fetch(`${store()}/?q=${encodeURIComponent(name)}`, { headers: { Accept: "text/html" } }))
+        .text();
+    const shown = page.match(/<input type="hidden" name="price" value="([\d.]+)"\/>/)?.[1];
+    expect(shown).toBe("12.49");
+    // An admin reprices it while the buyer looks at the page.
+    expect((await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { price: 13.99 })).status).toBe(
+      200,
+    );
+    const res = await postForm("/buy", { name, quantity: "1", price: shown! });
+    expect(res.status).toBe(409);
+    expect(unescapeHtml(res.html)).toContain(
+      `The price of ${name} changed from $12.49 to $13.99 since this page was shown. Nothing was bought`,
+    );
+    expect(res.html).toContain('<input type="hidden" name="price" value="13.99"/>');
+    expect(await dbQuantity(name)).toBe(30);
+    expect(await orders()).toBe(0);
+    // The JSON API, with the price a program was shown, and without one (the lab's clients).
+    const stale = await buy({ name, quantity: 1, price: 12.49 });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toEqual({
+      error: { code: 409, message: "the price changed to 13.99", fields: { price: "is 13.99 now" } },
+    });
+    expect(await orders()).toBe(0);
+    expect((await buy({ name, quantity: 1, price: 13.99 })).status).toBe(200);
+    expect((await buy({ name, quantity: 1 })).status).toBe(200);
+    expect(await dbQuantity(name)).toBe(28);
+    expect(await orders()).toBe(2);
+  });
+});
