@@ -29,3 +29,16 @@ test("each schema checks the text itself", () => {
   expect(checkedText(Thing, text)).toEqual({ name: "Tux", n: 1 });
   expect(checkedText(v.object({ name: v.string(), n: v.string() }), text)).toBeUndefined();
 });
+
+test("what is remembered is bounded in size: a text too large is checked every time, and large ones start the memo over", () => {
+  const Box = v.object({ s: v.string() });
+  const big = (c: string, n = 300_000) => JSON.stringify({ s: c.repeat(n) });
+  const huge = big("x", 1_000_001);
+  expect(checkedText(Box, huge)).not.toBe(checkedText(Box, huge)); // never remembered
+  expect(checkedText(Box, huge)).toEqual(checkedText(Box, huge)!);
+  const first = checkedText(Box, big("a"));
+  expect(checkedText(Box, big("a"))).toBe(first); // remembered
+  for (const c of ["b", "c", "d"]) checkedText(Box, big(c)); // 1.2 M characters in all: over
+  expect(checkedText(Box, big("a"))).not.toBe(first); // …checked again, a new object
+  expect(checkedText(Box, big("a"))).toEqual(first!);
+});

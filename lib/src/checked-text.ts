@@ -5,8 +5,12 @@
 // text not seen before, so what is served is still always checked.
 import * as v from "valibot";
 
-const MAX_TEXTS = 256; // per schema; then the memo starts over
-const memos = new WeakMap<v.GenericSchema, Map<string, unknown>>();
+// Per schema, then the memo starts over: a count and a size (in UTF-16 units), so a
+// few large texts (a batch reply, a page) cannot hold much memory either.
+const MAX_TEXTS = 256;
+const MAX_CHARS = 1_000_000;
+type Memo = { texts: Map<string, unknown>; chars: number };
+const memos = new WeakMap<v.GenericSchema, Memo>();
 const INVALID = Symbol("invalid");
 
 const deepFreeze = <T>(value: T): T => {
@@ -23,8 +27,8 @@ export function checkedText<S extends v.GenericSchema>(
   text: string,
 ): v.InferOutput<S> | undefined {
   let memo = memos.get(schema);
-  if (!memo) memos.set(schema, memo = new Map());
-  const known = memo.get(text);
+  if (!memo) memos.set(schema, memo = { texts: new Map(), chars: 0 });
+  const known = memo.texts.get(text);
   if (known !== undefined) return known === INVALID ? undefined : (known as v.InferOutput<S>);
   let output: unknown = INVALID;
   try {
@@ -33,8 +37,14 @@ export function checkedText<S extends v.GenericSchema>(
   } catch {
     // Not JSON: invalid.
   }
-  if (memo.size >= MAX_TEXTS) memo.clear();
+  if (memo.texts.size >= MAX_TEXTS || memo.chars + text.length > MAX_CHARS) {
+    memo.texts.clear();
+    memo.chars = 0;
+  }
   // undefined is a valid output of some schemas but never of JSON text; store it as is.
-  memo.set(text, output);
+  if (text.length <= MAX_CHARS) {
+    memo.texts.set(text, output);
+    memo.chars += text.length;
+  }
   return output === INVALID ? undefined : (output as v.InferOutput<S>);
 }
