@@ -26,7 +26,10 @@ const redisCli = (...args: string[]) =>
 
 const product = async (name: string) => {
   const res = await fetch(`${STORE}/products/${encodeURIComponent(name)}`);
-  return { status: res.status, body: (await res.json()) as { data?: { name: string; price: number; quantity: number } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { data?: { name: string; price: number; quantity: number } },
+  };
 };
 
 async function signedIn() {
