@@ -1,7 +1,8 @@
 // bun run bench: the store on its own local stack, loaded with wrk through HAProxy,
 // beside the ceiling (the same HAProxy config in front of two fixed-page servers);
-// then the lab's evaluation with the load client, cache on and off; then
-// docs/performance.md. See options.ts for the flags.
+// a price correction's staleness with admin-api cut off from Redis; what clearing a
+// prefix costs in Redis; the lab's evaluation with the load client, cache on and off;
+// then (--items) a big catalogue; then docs/performance.md. See options.ts for the flags.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
@@ -18,12 +19,24 @@ import {
 } from "../../local/src/stack.ts";
 import { type Ceiling, startCeiling } from "./ceiling.ts";
 import { type BenchOptions, parseOptions, type ScenarioKey, USAGE } from "./options.ts";
-import { type Pids, sampled, snapshotKb } from "./procs.ts";
+import { type Pids, rssOver, sampled, snapshotKb } from "./procs.ts";
 import { machine } from "./machine.ts";
-import { type Batching, type EvalRow, type Results, type Run, writeReport } from "./report.ts";
+import {
+  type Batching,
+  type BigCatalogue,
+  type EvalRow,
+  queriesPerRead,
+  type Results,
+  type Run,
+  writeReport,
+} from "./report.ts";
 import { OFFSET, PORTS, startBenchStack } from "./stack.ts";
 import { storeAdmin } from "./store.ts";
-import { getEach, postJson, type Script, wrk } from "./wrk.ts";
+import { getEach, mixed, postJson, type Script, wrk } from "./wrk.ts";
+import { countedSince, tierCounts } from "./counts.ts";
+import { measureStaleness, type Staleness } from "./staleness.ts";
+import { measurePrefixClears, type PrefixClear } from "./prefix-clear.ts";
+import { loadItems, luaPathFormat, sampleNames } from "./big-catalogue.ts";
 
 // The ceiling's HAProxy and fixed-page servers, beside the stack's.
 const CEILING_PORTS: Ports = {
@@ -39,6 +52,10 @@ const CEILING_PORTS: Ports = {
 // every order on its lock, each waiting for the commit before it to reach the disk).
 const BENCH_ITEMS = Array.from({ length: 8 }, (_, i) => `Bench ${i + 1}`);
 const FULL_STOCK = 1_000_000;
+/** The item whose price is corrected while admin-api is cut off from Redis. */
+const PRICE_ITEM = "Bench Price";
+/** Product reads of the big catalogue's runs: the ten toys and this many of the loaded items. */
+const BIG_SAMPLE = 990;
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -107,20 +124,38 @@ async function measure(
   const cpuByScenario: Record<string, Record<string, number>> = {};
   const runs: Run[] = [];
   const batching: Batching[] = [];
-  // The coalesced checks' counters (/healthz of each web server and of the api).
-  type Counts = { requests: number; checks: number };
-  const counts = async (urls: string[]): Promise<Counts> => {
-    const all = await Promise.all(urls.map(async (u) => {
-      const { data } = (await (await fetch(`${u}/healthz`)).json()) as { data: { revalidation?: Counts } };
-      return data.revalidation ?? { requests: 0, checks: 0 };
-    }));
-    return all.reduce((a, b) => ({ requests: a.requests + b.requests, checks: a.checks + b.checks }));
+  // The web servers' coalesced checks and the api's catalogue reads (each one's /healthz).
+  const counts = () => tierCounts(stack.urls.web, stack.urls.api);
+
+  /** One wrk run, with each process's peak memory and CPU, and what the tiers counted during it. */
+  const measured = async (
+    scenario: ScenarioKey | "ceiling",
+    url: string,
+    connections: number,
+    script?: Script,
+  ) => {
+    const before = scenario === "ceiling" ? undefined : await counts();
+    const { result, peakKb: peak, cpu } = await sampled(
+      pids,
+      () => wrk(url, { connections, seconds: options.seconds, script }),
+    );
+    // The api counts a read when it begins, and its hit or queries when it ends: let the last ones end.
+    if (before) await Bun.sleep(200);
+    const b: Batching | undefined = before &&
+      { scenario, connections, ...countedSince(await counts(), before) };
+    if (b) {
+      const c = b.catalog!;
+      const ratio = (x: number) => (c.reads ? (x / c.reads).toFixed(4) : "–");
+      say(
+        `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  requests per check: web ${
+          (b.web.requests / Math.max(1, b.web.checks)).toFixed(1)
+        }; api: ${c.reads} catalogue reads, hit ratio ${ratio(c.hits)}, MySQL queries per read ${
+          ratio(c.db_queries)
+        } (${c.untrusted} untrusted; relay: ${b.relay!.corrected} corrected, ${b.relay!.dropped} drops)`,
+      );
+    }
+    return { run: { scenario, ...result } as Run, batching: b, peak, cpu };
   };
-  const checkCounts = () => Promise.all([counts(stack.urls.web), counts([stack.urls.api])]);
-  const minus = (a: Counts, b: Counts) => ({
-    requests: a.requests - b.requests,
-    checks: a.checks - b.checks,
-  });
 
   const load = async (
     scenario: ScenarioKey | "ceiling",
@@ -128,26 +163,11 @@ async function measure(
     connections: number,
     script?: Script,
   ): Promise<void> => {
-    const counted = scenario === "home" || scenario === "product";
-    const before = counted ? await checkCounts() : undefined;
-    const { result, peakKb: peak, cpu } = await sampled(
-      pids,
-      () => wrk(url, { connections, seconds: options.seconds, script }),
-    );
-    if (before) {
-      const after = await checkCounts();
-      const b = { scenario, connections, web: minus(after[0], before[0]), api: minus(after[1], before[1]) };
-      batching.push(b);
-      const factor = (x: Counts) => (x.requests / Math.max(1, x.checks)).toFixed(1);
-      say(
-        `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  requests per check: web ${
-          factor(b.web)
-        }, api ${factor(b.api)}`,
-      );
-    }
+    const { run: result, batching: b, peak, cpu } = await measured(scenario, url, connections, script);
+    if (b) batching.push(b);
     for (const [n, kb] of Object.entries(peak)) peakKb[n] = Math.max(peakKb[n] ?? 0, kb);
     if (connections === 32) cpuByScenario[scenario] = cpu;
-    runs.push({ scenario, ...result });
+    runs.push(result);
     // CPU per request is steadier than throughput on a shared machine: it says what a fix saved.
     const perRequest = (names: string[]) =>
       Math.round((names.reduce((t, n) => t + (cpu[n] ?? 0), 0) / Math.max(1, result.requests)) * 1e6);
@@ -208,11 +228,18 @@ async function measure(
       }
       await load("lookup", store, c, getEach(lookupPaths));
     }
+    if (want("mixed")) await load("mixed", store, c, mixed({ reads: productPaths, buys: [...KNOWN_TOYS] }));
   }
 
   // Every order acknowledged is in the database, and the stock went down by exactly its units.
   const orders = await checkOrders(admin, firstOrder);
   const scarce = want("orders") ? await oversellCheck(admin, store, options.seconds) : null;
+
+  say(`staleness: ${PRICE_ITEM}'s price corrected with admin-api cut off from Redis…`);
+  await admin.setStock(PRICE_ITEM, 1000);
+  const staleness = sayStaleness(await measureStaleness(stack, { item: PRICE_ITEM }));
+  say("clearing a prefix in Redis: SCAN + UNLINK, a generation, one item's keys…");
+  const prefixClears = sayPrefixClears(await measurePrefixClears(stack));
 
   const evaluation: EvalRow[] = [];
   const ps = [0, 0.2, 0.4, 0.6, 0.8, 1];
@@ -252,6 +279,10 @@ async function measure(
     await switchCache(true);
   }
 
+  const big = options.items > 0
+    ? await bigCatalogue({ stack, options, admin, measured, productPaths, orderBodies }, options.items)
+    : undefined;
+
   return {
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -269,7 +300,141 @@ async function measure(
     evaluation,
     rss: { idleKb, loadKb: peakKb },
     cpuAt32: cpuByScenario,
+    staleness,
+    prefixClears,
+    bigCatalogue: big,
   };
+}
+
+function sayStaleness(st: Staleness) {
+  const seen = st.writes.map((w) => w.seenMs ?? Infinity);
+  say(
+    `  ${st.writes.length} writes (${
+      st.writes.filter((w) => w.cache === "relayed").length
+    } relayed): staleness seen max ${Math.max(...seen)} ms, answer max ${
+      Math.max(...st.writes.map((w) => w.answerMs))
+    } ms, ${
+      st.writes.reduce((n, w) => n + w.staleAfterAnswer, 0)
+    } stale reads after an answer, ${st.reads} reads; admin-api given Redis back: ${st.restored}`,
+  );
+  return st;
+}
+
+function sayPrefixClears(ps: PrefixClear[]) {
+  for (const p of ps) {
+    say(
+      `  ${p.keys} keys${
+        p.others ? ` (beside ${p.others} others)` : ""
+      }: scan+unlink ${p.scan.ms} ms (${p.scan.redisMs} in Redis), generation ${p.generation.ms} ms, one item ${p.item.ms} ms`,
+    );
+  }
+  return ps;
+}
+
+/** One measured wrk run (measure's `measured`): its figures, what the tiers counted, each process's CPU. */
+type Measured = (
+  scenario: ScenarioKey,
+  url: string,
+  connections: number,
+  script?: Script,
+) => Promise<{ run: Run; batching?: Batching; cpu: Record<string, number> }>;
+
+type BigContext = {
+  stack: Stack;
+  options: BenchOptions;
+  admin: ReturnType<typeof storeAdmin>;
+  measured: Measured;
+  productPaths: string[];
+  orderBodies: string[];
+};
+
+/** --items: `count` more items, the runs at 32 connections beside the ten-toy ones, then a long mixed load. */
+async function bigCatalogue(ctx: BigContext, count: number): Promise<BigCatalogue> {
+  const { stack, admin, productPaths } = ctx;
+  const store = stack.urls.store;
+  const counts = () => tierCounts(stack.urls.web, stack.urls.api);
+  const pageBytes = async () => (await (await fetch(`${store}/`)).arrayBuffer()).byteLength;
+  say(`loading ${count} items…`);
+  const bytesBefore = await pageBytes();
+  const before = await counts();
+  const loaded = await loadItems(stack, count);
+  await Bun.sleep(3000);
+  const dropped = countedSince(await counts(), before).relay.dropped;
+  say(
+    `  inserted in ${loaded.insertSeconds.toFixed(1)} s, outbox applied after ${
+      loaded.relayedSeconds.toFixed(1)
+    } s; the relay dropped the catalogue ${dropped} time(s)`,
+  );
+  for (const name of KNOWN_TOYS) await admin.setStock(name, FULL_STOCK);
+  const paths = [
+    ...productPaths,
+    ...sampleNames(count, BIG_SAMPLE).map((n) => `/products/${encodeURIComponent(n)}`),
+  ];
+  // Warmed up as the ten-toy runs were: the items read since the load are filled.
+  await wrk(`${store}/`, { connections: 8, seconds: 2 });
+  await wrk(store, { connections: 8, seconds: 2, script: getEach(paths) });
+  const big: Pick<BigCatalogue, "runs" | "batching" | "cpuUs"> = { runs: [], batching: [], cpuUs: {} };
+  const kinds: [ScenarioKey, string, Script?][] = [
+    ["home", `${store}/`],
+    ["product", store, getEach(paths)],
+    ["orders", store, postJson("/orders", ctx.orderBodies)],
+    ["mixed", store, mixed({ reads: paths, buys: [...KNOWN_TOYS] })],
+  ];
+  for (const [scenario, url, script] of kinds) {
+    const { run, batching: b, cpu } = await ctx.measured(scenario, url, 32, script);
+    big.runs.push(run);
+    if (b) big.batching.push(b);
+    big.cpuUs[scenario] = Object.fromEntries(
+      Object.entries(cpu).map(([n, sec]) => [n, Math.round((sec / Math.max(1, run.requests)) * 1e6)]),
+    );
+    say(
+      `  ${count} items: ${scenario.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${
+        run.p50.toFixed(2)
+      } ms  p99 ${run.p99.toFixed(2)} ms  errors ${run.errors}`,
+    );
+  }
+  const soak = await mixedSoak(stack, productPaths, count, ctx.options.quick ? 20 : 60);
+  return {
+    count,
+    ...loaded,
+    dropped,
+    pageBytes: { before: bytesBefore, after: await pageBytes() },
+    sample: BIG_SAMPLE,
+    ...big,
+    soak,
+  };
+}
+
+/** The mixed load for `seconds`, half its item reads over all `count` items, web's and the api's memory sampled. */
+async function mixedSoak(stack: Stack, productPaths: string[], count: number, seconds: number) {
+  say(`  ${seconds} s of mixed load over all ${count} items, memory sampled…`);
+  const counts = () => tierCounts(stack.urls.web, stack.urls.api);
+  const tiers = () => ({ "web-1": stack.pid("web-1"), "web-2": stack.pid("web-2"), api: stack.pid("api") });
+  const before = await counts();
+  const script = mixed({
+    reads: productPaths,
+    buys: [...KNOWN_TOYS],
+    spread: { count, luaFormat: luaPathFormat(count) },
+  });
+  const { result, samples } = await rssOver(
+    tiers,
+    () => wrk(stack.urls.store, { connections: 32, seconds, script }),
+  );
+  const counted = countedSince(await counts(), before);
+  const held = await Promise.all(stack.urls.web.map(async (u) => {
+    const { data } = (await (await fetch(`${u}/healthz`)).json()) as {
+      data: { held?: { entries: number; bytes: number } };
+    };
+    return data.held ?? { entries: 0, bytes: 0 };
+  }));
+  say(
+    `  ${result.rps.toFixed(0)} req/s, errors ${result.errors}, MySQL queries per read ${
+      queriesPerRead(counted.catalog)
+    }; RSS after ${seconds} s: ${
+      Object.entries(samples.at(-1)!.kb).map(([n, kb]) => `${n} ${(kb / 1024).toFixed(0)} MB`).join(", ")
+    }`,
+  );
+  return { seconds, run: { scenario: "mixed", ...result }, counts: counted, samples, held };
 }
 
 /** After a restart the web tier's pooled connections to the old api may fail once; let them. */

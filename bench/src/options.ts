@@ -1,11 +1,13 @@
-// bun run bench -- [--quick] [--out docs/performance.md] [--only home,product,…]
+// bun run bench -- [--quick] [--out docs/performance.md] [--only home,product,…] [--items N]
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["home", "product", "orders", "lookup", "product-off"] as const;
+export const SCENARIOS = ["home", "product", "product-off", "orders", "lookup", "mixed"] as const;
 export type ScenarioKey = (typeof SCENARIOS)[number];
-// product-off only on request: items are read from the database either way now (the
-// row is its own version check), so it measures the same path as product.
-const DEFAULT_SCENARIOS: ScenarioKey[] = ["home", "product", "orders", "lookup"];
+// product-off again by default: the catalogue is read from Redis, MySQL only on a
+// miss, so cache on and off are two different paths, side by side in the report.
+const DEFAULT_SCENARIOS: ScenarioKey[] = [...SCENARIOS];
+/** Items the full run loads after its runs (--items); a quick run loads none unless asked. */
+const DEFAULT_ITEMS = 100_000;
 
 export type BenchOptions = {
   quick: boolean;
@@ -18,12 +20,16 @@ export type BenchOptions = {
   evaluation: boolean;
   /** Seconds per evaluation run. */
   evalSeconds: number;
+  /** Items loaded after the runs, then home, product, orders and mixed again and 60 s of mixed load (0: none). */
+  items: number;
   /** Only write the report again from a run's raw figures (results.json). */
   from?: string;
 };
 
 export const USAGE = `Bazaar benchmark: starts its own local stack (ports 4xxxx, data in .local/bench),
-loads it with wrk, and writes docs/performance.md with tables and SVG charts.
+loads it with wrk, and writes docs/performance.md with tables and SVG charts. Every
+run also corrects a price with admin-api cut off from Redis (the staleness readers
+see) and times clearing a key prefix in Redis three ways.
 
 Usage: bun run bench -- [options]
   --quick            short runs (2 s each) for a quick look
@@ -31,6 +37,10 @@ Usage: bun run bench -- [options]
   --only LIST        scenarios to run: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
   --connections LIST connection counts (default 1,8,32,128)
   --no-eval          skip the lab's evaluation (p sweep, cache on/off)
+  --items N          last, load N more items (Item 000001 …), run home, product, orders
+                     and mixed again at 32 connections, then 60 s (20 with --quick) of
+                     mixed load with web's and the api's memory sampled (default
+                     ${DEFAULT_ITEMS.toLocaleString("en-US")}; with --quick 0; 0 skips it)
   --from FILE        no run: write the report again from a run's raw figures
                      (.local/bench/results.json)
   --help`;
@@ -44,6 +54,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       only: { type: "string" },
       connections: { type: "string", default: "1,8,32,128" },
       "no-eval": { type: "boolean", default: false },
+      items: { type: "string" },
       from: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -58,6 +69,10 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   if (connections.some((c) => !Number.isInteger(c) || c < 1)) {
     throw new Error(`--connections: whole numbers, e.g. 1,8,32,128`);
   }
+  const items = values.items === undefined ? (values.quick ? 0 : DEFAULT_ITEMS) : Number(values.items);
+  if (!Number.isInteger(items) || items < 0 || items > 1_000_000) {
+    throw new Error(`--items: a whole number from 0 to 1000000, e.g. 100000`);
+  }
   return {
     quick: values.quick,
     out: values.out,
@@ -66,6 +81,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     only,
     evaluation: !values["no-eval"],
     evalSeconds: values.quick ? 1.5 : 5,
+    items,
     from: values.from,
   };
 }

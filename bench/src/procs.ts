@@ -67,3 +67,26 @@ export const snapshotKb = (pids: Pids) =>
       return kb === undefined ? [] : [[n, kb]];
     }),
   ) as Record<string, number>;
+
+export type RssSample = { seconds: number; kb: Record<string, number> };
+
+/** Resident memory of each process every `everyMs` while a piece of work runs, from its start to its end. */
+export async function rssOver<T>(
+  pids: Pids,
+  work: () => Promise<T>,
+  everyMs = 1000,
+): Promise<{ result: T; samples: RssSample[] }> {
+  const t0 = performance.now();
+  const samples: RssSample[] = [];
+  const sample = () =>
+    samples.push({ seconds: Math.round((performance.now() - t0) / 100) / 10, kb: snapshotKb(pids) });
+  sample();
+  const timer = setInterval(sample, everyMs);
+  try {
+    const result = await work();
+    sample();
+    return { result, samples };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -1,8 +1,12 @@
 // docs/performance.md from one bench run: the tables, the targets, the charts.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { WrkResult } from "./wrk.ts";
+import { MIX, type WrkResult } from "./wrk.ts";
 import { barChart, lineChart } from "./svg.ts";
+import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts";
+import type { Staleness } from "./staleness.ts";
+import type { PrefixClear } from "./prefix-clear.ts";
+import type { RssSample } from "./procs.ts";
 
 export type Run = WrkResult & { scenario: string };
 type Latency = { p50: number | null; p90: number | null; p99: number | null; max: number | null };
@@ -51,6 +55,36 @@ export type Results = {
   evaluation: EvalRow[];
   rss: { idleKb: Record<string, number>; loadKb: Record<string, number> };
   cpuAt32: Record<string, Record<string, number>>;
+  /** Absent in results from before the catalogue was in Redis (as are the two below). */
+  staleness?: Staleness;
+  prefixClears?: PrefixClear[];
+  /** Only with --items. */
+  bigCatalogue?: BigCatalogue;
+};
+
+/** --items: N more items, the runs at 32 connections again, then a long mixed load with memory sampled. */
+export type BigCatalogue = {
+  count: number;
+  insertSeconds: number;
+  relayedSeconds: number;
+  /** Times the relay dropped the whole catalogue while they went in. */
+  dropped: number;
+  /** How many of the loaded items the product reads used, beside the ten toys. */
+  sample: number;
+  /** The storefront's first page, in bytes, before and after the load. */
+  pageBytes: { before: number; after: number };
+  runs: Run[];
+  batching: Batching[];
+  /** CPU µs per request of each process, per run. */
+  cpuUs: Record<string, Record<string, number>>;
+  soak: {
+    seconds: number;
+    run: Run;
+    counts: TierCounts;
+    samples: RssSample[];
+    /** What each web server held at the end. */
+    held: { entries: number; bytes: number }[];
+  };
 };
 
 export const LABELS: Record<string, string> = {
@@ -60,8 +94,9 @@ export const LABELS: Record<string, string> = {
   "product-off": "GET /products/:name, cache off",
   orders: "POST /orders",
   lookup: "GET /orders/:number",
+  mixed: "mixed: reads and purchases",
 };
-const ORDER = ["ceiling", "home", "product", "product-off", "orders", "lookup"];
+const ORDER = ["ceiling", "home", "product", "product-off", "orders", "lookup", "mixed"];
 
 const n0 = (x: number) => Math.round(x).toLocaleString("en-US");
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? "–" : x.toFixed(2));
@@ -80,16 +115,66 @@ export function cpuPerRequest(r: Results, scenario: string): Record<string, numb
 const sum = (o: Record<string, number>, names?: string[]) =>
   Object.entries(o).filter(([n]) => !names || names.includes(n)).reduce((t, [, v]) => t + v, 0);
 
-/** Requests and coalesced checks during one run, summed over the web servers, and the api's. */
+/** The tiers whose CPU per request a comparison names (the store's processes, grouped). */
+const TIERS: [string, string[] | undefined][] = [
+  ["all", undefined],
+  ["web-1 + web-2", ["web-1", "web-2"]],
+  ["HAProxy", ["proxy"]],
+  ["api", ["api"]],
+  ["bridge + Redis", ["cache", "redis"]],
+  ["MariaDB", ["db"]],
+];
+/** CPU µs per request of a run with ten toys and with the big catalogue, tier by tier. */
+const cpuCompared = (r: Results, big: BigCatalogue, s: string) => {
+  const ten = cpuPerRequest(r, s);
+  const had = Object.keys(ten).length > 0;
+  return TIERS.map(([name, procs]) => ({
+    name,
+    text: `${had ? sum(ten, procs) : "–"} → ${sum(big.cpuUs[s] ?? {}, procs)}`,
+  }));
+};
+
+/** What the tiers counted during one run: the web servers' requests and coalesced checks, the api's catalogue reads. */
 export type Batching = {
   scenario: string;
   connections: number;
-  web: { requests: number; checks: number };
-  api: { requests: number; checks: number };
+  web: Checks;
+  /** The api's own checks: only in results from before the catalogue was in Redis. */
+  api?: Checks;
+  catalog?: CatalogCounts;
+  relay?: RelayCounts;
 };
 
-const perCheck = (x: { requests: number; checks: number }) =>
-  x.checks ? (x.requests / x.checks).toFixed(1) : "–";
+const perCheck = (x: Checks) => (x.checks ? (x.requests / x.checks).toFixed(1) : "–");
+
+/** MySQL statements per catalogue read, or the share of reads answered from Redis alone; null: no reads. */
+const perRead = (
+  c: CatalogCounts | undefined,
+  x: "db_queries" | "hits",
+) => (c?.reads ? c[x] / c.reads : null);
+export const queriesPerRead = (c?: CatalogCounts) => {
+  const x = perRead(c, "db_queries");
+  return x === null ? "–" : x === 0 ? "0" : x < 0.001 ? x.toExponential(1) : x.toFixed(3);
+};
+export const hitRatio = (c?: CatalogCounts) => {
+  const x = perRead(c, "hits");
+  return x === null ? "–" : `${(x * 100).toFixed(1)}%`;
+};
+/** Why reads went to MySQL during a run: what the api and its relay counted. */
+const missesWhy = (b: Batching) =>
+  `${n0(b.catalog!.reads - b.catalog!.hits)} of ${
+    n0(b.catalog!.reads)
+  } reads were not answered from Redis alone (${n0(b.catalog!.db_queries)} MySQL statements); ${
+    n0(b.catalog!.untrusted)
+  } were made while Redis had no freshness mark, ${
+    n0(b.catalog!.fills)
+  } entries were filled, and the relay dropped the catalogue ${b.relay?.dropped ?? "–"} times, corrected ${
+    b.relay?.corrected ?? "–"
+  } entries and failed ${b.relay?.failed ?? "–"} cycles during the run`;
+
+/** The run's counts of a scenario at some connection count. */
+const batchAt = (bs: Batching[] | undefined, s: string, c: number) =>
+  bs?.find((b) => b.scenario === s && b.connections === c && b.catalog);
 
 /** The targets, each judged at 32 connections, the scenarios measured side by side minutes apart. */
 export function targets(r: Results): Target[] {
@@ -143,7 +228,10 @@ export function targets(r: Results): Target[] {
       met: orders.rps >= 1000 && oversellOk,
     });
   }
-  const wrkErrors = r.runs.reduce((n, x) => n + x.errors, 0) + (r.oversell?.errors ?? 0);
+  out.push(...cacheTargets(r));
+  const big = r.bigCatalogue;
+  const bigRuns = big ? [...big.runs, big.soak.run] : [];
+  const wrkErrors = [...r.runs, ...bigRuns].reduce((n, x) => n + x.errors, 0) + (r.oversell?.errors ?? 0);
   const evalErrors = r.evaluation.reduce((n, x) => n + x.errors + x.mismatches, 0);
   out.push({
     what: "errors",
@@ -152,6 +240,328 @@ export function targets(r: Results): Target[] {
     met: wrkErrors === 0 && evalErrors === 0,
   });
   return out;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? null;
+
+/** The catalogue in Redis: MySQL untouched by reads, hits under sales, staleness when cut off, a big catalogue. */
+function cacheTargets(r: Results): Target[] {
+  const out: Target[] = [];
+  const readOnly = ["home", "product"].flatMap((s) => {
+    const b = batchAt(r.batching, s, 32);
+    return b ? [b] : [];
+  });
+  if (readOnly.length) {
+    out.push({
+      what:
+        "MySQL queries per catalogue read after warm-up, read-only load (GET / and GET /products/:name, 32 connections)",
+      goal: "0",
+      measured: readOnly.map((b) =>
+        `${LABELS[b.scenario]}: ${n0(b.catalog!.db_queries)} statements for ${n0(b.catalog!.reads)} reads`
+      ).join("; "),
+      met: readOnly.every((b) => b.catalog!.db_queries === 0),
+      why: readOnly.filter((b) => b.catalog!.db_queries > 0).map((b) =>
+        `${LABELS[b.scenario]}: ${missesWhy(b)}.`
+      )
+        .join(" "),
+    });
+  }
+  const mix = batchAt(r.batching, "mixed", 32);
+  if (mix) {
+    const ratio = perRead(mix.catalog, "hits") ?? 0;
+    out.push({
+      what:
+        "catalogue hit ratio under the mixed load (reads and purchases of the same items), 32 connections",
+      goal: "≥ 95%",
+      measured: `${hitRatio(mix.catalog)}: ${n0(mix.catalog!.hits)} of ${
+        n0(mix.catalog!.reads)
+      } reads from Redis alone, ${queriesPerRead(mix.catalog)} MySQL queries per read`,
+      met: ratio >= 0.95,
+      why: `${missesWhy(mix)}.`,
+    });
+  }
+  const st = r.staleness;
+  if (st) {
+    const seen = st.writes.map((w) => w.seenMs ?? Infinity);
+    const worst = Math.max(...seen);
+    const stale = st.writes.reduce((n, w) => n + w.staleAfterAnswer, 0);
+    const relayed = st.writes.filter((w) => w.cache === "relayed").length;
+    out.push({
+      what:
+        `a price correction with admin-api cut off from Redis (${st.writes.length} writes, ${st.readers} readers)`,
+      goal: "largest staleness seen ≤ 250 ms; no read begun after the answer shows an older price",
+      measured: `largest ${worst === Infinity ? "never seen" : `${ms(worst)} ms`}, p50 ${
+        ms(median(seen))
+      } ms; ${stale} reads stale after an answer; ${relayed} of ${st.writes.length} answered "relayed"`,
+      met: worst <= 250 && stale === 0 && relayed === st.writes.length,
+      why: relayed < st.writes.length
+        ? `only ${relayed} writes were relayed: the others reached Redis, so this did not measure the relay's bound.`
+        : `the slowest: ${
+          st.writes.filter((w) => (w.seenMs ?? Infinity) > 250).map((w) =>
+            `${w.price.toFixed(2)} seen after ${ms(w.seenMs)} ms (answered after ${ms(w.answerMs)} ms)`
+          ).join(", ") || "none above 250 ms"
+        }.`,
+    });
+  }
+  const big = r.bigCatalogue;
+  if (big) {
+    const ten = (s: string) => r.runs.find((x) => x.scenario === s && x.connections === 32);
+    const bigRun = (s: string) => big.runs.find((x) => x.scenario === s);
+    const ratio = (s: string) => {
+      const a = ten(s);
+      const b = bigRun(s);
+      return a && b ? b.rps / a.rps : null;
+    };
+    const compare = (s: string) =>
+      `${LABELS[s]} ${n0(bigRun(s)?.rps ?? 0)} vs ${ten(s) ? n0(ten(s)!.rps) : "–"} req/s (${
+        ratio(s) === null ? "–" : pct(ratio(s)!)
+      })`;
+    const within = (s: string) => (ratio(s) ?? 0) >= 0.8;
+    const items = n0(big.count);
+    // Judged only beside this run's ten-toy figures (--only or --connections may leave them out).
+    const reads = ["home", "product"].filter((s) => ratio(s) !== null);
+    if (reads.length) {
+      out.push({
+        what: `${reads.map((s) => LABELS[s]).join(" and ")} with ${items} more items, 32 connections`,
+        goal: "throughput within 20% of the ten-item figures",
+        measured: reads.map(compare).join("; "),
+        met: reads.every(within),
+        why: `${
+          reads.map((s) => {
+            const b = big.batching.find((x) => x.scenario === s);
+            const cpu = cpuCompared(r, big, s).map((t) => `${t.name} ${t.text}`).join(", ");
+            return `${LABELS[s]}: hit ratio ${hitRatio(b?.catalog)}, ${
+              queriesPerRead(b?.catalog)
+            } MySQL queries per read; CPU µs per request, ten toys → ${items} more items: ${cpu}.`;
+          }).join(" ")
+        } The first page grew from ${n0(big.pageBytes.before)} to ${
+          n0(big.pageBytes.after)
+        } bytes: it lists up to 48 items, and before the load the shop had fewer.`,
+      });
+    }
+    if (ratio("orders") !== null) {
+      out.push({
+        what: `POST /orders with ${items} more items, 32 connections`,
+        goal: "the same orders/s as with ten items (within 20%)",
+        measured: compare("orders"),
+        met: within("orders"),
+      });
+    }
+    const end = big.soak.samples.at(-1)!.kb;
+    const tiers = Object.keys(end);
+    out.push({
+      what: `resident memory after ${big.soak.seconds} s of mixed load over ${items} items`,
+      goal: "< 300 MB each for web-1, web-2, api",
+      measured: tiers.map((n) => `${n} ${mb(end[n])} MB`).join(", "),
+      met: tiers.length > 0 && tiers.every((n) => end[n]! < 300 * 1024),
+    });
+  }
+  return out;
+}
+
+function batchingSection(bs: Batching[]): string[] {
+  const sorted = [...bs].sort((a, b) =>
+    ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario) || a.connections - b.connections
+  );
+  return [
+    "## Requests per check, and the catalogue's reads",
+    "",
+    "Every read at a web server is revalidated with the api, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/revalidate.ts`); the web servers count the requests that needed an entry and the checks (`If-None-Match` to the api) made for them. The api answers each entry checked from Redis and reads MySQL only on a miss (`api/src/catalog-reads.ts`); it counts the entries asked for (items and pages), those answered from Redis alone (the hit ratio), and the MySQL statements made for them. All read from each tier's `/healthz` before and after the run.",
+    "",
+    "| request | connections | web: requests | web: checks | web: requests per check | api: catalogue reads | api: hit ratio | api: MySQL queries | api: MySQL queries per read |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...sorted.map((b) =>
+      `| ${LABELS[b.scenario] ?? b.scenario} | ${b.connections} | ${n0(b.web.requests)} | ${
+        n0(b.web.checks)
+      } | ${perCheck(b.web)} | ${b.catalog ? n0(b.catalog.reads) : "–"} | ${hitRatio(b.catalog)} | ${
+        b.catalog ? n0(b.catalog.db_queries) : "–"
+      } | ${queriesPerRead(b.catalog)} |`
+    ),
+    "",
+  ];
+}
+
+/** GET /products/:name with the cache on and off, side by side at each connection count. */
+function cacheOnOffSection(r: Results): string[] {
+  const at = (s: string, c: number) => r.runs.find((x) => x.scenario === s && x.connections === c);
+  const rows = r.connections.flatMap((c) => {
+    const on = at("product", c);
+    const off = at("product-off", c);
+    if (!on || !off) return [];
+    const q = (s: string) => queriesPerRead(batchAt(r.batching, s, c)?.catalog);
+    return [
+      `| ${c} | ${n0(on.rps)} | ${n0(off.rps)} | ${ms(on.p50)} | ${ms(off.p50)} | ${ms(on.p99)} | ${
+        ms(off.p99)
+      } | ${q("product")} | ${q("product-off")} |`,
+    ];
+  });
+  if (!rows.length) return [];
+  return [
+    "## Cache on and off",
+    "",
+    "GET /products/:name over the ten toys with the catalogue in Redis (on), and right after with the api restarted with `CACHE_ENABLED=false` (off: every entry from MySQL; the items one check asks for in one statement), at each connection count.",
+    "",
+    "| connections | req/s on | req/s off | p50 ms on | p50 ms off | p99 ms on | p99 ms off | MySQL queries per read on | MySQL queries per read off |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ];
+}
+
+function stalenessSection(st: Staleness): string[] {
+  const seen = st.writes.map((w) => w.seenMs ?? Infinity);
+  const answers = st.writes.map((w) => w.answerMs);
+  const worst = Math.max(...seen);
+  return [
+    "## A price correction with admin-api cut off from Redis",
+    "",
+    `admin-api restarted with \`UPSTASH_REDIS_REST_URL=http://127.0.0.1:9\` (a closed port), then ${st.writes.length} corrections of ${st.item}'s price (PATCH straight to admin-api), each ${st.gapMs} ms after the answer to the one before, while ${st.readers} readers read the item through the store (HAProxy → web → api) without pause: ${
+      n0(st.reads)
+    } reads, ${st.readErrors} of them failed or showed a price no write set. admin-api cannot clear the item's keys, so it waits out the relay's bound before it answers ("relayed"); the api's relay applies the write's outbox row meanwhile. **Staleness seen** runs from sending the write to the end of the first read begun after the send that showed the new price: an upper bound, as it includes the write's own commit and the read's round trip. Afterwards admin-api was given its Redis back; its next write answered "${st.restored}".`,
+    "",
+    `- Staleness seen: largest ${worst === Infinity ? "never seen" : `${ms(worst)} ms`}, p50 ${
+      ms(median(seen))
+    } ms.`,
+    `- Answer time: largest ${ms(Math.max(...answers))} ms, p50 ${ms(median(answers))} ms.`,
+    `- Reads begun after an answer that showed an older price: ${
+      st.writes.reduce((n, w) => n + w.staleAfterAnswer, 0)
+    }.`,
+    "",
+    "| write | price | cache | answer ms | staleness seen ms | reads after the answer showing an older price |",
+    "|---:|---:|---|---:|---:|---:|",
+    ...st.writes.map((w, i) =>
+      `| ${i + 1} | ${w.price.toFixed(2)} | ${w.cache} | ${ms(w.answerMs)} | ${
+        ms(w.seenMs)
+      } | ${w.staleAfterAnswer} |`
+    ),
+    "",
+  ];
+}
+
+function prefixSection(ps: PrefixClear[]): string[] {
+  const most = ps.filter((p) => p.others === 0).at(-1)!;
+  const empty = ps.find((p) => p.keys === 0 && p.others > 0);
+  return [
+    "## Clearing a prefix in Redis",
+    "",
+    "Three ways to clear what is under a key prefix, each one script call through the REST endpoint (the apps' `@upstash/redis` client → the bridge → Redis), timed on keys of the bench's own (`benchclear:item:<n>:v`, 120-byte values; deleted afterwards), the median of 3: (a) one Lua script that SCANs for the prefix and UNLINKs what it finds; (b) one INCR of a generation that every entry carries and readers compare (what `catalog:gen` is for the whole catalogue); (c) deleting one item's two keys (`…:v` and `…:lease`: clearing `catalog:item:<stem>:`, whose keys are known). *In Redis* is the script's own time (TIME at its start and end), during which Redis serves no one else.",
+    "",
+    "| keys under the prefix | other keys | (a) SCAN + UNLINK ms | (a) in Redis ms | (b) INCR generation ms | (b) in Redis ms | (c) one item's two keys ms | (c) in Redis ms |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...ps.map((p) =>
+      `| ${n0(p.keys)} | ${n0(p.others)} | ${ms(p.scan.ms)} | ${ms(p.scan.redisMs)} | ${
+        ms(p.generation.ms)
+      } | ${ms(p.generation.redisMs)} | ${ms(p.item.ms)} | ${ms(p.item.redisMs)} |`
+    ),
+    "",
+    `What the store does, and why: an item's prefix holds exactly two keys, so it is cleared by deleting them (c: ${
+      ms(most.item.ms)
+    } ms with ${
+      n0(most.keys)
+    } other keys under the prefix) — no scan, and the clear is part of the writer's one script; the whole catalogue by raising \`catalog:gen\` (b: ${
+      ms(most.generation.ms)
+    } ms however many keys, the old entries left to expire with their TTL); the list of pages by raising its floor (one SET, like b). A scan (a) held Redis for ${
+      ms(most.scan.redisMs)
+    } ms to clear ${n0(most.keys)} keys${
+      empty
+        ? `, and for ${ms(empty.scan.redisMs)} ms to find nothing under an empty prefix among ${
+          n0(empty.others)
+        } other keys: SCAN walks the whole keyspace, not the prefix`
+        : ""
+    }; every read and purchase waits meanwhile.`,
+    "",
+  ];
+}
+
+/** Per process, the memory samples thinned to about a dozen points for the chart. */
+function memorySeries(samples: RssSample[]) {
+  const step = Math.max(1, Math.ceil(samples.length / 12));
+  const picked = samples.filter((_, i) => i % step === 0);
+  // The last sample always, in place of a picked one too close to it for their labels.
+  const last = samples.length - 1;
+  if (last % step !== 0) {
+    if (last % step < step / 2) picked.pop();
+    picked.push(samples[last]!);
+  }
+  const names = Object.keys(samples.at(-1)?.kb ?? {});
+  return {
+    x: picked.map((p) => p.seconds),
+    series: names.map((n) => ({ name: n, values: picked.map((p) => (p.kb[n] ?? 0) / 1024) })),
+  };
+}
+
+function bigCatalogueSection(r: Results, big: BigCatalogue, chart: string): string[] {
+  const ten = (s: string) => r.runs.find((x) => x.scenario === s && x.connections === 32);
+  const { soak } = big;
+  const samples = soak.samples;
+  const names = Object.keys(samples.at(-1)?.kb ?? {});
+  const near = (t: number) =>
+    samples.reduce((a, b) => (Math.abs(b.seconds - t) < Math.abs(a.seconds - t) ? b : a));
+  const marks = [0.25, 0.5, 0.75].map((f) => near(soak.seconds * f));
+  const peak = (n: string) => Math.max(...samples.map((x) => x.kb[n] ?? 0));
+  const heldBytes = soak.held.reduce((t, h) => t + h.bytes, 0);
+  return [
+    `## A big catalogue: ${n0(big.count)} more items`,
+    "",
+    `After the runs above and the lab's evaluation, ${
+      n0(big.count)
+    } items (Item 000001 …, quantity 1,000, price 9.99) were inserted into the database in one statement (${
+      big.insertSeconds.toFixed(1)
+    } s; the relay had applied the outbox ${
+      big.relayedSeconds.toFixed(1)
+    } s after the start, and dropped the whole catalogue ${big.dropped} time(s) meanwhile: a backlog longer than one of its cycles makes it drop once). After a 2 s warm-up, GET /, GET /products/:name (the ten toys and ${
+      n0(big.sample)
+    } of the new items, evenly spread), POST /orders and the mixed load (its reads over the same names) ran for ${r.seconds} s each at 32 connections; beside them, this run's figures with the ten toys, measured minutes earlier.`,
+    "",
+    `| request | req/s, ten toys | req/s, ${
+      n0(big.count)
+    } more | ratio | p50 ms, ten | p50 ms, more | p99 ms, ten | p99 ms, more | errors, more | hit ratio, more | MySQL queries per read, more |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...big.runs.map((x) => {
+      const t = ten(x.scenario);
+      const b = big.batching.find((y) => y.scenario === x.scenario);
+      return `| ${LABELS[x.scenario]} | ${t ? n0(t.rps) : "–"} | ${n0(x.rps)} | ${
+        t ? pct(x.rps / t.rps) : "–"
+      } | ${ms(t?.p50)} | ${ms(x.p50)} | ${ms(t?.p99)} | ${ms(x.p99)} | ${x.errors} | ${
+        hitRatio(b?.catalog)
+      } | ${queriesPerRead(b?.catalog)} |`;
+    }),
+    "",
+    `CPU µs per request of each tier, ten toys → ${n0(big.count)} more items (the first page: ${
+      n0(big.pageBytes.before)
+    } → ${n0(big.pageBytes.after)} bytes):`,
+    "",
+    `| request | ${TIERS.map(([name]) => name).join(" | ")} |`,
+    `|---|${TIERS.map(() => "---:").join("|")}|`,
+    ...big.runs.map((x) =>
+      `| ${LABELS[x.scenario]} | ${cpuCompared(r, big, x.scenario).map((t) => t.text).join(" | ")} |`
+    ),
+    "",
+    `Then ${soak.seconds} s of the mixed load at 32 connections, half of its item reads going to a random one of all ${
+      n0(big.count)
+    } items: ${n0(soak.run.rps)} req/s, p50 ${ms(soak.run.p50)} ms, p99 ${
+      ms(soak.run.p99)
+    } ms, ${soak.run.errors} errors; hit ratio ${hitRatio(soak.counts.catalog)}, ${
+      queriesPerRead(soak.counts.catalog)
+    } MySQL queries per read; at the end the web servers held ${
+      n0(soak.held.reduce((t, h) => t + h.entries, 0))
+    } entries (${
+      mb(heldBytes / 1024)
+    } MB by their own estimate). Resident memory (VmRSS), sampled every second:`,
+    "",
+    `![memory under a big catalogue](${chart})`,
+    "",
+    `| process | at the start MB | after ${
+      marks.map((m) => `${m.seconds.toFixed(0)} s`).join(" | after ")
+    } | after ${samples.at(-1)!.seconds.toFixed(0)} s (end) | peak MB |`,
+    "|---|---:|---:|---:|---:|---:|---:|",
+    ...names.map((n) =>
+      `| ${n} | ${mb(samples[0]!.kb[n])} | ${marks.map((m) => mb(m.kb[n])).join(" | ")} | ${
+        mb(samples.at(-1)!.kb[n])
+      } | ${mb(peak(n))} |`
+    ),
+    "",
+  ];
 }
 
 export function writeReport(file: string, r: Results) {
@@ -226,6 +636,14 @@ export function writeReport(file: string, r: Results) {
       { name: "peak under load", values: procs.map((p) => (r.rss.loadKb[p] ?? 0) / 1024) },
     ],
   });
+  if (r.bigCatalogue) {
+    charts["memory-big-catalogue.svg"] = lineChart({
+      title: `Resident memory under mixed load over ${n0(r.bigCatalogue.count)} more items (MB)`,
+      yLabel: "MB",
+      xLabel: "seconds",
+      ...memorySeries(r.bigCatalogue.soak.samples),
+    });
+  }
   for (const [name, svg] of Object.entries(charts)) writeFileSync(path.join(chartDir, name), svg);
 
   const md: string[] = [];
@@ -248,6 +666,13 @@ export function writeReport(file: string, r: Results) {
     } bytes, captured at the start).`,
     r.runs.some((x) => x.scenario === "product-off")
       ? "- **Cache off:** GET /products/:name with the cache off is measured right after the same read with it on, at each connection count (the api restarted with `CACHE_ENABLED=false`, then back)."
+      : "",
+    r.runs.some((x) => x.scenario === "mixed")
+      ? `- **Mixed:** reads and purchases of the same items, as the lab's clients make them: about ${
+        pct(1 - MIX.page - MIX.buy)
+      } GET /products/:name, ${pct(MIX.page)} GET /, ${
+        pct(MIX.buy)
+      } POST /orders (quantity 1), over the ten seeded toys, their stock set to 1,000,000 first (a 409 counts as an error).`
       : "",
     `- **Purchases** go round robin to ${r.benchItems.length} items (${r.benchItems[0]} … ${
       r.benchItems.at(-1)
@@ -281,22 +706,8 @@ export function writeReport(file: string, r: Results) {
   }
   md.push("", `![p99](${rel("p99.svg")})`, "");
 
-  if (r.batching?.length) {
-    md.push(
-      "## Requests per check (the batching factor)",
-      "",
-      "Every read is revalidated against the database's version, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/revalidate.ts`). Counted by each tier during the run (`/healthz`): requests that needed an entry, and the checks made for them — the web servers' checks to the api (`If-None-Match`), and the api's to the database.",
-      "",
-      "| request | connections | web: requests | web: checks | web: requests per check | api: requests | api: checks | api: requests per check |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|",
-      ...r.batching.map((b) =>
-        `| ${LABELS[b.scenario] ?? b.scenario} | ${b.connections} | ${n0(b.web.requests)} | ${
-          n0(b.web.checks)
-        } | ${perCheck(b.web)} | ${n0(b.api.requests)} | ${n0(b.api.checks)} | ${perCheck(b.api)} |`
-      ),
-      "",
-    );
-  }
+  if (r.batching?.length) md.push(...batchingSection(r.batching));
+  md.push(...cacheOnOffSection(r));
 
   md.push("## Purchases: no oversell", "");
   md.push(
@@ -319,6 +730,8 @@ export function writeReport(file: string, r: Results) {
     );
   }
   md.push("");
+  if (r.staleness) md.push(...stalenessSection(r.staleness));
+  if (r.prefixClears?.length) md.push(...prefixSection(r.prefixClears));
 
   if (r.evaluation.length) {
     md.push(
@@ -346,6 +759,8 @@ export function writeReport(file: string, r: Results) {
       "",
     );
   }
+
+  if (r.bigCatalogue) md.push(...bigCatalogueSection(r, r.bigCatalogue, rel("memory-big-catalogue.svg")));
 
   md.push(
     "## Memory",

@@ -67,6 +67,37 @@ function request()
 end`,
 });
 
+/** Shares of the mixed load, as the lab's clients send them: page, purchase; the rest item reads. */
+export const MIX = { page: 0.1, buy: 0.1 };
+
+/**
+ * Reads and purchases of the same items, as the lab's clients make them: about 10%
+ * GET /, 10% POST /orders (quantity 1 of one of `buys`), the rest GET one of `reads`.
+ * With `spread`, half of the item reads go to a random one of `count` generated paths
+ * instead (`luaFormat`, a Lua string.format pattern taking the number), so a big
+ * catalogue is read all over, not just the listed paths.
+ */
+export const mixed = (
+  { reads, buys, spread }: { reads: string[]; buys: string[]; spread?: { count: number; luaFormat: string } },
+): Script => ({
+  lua: `
+local reads = { ${reads.map((p) => `"${p}"`).join(", ")} }
+local bodies = { ${buys.map((name) => `[[${JSON.stringify({ name, quantity: 1 })}]]`).join(", ")} }
+local spread = ${spread?.count ?? 0}
+local headers = { ["Content-Type"] = "application/json" }
+function request()
+  local r = math.random()
+  if r < ${MIX.page} then return wrk.format("GET", "/") end
+  if r < ${
+    MIX.page + MIX.buy
+  } then return wrk.format("POST", "/orders", headers, bodies[math.random(#bodies)]) end
+  if spread > 0 and math.random() < 0.5 then
+    return wrk.format("GET", string.format("${spread?.luaFormat ?? ""}", math.random(spread)))
+  end
+  return wrk.format("GET", reads[math.random(#reads)])
+end`,
+});
+
 const dir = mkdtempSync(path.join(tmpdir(), "bazaar-bench-"));
 let scripts = 0;
 
