@@ -48,16 +48,20 @@ INSERT IGNORE INTO catalog_meta (id, row_changes) VALUES (1, 0);
 -- the same transaction as the change, whoever makes it (the apps, the procedure, an
 -- operator's hand-written SQL). The api's relay applies each row to Redis and deletes
 -- it, so a writer that could not reach Redis, or died before it did, still gets its
--- cache entries invalidated (docs/internals.md, The cache). `version` is the row's
--- version after the change (one past the last for a delete); `row_changes`, set for
--- an insert or a delete, is catalog_meta's count after it: the list's new floor.
+-- cache entries made current (docs/internals.md, The cache). A row is the item's key
+-- and its state after the change: id, version, name, quantity and price — no name for
+-- a delete (its version one past the last). `row_changes`, set for an insert or a
+-- delete, is catalog_meta's count after it: the list's new floor.
 CREATE TABLE IF NOT EXISTS catalog_outbox (
   seq         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   item_id     INT UNSIGNED NOT NULL,
   name_key    VARBINARY(3072) NOT NULL,
   version     BIGINT UNSIGNED NOT NULL,
+  name        VARCHAR(64) NULL,
+  quantity    INT UNSIGNED NULL,
+  price       DECIMAL(8,2) NULL,
   row_changes BIGINT UNSIGNED NULL
-) ENGINE=InnoDB;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Every write to items keeps the versions and the outbox, whoever makes it: no writer
 -- can forget.
@@ -69,20 +73,23 @@ DROP TRIGGER IF EXISTS items_deleted;
 DELIMITER //
 CREATE TRIGGER items_changed AFTER UPDATE ON items FOR EACH ROW BEGIN
   IF OLD.name_key = NEW.name_key THEN
-    INSERT INTO catalog_outbox (item_id, name_key, version) VALUES (NEW.id, NEW.name_key, NEW.version);
+    INSERT INTO catalog_outbox (item_id, name_key, version, name, quantity, price)
+      VALUES (NEW.id, NEW.name_key, NEW.version, NEW.name, NEW.quantity, NEW.price);
   ELSE
     -- A new key (only hand-written SQL renames): the old name is gone, and the list changed.
     UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
-    INSERT INTO catalog_outbox (item_id, name_key, version, row_changes)
-      SELECT OLD.id, OLD.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1
+    INSERT INTO catalog_outbox (item_id, name_key, version, name, quantity, price, row_changes)
+      SELECT OLD.id, OLD.name_key, NEW.version, NULL, NULL, NULL, row_changes FROM catalog_meta WHERE id = 1
       UNION ALL
-      SELECT NEW.id, NEW.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1;
+      SELECT NEW.id, NEW.name_key, NEW.version, NEW.name, NEW.quantity, NEW.price, row_changes
+        FROM catalog_meta WHERE id = 1;
   END IF;
 END //
 CREATE TRIGGER items_inserted AFTER INSERT ON items FOR EACH ROW BEGIN
   UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;
-  INSERT INTO catalog_outbox (item_id, name_key, version, row_changes)
-    SELECT NEW.id, NEW.name_key, NEW.version, row_changes FROM catalog_meta WHERE id = 1;
+  INSERT INTO catalog_outbox (item_id, name_key, version, name, quantity, price, row_changes)
+    SELECT NEW.id, NEW.name_key, NEW.version, NEW.name, NEW.quantity, NEW.price, row_changes
+      FROM catalog_meta WHERE id = 1;
 END //
 CREATE TRIGGER items_deleted AFTER DELETE ON items FOR EACH ROW BEGIN
   UPDATE catalog_meta SET row_changes = row_changes + 1 WHERE id = 1;

@@ -15,6 +15,9 @@ const ADMIN_API = "the admin service";
 
 const param = (name: string) => ({ param: { name: encodeURIComponent(name) } });
 
+/** Rows of the inventory's table a page. */
+export const INVENTORY_PER_PAGE = 50;
+
 /** A page of the inventory (name order; with `q`, names containing it), and figures over every item. */
 export const listItems = (api: AdminApiClient, c: Context, query: { page?: number; q?: string } = {}) =>
   call(
@@ -22,7 +25,11 @@ export const listItems = (api: AdminApiClient, c: Context, query: { page?: numbe
     InventoryPage,
     () =>
       api.items.$get({
-        query: { page: String(query.page ?? 1), ...(query.q ? { q: query.q } : {}) },
+        query: {
+          page: String(query.page ?? 1),
+          per_page: String(INVENTORY_PER_PAGE),
+          ...(query.q ? { q: query.q } : {}),
+        },
       }, forward(c)),
   );
 

@@ -1,15 +1,16 @@
 // The relay: applies the cache's outbox (db/init.sql catalog_outbox, written by the
 // triggers in the same transaction as every change of an item) to Redis, and renews
 // the freshness mark without which no reader trusts Redis. Normally the writers have
-// made their entries current themselves and it corrects nothing; it is what keeps
-// the cache true when a writer could not reach Redis, or died before it did.
+// made their entries current themselves, and it brings forward only a purchase's
+// entry whose own update is still on its way; it is what keeps the cache true when a
+// writer could not reach Redis, or died before it did.
 //
 // One cycle: Redis's clock (t0); the outbox's oldest rows; each entry older than its
-// row deleted, the list's floor raised, the mark renewed until t0 + FRESH_MS — all in
-// one script — and the rows deleted. So a mark, wherever a reader finds it, vouches
-// that every change committed before its cycle began is in Redis (docs/internals.md,
-// The cache). A mark found lapsed (the relay was away, Redis restarted or flushed)
-// drops every entry first.
+// row brought up to the row's state in place, the list's floor raised, the mark renewed
+// until t0 + FRESH_MS — all in one script — and the rows deleted. So a mark, wherever a
+// reader finds it, vouches that every change committed before its cycle began is in
+// Redis (docs/internals.md, The cache). A mark found lapsed (the relay was away, Redis
+// restarted or flushed) drops every entry first.
 import {
   type CatalogCache,
   type Change,
@@ -25,8 +26,8 @@ export type RelayStats = {
   cycles: number;
   /** Outbox rows applied. */
   rows: number;
-  /** Entries that were older than their row (a writer's own step had not reached Redis), and floors raised. */
-  corrected: number;
+  /** Entries brought forward to their row (a writer's own step had not reached Redis, or not yet), and floors raised. */
+  updated: number;
   /** Times every entry was dropped: the mark had lapsed, or the backlog was more than one cycle's batch. */
   dropped: number;
   /** Cycles that failed (Redis or MySQL away): the mark lapses, and readers go to MySQL. */
@@ -60,7 +61,7 @@ export type Relay = {
 export function cacheRelay(
   { db, redis, log = jsonLines, everyMs = RELAY_EVERY_MS, freshMs = FRESH_MS, batch = 1000 }: RelayOptions,
 ): Relay {
-  const stats: RelayStats = { cycles: 0, rows: 0, corrected: 0, dropped: 0, failed: 0 };
+  const stats: RelayStats = { cycles: 0, rows: 0, updated: 0, dropped: 0, failed: 0 };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -76,7 +77,7 @@ export function cacheRelay(
       // A backlog longer than a cycle (a bulk load, or a long outage): drop everything
       // once, then the rows — every one of them committed before the new generation.
       await deleteOutboxThrough(db, await lastOutboxSeq(db));
-      await redis.dropAll(t0 + freshMs);
+      await redis.dropAll();
       stats.dropped++;
       say("info", "cache relay: a backlog of more than one cycle; dropped every catalogue entry");
       return;
@@ -88,12 +89,12 @@ export function cacheRelay(
       const stem = stemOf(row.key);
       const had = newest.get(stem);
       if (!had || row.id > had.id || (row.id === had.id && row.version > had.version)) {
-        newest.set(stem, { stem, id: row.id, version: row.version });
+        newest.set(stem, { stem, id: row.id, version: row.version, json: JSON.stringify(row.item) });
       }
       if (row.rowChanges !== null) floor = Math.max(floor ?? 0, row.rowChanges);
     }
-    const { corrected, dropped } = await redis.relay(t0 + freshMs, [...newest.values()], floor);
-    stats.corrected += corrected;
+    const { updated, dropped } = await redis.relay(t0 + freshMs, [...newest.values()], floor);
+    stats.updated += updated;
     if (dropped) {
       stats.dropped++;
       say(

@@ -16,7 +16,7 @@ export type CatalogCounts = {
 export type RelayCounts = {
   cycles: number;
   rows: number;
-  corrected: number;
+  updated: number;
   dropped: number;
   failed: number;
 };
@@ -24,7 +24,7 @@ export type TierCounts = { web: Checks; catalog: CatalogCounts; relay: RelayCoun
 
 const NO_CHECKS: Checks = { requests: 0, checks: 0 };
 const NO_READS: CatalogCounts = { reads: 0, hits: 0, db_queries: 0, fills: 0, untrusted: 0 };
-const NO_RELAY: RelayCounts = { cycles: 0, rows: 0, corrected: 0, dropped: 0, failed: 0 };
+const NO_RELAY: RelayCounts = { cycles: 0, rows: 0, updated: 0, dropped: 0, failed: 0 };
 
 const healthz = async <T>(url: string): Promise<T> =>
   ((await (await fetch(`${url}/healthz`)).json()) as { data: T }).data;

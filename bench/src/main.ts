@@ -151,7 +151,7 @@ async function measure(
           (b.web.requests / Math.max(1, b.web.checks)).toFixed(1)
         }; api: ${c.reads} catalogue reads, hit ratio ${ratio(c.hits)}, MySQL queries per read ${
           ratio(c.db_queries)
-        } (${c.untrusted} untrusted; relay: ${b.relay!.corrected} corrected, ${b.relay!.dropped} drops)`,
+        } (${c.untrusted} untrusted; relay: ${b.relay!.updated} brought forward, ${b.relay!.dropped} drops)`,
       );
     }
     return { run: { scenario, ...result } as Run, batching: b, peak, cpu };

@@ -168,9 +168,9 @@ const missesWhy = (b: Batching) =>
     n0(b.catalog!.untrusted)
   } were made while Redis had no freshness mark, ${
     n0(b.catalog!.fills)
-  } entries were filled, and the relay dropped the catalogue ${b.relay?.dropped ?? "–"} times, corrected ${
-    b.relay?.corrected ?? "–"
-  } entries and failed ${b.relay?.failed ?? "–"} cycles during the run`;
+  } entries were filled, and the relay dropped the catalogue ${b.relay?.dropped ?? "–"} times, brought ${
+    b.relay?.updated ?? "–"
+  } entries forward and failed ${b.relay?.failed ?? "–"} cycles during the run`;
 
 /** The run's counts of a scenario at some connection count. */
 const batchAt = (bs: Batching[] | undefined, s: string, c: number) =>

@@ -150,42 +150,52 @@ if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('GET', 'catalog:lis
 end
 return #ARGV - 1`;
 
+// Redis's clock, in milliseconds.
+const NOW_FN = `local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
+
 /**
- * ARGV: mark until (Redis ms), list floor or '', n, (stem, id, version)…: the relay's
- * cycle. An entry older than its row's change is deleted, with any lease; the floor
- * raised; then the mark renewed — or, if it had lapsed (the relay was away, Redis
- * restarted or was flushed), every entry dropped first by a new generation.
- * → {entries corrected, 1 if the catalogue was dropped}
+ * ARGV: mark until (Redis ms), fresh ms, ttl s, list floor or '', n, (stem, id, version, json)…:
+ * the relay's cycle. An entry older than its row's state is brought up to it in place
+ * (as PURCHASED: never created) and any lease taken; the floor raised; then the mark
+ * renewed — or, if it had lapsed (the relay was away, Redis restarted or was flushed),
+ * every entry dropped first by a new generation, and the mark set from Redis's clock
+ * now (everything reachable after the new generation is newer than it).
+ * → {entries brought forward, 1 if the catalogue was dropped}
  */
 const RELAY = `${G}
 ${AT_LEAST_FN}
-local corrected = 0
-local i = 4
-for j = 1, tonumber(ARGV[3]) do
+${NOW_FN}
+local updated = 0
+local i = 6
+for j = 1, tonumber(ARGV[5]) do
   local stem = ARGV[i]
   local key = 'catalog:item:' .. stem .. ':v'
   local v = redis.call('GET', key)
   if not at_least(v, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) then
     if v and string.sub(v, 1, #g + 1) == g .. '|' then
-      redis.call('DEL', key)
-      corrected = corrected + 1
+      redis.call('SET', key, g .. '|' .. ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' .. ARGV[i + 3], 'EX', ARGV[3])
+      updated = updated + 1
     end
     redis.call('DEL', 'catalog:item:' .. stem .. ':lease')
   end
-  i = i + 3
+  i = i + 4
 end
-if ARGV[2] ~= '' and tonumber(ARGV[2]) > tonumber(redis.call('GET', 'catalog:list:floor') or '0') then
-  redis.call('SET', 'catalog:list:floor', ARGV[2])
-  corrected = corrected + 1
+if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('GET', 'catalog:list:floor') or '0') then
+  redis.call('SET', 'catalog:list:floor', ARGV[4])
+  updated = updated + 1
 end
-if redis.call('SET', 'catalog:fresh', '1', 'XX', 'PXAT', ARGV[1]) then return {corrected, 0} end
+if redis.call('SET', 'catalog:fresh', '1', 'XX', 'PXAT', ARGV[1]) then return {updated, 0} end
 redis.call('INCR', 'catalog:gen')
-redis.call('SET', 'catalog:fresh', '1', 'PXAT', ARGV[1])
-return {corrected, 1}`;
+redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[2]))
+return {updated, 1}`;
 
-/** ARGV: mark until: every entry dropped (a new generation), the mark set. */
-const DROP = `redis.call('INCR', 'catalog:gen')
-redis.call('SET', 'catalog:fresh', '1', 'PXAT', ARGV[1])
+/** ARGV: fresh ms: every entry dropped (a new generation), then the mark set from Redis's clock now. */
+const DROP = `${NOW_FN}
+redis.call('INCR', 'catalog:gen')
+redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[1]))
 return 1`;
 
 type ReadReply = [string, number, (string | null)[], ([string, (string | null)[]] | null)[]];
@@ -199,8 +209,8 @@ export type CacheRead = {
   pages: ({ page: StoredPage; members: (StoredItem | null)[] } | null)[];
 };
 
-/** A relay cycle's item row: the key changed to (id, version). */
-export type Change = { stem: string; id: number; version: number };
+/** A relay cycle's item row: the key's state after a change (`json` "null" for none). */
+export type Change = { stem: string } & StoredItem;
 
 const parseItem = (v: string | null): StoredItem | null => {
   if (v === null) return null;
@@ -286,17 +296,19 @@ export function catalogCache(cache: Cache) {
 
     /** One relay cycle's changes, and the mark renewed until `markUntil` (Redis's clock). */
     async relay(markUntil: number, changes: Change[], listFloor?: number) {
-      const [corrected, dropped] = await relay([
+      const [updated, dropped] = await relay([
         String(markUntil),
+        String(FRESH_MS),
+        ttl,
         listFloor === undefined ? "" : String(listFloor),
         String(changes.length),
-        ...changes.flatMap((c) => [c.stem, String(c.id), String(c.version)]),
+        ...changes.flatMap((c) => [c.stem, String(c.id), String(c.version), c.json]),
       ]);
-      return { corrected: Number(corrected), dropped: Number(dropped) === 1 };
+      return { updated: Number(updated), dropped: Number(dropped) === 1 };
     },
 
-    /** Every entry dropped at once (a new generation), and the mark set until `markUntil`. */
-    dropAll: (markUntil: number) => drop([String(markUntil)]),
+    /** Every entry dropped at once (a new generation), and the mark set from Redis's clock. */
+    dropAll: () => drop([String(FRESH_MS)]),
 
     /** Redis's clock (ms): a relay cycle's mark is counted from before it read the outbox. */
     time: () => cache.time(),

@@ -74,26 +74,50 @@ export async function selectPage(
   return { rowChanges: row_changes, total, keys: rows.map((r) => checked(KeyRow, r).name_key) };
 }
 
-/** One row of the cache's outbox (db/init.sql catalog_outbox): an item's key changed to (id, version). */
-export type OutboxRow = { seq: number; id: number; version: number; key: string; rowChanges: number | null };
+/**
+ * One row of the cache's outbox (db/init.sql catalog_outbox): an item's key and its
+ * state after a change — (id, version) and the item, or null after a delete.
+ */
+export type OutboxRow = {
+  seq: number;
+  id: number;
+  version: number;
+  key: string;
+  item: Item | null;
+  rowChanges: number | null;
+};
 
 const OutboxRowSchema = v.object({
   seq: v.number(),
   item_id: v.number(),
   version: v.number(),
   name_key: KeyColumn,
+  name: v.nullable(v.string()),
+  quantity: v.nullable(v.number()),
+  price: v.nullable(v.number()),
   row_changes: v.nullable(v.number()),
 });
 
 /** The oldest `limit` rows of the outbox not yet applied (deleted once they are). */
 export async function selectOutbox(db: Db, limit: number): Promise<OutboxRow[]> {
   const rows = await db.query(
-    "SELECT seq, item_id, version, name_key, row_changes FROM catalog_outbox ORDER BY seq LIMIT ?",
+    "SELECT seq, item_id, version, name_key, name, quantity, price, row_changes FROM catalog_outbox " +
+      "ORDER BY seq LIMIT ?",
     [limit],
   );
   return rows.map((row) => {
     const r = checked(OutboxRowSchema, row);
-    return { seq: r.seq, id: r.item_id, version: r.version, key: r.name_key, rowChanges: r.row_changes };
+    const item = r.name === null
+      ? null
+      : checked(Item, { name: r.name, quantity: r.quantity, price: r.price });
+    return {
+      seq: r.seq,
+      id: r.item_id,
+      version: r.version,
+      key: r.name_key,
+      item,
+      rowChanges: r.row_changes,
+    };
   });
 }
 

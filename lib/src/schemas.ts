@@ -174,7 +174,7 @@ export const Paging = v.object({
 });
 
 /** How many items a page of the catalogue shows unless asked otherwise (the storefront's grid). */
-export const PER_PAGE = 48;
+export const PER_PAGE = 24;
 /** The most a page of the catalogue holds. */
 export const MAX_PER_PAGE = 100;
 
@@ -197,7 +197,7 @@ export const SearchText = v.pipe(
   v.maxLength(64, "must be at most 64 characters"),
 );
 
-/** Which page of the catalogue (`?page=2&per_page=48&q=tu`): from the query string. */
+/** Which page of the catalogue (`?page=2&per_page=24&q=tu`): from the query string. */
 export const CatalogQuery = v.object({
   page: wholeParam(1_000_000, "1"),
   per_page: wholeParam(MAX_PER_PAGE, String(PER_PAGE)),

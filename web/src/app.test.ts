@@ -578,7 +578,7 @@ describe("versions and ETags", () => {
     expect(fake.state.seen.length).toBe(2);
     const second = (await fake.state.seen[1]!.clone().json()) as CatalogCheck;
     expect(second.items.map((i) => i.name).sort()).toEqual(["Fox", "Tux"]);
-    expect(second.pages).toMatchObject([{ page: 1, per_page: 48, q: "" }]);
+    expect(second.pages).toMatchObject([{ page: 1, per_page: 24, q: "" }]);
     const health = (await (await app.request("/healthz")).json()) as {
       data: { revalidation: { requests: number; checks: number } };
     };
@@ -593,25 +593,25 @@ describe("a large catalogue: pages, search, bounded memory", () => {
     price: 1.5,
   }));
 
-  test("the storefront shows 48 items a page, says which, and links the next and previous pages", async () => {
+  test("the storefront shows 24 items a page, says which, and links the next and previous pages", async () => {
     const { app } = setup(many);
     const first = await (await app.request("/", { headers: HTML })).text();
-    expect(first.match(/<form class="buy"/g)?.length).toBe(48);
-    expect(first).toContain("1–48 of 130 items");
-    expect(first).toContain("Page 1 of 3");
+    expect(first.match(/<form class="buy"/g)?.length).toBe(24);
+    expect(first).toContain("1–24 of 130 items");
+    expect(first).toContain("Page 1 of 6");
     expect(first).toContain('href="/?page=2"');
-    const third = await (await app.request("/?page=3", { headers: HTML })).text();
-    expect(third.match(/<form class="buy"/g)?.length).toBe(34);
-    expect(third).toContain("97–130 of 130 items");
-    expect(third).toContain("Toy 129");
-    expect(third).not.toContain("Toy 000");
+    const last = await (await app.request("/?page=6", { headers: HTML })).text();
+    expect(last.match(/<form class="buy"/g)?.length).toBe(10);
+    expect(last).toContain("121–130 of 130 items");
+    expect(last).toContain("Toy 129");
+    expect(last).not.toContain("Toy 000");
   });
 
   test("a page past the last is 404 saying how many there are; a page that is not a number is 400 naming it", async () => {
     const { app } = setup(many);
     const past = await app.request("/?page=9", { headers: HTML });
     expect(past.status).toBe(404);
-    expect(await past.text()).toContain("There is no page 9: the shop has 3 pages.");
+    expect(await past.text()).toContain("There is no page 9: the shop has 6 pages.");
     const bad = await app.request("/?page=two", { headers: HTML });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain("Page: must be a whole number");
@@ -632,12 +632,12 @@ describe("a large catalogue: pages, search, bounded memory", () => {
     const { app } = setup(many);
     const res = await app.request(
       "http://localhost/buy",
-      form({ name: "Toy 050", quantity: "11", price: "1.50", page: "2" }),
+      form({ name: "Toy 030", quantity: "11", price: "1.50", page: "2" }),
     );
     expect(res.status).toBe(409);
     const body = await res.text();
-    expect(body).toContain("we don&#39;t have 11 × Toy 050 in stock");
-    expect(body).toContain("49–96 of 130 items");
+    expect(body).toContain("we don&#39;t have 11 × Toy 030 in stock");
+    expect(body).toContain("25–48 of 130 items");
   });
 
   test("a web server keeps at most CATALOG_MEMORY_MB of the catalogue: the least recently read is dropped", async () => {

@@ -3,7 +3,7 @@
 import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
-import type { CatalogCheck, CatalogPage, Item, Order } from "@bazaar/lib/schemas.ts";
+import { type CatalogCheck, type CatalogPage, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch, type UpstreamMode } from "@bazaar/lib/testing.ts";
 import { createApiClient } from "./api.ts";
 
@@ -39,7 +39,7 @@ export function fakeApi(items: Item[] = []) {
       .get("/items", (c) => {
         const { value, etag } = pageOf(
           Number(c.req.query("page") ?? 1),
-          Number(c.req.query("per_page") ?? 48),
+          Number(c.req.query("per_page") ?? PER_PAGE),
           c.req.query("q") ?? "",
         );
         return tagged(c, etag, value);
