@@ -5,6 +5,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { fail } from "../http.ts";
 
 /**
@@ -46,6 +47,45 @@ export function pageHeaders(identity: string): MiddlewareHandler {
     c.res.headers.set("X-Served-By", servedBy);
   };
 }
+
+// Bun (1.4.5) writes a body of more than 16 KiB answered after an await of network
+// I/O (every page waits for the api's check) about 5× slower than the same bytes as a
+// stream of pieces of at most 16 KiB: measured with the storefront's page, 10,200
+// against 54,900 answers a second (docs/performance-notes.md). A plain stream of
+// Web Streams, so Deno serves it alike.
+const PIECE = 16 * 1024;
+const encoder = new TextEncoder();
+
+/**
+ * An HTML page as its response: the bytes whole when small, else as pieces of at
+ * most 16 KiB, with their Content-Length either way.
+ * @example
+ * return htmlResponse(c, 200, text, { "Cache-Control": "no-store" });
+ */
+export function htmlResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  page: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = {},
+) {
+  const bytes = typeof page === "string" ? pageBytes(page) : page;
+  const all = {
+    "Content-Type": "text/html; charset=UTF-8",
+    "Content-Length": String(bytes.length),
+    ...headers,
+  };
+  if (bytes.length <= PIECE) return c.body(bytes, status, all);
+  const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    start(pieces) {
+      for (let at = 0; at < bytes.length; at += PIECE) pieces.enqueue(bytes.subarray(at, at + PIECE));
+      pieces.close();
+    },
+  });
+  return c.body(body, status, all);
+}
+
+/** A page's bytes (the storefront makes them once per catalogue page). */
+export const pageBytes = (text: string) => encoder.encode(text) as Uint8Array<ArrayBuffer>;
 
 /** True when the Accept header asks for HTML before JSON (browsers do; API clients don't). */
 export function prefersHtml(accept: string | undefined) {

@@ -6,6 +6,7 @@ import type { Child } from "hono/jsx";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { html } from "hono/html";
+import { htmlResponse } from "./http.ts";
 
 export type Site = {
   /** Where the brand links to: "/" or "/admin". */
@@ -74,7 +75,7 @@ export const renderHtml = async (page: Child): Promise<string> => String(await h
 
 /** Answer a page (an element, or text from renderHtml) with the status given. */
 export async function renderPage(c: Context, status: ContentfulStatusCode, page: Child | string) {
-  return c.html(typeof page === "string" ? page : html`<!DOCTYPE html>${page}`, status, {
+  return htmlResponse(c, status, typeof page === "string" ? page : await renderHtml(page), {
     "Cache-Control": "no-store",
   });
 }

@@ -10,7 +10,7 @@ import { fail, limitBody } from "@bazaar/lib/http.ts";
 import { type CatalogPage, describeIssues, OrderRequest, PER_PAGE, SearchText } from "@bazaar/lib/schemas.ts";
 import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatMoney } from "@bazaar/lib/ui/money.ts";
-import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
+import { htmlResponse, pageBytes, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
 import { OutcomeUnknown, placeOrder } from "../api.ts";
@@ -53,7 +53,7 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
   // page is the same object (../catalog.ts), so its plain rendering is made once, not
   // per request, and its ETag is the digest of those bytes (they differ per web
   // server: the page names the one that served it).
-  const plain = new WeakMap<CatalogPage, { text: string; etag: string }>();
+  const plain = new WeakMap<CatalogPage, { bytes: Uint8Array<ArrayBuffer>; etag: string }>();
   const page = async (
     c: Context<WebEnv>,
     where: { page: number; q: string },
@@ -80,15 +80,16 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
     let rendered = plain.get(value);
     if (rendered === undefined) {
       const text = await renderHtml(<Storefront identity={identity} site={site} catalog={value} />);
-      rendered = { text, etag: `"p${createHash("sha1").update(text).digest("base64url").slice(0, 22)}"` };
+      const etag = `"p${createHash("sha1").update(text).digest("base64url").slice(0, 22)}"`;
+      rendered = { bytes: pageBytes(text), etag };
       plain.set(value, rendered);
     }
-    if (status !== 200) return renderPage(c, status, rendered.text);
+    if (status !== 200) return htmlResponse(c, status, rendered.bytes, { "Cache-Control": "no-store" });
     const unchanged = conditional(c, rendered.etag);
     // Kept, but asked again every time (no-cache): the ETag makes that cheap.
     c.header("Cache-Control", "no-cache");
     if (unchanged) return unchanged;
-    return c.html(rendered.text, 200);
+    return htmlResponse(c, 200, rendered.bytes);
   };
 
   return new Hono<WebEnv>()
