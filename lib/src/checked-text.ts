@@ -7,7 +7,7 @@ import * as v from "valibot";
 
 // Per schema, then the memo starts over: a count and a size (in UTF-16 units), so a
 // few large texts (a batch reply, a page) cannot hold much memory either.
-const MAX_TEXTS = 256;
+const MAX_TEXTS = 10_000;
 const MAX_CHARS = 1_000_000;
 type Memo = { texts: Map<string, unknown>; chars: number };
 const memos = new WeakMap<v.GenericSchema, Memo>();
