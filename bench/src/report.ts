@@ -1,6 +1,7 @@
 // docs/performance.md from one bench run: the tables, the targets, the charts.
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { PER_PAGE } from "../../lib/src/schemas.ts";
 import { MIX, type WrkResult } from "./wrk.ts";
 import { barChart, lineChart } from "./svg.ts";
 import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts";
@@ -336,7 +337,7 @@ function cacheTargets(r: Results): Target[] {
           }).join(" ")
         } The first page grew from ${n0(big.pageBytes.before)} to ${
           n0(big.pageBytes.after)
-        } bytes: it lists up to 48 items, and before the load the shop had fewer.`,
+        } bytes: it lists up to ${PER_PAGE} items, and before the load the shop had fewer.`,
       });
     }
     if (ratio("orders") !== null) {
