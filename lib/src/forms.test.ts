@@ -20,6 +20,9 @@ describe("formNumber", () => {
   test("anything else is left for the schema to refuse as not a number", () => {
     expect(formNumber("two")).toBe("two");
     expect(formNumber("1e3")).toBe("1e3");
+    // Commas only where a person puts them: between groups of three digits.
+    expect(formNumber("12,345.50")).toBe(12345.5);
+    for (const odd of ["1,0,0", "10,00", ",100", "100,", "1,,000"]) expect(formNumber(odd)).toBe(odd);
     const parsed = v.safeParse(OrderRequest, { name: "Tux", quantity: formNumber("two") });
     expect(parsed.success).toBe(false);
     if (!parsed.success) expect(fieldErrors(parsed.issues)).toEqual({ quantity: "must be a number" });

@@ -7,11 +7,16 @@ import { describeIssues } from "./schemas.ts";
 /** A form field as text: "" when it is missing or a file. */
 export const text = (raw: unknown) => (typeof raw === "string" ? raw : "");
 
-/** "" → undefined; a plain number → that number; anything else → the string (the schema says "must be a number"). */
+/**
+ * "" → undefined; a plain number → that number, commas allowed only between groups of
+ * three digits ("1,000", not "1,0,0"); anything else → the string (the schema says
+ * "must be a number").
+ */
 export function formNumber(raw: unknown): number | string | undefined {
-  const s = text(raw).trim().replace(/^\$/, "").replaceAll(",", "");
+  const s = text(raw).trim().replace(/^\$/, "");
   if (s === "") return undefined;
-  return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : s;
+  const plain = /^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s) ? s.replaceAll(",", "") : s;
+  return /^-?\d+(\.\d+)?$/.test(plain) ? Number(plain) : plain;
 }
 
 /** Field → message, from a failed parse. */

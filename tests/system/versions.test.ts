@@ -25,9 +25,9 @@ async function product(base: string, name: string): Promise<Seen> {
   return { status: res.status, price: body.data?.price, quantity: body.data?.quantity };
 }
 
-/** The item's card on the storefront page. */
+/** The item's card on the storefront (found by a search for its name). */
 async function card(base: string, name: string) {
-  const res = await fetch(`${base}/`, { headers: { Accept: "text/html" } });
+  const res = await fetch(`${base}/?q=${encodeURIComponent(name)}`, { headers: { Accept: "text/html" } });
   return shelf(await res.text()).find((i) => i.name === name);
 }
 
