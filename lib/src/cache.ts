@@ -112,6 +112,8 @@ export function createCache(config: CacheConfig, options: { log?: Log } = {}): C
     url: config.UPSTASH_REDIS_REST_URL,
     token: config.UPSTASH_REDIS_REST_TOKEN,
     automaticDeserialization: false,
+    // Every value is UTF-8 text (JSON, names, URI-encoded keys): no base64 both ways.
+    responseEncoding: false,
     enableTelemetry: false,
     retry: false,
     keepAlive: true,
