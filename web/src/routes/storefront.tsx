@@ -7,7 +7,13 @@ import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
 import { formNumber } from "@bazaar/lib/forms.ts";
 import { fail, limitBody } from "@bazaar/lib/http.ts";
-import { type CatalogPage, describeIssues, OrderRequest, PER_PAGE, SearchText } from "@bazaar/lib/schemas.ts";
+import {
+  type CatalogPage,
+  CatalogQuery,
+  describeIssues,
+  OrderRequest,
+  PER_PAGE,
+} from "@bazaar/lib/schemas.ts";
 import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatMoney } from "@bazaar/lib/ui/money.ts";
 import { htmlResponse, pageBytes, sameOriginForms } from "@bazaar/lib/ui/http.ts";
@@ -22,19 +28,7 @@ const isHttpError = (err: unknown): err is HTTPException =>
   typeof (err as { status: unknown }).status === "number";
 
 /** Which page: `page` (from 1) and `q` (what names must contain), from the query or the buy form. */
-const Where = v.object({
-  page: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^[0-9]{1,7}$/, "must be a whole number"),
-      v.transform(Number),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(1_000_000, "must be at most 1000000"),
-    ),
-    "1",
-  ),
-  q: v.optional(SearchText, ""),
-});
+const Where = v.pick(CatalogQuery, ["page", "q"]);
 
 const whereOf = (fields: Record<string, unknown>) => {
   const parsed = v.safeParse(Where, {
