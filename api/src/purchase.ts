@@ -5,8 +5,9 @@
 //   not placed    it certainly did not: no connection in time (nothing was sent),
 //                 or the database refused or rolled the call back (a lock held longer
 //                 than place_order's 1 s lock wait, a deadlock) — 503;
-//   unknown       the connection broke after the call was sent: it may have
-//                 committed — 504, and the buyer is told how to look it up.
+//   unknown       the connection broke after the call was sent, or the call was
+//                 interrupted (KILL QUERY): it may have committed — 504, and the
+//                 buyer is told how to look it up.
 import type { PoolConnection } from "mysql2/promise";
 import type { Db } from "@bazaar/lib/db.ts";
 import { isConnectionError } from "@bazaar/lib/db.ts";
@@ -33,6 +34,10 @@ export type Placed = {
 export const CONNECTION_WAIT_MS = 1000;
 
 export const NOT_PLACED = "the order was not placed";
+
+// Ended from outside while it ran: ER_QUERY_INTERRUPTED (KILL QUERY), MariaDB's
+// max_statement_time, MySQL's max_execution_time.
+const INTERRUPTED = new Set(["ER_QUERY_INTERRUPTED", "ER_STATEMENT_TIMEOUT", "ER_QUERY_TIMEOUT"]);
 
 // Rolled back by the procedure's handler: nothing of the call was kept.
 const ROLLED_BACK = new Set(["ER_LOCK_DEADLOCK", "ER_DUP_ENTRY"]);
@@ -79,9 +84,16 @@ export async function placeOrder(
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
       // Sent, and then the connection broke: the procedure may have committed.
-      if (isConnectionError(err) && code !== "ER_LOCK_WAIT_TIMEOUT" && code !== "ER_QUERY_INTERRUPTED") {
+      if (isConnectionError(err) && code !== "ER_LOCK_WAIT_TIMEOUT" && !INTERRUPTED.has(code)) {
         conn.destroy();
         fail(504, "the order's outcome is unknown: the database connection broke during the purchase");
+      }
+      // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): before
+      // the procedure's COMMIT nothing was kept, after it the order was — and the error
+      // does not say which.
+      if (INTERRUPTED.has(code)) {
+        conn.release();
+        fail(504, "the order's outcome is unknown: the database interrupted the purchase");
       }
       conn.release();
       if (code === "ER_LOCK_WAIT_TIMEOUT") {

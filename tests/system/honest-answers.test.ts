@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { dbQuantity, restore } from "./helpers.ts";
+import { dbQuantity, record, restore } from "./helpers.ts";
 import { adminApi, buy, postForm, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
@@ -278,6 +278,88 @@ describe("a purchase whose outcome the store cannot know", () => {
       expect(page.status).toBe(again.status === 200 ? 303 : 404);
     },
     40_000,
+  );
+});
+
+describe("purchases interrupted by the database (KILL QUERY, as pt-kill or an operator does)", () => {
+  test(
+    "8 buyers while every running CALL place_order is killed: every 503 is an order that does not exist; every interrupted one is 504 and its lookup agrees with the database",
+    async () => {
+      const name = unique("Killed calls");
+      await createItem(name, 100_000);
+      // A database account that may KILL other sessions' queries (root's is the socket's).
+      const password = `k${crypto.randomUUID()}`;
+      await stack().sql(
+        `CREATE USER 'bazaar_killer'@'127.0.0.1' IDENTIFIED BY '${password}';` +
+          "GRANT PROCESS, CONNECTION ADMIN ON *.* TO 'bazaar_killer'@'127.0.0.1';",
+      );
+      const killer = await mysql.createConnection({
+        host: "127.0.0.1",
+        port: Number(env("DB_PORT")),
+        user: "bazaar_killer",
+        password,
+      });
+      const answers: { status: number; id: string }[] = [];
+      let running = true;
+      let kills = 0;
+      try {
+        const killing = (async () => {
+          while (running) {
+            const [rows] = await killer.query(
+              "SELECT id FROM information_schema.processlist WHERE info LIKE 'CALL place_order%'",
+            );
+            for (const { id } of rows as { id: number }[]) {
+              await killer.query(`KILL QUERY ${Number(id)}`).then(() => kills++, () => {});
+            }
+          }
+        })();
+        const deadline = performance.now() + 4000;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          while (performance.now() < deadline) {
+            const res = await buy({ name, quantity: 1 });
+            answers.push({ status: res.status, id: res.res.headers.get("x-request-id") ?? "" });
+          }
+        }));
+        running = false;
+        await killing;
+      } finally {
+        running = false;
+        await killer.end();
+        await stack().sql("DROP USER IF EXISTS 'bazaar_killer'@'127.0.0.1';");
+      }
+      const placed = new Set(
+        (await stack().sql(`SELECT request_id FROM bazaar.orders WHERE item_name = '${name}'`)).trim().split(
+          "\n",
+        )
+          .slice(1),
+      );
+      const count = (status: number) => answers.filter((a) => a.status === status);
+      record({
+        case: "KILL QUERY of purchases",
+        purchases: answers.length,
+        kills,
+        ok: count(200).length,
+        not_placed_503: count(503).length,
+        unknown_504: count(504).length,
+        unknown_that_were_placed: count(504).filter((a) => placed.has(a.id)).length,
+      });
+      expect(kills).toBeGreaterThan(0);
+      expect(count(504).length).toBeGreaterThan(0);
+      // "Not placed" is never an order that exists; every 200 is one.
+      expect(count(503).filter((a) => placed.has(a.id))).toEqual([]);
+      expect(count(200).filter((a) => !placed.has(a.id))).toEqual([]);
+      expect(answers.filter((a) => ![200, 503, 504].includes(a.status))).toEqual([]);
+      // Each unknown one: the lookup by its request id says what the database holds.
+      for (const a of count(504).slice(0, 10)) {
+        const lookup = await fetch(`${store()}/orders?request_id=${encodeURIComponent(a.id)}`, {
+          headers: { Accept: "application/json" },
+        });
+        expect(lookup.status).toBe(placed.has(a.id) ? 200 : 404);
+      }
+      // And the stock adds up: what was placed, no more.
+      expect(await dbQuantity(name)).toBe(100_000 - placed.size);
+    },
+    60_000,
   );
 });
 
