@@ -137,3 +137,22 @@ describe("one trailing slash is the same route", () => {
     60_000,
   );
 });
+
+describe("the lab's clients, as they are", () => {
+  test("a purchase posted with no Content-Type (Python's http.client, requests.post(data=…)) is read as JSON, through the proxy", async () => {
+    const res = await fetch(`${env("STORE_URL")}/orders`, {
+      method: "POST",
+      // A Blob of no type: fetch sends no Content-Type, as those clients do.
+      body: new Blob([JSON.stringify({ name: ITEM, quantity: 1 })]),
+    });
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: { order_number: number } };
+    expect(Number.isInteger(data.order_number)).toBe(true);
+    const typed = await fetch(`${env("STORE_URL")}/orders`, {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: JSON.stringify({ name: ITEM, quantity: 1 }),
+    });
+    expect(typed.status).toBe(415);
+  });
+});

@@ -252,6 +252,27 @@ describe("public JSON API", () => {
     expect(((await text.json()) as { error: { code: number } }).error.code).toBe(415);
   });
 
+  test("a body sent with no Content-Type at all is JSON (the lab's Python clients send none); a wrong type is still 415", async () => {
+    const { app, fake } = setup();
+    // A Request with a string body gets text/plain by default: a Blob of no type sends none.
+    const res = await app.request("/orders", {
+      method: "POST",
+      body: new Blob([JSON.stringify({ name: "Tux", quantity: 2 })]),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { order_number: 0 } });
+    expect(fake.state.orders.map((o) => o.quantity)).toEqual([2]);
+    const bad = await app.request("/orders", { method: "POST", body: new Blob(["{not json"]) });
+    expect(bad.status).toBe(400);
+    const typed = await app.request("/orders", {
+      method: "POST",
+      headers: { "Content-Type": "text/plain" },
+      body: JSON.stringify({ name: "Tux", quantity: 1 }),
+    });
+    expect(typed.status).toBe(415);
+    expect(fake.state.orders.length).toBe(1);
+  });
+
   test("GET /orders/:number: 404 order not found for an unknown number", async () => {
     const { app } = setup();
     const res = await app.request("/orders/99");

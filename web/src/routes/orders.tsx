@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
-import { fail, jsonBody } from "@bazaar/lib/http.ts";
+import { fail, labJsonBody } from "@bazaar/lib/http.ts";
 import { PublicOrderNumber } from "@bazaar/lib/order-number.ts";
 import { OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
@@ -19,7 +19,7 @@ export const orders = ({ api, identity, site }: WebDeps) =>
     .post(
       "/",
       errorsAs("json"),
-      ...jsonBody(OrderRequest),
+      ...labJsonBody(OrderRequest),
       async (c) => {
         const placed = await placeOrder(api, c, c.req.valid("json"));
         return c.json({ data: { order_number: placed.order_number } });
