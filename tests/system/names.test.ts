@@ -82,6 +82,46 @@ describe("every valid name is storable", () => {
   });
 });
 
+describe("one rule for names everywhere", () => {
+  test("64 characters are a name whatever their UTF-16 length: 64 ducks are stored, read and bought; 65 are refused", async () => {
+    const ducks = `${"🦆".repeat(60)}${tag().slice(0, 4)}`;
+    expect([...ducks].length).toBe(64);
+    const added = await adminApi("POST", "/items", { name: ducks, quantity: 3, price: 1 });
+    expect(added.status).toBe(201);
+    expect((await getJson(`/products/${encodeURIComponent(ducks)}`)).body.data.name).toBe(ducks);
+    expect((await buy({ name: ducks, quantity: 1 })).status).toBe(200);
+    const more = await adminApi("POST", "/items", { name: `${ducks}🦆`, quantity: 3, price: 1 });
+    expect(more.status).toBe(400);
+    expect(more.body.error.fields.name).toBe("must be at most 64 characters");
+    expect((await adminApi("DELETE", itemPath(ducks))).status).toBe(200);
+  });
+
+  test('"." and ".." are refused as names (their address would never reach them), 400 naming name', async () => {
+    for (const name of [".", ".."]) {
+      const api = await adminApi("POST", "/items", { name, quantity: 1, price: 1 });
+      expect(api.status).toBe(400);
+      expect(api.body.error.fields.name).toBe('must not be "." or ".."');
+      const site = await admin.submit("/admin/items", { name, quantity: "1", price: "1.00" });
+      expect(site.status).toBe(400);
+    }
+  });
+
+  test('surrounding spaces are no part of a name: GET /products/Tux%20 is Tux, as POST /orders with "Tux " buys Tux', async () => {
+    const t = tag();
+    const name = `Spaced ${t}`;
+    expect((await adminApi("POST", "/items", { name, quantity: 10, price: 1 })).status).toBe(201);
+    for (const spelled of [`${name} `, ` ${name}`, `  ${name}  `]) {
+      const read = await getJson(`/products/${encodeURIComponent(spelled)}`);
+      expect(read.status).toBe(200);
+      expect(read.body.data.name).toBe(name);
+    }
+    expect((await buy({ name: `${name} `, quantity: 1 })).status).toBe(200);
+    expect((await adminApi("PATCH", itemPath(`${name} `), { quantity: 5 })).status).toBe(200);
+    expect((await getJson(`/products/${encodeURIComponent(name)}`)).body.data.quantity).toBe(5);
+    expect((await adminApi("DELETE", itemPath(` ${name}`))).status).toBe(200);
+  });
+});
+
 // Each pair was inserted as two items; the second is now the first one, restocked
 // (adding a known name restocks it: the documented answer).
 const SAME: [string, string, string][] = [

@@ -11,11 +11,13 @@ import type { Context } from "hono";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { boundedMap } from "@bazaar/lib/bounded-map.ts";
 import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
+import * as v from "valibot";
 import {
   type CatalogCheck,
   CatalogCheckReply,
   type CatalogPage,
   type Item,
+  ItemName,
   MAX_CHECK,
 } from "@bazaar/lib/schemas.ts";
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
@@ -48,13 +50,11 @@ type Ask =
   | ({ kind: "page"; headers: Record<string, string> } & PageAsk);
 type Held = Tagged<Item | CatalogPage>;
 
-// A string no item can have (the api answers "missing") still needs a key of its own.
+// By the names' one rule (ItemName: surrounding spaces are no part of a name); a string
+// no item can have (the api answers "missing") still needs a key of its own.
 const itemKey = (name: string) => {
-  try {
-    return `i:${nameKey(name)}`;
-  } catch {
-    return `i:\u0000${name}`;
-  }
+  const parsed = v.safeParse(ItemName, name);
+  return parsed.success ? `i:${nameKey(parsed.output)}` : `i:\u0000${name}`;
 };
 const pageKey = ({ page, per_page, q }: PageAsk) => `p:${per_page}:${page}:${q}`;
 
