@@ -23,9 +23,17 @@ const rowChanges = async (conn: PoolConnection) => {
   return Number(rows[0]?.row_changes ?? 0);
 };
 
+const cents = (price: number) => Math.round(price * 100);
+
+/**
+ * Adds stock: a new name is inserted (its price required), a known one restocked. A
+ * restock keeps the item's price, unless the price given differs and the caller says
+ * what price it saw (`was_price`) and that is still the item's: the same stale-page
+ * check as a correction, so a price corrected meanwhile is never overwritten.
+ */
 export const addItem = (
   db: Db,
-  { name, quantity, price }: AddItem,
+  { name, quantity, price, was_price }: AddItem,
 ): Promise<{ added: AddedItem; listFloor?: number }> =>
   retried(() =>
     db.transaction(async (conn) => {
@@ -45,6 +53,21 @@ export const addItem = (
           listFloor: await rowChanges(conn),
         };
       }
+      const repriced = price !== undefined && cents(price) !== cents(current.price);
+      if (repriced && (was_price === undefined || cents(was_price) !== cents(current.price))) {
+        const now = current.price.toFixed(2);
+        fail(
+          409,
+          was_price === undefined
+            ? `price: ${current.name} costs ${now}; a restock keeps the price unless the price it replaces is given (was_price)`
+            : `price: ${current.name} costs ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
+          {
+            price: was_price === undefined
+              ? `is ${now}: a restock keeps it (correct the price in the item's row)`
+              : `is ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
+          },
+        );
+      }
       const next = current.quantity + quantity;
       if (next > MAX_STOCK) {
         fail(
@@ -63,12 +86,11 @@ export const addItem = (
           action: "restocked" as const,
           item: { name: current.name, quantity: next, price: price ?? current.price },
           previous_quantity: current.quantity,
+          previous_price: current.price,
         },
       };
     })
   );
-
-const cents = (price: number) => Math.round(price * 100);
 
 /**
  * A correction sets the values given, on one condition: the item still has the

@@ -220,6 +220,20 @@ describe("the inventory", () => {
     expect(await (await b.get("/admin")).text()).toContain("Restocked Tux: 100 → 150");
   });
 
+  test("restocking a known name with another price is refused beside the price, showing the current one; nothing changes", async () => {
+    const { b, fake, token } = await signedIn();
+    const res = await b.post("/admin/items", { name: "Fox", quantity: "1", price: "0.01", _csrf: token });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain(
+      "is 9.50: a restock keeps it (correct the price in the item&#39;s row)",
+    );
+    expect(fake.state.items.find((i) => i.name === "Fox")).toEqual({ name: "Fox", quantity: 3, price: 9.5 });
+    // The same price, or none, restocks.
+    expect((await b.post("/admin/items", { name: "Fox", quantity: "1", price: "9.50", _csrf: token })).status)
+      .toBe(303);
+    expect(fake.state.items.find((i) => i.name === "Fox")!.quantity).toBe(4);
+  });
+
   test("a form error is shown beside its field and the input is kept", async () => {
     const { b, fake, token } = await signedIn();
     const res = await b.post("/admin/items", {

@@ -65,11 +65,22 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
           state.items.push(added);
           return c.json({ data: { action: "inserted", item: added, cache: state.cache } }, 201);
         }
+        // As admin-api: a restock keeps the price unless the price it replaces is given.
+        if (price !== undefined && price !== item.price) {
+          fail(409, `price: ${item.name} costs ${item.price.toFixed(2)}`, {
+            price: `is ${item.price.toFixed(2)}: a restock keeps it (correct the price in the item's row)`,
+          });
+        }
         const previous = item.quantity;
         item.quantity += quantity;
-        if (price !== undefined) item.price = price;
         return c.json({
-          data: { action: "restocked", item, previous_quantity: previous, cache: state.cache },
+          data: {
+            action: "restocked",
+            item,
+            previous_quantity: previous,
+            previous_price: item.price,
+            cache: state.cache,
+          },
         });
       })
       .patch("/items/:name", async (c) => {

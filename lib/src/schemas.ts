@@ -113,7 +113,12 @@ export const CacheCleared = v.picklist(["cleared", "relayed"]);
 export type CacheCleared = v.InferOutput<typeof CacheCleared>;
 
 const inserted = { action: v.literal("inserted"), item: Item };
-const restocked = { action: v.literal("restocked"), item: Item, previous_quantity: v.number() };
+const restocked = {
+  action: v.literal("restocked"),
+  item: Item,
+  previous_quantity: v.number(),
+  previous_price: v.number(),
+};
 /** What adding an item did, before the cache is cleared. */
 export type AddedItem =
   | v.InferOutput<v.ObjectSchema<typeof inserted, undefined>>
@@ -139,8 +144,16 @@ export type Changed = v.InferOutput<typeof Changed>;
 export const OrderRequest = v.object({ name: ItemName, quantity: OrderQuantity, price: v.optional(Price) });
 export type OrderRequest = v.InferOutput<typeof OrderRequest>;
 
-/** Add an item: a new name is inserted (price required), a known one restocked. */
-export const AddItem = v.object({ name: ItemName, quantity: StockToAdd, price: v.optional(Price) });
+/**
+ * Add an item: a new name is inserted (price required), a known one restocked. A
+ * restock changes the price only with `was_price`, the price the caller saw, still the item's.
+ */
+export const AddItem = v.object({
+  name: ItemName,
+  quantity: StockToAdd,
+  price: v.optional(Price),
+  was_price: v.optional(Price),
+});
 export type AddItem = v.InferOutput<typeof AddItem>;
 
 /**

@@ -146,6 +146,7 @@ describe("names that are the same are one item", () => {
         action: "restocked",
         item: { name: a, quantity: 7, price: 1.5 },
         previous_quantity: 4,
+        previous_price: 1.5,
         cache: "cleared",
       });
       expect((await listed(t)).filter((i) => i.name === a || i.name === b)).toEqual([{

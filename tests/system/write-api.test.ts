@@ -55,12 +55,27 @@ describe("adding items", () => {
         action: "restocked",
         item: { name, quantity: 150, price: 5 },
         previous_quantity: 100,
+        previous_price: 5,
         cache: "cleared",
       },
     });
     expect(await read(name)).toEqual({ name, quantity: 150, price: 5 });
+    // Another price: refused unless the price it replaces is given (the stale-page check), nothing changed.
     res = await send("POST", "/items", { name: name.toLowerCase(), quantity: 1, price: 6.5 });
-    expect((await res.json()).data.item).toEqual({ name, quantity: 151, price: 6.5 });
+    expect(res.status).toBe(409);
+    expect((await res.json()).error.fields).toEqual({
+      price: "is 5.00: a restock keeps it (correct the price in the item's row)",
+    });
+    res = await send("POST", "/items", { name, quantity: 1, price: 6.5, was_price: 4 });
+    expect(res.status).toBe(409);
+    expect(await read(name)).toEqual({ name, quantity: 150, price: 5 });
+    // With the price it had, it restocks and reprices, and says both.
+    res = await send("POST", "/items", { name: name.toLowerCase(), quantity: 1, price: 6.5, was_price: 5 });
+    expect((await res.json()).data).toMatchObject({
+      item: { name, quantity: 151, price: 6.5 },
+      previous_quantity: 150,
+      previous_price: 5,
+    });
     expect(await read(name)).toEqual({ name, quantity: 151, price: 6.5 });
   });
 

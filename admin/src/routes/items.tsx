@@ -99,6 +99,10 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
               ? `Added ${item.name}: ${formatCount(item.quantity)} at ${formatMoney(item.price)}`
               : `Restocked ${item.name}: ${formatCount(added.previous_quantity)} → ${
                 formatCount(item.quantity)
+              }${
+                added.previous_price === item.price
+                  ? ""
+                  : `; price ${formatMoney(added.previous_price)} → ${formatMoney(item.price)}`
               }`,
             added.cache,
           ),
