@@ -56,7 +56,9 @@ test("asking for more than is in stock shows a clear message", async () => {
     await page.waitForLoadState();
     const alert = page.getByRole("alert");
     expect(await alert.textContent()).toBe(
-      `Sorry, we don't have ${stock + 1} × Fox in stock. Please choose a smaller quantity.`,
+      `Sorry, we don't have ${stock + 1} × Fox in stock: only ${
+        stock.toLocaleString("en-US")
+      } left. Please choose a smaller quantity.`,
     );
     await shoot(page, "short-stock", false);
   } finally {

@@ -161,7 +161,9 @@ describe("buying from the storefront", () => {
     expect(res.status).toBe(409);
     expect(res.res.headers.get("content-type")).toContain("text/html");
     expect(unescapeHtml(res.html)).toContain(
-      `Sorry, we don't have ${want} × Elephant in stock. Please choose a smaller quantity.`,
+      `Sorry, we don't have ${want} × Elephant in stock: only ${
+        formatCount(before)
+      } left. Please choose a smaller quantity.`,
     );
     expect(res.html).toContain('role="alert"');
     // Still the storefront, with its items.

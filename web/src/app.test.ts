@@ -456,8 +456,25 @@ describe("buying from the storefront", () => {
     const res = await app.request("http://localhost/buy", form({ name: "Fox", quantity: "5" }));
     expect(res.status).toBe(409);
     const body = await res.text();
-    expect(body).toContain("we don&#39;t have 5 × Fox in stock");
+    // The message says how many are left (the card's badge says it too).
+    expect(body).toContain(
+      "Sorry, we don&#39;t have 5 × Fox in stock: only 3 left. Please choose a smaller quantity.",
+    );
     expect(body).toContain("Only 3 left");
+    const none = await app.request("http://localhost/buy", form({ name: "Python", quantity: "1" }));
+    expect(await none.text()).toContain(
+      "we don&#39;t have 1 × Python in stock: it is sold out. Please check back soon.",
+    );
+  });
+
+  test("error pages carry the storefront's header links (a missing order, an unknown page)", async () => {
+    const { app } = setup();
+    for (const path of ["/orders/7", "/nope", "/orders/abc"]) {
+      const body = await (await app.request(path, { headers: HTML })).text();
+      expect(body).toContain(
+        '<nav class="nav" aria-label="Main"><a href="/">Shop</a><a href="/#find-order">Find an order</a></nav>',
+      );
+    }
   });
 
   test("a bad quantity re-renders the storefront with the reason", async () => {

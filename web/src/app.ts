@@ -11,6 +11,7 @@ import { serveStyles } from "@bazaar/lib/ui/styles.ts";
 import type { ApiClient } from "./api.ts";
 import { catalogReader } from "./catalog.ts";
 import type { WebEnv } from "./env.ts";
+import { Nav } from "./pages.tsx";
 import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
 import { storefront } from "./routes/storefront.tsx";
@@ -47,7 +48,7 @@ export function createApp(
   const catalog = catalogReader(api, apiTimeoutMs, catalogBytes);
   // The coalesced checks' counts ride on /healthz: the bench's batching factor.
   app.get("/healthz", healthz(catalog.stats));
-  const site: Site = { home: "/", css: serveStyles(app) };
+  const site: Site = { home: "/", css: serveStyles(app), nav: Nav() };
 
   const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {
     const format = c.get("errorFormat") ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");

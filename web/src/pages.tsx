@@ -7,7 +7,8 @@ import type { OrderView } from "./api.ts";
 
 const LOW_STOCK = 5;
 
-function Nav() {
+/** The storefront's header links, on every page of it. */
+export function Nav() {
   return (
     <>
       <a href="/">Shop</a>

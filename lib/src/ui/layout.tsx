@@ -15,6 +15,8 @@ export type Site = {
   section?: string;
   /** URL of the stylesheet (see styles.ts). */
   css: string;
+  /** The header's links on a page that sets none of its own (error pages included). */
+  nav?: Child;
 };
 
 export type LayoutProps = {
@@ -51,7 +53,7 @@ export function Layout({ identity, site, title, nav, children }: LayoutProps) {
               <span class="brand-mark" aria-hidden="true">B</span>
               <span>Bazaar{site.section ? <small>{site.section}</small> : null}</span>
             </a>
-            {nav ? <nav class="nav" aria-label="Main">{nav}</nav> : null}
+            {nav ?? site.nav ? <nav class="nav" aria-label="Main">{nav ?? site.nav}</nav> : null}
           </div>
         </header>
         <main>

@@ -130,11 +130,13 @@ label { font-weight: 600; font-size: .9rem; display: block; margin-bottom: .3rem
 .table td { padding: .6rem .9rem; border-bottom: 1px solid var(--line); vertical-align: middle; }
 .table tr:last-child td { border-bottom: 0; }
 .table .num { text-align: right; font-variant-numeric: tabular-nums; }
-.table .name { font-weight: 650; overflow-wrap: anywhere; }
+/* break-word, not anywhere: a long error beside it must not squeeze a name into "Elepha/nt". */
+.table .name { font-weight: 650; overflow-wrap: break-word; }
 .table .input { width: 6.5rem; padding: .4rem .55rem; text-align: right; }
 .row-actions { display: flex; gap: .4rem; justify-content: flex-end; flex-wrap: nowrap; align-items: center; }
 .row-actions form { margin: 0; }
 .cell-field { display: flex; flex-direction: column; }
+.cell-field .field-error { max-width: 16rem; }
 
 .layout-2 { display: grid; grid-template-columns: minmax(0, 1fr) 340px; gap: 1.25rem; align-items: start; }
 .layout-2 > .aside { order: 2; position: sticky; top: 1rem; }

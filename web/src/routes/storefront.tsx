@@ -15,7 +15,7 @@ import {
   PER_PAGE,
 } from "@bazaar/lib/schemas.ts";
 import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
-import { formatMoney } from "@bazaar/lib/ui/money.ts";
+import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import { htmlResponse, pageBytes, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
@@ -119,9 +119,18 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
           });
         }
         if (err.status === 409) {
+          // How many are left now (a check like any read; the page below shows the same).
+          const left = await catalog.product(c, name).then((t) => t.value.quantity, () => undefined);
+          const now = left === undefined
+            ? ""
+            : left === 0
+            ? `: it is sold out`
+            : `: only ${formatCount(left)} left`;
           return page(c, where, 409, {
             kind: "error",
-            text: `Sorry, we don't have ${quantity} × ${name} in stock. Please choose a smaller quantity.`,
+            text: `Sorry, we don't have ${quantity} × ${name} in stock${now}. ${
+              left === 0 ? "Please check back soon." : "Please choose a smaller quantity."
+            }`,
           });
         }
         if (err.status === 404) {
