@@ -8,8 +8,8 @@
 //   units     — `bun test`: the *.test.ts beside the code (no service);
 //   compiled  — builds dist/<app> (scripts/build.ts), then every test under tests/
 //               with the local stack started from those executables (what the images ship);
-//   deno      — api and web under Deno inside the local stack, with the storefront and
-//               read-path system tests through them;
+//   deno      — all four apps under Deno inside the local stack, with the storefront,
+//               read-path, admin-site and write-API system tests through them;
 //   compose   — compose.yaml on a real Docker engine, on stand-ins for the images that
 //               cannot be pulled here (tests/docker/);
 //   fresh     — the README's quick start in a fresh container (tests/fresh/).
@@ -44,9 +44,16 @@ type Pass = {
 /** bun test over: the unit run (bunfig.toml's default), or these paths/filters under tests/ too. */
 type Tests = "units" | string[];
 
-// The system tests that exercise the storefront and the read path, and the one
-// that checks api and web really ran on Deno.
-const DENO_FILES = ["tests/system/storefront", "tests/system/api.test.ts", "tests/system/runtime"];
+// The system tests that exercise the storefront and the read path, the admin site and
+// the write API (sign-in, sessions, every admin write), and the one that checks every
+// app really ran on Deno.
+const DENO_FILES = [
+  "tests/system/storefront",
+  "tests/system/api.test.ts",
+  "tests/system/admin.test.ts",
+  "tests/system/sessions.test.ts",
+  "tests/system/runtime",
+];
 
 const DOCKER = ["bun", "tests/docker/main.ts"];
 
@@ -64,7 +71,7 @@ const PASSES: Pass[] = [
     tests: ["tests/"],
     ignore: ["tests/docker/**", "tests/fresh/**"],
   },
-  { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web" }, tests: DENO_FILES },
+  { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web,admin,admin-api" }, tests: DENO_FILES },
   // compose.yaml on a real engine (tests/docker/engine.ts: installed and started when
   // missing, stand-ins for the images no registry here serves): up --build, the checks,
   // then down -v. The engine is left running for the next pass.
