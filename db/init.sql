@@ -114,6 +114,19 @@ CREATE TABLE IF NOT EXISTS orders (
   CONSTRAINT orders_quantity_range CHECK (quantity BETWEEN 1 AND 1000)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- An admin write's Idempotency-Key (the admin forms send a new one with each form),
+-- recorded in the write's own transaction with its answer: a retry of a write whose
+-- answer was lost (504) gets that answer instead of making the change twice
+-- (admin-api/src/once.ts). `request` is what was asked (method, path, body): a key
+-- sent again with another request is refused. Rows older than a day are deleted.
+CREATE TABLE IF NOT EXISTS admin_writes (
+  idem_key   VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  request    TEXT NOT NULL,
+  answer     TEXT NOT NULL,
+  created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  KEY admin_writes_created (created_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
   ('Tux', 'tux', 100, 15.99),
   ('Fox', 'fox', 100, 12.49),
@@ -234,5 +247,6 @@ CREATE USER IF NOT EXISTS 'bazaar_admin'@'%' IDENTIFIED BY 'bazaar-admin-passwor
 GRANT SELECT, INSERT, UPDATE, DELETE ON bazaar.items TO 'bazaar_admin'@'%';
 GRANT SELECT ON bazaar.orders TO 'bazaar_admin'@'%';
 GRANT SELECT ON bazaar.catalog_meta TO 'bazaar_admin'@'%';
+GRANT SELECT, INSERT, DELETE ON bazaar.admin_writes TO 'bazaar_admin'@'%';
 
 FLUSH PRIVILEGES;

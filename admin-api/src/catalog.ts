@@ -1,7 +1,8 @@
-// The admin's writes to the catalogue, each one transaction that locks the row it
-// changes, so concurrent restocks and purchases add up exactly. An insert or a delete
-// answers the list's new floor (catalog_meta.row_changes after it, read in the same
-// transaction): the routes clear the cache with it once the write has committed.
+// The admin's writes to the catalogue, each the work of one transaction (./once.ts
+// runs it, with its deadline and Idempotency-Key) that locks the row it changes, so
+// concurrent restocks and purchases add up exactly. An insert or a delete answers the
+// list's new floor (catalog_meta.row_changes after it, read in the same transaction):
+// the routes clear the cache with it once the write has committed.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
 import { nameKey } from "@bazaar/lib/catalog.ts";
@@ -31,66 +32,63 @@ const cents = (price: number) => Math.round(price * 100);
  * what price it saw (`was_price`) and that is still the item's: the same stale-page
  * check as a correction, so a price corrected meanwhile is never overwritten.
  */
-export const addItem = (
-  db: Db,
+export const addItem = async (
+  conn: PoolConnection,
   { name, quantity, price, was_price }: AddItem,
-): Promise<{ added: AddedItem; listFloor?: number }> =>
-  retried(() =>
-    db.transaction(async (conn) => {
-      const current = await lockItem(conn, name);
-      if (!current) {
-        if (price === undefined) {
-          fail(400, "price: is required for a new item", { price: "is required for a new item" });
-        }
-        await conn.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, ?, ?)", [
-          name,
-          nameKey(name),
-          quantity,
-          price,
-        ]);
-        return {
-          added: { action: "inserted" as const, item: { name, quantity, price } },
-          listFloor: await rowChanges(conn),
-        };
-      }
-      const repriced = price !== undefined && cents(price) !== cents(current.price);
-      if (repriced && (was_price === undefined || cents(was_price) !== cents(current.price))) {
-        const now = current.price.toFixed(2);
-        fail(
-          409,
-          was_price === undefined
-            ? `price: ${current.name} costs ${now}; a restock keeps the price unless the price it replaces is given (was_price)`
-            : `price: ${current.name} costs ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
-          {
-            price: was_price === undefined
-              ? `is ${now}: a restock keeps it (correct the price in the item's row)`
-              : `is ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
-          },
-        );
-      }
-      const next = current.quantity + quantity;
-      if (next > MAX_STOCK) {
-        fail(
-          409,
-          `quantity: restocking ${current.name} would exceed 1,000,000 (it has ${current.quantity})`,
-          { quantity: "would exceed 1,000,000 in stock" },
-        );
-      }
-      await conn.query("UPDATE items SET quantity = ?, price = ? WHERE name_key = ?", [
-        next,
-        price ?? current.price,
-        nameKey(name),
-      ]);
-      return {
-        added: {
-          action: "restocked" as const,
-          item: { name: current.name, quantity: next, price: price ?? current.price },
-          previous_quantity: current.quantity,
-          previous_price: current.price,
-        },
-      };
-    })
-  );
+): Promise<{ added: AddedItem; listFloor?: number }> => {
+  const current = await lockItem(conn, name);
+  if (!current) {
+    if (price === undefined) {
+      fail(400, "price: is required for a new item", { price: "is required for a new item" });
+    }
+    await conn.query("INSERT INTO items (name, name_key, quantity, price) VALUES (?, ?, ?, ?)", [
+      name,
+      nameKey(name),
+      quantity,
+      price,
+    ]);
+    return {
+      added: { action: "inserted" as const, item: { name, quantity, price } },
+      listFloor: await rowChanges(conn),
+    };
+  }
+  const repriced = price !== undefined && cents(price) !== cents(current.price);
+  if (repriced && (was_price === undefined || cents(was_price) !== cents(current.price))) {
+    const now = current.price.toFixed(2);
+    fail(
+      409,
+      was_price === undefined
+        ? `price: ${current.name} costs ${now}; a restock keeps the price unless the price it replaces is given (was_price)`
+        : `price: ${current.name} costs ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
+      {
+        price: was_price === undefined
+          ? `is ${now}: a restock keeps it (correct the price in the item's row)`
+          : `is ${now} now, not ${was_price.toFixed(2)}: it changed meanwhile`,
+      },
+    );
+  }
+  const next = current.quantity + quantity;
+  if (next > MAX_STOCK) {
+    fail(
+      409,
+      `quantity: restocking ${current.name} would exceed 1,000,000 (it has ${current.quantity})`,
+      { quantity: "would exceed 1,000,000 in stock" },
+    );
+  }
+  await conn.query("UPDATE items SET quantity = ?, price = ? WHERE name_key = ?", [
+    next,
+    price ?? current.price,
+    nameKey(name),
+  ]);
+  return {
+    added: {
+      action: "restocked" as const,
+      item: { name: current.name, quantity: next, price: price ?? current.price },
+      previous_quantity: current.quantity,
+      previous_price: current.price,
+    },
+  };
+};
 
 /**
  * A correction sets the values given, on one condition: the item still has the
@@ -99,43 +97,45 @@ export const addItem = (
  * or another correction in between is never overwritten: the caller gets 409 with
  * the current values instead, and nothing changes.
  */
-export const correctItem = (db: Db, name: string, { was_quantity, was_price, ...change }: CorrectItem) =>
-  db.transaction(async (conn) => {
-    const current = await lockItem(conn, name);
-    if (!current) fail(404, "item not found");
-    const stale: Record<string, string> = {};
-    if (was_quantity !== undefined && current.quantity !== was_quantity) {
-      stale.quantity =
-        `is ${current.quantity} now, not ${was_quantity}: it changed meanwhile (sold or corrected)`;
-    }
-    if (was_price !== undefined && cents(current.price) !== cents(was_price)) {
-      stale.price = `is ${current.price.toFixed(2)} now, not ${was_price.toFixed(2)}: it changed meanwhile`;
-    }
-    if (Object.keys(stale).length) {
-      const what = Object.entries(stale).map(([field, why]) => `${field} ${why}`).join("; ");
-      fail(409, `${current.name} was not changed: its ${what}`, stale);
-    }
-    const item = {
-      name: current.name,
-      quantity: change.quantity ?? current.quantity,
-      price: change.price ?? current.price,
-    };
-    const result = await conn.query<ResultSetHeader>(
-      "UPDATE items SET quantity = ?, price = ? WHERE name_key = ? AND quantity = ? AND price = ?",
-      [item.quantity, item.price, nameKey(name), current.quantity, current.price],
-    );
-    // Cannot happen under the lock; if it ever did, say so rather than claim a change.
-    if (result[0].affectedRows !== 1) fail(409, `${current.name} was not changed: it changed meanwhile`);
-    return item;
-  });
+export const correctItem = async (
+  conn: PoolConnection,
+  name: string,
+  { was_quantity, was_price, ...change }: CorrectItem,
+) => {
+  const current = await lockItem(conn, name);
+  if (!current) fail(404, "item not found");
+  const stale: Record<string, string> = {};
+  if (was_quantity !== undefined && current.quantity !== was_quantity) {
+    stale.quantity =
+      `is ${current.quantity} now, not ${was_quantity}: it changed meanwhile (sold or corrected)`;
+  }
+  if (was_price !== undefined && cents(current.price) !== cents(was_price)) {
+    stale.price = `is ${current.price.toFixed(2)} now, not ${was_price.toFixed(2)}: it changed meanwhile`;
+  }
+  if (Object.keys(stale).length) {
+    const what = Object.entries(stale).map(([field, why]) => `${field} ${why}`).join("; ");
+    fail(409, `${current.name} was not changed: its ${what}`, stale);
+  }
+  const item = {
+    name: current.name,
+    quantity: change.quantity ?? current.quantity,
+    price: change.price ?? current.price,
+  };
+  const result = await conn.query<ResultSetHeader>(
+    "UPDATE items SET quantity = ?, price = ? WHERE name_key = ? AND quantity = ? AND price = ?",
+    [item.quantity, item.price, nameKey(name), current.quantity, current.price],
+  );
+  // Cannot happen under the lock; if it ever did, say so rather than claim a change.
+  if (result[0].affectedRows !== 1) fail(409, `${current.name} was not changed: it changed meanwhile`);
+  return { item };
+};
 
-export const deleteItem = (db: Db, name: string) =>
-  db.transaction(async (conn) => {
-    const current = await lockItem(conn, name);
-    if (!current) fail(404, "item not found");
-    await conn.query("DELETE FROM items WHERE name_key = ?", [nameKey(name)]);
-    return { item: current, listFloor: await rowChanges(conn) };
-  });
+export const deleteItem = async (conn: PoolConnection, name: string) => {
+  const current = await lockItem(conn, name);
+  if (!current) fail(404, "item not found");
+  await conn.query("DELETE FROM items WHERE name_key = ?", [nameKey(name)]);
+  return { item: current, listFloor: await rowChanges(conn) };
+};
 
 /**
  * Every item at 0 back to `to` (the timed restocking, ./restock.ts); the items it

@@ -14,9 +14,13 @@ function recording() {
 describe("the typed admin-api client", () => {
   test("calls admin-api's paths with their bodies", async () => {
     const { api, sent } = recording();
-    await api.items.$post({ json: { name: "Tux", quantity: 2, price: 1.5 } });
-    await api.items[":name"].$patch({ param: { name: "Tux" }, json: { quantity: 3, was_quantity: 2 } });
-    await api.items[":name"].$delete({ param: { name: "Tux" } });
+    await api.items.$post({ json: { name: "Tux", quantity: 2, price: 1.5 }, header: {} });
+    await api.items[":name"].$patch({
+      param: { name: "Tux" },
+      json: { quantity: 3, was_quantity: 2 },
+      header: { "idempotency-key": "form-0123456789" },
+    });
+    await api.items[":name"].$delete({ param: { name: "Tux" }, header: {} });
     await api.orders.$get({ query: { page: "2", per_page: "10" } });
     await api.sessions.check.$post({ json: { id: "s" } });
     expect(sent).toEqual([
@@ -35,9 +39,15 @@ describe("the typed admin-api client", () => {
     // @ts-expect-error: orders are never deleted
     await api.orders.$delete();
     // @ts-expect-error: the quantity is a number
-    await api.items.$post({ json: { name: "Tux", quantity: "2" } });
-    // @ts-expect-error: a correction has no name field
-    await api.items[":name"].$patch({ param: { name: "Tux" }, json: { name: "Fox", quantity: 1 } });
+    await api.items.$post({ json: { name: "Tux", quantity: "2" }, header: {} });
+    await api.items[":name"].$patch({
+      param: { name: "Tux" },
+      // @ts-expect-error: a correction has no name field
+      json: { name: "Fox", quantity: 1 },
+      header: {},
+    });
+    // @ts-expect-error: an Idempotency-Key is text
+    await api.items[":name"].$delete({ param: { name: "Tux" }, header: { "idempotency-key": 7 } });
     // @ts-expect-error: a session is checked by its id
     await api.sessions.check.$post({ json: {} });
   });

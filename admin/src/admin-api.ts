@@ -2,8 +2,10 @@
 // and one function per thing the pages do. Every write goes through here.
 import type { Context } from "hono";
 import { hc } from "hono/client";
+import { HTTPException } from "hono/http-exception";
 import { Added, Changed, InventoryPage, Item, OrderPage } from "@bazaar/lib/schemas.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
+import { writeCall } from "@bazaar/lib/ui/write-call.ts";
 import type { AdminApiApp } from "@bazaar/admin-api/src/app.ts";
 
 export type AdminApiClient = ReturnType<typeof hc<AdminApiApp>>;
@@ -37,21 +39,50 @@ export const listItems = (api: AdminApiClient, c: Context, query: { page?: numbe
 export const getItem = (api: AdminApiClient, c: Context, name: string) =>
   call(ADMIN_API, Item, () => api.items[":name"].$get(param(name), forward(c)));
 
+/**
+ * A write admin-api did not confirm (its deadline passed, its reply broke, or it
+ * answered 504 itself): it may or may not have been made. 504; the page says how to
+ * check, and that sending the same form again is safe (its Idempotency-Key).
+ */
+export class ChangeUnknown extends HTTPException {
+  constructor(cause?: unknown) {
+    super(504, { message: "the change was not confirmed in time: it may or may not have been made", cause });
+  }
+}
+
+const unknown = (cause: unknown) => new ChangeUnknown(cause);
+
+/** The write's Idempotency-Key (the form's), when it has one. */
+const keyed = (key: string | undefined) => ({ header: key ? { "idempotency-key": key } : {} });
+
 export const addItem = (
   api: AdminApiClient,
   c: Context,
   body: { name: string; quantity: number; price?: number },
-) => call(ADMIN_API, Added, () => api.items.$post({ json: body }, forward(c)));
+  key?: string,
+) => writeCall(ADMIN_API, Added, () => api.items.$post({ json: body, ...keyed(key) }, forward(c)), unknown);
 
 export const correctItem = (
   api: AdminApiClient,
   c: Context,
   name: string,
   change: { quantity?: number; price?: number; was_quantity?: number; was_price?: number },
-) => call(ADMIN_API, Changed, () => api.items[":name"].$patch({ ...param(name), json: change }, forward(c)));
+  key?: string,
+) =>
+  writeCall(
+    ADMIN_API,
+    Changed,
+    () => api.items[":name"].$patch({ ...param(name), json: change, ...keyed(key) }, forward(c)),
+    unknown,
+  );
 
-export const deleteItem = (api: AdminApiClient, c: Context, name: string) =>
-  call(ADMIN_API, Changed, () => api.items[":name"].$delete(param(name), forward(c)));
+export const deleteItem = (api: AdminApiClient, c: Context, name: string, key?: string) =>
+  writeCall(
+    ADMIN_API,
+    Changed,
+    () => api.items[":name"].$delete({ ...param(name), ...keyed(key) }, forward(c)),
+    unknown,
+  );
 
 export const listOrders = (api: AdminApiClient, c: Context, page: number, perPage: number) =>
   call(

@@ -428,3 +428,98 @@ describe("the inventory", () => {
     expect((await app.request("/admin/healthz")).status).toBe(200);
   });
 });
+
+describe("writes answered with the truth, and made once", () => {
+  async function signedIn() {
+    const { app, fake } = setup();
+    const b = new Browser(app);
+    await b.login();
+    return { b, fake, token: await b.token() };
+  }
+
+  test("every write form carries its own Idempotency-Key, new with each page", async () => {
+    const { b } = await signedIn();
+    const first = await b.writeKeys();
+    // The add form and one per row (Fox, Tux).
+    expect(first.length).toBe(3);
+    expect(new Set(first).size).toBe(3);
+    for (const key of first) expect(key).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    const again = await b.writeKeys();
+    expect(again.some((k) => first.includes(k))).toBe(false);
+    expect((await b.writeKeys("/admin/items/delete?name=Fox")).length).toBe(1);
+  });
+
+  test("the same form sent twice is made once: the second says it was already done", async () => {
+    const { b, fake, token } = await signedIn();
+    const [idem] = await b.writeKeys();
+    const form = { name: "Tux", quantity: "7", price: "", _csrf: token, idem: idem! };
+    expect((await b.post("/admin/items", form)).status).toBe(303);
+    expect(await (await b.get("/admin")).text()).toContain("Restocked Tux: 100 → 107");
+    expect((await b.post("/admin/items", form)).status).toBe(303);
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(107);
+    const page = await (await b.get("/admin")).text();
+    expect(page).toContain(
+      "Already done: this form was sent before, and made this change then. Restocked Tux: 100 → 107",
+    );
+    // The key went to admin-api with each write.
+    const sent = fake.state.seen.filter((r) => r.method === "POST" && new URL(r.url).pathname === "/items");
+    expect(sent.map((r) => r.headers.get("idempotency-key"))).toEqual([idem!, idem!]);
+  });
+
+  test("a change admin-api did not confirm is 504 'may or may not', with how to check; sent again, it is not made twice", async () => {
+    const { b, fake, token } = await signedIn();
+    const [idem] = await b.writeKeys();
+    const form = { name: "Tux", quantity: "7", price: "", _csrf: token, idem: idem! };
+    fake.state.writeFails = 504;
+    const res = await b.post("/admin/items", form);
+    expect(res.status).toBe(504);
+    const body = await res.text();
+    expect(body).toContain("Not confirmed in time");
+    expect(body).toContain(
+      "it may or may not have happened. Check Tux in the inventory before changing it again",
+    );
+    expect(body).toContain("sending this same form again (reload this page) is safe");
+    expect(body).toContain('href="/admin?q=Tux"');
+    fake.state.writeFails = undefined;
+    expect((await b.post("/admin/items", form)).status).toBe(303);
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(107);
+    expect(await (await b.get("/admin")).text()).toContain("Already done");
+  });
+
+  test("admin-api not answering a write in time is 504 too, never 503 'unavailable'", async () => {
+    const { b, fake, token } = await signedIn();
+    fake.state.writeFails = "hang";
+    const res = await b.post("/admin/items/delete", { name: "Fox", _csrf: token, idem: "k".repeat(20) });
+    expect(res.status).toBe(504);
+    expect(await res.text()).toContain(
+      "We could not confirm in time that Fox was deleted: it may or may not have happened.",
+    );
+  });
+
+  test("a write admin-api could not make (503) says nothing changed, and shows the inventory", async () => {
+    const { b, fake, token } = await signedIn();
+    fake.state.writeFails = 503;
+    const res = await b.post("/admin/items/correct", {
+      name: "Fox",
+      quantity: "9",
+      price: "9.50",
+      was_quantity: "3",
+      was_price: "9.50",
+      _csrf: token,
+    });
+    expect(res.status).toBe(503);
+    const body = await res.text();
+    expect(body).toContain(
+      "Nothing was changed: the store could not make the change in time (Fox was updated). Please try again.",
+    );
+    expect(body).toContain("Add or restock an item");
+    expect(fake.state.items.find((i) => i.name === "Fox")!.quantity).toBe(3);
+  });
+
+  test("a malformed key is not sent: the write is made, without one", async () => {
+    const { b, fake, token } = await signedIn();
+    await b.post("/admin/items", { name: "Tux", quantity: "1", price: "", _csrf: token, idem: "no spaces!" });
+    expect(fake.state.items.find((i) => i.name === "Tux")!.quantity).toBe(101);
+    expect(fake.state.seen.at(-1)!.headers.get("idempotency-key")).toBeNull();
+  });
+});

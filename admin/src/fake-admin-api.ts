@@ -1,5 +1,5 @@
 // An in-memory stand-in for admin-api, for the admin site's in-process tests.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import { type CacheCleared, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch } from "@bazaar/lib/testing.ts";
@@ -16,10 +16,36 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
     seen: [] as Request[],
     /** How every write says the store's cache was cleared (admin-api waits for the relay when it cannot). */
     cache: "cleared" as CacheCleared,
+    /**
+     * How writes end, as admin-api's deadline makes them: 503 changes nothing; 504
+     * makes the change and loses its answer (a COMMIT the database never confirmed);
+     * "hang" never answers (the site's own deadline ends it).
+     */
+    writeFails: undefined as 503 | 504 | "hang" | undefined,
+    /** Each Idempotency-Key's first answer, as admin-api records it (admin-api/src/once.ts). */
+    answers: new Map<string, { status: 200 | 201; data: Record<string, unknown> }>(),
   };
   // Sessions and the sign-in limit are admin-api's own code, over a Redis kept in memory.
   const redis = memoryKv();
   const access = { store: sessionStore({ kv: redis.kv, log: () => {} }), limiter: signInLimiter() };
+  // As admin-api/src/once.ts: a key seen before gets its answer again, nothing changed.
+  const once = async (
+    c: Context,
+    write: () => Promise<{ status: 200 | 201; data: Record<string, unknown> }>,
+  ) => {
+    const key = c.req.header("idempotency-key");
+    const earlier = key ? state.answers.get(key) : undefined;
+    if (earlier) return c.json({ data: { ...earlier.data, replayed: true } }, earlier.status);
+    if (state.writeFails === 503) fail(503, "the change was not made: the database did not answer in time");
+    if (state.writeFails === "hang") {
+      const signal = c.req.raw.signal;
+      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    }
+    const answer = await write();
+    if (key) state.answers.set(key, answer);
+    if (state.writeFails === 504) fail(504, "the change may or may not have been made");
+    return c.json({ data: { ...answer.data, replayed: false } }, answer.status);
+  };
   const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
@@ -52,63 +78,67 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
         if (!item) fail(404, "item not found");
         return c.json({ data: item });
       })
-      .post("/items", async (c) => {
-        const { name, quantity, price } = await c.req.json<
-          { name: string; quantity: number; price?: number }
-        >();
-        const item = find(name);
-        if (!item) {
-          if (price === undefined) {
-            fail(400, "price: is required for a new item", { price: "is required for a new item" });
+      .post("/items", (c) =>
+        once(c, async () => {
+          const { name, quantity, price } = await c.req.json<
+            { name: string; quantity: number; price?: number }
+          >();
+          const item = find(name);
+          if (!item) {
+            if (price === undefined) {
+              fail(400, "price: is required for a new item", { price: "is required for a new item" });
+            }
+            const added = { name, quantity, price };
+            state.items.push(added);
+            return { status: 201, data: { action: "inserted", item: added, cache: state.cache } };
           }
-          const added = { name, quantity, price };
-          state.items.push(added);
-          return c.json({ data: { action: "inserted", item: added, cache: state.cache } }, 201);
-        }
-        // As admin-api: a restock keeps the price unless the price it replaces is given.
-        if (price !== undefined && price !== item.price) {
-          fail(409, `price: ${item.name} costs ${item.price.toFixed(2)}`, {
-            price: `is ${item.price.toFixed(2)}: a restock keeps it (correct the price in the item's row)`,
-          });
-        }
-        const previous = item.quantity;
-        item.quantity += quantity;
-        return c.json({
-          data: {
-            action: "restocked",
-            item,
-            previous_quantity: previous,
-            previous_price: item.price,
-            cache: state.cache,
-          },
-        });
-      })
-      .patch("/items/:name", async (c) => {
-        const item = find(c.req.param("name"));
-        if (!item) fail(404, "item not found");
-        const { was_quantity, was_price, ...change } = await c.req.json();
-        // As admin-api: a correction of a value that changed meanwhile is refused.
-        if (was_quantity !== undefined && was_quantity !== item.quantity) {
-          fail(
-            409,
-            `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`,
-            { quantity: `is ${item.quantity} now, not ${was_quantity}` },
-          );
-        }
-        if (was_price !== undefined && was_price !== item.price) {
-          fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, {
-            price: `is ${item.price} now, not ${was_price}`,
-          });
-        }
-        Object.assign(item, change);
-        return c.json({ data: { item, cache: state.cache } });
-      })
-      .delete("/items/:name", (c) => {
-        const item = find(c.req.param("name"));
-        if (!item) fail(404, "item not found");
-        state.items = state.items.filter((i) => i !== item);
-        return c.json({ data: { item, cache: state.cache } });
-      })
+          // As admin-api: a restock keeps the price unless the price it replaces is given.
+          if (price !== undefined && price !== item.price) {
+            fail(409, `price: ${item.name} costs ${item.price.toFixed(2)}`, {
+              price: `is ${item.price.toFixed(2)}: a restock keeps it (correct the price in the item's row)`,
+            });
+          }
+          const previous = item.quantity;
+          item.quantity += quantity;
+          return {
+            status: 200,
+            data: {
+              action: "restocked",
+              item: { ...item },
+              previous_quantity: previous,
+              previous_price: item.price,
+              cache: state.cache,
+            },
+          };
+        }))
+      .patch("/items/:name", (c) =>
+        once(c, async () => {
+          const item = find(c.req.param("name"));
+          if (!item) fail(404, "item not found");
+          const { was_quantity, was_price, ...change } = await c.req.json();
+          // As admin-api: a correction of a value that changed meanwhile is refused.
+          if (was_quantity !== undefined && was_quantity !== item.quantity) {
+            fail(
+              409,
+              `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`,
+              { quantity: `is ${item.quantity} now, not ${was_quantity}` },
+            );
+          }
+          if (was_price !== undefined && was_price !== item.price) {
+            fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, {
+              price: `is ${item.price} now, not ${was_price}`,
+            });
+          }
+          Object.assign(item, change);
+          return { status: 200, data: { item: { ...item }, cache: state.cache } };
+        }))
+      .delete("/items/:name", (c) =>
+        once(c, async () => {
+          const item = find(c.req.param("name"));
+          if (!item) fail(404, "item not found");
+          state.items = state.items.filter((i) => i !== item);
+          return { status: 200, data: { item, cache: state.cache } };
+        }))
       .get("/orders", (c) => {
         const page = Number(c.req.query("page") ?? 1);
         const perPage = Number(c.req.query("per_page") ?? 20);
@@ -123,6 +153,7 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
         });
       })
       .route("/sessions", sessions(access)),
+    { log: () => {} },
   );
   const fetch = fakeUpstreamFetch(app, "admin-token", state);
   return {

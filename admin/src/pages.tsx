@@ -28,6 +28,16 @@ function Csrf({ session }: { session: Session }) {
   return <input type="hidden" name="_csrf" value={session.csrf} />;
 }
 
+/**
+ * A new Idempotency-Key with each form rendered: the same form sent twice (a reload,
+ * back and save again after "not confirmed in time") is applied once (admin-api/src/once.ts).
+ */
+export const WRITE_KEY_FIELD = "idem";
+
+function WriteKey() {
+  return <input type="hidden" name={WRITE_KEY_FIELD} value={crypto.randomUUID()} />;
+}
+
 function AdminNav({ session, active }: { session: Session; active: "items" | "orders" }) {
   return (
     <>
@@ -99,6 +109,7 @@ function AddForm({ session, state }: { session: Session; state?: FormState<AddFi
         </p>
         <form method="post" action="/admin/items" novalidate>
           <Csrf session={session} />
+          <WriteKey />
           <div class="field">
             <label for="add-name">Name</label>
             <input
@@ -219,6 +230,7 @@ function ItemRow(
         <div class="row-actions">
           <form id={form} method="post" action="/admin/items/correct">
             <Csrf session={session} />
+            <WriteKey />
             <input type="hidden" name="name" value={item.name} />
             <input type="hidden" name="was_quantity" value={String(item.quantity)} />
             <input type="hidden" name="was_price" value={item.price.toFixed(2)} />
@@ -355,6 +367,7 @@ export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
           </p>
           <form method="post" action="/admin/items/delete">
             <Csrf session={props.session} />
+            <WriteKey />
             <input type="hidden" name="name" value={props.item.name} />
             <div class="actions">
               <button class="btn btn-danger" type="submit">Delete {props.item.name}</button>

@@ -66,6 +66,12 @@ export class AdminBrowser {
     return token;
   }
 
+  /** The Idempotency-Keys of a page's write forms, in page order (admin/src/pages.tsx WriteKey). */
+  async writeKeys(path = "/admin") {
+    const body = await (await this.get(path)).text();
+    return [...body.matchAll(/name="idem" value="([^"]+)"/g)].map((m) => m[1]!);
+  }
+
   /** Post a form of the signed-in site, with the session's token. */
   async submit(path: string, fields: Record<string, string>, extra: Record<string, string> = {}) {
     return this.post(path, { ...fields, _csrf: await this.token() }, extra);

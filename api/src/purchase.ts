@@ -8,9 +8,7 @@
 //   unknown       the connection broke after the call was sent, or the call was
 //                 interrupted (KILL QUERY): it may have committed — 504, and the
 //                 buyer is told how to look it up.
-import type { PoolConnection } from "mysql2/promise";
-import type { Db } from "@bazaar/lib/db.ts";
-import { isConnectionError } from "@bazaar/lib/db.ts";
+import { connectionWithin, type Db, isConnectionError } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
 export type Placed = {
@@ -42,27 +40,6 @@ const INTERRUPTED = new Set(["ER_QUERY_INTERRUPTED", "ER_STATEMENT_TIMEOUT", "ER
 // Rolled back by the procedure's handler: nothing of the call was kept.
 const ROLLED_BACK = new Set(["ER_LOCK_DEADLOCK", "ER_DUP_ENTRY"]);
 
-/** A connection within `ms`, or a 503 that says nothing was bought. */
-async function connection(db: Db, ms: number): Promise<PoolConnection> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pending = db.pool.getConnection();
-  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ms)));
-  try {
-    const got = await Promise.race([pending, late]);
-    if (got === "late") {
-      // Given back as soon as it comes: this purchase is answered already.
-      pending.then((conn) => conn.release(), () => {});
-      fail(503, `${NOT_PLACED}: the store is busy, please try again`);
-    }
-    return got;
-  } catch (err) {
-    if ((err as { status?: number }).status === 503) throw err;
-    fail(503, `${NOT_PLACED}: the database is temporarily unavailable`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function placeOrder(
   db: Db,
   key: string,
@@ -73,7 +50,12 @@ export async function placeOrder(
   // A deadlock (or a replay racing its original on the request id) is rolled back
   // whole; the call is made again, at most twice more.
   for (let attempt = 1;; attempt++) {
-    const conn = await connection(db, CONNECTION_WAIT_MS);
+    const conn = await connectionWithin(db.pool, CONNECTION_WAIT_MS).catch(() =>
+      fail(503, `${NOT_PLACED}: the database is temporarily unavailable, please try again`)
+    );
+    if (!conn) {
+      fail(503, `${NOT_PLACED}: the store is busy, please try again`);
+    }
     try {
       const [rows] =
         (await conn.query("CALL place_order(?, ?, ?, ?)", [key, quantity, requestId, price ?? null]))[0] as [

@@ -3,6 +3,7 @@
 // its schema becomes a 500 (`checked`), never an answer.
 import mysql from "mysql2/promise";
 import * as v from "valibot";
+import { HTTPException } from "hono/http-exception";
 import { fail, Unavailable } from "./http.ts";
 
 export type DbConfig = {
@@ -35,14 +36,21 @@ export const isConnectionError = (err: unknown) =>
   CONNECTION_ERRORS.has((err as { code?: string })?.code ?? "") ||
   (err as { fatal?: boolean })?.fatal === true;
 
+/** A write's deadline (`Date.now()` ms): the database gives up before it, and the answer says what happened. */
+export type WriteBudget = { deadline: number };
+
 export type Db = {
   pool: mysql.Pool;
   /** Run one statement; rows come back as plain objects. */
   query<T = mysql.RowDataPacket>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Run one data-changing statement. */
   execute(sql: string, params?: unknown[]): Promise<mysql.ResultSetHeader>;
-  /** Run statements on one connection inside a transaction. */
-  transaction<T>(work: (conn: mysql.PoolConnection) => Promise<T>): Promise<T>;
+  /**
+   * Run statements on one connection inside a transaction. With a budget, the answer
+   * is the truth by the deadline (boundedTransaction): 503 "not made" while nothing
+   * can have committed, 504 "may or may not" once COMMIT was sent without an answer.
+   */
+  transaction<T>(work: (conn: mysql.PoolConnection) => Promise<T>, budget?: WriteBudget): Promise<T>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 };
@@ -83,8 +91,8 @@ export function createDb(config: DbConfig): Db {
       guard(async () => (await pool.query(sql, params))[0] as T[]),
     execute: (sql, params = []) =>
       guard(async () => (await pool.query(sql, params))[0] as mysql.ResultSetHeader),
-    transaction: (work) =>
-      guard(async () => {
+    transaction: (work, budget) =>
+      budget ? boundedTransaction(pool, work, budget) : guard(async () => {
         const conn = await pool.getConnection();
         try {
           await conn.beginTransaction();
@@ -108,6 +116,124 @@ export function createDb(config: DbConfig): Db {
     },
     close: () => pool.end(),
   };
+}
+
+/** The message of a write that certainly did not happen (503). */
+export const NOT_MADE = "the change was not made";
+
+/** The message of a write whose COMMIT was sent and never answered (504). */
+export const OUTCOME_UNKNOWN =
+  "the change may or may not have been made: the database did not confirm it in time; check before trying again (sent again with the same Idempotency-Key, it is made at most once)";
+
+// A COMMIT sent with little budget left still gets this long before it is called unknown.
+const COMMIT_FLOOR_MS = 250;
+
+const LATE = Symbol("late");
+
+/**
+ * `promise`, or LATE once `ms` have passed. A late promise's own failure is
+ * swallowed (its connection is destroyed by then); `onLate` gets what it yields.
+ */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  onLate?: (value: T) => void,
+): Promise<T | typeof LATE> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let late = false;
+  promise.then((value) => late && onLate?.(value), () => {});
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<typeof LATE>((
+        resolve,
+      ) => (timer = setTimeout(() => resolve((late = true, LATE)), Math.max(0, ms)))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A pool connection within `ms`, or null when none came in time (nothing was sent:
+ * the caller answers 503). One that arrives too late goes straight back to the
+ * pool; a failure to connect is thrown.
+ * @example
+ * const conn = await connectionWithin(db.pool, 1000);
+ * if (!conn) fail(503, "the order was not placed: the store is busy");
+ */
+export async function connectionWithin(pool: mysql.Pool, ms: number): Promise<mysql.PoolConnection | null> {
+  const conn = await within(pool.getConnection(), ms, (late) => late.release());
+  return conn === LATE ? null : conn;
+}
+
+/** 503: nothing can have been committed. The cause, when there is one, is logged (never answered). */
+const notMade = (why: string, cause?: unknown): never => {
+  throw new HTTPException(503, {
+    message: `${NOT_MADE}: ${why}; nothing was changed, please try again`,
+    cause,
+  });
+};
+
+const sqlCode = (err: unknown) => (err as { code?: string } | undefined)?.code ?? "";
+
+/**
+ * A transaction that answers by `deadline`, and only what is true
+ * (docs/internals.md, "Writes that answer the truth"):
+ *   before COMMIT is sent, any failure — no connection in time, a lock held past the
+ *   lock wait, a statement past the deadline, a broken connection — leaves nothing
+ *   committed (the connection is rolled back or destroyed, which rolls back): 503;
+ *   once COMMIT is sent, no answer in time or a broken connection is 504 unknown.
+ * The work's own refusals (fail(409 …)) and conflicts (a deadlock, for a retry) pass through.
+ */
+async function boundedTransaction<T>(
+  pool: mysql.Pool,
+  work: (conn: mysql.PoolConnection) => Promise<T>,
+  { deadline }: WriteBudget,
+): Promise<T> {
+  const left = () => deadline - Date.now();
+  const conn = await connectionWithin(pool, left()).catch((err) =>
+    notMade("the database could not be reached", err)
+  );
+  if (!conn) return notMade("the database did not answer in time");
+  let result: T | typeof LATE;
+  try {
+    // The database gives up on a held row within the budget (InnoDB's default is 50 s).
+    const lockWait = Math.max(1, Math.floor(left() / 1000));
+    result = await within(
+      (async () => {
+        await conn.query(`SET SESSION innodb_lock_wait_timeout = ${lockWait}`);
+        await conn.beginTransaction();
+        return await work(conn);
+      })(),
+      left(),
+    );
+  } catch (err) {
+    if (isConnectionError(err) && sqlCode(err) !== "ER_LOCK_WAIT_TIMEOUT") {
+      conn.destroy();
+      notMade("the database connection broke before it was saved", err);
+    }
+    await conn.rollback().then(() => conn.release(), () => conn.destroy());
+    if (sqlCode(err) === "ER_LOCK_WAIT_TIMEOUT") notMade("another change holds the item", err);
+    throw err;
+  }
+  if (result === LATE) {
+    // Closing the connection before COMMIT rolls the transaction back on the server.
+    conn.destroy();
+    return notMade("the database did not answer in time");
+  }
+  let committed: unknown;
+  try {
+    committed = await within(conn.commit(), Math.max(left(), COMMIT_FLOOR_MS));
+  } catch {
+    committed = LATE;
+  }
+  if (committed === LATE) {
+    conn.destroy();
+    fail(504, OUTCOME_UNKNOWN);
+  }
+  conn.release();
+  return result;
 }
 
 const RETRYABLE = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT", "ER_DUP_ENTRY"]);

@@ -104,7 +104,10 @@ export const limitBody = (maxSize = BODY_LIMIT) =>
   bodyLimit({ maxSize, onError: () => fail(413, `request body is larger than ${maxSize} bytes`) });
 
 /** Validate a request part with a valibot schema; a miss is a 400 naming each bad field. */
-export function validate<T extends v.GenericSchema, Target extends "json" | "form" | "query" | "param">(
+export function validate<
+  T extends v.GenericSchema,
+  Target extends "json" | "form" | "query" | "param" | "header",
+>(
   target: Target,
   schema: T,
 ) {

@@ -124,15 +124,20 @@ export type AddedItem =
   | v.InferOutput<v.ObjectSchema<typeof inserted, undefined>>
   | v.InferOutput<v.ObjectSchema<typeof restocked, undefined>>;
 
+// What every admin write's answer adds: how the cache was cleared, and whether this
+// is the answer already given to an earlier request with the same Idempotency-Key
+// (then nothing was changed this time: admin-api/src/once.ts).
+const written = { cache: CacheCleared, replayed: v.boolean() };
+
 /** Result of adding an item: which of the two things happened, and how the cache was cleared. */
 export const Added = v.variant("action", [
-  v.object({ ...inserted, cache: CacheCleared }),
-  v.object({ ...restocked, cache: CacheCleared }),
+  v.object({ ...inserted, ...written }),
+  v.object({ ...restocked, ...written }),
 ]);
 export type Added = v.InferOutput<typeof Added>;
 
 /** Result of a correction or a deletion: the item (as it is now, or as it was), and how the cache was cleared. */
-export const Changed = v.object({ item: Item, cache: CacheCleared });
+export const Changed = v.object({ item: Item, ...written });
 export type Changed = v.InferOutput<typeof Changed>;
 
 // Request bodies.
@@ -217,6 +222,18 @@ const wholeParam = (max: number, fallback: string) =>
 
 /** A search text: what a name must contain (compared by name key); "" for every item. */
 export const SearchText = v.pipe(v.string("must be text"), v.trim(), atMost(64));
+
+/**
+ * An admin write's Idempotency-Key: 8 to 64 letters, digits, `-` or `_` (a UUID fits).
+ * The admin forms send a new one with each form they render.
+ */
+export const IdempotencyKey = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8 to 64 letters, digits, - or _"),
+);
+
+/** The headers an admin write reads (names in lower case, as Hono gives them). */
+export const WriteHeaders = v.object({ "idempotency-key": v.optional(IdempotencyKey) });
 
 /** Which page of the catalogue (`?page=2&per_page=24&q=tu`): from the query string. */
 export const CatalogQuery = v.object({

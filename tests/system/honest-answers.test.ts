@@ -64,7 +64,9 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
       was_price: 24.5,
     });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ data: { item: { name, quantity: 85, price: 30 }, cache: "cleared" } });
+    expect(ok.body).toEqual({
+      data: { item: { name, quantity: 85, price: 30 }, cache: "cleared", replayed: false },
+    });
     expect(await dbQuantity(name)).toBe(85);
   });
 

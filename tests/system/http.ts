@@ -18,10 +18,19 @@ export function jsonOrText(text: string): Json {
 }
 
 /** Straight to admin-api with its service token; a body that is not a string is sent as JSON. */
-export async function adminApi(method: string, path: string, body?: unknown) {
+export async function adminApi(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${env("ADMIN_API_URL")}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`, "Content-Type": "application/json" },
+    headers: {
+      Authorization: `Bearer ${env("ADMIN_API_TOKEN")}`,
+      "Content-Type": "application/json",
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   return { res, status: res.status, body: jsonOrText(await res.text()) };

@@ -148,6 +148,7 @@ describe("names that are the same are one item", () => {
         previous_quantity: 4,
         previous_price: 1.5,
         cache: "cleared",
+        replayed: false,
       });
       expect((await listed(t)).filter((i) => i.name === a || i.name === b)).toEqual([{
         name: a,
@@ -161,6 +162,7 @@ describe("names that are the same are one item", () => {
       expect((await adminApi("DELETE", itemPath(b))).body.data).toEqual({
         item: { name: a, quantity: 6, price: 1.5 },
         cache: "cleared",
+        replayed: false,
       });
       expect((await getJson(`/products/${encodeURIComponent(a)}`)).status).toBe(404);
     });

@@ -39,7 +39,12 @@ describe("adding items", () => {
     const res = await send("POST", "/items", { name, quantity: 7, price: 3.25 });
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({
-      data: { action: "inserted", item: { name, quantity: 7, price: 3.25 }, cache: "cleared" },
+      data: {
+        action: "inserted",
+        item: { name, quantity: 7, price: 3.25 },
+        cache: "cleared",
+        replayed: false,
+      },
     });
     expect(await read(name)).toEqual({ name, quantity: 7, price: 3.25 });
   });
@@ -57,6 +62,7 @@ describe("adding items", () => {
         previous_quantity: 100,
         previous_price: 5,
         cache: "cleared",
+        replayed: false,
       },
     });
     expect(await read(name)).toEqual({ name, quantity: 150, price: 5 });
@@ -100,7 +106,9 @@ describe("corrections and deletes", () => {
     await send("POST", "/items", { name, quantity: 10, price: 1 });
     await read(name);
     let res = await send("PATCH", `/items/${encodeURIComponent(name)}`, { quantity: 0 });
-    expect(await res.json()).toEqual({ data: { item: { name, quantity: 0, price: 1 }, cache: "cleared" } });
+    expect(await res.json()).toEqual({
+      data: { item: { name, quantity: 0, price: 1 }, cache: "cleared", replayed: false },
+    });
     expect(await read(name)).toEqual({ name, quantity: 0, price: 1 });
     res = await send("PATCH", `/items/${encodeURIComponent(name)}`, { price: 99.99 });
     expect(await read(name)).toEqual({ name, quantity: 0, price: 99.99 });
@@ -113,7 +121,9 @@ describe("corrections and deletes", () => {
     expect(await read(name)).not.toBeNull();
     const res = await send("DELETE", `/items/${encodeURIComponent(name)}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { item: { name, quantity: 1, price: 1 }, cache: "cleared" } });
+    expect(await res.json()).toEqual({
+      data: { item: { name, quantity: 1, price: 1 }, cache: "cleared", replayed: false },
+    });
     expect(await read(name)).toBeNull();
     expect((await send("DELETE", `/items/${encodeURIComponent(name)}`)).status).toBe(404);
   });

@@ -5,16 +5,9 @@ import { hc } from "hono/client";
 import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import type { OrderRequest } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
-import { Unavailable } from "@bazaar/lib/http.ts";
 import type { AppEnv } from "@bazaar/lib/log.ts";
-import {
-  call,
-  forward,
-  neverReached,
-  serviceClientOptions,
-  type ServiceTarget,
-  UpstreamStatus,
-} from "@bazaar/lib/ui/upstream.ts";
+import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
+import { writeCall } from "@bazaar/lib/ui/write-call.ts";
 import * as v from "valibot";
 import type { ApiApp } from "@bazaar/api/src/app.ts";
 
@@ -63,16 +56,13 @@ export class OutcomeUnknown extends HTTPException {
  * anything was bought: api/src/purchase.ts). Anything else that leaves no answer —
  * a deadline passed, a broken reply, the api's own 504 — is OutcomeUnknown.
  */
-export async function placeOrder(api: ApiClient, c: Context, order: OrderRequest) {
-  try {
-    return await call(STORE, Placed, () => api.orders.$post({ json: order }, forward(c)));
-  } catch (err) {
-    if (!(err instanceof Unavailable)) throw err;
-    const cause = err.cause;
-    if (cause instanceof UpstreamStatus ? cause.status === 503 : neverReached(cause)) throw err;
-    throw new OutcomeUnknown(requestIdOf(c), cause);
-  }
-}
+export const placeOrder = (api: ApiClient, c: Context, order: OrderRequest) =>
+  writeCall(
+    STORE,
+    Placed,
+    () => api.orders.$post({ json: order }, forward(c)),
+    (cause) => new OutcomeUnknown(requestIdOf(c), cause),
+  );
 
 /** The order a request placed (public number), or a 404. */
 export const orderByRequest = (api: ApiClient, c: Context, requestId: string) =>

@@ -3,10 +3,11 @@ import * as v from "valibot";
 import type { CatalogCache } from "@bazaar/lib/catalog-cache.ts";
 import { nameKey, selectItemsByKey, selectPage } from "@bazaar/lib/catalog.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
-import { AddItem, CatalogQuery, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
+import { AddItem, CatalogQuery, CorrectItem, ItemName, WriteHeaders } from "@bazaar/lib/schemas.ts";
 import type { AdminApiDeps } from "../deps.ts";
 import { addItem, correctItem, deleteItem, inventorySummary } from "../catalog.ts";
 import { clearAfterWrite as cleared } from "../clear.ts";
+import { once, writeRequest } from "../once.ts";
 
 const itemName = (raw: string) => {
   const name = v.safeParse(ItemName, raw);
@@ -33,16 +34,29 @@ export const items = ({ db, redis }: AdminApiDeps & { redis: CatalogCache }) =>
       if (!found) fail(404, "item not found");
       return c.json({ data: found.item });
     })
-    .post("/", ...jsonBody(AddItem), async (c) => {
-      const { added, listFloor } = await addItem(db, c.req.valid("json"));
+    // Each write: made once (with its Idempotency-Key), then the cache cleared — again
+    // for a replay, whose first answer may never have got as far.
+    .post("/", validate("header", WriteHeaders), ...jsonBody(AddItem), async (c) => {
+      const body = c.req.valid("json");
+      const write = writeRequest(c.req.valid("header")["idempotency-key"], "POST /items", body);
+      const { value: { added, listFloor }, replayed } = await once(db, write, (conn) => addItem(conn, body));
       const cache = await cleared(redis, [added.item.name], listFloor);
-      return c.json({ data: { ...added, cache } }, added.action === "inserted" ? 201 : 200);
+      return c.json({ data: { ...added, cache, replayed } }, added.action === "inserted" ? 201 : 200);
     })
-    .patch("/:name", ...jsonBody(CorrectItem), async (c) => {
-      const item = await correctItem(db, itemName(c.req.param("name")), c.req.valid("json"));
-      return c.json({ data: { item, cache: await cleared(redis, [item.name]) } });
+    .patch("/:name", validate("header", WriteHeaders), ...jsonBody(CorrectItem), async (c) => {
+      const name = itemName(c.req.param("name"));
+      const body = c.req.valid("json");
+      const write = writeRequest(c.req.valid("header")["idempotency-key"], `PATCH /items/${name}`, body);
+      const { value: { item }, replayed } = await once(db, write, (conn) => correctItem(conn, name, body));
+      return c.json({ data: { item, cache: await cleared(redis, [item.name]), replayed } });
     })
-    .delete("/:name", async (c) => {
-      const { item, listFloor } = await deleteItem(db, itemName(c.req.param("name")));
-      return c.json({ data: { item, cache: await cleared(redis, [item.name], listFloor) } });
+    .delete("/:name", validate("header", WriteHeaders), async (c) => {
+      const name = itemName(c.req.param("name"));
+      const write = writeRequest(c.req.valid("header")["idempotency-key"], `DELETE /items/${name}`, null);
+      const { value: { item, listFloor }, replayed } = await once(
+        db,
+        write,
+        (conn) => deleteItem(conn, name),
+      );
+      return c.json({ data: { item, cache: await cleared(redis, [item.name], listFloor), replayed } });
     });

@@ -7,13 +7,27 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { fail } from "@bazaar/lib/http.ts";
-import { AddItem, type CacheCleared, CatalogQuery, CorrectItem, ItemName } from "@bazaar/lib/schemas.ts";
-import { listHref, renderPage } from "@bazaar/lib/ui/layout.tsx";
+import {
+  AddItem,
+  type CacheCleared,
+  CatalogQuery,
+  CorrectItem,
+  IdempotencyKey,
+  ItemName,
+} from "@bazaar/lib/schemas.ts";
+import { listHref, renderErrorPage, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api.ts";
 import type { AdminDeps, AdminEnv } from "../env.ts";
 import { fieldErrors, formNumber, text } from "@bazaar/lib/forms.ts";
-import { type AddFields, ConfirmDelete, Dashboard, type FormState, type RowFields } from "../pages.tsx";
+import {
+  type AddFields,
+  ConfirmDelete,
+  Dashboard,
+  type FormState,
+  type RowFields,
+  WRITE_KEY_FIELD,
+} from "../pages.tsx";
 
 /** The api refused with field messages (400, or 409 for a restock over the limit). */
 const refusal = (err: unknown) =>
@@ -35,10 +49,20 @@ const whereOf = (fields: Record<string, unknown>) => {
 };
 
 /** A write's message, and what the store's cache made of it when admin-api could not clear it itself. */
-const said = (text: string, cache: CacheCleared) =>
-  cache === "relayed"
-    ? `${text}. The store's cache could not be cleared directly; its relay cleared it before this answer.`
+const said = (text: string, { cache, replayed }: { cache: CacheCleared; replayed: boolean }) => {
+  const told = replayed
+    ? `Already done: this form was sent before, and made this change then. ${text}`
     : text;
+  return cache === "relayed"
+    ? `${told}. The store's cache could not be cleared directly; its relay cleared it before this answer.`
+    : told;
+};
+
+/** The form's Idempotency-Key (pages.tsx WriteKey); none if it is missing or malformed. */
+const writeKey = (form: Record<string, unknown>) => {
+  const key = v.safeParse(IdempotencyKey, form[WRITE_KEY_FIELD]);
+  return key.success ? key.output : undefined;
+};
 
 export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
@@ -68,6 +92,36 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     );
   };
 
+  /**
+   * A write admin-api could not answer for. Not confirmed (504): it may or may not
+   * have been made; the page says how to check, and that sending the same form again
+   * is safe. Not made (503): nothing changed; the inventory says so, or this error
+   * page when it cannot be listed either. Anything else is not this function's.
+   */
+  const unanswered = async (
+    c: Context<AdminEnv>,
+    err: unknown,
+    change: string,
+    name: string,
+    extra: Parameters<typeof dashboard>[2] = {},
+  ) => {
+    if (err instanceof adminApi.ChangeUnknown) {
+      return renderErrorPage(c, 504, {
+        identity,
+        site,
+        message:
+          `we could not confirm in time that ${change}: it may or may not have happened. Check ${name} in the inventory before changing it again; sending this same form again (reload this page) is safe: it is applied at most once`,
+        back: { href: listHref("/admin", 1, name), label: `Check ${name}` },
+      });
+    }
+    if (!(err instanceof HTTPException) || err.status !== 503) return undefined;
+    const text =
+      `Nothing was changed: the store could not make the change in time (${change}). Please try again.`;
+    return dashboard(c, 503, { ...extra, notice: { kind: "error", text } }).catch(() =>
+      renderErrorPage(c, 503, { identity, site, message: text })
+    );
+  };
+
   const done = async (
     c: Context<AdminEnv>,
     text: string,
@@ -90,7 +144,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       });
       if (!parsed.success) return dashboard(c, 400, { add: { values, errors: fieldErrors(parsed.issues) } });
       try {
-        const added = await adminApi.addItem(api, c, parsed.output);
+        const added = await adminApi.addItem(api, c, parsed.output, writeKey(form));
         const { item } = added;
         return done(
           c,
@@ -104,10 +158,21 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
                   ? ""
                   : `; price ${formatMoney(added.previous_price)} → ${formatMoney(item.price)}`
               }`,
-            added.cache,
+            added,
           ),
+          added.replayed ? "info" : "success",
         );
       } catch (err) {
+        const unsure = await unanswered(
+          c,
+          err,
+          `${parsed.output.name} was added or restocked`,
+          parsed.output.name,
+          {
+            add: { values, errors: {} },
+          },
+        );
+        if (unsure) return unsure;
         const r = refusal(err);
         if (!r) throw err;
         const errors = Object.keys(r.fields).length ? r.fields : { name: r.message };
@@ -144,7 +209,8 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       }
       try {
         const before = was;
-        const { item, cache } = await adminApi.correctItem(api, c, name, parsed.output);
+        const changed = await adminApi.correctItem(api, c, name, parsed.output, writeKey(form));
+        const { item } = changed;
         const parts = [];
         if (parsed.output.quantity !== undefined) {
           parts.push(
@@ -160,8 +226,15 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
             }`,
           );
         }
-        return done(c, said(`Updated ${item.name}: ${parts.join(", ")}`, cache), "success", where);
+        return done(
+          c,
+          said(`Updated ${item.name}: ${parts.join(", ")}`, changed),
+          changed.replayed ? "info" : "success",
+          where,
+        );
       } catch (err) {
+        const unsure = await unanswered(c, err, `${name} was updated`, name, { where });
+        if (unsure) return unsure;
         if (err instanceof HTTPException && err.status === 404) {
           return dashboard(c, 404, { where, notice: { kind: "error", text: `${name} no longer exists.` } });
         }
@@ -199,15 +272,23 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       const form = await c.req.parseBody();
       const name = v.safeParse(ItemName, text(form.name));
       if (!name.success) fail(404, "item not found");
-      const { item, cache } = await adminApi.deleteItem(api, c, name.output);
-      return done(
-        c,
-        said(
-          `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${
-            formatMoney(item.price)
-          })`,
-          cache,
-        ),
-      );
+      try {
+        const deleted = await adminApi.deleteItem(api, c, name.output, writeKey(form));
+        const { item } = deleted;
+        return done(
+          c,
+          said(
+            `Deleted ${item.name} (it had ${formatCount(item.quantity)} in stock at ${
+              formatMoney(item.price)
+            })`,
+            deleted,
+          ),
+          deleted.replayed ? "info" : "success",
+        );
+      } catch (err) {
+        const unsure = await unanswered(c, err, `${name.output} was deleted`, name.output);
+        if (unsure) return unsure;
+        throw err;
+      }
     });
 };
