@@ -1,10 +1,10 @@
 import {
+  bearerToken,
   CacheEnv,
   ConfigError,
   DbEnv,
   optionalInteger,
   port,
-  secret,
   ServerEnv,
 } from "@bazaar/lib/config.ts";
 import { MAX_STOCK } from "@bazaar/lib/schemas.ts";
@@ -18,7 +18,7 @@ export const AdminApiEnv = {
   ...DbEnv,
   ...CacheEnv,
   /** Shared with the admin site: every call but the health checks carries it. */
-  ADMIN_API_TOKEN: secret(),
+  ADMIN_API_TOKEN: bearerToken(),
   /**
    * Restocking, the lab's part 3 (./restock.ts): every RESTOCK_EVERY_S seconds each
    * item at 0 is set to RESTOCK_TO. Off unless both are set (a shop restocks by hand).

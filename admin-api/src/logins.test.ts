@@ -86,3 +86,99 @@ describe("per account", () => {
     expect(limit.size.addresses).toBeLessThanOrEqual(100);
   });
 });
+
+describe("per account, with as many addresses as a guesser likes (a botnet, an IPv6 /64)", () => {
+  /** Guesses for "admin", each from an address never seen before; the right password only at `right`. */
+  const flood = (limit: ReturnType<typeof signInLimiter>, count: number, right = -1, from = 0) =>
+    Array.from({ length: count }, (_, i) => {
+      const a = from + i;
+      return limit.attempt({
+        address: `2001:db8::${a.toString(16)}`,
+        account: "admin",
+        verified: i === right,
+      }).outcome;
+    });
+
+  test("in a minute at most 20 + 10 passwords are checked: the 30th new address with the right one gets in, the 31st waits", () => {
+    // Before, every new address got a check: the right password got in after any number of guesses.
+    const within = flood(signInLimiter(), 30, 29);
+    expect(within.filter((o) => o === "wrong").length).toBe(20);
+    expect(within.slice(20, 29)).toEqual(Array(9).fill("wait"));
+    expect(within[29]).toBe("allowed");
+    const beyond = flood(signInLimiter(), 1000, 30);
+    expect(beyond[30]).toBe("wait");
+    expect(beyond.filter((o) => o === "allowed")).toEqual([]);
+  });
+
+  test("the bound holds over time: every minute 20 + 10 more checks, never more, however long the flood", () => {
+    const c = clock();
+    const limit = signInLimiter({ now: c.now });
+    for (let minute = 0; minute < 5; minute++) {
+      // A right password at the 31st guess of each minute is never checked…
+      expect(flood(limit, 40, 30, minute * 1000)[30]).toBe("wait");
+      c.advance(60_000);
+    }
+    // …and at the 30th it is: the budget is back each minute, no larger.
+    const fresh = signInLimiter({ now: c.now });
+    for (let minute = 0; minute < 3; minute++) {
+      const outcomes = flood(fresh, 30, minute === 2 ? 29 : -1, minute * 1000);
+      expect(outcomes.filter((o) => o === "wrong").length).toBe(20);
+      if (minute === 2) expect(outcomes[29]).toBe("allowed");
+      c.advance(60_000);
+    }
+  });
+
+  test("during that flood the owner gets in from an address it signed in from before; a wrong guess from there waits a minute", () => {
+    const c = clock();
+    const limit = signInLimiter({ now: c.now });
+    expect(limit.attempt(right("198.51.100.1")).outcome).toBe("allowed");
+    expect(limit.attempt(right("198.51.100.2")).outcome).toBe("allowed");
+    flood(limit, 1000);
+    expect(limit.attempt(right("2001:db8::ffff")).outcome).toBe("wait");
+    expect(limit.attempt(right("198.51.100.1")).outcome).toBe("allowed");
+    // A known address is checked, but a wrong password there bars it like any other…
+    expect(limit.attempt(wrong("198.51.100.2"))).toEqual({ outcome: "wait", retryAfter: 60 });
+    expect(limit.attempt(right("198.51.100.2")).outcome).toBe("wait");
+    // …until its failure ages out (the flood still on).
+    c.advance(60_000);
+    flood(limit, 1000, -1, 5000);
+    expect(limit.attempt(right("198.51.100.2")).outcome).toBe("allowed");
+  });
+
+  test("an address is known to the account it signed in to, for 30 days", () => {
+    const c = clock();
+    const limit = signInLimiter({ now: c.now });
+    limit.attempt(right("198.51.100.3", "owner"));
+    limit.attempt(right("198.51.100.4"));
+    c.advance(29 * 24 * 3600_000);
+    limit.attempt(right("198.51.100.4"));
+    flood(limit, 1000);
+    // Known to "owner", not to "admin".
+    expect(limit.attempt(right("198.51.100.3")).outcome).toBe("wait");
+    expect(limit.attempt(right("198.51.100.4")).outcome).toBe("allowed");
+    c.advance(31 * 24 * 3600_000);
+    flood(limit, 1000, -1, 5000);
+    expect(limit.attempt(right("198.51.100.4")).outcome).toBe("wait");
+  });
+
+  test("while the account is limited, an unchecked attempt answers the same and records nothing, whatever its password", () => {
+    const c = clock();
+    const limit = signInLimiter({ now: c.now });
+    flood(limit, 30);
+    c.advance(10_000);
+    const a = limit.attempt(right("2001:db8::aaaa"));
+    const b = limit.attempt(wrong("2001:db8::bbbb"));
+    expect(a).toEqual(b);
+    expect(a.outcome).toBe("wait");
+    // Neither cost its address a failure: once the budget is back, both are checked.
+    c.advance(50_000);
+    expect(limit.attempt(right("2001:db8::aaaa")).outcome).toBe("allowed");
+    expect(limit.attempt(right("2001:db8::bbbb")).outcome).toBe("allowed");
+  });
+
+  test("the addresses remembered as known are bounded too", () => {
+    const limit = signInLimiter({ maxKeys: 100 });
+    for (let i = 0; i < 1000; i++) limit.attempt(right(`10.4.${i >> 8}.${i & 255}`, `user-${i}`));
+    expect(limit.size.known).toBeLessThanOrEqual(100);
+  });
+});

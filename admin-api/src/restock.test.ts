@@ -64,7 +64,7 @@ describe("a restocking round", () => {
       },
     });
     expect(await r.round()).toEqual([]);
-    expect(logs).toMatchObject([{ level: "error", error: "the database is unavailable" }]);
+    expect(logs).toMatchObject([{ level: "error", error: "Error: the database is unavailable" }]);
     down = false;
     expect((await r.round()).map((i) => i.name)).toEqual(["Tux", "Python"]);
     expect(shelf.map((i) => i.quantity)).toEqual([100, 3, 100]);

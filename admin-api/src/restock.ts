@@ -3,7 +3,7 @@
 // the only writer of items, like an admin's restock: one UPDATE, then the restocked
 // items' cache entries cleared by prefix (./clear.ts), so once a round has ended no
 // read shows the old 0 (docs/design.md, Cache).
-import { jsonLines, type Log } from "@bazaar/lib/log.ts";
+import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import type { RestockPlan } from "./config.ts";
 
@@ -48,7 +48,7 @@ export function restocker({ restock, plan, log = jsonLines }: RestockDeps): Rest
         time: new Date().toISOString(),
         service: "admin-api",
         msg: "restock failed; trying again next round",
-        error: err instanceof Error ? err.message : String(err),
+        error: describeError(err),
       });
       return [];
     }

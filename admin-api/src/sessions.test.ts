@@ -1,5 +1,6 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { Hono } from "hono";
+import { createCache } from "@bazaar/lib/cache.ts";
 import { signInLimiter } from "./logins.ts";
 import { sessions as sessionRoutes } from "./routes/sessions.ts";
 import { memoryKv, sessionStore } from "./sessions.ts";
@@ -193,5 +194,39 @@ describe("the routes", () => {
       (await post(a, "/sessions", { user: "admin", address: "x", verified: "yes", fingerprint: "fp" }))
         .status,
     ).toBe(400);
+  });
+});
+
+describe("the session store's log", () => {
+  test("Redis refusing writes (out of memory): the failure is logged, the session's CSRF token and fingerprint are not", async () => {
+    // An Upstash endpoint as SRH and the bridge answer for a Redis at maxmemory; the
+    // cache client puts the whole command (the session, as JSON) in its error.
+    const full = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () =>
+        Response.json({ error: "OOM command not allowed when used memory > 'maxmemory'." }, { status: 400 }),
+    });
+    const logged = spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const cache = createCache({
+        UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${full.port}`,
+        UPSTASH_REDIS_REST_TOKEN: "token",
+        CACHE_TTL_SECONDS: 300,
+        CACHE_TIMEOUT_MS: 2000,
+      });
+      const store = sessionStore({ kv: cache.kv, retryMs: 60_000 });
+      const s = await store.create("admin", "fingerprint-0f1e2d3c4b5a");
+      store.close();
+      const text = logged.mock.calls.map((args) => args.join(" ")).join("\n");
+      expect(text).toContain("session store: Redis write failed");
+      expect(text).toContain("OOM command not allowed");
+      for (const secret of [s.csrf, s.fingerprint, s.id, "admin-session:"]) {
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      logged.mockRestore();
+      full.stop(true);
+    }
   });
 });

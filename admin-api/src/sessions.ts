@@ -17,6 +17,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 import type { KeyValue } from "@bazaar/lib/cache.ts";
+import { describeError } from "@bazaar/lib/log.ts";
 
 export const SESSION_TTL_SECONDS = 8 * 60 * 60;
 const PREFIX = "admin-session:";
@@ -193,7 +194,9 @@ function defaultLog(msg: string, err?: unknown) {
       level: err === undefined ? "info" : "warn",
       service: "admin-api",
       msg,
-      ...(err === undefined ? {} : { error: String(err) }),
+      // Described, never printed: the cache client's message carries the command, and
+      // a session's write holds its CSRF token and fingerprint.
+      ...(err === undefined ? {} : { error: describeError(err) }),
     }),
   );
 }

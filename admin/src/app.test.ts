@@ -1,10 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import { forwardedHeaders } from "@bazaar/lib/forwarded.ts";
 import { createApp } from "./app.ts";
 import { fakeAdminApi } from "./fake-admin-api.ts";
 import { AdminBrowser } from "./test-client.ts";
 
 const IDENTITY = "host-b · admin-1";
 const ORIGIN = "http://localhost";
+/** The key the proxy signs a client's address and host with (REQUEST_ID_KEY). */
+const PROXY_KEY = "p".repeat(40);
 
 function setup(
   items = [{ name: "Tux", quantity: 100, price: 15.99 }, { name: "Fox", quantity: 3, price: 9.5 }],
@@ -23,6 +26,7 @@ function setup(
     credentials: { user: "admin", password: "correct horse" },
     sessionSecret: "x".repeat(40),
     cookieSecure: false,
+    proxyKey: PROXY_KEY,
     log: () => {},
   });
   return { fake, app };
@@ -30,10 +34,14 @@ function setup(
 
 type App = ReturnType<typeof setup>["app"];
 
-/** A browser on the in-process app, from a given client address. */
+/** A browser on the in-process app, from a given client address (as the proxy signs it). */
 class Browser extends AdminBrowser {
   constructor(app: App, ip = "10.0.0.1") {
-    super(ORIGIN, (url, init) => app.request(url, init), { "X-Forwarded-For": ip });
+    super(
+      ORIGIN,
+      (url, init) => app.request(url, init),
+      forwardedHeaders(PROXY_KEY, { address: ip, proto: "http", host: "localhost" }),
+    );
   }
   override login(user = "admin", password = "correct horse") {
     return super.login(user, password);
@@ -136,6 +144,32 @@ describe("signing in", () => {
     }
     expect((await new Browser(app, "198.51.100.99").login("ADMIN", "another guess")).status).toBe(429);
     expect((await new Browser(app, "198.51.100.98").login("someone-else", "a guess")).status).toBe(401);
+  });
+
+  test("straight to the server, a client's own X-Forwarded-For is no address: 120 wrong passwords, each with a new one, and then the right one all wait after the 5th", async () => {
+    // Before, every made-up address was a client of its own, with a guess of its own.
+    const { app } = setup();
+    const direct = (ip: string) =>
+      new AdminBrowser(ORIGIN, (url, init) => app.request(url, init), { "X-Forwarded-For": ip });
+    const statuses: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      statuses.push((await direct(`198.18.${i >> 8}.${i & 255}`).login("admin", `guess-${i}`)).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual(Array(5).fill(401));
+    expect(statuses.slice(5)).toEqual(Array(115).fill(429));
+    expect((await direct("198.18.200.1").login("admin", "correct horse")).status).toBe(429);
+    // Through the proxy (signed) the owner is unaffected.
+    expect((await new Browser(app, "198.51.100.7").login()).status).toBe(303);
+  });
+
+  test("a login form posted from another site is refused, also when it names this site in its own X-Forwarded-Host", async () => {
+    const { app } = setup();
+    const spoofed = await new AdminBrowser(ORIGIN, (url, init) => app.request(url, init)).post(
+      "/admin/login",
+      { user: "admin", password: "correct horse" },
+      { Origin: "http://evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http" },
+    );
+    expect(spoofed.status).toBe(403);
   });
 
   test("a login form posted from another site is refused", async () => {

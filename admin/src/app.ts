@@ -27,6 +27,11 @@ export type AdminAppDeps = {
   credentials: { user: string; password: string };
   sessionSecret: string;
   cookieSecure: boolean;
+  /**
+   * The key the proxy signs the client's address and host with (REQUEST_ID_KEY); without
+   * it no forwarded address or host is trusted (lib/src/forwarded.ts).
+   */
+  proxyKey?: string;
   /** Where sessions and the sign-in limit live (default: admin-api, through `adminApi`). */
   sessionBackend?: SessionBackend;
   /** Where log entries go (default: JSON lines on stdout/stderr). */
@@ -40,6 +45,7 @@ export function createApp(
     credentials,
     sessionSecret,
     cookieSecure,
+    proxyKey,
     sessionBackend = adminApiSessions(adminApi),
     log,
   }: AdminAppDeps,
@@ -57,8 +63,8 @@ export function createApp(
     backend: sessionBackend,
     fingerprint,
   });
-  const deps = { adminApi, identity, site, sessions };
-  const guard = requireSession(sessions);
+  const deps = { adminApi, identity, site, sessions, proxyKey };
+  const guard = requireSession(sessions, proxyKey);
   const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);
   app.use("/admin/*", (c, next) => (open.has(c.req.path) ? next() : guard(c, next)));
 

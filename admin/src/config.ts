@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { integer, port, secret, ServerEnv, text, url } from "@bazaar/lib/config.ts";
+import { bearerToken, integer, port, secret, ServerEnv, text, url } from "@bazaar/lib/config.ts";
 
 export const AdminEnv = {
   ...ServerEnv,
@@ -7,10 +7,16 @@ export const AdminEnv = {
   /** The admin API, e.g. http://127.0.0.1:5002. */
   ADMIN_API_URL: url(),
   /** Shared with admin-api: every call carries it as a Bearer token. */
-  ADMIN_API_TOKEN: secret(),
+  ADMIN_API_TOKEN: bearerToken(),
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   ADMIN_USER: text(),
   ADMIN_PASSWORD: secret(),
+  /**
+   * Shared with the proxy, which signs the client's address and host on the admin's
+   * POSTs with it (lib/src/forwarded.ts): only then do they count. Unset, no
+   * forwarded address is trusted and every client counts as one for the sign-in limit.
+   */
+  REQUEST_ID_KEY: v.optional(secret(32)),
   /** Signs the session cookie; the same on every admin instance. */
   SESSION_SECRET: secret(32),
   /** Mark the session cookie Secure (set when the site is served over HTTPS). */

@@ -7,4 +7,11 @@ import type { Session, Sessions } from "./session.ts";
 export type AdminEnv = { Variables: AppEnv["Variables"] & { session: Session } };
 
 /** What the admin routes get. */
-export type AdminDeps = { adminApi: AdminApiClient; identity: string; site: Site; sessions: Sessions };
+export type AdminDeps = {
+  adminApi: AdminApiClient;
+  identity: string;
+  site: Site;
+  sessions: Sessions;
+  /** The key the proxy signs the client's address and host with (REQUEST_ID_KEY): lib/src/forwarded.ts. */
+  proxyKey?: string;
+};

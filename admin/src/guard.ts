@@ -7,8 +7,8 @@ import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import type { AdminEnv } from "./env.ts";
 import { type Sessions, tokenMatches } from "./session.ts";
 
-export function requireSession(sessions: Sessions): MiddlewareHandler<AdminEnv> {
-  const origin = sameOriginForms();
+export function requireSession(sessions: Sessions, proxyKey?: string): MiddlewareHandler<AdminEnv> {
+  const origin = sameOriginForms(proxyKey);
   const limit = limitBody();
   return async (c, next) => {
     const session = await sessions.read(c);

@@ -16,4 +16,5 @@ export const server = (env: Record<string, string | undefined>) =>
       credentials: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD },
       sessionSecret: config.SESSION_SECRET,
       cookieSecure: config.COOKIE_SECURE,
+      proxyKey: config.REQUEST_ID_KEY,
     }));

@@ -2,6 +2,7 @@
 // on one admin-api stand-in (admin-api's own session and limit code, over an in-memory
 // Redis), as admin-1 and admin-2 share one admin-api.
 import { describe, expect, test } from "bun:test";
+import { forwardedHeaders } from "@bazaar/lib/forwarded.ts";
 import { createApp } from "./app.ts";
 import { fakeAdminApi } from "./fake-admin-api.ts";
 import { AdminBrowser } from "./test-client.ts";
@@ -9,6 +10,8 @@ import { AdminBrowser } from "./test-client.ts";
 const ORIGIN = "http://localhost";
 const SECRET = "s".repeat(40);
 const PASSWORD = "correct horse";
+/** The key the proxy signs a client's address and host with (REQUEST_ID_KEY). */
+const PROXY_KEY = "p".repeat(40);
 
 type Config = { password?: string; secret?: string; user?: string };
 
@@ -23,6 +26,7 @@ function adminServer(
     credentials: { user, password },
     sessionSecret: secret,
     cookieSecure: false,
+    proxyKey: PROXY_KEY,
     log: () => {},
   });
 }
@@ -31,7 +35,11 @@ type App = ReturnType<typeof adminServer>;
 
 class Browser extends AdminBrowser {
   constructor(app: App, ip = "10.0.0.1") {
-    super(ORIGIN, (url, init) => app.request(url, init), { "X-Forwarded-For": ip });
+    super(
+      ORIGIN,
+      (url, init) => app.request(url, init),
+      forwardedHeaders(PROXY_KEY, { address: ip, proto: "http", host: "localhost" }),
+    );
   }
   /** The same cookies, sent to another server (or a restarted one). */
   on(app: App, ip = "10.0.0.1") {

@@ -1,4 +1,4 @@
-import { CacheEnv, DbEnv, port, secret, ServerEnv } from "@bazaar/lib/config.ts";
+import { bearerToken, CacheEnv, DbEnv, port, ServerEnv } from "@bazaar/lib/config.ts";
 
 export const ApiEnv = {
   ...ServerEnv,
@@ -6,5 +6,5 @@ export const ApiEnv = {
   ...DbEnv,
   ...CacheEnv,
   /** Shared with the web tier: every call but the health checks carries it. */
-  API_TOKEN: secret(),
+  API_TOKEN: bearerToken(),
 };

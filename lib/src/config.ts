@@ -41,6 +41,21 @@ export const secret = (min = 8) =>
     v.minLength(min, min === 1 ? "is required" : `must be at least ${min} characters`),
   );
 
+/**
+ * What a Bearer token may be made of (RFC 6750's b64token, RFC 7235's token68):
+ * letters, digits and - . _ ~ + /, then = only at the end. Anything else (a space, a
+ * colon, a quote, a non-ASCII letter) makes `Authorization: Bearer <token>` a header
+ * the other side refuses as malformed (400), on every call.
+ */
+export const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+export const TOKEN68_MESSAGE =
+  "must be usable as a Bearer token: only letters, digits and - . _ ~ + / (and = at the end), no spaces";
+
+/** A secret sent as `Authorization: Bearer <token>`: also refused at start unless it is token68. */
+export const bearerToken = (min = 8) =>
+  v.pipe(secret(min), v.check((s) => s === "" || TOKEN68.test(s), TOKEN68_MESSAGE));
+
 const whole = (min: number, max: number) =>
   v.pipe(
     v.string(),
@@ -97,7 +112,7 @@ export const DbEnv = {
 
 export const CacheEnv = {
   UPSTASH_REDIS_REST_URL: url(),
-  UPSTASH_REDIS_REST_TOKEN: secret(1),
+  UPSTASH_REDIS_REST_TOKEN: bearerToken(1),
   CACHE_TTL_SECONDS: integer(300, 1, 86400),
   CACHE_TIMEOUT_MS: integer(500, 10, 60000),
   /** false serves every read from the database (to measure what the cache is worth). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { OrderRequest } from "./schemas.ts";
-import { fail, handleErrors, jsonBody } from "./http.ts";
+import { fail, handleErrors, jsonBody, Unavailable } from "./http.ts";
 
 const logged: Record<string, unknown>[] = [];
 const app = handleErrors(
@@ -10,7 +10,24 @@ const app = handleErrors(
     .get("/boom", () => {
       throw new Error("secret stack detail");
     })
-    .get("/gone", () => fail(410, "gone for good")),
+    .get("/gone", () => fail(410, "gone for good"))
+    .get("/sql", () => {
+      // As mysql2 throws it: the statement on `sql`, its values quoted in the message too.
+      throw Object.assign(new Error("Duplicate entry 'tok-5ec2e7' for key 'orders_request'"), {
+        code: "ER_DUP_ENTRY",
+        errno: 1062,
+        sqlState: "23000",
+        sql: "INSERT INTO orders (request_id) VALUES ('tok-5ec2e7')",
+      });
+    })
+    .get("/cache", () => {
+      throw new Unavailable(
+        "the cache",
+        new Error(
+          'OOM command not allowed, command was: [["set","admin-session:x","{\\"csrf\\":\\"tok-5ec2e7\\"}"]]',
+        ),
+      );
+    }),
   { notFoundMessage: "no such route", log: (entry) => logged.push(entry) },
 );
 
@@ -60,6 +77,19 @@ describe("errors", () => {
       error: "Error: secret stack detail",
       path: "/boom",
     });
+  });
+  test("a database or cache error is logged by its code or what Redis said, never the statement, command or values in it", async () => {
+    expect((await app.request("/sql")).status).toBe(500);
+    expect((await app.request("/cache")).status).toBe(503);
+    const [sql, cache] = logged.slice(-2);
+    expect(sql).toMatchObject({
+      msg: "unhandled error",
+      error: "Error: ER_DUP_ENTRY (errno 1062)",
+      path: "/sql",
+    });
+    expect(cache).toMatchObject({ msg: "the cache is temporarily unavailable", path: "/cache" });
+    expect(cache!.cause).toStartWith("Error: OOM command not allowed");
+    expect(JSON.stringify([sql, cache])).not.toContain("tok-5ec2e7");
   });
   test("fail() answers its status and message", async () => {
     expect(await (await app.request("/gone")).json()).toEqual({

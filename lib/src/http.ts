@@ -8,7 +8,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { vValidator } from "@hono/valibot-validator";
 import type * as v from "valibot";
 import { describeIssues } from "./schemas.ts";
-import { jsonLines, type Log } from "./log.ts";
+import { describeError, jsonLines, type Log, stackFrames } from "./log.ts";
 
 export type ErrorBody = { error: { code: number; message: string; fields?: Record<string, string> } };
 
@@ -77,13 +77,16 @@ export function handleErrors<E extends Env, S extends Schema, B extends string, 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
       if (err.status >= 500) {
-        log({ level: "error", msg: err.message, cause: String(err.cause ?? ""), path: c.req.path });
+        const cause = err.cause === undefined ? "" : describeError(err.cause);
+        log({ level: "error", msg: err.message, cause, path: c.req.path });
       }
       const fields = (err.cause as { fields?: Record<string, string> } | undefined)?.fields;
       const status = err.status as ContentfulStatusCode;
       return respond(c, status, err.message || (DEFAULT_MESSAGES[status] ?? "error"), fields);
     }
-    log({ level: "error", msg: "unhandled error", error: String(err), stack: err.stack, path: c.req.path });
+    // Described, never printed: a database or cache error's message carries its statement or command.
+    const error = describeError(err);
+    log({ level: "error", msg: "unhandled error", error, stack: stackFrames(err), path: c.req.path });
     return respond(c, 500, "internal error");
   });
   return app;

@@ -67,3 +67,47 @@ export function logRequests(service: string, log: Log = jsonLines): MiddlewareHa
     });
   };
 }
+
+// What a message may hold beyond its first words: @upstash/redis appends the whole
+// command (", command was: ["set","admin-session:…","{…the session's CSRF token…}"]"),
+// Redis quotes the arguments of a command it refuses ("…, with args beginning with:
+// 'a' 'b'"), the client quotes an answer it could not read. Cut there.
+const DATA_FOLLOWS = [", command was:", "with args beginning with:", "Unable to parse response body:"];
+// Quoted runs carry values: mysql2's "Duplicate entry 'x'" and "near '…'", JSON.parse's
+// "Unexpected identifier "x"", Redis's 'arg'. Replaced.
+const QUOTED = /'[^']*'|"[^"]*"|`[^`]*`/g;
+
+/**
+ * An error as it may be logged: never the data it carries. A database or system error
+ * (mysql2's carry the statement, with its values, in `sql` and often in the message)
+ * is its name and code; any other is its name and message, cut where a command or
+ * answer follows and with every quoted run left out; its cause likewise.
+ * @example
+ * log({ level: "warn", msg: "cache call failed", error: describeError(err) });
+ */
+export function describeError(err: unknown, depth = 0): string {
+  if (typeof err === "string") return redact(err); // a cause given as text (the bridge's)
+  if (err === null || typeof err !== "object") return `a thrown ${err === null ? "null" : typeof err}`;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; errno?: unknown; cause?: unknown };
+  const name = typeof e.name === "string" && e.name ? e.name : "Error";
+  if (typeof e.code === "string" && (typeof e.errno === "number" || "sqlState" in e)) {
+    return `${name}: ${e.code}${typeof e.errno === "number" ? ` (errno ${e.errno})` : ""}`;
+  }
+  const message = typeof e.message === "string" ? redact(e.message) : "";
+  const cause = e.cause !== undefined && depth < 3 ? ` (cause: ${describeError(e.cause, depth + 1)})` : "";
+  return `${message ? `${name}: ${message}` : name}${cause}`;
+}
+
+function redact(message: string) {
+  for (const marker of DATA_FOLLOWS) {
+    const at = message.indexOf(marker);
+    if (at >= 0) message = `${message.slice(0, at)} (the rest is not logged)`;
+  }
+  return message.replace(QUOTED, "…").replace(/\s+/g, " ").trim().slice(0, 300);
+}
+
+/** A stack trace without its message line(s): where, never what. */
+export const stackFrames = (err: unknown) =>
+  err instanceof Error && err.stack
+    ? err.stack.split("\n").filter((line) => /^\s+at /.test(line)).join("\n")
+    : undefined;

@@ -8,14 +8,14 @@
 // Inputs are hostile by construction: names never match an item and quantities or
 // prices are always out of range somewhere, so no request may legitimately write.
 // Sign-in attempts go straight to an admin server with a client address of their
-// own (X-Forwarded-For), so the fuzz never trips the login rate limit of the
-// address every other test signs in from.
+// own (X-Forwarded-For, signed as the proxy signs it), so the fuzz never trips the
+// login rate limit of the address every other test signs in from.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import net from "node:net";
 import fc from "fast-check";
 import type { AdminBrowser } from "../../admin/src/test-client.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
-import { adminBrowser, dataChecksum, restoreAll } from "./helpers.ts";
+import { adminBrowser, asProxied, dataChecksum, restoreAll } from "./helpers.ts";
 import { env } from "./stack.ts";
 
 const RUNS = 150;
@@ -434,6 +434,8 @@ describe("hostile input", () => {
             "Content-Type": "application/x-www-form-urlencoded",
             Accept: "text/html",
             Origin: new URL(base).origin,
+            ...asProxied(base, `10.9.${loginCounter >> 8}.${loginCounter & 255}`),
+            // A client's own entries before the proxy's.
             "X-Forwarded-For": `198.51.100.${loginCounter % 250}, 10.9.${loginCounter >> 8}.${
               loginCounter & 255
             }`,

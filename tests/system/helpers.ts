@@ -2,6 +2,7 @@
 // service back (and waiting until HAProxy routes to it again), a checksum of the
 // data, small loads, and a signed-in admin browser.
 import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { forwardedHeaders } from "../../lib/src/forwarded.ts";
 import { adminApi } from "./http.ts";
 import { env, eventually, proxyStatus, stack } from "./stack.ts";
 
@@ -120,6 +121,15 @@ export async function stockToys(toys: readonly string[], quantity = 20_000) {
     for (const [toy, q] of before) await setQuantity(toy, q);
   };
 }
+
+/**
+ * The headers HAProxy sends for a client at `address` (X-Forwarded-*, signed with the
+ * stack's key: lib/src/forwarded.ts), for a request straight to an admin server at
+ * `base` as that client would reach it through the proxy. Without them an admin
+ * server counts every direct client as one.
+ */
+export const asProxied = (base: string, address: string) =>
+  forwardedHeaders(stack().secrets.REQUEST_ID_KEY, { address, proto: "http", host: new URL(base).host });
 
 /** A browser signed in to the admin site through the proxy (or one admin server). */
 export async function adminBrowser(base = env("STORE_URL")) {

@@ -1,14 +1,18 @@
-// Admin sessions end on the server, and a flood of wrong passwords does not lock the
-// owner out (docs/reliability.md, bugs found), against the running stack: both admin servers
-// straight at their ports and through the proxy. The sessions and the sign-in limit
-// live in admin-api (admin-api/src/sessions.ts, logins.ts), shared by admin-1 and
-// admin-2; the unit tests beside that code cover the rest.
+// Admin sessions end on the server, a flood of wrong passwords does not lock the
+// owner out and guesses are bounded however many addresses they claim, and no session
+// secret reaches a log when Redis fails (docs/reliability.md, bugs found), against the
+// running stack: both admin servers straight at their ports and through the proxy. The
+// sessions and the sign-in limit live in admin-api (admin-api/src/sessions.ts,
+// logins.ts), shared by admin-1 and admin-2; the unit tests beside that code cover the rest.
 import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
+import path from "node:path";
+import { sessionFingerprint } from "../../admin/src/session.ts";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
-import { createItem, dbQuantity, record, restore } from "./helpers.ts";
-import { env, servedBy, stack } from "./stack.ts";
+import { asProxied, buy, createItem, dbQuantity, productVia, record, restore } from "./helpers.ts";
+import { env, eventually, servedBy, stack } from "./stack.ts";
 
 const bases = () => ({ "admin-1": env("ADMIN1_URL"), "admin-2": env("ADMIN2_URL"), proxy: env("STORE_URL") });
 
@@ -295,7 +299,11 @@ describe("a flood of wrong passwords does not lock the owner out", () => {
       fetch(`${base}/admin/login`, {
         method: "POST",
         redirect: "manual",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: base, "X-Forwarded-For": ip },
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: base,
+          ...asProxied(base, ip),
+        },
         body: new URLSearchParams({ user: env("ADMIN_USER"), password }).toString(),
       });
     for (let i = 0; i < 5; i++) {
@@ -307,4 +315,158 @@ describe("a flood of wrong passwords does not lock the owner out", () => {
       expect(await res.text()).toContain("Too many failed sign-ins");
     }
   });
+});
+
+/** admin-api restarted: its memory, where the sign-in limit lives, starts empty. */
+async function restartAdminApi() {
+  await stack().restart("admin-api");
+  await restore("admin-api");
+}
+
+describe("a client's own X-Forwarded-* headers count for nothing", () => {
+  test(
+    "straight to admin-1, 120 wrong passwords each with a new X-Forwarded-For: 5 are checked, then all wait, the right password with yet another one too; through the proxy the owner gets in",
+    async () => {
+      // Before, each made-up address had a guess of its own: the right password got in.
+      await restartAdminApi();
+      try {
+        const base = env("ADMIN1_URL");
+        const attempt = (password: string, ip: string) =>
+          fetch(`${base}/admin/login`, {
+            method: "POST",
+            redirect: "manual",
+            headers: {
+              "Content-Type": "application/x-www-form-urlencoded",
+              Origin: base,
+              "X-Forwarded-For": ip,
+            },
+            body: new URLSearchParams({ user: env("ADMIN_USER"), password }).toString(),
+          });
+        const statuses: number[] = [];
+        for (let i = 0; i < 120; i++) {
+          statuses.push((await attempt(`wrong-${i}`, `198.18.${i >> 8}.${i & 255}`)).status);
+        }
+        expect(statuses.slice(0, 5)).toEqual(Array(5).fill(401));
+        expect(statuses.slice(5)).toEqual(Array(115).fill(429));
+        expect((await attempt(env("ADMIN_PASSWORD"), "198.18.200.200")).status).toBe(429);
+        // Those were one unverified client: the owner through the proxy is another.
+        await acceptedEverywhere((await signIn()).cookies);
+        record({
+          case:
+            "120 wrong passwords straight to admin-1, each with a new X-Forwarded-For, then the right one",
+          wrong_401: statuses.filter((s) => s === 401).length,
+          throttled_429: statuses.filter((s) => s === 429).length + 1,
+        });
+      } finally {
+        // The unverified client waits a minute: not for the test files after this one.
+        await restartAdminApi();
+      }
+    },
+    60_000,
+  );
+
+  test("a form from another site that names it in its own X-Forwarded-Host is refused, straight to admin-1 and through the proxy", async () => {
+    for (const base of [env("ADMIN1_URL"), env("STORE_URL")]) {
+      const res = await fetch(`${base}/admin/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: "http://evil.example",
+          "X-Forwarded-Host": "evil.example",
+          "X-Forwarded-Proto": "http",
+        },
+        body: new URLSearchParams({ user: env("ADMIN_USER"), password: env("ADMIN_PASSWORD") }).toString(),
+      });
+      expect({ base, status: res.status }).toEqual({ base, status: 403 });
+      expect(res.headers.getSetCookie().some((c) => c.startsWith("bazaar_admin="))).toBe(false);
+    }
+  });
+});
+
+/** A command to the stack's redis-server itself, with its password when it has one (not through the cache endpoint). */
+async function redisCli(...args: string[]) {
+  const url = new URL(env("REDIS_URL"));
+  // REDISCLI_AUTH: the password neither on a command line nor in a URL (redis-cli 7
+  // sends an empty user name for redis://:password@, which Redis refuses).
+  const p = Bun.spawn(["redis-cli", "-h", url.hostname, "-p", url.port, ...args], {
+    env: {
+      ...process.env,
+      ...(process.env.REDIS_PASSWORD ? { REDISCLI_AUTH: process.env.REDIS_PASSWORD } : {}),
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  if (code !== 0 || /^(ERR|NOAUTH|WRONGPASS)/m.test(out)) {
+    throw new Error(`redis-cli ${args.join(" ")}: ${out}${err}`);
+  }
+  return out.trim();
+}
+
+describe("no secret in any log when Redis refuses writes", () => {
+  test(
+    "Redis out of memory (maxmemory 1): a sign-in, an admin write, reads and a purchase are logged as failed writes, and no log holds the session's CSRF token, its fingerprint or a command",
+    async () => {
+      const logDir = stack().logDir;
+      const start = new Map(readdirSync(logDir).map((f) => [f, statSync(path.join(logDir, f)).size]));
+      /** What each log got since the test began. */
+      const since = () =>
+        readdirSync(logDir).map((f) => ({
+          file: f,
+          text: readFileSync(path.join(logDir, f), "utf8").slice(start.get(f) ?? 0),
+        }));
+      // A known start: the session store logs the moment Redis fails, once.
+      await restartAdminApi();
+      const item = uniqueName("Redis full");
+      await createItem(item, 10);
+      const [, policy] = (await redisCli("CONFIG", "GET", "maxmemory-policy")).split("\n");
+      const [, memory] = (await redisCli("CONFIG", "GET", "maxmemory")).split("\n");
+      let csrf = "";
+      try {
+        // No eviction, so the other tests' entries and sessions stay: every write is refused.
+        await redisCli("CONFIG", "SET", "maxmemory-policy", "noeviction");
+        await redisCli("CONFIG", "SET", "maxmemory", "1");
+        const b = await signIn();
+        csrf = await b.token();
+        expect((await b.submit("/admin/items", { name: item, quantity: "1", price: "" })).status).toBe(303);
+        expect((await productVia(env("STORE_URL"), item)).status).toBe(200);
+        expect((await buy(env("STORE_URL"), item)).status).toBe(200);
+        await eventually(
+          () =>
+            since().some(({ file, text }) =>
+              file === "admin-api.log" && text.includes("session store: Redis write failed")
+            ),
+          5000,
+        );
+      } finally {
+        await redisCli("CONFIG", "SET", "maxmemory", memory!);
+        await redisCli("CONFIG", "SET", "maxmemory-policy", policy!);
+      }
+      const fingerprint = await sessionFingerprint(env("SESSION_SECRET"), {
+        user: env("ADMIN_USER"),
+        password: env("ADMIN_PASSWORD"),
+      });
+      const found: string[] = [];
+      for (const { file, text } of since()) {
+        for (
+          const [what, value] of Object.entries({
+            csrf,
+            fingerprint,
+            command: "command was",
+            key: "admin-session:",
+          })
+        ) {
+          if (value && text.includes(value)) found.push(`${file}: ${what}`);
+        }
+      }
+      expect(csrf).not.toBe("");
+      expect(found).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
+import { bearerToken, integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
 
 export const WebEnv = {
   ...ServerEnv,
@@ -7,7 +7,7 @@ export const WebEnv = {
   /** The read API, e.g. http://127.0.0.1:5003. */
   API_URL: url(),
   /** Shared with the api: every call carries it as a Bearer token. */
-  API_TOKEN: secret(),
+  API_TOKEN: bearerToken(),
   /** How much of the catalogue (pages and items, with their ETags) a web server keeps in memory, in MB. */
   CATALOG_MEMORY_MB: integer(32, 1, 4096),
   /** How long a page waits for the api before it says the store is unavailable. */

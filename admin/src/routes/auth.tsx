@@ -13,18 +13,18 @@ import type { credentialsChecker } from "../session.ts";
 
 export type AuthDeps = AdminDeps & { checkCredentials: ReturnType<typeof credentialsChecker> };
 
-export const auth = ({ identity, site, sessions, checkCredentials }: AuthDeps) =>
+export const auth = ({ identity, site, sessions, checkCredentials, proxyKey }: AuthDeps) =>
   new Hono<AdminEnv>()
     .get("/login", async (c) => {
       // Admin-api unreachable: show the form anyway (signing in will say what is wrong).
       if (await sessions.read(c).catch(() => null)) return c.redirect("/admin", 303);
       return renderPage(c, 200, <LoginPage identity={identity} site={site} />);
     })
-    .post("/login", sameOriginForms(), limitBody(), async (c) => {
+    .post("/login", sameOriginForms(proxyKey), limitBody(), async (c) => {
       const form = await c.req.parseBody();
       const user = text(form.user);
       const verified = await checkCredentials(user, text(form.password));
-      const result = await sessions.signIn(c, { user, address: clientIp(c), verified });
+      const result = await sessions.signIn(c, { user, address: clientIp(c, proxyKey), verified });
       if (result.outcome === "wait") {
         const wait = result.retry_after;
         c.header("Retry-After", String(wait));
@@ -49,7 +49,7 @@ export const auth = ({ identity, site, sessions, checkCredentials }: AuthDeps) =
       }
       return c.redirect("/admin", 303);
     })
-    .post("/logout", requireSession(sessions), async (c) => {
+    .post("/logout", requireSession(sessions, proxyKey), async (c) => {
       await sessions.end(c, c.get("session"));
       return c.redirect("/admin/login", 303);
     });

@@ -6,6 +6,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { verifiedForwarded } from "../forwarded.ts";
 import { fail } from "../http.ts";
 
 /**
@@ -107,23 +108,29 @@ export function prefersHtml(accept: string | undefined) {
   return html > json || (html > 0 && html === json && htmlFirst);
 }
 
-/** The site's own origin as the browser sees it, also behind a proxy that keeps Host. */
-export function publicOrigin(c: Context) {
+/** The forwarded facts of this request when the proxy signed them (lib/src/forwarded.ts). */
+export const proxyForwarded = (c: Context, key: string | undefined) =>
+  verifiedForwarded(key, (name) => c.req.header(name));
+
+/**
+ * The origins this request may come from: the one it was addressed to (its Host:
+ * HAProxy forwards Host unchanged), and the proxy's X-Forwarded-Proto/-Host only when
+ * the proxy signed them (`key`, REQUEST_ID_KEY) — a client's own are not evidence.
+ */
+export function sameOrigin(c: Context, origin: string, key: string | undefined) {
   const url = new URL(c.req.url);
-  const proto = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() || url.protocol.replace(":", "");
-  const host = c.req.header("x-forwarded-host")?.split(",")[0]?.trim() || c.req.header("host") || url.host;
-  return `${proto}://${host}`;
+  if (origin === url.origin || origin === `${url.protocol}//${c.req.header("host") ?? url.host}`) return true;
+  const forwarded = proxyForwarded(c, key);
+  return forwarded !== undefined && origin === `${forwarded.proto}://${forwarded.host}`;
 }
 
 /**
  * Refuse form posts from other sites (hono/csrf: Sec-Fetch-Site, else Origin), with
- * the origin compared to the public one (HAProxy forwards Host unchanged). A refusal
- * is a 403 in the app's error shape or page.
+ * the origin compared to this site's (sameOrigin). A refusal is a 403 in the app's
+ * error shape or page.
  */
-export function sameOriginForms(): MiddlewareHandler {
-  const check = csrf({
-    origin: (origin, c) => origin === publicOrigin(c) || origin === new URL(c.req.url).origin,
-  });
+export function sameOriginForms(key?: string): MiddlewareHandler {
+  const check = csrf({ origin: (origin, c) => sameOrigin(c, origin, key) });
   return async (c, next) => {
     try {
       await check(c, next);
@@ -139,9 +146,13 @@ export function sameOriginForms(): MiddlewareHandler {
   };
 }
 
-/** The client's address: the last X-Forwarded-For entry (the one HAProxy added). */
-export function clientIp(c: Context) {
-  const xff = c.req.header("x-forwarded-for");
-  const last = xff?.split(",").map((s) => s.trim()).filter(Boolean).pop();
-  return last || c.req.header("x-real-ip") || "direct";
-}
+/** The address of every client whose address the proxy did not vouch for: one for all of them. */
+export const UNVERIFIED_CLIENT = "unverified";
+
+/**
+ * The client's address: the proxy's (X-Forwarded-For's last entry) when it signed it,
+ * else UNVERIFIED_CLIENT — whoever reaches a server's port directly can write any
+ * X-Forwarded-For, so those clients count as one.
+ */
+export const clientIp = (c: Context, key: string | undefined) =>
+  proxyForwarded(c, key)?.address ?? UNVERIFIED_CLIENT;

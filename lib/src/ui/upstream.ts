@@ -37,8 +37,11 @@ export const forward = (c: Context<AppEnv>) => {
 
 /** An API's own answer that call() turned into a 503: its status (the cause of that Unavailable). */
 export class UpstreamStatus extends Error {
+  override name = "UpstreamStatus";
   constructor(readonly status: number, body: unknown) {
-    super(`HTTP ${status}: ${JSON.stringify(body).slice(0, 200)}`);
+    // The status and the API's own message (the one error shape), not its body.
+    const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+    super(`HTTP ${status}${typeof message === "string" ? `: ${message.slice(0, 200)}` : ""}`);
   }
 }
 
@@ -93,7 +96,8 @@ export async function call<S extends v.GenericSchema>(
   } catch (err) {
     throw new Unavailable(what, err);
   }
-  if (res.ok) throw new Unavailable(what, new Error(`unexpected reply: ${text.slice(0, 200)}`));
+  // Not the reply itself: it may be a session, with its CSRF token (admin-api's /sessions).
+  if (res.ok) throw new Unavailable(what, new Error(`unexpected reply of ${text.length} characters`));
   const reply = v.safeParse(ErrorReply, body);
   if (PASSED_ON.has(res.status) && reply.success) {
     fail(res.status as ContentfulStatusCode, reply.output.error.message, reply.output.error.fields);
