@@ -50,27 +50,17 @@ export async function startCeiling(
   const url = `http://127.0.0.1:${ports.store}`;
   try {
     for (const s of servers) s.start();
+    // One that cannot listen (its port taken since the bench checked) says so at once, naming it.
+    const up = (p: ManagedProcess, probe: string) =>
+      waitFor({ http: probe }, {
+        timeoutMs: 10_000,
+        gone: () => (p.running ? undefined : `${p.name} exited (${probe}): ${p.tail.at(-1) ?? "no output"}`),
+      });
     await Promise.all(
-      [ports.web1, ports.web2].map((p) =>
-        waitFor({ http: `http://127.0.0.1:${p}/healthz` }, { timeoutMs: 10_000 })
-      ),
+      servers.map((s, i) => up(s, `http://127.0.0.1:${[ports.web1, ports.web2][i]}/healthz`)),
     );
-    // Its ports lie in the kernel's ephemeral range: a moment's outgoing connection
-    // may hold one (EADDRINUSE), so the proxy gets a few tries.
-    for (let attempt = 1;; attempt++) {
-      proxy.start();
-      try {
-        await waitFor({ http: `${url}/healthz` }, {
-          timeoutMs: 10_000,
-          gone: () => (proxy.running ? undefined : "the ceiling's HAProxy exited"),
-        });
-        break;
-      } catch (err) {
-        await proxy.stop(3000);
-        if (attempt >= 5 || !proxy.tail.some((l) => /in use/i.test(l))) throw err;
-        await Bun.sleep(attempt * 3000);
-      }
-    }
+    proxy.start();
+    await up(proxy, `${url}/healthz`);
   } catch (err) {
     await Promise.all(all.map((p) => p.stop(3000)));
     throw err;

@@ -10,15 +10,15 @@ import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import {
-  type Ports,
   signalExitCode,
   type Stack,
+  StackStartError,
   StartInterrupted,
   stopRequests,
   whenAborted,
 } from "../../local/src/stack.ts";
 import { type Ceiling, startCeiling } from "./ceiling.ts";
-import { type BenchOptions, parseOptions, type ScenarioKey, USAGE } from "./options.ts";
+import { type BenchOptions, parseOptions, PUBLISHED_REPORT, type ScenarioKey, USAGE } from "./options.ts";
 import { type Pids, rssOver, sampled, snapshotKb } from "./procs.ts";
 import { machine } from "./machine.ts";
 import {
@@ -30,7 +30,7 @@ import {
   type Run,
   writeReport,
 } from "./report.ts";
-import { OFFSET, PORTS, startBenchStack } from "./stack.ts";
+import { BenchPortsTaken, CEILING_PORTS, PORTS, startBenchStack } from "./stack.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, mixed, postJson, type Script, wrk } from "./wrk.ts";
 import { countedSince, tierCounts } from "./counts.ts";
@@ -38,16 +38,6 @@ import { measureStaleness, type Staleness } from "./staleness.ts";
 import { measurePrefixClears, type PrefixClear } from "./prefix-clear.ts";
 import { loadItems, luaPathFormat, sampleNames } from "./big-catalogue.ts";
 
-// The ceiling's HAProxy and fixed-page servers, beside the stack's.
-const CEILING_PORTS: Ports = {
-  ...PORTS,
-  store: OFFSET + 8180,
-  stats: OFFSET + 8504,
-  web1: OFFSET + 8183,
-  web2: OFFSET + 8184,
-  admin1: OFFSET + 8183,
-  admin2: OFFSET + 8184,
-};
 // Purchases spread over several items, as a shop's do (one hot row would serialise
 // every order on its lock, each waiting for the commit before it to reach the disk).
 const BENCH_ITEMS = Array.from({ length: 8 }, (_, i) => `Bench ${i + 1}`);
@@ -89,7 +79,7 @@ async function main(options: BenchOptions) {
     say(
       `wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${
         path.relative(REPO_ROOT, dataDir)
-      }/results.json)`,
+      }/results.json)${wroteWhere(options)}`,
     );
   } finally {
     await (await ceiling.catch(() => undefined))?.stop();
@@ -502,6 +492,10 @@ async function oversellCheck(admin: ReturnType<typeof storeAdmin>, store: string
   };
 }
 
+/** After "wrote …": where the published report is, when this run did not write it. */
+const wroteWhere = (options: BenchOptions) =>
+  options.out === PUBLISHED_REPORT ? "" : ` — ${PUBLISHED_REPORT} is written only with --write`;
+
 async function tools() {
   const version = async (cmd: string[]) => {
     const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
@@ -534,11 +528,21 @@ if (parsed === "help") {
     path.resolve(REPO_ROOT, parsed.out),
     JSON.parse(readFileSync(path.resolve(REPO_ROOT, parsed.from), "utf8")) as Results,
   );
-  say(`wrote ${parsed.out} from ${parsed.from}`);
+  say(`wrote ${parsed.out} from ${parsed.from}${wroteWhere(parsed)}`);
 } else {
   await main(parsed).catch((err) => {
-    if (!(err instanceof StartInterrupted)) throw err;
-    say(err.message);
-    process.exit(signalExitCode(err.reason));
+    if (err instanceof StartInterrupted) {
+      say(err.message);
+      process.exit(signalExitCode(err.reason));
+    }
+    // What the machine or the stack refused says itself (the port, the service and its
+    // last lines); a stack trace would only bury it.
+    if (
+      err instanceof BenchPortsTaken || err instanceof StackStartError || /already in use/.test(err.message)
+    ) {
+      say(`bench: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
   });
 }

@@ -1,4 +1,4 @@
-// bun run bench -- [--quick] [--out docs/performance.md] [--only home,product,…] [--items N]
+// bun run bench -- [--write | --out FILE] [--quick] [--only home,product,…] [--items N]
 import { parseArgs } from "node:util";
 
 export const SCENARIOS = ["home", "product", "product-off", "orders", "lookup", "mixed"] as const;
@@ -6,11 +6,16 @@ export type ScenarioKey = (typeof SCENARIOS)[number];
 // product-off again by default: the catalogue is read from Redis, MySQL only on a
 // miss, so cache on and off are two different paths, side by side in the report.
 const DEFAULT_SCENARIOS: ScenarioKey[] = [...SCENARIOS];
+/** The published report: written only when asked (--write), never by a look around. */
+export const PUBLISHED_REPORT = "docs/performance.md";
+/** Where the report goes otherwise (charts beside it, in performance/). */
+export const LOCAL_REPORT = ".local/bench/performance.md";
 /** Items the full run loads after its runs (--items); a quick run loads none unless asked. */
 const DEFAULT_ITEMS = 100_000;
 
 export type BenchOptions = {
   quick: boolean;
+  /** Where the report goes: LOCAL_REPORT unless --write (PUBLISHED_REPORT) or --out says. */
   out: string;
   /** Seconds per wrk run. */
   seconds: number;
@@ -26,14 +31,16 @@ export type BenchOptions = {
   from?: string;
 };
 
-export const USAGE = `Bazaar benchmark: starts its own local stack (ports 4xxxx, data in .local/bench),
-loads it with wrk, and writes docs/performance.md with tables and SVG charts. Every
+export const USAGE = `Bazaar benchmark: starts its own local stack (ports 61xxx, data in .local/bench),
+loads it with wrk, and writes a report with tables and SVG charts: to
+${LOCAL_REPORT}, or with --write to ${PUBLISHED_REPORT} (the published one). Every
 run also corrects a price with admin-api cut off from Redis (the staleness readers
 see) and times clearing a key prefix in Redis three ways.
 
-Usage: bun run bench -- [options]
+Usage: bun run bench -- [options]        the full run behind ${PUBLISHED_REPORT}: bun run bench -- --write
+  --write            write the report to ${PUBLISHED_REPORT} (charts in docs/performance/)
+  --out FILE         write it to FILE instead (charts beside it; default ${LOCAL_REPORT})
   --quick            short runs (2 s each) for a quick look
-  --out FILE         where the report goes (default docs/performance.md; charts beside it)
   --only LIST        scenarios to run: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
   --connections LIST connection counts (default 1,8,32,128)
   --no-eval          skip the lab's evaluation (p sweep, cache on/off)
@@ -50,7 +57,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     args: argv,
     options: {
       quick: { type: "boolean", default: false },
-      out: { type: "string", default: "docs/performance.md" },
+      write: { type: "boolean", default: false },
+      out: { type: "string" },
       only: { type: "string" },
       connections: { type: "string", default: "1,8,32,128" },
       "no-eval": { type: "boolean", default: false },
@@ -61,6 +69,10 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     strict: true,
   });
   if (values.help) return "help";
+  if (values.write && values.out !== undefined) {
+    throw new Error(`--write and --out: one or the other (--write is --out ${PUBLISHED_REPORT})`);
+  }
+  const out = values.write ? PUBLISHED_REPORT : values.out ?? LOCAL_REPORT;
   const only = (values.only?.split(",") ?? [...DEFAULT_SCENARIOS]) as ScenarioKey[];
   for (const s of only) {
     if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario "${s}" (${SCENARIOS.join(", ")})`);
@@ -75,7 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   }
   return {
     quick: values.quick,
-    out: values.out,
+    out,
     seconds: values.quick ? 2 : 8,
     connections,
     only,

@@ -1,5 +1,5 @@
 // bun bench/src/profile.ts [home|product|product-off|orders] [seconds]
-// Where the CPU goes in each tier: the local stack (ports 4xxxx) with web-1, api and
+// Where the CPU goes in each tier: the bench's local stack (ports 61xxx) with web-1, api and
 // the bridge under `bun --cpu-prof-md`, wrk at 32 connections on one request kind,
 // then the profiles' markdown in .local/bench-profile/. Not part of the report.
 import path from "node:path";

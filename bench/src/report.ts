@@ -652,7 +652,7 @@ export function writeReport(file: string, r: Results) {
   md.push(
     "# Performance",
     "",
-    `Measured by \`bun run bench${r.quick ? " -- --quick" : ""}\` on ${
+    `Measured by \`bun run bench -- --write${r.quick ? " --quick" : ""}\` on ${
       r.startedAt.slice(0, 10)
     } (${r.startedAt} – ${r.finishedAt}).`,
     r.quick ? "\n**Quick run: short runs, figures are rough.**\n" : "",
@@ -662,7 +662,7 @@ export function writeReport(file: string, r: Results) {
       r.machine.load.join(" / ")
     } after (the store, the ceiling and wrk share the 2 cores; absolute figures swing from run to run on a shared machine, so the **share of the ceiling**, measured minutes apart in the same run, is the comparable figure).`,
     `- **Load tool:** ${r.tools.wrk} (Debian), ${r.seconds} s per run, 2 threads (1 at one connection), with a Lua script that counts every response by status; the lab's evaluation uses the project's own load client (\`client/\`, \`runClient\`). ${r.tools.haproxy}; Bun ${r.tools.bun}.`,
-    "- **Stack:** the local stack (`startStack`, ports 4xxxx, fresh data): HAProxy → web-1/web-2 → api → MariaDB + Redis through the bridge, all on this one machine with wrk — the load generator takes CPU from the store, as it does from the ceiling.",
+    "- **Stack:** the local stack (`startStack`, ports 61xxx, fresh data): HAProxy → web-1/web-2 → api → MariaDB + Redis through the bridge, all on this one machine with wrk — the load generator takes CPU from the store, as it does from the ceiling.",
     `- **Ceiling:** the same \`proxy/haproxy.cfg\` run as a second HAProxy in front of two tiny Bun servers returning a fixed page (the storefront's ${
       n0(r.pageBytes)
     } bytes, captured at the start).`,

@@ -1,46 +1,80 @@
-// The bench's own local stack: every port the design's plus 40,000 (store 48080),
-// data in .local/bench, fresh each time. Ports in 32768–60999 are also the kernel's
-// ephemeral range, so a busy machine's outgoing connection can hold one for a moment
-// (EADDRINUSE at bind): the start is retried a few times before giving up.
+// The bench's own local stack (data in .local/bench, fresh each time) and the
+// ceiling's HAProxy and fixed-page servers beside it, on ports of their own: 61xxx,
+// above Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range), where a
+// busy machine's outgoing connections take their local ports — one there could hold
+// a port of ours for a moment — and clear of every test stack (the design's ports +
+// 6000 … + 23000, all below 31500) and of compose's. All of them are checked free
+// before anything starts; one taken is named.
+import { readFileSync } from "node:fs";
+import { portTaken } from "../../local/src/health.ts";
 import { type Ports, type Stack, type StackOptions, startStack } from "../../local/src/stack.ts";
 
-export const OFFSET = 40000;
 export const PORTS: Ports = {
-  store: 48080,
-  stats: 48404,
-  db: 43306,
-  redis: 46379,
-  cache: 48079,
-  api: 45003,
-  adminApi: 45002,
-  web1: 48083,
-  web2: 48084,
-  admin1: 48081,
-  admin2: 48082,
+  store: 61080,
+  stats: 61404,
+  db: 61306,
+  redis: 61379,
+  cache: 61079,
+  api: 61003,
+  adminApi: 61002,
+  web1: 61083,
+  web2: 61084,
+  admin1: 61081,
+  admin2: 61082,
 };
 
-export async function startBenchStack(
-  options: Partial<StackOptions> = {},
-  log = (s: string) => process.stderr.write(`${s}\n`),
-): Promise<Stack> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await startStack({
-        ports: PORTS,
-        dataDir: ".local/bench",
-        fresh: true,
-        quiet: true,
-        ...options,
-      });
-    } catch (err) {
-      const message = (err as Error).message;
-      if (attempt >= 5 || !/in use/i.test(message)) throw err;
-      log(
-        `a port was taken (${message.split("\n").find((l) => /in use/i.test(l))?.trim()}); retrying in ${
-          attempt * 5
-        } s…`,
-      );
-      await Bun.sleep(attempt * 5000);
-    }
+/** The ceiling: its HAProxy (admin's servers are the same two fixed-page servers as web's). */
+export const CEILING_PORTS: Ports = {
+  ...PORTS,
+  store: 61180,
+  stats: 61504,
+  web1: 61183,
+  web2: 61184,
+  admin1: 61183,
+  admin2: 61184,
+};
+
+/** Every port the bench listens on, with what listens there. */
+export const BENCH_PORTS: readonly { port: number; what: string }[] = [
+  ...Object.entries(PORTS).map(([k, port]) => ({ port, what: `the bench stack's ${k}` })),
+  { port: CEILING_PORTS.store, what: "the ceiling's HAProxy" },
+  { port: CEILING_PORTS.stats, what: "the ceiling's HAProxy stats" },
+  { port: CEILING_PORTS.web1, what: "the ceiling's fixed-page server 1" },
+  { port: CEILING_PORTS.web2, what: "the ceiling's fixed-page server 2" },
+];
+
+/** This machine's ephemeral port range (net.ipv4.ip_local_port_range), or Linux's default. */
+export function ephemeralRange(file = "/proc/sys/net/ipv4/ip_local_port_range"): [number, number] {
+  try {
+    const [low, high] = readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
+  } catch {
+    // Not Linux, or not readable: the default.
   }
+  return [32768, 60999];
+}
+
+export class BenchPortsTaken extends Error {}
+
+/** Refuses to start when a port of the bench is taken, naming each (and what would listen there). */
+export async function checkBenchPorts(ports = BENCH_PORTS) {
+  const taken: typeof ports[number][] = [];
+  for (const p of ports) if (await portTaken(p.port)) taken.push(p);
+  if (taken.length) {
+    throw new BenchPortsTaken(
+      `port(s) already in use: ${taken.map((p) => `${p.port} (${p.what})`).join(", ")} — ` +
+        `is another bench running? \`ss -ltnp 'sport = :${taken[0]!.port}'\` shows what holds it.`,
+    );
+  }
+}
+
+export async function startBenchStack(options: Partial<StackOptions> = {}): Promise<Stack> {
+  await checkBenchPorts();
+  return await startStack({
+    ports: PORTS,
+    dataDir: ".local/bench",
+    fresh: true,
+    quiet: true,
+    ...options,
+  });
 }

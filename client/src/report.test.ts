@@ -57,6 +57,7 @@ const passing: Report = {
   },
   mismatches: [],
   restocks_seen: { count: 0, by_product: {} },
+  sold_out: { products: [], products_read: 10, skipped_purchases: 0, all_sold_out_after_s: null },
   error_samples: {},
 };
 
@@ -127,6 +128,36 @@ describe("text report", () => {
     expect(formatText(passing)).not.toContain("restocks seen");
     const text = formatText({ ...passing, restocks_seen: { count: 3, by_product: { Fox: 1, Tux: 2 } } });
     expect(text).toContain("bought: Fox 40, Tux 50\nrestocks seen: 3 (Fox 1, Tux 2)\nerrors: none");
+  });
+
+  test("says the shop sold out, when it cost purchases, and what restocks it", () => {
+    expect(formatText(passing)).not.toContain("sold out");
+    const soldOut = {
+      products: ["Fox", "Tux"],
+      products_read: 2,
+      skipped_purchases: 3120,
+      all_sold_out_after_s: 4.1,
+    };
+    const text = formatText({ ...passing, sold_out: soldOut });
+    expect(text).toContain(
+      [
+        "bought: Fox 40, Tux 50",
+        "sold out: 2 of 2 products at 0 at the end (Fox, Tux); all 2 products read were at 0 4.1 s into the run; 3120 purchases not made for want of stock",
+        '  nothing restocked it: restock with RESTOCK_EVERY_S and RESTOCK_TO (README, "For the toy-store lab") or in /admin',
+        "errors: none",
+      ].join("\n"),
+    );
+    // With restocking on, but too little of it.
+    const restocked = formatText({
+      ...passing,
+      restocks_seen: { count: 2, by_product: { Tux: 2 } },
+      sold_out: soldOut,
+    });
+    expect(restocked).toContain(
+      '  the restocks seen did not keep up with this load: a shorter RESTOCK_EVERY_S or a higher RESTOCK_TO (README, "For the toy-store lab")',
+    );
+    // Selling out is the store working, not an error.
+    expect(text.endsWith("result: OK")).toBe(true);
   });
 
   test("lists at most 20 mismatches and points at --json for the rest", () => {
@@ -211,6 +242,27 @@ describe("progress", () => {
     expect(written.length).toBeGreaterThanOrEqual(1);
     // deno-lint-ignore no-control-regex -- the escape code is what is checked
     for (const line of written) expect(line).toMatch(/^[^\x1b\r]*\n$/);
+  });
+
+  test("says once that the shop is sold out, and counts what is, in the line", async () => {
+    const written: string[] = [];
+    let stock = { soldOut: 3, read: 10, skipped: 5 };
+    const p = new Progress(
+      { ...source(), soldOut: () => stock },
+      { isTTY: false, write: (s: string) => written.push(s) },
+      10,
+    );
+    await Bun.sleep(35);
+    expect(written.at(-1)).toMatch(/, 0 orders, sold out 3\/10\n$/);
+    stock = { soldOut: 10, read: 10, skipped: 40 };
+    await Bun.sleep(45);
+    p.stop();
+    const said = written.filter((l) => l.includes("the shop is sold out"));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^\d+\.\ds the shop is sold out \(all 10 products read are at 0\): no purchase from now on; restock with RESTOCK_EVERY_S and RESTOCK_TO \(README, "For the toy-store lab"\) or in \/admin\n$/,
+    );
+    expect(written.at(-1)).toMatch(/, sold out 10\/10 \(buying nothing\)\n$/);
   });
 
   test("writes nothing to a pipe in a short run (at most one line every 5 s)", async () => {

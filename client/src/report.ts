@@ -2,6 +2,7 @@
 // its text rendering for people.
 import type { ClientOptions } from "./options.ts";
 import type { RestocksSeen } from "./restocks.ts";
+import { LAB_SECTION, RESTOCK_HINT, type SoldOut } from "./sold-out.ts";
 import type { Mismatch, PlacedOrder, Verification } from "./session.ts";
 import {
   type KindStats,
@@ -52,6 +53,8 @@ export type Report = {
   mismatches: Mismatch[];
   /** Stock that went up between two reads of a product (the store's restocking, or an admin). */
   restocks_seen: RestocksSeen;
+  /** Products the client found at 0, and the purchases it skipped for it. */
+  sold_out: SoldOut;
   /** First message seen for each error, keyed "<request> <kind>". */
   error_samples: Record<string, string>;
 };
@@ -77,6 +80,8 @@ export type ReportInput = {
   verification: Verification;
   /** Default: none seen. */
   restocks?: RestocksSeen;
+  /** Default: nothing found sold out. */
+  soldOut?: SoldOut;
   startedAt: Date;
   elapsedMs: number;
   interrupted: boolean;
@@ -132,6 +137,8 @@ export function buildReport(input: ReportInput): Report {
     },
     mismatches: verification.mismatches,
     restocks_seen: input.restocks ?? { count: 0, by_product: {} },
+    sold_out: input.soldOut ??
+      { products: [], products_read: 0, skipped_purchases: 0, all_sold_out_after_s: null },
     error_samples: samples,
   };
 }
@@ -218,6 +225,21 @@ export function formatText(r: Report): string {
   // Only when there were any: a shop without restocking (the default) sees none.
   const restocked = Object.entries(r.restocks_seen.by_product).map(([n, c]) => `${n} ${c}`);
   if (restocked.length) out.push(`restocks seen: ${r.restocks_seen.count} (${restocked.join(", ")})`);
+  // Only when it cost purchases: a run that emptied the shop and went on buying nothing.
+  const s = r.sold_out;
+  if (s.skipped_purchases > 0) {
+    const when = s.all_sold_out_after_s === null
+      ? ""
+      : `; all ${s.products_read} products read were at 0 ${s.all_sold_out_after_s} s into the run`;
+    out.push(
+      `sold out: ${s.products.length} of ${s.products_read} products at 0 at the end (${
+        s.products.join(", ")
+      })${when}; ${s.skipped_purchases} purchases not made for want of stock`,
+      r.restocks_seen.count
+        ? `  the restocks seen did not keep up with this load: a shorter RESTOCK_EVERY_S or a higher RESTOCK_TO (${LAB_SECTION})`
+        : `  nothing restocked it: ${RESTOCK_HINT}`,
+    );
+  }
 
   const errorRows: string[][] = [];
   for (const [name, k] of Object.entries(r.requests)) {

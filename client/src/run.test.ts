@@ -98,6 +98,34 @@ describe("a clean run", () => {
   });
 });
 
+describe("sold out", () => {
+  test("a shop emptied by the run is reported: which products, when, and the purchases not made", async () => {
+    open({ items: [{ name: "Tux", quantity: 3, price: 15.99 }, { name: "Fox", quantity: 2, price: 12.5 }] });
+    const r = await run({ sessions: 4, iterations: 40, p: 1 });
+    expect(r.ok).toBe(true);
+    expect(r.orders.placed).toBe(5);
+    expect(r.sold_out.products).toEqual(["Fox", "Tux"]);
+    expect(r.sold_out.products_read).toBe(2);
+    expect(r.sold_out.skipped_purchases).toBeGreaterThan(0);
+    // Every read of a known product that found no stock, with the coin saying buy (p = 1).
+    const inStockReads = r.requests.buy.count;
+    expect(r.sold_out.skipped_purchases).toBe(r.requests.query.outcomes.ok - inStockReads);
+    expect(r.sold_out.all_sold_out_after_s).toBeGreaterThanOrEqual(0);
+    expect(r.sold_out.all_sold_out_after_s).toBeLessThanOrEqual(r.elapsed_s);
+  });
+
+  test("a shop that never ran out says nothing of it", async () => {
+    open();
+    const r = await run({ p: 0.1 });
+    expect(r.sold_out).toEqual({
+      products: [],
+      products_read: 10,
+      skipped_purchases: 0,
+      all_sold_out_after_s: null,
+    });
+  });
+});
+
 describe("restocks seen", () => {
   test("a product restocked while the client runs is reported, never more often than it happened", async () => {
     open({ items: [{ name: "Tux", quantity: 2, price: 15.99 }] });

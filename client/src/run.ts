@@ -5,6 +5,7 @@ import { Progress } from "./progress.ts";
 import { buildReport, type Report } from "./report.ts";
 import { RestockWatch } from "./restocks.ts";
 import { type PlacedOrder, runSession, verifyOrders } from "./session.ts";
+import { SoldOutWatch } from "./sold-out.ts";
 import { newRunStats } from "./stats.ts";
 
 export type RunControl = {
@@ -26,12 +27,14 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
   const ctx = { baseUrl: options.url, timeoutMs: Math.round(options.timeout * 1000) };
   const startedAt = new Date();
   const t0 = performance.now();
+  const soldOut = new SoldOutWatch(t0);
   const deadline = options.duration === null ? Infinity : t0 + options.duration * 1000;
   const stop = () => control.signal?.aborted === true || performance.now() >= deadline;
   let phase = "running";
-  const progress = options.quiet
-    ? null
-    : new Progress({ stats, orders: () => orders.length, phase: () => phase }, control.progressStream);
+  const progress = options.quiet ? null : new Progress(
+    { stats, orders: () => orders.length, phase: () => phase, soldOut: () => soldOut.now() },
+    control.progressStream,
+  );
   try {
     await Promise.all(
       Array.from(
@@ -43,6 +46,7 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
             { index, seed: options.seed, iterations: options.iterations, p: options.p, stop },
             orders,
             restocks,
+            soldOut,
           ),
       ),
     );
@@ -55,6 +59,7 @@ export async function runResolved(options: ClientOptions, control: RunControl = 
       orders,
       verification,
       restocks: restocks.summary(),
+      soldOut: soldOut.summary(),
       startedAt,
       elapsedMs: performance.now() - t0,
       interrupted: control.signal?.aborted === true,

@@ -3,6 +3,7 @@
 import { type HttpContext, OrderData, PlacedData, ProductData, send } from "./http.ts";
 import { mulberry32, pick, sessionSeed } from "./random.ts";
 import type { RestockWatch } from "./restocks.ts";
+import type { SoldOutWatch } from "./sold-out.ts";
 import type { RunStats } from "./stats.ts";
 
 /** The seeded toys (db/init.sql). */
@@ -51,13 +52,17 @@ export type SessionPlan = {
 
 const productPath = (name: string) => `/products/${encodeURIComponent(name)}`;
 
-/** Runs one session's loop; orders it places are appended to `orders`, the stock it reads goes to `restocks`. */
+/**
+ * Runs one session's loop; orders it places are appended to `orders`, the stock it
+ * reads goes to `restocks` and `soldOut` (with each purchase skipped for want of it).
+ */
 export async function runSession(
   ctx: HttpContext,
   stats: RunStats,
   plan: SessionPlan,
   orders: PlacedOrder[],
   restocks?: RestockWatch,
+  soldOut?: SoldOutWatch,
 ): Promise<void> {
   const rng = mulberry32(sessionSeed(plan.seed, plan.index));
   for (let i = 0; i < plan.iterations && !plan.stop(); i++) {
@@ -75,11 +80,16 @@ export async function runSession(
         ? null
         : `asked for ${JSON.stringify(name)}, got ${JSON.stringify(d.name)}`),
     });
-    if (product.kind === "ok") {
-      restocks?.observe(product.data.name, product.data.quantity, started, performance.now());
-    }
+    if (product.kind !== "ok") continue;
+    const ended = performance.now();
+    restocks?.observe(product.data.name, product.data.quantity, started, ended);
+    soldOut?.observe(product.data.name, product.data.quantity, ended);
     // coin < p: p = 0 never buys, p = 1 always does (coin is in [0, 1)).
-    if (product.kind !== "ok" || product.data.quantity <= 0 || coin >= plan.p) continue;
+    if (coin >= plan.p) continue;
+    if (product.data.quantity <= 0) {
+      soldOut?.skip();
+      continue;
+    }
     // Buy by the store's own spelling of the name, which is what the order will carry.
     const item = product.data.name;
     const placed = await send(ctx, stats.buy, {

@@ -1,0 +1,60 @@
+// The bench's ports: outside the kernel's ephemeral range and every test stack's,
+// and one taken is named before anything starts.
+import { describe, expect, test } from "bun:test";
+import net from "node:net";
+import path from "node:path";
+import { MAX_SERVERS } from "../../local/src/config.ts";
+import { resolvePorts } from "../../local/src/services.ts";
+import { BENCH_PORTS, BenchPortsTaken, checkBenchPorts, ephemeralRange } from "./stack.ts";
+
+/** Every port a stack with the most servers listens on: the design's, each offset by `offset`. */
+const stackPorts = (offset: number) =>
+  Object.values(resolvePorts(undefined, {}, { web: MAX_SERVERS, admin: MAX_SERVERS })).map((p) =>
+    p! + offset
+  );
+
+describe("the bench's ports", () => {
+  const ports = BENCH_PORTS.map((p) => p.port);
+
+  test("none in Linux's default ephemeral range (32768–60999), nor in this machine's", () => {
+    const [low, high] = ephemeralRange();
+    for (const port of ports) {
+      expect(port < 32768 || port > 60999, String(port)).toBe(true);
+      expect(port < low || port > high, `${port} in this machine's ${low}–${high}`).toBe(true);
+      expect(port).toBeLessThanOrEqual(65535);
+    }
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  test("none of a test stack's (TEST_PORT_OFFSET 10000 … 18000, tests/launcher's) or compose's", () => {
+    // tests/setup.ts's default and the parallel sessions' offsets, tests/launcher/ and
+    // names.test.ts, compose's test stacks (tests/docker/stack.ts: + 12000, + 1000).
+    const offsets = [0, 1000, 6000, 7000, 10000, 12000, 14000, 16000, 18000, 20000, 23000];
+    const others = new Set([...offsets.flatMap(stackPorts), 80, 9080]);
+    expect(ports.filter((p) => others.has(p))).toEqual([]);
+  });
+
+  test("one taken is refused naming the port and what it is for, before anything starts", async () => {
+    const store = BENCH_PORTS[0]!;
+    const holder = net.createServer().listen(store.port, "127.0.0.1");
+    await new Promise((resolve) => holder.once("listening", resolve));
+    try {
+      const check = checkBenchPorts([store, { port: 1, what: "nothing" }]);
+      await expect(check).rejects.toBeInstanceOf(BenchPortsTaken);
+      await expect(check).rejects.toThrow(
+        `port(s) already in use: ${store.port} (the bench stack's store) — is another bench running?`,
+      );
+      // The command says so and ends: no stack trace.
+      const run = Bun.spawn(
+        [process.execPath, "bench/src/main.ts", "--quick", "--no-eval", "--only", "home", "--items", "0"],
+        { cwd: path.resolve(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" },
+      );
+      const [err, code] = await Promise.all([new Response(run.stderr).text(), run.exited]);
+      expect(code).toBe(1);
+      expect(err).toContain(`bench: port(s) already in use: ${store.port} (the bench stack's store)`);
+      expect(err).not.toMatch(/^\s+at /m);
+    } finally {
+      holder.close();
+    }
+  });
+});
