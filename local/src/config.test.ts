@@ -1,7 +1,8 @@
 // The local stack's secrets: lib/src/secrets.ts's generator and checks, with the
-// launcher's own keeping (database passwords in the data dir, the rest per start).
+// launcher's own keeping (the database passwords and a generated admin password in
+// the data dir, the rest per start).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PUBLISHED_MESSAGE } from "@bazaar/lib/config.ts";
@@ -17,9 +18,9 @@ describe("resolveSecrets", () => {
     const dir = dataDir();
     const a = resolveSecrets(undefined, {}, dir);
     const b = resolveSecrets(undefined, {}, dir);
-    for (
-      const k of ["API_TOKEN", "ADMIN_API_TOKEN", "SRH_TOKEN", "SESSION_SECRET", "ADMIN_PASSWORD"] as const
-    ) expect(b[k]).not.toBe(a[k]);
+    for (const k of ["API_TOKEN", "ADMIN_API_TOKEN", "SRH_TOKEN", "SESSION_SECRET"] as const) {
+      expect(b[k]).not.toBe(a[k]);
+    }
     expect([
       a.API_TOKEN.length,
       a.ADMIN_API_TOKEN.length,
@@ -40,6 +41,36 @@ describe("resolveSecrets", () => {
       API_DB_PASSWORD: a.API_DB_PASSWORD,
       ADMIN_DB_PASSWORD: a.ADMIN_DB_PASSWORD,
     });
+  });
+
+  test("a generated admin password is kept in the data dir across starts (as compose keeps its own), a new data dir gets a new one", () => {
+    const dir = dataDir();
+    const a = resolveSecrets(undefined, {}, dir);
+    const b = resolveSecrets(undefined, {}, dir);
+    const file = path.join(dir, "admin-password");
+    expect(b.ADMIN_PASSWORD).toBe(a.ADMIN_PASSWORD);
+    expect([a.adminPasswordFile, b.adminPasswordFile]).toEqual([file, file]);
+    expect(b.adminPasswordGenerated).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe(`${a.ADMIN_PASSWORD}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // --fresh deletes the data dir's own files: the next start makes a new one.
+    rmSync(file);
+    expect(resolveSecrets(undefined, {}, dir).ADMIN_PASSWORD).not.toBe(a.ADMIN_PASSWORD);
+    expect(resolveSecrets(undefined, {}, dataDir()).ADMIN_PASSWORD).not.toBe(a.ADMIN_PASSWORD);
+  });
+
+  test("ADMIN_PASSWORD from the environment wins over the kept one and is not written to the data dir", () => {
+    const dir = dataDir();
+    const kept = resolveSecrets(undefined, {}, dir).ADMIN_PASSWORD;
+    const s = resolveSecrets(undefined, { ADMIN_PASSWORD: "chosen-password" }, dir);
+    expect(s.ADMIN_PASSWORD).toBe("chosen-password");
+    expect([s.adminPasswordGenerated, s.adminPasswordFile]).toEqual([false, undefined]);
+    expect(readFileSync(path.join(dir, "admin-password"), "utf8")).toBe(`${kept}\n`);
+    // Unset again: the kept one is back.
+    expect(resolveSecrets(undefined, {}, dir).ADMIN_PASSWORD).toBe(kept);
+    const fresh = dataDir();
+    resolveSecrets(undefined, { ADMIN_PASSWORD: "chosen-password" }, fresh);
+    expect(existsSync(path.join(fresh, "admin-password"))).toBe(false);
   });
 
   test("a data dir from an earlier version keeps its passwords", () => {

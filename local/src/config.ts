@@ -44,8 +44,10 @@ export type Secrets = {
   SESSION_SECRET: string;
   ADMIN_USER: string;
   ADMIN_PASSWORD: string;
-  /** True when ADMIN_PASSWORD was generated (the CLI prints it). */
+  /** True when ADMIN_PASSWORD was generated, on this start or an earlier one (the CLI prints it). */
   adminPasswordGenerated: boolean;
+  /** Where a generated ADMIN_PASSWORD is kept (the data dir); undefined when it came from the environment. */
+  adminPasswordFile?: string;
   API_DB_PASSWORD: string;
   ADMIN_DB_PASSWORD: string;
   /** HAProxy's stats page login (proxy/haproxy.cfg); compose publishes no stats page, so it is the local stack's only. */
@@ -53,12 +55,14 @@ export type Secrets = {
   STATS_PASSWORD: string;
   /** The proxy signs request ids with it, web checks them (lib/src/request-id.ts). */
   REQUEST_ID_KEY: string;
+  /** Redis asks every client for it; the bridge gives it (its connection string). */
+  REDIS_PASSWORD: string;
 };
 
 /**
  * The same names, checks and generator as compose's --init-secrets (lib/src/secrets.ts).
- * The database passwords must survive restarts (they are stored in the data dir);
- * the rest need not, every start hands them to every tier afresh.
+ * The database passwords and a generated admin password must survive restarts (they
+ * are kept in the data dir); the rest need not, every start hands them to every tier afresh.
  */
 export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, dataDir: string): Secrets {
   const pick = (k: keyof Secrets & string) => (given?.[k] as string | undefined) || env[k] || undefined;
@@ -68,7 +72,7 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
       pick(envName(name) as keyof Secrets & string),
       stored === undefined ? undefined : { value: stored, from: path.join(dataDir, DB_PASSWORDS) },
     );
-  const admin = choose("admin_password");
+  const admin = keptAdminPassword(dataDir, pick("ADMIN_PASSWORD"));
   const db = storedDbPasswords(dataDir);
   return {
     API_TOKEN: choose("api_token").value,
@@ -77,7 +81,8 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
     SESSION_SECRET: choose("session_secret").value,
     ADMIN_USER: pick("ADMIN_USER") ?? "admin",
     ADMIN_PASSWORD: admin.value,
-    adminPasswordGenerated: admin.source === "generated",
+    adminPasswordGenerated: admin.source !== "env",
+    adminPasswordFile: admin.file,
     API_DB_PASSWORD: choose("api_db_password", db.API_DB_PASSWORD).value,
     ADMIN_DB_PASSWORD: choose("admin_db_password", db.ADMIN_DB_PASSWORD).value,
     STATS_USER: pick("STATS_USER") ?? "stats",
@@ -86,6 +91,8 @@ export function resolveSecrets(given: Partial<Secrets> | undefined, env: Env, da
     // Fresh per start unless set: web and the proxy start together, and no signed id
     // needs to outlive them.
     REQUEST_ID_KEY: choose("request_id_key").value,
+    // Fresh per start unless set, like the tokens: Redis keeps nothing across starts.
+    REDIS_PASSWORD: choose("redis_password").value,
   };
 }
 
@@ -110,4 +117,22 @@ function storedDbPasswords(dataDir: string) {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(fresh, null, 2) + "\n", { mode: 0o600 });
   return fresh;
+}
+
+export const ADMIN_PASSWORD_FILE = "admin-password";
+
+/**
+ * ADMIN_PASSWORD when set; else the one generated on an earlier start, kept in the
+ * data dir as compose keeps its own (a shop owner must not be locked out by a
+ * restart); else a new one, kept there. --fresh deletes it, so the next is new.
+ */
+function keptAdminPassword(dataDir: string, given: string | undefined) {
+  const file = path.join(dataDir, ADMIN_PASSWORD_FILE);
+  const kept = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  const chosen = chooseSecret("admin_password", given, kept ? { value: kept, from: file } : undefined);
+  if (chosen.source === "generated") {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${chosen.value}\n`, { mode: 0o600 });
+  }
+  return { ...chosen, file: chosen.source === "env" ? undefined : file };
 }

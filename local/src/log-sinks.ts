@@ -1,5 +1,7 @@
 // Where the launcher's and its children's lines go: the terminal, prefixed with the
-// service's name, or one file per service (quiet runs such as tests).
+// service's name (--verbose); one file per service (quiet runs such as tests); or
+// the files, with the launcher's own lines and the services' errors also on the
+// terminal (bun run local's default: a line per request would bury everything else).
 import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import path from "node:path";
 
@@ -9,6 +11,13 @@ export interface LogSink {
   lines?(service: string, texts: string[]): void;
   /** A file the service's output may go straight into (no pipe through the launcher). */
   fileOf?(service: string): string;
+  /** A line the launcher wrote itself into a service's file (fileOf): started, healthy, exited, restarting. */
+  notice?(service: string, text: string): void;
+  /**
+   * With it, a service's stderr (errors and warnings) is piped through the launcher
+   * (written into its file, then passed here); without it, it goes to the file with stdout.
+   */
+  errors?(service: string, texts: string[]): void;
   close(): Promise<void>;
 }
 
@@ -94,6 +103,82 @@ export function fileSink(dir: string): LogSink {
       for (const f of files.values()) closeSync(f.fd);
       files.clear();
       process.off("exit", flushAll);
+    },
+  };
+}
+
+/** At most this many stderr lines of one service on the terminal per window; the rest are counted. */
+export const SHOWN_ERRORS = { lines: 5, windowMs: 10_000, maxChars: 400 };
+
+/** A service's stderr lines that are not errors: MariaDB's and HAProxy's notes at start and stop. */
+const NOT_AN_ERROR = /\[(Note|NOTICE)\]|^Version: '/;
+
+/**
+ * `bun run local`'s default: every service's output in its file (fileSink), and on the
+ * terminal only what a person needs to see — the launcher's own lines (the start, each
+ * service started and healthy, one that exited and its restart) and what services write
+ * to stderr (errors and warnings: at most SHOWN_ERRORS.lines per service in
+ * SHOWN_ERRORS.windowMs, then a count and the file to read).
+ */
+export function filesAndNotices(
+  dir: string,
+  names: readonly string[],
+  out: { write(s: string): unknown; isTTY?: boolean } = process.stdout,
+): LogSink {
+  const files = fileSink(dir);
+  const terminal = consoleSink(names, out);
+  const windows = new Map<
+    string,
+    { started: number; shown: number; hidden: number; timer?: ReturnType<typeof setTimeout> }
+  >();
+  const hiddenSummary = (service: string) => {
+    const w = windows.get(service);
+    if (!w) return;
+    if (w.timer !== undefined) clearTimeout(w.timer);
+    windows.delete(service);
+    if (w.hidden > 0) {
+      terminal.line(
+        service,
+        `[launcher] ${w.hidden} more line(s) on stderr: ${path.join(dir, `${service}.log`)}`,
+      );
+    }
+  };
+  const show = (service: string, text: string) => {
+    const now = performance.now();
+    let w = windows.get(service);
+    if (w && now - w.started >= SHOWN_ERRORS.windowMs) {
+      hiddenSummary(service);
+      w = undefined;
+    }
+    if (!w) windows.set(service, w = { started: now, shown: 0, hidden: 0 });
+    if (w.shown < SHOWN_ERRORS.lines) {
+      w.shown++;
+      terminal.line(
+        service,
+        text.length > SHOWN_ERRORS.maxChars ? `${text.slice(0, SHOWN_ERRORS.maxChars)} …` : text,
+      );
+      return;
+    }
+    w.hidden++;
+    if (w.timer === undefined) {
+      w.timer = setTimeout(() => hiddenSummary(service), SHOWN_ERRORS.windowMs - (now - w.started));
+      (w.timer as { unref?: () => void }).unref?.();
+    }
+  };
+  return {
+    fileOf: (service) => files.fileOf!(service),
+    line(service, text) {
+      files.line(service, text);
+      terminal.line(service, text);
+    },
+    lines: (service, texts) => files.lines!(service, texts),
+    notice: (service, text) => terminal.line(service, text),
+    errors(service, texts) {
+      for (const t of texts) if (t.trim() && !NOT_AN_ERROR.test(t)) show(service, t);
+    },
+    async close() {
+      for (const service of [...windows.keys()]) hiddenSummary(service);
+      await files.close();
     },
   };
 }

@@ -1,23 +1,35 @@
-// `bun run local [--fresh] [--quiet]`: the whole store on this machine. Prints where
-// everything is, streams every service's log, and Ctrl-C (or SIGTERM) stops it all:
+// `bun run local [--fresh] [--verbose]`: the whole store on this machine. Prints where
+// everything is and the launcher's own lines (a service started, healthy, exited and
+// restarted) and the services' errors; their logs go to files (--verbose streams
+// them here instead). Ctrl-C (or SIGTERM) stops it all:
 // exit 0 once the store is up. A stop while it is still starting stops what was
 // started so far (in reverse order, named in a "stopped during start" line) and exits
 // as an interrupted command does: 130 for SIGINT, 143 for SIGTERM (the start did not
 // complete). A second Ctrl-C more than a second later forces the stop.
+import path from "node:path";
 import { signalExitCode, StartInterrupted, startStack, stopOnSignals, stopRequests } from "./stack.ts";
 
 const args = new Set(process.argv.slice(2));
 if (args.has("--help") || args.has("-h")) {
   console.log(
-    "usage: bun run local [--fresh] [--quiet]\n  --fresh  delete the local data and start from db/init.sql\n  --quiet  logs to files under the data dir instead of the terminal\n" +
+    "usage: bun run local [--fresh] [--verbose]\n  --fresh    delete the local data (and the generated admin password) and start from db/init.sql\n" +
+      "  --verbose  stream every service's log here; by default they go to files under the data dir (logs/),\n" +
+      "             and only the launcher's lines and the services' errors are shown\n" +
       "ports and secrets from the environment: STORE_PORT, STATS_PORT, DB_PORT, REDIS_PORT, CACHE_PORT, API_PORT, ADMIN_API_PORT,\n" +
       "WEB1_PORT, WEB2_PORT, ADMIN1_PORT, ADMIN2_PORT, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …\n" +
       "WEB_SERVERS, ADMIN_SERVERS: how many web and admin servers (1-9, default 2); web-3 … on WEB1_PORT + 2 … (8085 …),\n" +
       "admin-3 … on ADMIN1_PORT + 12 … (8093 …), or WEB3_PORT, ADMIN3_PORT, … each\n" +
+      "A service that exits on its own is started again (as compose's restart: unless-stopped), and that is said here.\n" +
       "Ctrl-C or SIGTERM stops everything: exit 0 once the store is up; during the start, 130 (SIGINT) or 143 (SIGTERM).",
   );
   process.exit(0);
 }
+
+/** A path as short as it can be said from here. */
+const shown = (p: string) => {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") ? rel : p;
+};
 
 /** "web-1, web-2", or "web-1 … web-5" for more. */
 const servers = (
@@ -32,19 +44,29 @@ const requests = stopRequests();
 try {
   const stack = await startStack({
     fresh: args.has("--fresh"),
-    quiet: args.has("--quiet"),
+    // --quiet, the old spelling of the default, is still accepted.
+    logs: args.has("--verbose") ? "terminal" : "files+notices",
     signal: requests.signal,
   });
   stopOnSignals(stack, 0, requests);
   const { urls, secrets } = stack;
   const rows: [string, string][] = [
     ["store (proxy)", urls.store],
+    // A password the operator chose is theirs to know: only a generated one is printed.
     [
       "admin site",
-      `${urls.store}/admin  (login ${secrets.ADMIN_USER} / ${secrets.ADMIN_PASSWORD}${
-        secrets.adminPasswordGenerated ? ", generated: set ADMIN_PASSWORD to choose" : ""
+      `${urls.store}/admin  (login ${secrets.ADMIN_USER} / ${
+        secrets.adminPasswordFile ? secrets.ADMIN_PASSWORD : "the ADMIN_PASSWORD you set"
       })`,
     ],
+    ...(secrets.adminPasswordFile
+      ? [[
+        "admin password",
+        `generated once, kept in ${
+          shown(secrets.adminPasswordFile)
+        } (--fresh makes a new one; ADMIN_PASSWORD sets one)`,
+      ] as [string, string]]
+      : []),
     ["proxy stats", `${urls.stats}  (login ${secrets.STATS_USER} / ${secrets.STATS_PASSWORD})`],
     [servers("web", urls.web.length), urls.web.join("  ")],
     [servers("admin", urls.admin.length), urls.admin.join("  ")],
@@ -52,6 +74,12 @@ try {
     ["cache, redis", `${urls.cache}  ${urls.redis}`],
     ["database", `${urls.db}  (socket ${stack.db.socket})`],
     ["data", stack.dataDir],
+    [
+      "logs",
+      args.has("--verbose")
+        ? "on this terminal (--verbose)"
+        : `${shown(stack.logDir)}/<service>.log (launcher.log, web-1.log, …; --verbose streams them here)`,
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   if (!requests.signal.aborted) {
@@ -60,11 +88,8 @@ try {
     );
   }
 } catch (err) {
-  if (err instanceof StartInterrupted) {
-    // The launcher's log has said it; with --quiet that log is a file.
-    if (args.has("--quiet")) console.error(err.message);
-    process.exit(signalExitCode(err.reason));
-  }
+  // The launcher's own lines are on the terminal in every mode: it has said it.
+  if (err instanceof StartInterrupted) process.exit(signalExitCode(err.reason));
   console.error(`\n${(err as Error).message}`);
   process.exit(1);
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileSink } from "./log-sinks.ts";
+import { filesAndNotices, fileSink, SHOWN_ERRORS } from "./log-sinks.ts";
 import { ManagedProcess } from "./managed-process.ts";
 import { which } from "./system.ts";
 
@@ -52,4 +52,50 @@ describe("a child that clears O_APPEND on its output, with logs in files", () =>
       expect(lines).toHaveLength(1 + 2 * (1 + 5 + 5 + 1));
     },
   );
+});
+
+describe("bun run local's default: logs in files, the launcher's lines and errors on the terminal", () => {
+  // A child that answers requests (a line each on stdout) and, now and then, errs on stderr.
+  const CHATTY = `
+for (let i = 0; i < 200; i++) console.log(JSON.stringify({ path: "/products/Tux", status: 200, i }));
+console.error("2024-01-01 0 [Note] a note, not an error");
+for (let i = 0; i < 12; i++) console.error(JSON.stringify({ level: "error", msg: "db unavailable", i }));
+`;
+
+  test("stdout goes only to the file; stderr to the file and the terminal, a few at a time, then a count and the file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "managed-process-"));
+    const logs = path.join(dir, "logs");
+    let terminal = "";
+    const sink = filesAndNotices(logs, ["launcher", "api"], { write: (s: string) => (terminal += s) });
+    sink.line("launcher", "starting");
+    const p = new ManagedProcess(
+      "api",
+      () => ({ cmd: [process.execPath, "-e", CHATTY], cwd: dir, env: { ...process.env } }),
+      sink,
+      path.join(dir, "run"),
+    );
+    p.start();
+    p.log("[launcher] started");
+    await p.exited;
+    await sink.close();
+    const file = readFileSync(path.join(logs, "api.log"), "utf8");
+    const shown = terminal.trimEnd().split("\n");
+    // Every line is in the file.
+    expect(file.match(/"status":200/g)).toHaveLength(200);
+    expect(file.match(/db unavailable/g)).toHaveLength(12);
+    expect(file).toContain("[Note] a note");
+    // The terminal: the launcher's lines, the first errors, and where the rest are.
+    expect(terminal).not.toContain('"status":200');
+    expect(terminal).not.toContain("[Note]");
+    expect(shown).toContain("launcher | starting");
+    expect(shown).toContain("api      | [launcher] started");
+    expect(shown).toContain("api      | [launcher] api exited unexpectedly (code 0)");
+    expect(shown.filter((l) => l.includes("db unavailable"))).toHaveLength(SHOWN_ERRORS.lines);
+    expect(shown).toContain(
+      `api      | [launcher] ${12 - SHOWN_ERRORS.lines} more line(s) on stderr: ${
+        path.join(logs, "api.log")
+      }`,
+    );
+    expect(readFileSync(path.join(logs, "launcher.log"), "utf8")).toBe("starting\n");
+  });
 });

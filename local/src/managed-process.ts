@@ -10,7 +10,16 @@ import type { Subprocess } from "bun";
 import type { LogSink } from "./log-sinks.ts";
 import { removePidFile, signalGroup, writePidFile } from "./pid-files.ts";
 
-export type Command = { cmd: string[]; env: Record<string, string | undefined>; cwd: string };
+export type Command = {
+  cmd: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /**
+   * The program the process ends up as when cmd[0] only starts it (a shell or setpriv
+   * that execs it): what its pid file names, so the next launcher knows a leftover.
+   */
+  program?: string;
+};
 
 const TAIL_LINES = 200;
 
@@ -33,7 +42,11 @@ export class ManagedProcess {
     private command: () => Command,
     private sink: LogSink,
     private runDir: string,
-    private options: { clearsAppend?: boolean } = {},
+    private options: {
+      clearsAppend?: boolean;
+      /** Called when a run ends that no stop() asked for (a crash, or a signal sent with kill()). */
+      onUnexpectedExit?: () => void;
+    } = {},
   ) {}
 
   get pid() {
@@ -53,18 +66,24 @@ export class ManagedProcess {
 
   log(text: string) {
     if (this.direct) {
-      // The same file as the child's output, in the order things happened.
-      try {
-        if (this.directFd !== undefined) writeSync(this.directFd, `${text}\n`);
-        else appendFileSync(this.direct, `${text}\n`);
-      } catch {
-        // Never fatal.
-      }
+      this.appendDirect(`${text}\n`);
+      // The launcher's own line about the service: a sink that shows such lines shows it.
+      this.sink.notice?.(this.name, text);
       return;
     }
     this.lines.push(text);
     if (this.lines.length > TAIL_LINES) this.lines.shift();
     this.sink.line(this.name, text);
+  }
+
+  /** Into the file the child writes, in the order things happened. */
+  private appendDirect(text: string) {
+    try {
+      if (this.directFd !== undefined) writeSync(this.directFd, text);
+      else appendFileSync(this.direct!, text);
+    } catch {
+      // Never fatal.
+    }
   }
 
   // Under load a child writes a log line per request: a chunk's lines are kept and
@@ -82,13 +101,17 @@ export class ManagedProcess {
 
   start() {
     if (this.running) return;
-    const { cmd, env, cwd } = this.command();
+    const { cmd, env, cwd, program } = this.command();
     this.stopping = false;
     // A sink with files takes the output straight from the child: under load every
     // tier logs a line per request, and pumping them through the launcher cost it
     // a fifth of a core in the bench. Otherwise the lines come through pipes.
     this.direct = this.sink.fileOf?.(this.name);
     this.closeDirectFd();
+    // A sink that shows errors (bun run local's default) gets the child's stderr through
+    // a pipe, into the same file and shown: it is where every tier writes its errors
+    // and warnings, and little else; stdout (a line per request) goes straight to the file.
+    const errors = this.direct && this.sink.errors ? "pipe" as const : undefined;
     let proc: Subprocess;
     if (this.direct && this.options.clearsAppend) {
       // A child that clears O_APPEND on its output (HAProxy sets it non-blocking with
@@ -99,21 +122,20 @@ export class ManagedProcess {
       const fd = openSync(this.direct, "a");
       this.directFd = fd;
       writeSync(fd, `[launcher] starting ${this.name}\n`);
-      proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
-      this.pumps = [];
+      proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: fd, stderr: errors ?? fd, detached: true });
     } else if (this.direct) {
       // The shell opens the file in append mode (>>) and execs the program in its
       // place. An fd handed to Bun.spawn reaches the child without O_APPEND, so the
       // child's writes and the launcher's own lines in the same file overwrite each other.
-      proc = Bun.spawn(["/bin/sh", "-c", 'exec "$@" >>"$0" 2>&1', this.direct, ...cmd], {
+      const redirect = errors ? 'exec "$@" >>"$0"' : 'exec "$@" >>"$0" 2>&1';
+      proc = Bun.spawn(["/bin/sh", "-c", redirect, this.direct, ...cmd], {
         cwd,
         env,
         stdin: "ignore",
         stdout: "ignore",
-        stderr: "ignore",
+        stderr: errors ?? "ignore",
         detached: true,
       });
-      this.pumps = [];
     } else {
       proc = Bun.spawn(cmd, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
       this.pumps = [
@@ -121,9 +143,14 @@ export class ManagedProcess {
         this.pump(proc.stderr as ReadableStream<Uint8Array>),
       ];
     }
+    if (this.direct) {
+      this.pumps = errors
+        ? [this.pump(proc.stderr as ReadableStream<Uint8Array>, (t) => this.errorLines(t))]
+        : [];
+    }
     this.proc = proc;
     const fd = this.directFd;
-    writePidFile(this.runDir, this.name, proc.pid, cmd[0]!);
+    writePidFile(this.runDir, this.name, proc.pid, program ?? cmd[0]!);
     this.exited = proc.exited.then(async (code) => {
       // Let the last lines through before reporting the exit.
       await Promise.race([Promise.all(this.pumps), Bun.sleep(500)]);
@@ -133,9 +160,11 @@ export class ManagedProcess {
         signal: proc.signalCode === null ? null : String(proc.signalCode),
       };
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${code}`;
-      if (!this.stopping) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
+      const unexpected = !this.stopping;
+      if (unexpected) this.log(`[launcher] ${this.name} exited unexpectedly (${how})`);
       // Its shared file is closed with it (lines after this are appended: no one else writes).
       if (this.directFd === fd) this.closeDirectFd();
+      if (unexpected) this.options.onUnexpectedExit?.();
       return code;
     });
   }
@@ -150,7 +179,14 @@ export class ManagedProcess {
     this.directFd = undefined;
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>) {
+  /** The child's stderr with logs in files: written into its file, and passed to the sink to show. */
+  private errorLines(texts: string[]) {
+    if (texts.length === 0) return;
+    this.appendDirect(`${texts.join("\n")}\n`);
+    this.sink.errors?.(this.name, texts);
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>, take = (texts: string[]) => this.logAll(texts)) {
     const decoder = new TextDecoder();
     let rest = "";
     try {
@@ -163,12 +199,12 @@ export class ManagedProcess {
         }
         rest = text.slice(end + 1);
         const block = text.slice(0, end);
-        this.logAll((block.includes("\r") ? block.replace(/\r$/gm, "") : block).split("\n"));
+        take((block.includes("\r") ? block.replace(/\r$/gm, "") : block).split("\n"));
       }
     } catch {
       // The pipe closes with the process; nothing to report.
     }
-    if (rest) this.log(rest);
+    if (rest) take([rest]);
   }
 
   /** Sends a signal to the process group (no-op when not running). */

@@ -1,5 +1,6 @@
 // The services of a stack as processes: one started with the steps its row asks for
-// (services.ts) and its probes, all of them level by level, and stopped in reverse.
+// (services.ts) and its probes, all of them level by level, and stopped in reverse;
+// one that exits on its own is started again, as compose's `restart: unless-stopped`.
 import { describe, NotReadyError, waitFor } from "./health.ts";
 import type { LogSink } from "./log-sinks.ts";
 import { ManagedProcess } from "./managed-process.ts";
@@ -35,6 +36,18 @@ export type LevelsStart = {
   onFailure?: (err: unknown) => void;
 };
 
+/**
+ * Docker's restart delay, which compose's `restart: unless-stopped` uses: 100 ms,
+ * doubled after each restart up to a minute, back to 100 ms once a run lasted 10 s.
+ */
+export const RESTART_BACKOFF = { firstMs: 100, maxMs: 60_000, resetAfterMs: 10_000 };
+
+/** Signals that pause or resume a process rather than end it. */
+const PAUSES: ReadonlySet<string> = new Set(["SIGSTOP", "SIGCONT", "SIGTSTP"]);
+
+/** A restart waiting for its delay, or under way. */
+type Restart = { timer?: ReturnType<typeof setTimeout>; abort: AbortController; attempt?: Promise<void> };
+
 export class Runner {
   readonly procs: Map<ServiceName, ManagedProcess>;
   /** Seconds each service took to become healthy on its last start. */
@@ -43,6 +56,14 @@ export class Runner {
   /** Variables for a service's next start on top of its own (stack.setEnv). */
   private readonly overrides = new Map<ServiceName, Env>();
   private readonly levels: number[];
+  /**
+   * The services kept running: each one once started, until stop() or kill() ends it.
+   * One of them that exits on its own is restarted (restart: unless-stopped).
+   */
+  private readonly kept = new Set<ServiceName>();
+  private readonly restarts = new Map<ServiceName, Restart>();
+  /** Per service: when its current run began, and the delay before its last restart. */
+  private readonly runs = new Map<ServiceName, { began: number; delayMs: number; restarts: number }>();
 
   constructor(
     readonly defs: readonly ServiceDef[],
@@ -57,7 +78,10 @@ export class Runner {
         d,
       ) => [
         d.name,
-        new ManagedProcess(d.name, this.commandOf(d), sink, runDir, { clearsAppend: d.clearsAppend }),
+        new ManagedProcess(d.name, this.commandOf(d), sink, runDir, {
+          clearsAppend: d.clearsAppend,
+          onUnexpectedExit: () => this.exitedOnItsOwn(d.name),
+        }),
       ]),
     );
   }
@@ -86,9 +110,18 @@ export class Runner {
   /**
    * Starts one service and waits until it is healthy: its row's step before the start
    * (the db's system tables), the process, its probes, the step once healthy (the db's
-   * schema and accounts). With `cancel` aborted it ends at the next step.
+   * schema and accounts). With `cancel` aborted it ends at the next step. From then on
+   * it is kept running (a restart of its own that was pending is called off first).
    */
   async start(name: ServiceName, cancel?: AbortSignal) {
+    // Until it is up, a failure is the caller's to hear of, not a restart's to retry.
+    this.kept.delete(name);
+    await this.callOffRestart(name);
+    await this.startOnce(name, cancel);
+    this.kept.add(name);
+  }
+
+  private async startOnce(name: ServiceName, cancel?: AbortSignal) {
     const def = this.def(name);
     const p = this.proc(name);
     const log = (line: string) => p.log(`[launcher] ${line}`);
@@ -105,6 +138,7 @@ export class Runner {
     } catch (err) {
       throw fail((err as Error).message);
     }
+    this.runs.set(name, { ...this.runs.get(name) ?? { delayMs: 0, restarts: 0 }, began: performance.now() });
     log(`started, pid ${p.pid}`);
     const gone = () =>
       cancel?.aborted
@@ -118,6 +152,8 @@ export class Runner {
       await def.afterHealthy?.(log);
     } catch (err) {
       check();
+      // An exit: its last words first (its stderr may still be on its way through a pipe).
+      if (!p.running) await p.exited;
       throw fail(err instanceof NotReadyError ? err.message : `${(err as Error).message}`);
     }
     this.startTimes[name] = Math.round(performance.now() - t0) / 1000;
@@ -155,9 +191,84 @@ export class Runner {
     }
   }
 
-  /** Stops one service cleanly: SIGTERM, then SIGKILL after its grace. */
-  stop(name: ServiceName) {
+  /** Stops one service cleanly: SIGTERM, then SIGKILL after its grace. It stays down until started again. */
+  async stop(name: ServiceName) {
+    this.kept.delete(name);
+    await this.callOffRestart(name);
     return this.proc(name).stop(this.def(name).stopTimeoutMs);
+  }
+
+  /**
+   * Sends a signal to a service's process group and returns at once. One that ends
+   * it (anything but a pause) is the caller's doing: the service stays down until
+   * started again, as after stop() (a failure test kills and then restores it itself).
+   */
+  kill(name: ServiceName, signal: NodeJS.Signals = "SIGTERM") {
+    const p = this.proc(name);
+    if (!PAUSES.has(signal)) {
+      this.kept.delete(name);
+      void this.callOffRestart(name);
+      if (p.running) {
+        p.log(`[launcher] ${signal} sent by the stack's kill(): not restarted until started again`);
+      }
+    }
+    p.kill(signal);
+  }
+
+  /** Whether a service is waiting for its restart, or being restarted. */
+  restarting(name: ServiceName): boolean {
+    return this.restarts.has(name);
+  }
+
+  /** Calls off a pending restart, and waits for one under way to end at its next step. */
+  private async callOffRestart(name: ServiceName) {
+    const restart = this.restarts.get(name);
+    if (!restart) return;
+    this.restarts.delete(name);
+    clearTimeout(restart.timer);
+    restart.abort.abort();
+    await restart.attempt;
+  }
+
+  /** A kept service exited with no stop() or kill() asking: it is started again after the backoff. */
+  private exitedOnItsOwn(name: ServiceName) {
+    if (!this.kept.has(name) || this.restarts.has(name)) return;
+    const p = this.proc(name);
+    const run = this.runs.get(name) ?? { began: 0, delayMs: 0, restarts: 0 };
+    const { firstMs, maxMs, resetAfterMs } = RESTART_BACKOFF;
+    const delayMs = run.delayMs === 0 || performance.now() - run.began >= resetAfterMs
+      ? firstMs
+      : Math.min(run.delayMs * 2, maxMs);
+    this.runs.set(name, { ...run, delayMs });
+    p.log(
+      `[launcher] restarting ${name} in ${delayMs / 1000} s (as compose's restart: unless-stopped; ` +
+        `the delay doubles while it keeps exiting)`,
+    );
+    const restart: Restart = { abort: new AbortController() };
+    this.restarts.set(name, restart);
+    restart.timer = setTimeout(() => {
+      restart.timer = undefined;
+      restart.attempt = this.restartNow(name, restart);
+    }, delayMs);
+  }
+
+  private async restartNow(name: ServiceName, restart: Restart) {
+    const p = this.proc(name);
+    let failed = false;
+    try {
+      await this.startOnce(name, restart.abort.signal);
+      const run = this.runs.get(name)!;
+      run.restarts++;
+      p.log(`[launcher] ${name} restarted (${run.restarts} restart(s) so far)`);
+    } catch (err) {
+      if (restart.abort.signal.aborted) return;
+      failed = true;
+      p.log(`[launcher] restarting ${name} failed: ${(err as Error).message.split("\n")[0]}`);
+    } finally {
+      if (this.restarts.get(name) === restart) this.restarts.delete(name);
+    }
+    // Up but never healthy: left running (compose does not restart an unhealthy one either).
+    if (failed && !p.running) this.exitedOnItsOwn(name);
   }
 
   /** The running services in the order stopLevels() stops them. */

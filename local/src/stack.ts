@@ -15,9 +15,16 @@
 // the signal would have (exit 128 + n: 130, 143) — so nothing is left behind.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT, resolveSecrets, resolveServers, type Secrets, type Servers } from "./config.ts";
+import {
+  ADMIN_PASSWORD_FILE,
+  REPO_ROOT,
+  resolveSecrets,
+  resolveServers,
+  type Secrets,
+  type Servers,
+} from "./config.ts";
 import { portTaken } from "./health.ts";
-import { consoleSink, fileSink, type LogSink } from "./log-sinks.ts";
+import { consoleSink, filesAndNotices, fileSink, type LogSink } from "./log-sinks.ts";
 import { type DbLayout, dbLayout, rootSql, socketUser } from "./mariadb.ts";
 import { reapLeftovers } from "./pid-files.ts";
 import { writeRequestIdKeyMap } from "./request-id-key.ts";
@@ -53,7 +60,15 @@ export type StackOptions = {
   dataDir?: string;
   /** Delete the stack's data first and start from the seed (CLI --fresh). */
   fresh?: boolean;
-  /** Logs to `<dataDir>/logs/<service>.log` instead of the terminal (tests). */
+  /**
+   * Where the services' output goes: "terminal" (every line, named: --verbose),
+   * "files" (`<dataDir>/logs/<service>.log`, nothing on the terminal: tests), or
+   * "files+notices" (the files, and on the terminal the launcher's own lines and what
+   * services write to stderr, a few a service at a time: bun run local's default).
+   * Default "terminal", or "files" with `quiet`.
+   */
+  logs?: "terminal" | "files" | "files+notices";
+  /** Same as logs: "files" (tests). */
   quiet?: boolean;
   /** Or any sink of your own. */
   logSink?: LogSink;
@@ -68,7 +83,7 @@ export type StackOptions = {
   /** Where variables are read from (default process.env). */
   env?: Env;
   /** Tokens and passwords; each defaults to its env variable, then a random one. */
-  secrets?: Partial<Omit<Secrets, "adminPasswordGenerated">>;
+  secrets?: Partial<Omit<Secrets, "adminPasswordGenerated" | "adminPasswordFile">>;
   /** How apps run (env STACK_RUNTIME): bun (default), deno or compiled (dist/<app>). */
   runtime?: Runtime;
   /** Per app ("web") or service ("web-2"): the argv to run instead, e.g. ["deno", "run", "-A", "web/src/main.deno.ts"]. */
@@ -96,7 +111,7 @@ export interface Stack {
   readonly env: Record<string, string>;
   readonly secrets: Secrets;
   readonly dataDir: string;
-  /** Where the per-service logs are in quiet mode. */
+  /** Where the per-service logs are when they go to files. */
   readonly logDir: string;
   readonly db: DbLayout;
   readonly services: readonly ServiceName[];
@@ -113,12 +128,15 @@ export interface Stack {
    * name, every service that is not running, in start order (e.g. after stop()).
    */
   start(name?: string): Promise<void>;
-  /** Stops one service cleanly, or with no name the whole stack (reverse order). */
+  /** Stops one service cleanly (it stays down until started again), or with no name the whole stack (reverse order). */
   stop(name?: string): Promise<void>;
   restart(name: string): Promise<void>;
   /** Variables for a service's next start on top of its own (e.g. CACHE_ENABLED=false for api); undefined removes one. */
   setEnv(name: string, env: Env): void;
-  /** Sends a signal and returns at once (e.g. SIGKILL for failure tests). */
+  /**
+   * Sends a signal and returns at once (e.g. SIGKILL for failure tests). A service it
+   * ends stays down until started again: only one that exits on its own is restarted.
+   */
   kill(name: string, signal?: NodeJS.Signals): void;
   /** Waits for the current run of a service to end; how it ended (exit code, or the signal). */
   exited(name: string): Promise<{ code: number | null; signal: string | null }>;
@@ -151,7 +169,7 @@ const nameIn = (names: readonly ServiceName[]) => (name: string): ServiceName =>
 };
 
 /** The stack's own files in the data dir: what --fresh deletes (nothing else there is touched). */
-const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json"];
+const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json", ADMIN_PASSWORD_FILE];
 
 /** What the start shares with whoever may stop it while it runs. */
 type StartControl = {
@@ -299,7 +317,13 @@ async function launch(
   }
   // 3. What the start needs: its log, the programs, free ports, the secrets.
   mkdirSync(dataDir, { recursive: true });
-  const sink = options.logSink ?? (options.quiet ? fileSink(logDir) : consoleSink(["launcher", ...names]));
+  const logs = options.logs ?? (options.quiet ? "files" : "terminal");
+  const sink = options.logSink ??
+    (logs === "files"
+      ? fileSink(logDir)
+      : logs === "files+notices"
+      ? filesAndNotices(logDir, ["launcher", ...names])
+      : consoleSink(["launcher", ...names]));
   control.attach(sink);
   checkpoint();
   say(`starting in ${dataDir}`);
@@ -332,7 +356,9 @@ async function launch(
     config.runDir,
     {
       timeoutMs: config.timeoutMs,
-      logFile: (name) => (options.quiet && !options.logSink ? path.join(logDir, `${name}.log`) : undefined),
+      logFile: (
+        name,
+      ) => (logs !== "terminal" && !options.logSink ? path.join(logDir, `${name}.log`) : undefined),
     },
   );
   process.on("exit", runner.killNow);
@@ -384,6 +410,8 @@ function stackOf(
     CACHE_TOKEN: secrets.SRH_TOKEN,
     UPSTASH_REDIS_REST_TOKEN: secrets.SRH_TOKEN,
     SRH_TOKEN: secrets.SRH_TOKEN,
+    // REDIS_URL is Redis's address; every client must AUTH with this.
+    REDIS_PASSWORD: secrets.REDIS_PASSWORD,
     API_TOKEN: secrets.API_TOKEN,
     ADMIN_API_TOKEN: secrets.ADMIN_API_TOKEN,
     SESSION_SECRET: secrets.SESSION_SECRET,
@@ -452,9 +480,7 @@ function stackOf(
       await stack.start(name);
     },
     setEnv: (name, env) => runner.setEnv(resolveName(name), env),
-    kill(name, signal = "SIGTERM") {
-      runner.proc(resolveName(name)).kill(signal);
-    },
+    kill: (name, signal) => runner.kill(resolveName(name), signal),
     async exited(name) {
       const p = runner.proc(resolveName(name));
       await p.exited;

@@ -16,6 +16,7 @@ export const TEST_SECRETS: Secrets = {
   STATS_USER: "stats",
   STATS_PASSWORD: "sp-xxxxxxxx",
   REQUEST_ID_KEY: "k".repeat(40),
+  REDIS_PASSWORD: "r-xxxxxxxx",
 };
 
 /** A context for buildServices(): the default ports of `servers` (two web, two admin unless given). */

@@ -18,7 +18,7 @@ import { SERVICE_NAMES } from "../../local/src/services.ts";
 import { launcherEnv, offsetPorts, spawnCollecting } from "./launch.ts";
 
 // Ports of their own (the design's + 20000) beside the test stack (+10000), the
-// launcher test (+6000), the bench (+40000) and a developer's `bun run local`.
+// launcher test (+6000), the bench (61xxx) and a developer's `bun run local`.
 const OFFSET = 20000;
 const ports = offsetPorts(OFFSET);
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-interrupt");
