@@ -50,7 +50,7 @@ COPY admin/src admin/src
 RUN bun scripts/build.ts api admin-api web admin
 # Mount points of compose's secret volumes (the `secrets` service writes them as the
 # image's user): a new volume takes its owner from the folder it is mounted on.
-RUN mkdir -p /out/secrets/store /out/secrets/web /out/secrets/admin /out/secrets/api /out/secrets/admin-api /out/secrets/db /out/secrets/cache /out/secrets/proxy
+RUN mkdir -p /out/secrets/store /out/secrets/web /out/secrets/admin /out/secrets/api /out/secrets/admin-api /out/secrets/db /out/secrets/cache /out/secrets/proxy /out/secrets/redis
 
 # ---- runtime: what every app image shares -------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime

@@ -1,7 +1,7 @@
 // `bun run test`: every test, the way CI runs them. First the install step the launcher
 // uses (local/src/system.ts): the system packages every pass needs — MariaDB, Redis,
 // HAProxy, Chromium — installed once, up front, so no test ever installs anything.
-// Then the passes of the table below, in order:
+// Then the passes of scripts/passes.ts, in order:
 //   typecheck — tsc;
 //   format    — `deno fmt --check` (deno.json's settings: one formatter for the tree);
 //   lint      — `deno lint` (its recommended rules);
@@ -13,7 +13,9 @@
 //   compose   — compose.yaml on a real Docker engine, on stand-ins for the images that
 //               cannot be pulled here (tests/docker/);
 //   fresh     — the README's quick start in a fresh container (tests/fresh/).
-// Ends with one line `N passed, N failed` (the sum over the passes).
+// Ends with one line `N passed, N failed` (the sum over the passes). The Docker daemons
+// the compose and fresh passes start are stopped after the last of them that runs, also
+// when one runs alone.
 //
 //   bun run test                          every pass
 //   bun run test --pass deno              one pass
@@ -23,109 +25,16 @@
 import { spawn } from "bun";
 import path from "node:path";
 import { BROWSER, PROGRAMS, requirePrograms } from "../local/src/system.ts";
+import { bunTest, type Pass, planFor, stepsAfter } from "./passes.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 
-/**
- * One pass: a command whose exit code counts as one test, or bun test over test files
- * (counted from bun's own summary), less those matching `ignore` (globs). `before` runs
- * first (if it fails, so does the pass); `after` runs last whatever happened (a failure
- * counts as one). `system`: the pass needs the system packages (it is not run when they
- * could not be had).
- */
-type Pass = {
-  name: string;
-  env?: Record<string, string>;
-  before?: string[];
-  after?: string[];
-  system?: boolean;
-} & ({ command: string[] } | { tests: Tests; ignore?: string[] });
-
-/** bun test over: the unit run (bunfig.toml's default), or these paths/filters under tests/ too. */
-type Tests = "units" | string[];
-
-// The system tests that exercise the storefront and the read path, the admin site and
-// the write API (sign-in, sessions, every admin write), and the one that checks every
-// app really ran on Deno.
-const DENO_FILES = [
-  "tests/system/storefront",
-  "tests/system/api.test.ts",
-  "tests/system/admin.test.ts",
-  "tests/system/sessions.test.ts",
-  "tests/system/runtime",
-];
-
-const DOCKER = ["bun", "tests/docker/main.ts"];
-
-const PASSES: Pass[] = [
-  { name: "typecheck", command: ["bun", "run", "typecheck"] },
-  { name: "format", command: ["bun", "run", "format:check"] },
-  { name: "lint", command: ["bun", "run", "lint"] },
-  { name: "units", tests: "units" },
-  // tests/docker/ and tests/fresh/ need a Docker engine made ready first: passes of their own.
-  {
-    name: "compiled",
-    system: true,
-    before: ["bun", "scripts/build.ts"],
-    env: { STACK_RUNTIME: "compiled" },
-    tests: ["tests/"],
-    ignore: ["tests/docker/**", "tests/fresh/**"],
-  },
-  { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web,admin,admin-api" }, tests: DENO_FILES },
-  // compose.yaml on a real engine (tests/docker/engine.ts: installed and started when
-  // missing, stand-ins for the images no registry here serves): up --build, the checks,
-  // then down -v. The engine is left running for the next pass.
-  {
-    name: "compose",
-    before: [...DOCKER, "prepare"],
-    env: { BAZAAR_DOCKER_PREPARED: "1" },
-    tests: ["tests/docker/"],
-    after: [...DOCKER, "down", "bazaar-test", "--keep-engine"],
-  },
-  // The README's quick start in a fresh container; then the daemons the passes started stop.
-  {
-    name: "fresh",
-    before: [...DOCKER, "prepare"],
-    env: { BAZAAR_DOCKER_PREPARED: "1" },
-    tests: ["tests/fresh/"],
-    after: [...DOCKER, "stop-engine"],
-  },
-];
-
-/**
- * The bun test command for a pass. bunfig.toml keeps tests/ out of a plain `bun test`;
- * --path-ignore-patterns replaces that list (empty: nothing ignored), so the paths given
- * select any test file (node_modules stays out: bun skips it regardless).
- */
-const bunTest = (tests: Tests, ignore: string[] = []) =>
-  tests === "units" ? ["bun", "test"] : [
-    "bun",
-    "test",
-    ...(ignore.length ? ignore.map((g) => `--path-ignore-patterns=${g}`) : ["--path-ignore-patterns="]),
-    ...tests,
-  ];
-
-const args = process.argv.slice(2);
-const only = args.indexOf("--pass") >= 0 ? args[args.indexOf("--pass") + 1] : undefined;
-const paths = args.filter((a, i) => a !== "--pass" && args[i - 1] !== "--pass" && a !== "--");
-
-let plan: Pass[];
-if (only) {
-  const pass = PASSES.find((p) => p.name === only);
-  if (!pass) {
-    console.error(`no pass "${only}" (passes: ${PASSES.map((p) => p.name).join(", ")})`);
-    process.exit(2);
-  }
-  if (paths.length && "command" in pass) {
-    console.error(`pass ${only} runs a command and takes no test paths`);
-    process.exit(2);
-  }
-  plan = [paths.length ? { ...pass, tests: paths, ignore: [] } : pass];
-} else if (paths.length) {
-  plan = [{ name: "files", system: true, tests: paths }];
-} else {
-  plan = PASSES;
+const planned = planFor(process.argv.slice(2));
+if ("error" in planned) {
+  console.error(planned.error);
+  process.exit(2);
 }
+const plan = planned.plan;
 
 // A SIGTERM for this script goes on to the pass running, which stops the stack it
 // started (startStack answers it) before this exits: no service is left behind. A
@@ -183,7 +92,7 @@ if (plan.some((p) => p.system)) {
   }
 }
 
-for (const pass of plan) {
+for (const [index, pass] of plan.entries()) {
   console.log(`\n=== pass: ${pass.name} ===\n`);
   if (pass.system && !systemReady) {
     console.log(`pass ${pass.name}: not run (the system packages are missing)`);
@@ -192,10 +101,11 @@ for (const pass of plan) {
   try {
     await runPass(pass);
   } finally {
-    if (pass.after) {
-      const { code } = await run(pass.after, pass.env ?? {});
+    // Its own `after`, and the engine stopped once no later pass needs it (passes.ts).
+    for (const step of stepsAfter(plan, index)) {
+      const { code } = await run(step, pass.env ?? {});
       if (code !== 0) {
-        console.error(`pass ${pass.name}: ${pass.after.join(" ")} failed (exit ${code})`);
+        console.error(`pass ${pass.name}: ${step.join(" ")} failed (exit ${code})`);
         failed++;
       }
     }

@@ -10,7 +10,9 @@
 // until t0 + FRESH_MS — all in one script — and the rows deleted. So a mark, wherever a
 // reader finds it, vouches that every change committed before its cycle began is in
 // Redis (docs/internals.md, The cache). A mark found lapsed (the relay was away, Redis
-// restarted or flushed) drops every entry first.
+// restarted or flushed) drops every entry first; so does a database found gone back
+// (restored from a backup: the newest order the last cycle saw is gone, or another
+// under its number), which would hand out order numbers Redis holds orders under.
 import {
   type CatalogCache,
   type Change,
@@ -20,7 +22,8 @@ import {
 } from "@bazaar/lib/catalog-cache.ts";
 import { deleteOutbox, deleteOutboxThrough, lastOutboxSeq, selectOutbox } from "@bazaar/lib/catalog.ts";
 import type { Db } from "@bazaar/lib/db.ts";
-import { jsonLines, type Log } from "@bazaar/lib/log.ts";
+import { type OrderPrint, orderPrints } from "@bazaar/lib/orders.ts";
+import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";
 
 export type RelayStats = {
   cycles: number;
@@ -28,7 +31,10 @@ export type RelayStats = {
   rows: number;
   /** Entries brought forward to their row (a writer's own step had not reached Redis, or not yet), and floors raised. */
   updated: number;
-  /** Times every entry was dropped: the mark had lapsed, or the backlog was more than one cycle's batch. */
+  /**
+   * Times every entry was dropped: the mark had lapsed, the backlog was more than one
+   * cycle's batch, or the database had gone back.
+   */
   dropped: number;
   /** Cycles that failed (Redis or MySQL away): the mark lapses, and readers go to MySQL. */
   failed: number;
@@ -66,13 +72,27 @@ export function cacheRelay(
   let running: Promise<void> | undefined;
   let stopped = false;
   let healthy = true;
+  /** The newest order the last cycle saw (none yet: the first cycle after a start finds the mark lapsed anyway). */
+  let newestOrder: OrderPrint | undefined;
 
   const say = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
     log({ level, time: new Date().toISOString(), service: "api", msg, ...extra });
 
   const once = async () => {
     const t0 = await redis.time();
-    const rows = await selectOutbox(db, batch);
+    const [rows, orders] = await Promise.all([selectOutbox(db, batch), orderPrints(db, newestOrder?.number)]);
+    if (newestOrder && orders.numbered?.print !== newestOrder.print) {
+      // Restored from a backup, or made anew: its order numbers (and items) went back.
+      // Every entry goes, orders too, before the mark is renewed; remembered only once
+      // that is done, so a failed drop is tried again by the next cycle.
+      await redis.dropAll();
+      stats.dropped++;
+      say(
+        "warn",
+        `cache relay: the database went back (order ${newestOrder.number} is gone or another); dropped every entry`,
+      );
+    }
+    newestOrder = orders.newest;
     if (rows.length >= batch) {
       // A backlog longer than a cycle (a bulk load, or a long outage): drop everything
       // once, then the rows — every one of them committed before the new generation.
@@ -115,7 +135,9 @@ export function cacheRelay(
     } catch (err) {
       stats.failed++;
       if (healthy) {
-        say("warn", "cache relay failed; readers use the database until it is back", { error: String(err) });
+        say("warn", "cache relay failed; readers use the database until it is back", {
+          error: describeError(err),
+        });
       }
       healthy = false;
     }

@@ -2,6 +2,7 @@
 // in front of a real redis-server, for machines without Docker. Every answer is JSON,
 // with SRH's statuses and messages, so @upstash/redis cannot tell the two apart.
 import { Hono } from "hono";
+import { describeError } from "@bazaar/lib/log.ts";
 import { ConnectionError, type Redis } from "./redis.ts";
 import { messages } from "./protocol.ts";
 import { commands, type Route } from "./routes/commands.ts";
@@ -22,8 +23,8 @@ const defaultLog = (msg: string, err: unknown) =>
       level: "warn",
       service: "bridge",
       msg,
-      error: String(err),
-      cause: String((err as Error)?.cause ?? ""),
+      // Described, never printed (a command's arguments are data): cause included.
+      error: describeError(err),
     }),
   );
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, PUBLISHED_MESSAGE } from "@bazaar/lib/config.ts";
+import { ConfigError, PUBLISHED_MESSAGE, TOKEN68_MESSAGE } from "@bazaar/lib/config.ts";
 import { srhTokens } from "@bazaar/lib/secrets.ts";
 import { bridgeConfig, SRH_CONFIG_FILE } from "./config.ts";
 
@@ -120,6 +120,10 @@ describe("file mode: SRH's tokens.json", () => {
     expect(failure(() => load(srhTokens("cache-token-change-me", "redis://r:1")))).toContain(
       `entry 1 (srh_id bazaar): the token ${PUBLISHED_MESSAGE}`,
     );
+    // Every call with it would be a 400 ("Bearer <token>" malformed): refused at start.
+    const spaced = failure(() => load(srhTokens("secret token 1", "redis://r:1")));
+    expect(spaced).toContain(`entry 1 (srh_id bazaar): the token ${TOKEN68_MESSAGE}`);
+    expect(spaced).not.toContain("secret token");
   });
 
   test("reads the real file system by default", () => {

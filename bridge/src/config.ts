@@ -5,12 +5,12 @@
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import {
+  bearerToken,
   ConfigError,
   loadConfig,
   type LoadOptions,
   optionalPort,
   port,
-  secret,
   ServerEnv,
   text,
 } from "@bazaar/lib/config.ts";
@@ -37,7 +37,7 @@ export const BridgeEnv = {
 
 /** env mode: one token (SRH's own names). */
 export const BridgeTokenEnv = {
-  SRH_TOKEN: secret(1),
+  SRH_TOKEN: bearerToken(1),
   SRH_CONNECTION_STRING: v.pipe(text("redis://127.0.0.1:6379"), redisUrl()),
 };
 
@@ -85,7 +85,7 @@ export function parseTokensFile(file: string, content: string): TokenRoute[] {
       ? ` (srh_id ${(raw as { srh_id: string }).srh_id})`
       : "";
     const where = `entry ${i + 1}${id}`;
-    const t = v.safeParse(secret(1), token);
+    const t = v.safeParse(bearerToken(1), token);
     if (!t.success) problems.push(`${where}: the token ${t.issues[0].message}`);
     const e = v.safeParse(TokenEntry, raw);
     if (!e.success) {

@@ -1,8 +1,8 @@
 // A small Redis client for the bridge: one shared, pipelined connection for ordinary
-// commands, plus leased connections for what must not share it (transactions and
-// blocking commands). No dependency: Bun's built-in RedisClient speaks RESP3 (maps,
-// doubles, booleans) and decodes every bulk string as UTF-8, while SRH answers in
-// RESP2 shapes and is binary-safe.
+// commands, plus leased connections for what must not share it (transactions). No
+// dependency: Bun's built-in RedisClient speaks RESP3 (maps, doubles, booleans) and
+// decodes every bulk string as UTF-8, while SRH answers in RESP2 shapes and is
+// binary-safe.
 import net from "node:net";
 import tls from "node:tls";
 import { Buffer } from "node:buffer";

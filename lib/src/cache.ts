@@ -1,8 +1,8 @@
 // The apps' Redis, through @upstash/redis and an Upstash-compatible REST endpoint
 // (SRH in compose, bridge/ locally). What is kept there, and why it is never stale,
-// is the catalogue's business (catalog-cache.ts) and the orders' (an order never
-// changes); this module is the connection: Lua scripts batched per turn of the event
-// loop, Redis's clock, plain keys, and what happens when Redis is away.
+// is the business of the catalogue and the orders (catalog-cache.ts); this module is
+// the connection: Lua scripts batched per turn of the event loop, Redis's clock,
+// plain keys, and what happens when Redis is away.
 //
 // Any failure is logged once ("using the database until it is back") and, for
 // RETRY_MS, calls fail at once instead of each waiting for the timeout; the callers
@@ -11,7 +11,7 @@
 import { Redis } from "@upstash/redis";
 import { createHash } from "node:crypto";
 import { setImmediate } from "node:timers";
-import { jsonLines, type Log } from "./log.ts";
+import { describeError, jsonLines, type Log } from "./log.ts";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;
@@ -44,9 +44,7 @@ export type Cache = {
   script<T>(source: string): (args: string[]) => Promise<T>;
   /** Redis's own clock, in milliseconds. */
   time(): Promise<number>;
-  /** A plain key (orders), or null on a miss, when off, or when Redis fails. */
-  get(key: string): Promise<string | null>;
-  /** Set a plain key for the TTL; a failure is logged, never thrown. */
+  /** Set a plain key for the TTL (an order's entry: catalog-cache.ts); a failure is logged, never thrown. */
   set(key: string, value: string): Promise<void>;
   /** Plain keys that must not be skipped (admin-api's sessions): on or off alike; a failure throws. */
   kv: KeyValue;
@@ -140,7 +138,7 @@ export function createCache(config: CacheConfig, options: { log?: Log } = {}): C
         log({
           level: "warn",
           msg: `cache ${what} failed; using the database until it is back`,
-          error: String(err),
+          error: describeError(err),
         });
       }
       healthy = false;
@@ -162,14 +160,6 @@ export function createCache(config: CacheConfig, options: { log?: Log } = {}): C
     async time() {
       const [seconds, micros] = await guarded("clock", () => redis.time());
       return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    },
-    async get(key) {
-      if (!enabled) return null;
-      try {
-        return await guarded("read", () => redis.get<string>(key));
-      } catch {
-        return null;
-      }
     },
     async set(key, value) {
       if (!enabled) return;

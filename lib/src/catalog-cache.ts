@@ -12,12 +12,17 @@
 //   catalog:item:<stem>:lease      the token of the read that missed it (a fill must hold it)
 //   catalog:list:floor             the least catalog_meta.row_changes a page may be of
 //   catalog:list:<per>:<page>:<q>  a page of names: "<gen>|<row_changes>|<total>|<stems>"
+//   order:<number>                 an order: "<gen>|<json>" (an order never changes, but its
+//                                  number is used again by a database restored from a
+//                                  backup: the generation the relay raises then, or a
+//                                  purchase given that number, ends the old one)
 //
 // A stem is the name key, URI-encoded (no ':' or ' ' in it). An item's prefix
 // `catalog:item:<stem>:` holds just those two keys, so clearing it is deleting them;
 // `catalog:list:` is cleared by raising its floor (a generation the database hands out:
 // every insert and delete raises row_changes), `catalog:` by raising the generation.
 import type { Cache } from "./cache.ts";
+import { orderEntry } from "./orders.ts";
 
 /** How long the relay's mark vouches for Redis, from the start of the cycle that set it. */
 export const FRESH_MS = 200;
@@ -126,13 +131,16 @@ const AT_LEAST_FN = `local function at_least(v, id, version)
 end`;
 
 /**
- * ARGV: ttl s, stem, id, version, json. A purchase's new state of an item, in place:
- * replaces an entry of this generation that is older, never creates one (an entry
- * evicted meanwhile must not come back older than a later write), and takes the
- * lease of any read in flight (it may have read the row before the purchase).
+ * ARGV: ttl s, stem, id, version, json, order number. A purchase's new state of an item,
+ * in place: replaces an entry of this generation that is older, never creates one (an
+ * entry evicted meanwhile must not come back older than a later write), and takes the
+ * lease of any read in flight (it may have read the row before the purchase). An entry
+ * under the new order's number is from before a restore of the database (a database
+ * hands a number out once): deleted.
  */
 const PURCHASED = `${G}
 ${AT_LEAST_FN}
+redis.call('DEL', 'order:' .. ARGV[6])
 redis.call('DEL', 'catalog:item:' .. ARGV[2] .. ':lease')
 local key = 'catalog:item:' .. ARGV[2] .. ':v'
 local v = redis.call('GET', key)
@@ -192,6 +200,10 @@ redis.call('INCR', 'catalog:gen')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[2]))
 return {updated, 1}`;
 
+/** ARGV: order number → {gen, the order's entry or false}. */
+const ORDER = `${G}
+return {g, redis.call('GET', 'order:' .. ARGV[1])}`;
+
 /** ARGV: fresh ms: every entry dropped (a new generation), then the mark set from Redis's clock now. */
 const DROP = `${NOW_FN}
 redis.call('INCR', 'catalog:gen')
@@ -241,6 +253,7 @@ export function catalogCache(cache: Cache) {
   const clear = cache.script<number>(CLEAR);
   const relay = cache.script<[number, number]>(RELAY);
   const drop = cache.script<number>(DROP);
+  const order = cache.script<[string | number, string | null]>(ORDER);
   const ttl = String(cache.ttlSeconds);
 
   return {
@@ -286,9 +299,20 @@ export function catalogCache(cache: Cache) {
       ]);
     },
 
-    /** A purchase's new state of the item, in place (see PURCHASED): 1 if an entry was updated. */
-    purchased: (stem: string, item: StoredItem) =>
-      purchased([ttl, stem, String(item.id), String(item.version), item.json]),
+    /** A purchase's new state of the item, in place, and its order's number freed (see PURCHASED): 1 if an entry was updated. */
+    purchased: (stem: string, item: StoredItem, orderNumber: number) =>
+      purchased([ttl, stem, String(item.id), String(item.version), item.json, String(orderNumber)]),
+
+    /** An order's entry (its JSON) if it is of this generation, and the generation a fill must be stored under. */
+    async readOrder(number: number): Promise<{ gen: string; json: string | null }> {
+      const [gen, v] = await order([String(number)]);
+      const g = String(gen);
+      return { gen: g, json: v && v.startsWith(`${g}|`) ? v.slice(g.length + 1) : null };
+    },
+
+    /** Keeps an order read from the database under the generation its read saw (none newer can reach it). */
+    fillOrder: (seen: { gen: string }, number: number, json: string) =>
+      cache.set(orderEntry(number), `${seen.gen}|${json}`),
 
     /** Clears these items' prefixes and, after an insert or a delete, the list's (raising its floor). */
     clear: (stems: string[], listFloor?: number) =>

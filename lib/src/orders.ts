@@ -37,6 +37,32 @@ export async function selectOrders(db: Db, page: number, perPage: number): Promi
   };
 }
 
+/** An order as the relay remembers it: its number, and its row as text (any other order under that number differs). */
+export type OrderPrint = { number: number; print: string };
+
+/**
+ * The newest order, and the order numbered `number` if there is one: how the relay sees
+ * that the database went back (a restore from a backup, a database made anew): the
+ * newest order it saw is gone, or another under its number. Two lookups by the key.
+ */
+export async function orderPrints(
+  db: Db,
+  number: number | undefined,
+): Promise<{ newest?: OrderPrint; numbered?: OrderPrint }> {
+  const PRINT = "number, CONCAT_WS('|', item_id, item_name, quantity, unit_price, " +
+    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%f'), IFNULL(request_id, '')) AS print";
+  const rows = await db.query<{ number: number | string; print: string; which: string }>(
+    `(SELECT 'newest' AS which, ${PRINT} FROM orders ORDER BY number DESC LIMIT 1) ` +
+      `UNION ALL (SELECT 'numbered' AS which, ${PRINT} FROM orders WHERE number = ?)`,
+    [number ?? 0],
+  );
+  const out: { newest?: OrderPrint; numbered?: OrderPrint } = {};
+  for (const row of rows) {
+    out[row.which as "newest" | "numbered"] = { number: Number(row.number), print: String(row.print) };
+  }
+  return out;
+}
+
 /** The order a request placed (orders.request_id), or null. */
 export async function selectOrderByRequest(db: Db, requestId: string) {
   const [row] = await db.query<Record<string, unknown>>(

@@ -17,7 +17,8 @@ import { AdminEnv } from "../../admin/src/config.ts";
 import { ApiEnv } from "../../api/src/config.ts";
 import { WebEnv } from "../../web/src/config.ts";
 import { build } from "../../scripts/build.ts";
-import { PUBLISHED_MESSAGE, PUBLISHED_SECRETS } from "./config.ts";
+import { BridgeTokenEnv } from "../../bridge/src/config.ts";
+import { CacheEnv, loadConfig, PUBLISHED_MESSAGE, PUBLISHED_SECRETS, TOKEN68_MESSAGE } from "./config.ts";
 import {
   CONSUMERS,
   envName,
@@ -31,7 +32,7 @@ import {
 import { requestIdKeyMap } from "./request-id.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
-const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache", "proxy"];
+const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache", "proxy", "redis"];
 const tmp = mkdtempSync(path.join(tmpdir(), "secrets-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -76,12 +77,13 @@ describe("--init-secrets", () => {
     const { values, sources } = initSecrets(dir, {});
     expect(ls("store")).toEqual([...SECRET_NAMES].sort());
     expect(ls("web")).toEqual(["api_token", "request_id_key"]);
-    expect(ls("admin")).toEqual(["admin_api_token", "admin_password", "session_secret"]);
+    expect(ls("admin")).toEqual(["admin_api_token", "admin_password", "request_id_key", "session_secret"]);
     expect(ls("api")).toEqual(["api_db_password", "api_token", "srh_token"]);
     expect(ls("admin-api")).toEqual(["admin_api_token", "admin_db_password", "srh_token"]);
     expect(ls("db")).toEqual(["admin_db_password", "api_db_password", "mysql_root_password"]);
     expect(ls("cache")).toEqual(["tokens.json"]);
     expect(ls("proxy")).toEqual(["request_id_key.map"]);
+    expect(ls("redis")).toEqual(["redis.conf", "redis_password"]);
     for (const name of SECRET_NAMES) {
       expect(sources[name]).toBe("generated");
       expect(read("store", name)).toBe(values[name]);
@@ -93,28 +95,60 @@ describe("--init-secrets", () => {
     expect(new Set(Object.values(values)).size).toBe(SECRET_NAMES.length);
   });
 
-  test("the cache gets SRH's tokens.json for the srh token, to SRH_CONNECTION_STRING (default redis://redis:6379)", () => {
+  test("the cache gets SRH's tokens.json for the srh token, to SRH_CONNECTION_STRING (default redis://redis:6379) with Redis's password", () => {
     const { values } = initSecrets(dir, {});
     expect(JSON.parse(read("cache", "tokens.json"))).toEqual({
-      [values.srh_token]: { srh_id: "bazaar", connection_string: "redis://redis:6379", max_connections: 3 },
+      [values.srh_token]: {
+        srh_id: "bazaar",
+        connection_string: `redis://:${values.redis_password}@redis:6379`,
+        max_connections: 3,
+      },
     });
     initSecrets(dir, { SRH_CONNECTION_STRING: "redis://elsewhere:6380" });
     expect(JSON.parse(read("cache", "tokens.json"))[values.srh_token].connection_string).toBe(
-      "redis://elsewhere:6380",
+      `redis://:${values.redis_password}@elsewhere:6380`,
+    );
+    // One that names its own password keeps it.
+    initSecrets(dir, { SRH_CONNECTION_STRING: "redis://:its-own@elsewhere:6380" });
+    expect(JSON.parse(read("cache", "tokens.json"))[values.srh_token].connection_string).toBe(
+      "redis://:its-own@elsewhere:6380",
     );
   });
 
-  test("the proxy gets web's request_id_key as the HAProxy map file haproxy.cfg loads", () => {
+  test("Redis gets its password as the redis.conf it starts with, and alone for redis-cli", () => {
+    const { values } = initSecrets(dir, {});
+    expect(read("redis", "redis.conf")).toContain(`\nrequirepass ${values.redis_password}\n`);
+    expect(read("redis", "redis_password")).toBe(values.redis_password);
+    expect(read("redis", "redis.conf").split("\n").filter((l) => l && !l.startsWith("#"))).toEqual([
+      `requirepass ${values.redis_password}`,
+    ]);
+  });
+
+  test("a chosen REDIS_PASSWORD must be safe in a URL and redis.conf as it is (no space, quote, @, / or newline)", () => {
+    for (const bad of ["two words", 'a"quote', "at@sign", "a/slash", "new\nline requirepass x", "per%cent"]) {
+      expect(() => initSecrets(dir, { REDIS_PASSWORD: bad })).toThrow(
+        "REDIS_PASSWORD: may hold only letters, digits and - . _ ~",
+      );
+    }
+    expect(initSecrets(dir, { REDIS_PASSWORD: "Chosen-pass_1.0~" }).values.redis_password).toBe(
+      "Chosen-pass_1.0~",
+    );
+    expect(read("redis", "redis.conf")).toContain("requirepass Chosen-pass_1.0~\n");
+  });
+
+  test("the proxy gets web's and admin's request_id_key as the HAProxy map file haproxy.cfg loads", () => {
     const { values } = initSecrets(dir, {});
     expect(read("proxy", "request_id_key.map")).toBe(requestIdKeyMap(values.request_id_key));
     expect(read("web", "request_id_key")).toBe(values.request_id_key);
+    expect(read("admin", "request_id_key")).toBe(values.request_id_key);
   });
 
-  test("db/, cache/ and proxy/ are readable by other users (mysql, SRH, haproxy), the rest only by owner and group", () => {
+  test("db/, cache/, proxy/ and redis/ are readable by other users (mysql, SRH, haproxy, redis), the rest only by owner and group", () => {
     initSecrets(dir, {});
     for (const name of CONSUMERS.db) expect(mode("db", name)).toBe(0o644);
     expect(mode("cache", "tokens.json")).toBe(0o644);
     expect(mode("proxy", "request_id_key.map")).toBe(0o644);
+    for (const name of ["redis.conf", "redis_password"]) expect(mode("redis", name)).toBe(0o644);
     for (const folder of ["store", "web", "admin", "api", "admin-api"]) {
       for (const name of ls(folder)) expect(mode(folder, name)).toBe(0o640);
     }
@@ -159,6 +193,7 @@ describe("--init-secrets", () => {
       "API_DB_PASSWORD",
       "ADMIN_DB_PASSWORD",
       "MYSQL_ROOT_PASSWORD",
+      "REDIS_PASSWORD",
       "REQUEST_ID_KEY",
     ]);
   });
@@ -187,6 +222,15 @@ describe("--init-secrets", () => {
     expect(ls("store")).toEqual([]);
   });
 
+  test("a Bearer token with a character token68 has not is refused here, naming the variable, as the apps refuse it", () => {
+    for (const name of ["API_TOKEN", "ADMIN_API_TOKEN", "SRH_TOKEN"]) {
+      const r = run(["--init-secrets"], { [name]: "my token with spaces" });
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`secrets: ${name}: ${TOKEN68_MESSAGE}`);
+    }
+    expect(ls("store")).toEqual([]);
+  });
+
   test("a value the apps would refuse as too short is refused here too", () => {
     const r = run(["--init-secrets"], { SESSION_SECRET: "too-short" });
     expect(r.code).toBe(1);
@@ -209,13 +253,18 @@ describe("--init-secrets", () => {
       string
     >;
     expect(first.out).toContain(`admin password (generated): ${values.admin_password}`);
-    expect(first.out).toContain("docker compose logs secrets");
+    // Both spellings: Compose v2's, and v1's (Debian 12's docker-compose has no `docker compose`).
+    expect(first.out).toContain(
+      "read it again with: docker compose logs secrets (Compose v1: docker-compose logs secrets)",
+    );
     expect(first.out).toContain("as boss");
     const second = run(["--init-secrets"]);
     expect(second.code).toBe(0);
     expect(second.out).not.toContain(values.admin_password);
     expect(second.out).toContain(path.join(dir, "store", "admin_password"));
-    expect(second.out).toContain("--show-admin-password");
+    expect(second.out).toContain(
+      "show it with: docker compose run --rm secrets --show-admin-password (Compose v1: docker-compose run --rm secrets --show-admin-password)",
+    );
     const fromEnv = run(["--init-secrets"], { ADMIN_PASSWORD: "the-users-own-password" });
     expect(fromEnv.out).not.toContain("the-users-own-password");
     expect(fromEnv.out).toContain("ADMIN_PASSWORD from your environment");
@@ -310,4 +359,61 @@ describe("the executables run --init-secrets before reading their config", () =>
     const [built] = await build(["admin-api"], path.join(tmp, "dist"));
     await check([built!.file, "--init-secrets"]);
   }, 60_000);
+});
+
+describe("Bearer tokens (API_TOKEN, ADMIN_API_TOKEN, UPSTASH_REDIS_REST_TOKEN, SRH_TOKEN)", () => {
+  // Before, such a token started every app, and then every call between them was 400.
+  const BAD = [
+    "has a space-0123456789",
+    "colon:0123456789",
+    'quote"0123456789',
+    "café-0123456789",
+    "a=b-0123456789",
+  ];
+  const GOOD = ["abcDEF-._~+/0123456789", "base64padded0123456789==", newSecret("api_token")];
+  const apps = {
+    api: [ApiEnv, "API_TOKEN"],
+    web: [WebEnv, "API_TOKEN"],
+    admin: [AdminEnv, "ADMIN_API_TOKEN"],
+    "admin-api": [AdminApiEnv, "ADMIN_API_TOKEN"],
+    "api and admin-api's cache client": [CacheEnv, "UPSTASH_REDIS_REST_TOKEN"],
+    bridge: [BridgeTokenEnv, "SRH_TOKEN"],
+  } as const;
+  const problem = (entries: v.ObjectEntries, name: string, value: string) => {
+    const only = { [name]: entries[name]! };
+    try {
+      loadConfig(only, { [name]: value });
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  test("one with a character token68 has not stops the app at start, with a message naming the variable and what is allowed", () => {
+    for (const [app, [entries, name]] of Object.entries(apps)) {
+      for (const value of BAD) {
+        expect({ app, value, problem: problem(entries, name, value) }).toEqual({
+          app,
+          value,
+          problem: `bad configuration:\n  ${name}: ${TOKEN68_MESSAGE}`,
+        });
+      }
+      for (const value of GOOD) {
+        expect({ app, value, problem: problem(entries, name, value) }).toEqual({
+          app,
+          value,
+          problem: undefined,
+        });
+      }
+    }
+  });
+
+  test("the stack's generator makes only token68 tokens, and refuses a chosen one that is not", () => {
+    for (const name of ["api_token", "admin_api_token", "srh_token"] as const) {
+      expect(SECRETS[name].bearer).toBe(true);
+      expect(() => initSecrets(dir, { [envName(name)]: BAD[0] })).toThrow(
+        `${envName(name)}: ${TOKEN68_MESSAGE}`,
+      );
+    }
+  });
 });

@@ -8,23 +8,28 @@ import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
-import { fileValue, isPublished, secret } from "./config.ts";
+import { bearerToken, fileValue, isPublished, secret } from "./config.ts";
 import { requestIdKeyMap } from "./request-id.ts";
 
 /**
- * Every secret: the random bytes of a new one (base64url, so 4/3 as many characters)
- * and the shortest value the apps' schemas accept.
+ * Every secret: the random bytes of a new one (base64url, so 4/3 as many characters),
+ * the shortest value the apps' schemas accept, and whether it is sent as a Bearer
+ * token (then only token68's characters: lib/src/config.ts bearerToken).
  */
 export const SECRETS = {
-  api_token: { bytes: 24, min: 8 },
-  admin_api_token: { bytes: 24, min: 8 },
-  srh_token: { bytes: 24, min: 1 },
+  api_token: { bytes: 24, min: 8, bearer: true },
+  admin_api_token: { bytes: 24, min: 8, bearer: true },
+  srh_token: { bytes: 24, min: 1, bearer: true },
   session_secret: { bytes: 32, min: 32 },
   admin_password: { bytes: 12, min: 8 },
   api_db_password: { bytes: 24, min: 1 },
   admin_db_password: { bytes: 24, min: 1 },
   mysql_root_password: { bytes: 24, min: 1 },
-  // The proxy signs each request id with it, web checks (lib/src/request-id.ts).
+  // Redis asks every client for it (redis.conf's requirepass); it is written into a
+  // redis:// URL (the cache's connection string) and into redis.conf as it is.
+  redis_password: { bytes: 24, min: 1, urlSafe: true },
+  // The proxy signs each request id with it, web checks (lib/src/request-id.ts); and the
+  // client's address and host on the admin's POSTs, admin checks (lib/src/forwarded.ts).
   request_id_key: { bytes: 32, min: 32 },
 } as const;
 export type SecretName = keyof typeof SECRETS;
@@ -35,8 +40,17 @@ export const envName = (name: SecretName) => name.toUpperCase();
 
 export class SecretError extends Error {}
 
-/** How a secret is made and checked: its random bytes, and the shortest value accepted. */
-export type SecretSpec = { readonly bytes: number; readonly min: number };
+/**
+ * How a secret is made and checked: its random bytes, the shortest value accepted,
+ * whether it is a Bearer token, and whether it goes unescaped into a URL and a config
+ * file (then only RFC 3986's unreserved characters, as a generated one is).
+ */
+export type SecretSpec = {
+  readonly bytes: number;
+  readonly min: number;
+  readonly bearer?: boolean;
+  readonly urlSafe?: boolean;
+};
 
 /** A new random value of that many bytes (base64url). */
 export function randomSecret({ bytes }: SecretSpec): string {
@@ -51,9 +65,14 @@ export function randomSecret({ bytes }: SecretSpec): string {
 export const newSecret = (name: SecretName) => randomSecret(SECRETS[name]);
 
 /** Refuses what the apps would refuse (too short, a published value), naming where it came from. */
-export function checkValue({ min }: SecretSpec, value: string, from: string) {
-  const result = v.safeParse(secret(min), value);
+export function checkValue({ min, bearer, urlSafe }: SecretSpec, value: string, from: string) {
+  const result = v.safeParse(bearer ? bearerToken(min) : secret(min), value);
   if (!result.success) throw new SecretError(`${from}: ${result.issues[0].message}`);
+  if (urlSafe && !/^[A-Za-z0-9._~-]*$/.test(value)) {
+    throw new SecretError(
+      `${from}: may hold only letters, digits and - . _ ~ (it goes into a redis:// URL and redis.conf as it is)`,
+    );
+  }
 }
 
 export type Source = "env" | "stored" | "generated";
@@ -91,7 +110,7 @@ export const chooseSecret = (
 /** Which service's folder gets which secrets (each folder is a volume only that service mounts). */
 export const CONSUMERS = {
   web: ["api_token", "request_id_key"],
-  admin: ["admin_api_token", "admin_password", "session_secret"],
+  admin: ["admin_api_token", "admin_password", "session_secret", "request_id_key"],
   api: ["api_token", "srh_token", "api_db_password"],
   "admin-api": ["admin_api_token", "srh_token", "admin_db_password"],
   db: ["mysql_root_password", "api_db_password", "admin_db_password"],
@@ -105,6 +124,13 @@ export const TOKENS_FILE = "tokens.json";
 /** HAProxy reads request_id_key as a map file (proxy/haproxy.cfg), mounted at /run/bazaar-secrets. */
 export const PROXY = "proxy";
 export const REQUEST_ID_KEY_MAP_FILE = "request_id_key.map";
+/**
+ * Redis reads its password from redis.conf (compose.yaml gives redis-server that file),
+ * and its health check (redis-cli) from redis_password; both at /run/bazaar-secrets.
+ */
+export const REDIS = "redis";
+export const REDIS_CONF_FILE = "redis.conf";
+export const REDIS_PASSWORD_FILE = "redis_password";
 export const DEFAULT_SECRETS_DIR = "/secrets";
 export const DEFAULT_SRH_CONNECTION_STRING = "redis://redis:6379";
 
@@ -112,13 +138,25 @@ export const DEFAULT_SRH_CONNECTION_STRING = "redis://redis:6379";
  * File modes. The app images all run as distroless's nonroot (uid/gid 65532), the
  * same user that writes these, so the store and the app folders need no bits for
  * others (0640). db/ is read by the mysql image's entrypoint and db/accounts.sh as
- * mysql (uid 999), cache/ by SRH's image (or the bridge standing in for it) and proxy/
- * by the haproxy image (user haproxy), each as a user of its own: those must be
- * readable by others (0644).
+ * mysql (uid 999), cache/ by SRH's image (or the bridge standing in for it), proxy/
+ * by the haproxy image (user haproxy) and redis/ by the redis image (user redis), each
+ * as a user of its own: those must be readable by others (0644).
  */
 const MODE = { private: 0o640, shared: 0o644 } as const;
 const modeOf = (folder: string) =>
-  folder === "db" || folder === CACHE || folder === PROXY ? MODE.shared : MODE.private;
+  folder === "db" || folder === CACHE || folder === PROXY || folder === REDIS ? MODE.shared : MODE.private;
+
+/** The lines of a redis.conf that make Redis ask every client for this password (a checked one: no quoting needed). */
+export const redisConf = (password: string) =>
+  `# Written for Redis by Bazaar (lib/src/secrets.ts): every client must AUTH with this.\nrequirepass ${password}\n`;
+
+/** A redis:// URL with this password, unless it names one of its own (redis://:password@host:port). */
+export function withRedisPassword(url: string, password: string): string {
+  const u = new URL(url);
+  if (u.password) return url;
+  u.password = password;
+  return u.href;
+}
 
 /** The SRH tokens.json for one token (SRH's file format; max_connections is SRH's default). */
 export const srhTokens = (token: string, connectionString: string) => ({
@@ -162,12 +200,13 @@ export type InitResult = { values: Record<SecretName, string>; sources: Record<S
 
 /**
  * Generates every secret not set in `env` and not kept from an earlier run, keeps them
- * in `dir`/store, and writes each consumer's folder and the cache's tokens.json. Every
- * folder must exist already (each is a volume): a missing one is a mount forgotten in
- * compose.yaml, and writing into the container's own filesystem would lose it.
+ * in `dir`/store, and writes each consumer's folder, the cache's tokens.json, the
+ * proxy's map file and Redis's redis.conf. Every folder must exist already (each is a
+ * volume): a missing one is a mount forgotten in compose.yaml, and writing into the
+ * container's own filesystem would lose it.
  */
 export function initSecrets(dir: string, env: Record<string, string | undefined>): InitResult {
-  const folders = [STORE, ...Object.keys(CONSUMERS), CACHE, PROXY];
+  const folders = [STORE, ...Object.keys(CONSUMERS), CACHE, PROXY, REDIS];
   const missing = folders.filter((f) => {
     try {
       return !statSync(path.join(dir, f)).isDirectory();
@@ -197,15 +236,28 @@ export function initSecrets(dir: string, env: Record<string, string | undefined>
   for (const [folder, names] of Object.entries(CONSUMERS)) {
     for (const name of names) writeAtomic(path.join(dir, folder, name), values[name], modeOf(folder));
   }
-  const tokens = srhTokens(values.srh_token, env.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING);
+  // SRH reaches Redis with its password in the connection string (as SRH reads it).
+  const redisUrl = withRedisPassword(
+    env.SRH_CONNECTION_STRING || DEFAULT_SRH_CONNECTION_STRING,
+    values.redis_password,
+  );
+  const tokens = srhTokens(values.srh_token, redisUrl);
   writeAtomic(path.join(dir, CACHE, TOKENS_FILE), JSON.stringify(tokens, null, 2) + "\n", modeOf(CACHE));
   writeAtomic(
     path.join(dir, PROXY, REQUEST_ID_KEY_MAP_FILE),
     requestIdKeyMap(values.request_id_key),
     modeOf(PROXY),
   );
+  writeAtomic(path.join(dir, REDIS, REDIS_CONF_FILE), redisConf(values.redis_password), modeOf(REDIS));
+  writeAtomic(path.join(dir, REDIS, REDIS_PASSWORD_FILE), values.redis_password, modeOf(REDIS));
   return { values, sources };
 }
+
+/**
+ * A compose command in both spellings: Compose v2 is `docker compose`; v1, which
+ * Debian 12 ships (docker-compose 1.29), is `docker-compose` and has no `docker compose`.
+ */
+export const composeBoth = (args: string) => `docker compose ${args} (Compose v1: docker-compose ${args})`;
 
 /** What --init-secrets prints: which secrets came from where (names only) and the admin password's whereabouts. */
 export function initReport(
@@ -223,13 +275,17 @@ export function initReport(
   // As Jenkins and GitLab do: a generated password is shown once, in this service's log.
   if (sources.admin_password === "generated") {
     lines.push(
-      `admin password (generated): ${values.admin_password} — sign in at /admin as ${user}; read it again with: docker compose logs secrets`,
+      `admin password (generated): ${values.admin_password} — sign in at /admin as ${user}; read it again with: ${
+        composeBoth("logs secrets")
+      }`,
     );
   } else if (sources.admin_password === "stored") {
     lines.push(
       `admin password: generated on an earlier start, kept in ${
         path.join(dir, STORE, "admin_password")
-      } — sign in at /admin as ${user}; show it with: docker compose run --rm secrets --show-admin-password`,
+      } — sign in at /admin as ${user}; show it with: ${
+        composeBoth("run --rm secrets --show-admin-password")
+      }`,
     );
   } else {
     lines.push(`admin password: ADMIN_PASSWORD from your environment or .env — sign in at /admin as ${user}`);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { requestIdKeyMap } from "@bazaar/lib/request-id.ts";
 import { writeRequestIdKeyMap } from "./request-id-key.ts";
+import { hasAccount, redisCommand } from "./redis.ts";
 import {
   addressEnv,
   ALIASES,
@@ -135,15 +136,15 @@ describe("the database's steps around its start", () => {
 });
 
 describe("the request-id key in the local stack", () => {
-  test("every web server gets it; the proxy gets the map file the launcher wrote (none given: no REQUEST_ID_KEY_MAP)", () => {
+  test("every web and admin server gets it; the proxy gets the map file the launcher wrote (none given: no REQUEST_ID_KEY_MAP)", () => {
     const c = testContext({ requestIdKeyMap: "/data/run/request-id-key.map" });
-    for (const web of ["web-1", "web-2"]) {
+    for (const web of ["web-1", "web-2", "admin-1", "admin-2"]) {
       expect(envOf(c, web).REQUEST_ID_KEY).toBe(TEST_SECRETS.REQUEST_ID_KEY);
     }
     expect(envOf(c, "proxy").REQUEST_ID_KEY_MAP).toBe("/data/run/request-id-key.map");
     expect(envOf(c, "proxy").REQUEST_ID_KEY).toBeUndefined();
     expect(envOf(testContext(), "proxy").REQUEST_ID_KEY_MAP).toBeUndefined();
-    for (const other of ["api", "admin-1", "admin-api"]) {
+    for (const other of ["api", "admin-api"]) {
       expect(envOf(c, other).REQUEST_ID_KEY).toBeUndefined();
     }
   });
@@ -157,5 +158,67 @@ describe("the request-id key in the local stack", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("Redis in the local stack", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "local-redis-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const redisOf = (c: Context) => buildServices(c).find((s) => s.name === "redis")!;
+
+  test("asks for the password, which the bridge's connection string gives, and it is on no command line", () => {
+    const c = testContext({ dataDir: dir });
+    const redis = redisOf(c);
+    const { cmd, program } = redis.command();
+    expect(cmd.join(" ")).not.toContain(TEST_SECRETS.REDIS_PASSWORD);
+    expect(JSON.stringify(envOf(c, "redis"))).not.toContain(TEST_SECRETS.REDIS_PASSWORD);
+    // The config (the password) is read from redis-server's standard input: `-`.
+    expect(cmd.slice(0, 4)).toEqual([
+      "/bin/sh",
+      "-c",
+      'exec "$@" <"$0"',
+      path.join(dir, "run", "redis.conf"),
+    ]);
+    expect(cmd[cmd.indexOf("redis-server") + 1]).toBe("-");
+    // Its pid file names redis-server, what the process is once the shell has exec'd it.
+    expect(program).toBe("redis-server");
+    redis.beforeStart!(() => {});
+    const conf = path.join(dir, "run", "redis.conf");
+    expect(readFileSync(conf, "utf8")).toContain(`\nrequirepass ${TEST_SECRETS.REDIS_PASSWORD}\n`);
+    expect(statSync(conf).mode & 0o777).toBe(0o600);
+    expect(envOf(c, "cache").SRH_CONNECTION_STRING).toBe(
+      `redis://:${TEST_SECRETS.REDIS_PASSWORD}@127.0.0.1:${c.ports.redis}`,
+    );
+  });
+
+  test("started by root, it runs as the redis account (setpriv), else as the launcher's user", () => {
+    const options = ["--port", "6379"];
+    expect(redisCommand("redis-server", "/d/run/redis.conf", options, undefined)).toEqual([
+      "/bin/sh",
+      "-c",
+      'exec "$@" <"$0"',
+      "/d/run/redis.conf",
+      "redis-server",
+      "-",
+      "--port",
+      "6379",
+    ]);
+    const as = redisCommand("redis-server", "/d/run/redis.conf", options, "redis");
+    expect(as.slice(4, 9)).toEqual([
+      expect.stringMatching(/setpriv$/),
+      "--reuid=redis",
+      "--regid=redis",
+      "--clear-groups",
+      "--",
+    ]);
+    expect(as.slice(9)).toEqual(["redis-server", "-", "--port", "6379"]);
+    const passwd = path.join(dir, "passwd");
+    writeFileSync(
+      passwd,
+      "root:x:0:0:root:/root:/bin/bash\nredis:x:103:106::/var/lib/redis:/usr/sbin/nologin\n",
+    );
+    expect(hasAccount("redis", passwd)).toBe(true);
+    expect(hasAccount("redi", passwd)).toBe(false);
+    expect(hasAccount("redis", path.join(dir, "none"))).toBe(false);
   });
 });

@@ -6,6 +6,7 @@
 // HAProxy's variables, and the services a stack with N web and admin servers runs.
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { withRedisPassword } from "@bazaar/lib/secrets.ts";
 import {
   DEFAULT_SERVERS,
   MAX_SERVERS,
@@ -18,6 +19,7 @@ import type { Probe } from "./health.ts";
 import type { Command } from "./managed-process.ts";
 import { type DbBins, type DbLayout, ensureInstalled, mariadbdCommand, seedAndConfigure } from "./mariadb.ts";
 import { appCommand, type AppName, type Commands, type Runtime } from "./runtime.ts";
+import { redisAccount, redisCommand, writeRedisConf } from "./redis.ts";
 
 const HOST = "127.0.0.1";
 const http = (port: number) => `http://${HOST}:${port}`;
@@ -154,35 +156,41 @@ const SERVICES: Table = {
     ports: {
       redis: { port: 6379, env: "REDIS_PORT", url: (p) => `redis://${HOST}:${p}`, urlEnv: ["REDIS_URL"] },
     },
-    run: (ctx) => ({
-      command: () => ({
-        // The cache is disposable: no snapshots, no append-only file. Its memory is
-        // bounded: past it, keys with a TTL go, least recently used first (never the
-        // generation and floor keys, which have none: lib/src/catalog-cache.ts).
-        cmd: ctx.commands.redis ??
-          [
-            ctx.bins.redis,
-            "--port",
-            String(ctx.ports.redis),
-            "--bind",
-            HOST,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--maxmemory",
-            "256mb",
-            "--maxmemory-policy",
-            "volatile-lru",
-            "--daemonize",
-            "no",
-          ],
-        cwd: REPO_ROOT,
-        env: { ...process.env },
-      }),
-      probes: [{ tcp: { host: HOST, port: ctx.ports.redis } }],
-      stopTimeoutMs: 5000,
-    }),
+    run: (ctx) => {
+      // Its password in a file of the launcher's (./redis.ts), rewritten at each start.
+      const conf = path.join(ctx.dataDir, "run", "redis.conf");
+      return {
+        command: () => ({
+          // Every client gives the password; started by root, it runs as the redis
+          // account. The cache is disposable: no snapshots, no append-only file. Its
+          // memory is bounded: past it, keys with a TTL go, least recently used first
+          // (never the generation and floor keys, which have none: lib/src/catalog-cache.ts).
+          cmd: ctx.commands.redis ??
+            redisCommand(ctx.bins.redis, conf, [
+              "--port",
+              String(ctx.ports.redis),
+              "--bind",
+              HOST,
+              "--save",
+              "",
+              "--appendonly",
+              "no",
+              "--maxmemory",
+              "256mb",
+              "--maxmemory-policy",
+              "volatile-lru",
+              "--daemonize",
+              "no",
+            ], redisAccount()),
+          program: ctx.commands.redis ? undefined : ctx.bins.redis,
+          cwd: REPO_ROOT,
+          env: { ...process.env },
+        }),
+        probes: [{ tcp: { host: HOST, port: ctx.ports.redis } }],
+        stopTimeoutMs: 5000,
+        beforeStart: () => writeRedisConf(path.dirname(conf), ctx.secrets.REDIS_PASSWORD),
+      };
+    },
   },
   cache: {
     level: 1,
@@ -201,7 +209,10 @@ const SERVICES: Table = {
           PORT: String(ctx.ports.cache),
           INSTANCE_NAME: "cache",
           SRH_TOKEN: ctx.secrets.SRH_TOKEN,
-          SRH_CONNECTION_STRING: `redis://${HOST}:${ctx.ports.redis}`,
+          SRH_CONNECTION_STRING: withRedisPassword(
+            `redis://${HOST}:${ctx.ports.redis}`,
+            ctx.secrets.REDIS_PASSWORD,
+          ),
         },
       }),
       // SRH's liveness answer is GET / (it has no /healthz); the bridge keeps it.
@@ -252,6 +263,8 @@ const SERVICES: Table = {
         ADMIN_USER: ctx.secrets.ADMIN_USER,
         ADMIN_PASSWORD: ctx.secrets.ADMIN_PASSWORD,
         SESSION_SECRET: ctx.secrets.SESSION_SECRET,
+        // The proxy signs the client's address and host with it (lib/src/forwarded.ts).
+        REQUEST_ID_KEY: ctx.secrets.REQUEST_ID_KEY,
         COOKIE_SECURE: "false",
         SHUTDOWN_DRAIN_MS: String(ctx.drainMs),
       }),

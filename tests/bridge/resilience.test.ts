@@ -1,5 +1,5 @@
-// Redis going away and coming back, and commands that block: the bridge answers
-// quickly with SRH's 500 and recovers by itself.
+// Redis going away and coming back: the bridge answers quickly with SRH's 500 and
+// recovers by itself.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "@upstash/redis";
 import { RedisServer, startBridge, TOKEN } from "./support.ts";
@@ -50,7 +50,8 @@ describe("redis-server stopped and restarted", () => {
     await server.resume(); // empty again: no persistence
     expect(await redis.get("before")).toBeNull();
     expect(await redis.set("after", "2")).toBe("OK");
-    expect(await redis.multi().incr("n").incr("n").exec()).toEqual([1, 2]);
+    const incr = "return redis.call('INCR', KEYS[1])";
+    expect(await redis.multi().eval(incr, ["n"], []).eval(incr, ["n"], []).exec()).toEqual([1, 2]);
   });
 
   test("a server that stops answering is a 500 after the timeout, not a hang", async () => {
@@ -68,44 +69,5 @@ describe("redis-server stopped and restarted", () => {
       server.pause(false);
     }
     expect(await redis.get("k")).toBe("v");
-  });
-});
-
-describe("blocking commands", () => {
-  test("a blocking command waits on its own connection and holds up nobody", async () => {
-    const blpop = post("/", ["BLPOP", "queue", "1"]);
-    await Bun.sleep(50);
-    const started = performance.now();
-    expect(await redis.get("k")).toBe("v");
-    expect(await redis.rpush("queue", "job ✓")).toBe(1);
-    expect(performance.now() - started).toBeLessThan(300);
-    expect(await (await blpop).json()).toEqual({ result: ["queue", "job ✓"] });
-  });
-
-  test("a blocking command that times out in Redis answers null", async () => {
-    expect(await (await post("/", ["BRPOP", "empty", "0.1"])).json()).toEqual({ result: null });
-    expect(await (await post("/pipeline", [["SET", "p", "1"], ["BLPOP", "empty", "0.1"]])).json()).toEqual([{
-      result: "OK",
-    }, { result: null }]);
-  });
-
-  test("a caller that goes away frees the blocked connection", async () => {
-    const ctl = new AbortController();
-    const blocked = fetch(bridge.url + "/", {
-      method: "POST",
-      signal: ctl.signal,
-      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify(["BLPOP", "never", "0"]),
-    }).catch(() => "aborted");
-    await Bun.sleep(50);
-    ctl.abort();
-    expect(await blocked).toBe("aborted");
-    // Redis sees the blocked client go.
-    for (let i = 0; i < 40; i++) {
-      const list = (await (await post("/", ["CLIENT", "LIST"])).json()) as { result: string };
-      if (!list.result.includes("cmd=blpop")) return;
-      await Bun.sleep(25);
-    }
-    throw new Error("the blocked connection is still open");
   });
 });

@@ -22,6 +22,9 @@ import {
   envName,
   initReport,
   PROXY,
+  REDIS,
+  REDIS_CONF_FILE,
+  REDIS_PASSWORD_FILE,
   REQUEST_ID_KEY_MAP_FILE,
   SECRET_NAMES,
   SecretError,
@@ -340,6 +343,8 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
         ? [TOKENS_FILE]
         : folder === PROXY
         ? [REQUEST_ID_KEY_MAP_FILE]
+        : folder === REDIS
+        ? [REDIS_CONF_FILE, REDIS_PASSWORD_FILE]
         : [...CONSUMERS[folder as keyof typeof CONSUMERS]];
     for (const run of Object.values(RUNS)) {
       for (const [volume, folder] of volumes) {
@@ -352,7 +357,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
   });
 
   test("each service that reads secrets mounts its own folder's volume, read-only, there only, and reads exactly the files written into it", () => {
-    expect(readers.sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "proxy", "web"]);
+    expect(readers.sort()).toEqual(["admin", "admin-api", "api", "cache", "db", "proxy", "redis", "web"]);
     for (const name of readers) {
       const own = mounts(compose.services[name]!).filter((m) => volumes.has(m.source));
       expect({ name, secretMounts: own.length }).toEqual({ name, secretMounts: 1 });
@@ -367,6 +372,7 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
         expect(envOf(compose, name).REQUEST_ID_KEY_MAP).toBe(`${SECRETS_MOUNT}/${REQUEST_ID_KEY_MAP_FILE}`);
         continue;
       }
+      if (folder === REDIS) continue; // redis.conf and the health check's password: the Redis test below
       const files = Object.values(fileVars(envOf(compose, name)));
       for (const f of files) {
         expect({ name, dir: path.posix.dirname(f) }).toEqual({ name, dir: SECRETS_MOUNT });
@@ -449,8 +455,37 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     expect(m!.target).toBe(path.posix.dirname(SRH_CONFIG_FILE));
     expect(path.posix.basename(SRH_CONFIG_FILE)).toBe(TOKENS_FILE);
     const config = bridgeConfig(envOf(compose, "cache"), { readFile: RUNS.defaults.readFile("cache") });
-    expect(config.tokens.map((t) => t.connectionString)).toEqual([DEFAULT_SRH_CONNECTION_STRING]);
+    const password = RUNS.defaults.result!.values.redis_password;
+    expect(config.tokens.map((t) => t.connectionString)).toEqual([
+      DEFAULT_SRH_CONNECTION_STRING.replace("redis://", `redis://:${password}@`),
+    ]);
     expect(config.PORT).toBe(listenPort(compose.services.cache!));
+  });
+
+  test("Redis asks for the password the cache's tokens.json gives: redis-server starts with the secrets service's redis.conf, and the health check signs in", () => {
+    const redis = compose.services.redis!;
+    const own = mounts(redis).filter((m) => volumes.get(m.source) === REDIS);
+    expect(own.map((m) => m.target)).toEqual([SECRETS_MOUNT]);
+    const command = redis.command as string[];
+    // The config file right after redis-server: the image's entrypoint then runs it as its redis user.
+    expect(command.slice(0, 2)).toEqual(["redis-server", `${SECRETS_MOUNT}/${REDIS_CONF_FILE}`]);
+    const files = RUNS.defaults.readFile("redis");
+    const password = RUNS.defaults.result!.values.redis_password;
+    expect(files(`${SECRETS_MOUNT}/${REDIS_CONF_FILE}`)).toContain(`\nrequirepass ${password}\n`);
+    expect(files(`${SECRETS_MOUNT}/${REDIS_PASSWORD_FILE}`)).toBe(password);
+    const check = redis.healthcheck!.test!.join(" ");
+    expect(check).toContain(`REDISCLI_AUTH="$(cat ${SECRETS_MOUNT}/${REDIS_PASSWORD_FILE})" redis-cli ping`);
+    expect(check).toContain("grep -qx PONG");
+    // Its password waits for the secrets service.
+    expect(redis.depends_on).toMatchObject({ secrets: { condition: "service_completed_successfully" } });
+    // A chosen one in .env reaches both ends.
+    const chosen = runSecrets(loadCompose({ REDIS_PASSWORD: "chosen-redis-password" }));
+    expect(chosen.readFile("redis")(`${SECRETS_MOUNT}/${REDIS_CONF_FILE}`)).toContain(
+      "requirepass chosen-redis-password",
+    );
+    expect(chosen.readFile("cache")(`${path.posix.dirname(SRH_CONFIG_FILE)}/${TOKENS_FILE}`)).toContain(
+      "redis://:chosen-redis-password@redis:6379",
+    );
   });
 
   test("a published example value in .env is refused by the secrets service, naming the variable", () => {
@@ -467,6 +502,16 @@ describe("secrets: none is written in compose.yaml; one service generates them, 
     const env = envOf(compose, SECRETS);
     const logs = `docker compose logs ${SECRETS}`;
     const show = `docker compose run --rm ${SECRETS} --show-admin-password`;
+    // Compose v1 (Debian 12's docker-compose) has no `docker compose`: its spelling too.
+    expect(initReport("/secrets", run, env).join("\n")).toContain(`docker-compose logs ${SECRETS}`);
+    expect(
+      initReport("/secrets", { ...run, sources: { ...run.sources, admin_password: "stored" } }, env).join(
+        "\n",
+      ),
+    ).toContain(`docker-compose run --rm ${SECRETS} --show-admin-password`);
+    for (const file of ["compose.yaml", ".env.example"]) {
+      expect({ file, v1: read(file).includes("docker-compose logs secrets") }).toEqual({ file, v1: true });
+    }
     expect(initReport("/secrets", run, env).join("\n")).toContain(logs);
     expect(
       initReport("/secrets", { ...run, sources: { ...run.sources, admin_password: "stored" } }, env).join(

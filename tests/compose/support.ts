@@ -20,6 +20,7 @@ import {
   type InitResult,
   initSecrets,
   PROXY,
+  REDIS,
   STORE,
   TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
@@ -250,7 +251,7 @@ export const SECRETS_MOUNT = "/run/bazaar-secrets";
  * The folders initSecrets writes under its SECRETS_DIR, each of which must be a volume
  * (it refuses to run without every one: runSecrets below proves this list complete).
  */
-export const SECRET_FOLDERS: string[] = [STORE, ...Object.keys(CONSUMERS), CACHE, PROXY];
+export const SECRET_FOLDERS: string[] = [STORE, ...Object.keys(CONSUMERS), CACHE, PROXY, REDIS];
 
 /** The secrets service's name (exactly one service runs --init-secrets). */
 export function secretsService(c: Compose): string {

@@ -10,19 +10,37 @@ import {
   containerOf,
   inspect,
   load,
+  secretFile,
   stack,
   STEP_TIMEOUT,
   STORE,
   until,
+  useComposeStack,
 } from "./fixture.ts";
 import { sh } from "./engine.ts";
 import { untilHealthy } from "./stack.ts";
 
 setDefaultTimeout(STEP_TIMEOUT);
+// Up once per run, also when this file runs alone.
+useComposeStack();
 
-/** A command of redis-cli inside the redis container (the only way in: its network is internal). */
-const redisCli = (...args: string[]) =>
-  compose(stack, ["exec", "-T", "redis", "redis-cli", ...args]).out.trim();
+/**
+ * A command of redis-cli inside the redis container (the only way in: its network is
+ * internal), signed in with the password the secrets service gave it (`password: ""`:
+ * without).
+ */
+const redisCli = (...args: string[]) => redisCliAs(undefined, ...args);
+const redisCliAs = (password: string | undefined, ...args: string[]) =>
+  compose(stack, [
+    "exec",
+    "-T",
+    "redis",
+    "sh",
+    "-c",
+    `REDISCLI_AUTH="${password ?? "$(cat /run/bazaar-secrets/redis_password)"}" exec redis-cli "$@"`,
+    "redis-cli",
+    ...args,
+  ]).out.trim();
 
 const product = async (name: string) => {
   const res = await fetch(`${STORE}/products/${encodeURIComponent(name)}`);
@@ -44,6 +62,26 @@ async function addItem(admin: AdminBrowser, name: string, quantity: number, pric
   expect((await admin.submit("/admin/items", { name, quantity: String(quantity), price })).status).toBe(303);
   return (await (await admin.get("/admin")).text()).match(/<div class="alert[^>]*>([^<]*)</)?.[1] ?? "";
 }
+
+describe("Redis's password", () => {
+  test("Redis refuses a client without it; the cache reaches Redis with it (tokens.json); redis-server is not root", () => {
+    expect(redisCliAs("", "GET", "catalog:gen")).toContain("NOAUTH");
+    // A wrong one: redis-cli's AUTH fails (WRONGPASS, on stderr), and the command is NOAUTH.
+    expect(redisCliAs("wrong-password", "PING")).toContain("NOAUTH");
+    expect(redisCli("PING")).toBe("PONG");
+    const tokens = JSON.parse(secretFile("cache", "tokens.json")) as Record<
+      string,
+      { connection_string: string }
+    >;
+    const password = secretFile("redis", "redis_password");
+    expect(Object.values(tokens).map((t) => t.connection_string)).toEqual([
+      `redis://:${password}@redis:6379`,
+    ]);
+    expect(compose(stack, ["exec", "-T", "redis", "sh", "-c", "cat /proc/1/status"]).out).not.toMatch(
+      /^Uid:\s+0\b/m,
+    );
+  });
+});
 
 describe("the catalogue in Redis", () => {
   test("reads fill Redis under catalog: keys, the relay's freshness mark is there, and a write is seen at once", async () => {
@@ -98,9 +136,9 @@ describe("the catalogue in Redis", () => {
     )!;
     sh(["docker", "network", "disconnect", network, container]);
     try {
-      expect(await addItem(admin, name, 5, "13.99")).toContain("its relay cleared it before this answer");
+      expect(await addItem(admin, name, 5, "")).toContain("its relay cleared it before this answer");
       for (let i = 0; i < 4; i++) {
-        expect((await product(name)).body.data).toMatchObject({ price: 13.99, quantity: 15 });
+        expect((await product(name)).body.data).toMatchObject({ price: 12.49, quantity: 15 });
       }
     } finally {
       sh(["docker", "network", "connect", network, container]);

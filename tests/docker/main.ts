@@ -4,17 +4,22 @@
 //                                    stack (project bazaar-standin) and leave it running
 //   bun run compose:standin down     stop it, delete its volumes, and stop the daemons
 //                                    if `up` started them
+//   bun run compose:standin password the admin password of the running stack
 //   bun run compose:standin prepare  only the engine, base image and stand-ins
 //   (down PROJECT --keep-engine, stop-engine: the steps the test passes use)
 //
 // The compose pass of `bun run test` (scripts/test.ts) uses the same steps with the
 // project bazaar-test: prepare and up before tests/docker/*.test.ts, down after.
 import { prepare, sh, stopEngine } from "./engine.ts";
-import { compose, composeStack, down, up } from "./stack.ts";
+import { compose, composeStack, down, standinBanner, up } from "./stack.ts";
 
 const [command = "up", project = "bazaar-standin"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const stack = composeStack(project);
 const log = (line: string) => console.log(line);
+/** The admin password the secrets service keeps (generated on the first up, or from the environment). */
+const adminPassword = () =>
+  compose(stack, ["run", "--rm", "--no-deps", "-T", "secrets", "--show-admin-password"], { allowFail: true })
+    .out.trim().split("\n").at(-1) || undefined;
 
 switch (command) {
   case "prepare":
@@ -23,16 +28,18 @@ switch (command) {
   case "up": {
     await prepare();
     await up(stack, log);
-    const secrets = compose(stack, ["logs", "--no-color", "secrets"], { allowFail: true }).out;
-    const admin = /admin password[^\n]*/i.exec(secrets)?.[0];
-    console.log(
-      `\nthe store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin${
-        admin ? `, ${admin.trim()}` : ""
-      })`,
-    );
-    console.log(
-      `stop it:    bun run compose:standin down${project === "bazaar-standin" ? "" : ` ${project}`}`,
-    );
+    // Not the secrets service's own hint (`docker compose logs secrets`): this stack has a
+    // project and an override file of its own, and Debian's compose is v1.
+    console.log(`\n${standinBanner(stack, adminPassword()).join("\n")}`);
+    break;
+  }
+  case "password": {
+    const password = adminPassword();
+    if (!password) {
+      console.error(`no admin password: is the stack up? (bun run compose:standin up)`);
+      process.exit(1);
+    }
+    console.log(password);
     break;
   }
   case "down":
@@ -46,6 +53,6 @@ switch (command) {
     await stopEngine();
     break;
   default:
-    console.error(`unknown command ${command}: up, down, prepare or stop-engine`);
+    console.error(`unknown command ${command}: up, down, password, prepare or stop-engine`);
     process.exit(2);
 }

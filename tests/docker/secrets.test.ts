@@ -75,6 +75,7 @@ describe("generated secrets", () => {
     // Both ends of a secret hold the same value.
     expect(secretFile("web", "api_token")).toBe(secretFile("api", "api_token"));
     expect(secretFile("admin", "admin_api_token")).toBe(secretFile("admin-api", "admin_api_token"));
+    expect(secretFile("admin", "request_id_key")).toBe(secretFile("web", "request_id_key"));
     expect(secretFile("api", "api_db_password")).toBe(secretFile("db", "api_db_password"));
   });
 

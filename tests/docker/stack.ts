@@ -47,6 +47,34 @@ export function composeStack(project = "bazaar-test", offset = OFFSETS[project] 
 
 const FILES = ["-f", path.join(REPO_ROOT, "compose.yaml"), "-f", OVERRIDE_FILE];
 
+/**
+ * What a person types, from the repository, to reach this stack with compose: its
+ * project and both files, in Compose v1's spelling (Debian 12's docker-compose 1.29,
+ * which the pass uses) and v2's (`docker compose`, a plugin v1 does not have).
+ */
+export function composeCommands(stack: ComposeStack, args: string) {
+  const files = `-f compose.yaml -f ${path.relative(REPO_ROOT, OVERRIDE_FILE)}`;
+  return {
+    v1: `docker-compose -p ${stack.project} ${files} ${args}`,
+    v2: `docker compose -p ${stack.project} ${files} ${args}`,
+  };
+}
+
+/** The lines `bun run compose:standin up` ends with: where the store is, how to sign in, and how to read the password again. */
+export function standinBanner(stack: ComposeStack, adminPassword: string | undefined): string[] {
+  const own = stack.project === "bazaar-standin" ? "" : ` ${stack.project}`;
+  const show = composeCommands(stack, "run --rm secrets --show-admin-password");
+  return [
+    `the store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin, user admin${
+      adminPassword ? `, password ${adminPassword}` : ""
+    })`,
+    `the admin password again: bun run compose:standin password${own}`,
+    `  or: ${show.v1}`,
+    `  (Compose v2: ${show.v2})`,
+    `stop it:    bun run compose:standin down${own}`,
+  ];
+}
+
 // A user's .env must not change what the pass tests: compose reads the one named here
 // instead of the project directory's (an empty file: every setting from stack.env).
 function base() {

@@ -4,7 +4,6 @@
 // only on a miss; every write makes its entries current before it is answered, also
 // when it races a fill, when the writer cannot reach Redis, and when the relay is away.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { Redis } from "@upstash/redis";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
 import { catalogReads } from "../../api/src/catalog-reads.ts";
@@ -14,6 +13,7 @@ import { nameKey } from "../../lib/src/name-key.ts";
 import { createDb, type Db } from "../../lib/src/db.ts";
 import { cacheConfig, dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
 import { productVia, record, restore, since } from "./helpers.ts";
+import { directRedis } from "./redis.ts";
 import { env, eventually, stack } from "./stack.ts";
 
 setDefaultTimeout(30_000);
@@ -23,11 +23,8 @@ const quiet = () => {};
 const apiDb = createDb(dbConfig("api"));
 const adminDb = createDb(dbConfig("admin"));
 const cache = testCache();
-const redis = new Redis({
-  url: cacheConfig().UPSTASH_REDIS_REST_URL,
-  token: cacheConfig().UPSTASH_REDIS_REST_TOKEN,
-  automaticDeserialization: false,
-});
+/** Redis itself (its port, its password): what the tests look into and flush. */
+const redis = directRedis();
 /** A cache whose endpoint cannot be reached: a writer cut off from Redis. */
 const cutOff = () =>
   createCache({ ...cacheConfig(), UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9", CACHE_TIMEOUT_MS: 200 }, {
@@ -38,6 +35,7 @@ const api = createApi({ db: apiDb, cache, token, log: quiet });
 afterAll(async () => {
   await apiDb.close();
   await adminDb.close();
+  redis.close();
 });
 
 const auth = { Authorization: `Bearer ${token}` };
@@ -113,7 +111,7 @@ function reader() {
   return { pool, reads, item, page };
 }
 
-const entry = (name: string) => redis.get<string>(`catalog:item:${stemOf(nameKey(name))}:v`);
+const entry = (name: string) => redis.get(`catalog:item:${stemOf(nameKey(name))}:v`);
 
 describe("reads from Redis, MySQL only on a miss", () => {
   test("an item: the first read misses and fills; every read after it is a hit with no statement", async () => {

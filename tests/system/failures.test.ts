@@ -22,6 +22,7 @@ import {
   since,
   stockToys,
 } from "./helpers.ts";
+import { directRedis } from "./redis.ts";
 import { env, eventually, servedBy, stack } from "./stack.ts";
 
 const STORE = () => env("STORE_URL");
@@ -181,14 +182,14 @@ async function readyz(base = env("API_URL")) {
   };
 }
 
-/** One command to the cache, through the REST endpoint (the way the apps reach Redis). */
+/** One command to Redis itself (its port and password; the REST endpoint passes only the apps' commands). */
 async function cacheCommand<T>(command: string[]): Promise<T> {
-  const res = await fetch(env("CACHE_URL"), {
-    method: "POST",
-    headers: { Authorization: `Bearer ${env("CACHE_TOKEN")}`, "Content-Type": "application/json" },
-    body: JSON.stringify(command),
-  });
-  return ((await res.json()) as { result: T }).result;
+  const redis = directRedis();
+  try {
+    return await redis.command<T>(...command);
+  } finally {
+    redis.close();
+  }
 }
 const cacheKeys = (pattern: string) => cacheCommand<string[]>(["KEYS", pattern]);
 

@@ -15,7 +15,7 @@ import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { requestIdSignature } from "../../lib/src/request-id.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
-import { adminBrowser, createItem, dbQuantity, restore } from "./helpers.ts";
+import { adminBrowser, asProxied, createItem, dbQuantity, restore } from "./helpers.ts";
 import { getJson, post, shelf } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
@@ -24,14 +24,19 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 
 describe("admin sign-in", () => {
   test("rate-limited: after 5 wrong passwords from one client, even the right one waits (429, Retry-After); other clients are not blocked", async () => {
-    // Straight to admin-1 with a client address of our own: through the proxy every
-    // test shares 127.0.0.1, and blocking it would lock the other tests out for a minute.
+    // Straight to admin-1 with a client address of our own, signed as the proxy signs
+    // it: through the proxy every test shares 127.0.0.1, and blocking it would lock the
+    // other tests out for a minute.
     const base = env("ADMIN1_URL");
     const attempt = (password: string, ip: string) =>
       fetch(`${base}/admin/login`, {
         method: "POST",
         redirect: "manual",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: base, "X-Forwarded-For": ip },
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: base,
+          ...asProxied(base, ip),
+        },
         body: form({ user: env("ADMIN_USER"), password }),
       });
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
@@ -545,6 +550,7 @@ describe("the logs", () => {
       API_TOKEN: env("API_TOKEN"),
       ADMIN_API_TOKEN: env("ADMIN_API_TOKEN"),
       CACHE_TOKEN: env("CACHE_TOKEN"),
+      REDIS_PASSWORD: env("REDIS_PASSWORD"),
       SESSION_SECRET: env("SESSION_SECRET"),
       ADMIN_PASSWORD: env("ADMIN_PASSWORD"),
       API_DB_PASSWORD: env("API_DB_PASSWORD"),

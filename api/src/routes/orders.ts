@@ -37,8 +37,12 @@ export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) 
       }
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
       // The item's entry in Redis made current before the answer (in place, never
-      // older: lib/src/catalog-cache.ts PURCHASED), or the relay's bound waited out.
-      await directOrRelayed(() => redis.purchased(stemOf(key), itemAfter(placed)));
+      // older: lib/src/catalog-cache.ts PURCHASED), or the relay's bound waited out;
+      // and whatever Redis held under this order's number (from before a restore of
+      // the database) gone.
+      await directOrRelayed(() =>
+        redis.purchased(stemOf(key), itemAfter(placed), Number(placed.order_number))
+      );
       return c.json({
         data: {
           order_number: Number(placed.order_number),
@@ -58,13 +62,15 @@ export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) 
     .get("/:number", async (c) => {
       const number = v.safeParse(OrderNumber, c.req.param("number"));
       if (!number.success) fail(404, "order not found");
-      // Orders never change, so they are cached by number; a missing one may appear any moment, so it is not.
-      const key = `order:${number.output}`;
-      const cached = await cache.get(key);
-      let order = cached === null ? undefined : checkedText(Order, cached);
+      // Orders never change, so they are cached by number; a missing one may appear any
+      // moment, so it is not. Under the generation: a database restored from a backup
+      // hands the same numbers out again, and the relay raises the generation when it
+      // sees that (api/src/relay.ts), so no order outlives the database it came from.
+      const seen = cache.enabled() ? await redis.readOrder(number.output).catch(() => undefined) : undefined;
+      let order = seen?.json == null ? undefined : checkedText(Order, seen.json);
       if (order === undefined) {
         order = (await selectOrder(db, number.output)) ?? undefined;
-        if (order) await cache.set(key, JSON.stringify(order));
+        if (order && seen) await redis.fillOrder(seen, number.output, JSON.stringify(order));
       }
       if (!order) fail(404, "order not found");
       return c.json({ data: order });

@@ -1,21 +1,12 @@
 // SRH's three command endpoints. Each answers 200 with {"result"} (or an array of
-// {"result"}/{"error"}), 400 with {"error"} for a bad body or a Redis error reply,
-// and leaves connection failures to app.onError (500).
+// {"result"}/{"error"}), 400 with {"error"} for a bad body, a Redis error reply or a
+// command the bridge does not pass on (protocol.ts, ALLOWED_COMMANDS: in a pipeline,
+// that entry alone), and leaves connection failures to app.onError (500).
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { constantTimeEqual } from "@bazaar/lib/auth.ts";
 import type { Redis } from "../redis.ts";
-import { RedisError, type Reply } from "../resp.ts";
-import {
-  type Command,
-  type Entry,
-  isBlocking,
-  messages,
-  refusal,
-  toCommand,
-  toEntry,
-  toJson,
-  toPipeline,
-} from "../protocol.ts";
+import { RedisError } from "../resp.ts";
+import { type Entry, messages, refusal, toCommand, toEntry, toJson, toPipeline } from "../protocol.ts";
 
 /** A token the bridge accepts and the Redis its requests go to. */
 export type Route = { token: string; redis: Redis };
@@ -48,21 +39,6 @@ const body = (c: Context) => c.req.json<unknown>().catch(() => MALFORMED);
 export function commands(routes: readonly Route[]) {
   const guard = auth(routes);
 
-  // A blocking command holds a connection of its own for as long as Redis makes it
-  // wait; if the caller goes away first, that connection is dropped.
-  const blocking = <T>(
-    redis: Redis,
-    signal: AbortSignal,
-    run: (send: (cmds: Command[]) => Promise<Reply[]>) => Promise<T>,
-  ) =>
-    redis.exclusive((conn) => {
-      const drop = () => conn.close("caller went away");
-      signal.addEventListener("abort", drop, { once: true });
-      return run((cmds) => conn.sendAll(cmds, Infinity)).finally(() =>
-        signal.removeEventListener("abort", drop)
-      );
-    });
-
   return new Hono<Env>()
     .post("/", guard, async (c) => {
       const json = await body(c);
@@ -71,9 +47,7 @@ export function commands(routes: readonly Route[]) {
       if (!command) return c.json({ error: messages.command }, 400);
       const refused = refusal(command);
       if (refused) return c.json({ error: refused }, 400);
-      const reply = isBlocking(command)
-        ? (await blocking(c.var.redis, c.req.raw.signal, (send) => send([command])))[0]!
-        : await c.var.redis.shared.send(command);
+      const reply = await c.var.redis.shared.send(command);
       if (reply instanceof RedisError) return c.json({ error: reply.message }, 400);
       return c.json({ result: toJson(reply, c.var.base64) });
     })
@@ -85,9 +59,7 @@ export function commands(routes: readonly Route[]) {
       if (!commands) return c.json({ error: messages.pipeline }, 400);
       const refusals = commands.map(refusal);
       const runnable = commands.filter((_, i) => !refusals[i]);
-      const replies = runnable.some(isBlocking)
-        ? await blocking(c.var.redis, c.req.raw.signal, (send) => send(runnable))
-        : await c.var.redis.shared.sendAll(runnable);
+      const replies = await c.var.redis.shared.sendAll(runnable);
       const base64 = c.var.base64;
       let next = 0;
       return c.json(
