@@ -384,7 +384,8 @@ describe("a price changed between the page and the purchase", () => {
     expect((await adminApi("PATCH", `/items/${encodeURIComponent(name)}`, { price: 13.99 })).status).toBe(
       200,
     );
-    const res = await postForm("/buy", { name, quantity: "1", price: shown! });
+    // With the search it was shown in, as the page's form sends it (the item may not be on page 1).
+    const res = await postForm("/buy", { name, quantity: "1", price: shown!, q: name });
     expect(res.status).toBe(409);
     expect(unescapeHtml(res.html)).toContain(
       `The price of ${name} changed from $12.49 to $13.99 since this page was shown. Nothing was bought`,
