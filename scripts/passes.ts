@@ -32,6 +32,8 @@ const DENO_FILES = [
   "tests/system/api.test.ts",
   "tests/system/admin.test.ts",
   "tests/system/sessions.test.ts",
+  "tests/system/write-api.test.ts",
+  "tests/system/admin-writes.test.ts",
   "tests/system/runtime",
 ];
 
