@@ -8,7 +8,7 @@ import { addItem } from "../../admin-api/src/catalog.ts";
 import { once, writeRequest } from "../../admin-api/src/once.ts";
 import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/db.ts";
 import { dbConfig, uniqueName } from "../../lib/src/testing.ts";
-import { createItem, dbQuantity, restoreAll } from "./helpers.ts";
+import { adminDbConnection, createItem, dbQuantity, holdRow, restoreAll } from "./helpers.ts";
 import { adminApi, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
@@ -16,13 +16,7 @@ const db = createDb(dbConfig("admin"));
 let holder: mysql.Connection;
 let admin: AdminBrowser;
 beforeAll(async () => {
-  holder = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: Number(env("DB_PORT")),
-    user: "bazaar_admin",
-    password: env("ADMIN_DB_PASSWORD"),
-    database: "bazaar",
-  });
+  holder = await adminDbConnection();
   admin = new AdminBrowser(store());
   expect((await admin.login(env("ADMIN_USER"), env("ADMIN_PASSWORD"))).status).toBe(303);
 });
@@ -30,18 +24,6 @@ afterAll(async () => {
   await holder?.end();
   await db.close();
 });
-
-/** Holds the item's row (SELECT … FOR UPDATE in an open transaction) for `ms`, as the review did. */
-async function holdRow(name: string, ms: number, during: () => Promise<void>) {
-  await holder.query("START TRANSACTION");
-  await holder.query("SELECT quantity FROM items WHERE name_key = LOWER(?) FOR UPDATE", [name]);
-  const released = Bun.sleep(ms).then(() => holder.query("ROLLBACK"));
-  try {
-    await during();
-  } finally {
-    await released;
-  }
-}
 
 /** The database paused (SIGSTOP) while `during` runs; then resumed, and the stack whole again. */
 async function paused<T>(during: () => Promise<T>): Promise<T> {
@@ -73,7 +55,7 @@ describe("an admin write the database cannot make in time", () => {
       const form = { name, quantity: "7", price: "", _csrf: token, idem: idem! };
       let answer: { status: number; html: string } | undefined;
       let ms = 0;
-      await holdRow(name, 5000, async () => {
+      await holdRow(holder, name, 5000, async () => {
         const t = await timed(() => admin.post("/admin/items", form));
         ms = t.ms;
         answer = { status: t.value.status, html: unescapeHtml(await t.value.text()) };

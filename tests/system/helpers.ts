@@ -1,6 +1,7 @@
 // What the reliability, consistency, fuzz and security tests share: bringing a
 // service back (and waiting until HAProxy routes to it again), a checksum of the
-// data, small loads, and a signed-in admin browser.
+// data, small loads, a signed-in admin browser, sign-in attempts and a held row.
+import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { forwardedHeaders } from "../../lib/src/forwarded.ts";
 import { adminApi } from "./http.ts";
@@ -130,6 +131,49 @@ export async function stockToys(toys: readonly string[], quantity = 20_000) {
  */
 export const asProxied = (base: string, address: string) =>
   forwardedHeaders(stack().secrets.REQUEST_ID_KEY, { address, proto: "http", host: new URL(base).host });
+
+/**
+ * One sign-in form posted to `${base}/admin/login` as the admin user, from the page's
+ * own origin, with `headers` added (who the client says it is: `asProxied`, or its own
+ * X-Forwarded-For).
+ */
+export const signInAttempt = (base: string, password: string, headers: Record<string, string> = {}) =>
+  fetch(`${base}/admin/login`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: base, ...headers },
+    body: new URLSearchParams({ user: env("ADMIN_USER"), password }).toString(),
+  });
+
+/** A connection of the admin-api's database account, for a test to hold locks with. */
+export const adminDbConnection = () =>
+  mysql.createConnection({
+    host: "127.0.0.1",
+    port: Number(env("DB_PORT")),
+    user: "bazaar_admin",
+    password: env("ADMIN_DB_PASSWORD"),
+    database: "bazaar",
+  });
+
+/**
+ * Holds the item's row on `holder` (SELECT … FOR UPDATE in an open transaction) for
+ * `ms`, as a slow correction would, while `during` runs; released when both are over.
+ */
+export async function holdRow(
+  holder: mysql.Connection,
+  name: string,
+  ms: number,
+  during: () => Promise<void>,
+) {
+  await holder.query("START TRANSACTION");
+  await holder.query("SELECT quantity FROM items WHERE name_key = LOWER(?) FOR UPDATE", [name]);
+  const released = Bun.sleep(ms).then(() => holder.query("ROLLBACK"));
+  try {
+    await during();
+  } finally {
+    await released;
+  }
+}
 
 /** A browser signed in to the admin site through the proxy (or one admin server). */
 export async function adminBrowser(base = env("STORE_URL")) {

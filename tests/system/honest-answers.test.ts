@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { dbQuantity, record, restore } from "./helpers.ts";
+import { adminDbConnection, dbQuantity, holdRow, record, restore } from "./helpers.ts";
 import { adminApi, buy, postForm, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
@@ -117,13 +117,7 @@ describe("a correction from a stale page (optimistic concurrency)", () => {
 describe("a purchase that meets a held row lock (the database gives up first)", () => {
   let holder: mysql.Connection;
   beforeAll(async () => {
-    holder = await mysql.createConnection({
-      host: "127.0.0.1",
-      port: Number(env("DB_PORT")),
-      user: "bazaar_admin",
-      password: env("ADMIN_DB_PASSWORD"),
-      database: "bazaar",
-    });
+    holder = await adminDbConnection();
   });
   afterAll(async () => {
     await holder?.end();
@@ -136,25 +130,13 @@ describe("a purchase that meets a held row lock (the database gives up first)", 
       }[])[0]!.n,
     );
 
-  /** Holds the item's row (SELECT … FOR UPDATE in an open transaction) for `ms`, as a slow correction would. */
-  async function holdRow(name: string, ms: number, during: () => Promise<void>) {
-    await holder.query("START TRANSACTION");
-    await holder.query("SELECT quantity FROM items WHERE name_key = LOWER(?) FOR UPDATE", [name]);
-    const released = Bun.sleep(ms).then(() => holder.query("ROLLBACK"));
-    try {
-      await during();
-    } finally {
-      await released;
-    }
-  }
-
   test(
     "POST /orders through the proxy and to each web server: 503 'unavailable' within the 3 s deadline, and no order, no decrement",
     async () => {
       const name = unique("Locked");
       await createItem(name, 20);
       const answers: { via: string; status: number; ms: number; body: unknown; id: string }[] = [];
-      await holdRow(name, 5000, async () => {
+      await holdRow(holder, name, 5000, async () => {
         await Promise.all(
           [["proxy", store()], ["web-1", env("WEB1_URL")], ["web-2", env("WEB2_URL")]].map(
             async ([via, base]) => {
@@ -199,7 +181,7 @@ describe("a purchase that meets a held row lock (the database gives up first)", 
     await createItem(name, 20);
     let page: Awaited<ReturnType<typeof postForm>> | undefined;
     let ms = 0;
-    await holdRow(name, 5000, async () => {
+    await holdRow(holder, name, 5000, async () => {
       const t0 = performance.now();
       page = await postForm("/buy", { name, quantity: "2" });
       ms = performance.now() - t0;

@@ -15,7 +15,7 @@ import path from "node:path";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { requestIdSignature } from "../../lib/src/request-id.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
-import { adminBrowser, asProxied, createItem, dbQuantity, restore } from "./helpers.ts";
+import { adminBrowser, asProxied, createItem, dbQuantity, restore, signInAttempt } from "./helpers.ts";
 import { getJson, post, shelf } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";
 
@@ -28,17 +28,7 @@ describe("admin sign-in", () => {
     // it: through the proxy every test shares 127.0.0.1, and blocking it would lock the
     // other tests out for a minute.
     const base = env("ADMIN1_URL");
-    const attempt = (password: string, ip: string) =>
-      fetch(`${base}/admin/login`, {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          Origin: base,
-          ...asProxied(base, ip),
-        },
-        body: form({ user: env("ADMIN_USER"), password }),
-      });
+    const attempt = (password: string, ip: string) => signInAttempt(base, password, asProxied(base, ip));
     const ip = `203.0.113.${Math.floor(Math.random() * 200) + 1}`;
     for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`, ip)).status).toBe(401);
     const blocked = await attempt(env("ADMIN_PASSWORD"), ip);

@@ -11,7 +11,16 @@ import path from "node:path";
 import { sessionFingerprint } from "../../admin/src/session.ts";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { uniqueName } from "../../lib/src/testing.ts";
-import { asProxied, buy, createItem, dbQuantity, productVia, record, restore } from "./helpers.ts";
+import {
+  asProxied,
+  buy,
+  createItem,
+  dbQuantity,
+  productVia,
+  record,
+  restore,
+  signInAttempt,
+} from "./helpers.ts";
 import { env, eventually, servedBy, stack } from "./stack.ts";
 
 const bases = () => ({ "admin-1": env("ADMIN1_URL"), "admin-2": env("ADMIN2_URL"), proxy: env("STORE_URL") });
@@ -295,17 +304,7 @@ describe("a flood of wrong passwords does not lock the owner out", () => {
 
   test("5 wrong passwords from one address spread over admin-1 and admin-2: that address waits on both", async () => {
     const ip = `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
-    const attempt = (base: string, password: string) =>
-      fetch(`${base}/admin/login`, {
-        method: "POST",
-        redirect: "manual",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          Origin: base,
-          ...asProxied(base, ip),
-        },
-        body: new URLSearchParams({ user: env("ADMIN_USER"), password }).toString(),
-      });
+    const attempt = (base: string, password: string) => signInAttempt(base, password, asProxied(base, ip));
     for (let i = 0; i < 5; i++) {
       expect((await attempt(i % 2 ? env("ADMIN2_URL") : env("ADMIN1_URL"), `wrong-${i}`)).status).toBe(401);
     }
@@ -332,16 +331,7 @@ describe("a client's own X-Forwarded-* headers count for nothing", () => {
       try {
         const base = env("ADMIN1_URL");
         const attempt = (password: string, ip: string) =>
-          fetch(`${base}/admin/login`, {
-            method: "POST",
-            redirect: "manual",
-            headers: {
-              "Content-Type": "application/x-www-form-urlencoded",
-              Origin: base,
-              "X-Forwarded-For": ip,
-            },
-            body: new URLSearchParams({ user: env("ADMIN_USER"), password }).toString(),
-          });
+          signInAttempt(base, password, { "X-Forwarded-For": ip });
         const statuses: number[] = [];
         for (let i = 0; i < 120; i++) {
           statuses.push((await attempt(`wrong-${i}`, `198.18.${i >> 8}.${i & 255}`)).status);
