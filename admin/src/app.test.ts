@@ -48,6 +48,14 @@ class Browser extends AdminBrowser {
   }
 }
 
+/** A browser signed in to a fresh app, with the fake behind it and the page's CSRF token. */
+async function signedIn() {
+  const { app, fake } = setup();
+  const b = new Browser(app);
+  await b.login();
+  return { b, fake, token: await b.token() };
+}
+
 describe("signing in", () => {
   test("every admin page redirects to the login without a session", async () => {
     const { app } = setup();
@@ -224,13 +232,6 @@ describe("CSRF", () => {
 });
 
 describe("the inventory", () => {
-  async function signedIn() {
-    const { app, fake } = setup();
-    const b = new Browser(app);
-    await b.login();
-    return { b, fake, token: await b.token() };
-  }
-
   test("adding a new name inserts it and says so", async () => {
     const { b, fake, token } = await signedIn();
     const res = await b.post("/admin/items", { name: "Robot", quantity: "10", price: "5", _csrf: token });
@@ -464,13 +465,6 @@ describe("the inventory", () => {
 });
 
 describe("writes answered with the truth, and made once", () => {
-  async function signedIn() {
-    const { app, fake } = setup();
-    const b = new Browser(app);
-    await b.login();
-    return { b, fake, token: await b.token() };
-  }
-
   test("every write form carries its own Idempotency-Key, new with each page", async () => {
     const { b } = await signedIn();
     const first = await b.writeKeys();

@@ -4,18 +4,14 @@
 // and hands to redis-server on its standard input: never on a command line (which
 // every local user can read), and no file the redis account must be able to reach
 // (the data dir may sit in root's home).
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { redisConf } from "@bazaar/lib/secrets.ts";
+import { writeOwnerOnly } from "./files.ts";
 import { isRoot, which } from "./system.ts";
 
 /** Writes `dir`/redis.conf (owner only: it holds the password) and returns its path. */
 export function writeRedisConf(dir: string, password: string): string {
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "redis.conf");
-  writeFileSync(file, redisConf(password), { mode: 0o600 });
-  chmodSync(file, 0o600); // an older file keeps its mode otherwise
-  return file;
+  return writeOwnerOnly(dir, "redis.conf", redisConf(password));
 }
 
 /** Whether the system has this account (/etc/passwd: Debian's redis-server package adds `redis`). */
