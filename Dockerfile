@@ -34,6 +34,7 @@ COPY bridge/package.json bridge/
 COPY local/package.json local/
 COPY client/package.json client/
 COPY bench/package.json bench/
+COPY testutil/package.json testutil/
 # Exactly what bun.lock says (fails if it is out of date); no devDependencies:
 # the bundler needs only what the apps import.
 RUN bun install --frozen-lockfile --production

@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { createCache } from "@bazaar/lib/cache.ts";
 import { signInLimiter } from "./logins.ts";
 import { sessions as sessionRoutes } from "./routes/sessions.ts";
-import { memoryKv, sessionStore } from "./sessions.ts";
+import { memoryKv } from "@bazaar/testutil/memory-kv.ts";
+import { sessionStore } from "./sessions.ts";
 
 const quiet = () => {};
 

@@ -3,7 +3,7 @@
 // expected errors must not compile (`bun run typecheck` fails if the route types are
 // lost and they do).
 import { describe, expect, test } from "bun:test";
-import { recordingTarget } from "@bazaar/lib/testing.ts";
+import { recordingTarget } from "@bazaar/testutil/upstream.ts";
 import { createAdminApiClient } from "./admin-api.ts";
 
 function recording() {

@@ -4,8 +4,8 @@
 import { describe, expect, test } from "bun:test";
 import { forwardedHeaders } from "@bazaar/lib/forwarded.ts";
 import { createApp } from "./app.ts";
-import { fakeAdminApi } from "./fake-admin-api.ts";
-import { AdminBrowser } from "./test-client.ts";
+import { fakeAdminApi } from "@bazaar/testutil/fake-admin-api.ts";
+import { AdminBrowser } from "@bazaar/testutil/admin-browser.ts";
 
 const ORIGIN = "http://localhost";
 const SECRET = "s".repeat(40);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mulberry32, sessionSeed } from "./random.ts";
 import { runClient } from "./run.ts";
 import { choices, PRODUCT_NAMES } from "./session.ts";
-import { startFakeStore } from "./fake-store.ts";
+import { startFakeStore } from "@bazaar/testutil/fake-store.ts";
 
 describe("seeded randomness", () => {
   test("the same seed gives the same sequence", () => {

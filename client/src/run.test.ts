@@ -1,7 +1,7 @@
 // runClient against the in-memory fake store: the client's own behaviour, not the
 // real stack's (that end-to-end run is in tests/system).
 import { afterEach, describe, expect, test } from "bun:test";
-import { type FakeStore, type FakeStoreOptions, startFakeStore } from "./fake-store.ts";
+import { type FakeStore, type FakeStoreOptions, startFakeStore } from "@bazaar/testutil/fake-store.ts";
 import { runClient } from "./run.ts";
 import type { ClientInput } from "./options.ts";
 

@@ -10,7 +10,7 @@ import {
   resolvePorts,
   serviceNames,
 } from "./services.ts";
-import { testContext } from "./testing.ts";
+import { testContext } from "@bazaar/testutil/launcher.ts";
 
 describe("resolveServers", () => {
   test("two of each by default; WEB_SERVERS / ADMIN_SERVERS from the environment; options win", () => {

@@ -15,7 +15,7 @@ import {
   resolvePorts,
   stackUrls,
 } from "./services.ts";
-import { TEST_SECRETS, testContext } from "./testing.ts";
+import { TEST_SECRETS, testContext } from "@bazaar/testutil/launcher.ts";
 
 const ctx = (appEnv: Record<string, string | undefined> = {}) => testContext({ appEnv });
 const envOf = (c: Context, name: string) => buildServices(c).find((s) => s.name === name)!.command().env;

@@ -3,7 +3,7 @@
 // same when Redis is flushed or killed under load and when admin-api is cut off from
 // the cache by its network — the relay in the api clears for it.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import {
   adminLogin,
   compose,

@@ -5,7 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import {
   adminLogin,
   compose,

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { alive } from "../../local/src/pid-files.ts";
 import { SERVICE_NAMES } from "../../local/src/services.ts";

@@ -3,11 +3,11 @@
 // happens anyway"): a held row, a paused database, a COMMIT that is never answered.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { addItem } from "../../admin-api/src/catalog.ts";
 import { once, writeRequest } from "../../admin-api/src/once.ts";
 import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/db.ts";
-import { dbConfig, uniqueName } from "../../lib/src/testing.ts";
+import { dbConfig, uniqueName } from "../../testutil/src/test-stack.ts";
 import { adminDbConnection, createItem, dbQuantity, holdRow, restoreAll } from "./helpers.ts";
 import { adminApi, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";

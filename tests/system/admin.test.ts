@@ -2,7 +2,7 @@
 // driven like a browser: a cookie jar, the forms' CSRF token, the site's Origin.
 // Items are created with unique names; seeded toys are only bought, never edited.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import {
   buy,
   getJson,

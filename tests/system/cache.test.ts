@@ -11,7 +11,7 @@ import { createCache } from "../../lib/src/cache.ts";
 import { catalogCache, RELAY_BOUND_MS, stemOf } from "../../lib/src/catalog-cache.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
 import { createDb, type Db } from "../../lib/src/db.ts";
-import { cacheConfig, dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
+import { cacheConfig, dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { productVia, record, restore, since } from "./helpers.ts";
 import { directRedis } from "./redis.ts";
 import { env, eventually, stack } from "./stack.ts";

@@ -5,7 +5,7 @@
 // returned a value from before that write (the cache never serves the old value).
 import { expect, test } from "bun:test";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
-import { uniqueName } from "../../lib/src/testing.ts";
+import { uniqueName } from "../../testutil/src/test-stack.ts";
 import { adminBrowser, createItem, dbQuantity, productVia, record, restoreAll } from "./helpers.ts";
 import { env, stack } from "./stack.ts";
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
-import { uniqueName } from "../../lib/src/testing.ts";
+import { uniqueName } from "../../testutil/src/test-stack.ts";
 import {
   adminBrowser,
   buy,

@@ -13,7 +13,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import net from "node:net";
 import fc from "fast-check";
-import type { AdminBrowser } from "../../admin/src/test-client.ts";
+import type { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
 import { adminBrowser, asProxied, dataChecksum, restoreAll } from "./helpers.ts";
 import { env } from "./stack.ts";

@@ -2,7 +2,7 @@
 // service back (and waiting until HAProxy routes to it again), a checksum of the
 // data, small loads, a signed-in admin browser, sign-in attempts and a held row.
 import mysql from "mysql2/promise";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { forwardedHeaders } from "../../lib/src/forwarded.ts";
 import { adminApi } from "./http.ts";
 import { env, eventually, proxyStatus, stack } from "./stack.ts";

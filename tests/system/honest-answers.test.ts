@@ -3,7 +3,7 @@
 // request id forged by a client that reaches a web server directly.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { adminDbConnection, dbQuantity, holdRow, record, restore } from "./helpers.ts";
 import { adminApi, buy, postForm, store, unescapeHtml } from "./http.ts";
 import { env, eventually, stack } from "./stack.ts";

@@ -2,7 +2,7 @@
 // with one trailing slash is the same route, and orders are numbered from 0.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { orderKey } from "../../lib/src/order-number.ts";
-import { uniqueName } from "../../lib/src/testing.ts";
+import { uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem, loop, outOfRotation, restore } from "./helpers.ts";
 import { buy, getJson, getPage, post, postForm, store } from "./http.ts";
 import { env, eventually, servedBy, stack } from "./stack.ts";

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { REPO_ROOT } from "../../local/src/config.ts";
 import { dbLayout, mariadbdCommand } from "../../local/src/mariadb.ts";
 import { alive } from "../../local/src/pid-files.ts";

@@ -3,7 +3,7 @@
 // restored from a backup hands the numbers placed since the backup out again, and
 // Redis must not answer them with another buyer's order (docs/internals.md, The cache).
 import { afterAll, describe, expect, test } from "bun:test";
-import { uniqueName } from "../../lib/src/testing.ts";
+import { uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem } from "./helpers.ts";
 import { directRedis } from "./redis.ts";
 import { env, eventually, stack } from "./stack.ts";

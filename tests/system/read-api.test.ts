@@ -1,9 +1,9 @@
 // Integration: the api in-process on the test stack's real MariaDB, bridge and Redis.
 import { afterAll, describe, expect, test } from "bun:test";
-// Starts the test stack (on demand, once per run): lib/src/testing.ts reads its env.
+// Starts the test stack (on demand, once per run): testutil/src/test-stack.ts reads its env.
 import "./stack.ts";
 import { createDb } from "../../lib/src/db.ts";
-import { countingDb, dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
+import { countingDb, dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
 import { createApp } from "../../api/src/app.ts";
 

@@ -10,7 +10,7 @@ import { catalogCache } from "../../lib/src/catalog-cache.ts";
 import { restocker } from "../../admin-api/src/restock.ts";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
 import { createDb } from "../../lib/src/db.ts";
-import { dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
+import { dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem, dbQuantity, productVia, restore, setQuantity, stockToys } from "./helpers.ts";
 import { env, eventually, stack } from "./stack.ts";
 

@@ -9,8 +9,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { sessionFingerprint } from "../../admin/src/session.ts";
-import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { uniqueName } from "../../lib/src/testing.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
+import { uniqueName } from "../../testutil/src/test-stack.ts";
 import {
   asProxied,
   buy,

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
 import { createCache } from "../../lib/src/cache.ts";
 import { createDb } from "../../lib/src/db.ts";
-import { cacheConfig, dbConfig, uniqueName } from "../../lib/src/testing.ts";
+import { cacheConfig, dbConfig, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem, record } from "./helpers.ts";
 import { adminApi, shelf } from "./http.ts";
 import { env, stack } from "./stack.ts";

@@ -1,10 +1,10 @@
 // Integration: the admin-api in-process on the test stack's real MariaDB, bridge
 // and Redis, with reads through a real api to prove each write is seen at once.
 import { afterAll, describe, expect, test } from "bun:test";
-// Starts the test stack (on demand, once per run): lib/src/testing.ts reads its env.
+// Starts the test stack (on demand, once per run): testutil/src/test-stack.ts reads its env.
 import "./stack.ts";
 import { createDb } from "../../lib/src/db.ts";
-import { dbConfig, testCache, uniqueName } from "../../lib/src/testing.ts";
+import { dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
 import { createApp } from "../../admin-api/src/app.ts";
 

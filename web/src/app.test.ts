@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { CatalogCheck } from "@bazaar/lib/schemas.ts";
 import { createApp } from "./app.ts";
-import { fakeApi } from "./fake-api.ts";
+import { fakeApi } from "@bazaar/testutil/fake-api.ts";
 import { REQUEST_ID_SIG_HEADER, requestIdSignature } from "@bazaar/lib/request-id.ts";
 
 const IDENTITY = "host-a · web-1";

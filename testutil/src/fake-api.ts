@@ -4,8 +4,8 @@ import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { type CatalogCheck, type CatalogPage, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
-import { fakeUpstreamFetch, type UpstreamMode } from "@bazaar/lib/testing.ts";
-import { createApiClient } from "./api.ts";
+import { fakeUpstreamFetch, type UpstreamMode } from "./upstream.ts";
+import { createApiClient } from "@bazaar/web/src/api.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
 

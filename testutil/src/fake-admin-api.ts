@@ -2,11 +2,12 @@
 import { type Context, Hono } from "hono";
 import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import { type CacheCleared, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
-import { fakeUpstreamFetch } from "@bazaar/lib/testing.ts";
+import { fakeUpstreamFetch } from "./upstream.ts";
 import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
-import { memoryKv, sessionStore } from "@bazaar/admin-api/src/sessions.ts";
-import { createAdminApiClient } from "./admin-api.ts";
+import { sessionStore } from "@bazaar/admin-api/src/sessions.ts";
+import { memoryKv } from "./memory-kv.ts";
+import { createAdminApiClient } from "@bazaar/admin/src/admin-api.ts";
 
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const state = {

@@ -1,7 +1,7 @@
 // A small in-memory store with the design's public JSON API, for testing the client
 // on its own (the real end-to-end run against the full stack lives in tests/system).
 // Tests bend it with `intercept` to produce the failures the client must catch.
-//   bun client/src/fake-store.ts [port]   serves it by hand (e.g. for the README's example)
+//   bun testutil/src/fake-store.ts [port]   serves it by hand (e.g. for the README's example)
 
 export type FakeItem = { name: string; quantity: number; price: number };
 export type FakeOrder = { number: number; name: string; quantity: number };
