@@ -10,6 +10,7 @@
 // against that stack instead and nothing is started. A Ctrl-C or SIGTERM during the run
 // is startStack's own to answer: it stops what it started (even mid-start) and exits.
 import { afterAll } from "bun:test";
+import { runEnd } from "../testutil/src/run-end.ts";
 import type { AppName } from "../local/src/runtime.ts";
 import type { Ports } from "../local/src/services.ts";
 import type { Stack } from "../local/src/stack.ts";
@@ -74,3 +75,5 @@ async function stopTestStack() {
 // Stopping takes a few seconds (web/admin drain, then InnoDB flushes): more than a
 // hook's default 5 s, which would leave the stack running after the run.
 afterAll(stopTestStack, 60_000);
+// And what test files started on demand for the whole run (the route harness's MariaDB).
+afterAll(runEnd, 60_000);
