@@ -8,19 +8,18 @@ const api = await routeHarness("api");
 beforeEach(() => admin.reset());
 
 describe("the inventory", () => {
-  test("GET /items: a page, and figures over every item", async () => {
-    const res = await admin.get("/items?per_page=1");
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({
+  test("GET /items: a page of a search, and figures over every item", async () => {
+    const { status, body } = await admin.get("/items?q=o&per_page=1&page=2");
+    expect([status, body]).toEqual([200, {
       data: {
-        items: [{ name: "Duke", quantity: 0, price: 11.75 }],
-        page: 1,
+        items: [{ name: "Gopher", quantity: 5, price: 14.25 }],
+        page: 2,
         per_page: 1,
-        total: 4,
-        q: "",
+        total: 2,
+        q: "o",
         summary: { items: 4, units: 205, out_of_stock: 1, value: 100 * 15.99 + 100 * 12.49 + 5 * 14.25 },
       },
-    });
+    }]);
   });
 
   test("GET /orders lists what the api sold, newest first", async () => {

@@ -1,13 +1,33 @@
 // An in-memory stand-in for admin-api, for the admin site's in-process tests.
 import { type Context, Hono } from "hono";
-import { fail, handleErrors } from "@bazaar/lib/http.ts";
-import { type CacheCleared, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
+import { fail, handleErrors, jsonBody, validate } from "@bazaar/lib/http.ts";
+import {
+  AddItem,
+  type CacheCleared,
+  CatalogQuery,
+  CorrectItem,
+  type Item,
+  type Order,
+  Paging,
+  WriteHeaders,
+} from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch } from "./upstream.ts";
 import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
 import { sessionStore } from "@bazaar/admin-api/src/sessions.ts";
 import { memoryKv } from "./memory-kv.ts";
 import { createAdminApiClient } from "@bazaar/admin/src/admin-api.ts";
+
+/** The Bearer token the fake takes (its `client` sends it). */
+export const FAKE_ADMIN_API_TOKEN = "admin-token";
+
+/** The `page`-th `per_page` rows of `all`, and how many there are in all. */
+const pageOf = <T>(all: T[], page: number, per_page: number) => ({
+  rows: all.slice((page - 1) * per_page, page * per_page),
+  page,
+  per_page,
+  total: all.length,
+});
 
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const state = {
@@ -50,12 +70,11 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const find = (name: string) => state.items.find((i) => i.name.toLowerCase() === name.toLowerCase());
   const app = handleErrors(
     new Hono()
-      .get("/items", (c) => {
-        const page = Number(c.req.query("page") ?? 1);
-        const perPage = Number(c.req.query("per_page") ?? PER_PAGE);
-        const q = (c.req.query("q") ?? "").toLowerCase();
+      // Requests checked with admin-api's own schemas, so the fake refuses what it refuses.
+      .get("/items", validate("query", CatalogQuery), (c) => {
+        const { page, per_page, q } = c.req.valid("query");
         const all = [...state.items]
-          .filter((i) => i.name.toLowerCase().includes(q))
+          .filter((i) => i.name.toLowerCase().includes(q.toLowerCase()))
           .sort((a, b) => a.name.localeCompare(b.name));
         const summary = {
           items: state.items.length,
@@ -63,27 +82,17 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
           out_of_stock: state.items.filter((i) => i.quantity === 0).length,
           value: state.items.reduce((n, i) => n + i.quantity * i.price, 0),
         };
-        return c.json({
-          data: {
-            items: all.slice((page - 1) * perPage, page * perPage),
-            page,
-            per_page: perPage,
-            total: all.length,
-            q: c.req.query("q") ?? "",
-            summary,
-          },
-        });
+        const { rows: items, ...paging } = pageOf(all, page, per_page);
+        return c.json({ data: { items, ...paging, q, summary } });
       })
       .get("/items/:name", (c) => {
         const item = find(c.req.param("name"));
         if (!item) fail(404, "item not found");
         return c.json({ data: item });
       })
-      .post("/items", (c) =>
+      .post("/items", validate("header", WriteHeaders), ...jsonBody(AddItem), (c) =>
         once(c, async () => {
-          const { name, quantity, price } = await c.req.json<
-            { name: string; quantity: number; price?: number }
-          >();
+          const { name, quantity, price } = c.req.valid("json");
           const item = find(name);
           if (!item) {
             if (price === undefined) {
@@ -112,58 +121,57 @@ export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
             },
           };
         }))
-      .patch("/items/:name", (c) =>
-        once(c, async () => {
-          const item = find(c.req.param("name"));
-          if (!item) fail(404, "item not found");
-          const { was_quantity, was_price, ...change } = await c.req.json();
-          // As admin-api: a correction of a value that changed meanwhile is refused.
-          if (was_quantity !== undefined && was_quantity !== item.quantity) {
-            fail(
-              409,
-              `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`,
-              { quantity: `is ${item.quantity} now, not ${was_quantity}` },
-            );
-          }
-          if (was_price !== undefined && was_price !== item.price) {
-            fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, {
-              price: `is ${item.price} now, not ${was_price}`,
-            });
-          }
-          Object.assign(item, change);
-          return { status: 200, data: { item: { ...item }, cache: state.cache } };
-        }))
-      .delete("/items/:name", (c) =>
+      .patch(
+        "/items/:name",
+        validate("header", WriteHeaders),
+        ...jsonBody(CorrectItem),
+        (c) =>
+          once(c, async () => {
+            const item = find(c.req.param("name"));
+            if (!item) fail(404, "item not found");
+            const { was_quantity, was_price, ...change } = c.req.valid("json");
+            // As admin-api: a correction of a value that changed meanwhile is refused.
+            if (was_quantity !== undefined && was_quantity !== item.quantity) {
+              fail(
+                409,
+                `${item.name} was not changed: its quantity is ${item.quantity} now, not ${was_quantity}`,
+                { quantity: `is ${item.quantity} now, not ${was_quantity}` },
+              );
+            }
+            if (was_price !== undefined && was_price !== item.price) {
+              fail(409, `${item.name} was not changed: its price is ${item.price} now, not ${was_price}`, {
+                price: `is ${item.price} now, not ${was_price}`,
+              });
+            }
+            Object.assign(item, change);
+            return { status: 200, data: { item: { ...item }, cache: state.cache } };
+          }),
+      )
+      .delete("/items/:name", validate("header", WriteHeaders), (c) =>
         once(c, async () => {
           const item = find(c.req.param("name"));
           if (!item) fail(404, "item not found");
           state.items = state.items.filter((i) => i !== item);
           return { status: 200, data: { item, cache: state.cache } };
         }))
-      .get("/orders", (c) => {
-        const page = Number(c.req.query("page") ?? 1);
-        const perPage = Number(c.req.query("per_page") ?? 20);
+      .get("/orders", validate("query", Paging), (c) => {
+        const { page, per_page } = c.req.valid("query");
         const newest = [...state.orders].sort((a, b) => b.number - a.number);
-        return c.json({
-          data: {
-            orders: newest.slice((page - 1) * perPage, page * perPage),
-            page,
-            per_page: perPage,
-            total: newest.length,
-          },
-        });
+        const { rows: orders, ...paging } = pageOf(newest, page, per_page);
+        return c.json({ data: { orders, ...paging } });
       })
       .route("/sessions", sessions(access)),
     { log: () => {} },
   );
-  const fetch = fakeUpstreamFetch(app, "admin-token", state);
+  const fetch = fakeUpstreamFetch(app, FAKE_ADMIN_API_TOKEN, state);
   return {
     state,
     redis,
     access,
+    fetch,
     client: createAdminApiClient({
       url: "http://admin-api.test",
-      token: "admin-token",
+      token: FAKE_ADMIN_API_TOKEN,
       timeoutMs: 100,
       fetch,
     }),

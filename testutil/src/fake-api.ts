@@ -1,13 +1,24 @@
 // An in-memory stand-in for the read API, for the storefront's in-process tests:
 // the same routes, shapes and errors, plus switches to make it fail or hang.
 import { type Context, Hono } from "hono";
-import { fail, handleErrors } from "@bazaar/lib/http.ts";
+import { fail, handleErrors, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
-import { type CatalogCheck, type CatalogPage, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
+import {
+  CatalogCheck,
+  type CatalogPage,
+  CatalogQuery,
+  type Item,
+  type Order,
+  OrderRequest,
+  RequestIdQuery,
+} from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch, type UpstreamMode } from "./upstream.ts";
 import { createApiClient } from "@bazaar/web/src/api.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
+
+/** The Bearer token the fake takes (its `client` sends it). */
+export const FAKE_API_TOKEN = "test-token";
 
 type Stocked = Item & { id: number; version: number };
 
@@ -36,16 +47,14 @@ export function fakeApi(items: Item[] = []) {
   };
   const app = handleErrors(
     new Hono()
-      .get("/items", (c) => {
-        const { value, etag } = pageOf(
-          Number(c.req.query("page") ?? 1),
-          Number(c.req.query("per_page") ?? PER_PAGE),
-          c.req.query("q") ?? "",
-        );
+      // Requests checked with the api's own schemas, so the fake refuses what it refuses.
+      .get("/items", validate("query", CatalogQuery), (c) => {
+        const { page, per_page, q } = c.req.valid("query");
+        const { value, etag } = pageOf(page, per_page, q);
         return tagged(c, etag, value);
       })
-      .post("/items/check", async (c) => {
-        const ask = await c.req.json<CatalogCheck>();
+      .post("/items/check", ...jsonBody(CatalogCheck), (c) => {
+        const ask = c.req.valid("json");
         const answer = <T>(etag: string, value: T, had?: string) =>
           etag === had ? { etag, unchanged: true as const } : { etag, value };
         return c.json({
@@ -66,10 +75,8 @@ export function fakeApi(items: Item[] = []) {
         if (!item) fail(404, "product not found");
         return tagged(c, itemTag(item), plain(item));
       })
-      .post("/orders", async (c) => {
-        const { name, quantity, price } = await c.req.json<
-          { name: string; quantity: number; price?: number }
-        >();
+      .post("/orders", ...jsonBody(OrderRequest), (c) => {
+        const { name, quantity, price } = c.req.valid("json");
         const item = find(name);
         if (!item) fail(404, "product not found");
         if (price !== undefined && price !== item.price) {
@@ -93,8 +100,8 @@ export function fakeApi(items: Item[] = []) {
           data: { order_number: order.number, name: item.name, quantity, unit_price: item.price },
         });
       })
-      .get("/orders", (c) => {
-        const order = state.orders.find((o) => o.request_id === c.req.query("request_id"));
+      .get("/orders", validate("query", RequestIdQuery), (c) => {
+        const order = state.orders.find((o) => o.request_id === c.req.valid("query").request_id);
         if (!order) fail(404, "order not found");
         const { request_id: _, ...shown } = order;
         return c.json({ data: shown });
@@ -106,8 +113,8 @@ export function fakeApi(items: Item[] = []) {
         return c.json({ data: shown });
       }),
   );
-  const fetch = fakeUpstreamFetch(app, "test-token", state);
-  const client = createApiClient({ url: "http://api.test", token: "test-token", timeoutMs: 100, fetch });
+  const fetch = fakeUpstreamFetch(app, FAKE_API_TOKEN, state);
+  const client = createApiClient({ url: "http://api.test", token: FAKE_API_TOKEN, timeoutMs: 100, fetch });
   /** Change an item as a write would (its version raised), e.g. a price correction. */
   const change = (name: string, values: Partial<Item>) => {
     const item = find(name);
@@ -117,5 +124,5 @@ export function fakeApi(items: Item[] = []) {
   };
   /** Add an item as the admin would. */
   const add = (item: Item) => void state.items.push({ ...item, id: ++ids, version: 1 });
-  return { state, client, change, add };
+  return { state, client, change, add, fetch };
 }

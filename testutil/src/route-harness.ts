@@ -33,6 +33,37 @@ export type Answer<T = unknown> = { status: number; headers: Headers; body: T };
 
 export type ServiceName = "api" | "admin-api";
 
+/**
+ * Sends Calls through `send` (an app's `request`, a fake's fetch) as a caller with
+ * `token` would, and reads the answers.
+ * @example
+ * const call = caller((path, init) => app.request(path, init), "t");
+ * const { status, body } = await call({ method: "GET", path: "/items" });
+ */
+export const caller = (
+  send: (path: string, init: RequestInit) => Response | Promise<Response>,
+  token: string,
+) =>
+async <T = unknown>({ method, path, body, headers = {} }: Call): Promise<Answer<T>> => {
+  const res = await send(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text === "" ? null : text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T };
+};
+
 type Shared = { pools: Record<ServiceName, Db>; harness: mysql.Pool };
 
 let shared: Promise<Shared> | undefined;
@@ -88,26 +119,7 @@ export async function routeHarness(service: ServiceName) {
   const deps = { db: pools[service], cache: cacheOff(), token: HARNESS_TOKEN, log: quiet };
   const app = service === "api" ? createApi(deps) : createAdminApi(deps);
 
-  async function call<T = unknown>({ method, path, body, headers = {} }: Call): Promise<Answer<T>> {
-    const res = await app.request(path, {
-      method,
-      headers: {
-        authorization: `Bearer ${HARNESS_TOKEN}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text === "" ? null : text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Not JSON: the text as it came.
-    }
-    return { status: res.status, headers: res.headers, body: parsed as T };
-  }
-
+  const call = caller((path, init) => app.request(path, init), HARNESS_TOKEN);
   const send =
     (method: string) => <T = unknown>(path: string, body?: unknown, headers?: Record<string, string>) =>
       call<T>({ method, path, body, headers });
