@@ -65,3 +65,19 @@ describe("the command line", () => {
     });
   });
 });
+
+describe("the compiled pass", () => {
+  const compiled = PASSES.find((p) => p.name === "compiled")!;
+  const ignored = (file: string) =>
+    "ignore" in compiled && (compiled.ignore ?? []).some((glob) => new Bun.Glob(glob).match(file));
+
+  test("runs every test file under tests/ (the route and contract tests too) but the engine's", () => {
+    expect(compiled).toMatchObject({ tests: ["tests/"] });
+    const files = [...new Bun.Glob("tests/**/*.test.ts").scanSync({ cwd: `${import.meta.dir}/..` })];
+    expect(files).toContain("tests/api/orders.happy.test.ts");
+    expect(files).toContain("tests/contract/fakes.test.ts");
+    for (const file of files) {
+      expect([file, ignored(file)]).toEqual([file, /^tests\/(docker|fresh)\//.test(file)]);
+    }
+  });
+});
