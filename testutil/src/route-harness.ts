@@ -126,6 +126,8 @@ export async function routeHarness(service: ServiceName) {
 
   return {
     app,
+    /** The app's own pool (its account): to run one of its modules' SQL directly. */
+    db: pools[service],
     call,
     get: <T = unknown>(path: string, headers?: Record<string, string>) =>
       call<T>({ method: "GET", path, headers }),
