@@ -29,6 +29,12 @@ const pageOf = <T>(all: T[], page: number, per_page: number) => ({
   total: all.length,
 });
 
+/**
+ * admin-api in memory, from `items` and `orders`, with admin's typed client to it.
+ * @example
+ * const adminApi = fakeAdminApi([{ name: "Tux", quantity: 3, price: 15.99 }]);
+ * adminApi.state.writeFails = 504; // writes are made, their answers lost
+ */
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const state = {
     items: items.map((i) => ({ ...i })),

@@ -22,6 +22,13 @@ export const FAKE_API_TOKEN = "test-token";
 
 type Stocked = Item & { id: number; version: number };
 
+/**
+ * The read API in memory, from `items`, with web's typed client to it.
+ * @example
+ * const api = fakeApi([{ name: "Tux", quantity: 3, price: 15.99 }]);
+ * const app = createApp({ api: api.client, identity, requestIdKey }); // web/src/app.ts
+ * api.state.mode = "hang"; // the api stops answering
+ */
 export function fakeApi(items: Item[] = []) {
   let ids = 0;
   const state = {

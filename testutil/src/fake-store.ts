@@ -39,6 +39,13 @@ export type FakeStore = {
   stop: () => Promise<void>;
 };
 
+/**
+ * Serves the store's public API from memory on 127.0.0.1.
+ * @example
+ * const store = startFakeStore({ intercept: (route) => route === "order" ? new Response(null, { status: 503 }) : undefined });
+ * await runClient({ url: store.url, seed: 7, sessions: 2, iterations: 10, p: 0.5, quiet: true });
+ * await store.stop();
+ */
 export function startFakeStore(opts: FakeStoreOptions = {}): FakeStore {
   // Keyed by lower case: names are unique ignoring case (design: Data).
   const items = new Map((opts.items ?? SEED_ITEMS).map((i) => [i.name.toLowerCase(), { ...i }]));
