@@ -5,6 +5,8 @@ import net from "node:net";
 import path from "node:path";
 import { MAX_SERVERS } from "../../local/src/config.ts";
 import { resolvePorts } from "../../local/src/services.ts";
+import { harnessDbPort } from "../../testutil/src/route-harness.ts";
+import { PORT_TRIES } from "../../testutil/src/throwaway-db.ts";
 import { BENCH_PORTS, BenchPortsTaken, checkBenchPorts, ephemeralRange } from "./stack.ts";
 
 /** Every port a stack with the most servers listens on: the design's, each offset by `offset`. */
@@ -26,11 +28,15 @@ describe("the bench's ports", () => {
     expect(new Set(ports).size).toBe(ports.length);
   });
 
-  test("none of a test stack's (TEST_PORT_OFFSET 10000 … 18000, tests/launcher's) or compose's", () => {
+  test("none of a test stack's (TEST_PORT_OFFSET 10000 … 18000, tests/launcher's), its route harness's or compose's", () => {
     // tests/setup.ts's default and the parallel sessions' offsets, tests/launcher/ and
     // names.test.ts, compose's test stacks (tests/docker/stack.ts: + 12000, + 1000).
     const offsets = [0, 1000, 6000, 7000, 10000, 12000, 14000, 16000, 18000, 20000, 23000];
-    const others = new Set([...offsets.flatMap(stackPorts), 80, 9080]);
+    // And the route harness's MariaDB of each (the ports it tries).
+    const harness = offsets.flatMap((o) =>
+      Array.from({ length: PORT_TRIES }, (_, i) => harnessDbPort(o) + i)
+    );
+    const others = new Set([...offsets.flatMap(stackPorts), ...harness, 80, 9080]);
     expect(ports.filter((p) => others.has(p))).toEqual([]);
   });
 

@@ -68,13 +68,22 @@ type Shared = { pools: Record<ServiceName, Db>; harness: mysql.Pool };
 
 let shared: Promise<Shared> | undefined;
 
+/**
+ * The throwaway MariaDB's first port for a run's TEST_PORT_OFFSET (tests/setup.ts:
+ * the stack's ports are the design's + the offset): above the stack's MariaDB.
+ * @example
+ * harnessDbPort(10000); // 13316, or the next free one
+ */
+export const harnessDbPort = (offset: number) => 3316 + offset;
+
 /** The run's MariaDB and pools: started by the first harness, stopped after the last file. */
 async function start(): Promise<Shared> {
-  // The run's port range (tests/setup.ts: the stack's ports are the design's + the
-  // offset), above the stack's MariaDB; the data dir beside the stack's.
-  const offset = Number(process.env.TEST_PORT_OFFSET ?? 10000);
+  // The data dir beside the stack's.
   const dataDir = `${process.env.TEST_DATA_DIR ?? ".local/test"}-routes`;
-  const db = await startThrowawayDb({ dataDir, port: 3316 + offset });
+  const db = await startThrowawayDb({
+    dataDir,
+    port: harnessDbPort(Number(process.env.TEST_PORT_OFFSET ?? 10000)),
+  });
   const config = (user: string, password: string) => ({
     DB_HOST: "127.0.0.1",
     DB_PORT: db.port,

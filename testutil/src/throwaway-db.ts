@@ -25,18 +25,17 @@ export type ThrowawayDb = {
   stop(): Promise<void>;
 };
 
-/**
- * The first free port from `first` on (a few tries): the test stack of the same run
- * may hold the one below.
- */
+/** How many ports from the one asked for are tried: the first free one is taken. */
+export const PORT_TRIES = 10;
+
 async function freePort(first: number) {
-  for (let port = first; port < first + 10; port++) if (!(await portTaken(port))) return port;
-  throw new Error(`no free port for the throwaway MariaDB in ${first}–${first + 9}`);
+  for (let port = first; port < first + PORT_TRIES; port++) if (!(await portTaken(port))) return port;
+  throw new Error(`no free port for the throwaway MariaDB in ${first}–${first + PORT_TRIES - 1}`);
 }
 
 /**
- * Starts MariaDB in `dataDir` (emptied first), loads db/init.sql and answers once
- * it takes connections. Its output goes to `<dataDir>/mariadbd.log`.
+ * Starts MariaDB in `dataDir` (emptied first) on the first free port from `port` on,
+ * loads db/init.sql and answers once it takes connections. Its output goes to `<dataDir>/mariadbd.log`.
  * @example
  * const db = await startThrowawayDb({ dataDir: ".local/test-routes", port: 13316 });
  * // … createDb({ DB_PORT: db.port, DB_USER: "bazaar_api", DB_PASSWORD: db.passwords.api, … })
