@@ -24,7 +24,7 @@
 //   bun run test --pass compiled tests/browser/   a pass's set-up with those files instead of its own
 import { spawn } from "bun";
 import path from "node:path";
-import { BROWSER, PROGRAMS, requirePrograms } from "../local/src/system.ts";
+import { BROWSER, PROGRAMS, requirePrograms } from "../local/src/index.ts";
 import { bunTest, type Pass, planFor, stepsAfter } from "./passes.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");

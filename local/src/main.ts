@@ -7,7 +7,8 @@
 // as an interrupted command does: 130 for SIGINT, 143 for SIGTERM (the start did not
 // complete). A second Ctrl-C more than a second later forces the stop.
 import path from "node:path";
-import { signalExitCode, StartInterrupted, startStack, stopOnSignals, stopRequests } from "./stack.ts";
+import { StartInterrupted, startStack } from "./stack.ts";
+import { signalExitCode, stopOnSignals, stopRequests } from "./stop.ts";
 
 const args = new Set(process.argv.slice(2));
 if (args.has("--help") || args.has("-h")) {
@@ -48,7 +49,7 @@ try {
     logs: args.has("--verbose") ? "terminal" : "files+notices",
     signal: requests.signal,
   });
-  stopOnSignals(stack, 0, requests);
+  stopOnSignals(requests, stack, 0);
   const { urls, secrets } = stack;
   const rows: [string, string][] = [
     ["store (proxy)", urls.store],

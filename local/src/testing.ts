@@ -1,7 +1,8 @@
 // What the launcher's unit tests share: a service-table context with fixed secrets
 // and program paths, nothing started.
 import { DEFAULT_SERVERS, type Secrets } from "./config.ts";
-import { type Context, resolvePorts } from "./services.ts";
+import { resolvePorts } from "./ports.ts";
+import type { Context } from "./services.ts";
 
 export const TEST_SECRETS: Secrets = {
   API_TOKEN: "t1-xxxxxxxx",
