@@ -41,6 +41,8 @@ export type StackUrls = Record<keyof Ports, string> & Record<ServerTier, string[
 
 type Env = Record<string, string | undefined>;
 
+const isServerPort = (name: string) => /^(web|admin)\d+$/.test(name);
+
 /** The name of a tier's n-th server's port: web1, admin3, … */
 export const serverPortName = (tier: ServerTier, n: number) => `${tier}${n}` as PortName;
 
@@ -54,7 +56,7 @@ const stem = (name: PortName) => name.replace(/[A-Z]/g, "_$&").toUpperCase();
 
 /** The ports a stack with these servers listens on, in the order they are resolved. */
 export function portNames(servers: Servers): PortName[] {
-  const own = Object.keys(PORT_DEFAULTS).filter((n) => !/\d$/.test(n)) as PortName[];
+  const own = Object.keys(PORT_DEFAULTS).filter((n) => !isServerPort(n)) as PortName[];
   const tier = (t: ServerTier) => Array.from({ length: servers[t] }, (_, i) => serverPortName(t, i + 1));
   return [...own, ...tier("web"), ...tier("admin")];
 }
@@ -81,10 +83,7 @@ export function resolvePorts(
   for (const name of portNames(withTheDesigns(servers))) {
     const raw = given?.[name] ?? env[portEnv(name)];
     if (raw === undefined || raw === "") {
-      const [, tier, n] = name.match(/^(web|admin)(\d+)$/) ?? [];
-      ports[name] = name in PORT_DEFAULTS
-        ? PORT_DEFAULTS[name as keyof typeof PORT_DEFAULTS]
-        : ports[serverPortName(tier as ServerTier, 1)]! + Number(n) - 1 + BEYOND_SECOND[tier as ServerTier];
+      ports[name] = defaultPort(name, ports);
       continue;
     }
     const n = Number(raw);
@@ -98,6 +97,14 @@ export function resolvePorts(
     seen.set(port, portEnv(name));
   }
   return ports as Ports;
+}
+
+/** A port's default: the table's, or for server n beyond the second, its first's + n − 1 + BEYOND_SECOND. */
+function defaultPort(name: PortName, ports: Partial<Record<PortName, number>>): number {
+  if (name in PORT_DEFAULTS) return PORT_DEFAULTS[name as keyof typeof PORT_DEFAULTS];
+  const [, tier, n] = name.match(/^(web|admin)(\d+)$/)!;
+  const first = ports[serverPortName(tier as ServerTier, 1)]!;
+  return first + Number(n) - 1 + BEYOND_SECOND[tier as ServerTier];
 }
 
 /** A port of `ports`, or a clear error for a server they were not resolved for. */
@@ -164,7 +171,7 @@ export function haproxyEnv(
     // One WEB<n>_ADDR / ADMIN<n>_ADDR per server this stack runs: haproxy.cfg has a
     // server line for each one set.
     ...Object.fromEntries(
-      portNames(servers).filter((n) => /\d$/.test(n)).map((
+      portNames(servers).filter(isServerPort).map((
         n,
       ) => [`${stem(n)}_ADDR`, `${HOST}:${portOf(ports, n)}`]),
     ),
