@@ -7,6 +7,9 @@ import { chooseSecret, chooseValue, envName, newSecret, type SecretName } from "
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 
+/** Variables, as process.env holds them. */
+export type Env = Record<string, string | undefined>;
+
 /** The two tiers behind the proxy, each as many servers as asked for. */
 export type ServerTier = "web" | "admin";
 export type Servers = Record<ServerTier, number>;
@@ -33,8 +36,6 @@ export function resolveServers(given: Partial<Servers> | undefined, env: Env): S
   }
   return servers;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Secrets shared between the tiers; fresh random ones per stack unless set. */
 export type Secrets = {

@@ -2,7 +2,7 @@
 // servers beyond the second, and what is read from them: the variable that sets each
 // (its name in capitals + _PORT), the addresses a stack tells (stack.urls, stack.env)
 // and HAProxy's binds and server addresses.
-import { DEFAULT_SERVERS, type Servers, type ServerTier } from "./config.ts";
+import { DEFAULT_SERVERS, type Env, type Servers, type ServerTier } from "./config.ts";
 
 export const HOST = "127.0.0.1";
 export const http = (port: number) => `http://${HOST}:${port}`;
@@ -38,8 +38,6 @@ export type PortName = keyof typeof PORT_DEFAULTS | `${ServerTier}${1 | 2 | 3 | 
 export type Ports = Record<keyof typeof PORT_DEFAULTS, number> & Partial<Record<PortName, number>>;
 /** Every port's address (store, api, …, web1, web2), and every server's of each tier, first first. */
 export type StackUrls = Record<keyof Ports, string> & Record<ServerTier, string[]>;
-
-type Env = Record<string, string | undefined>;
 
 const isServerPort = (name: string) => /^(web|admin)\d+$/.test(name);
 

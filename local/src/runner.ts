@@ -2,13 +2,12 @@
 // (services.ts) and its probes, all of them group by group in the order their needs
 // give (order.ts), and stopped in reverse;
 // one that exits on its own is started again, as compose's `restart: unless-stopped`.
+import type { Env } from "./config.ts";
 import { describe, NotReadyError, waitFor } from "./health.ts";
 import type { LogSink } from "./log-sinks.ts";
 import { ManagedProcess } from "./managed-process.ts";
 import { startGroups } from "./order.ts";
 import type { ServiceDef, ServiceName } from "./services.ts";
-
-type Env = Record<string, string | undefined>;
 
 export class StackStartError extends Error {
   constructor(

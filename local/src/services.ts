@@ -43,8 +43,6 @@ export type Context = {
   requestIdKeyMap?: string;
 };
 
-type Log = (line: string) => void;
-
 /** How one service is run, probed and stopped, and the launcher's steps around its start. */
 export type Run = {
   /** Read at each start (so a stack.setEnv() or a missing dist/<app> shows then). */
@@ -63,9 +61,9 @@ export type Run = {
   /** How long its probes may take, given the stack's start timeout. */
   startTimeoutMs?: (timeoutMs: number) => number;
   /** Before each start: what the process reads must be in place (the db's system tables, a file the proxy reads). */
-  beforeStart?: (log: Log) => Promise<unknown> | unknown;
+  beforeStart?: (log: (line: string) => void) => Promise<unknown> | unknown;
   /** Once healthy, before the services that need it start (the db's schema, seed and accounts). */
-  afterHealthy?: (log: Log) => Promise<unknown> | unknown;
+  afterHealthy?: (log: (line: string) => void) => Promise<unknown> | unknown;
 };
 
 type Row = {

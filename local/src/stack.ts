@@ -17,6 +17,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import {
   ADMIN_PASSWORD_FILE,
+  type Env,
   REPO_ROOT,
   resolveSecrets,
   resolveServers,
@@ -42,8 +43,6 @@ import { resolveRuntime, type Runtime } from "./runtime.ts";
 import { ALIASES, buildServices, type Commands, type ServiceName, serviceNames } from "./services.ts";
 import { reasonOf, whenAborted } from "./stop.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
-
-type Env = Record<string, string | undefined>;
 
 export type StackOptions = {
   /** Where the database, logs and pid files live. Env STORE_DATA_DIR, default `.local/`. */
