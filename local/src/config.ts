@@ -1,4 +1,4 @@
-// What a stack is configured with besides its ports (services.ts): how many web and
+// What a stack is configured with besides its ports (ports.ts): how many web and
 // admin servers, and the secrets. Options win over the environment, the environment
 // over the defaults.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
