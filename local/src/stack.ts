@@ -3,7 +3,8 @@
 // WEB_SERVERS / ADMIN_SERVERS ask for) and HAProxy — with the same db/init.sql and
 // proxy/haproxy.cfg compose uses.
 //
-//   const stack = await startStack({ quiet: true, ports: { store: 18080 } });
+//   const requests = stopRequests();
+//   const stack = await startStack({ quiet: true, ports: { store: 18080 }, signal: requests.signal });
 //   await stack.kill("web-1", "SIGKILL"); await stack.start("web-1");
 //   await stack.stop();
 //
