@@ -37,7 +37,7 @@ export type PortName = keyof typeof PORT_DEFAULTS | `${ServerTier}${1 | 2 | 3 | 
 /** A stack's ports: the design's eleven, and those of servers beyond the second it was resolved for. */
 export type Ports = Record<keyof typeof PORT_DEFAULTS, number> & Partial<Record<PortName, number>>;
 /** Every port's address (store, api, …, web1, web2), and every server's of each tier, first first. */
-export type StackUrls = Record<keyof Ports, string> & Record<ServerTier, string[]>;
+export type StackUrls = { [K in keyof Ports]: string } & Record<ServerTier, string[]>;
 
 const isServerPort = (name: string) => /^(web|admin)\d+$/.test(name);
 
