@@ -24,7 +24,7 @@
 //   bun run test --pass compiled tests/browser/   a pass's set-up with those files instead of its own
 import { spawn } from "bun";
 import path from "node:path";
-import { BROWSER, PROGRAMS, requirePrograms } from "../local/src/system.ts";
+import { BROWSER, PROGRAMS, requirePrograms, signalExitCode } from "../local/src/index.ts";
 import { bunTest, type Pass, planFor, stepsAfter } from "./passes.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
@@ -37,15 +37,16 @@ if ("error" in planned) {
 const plan = planned.plan;
 
 // A SIGTERM for this script goes on to the pass running, which stops the stack it
-// started (startStack answers it) before this exits: no service is left behind. A
-// Ctrl-C reaches the pass from the terminal already (one process group); sending it a
-// second SIGINT would read as "force it", so that one is only waited for.
+// started (tests/setup.ts: stopRequests and stopOnSignals) before this exits: no
+// service is left behind. A Ctrl-C reaches the pass from the terminal already (one
+// process group); sending it a second SIGINT would read as "force it", so that one is
+// only waited for. Either way this ends as the signal would (130, 143).
 let current: ReturnType<typeof spawn> | undefined;
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
     if (signal === "SIGTERM") current?.kill(signal);
     await current?.exited;
-    process.exit(code);
+    process.exit(signalExitCode(signal));
   });
 }
 

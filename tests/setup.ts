@@ -5,17 +5,14 @@
 // get the same stack, and the afterAll below — global, since it is registered by a
 // preload — stops it after the last file.
 //
-// The stack runs on ports of its own (the design's + 10000) with a fresh data dir, so
-// tests never touch a store started by `bun run local`. With STORE_URL set, tests run
-// against that stack instead and nothing is started. A Ctrl-C or SIGTERM during the run
-// is startStack's own to answer: it stops what it started (even mid-start) and exits.
+// The stack runs on ports of its own (PORT_PLAN.system: the design's + 10000, or
+// + TEST_PORT_OFFSET) with a fresh data dir, so tests never touch a store started by
+// `bun run local`. With STORE_URL set, tests run against that stack instead and nothing
+// is started. A Ctrl-C or SIGTERM during the run stops what was started (even
+// mid-start) and ends the run as the signal would (130, 143).
 import { afterAll } from "bun:test";
 import { runEnd } from "../testutil/src/run-end.ts";
-import type { AppName } from "../local/src/runtime.ts";
-import type { Ports } from "../local/src/services.ts";
-import type { Stack } from "../local/src/stack.ts";
-
-const TEST_PORT_OFFSET = Number(process.env.TEST_PORT_OFFSET ?? 10000);
+import type { AppName, Stack } from "../local/src/index.ts";
 
 let starting: Promise<Stack | undefined> | undefined;
 
@@ -28,32 +25,35 @@ export function startTestStack(): Promise<Stack | undefined> {
 async function start(): Promise<Stack | undefined> {
   if (process.env.STORE_URL) return undefined;
   // Loaded here, not at the top: a unit run never loads the launcher.
-  const { PORT_DEFAULTS } = await import("../local/src/services.ts");
-  const { denoCommand } = await import("../local/src/runtime.ts");
-  const { startStack } = await import("../local/src/stack.ts");
-  const ports = Object.fromEntries(
-    Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + TEST_PORT_OFFSET]),
-  ) as Ports;
+  const { denoCommand, PORT_PLAN, plannedPorts, startStack, stopOnSignals, stopRequests } = await import(
+    "../local/src/index.ts"
+  );
+  const offset = Number(process.env.TEST_PORT_OFFSET ?? PORT_PLAN.system.offset);
+  const requests = stopRequests();
+  const starting = startStack({
+    signal: requests.signal,
+    dataDir: process.env.TEST_DATA_DIR ?? ".local/test",
+    fresh: true,
+    quiet: true,
+    // The design's two of each, whatever WEB_SERVERS / ADMIN_SERVERS the shell has:
+    // the system tests name web-1/web-2 and admin-1/admin-2.
+    servers: { web: 2, admin: 2 },
+    ports: plannedPorts("system", { web: 2, admin: 2 }, offset),
+    // The launcher's own env vars (ports, data dir) must not leak in from a shell
+    // that runs `bun run local` with custom ports.
+    env: { ...process.env, STORE_DATA_DIR: undefined },
+    // Short drains keep SIGTERM tests quick; long enough for HAProxy to notice.
+    drainMs: 1500,
+    // STACK_DENO_APPS=api,web runs those apps under Deno (the Deno pass).
+    commands: Object.fromEntries(
+      (process.env.STACK_DENO_APPS ?? "").split(",").filter(Boolean)
+        .map((app) => [app, denoCommand(app as AppName)]),
+    ),
+  });
+  // A stop request, during the start or after it: the stack stops, then the run ends.
+  stopOnSignals(requests, starting);
   try {
-    const stack = await startStack({
-      dataDir: process.env.TEST_DATA_DIR ?? ".local/test",
-      fresh: true,
-      quiet: true,
-      ports,
-      // The design's two of each, whatever WEB_SERVERS / ADMIN_SERVERS the shell has:
-      // the system tests name web-1/web-2 and admin-1/admin-2.
-      servers: { web: 2, admin: 2 },
-      // The launcher's own env vars (ports, data dir) must not leak in from a shell
-      // that runs `bun run local` with custom ports.
-      env: { ...process.env, STORE_DATA_DIR: undefined },
-      // Short drains keep SIGTERM tests quick; long enough for HAProxy to notice.
-      drainMs: 1500,
-      // STACK_DENO_APPS=api,web runs those apps under Deno (the Deno pass).
-      commands: Object.fromEntries(
-        (process.env.STACK_DENO_APPS ?? "").split(",").filter(Boolean)
-          .map((app) => [app, denoCommand(app as AppName)]),
-      ),
-    });
+    const stack = await starting;
     Object.assign(process.env, stack.env);
     return stack;
   } catch (err) {
@@ -66,7 +66,7 @@ async function start(): Promise<Stack | undefined> {
 /** Stops the stack if one was started (or is starting: then once it is up). */
 async function stopTestStack() {
   const stack = await starting?.catch(() => undefined);
-  // Only once it has stopped: a stop already running (a SIGTERM's, in startStack) is
+  // Only once it has stopped: a stop already running (a SIGTERM's: stopOnSignals) is
   // shared by stack.stop(), so this waits for it rather than let the run end mid-stop.
   await stack?.stop();
   starting = Promise.resolve(undefined);

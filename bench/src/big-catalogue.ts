@@ -3,7 +3,7 @@
 // quantity 1000, price 9.99. db/init.sql's insert trigger writes one outbox row per
 // item, so the api's relay, finding more than a cycle's batch, drops the whole
 // catalogue once (api/src/relay.ts): every entry is read from MySQL again after it.
-import type { Stack } from "../../local/src/stack.ts";
+import type { Stack } from "../../local/src/index.ts";
 
 const digits = (count: number) => Math.max(6, String(count).length);
 

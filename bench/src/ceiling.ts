@@ -3,13 +3,15 @@
 // beyond that costs throughput; its figures are given as a share of this one.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { haproxyEnv } from "../../local/src/services.ts";
-import { which } from "../../local/src/system.ts";
-import { fileSink } from "../../local/src/log-sinks.ts";
-import { ManagedProcess } from "../../local/src/managed-process.ts";
-import { waitFor } from "../../local/src/health.ts";
-import type { Ports } from "../../local/src/stack.ts";
+import {
+  fileSink,
+  haproxyEnv,
+  ManagedProcess,
+  type Ports,
+  REPO_ROOT,
+  waitFor,
+  which,
+} from "../../local/src/index.ts";
 
 export type Ceiling = { url: string; pids: () => Record<string, number | undefined>; stop(): Promise<void> };
 

@@ -8,15 +8,15 @@ import path from "node:path";
 import { runClient } from "../../client/src/index.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
-import { REPO_ROOT } from "../../local/src/config.ts";
 import {
+  REPO_ROOT,
   signalExitCode,
   type Stack,
   StackStartError,
   StartInterrupted,
   stopRequests,
   whenAborted,
-} from "../../local/src/stack.ts";
+} from "../../local/src/index.ts";
 import { type Ceiling, startCeiling } from "./ceiling.ts";
 import { type BenchOptions, parseOptions, PUBLISHED_REPORT, type ScenarioKey, USAGE } from "./options.ts";
 import { type Pids, rssOver, sampled, snapshotKb } from "./procs.ts";

@@ -5,7 +5,7 @@
 // `catalog:gen` does for the whole catalogue), and (c) deleting one item's two keys
 // (what clearing `catalog:item:<stem>:` costs: its keys are known, no scan).
 import { Redis } from "@upstash/redis";
-import type { Stack } from "../../local/src/stack.ts";
+import type { Stack } from "../../local/src/index.ts";
 
 const PREFIX = "benchclear:";
 /** Keys under another prefix, to show what a SCAN costs when the prefix holds nothing. */

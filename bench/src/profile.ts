@@ -3,7 +3,7 @@
 // the bridge under `bun --cpu-prof-md`, wrk at 32 connections on one request kind,
 // then the profiles' markdown in .local/bench-profile/. Not part of the report.
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT, stopOnSignals, stopRequests } from "../../local/src/index.ts";
 import { startBenchStack } from "./stack.ts";
 import { KNOWN_TOYS } from "../../client/src/session.ts";
 import { getEach, postJson, wrk } from "./wrk.ts";
@@ -22,7 +22,10 @@ const prof = (
   `--cpu-prof-name=${name}-${scenario}.md`,
   entry,
 ];
-const stack = await startBenchStack({
+// Ctrl-C or SIGTERM, also mid-start: the stack stops and the process ends (130, 143).
+const requests = stopRequests();
+const starting = startBenchStack({
+  signal: requests.signal,
   appEnv: scenario === "product-off" ? { CACHE_ENABLED: "false" } : {},
   commands: {
     "web-1": prof("web/src/main.ts", "web-1"),
@@ -30,6 +33,8 @@ const stack = await startBenchStack({
     cache: prof("bridge/src/main.ts", "bridge"),
   },
 });
+stopOnSignals(requests, starting);
+const stack = await starting;
 try {
   const admin = storeAdmin(stack);
   const items = ["Bench 1", "Bench 2", "Bench 3", "Bench 4"];

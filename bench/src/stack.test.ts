@@ -3,17 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import net from "node:net";
 import path from "node:path";
-import { MAX_SERVERS } from "../../local/src/config.ts";
-import { resolvePorts } from "../../local/src/services.ts";
+import { MAX_SERVERS, plannedPorts, PORT_PLAN } from "../../local/src/index.ts";
 import { harnessDbPort } from "../../testutil/src/route-harness.ts";
 import { PORT_TRIES } from "../../testutil/src/throwaway-db.ts";
 import { BENCH_PORTS, BenchPortsTaken, checkBenchPorts, ephemeralRange } from "./stack.ts";
-
-/** Every port a stack with the most servers listens on: the design's, each offset by `offset`. */
-const stackPorts = (offset: number) =>
-  Object.values(resolvePorts(undefined, {}, { web: MAX_SERVERS, admin: MAX_SERVERS })).map((p) =>
-    p! + offset
-  );
 
 describe("the bench's ports", () => {
   const ports = BENCH_PORTS.map((p) => p.port);
@@ -28,15 +21,17 @@ describe("the bench's ports", () => {
     expect(new Set(ports).size).toBe(ports.length);
   });
 
-  test("none of a test stack's (TEST_PORT_OFFSET 10000 … 18000, tests/launcher's), its route harness's or compose's", () => {
-    // tests/setup.ts's default and the parallel sessions' offsets, tests/launcher/ and
-    // names.test.ts, compose's test stacks (tests/docker/stack.ts: + 12000, + 1000).
-    const offsets = [0, 1000, 6000, 7000, 10000, 12000, 14000, 16000, 18000, 20000, 23000];
-    // And the route harness's MariaDB of each (the ports it tries).
-    const harness = offsets.flatMap((o) =>
-      Array.from({ length: PORT_TRIES }, (_, i) => harnessDbPort(o) + i)
+  test("none of another stack's in PORT_PLAN (with the most servers), nor the route harness's, nor compose's default 80", () => {
+    const most = { web: MAX_SERVERS, admin: MAX_SERVERS };
+    const stacks = (Object.keys(PORT_PLAN) as (keyof typeof PORT_PLAN)[]).filter((n) =>
+      !["bench", "ceiling"].includes(n)
     );
-    const others = new Set([...offsets.flatMap(stackPorts), ...harness, 80, 9080]);
+    // The route harness's MariaDB beside each stack placed by offset (the ports it tries).
+    const harness = stacks.flatMap((n) => {
+      const place: { offset?: number; base?: number } = PORT_PLAN[n];
+      return Array.from({ length: PORT_TRIES }, (_, i) => harnessDbPort(place.offset ?? 0) + i);
+    });
+    const others = new Set([80, ...harness, ...stacks.flatMap((n) => Object.values(plannedPorts(n, most)))]);
     expect(ports.filter((p) => others.has(p))).toEqual([]);
   });
 

@@ -1,38 +1,23 @@
 // The bench's own local stack (data in .local/bench, fresh each time) and the
-// ceiling's HAProxy and fixed-page servers beside it, on ports of their own: 61xxx,
-// above Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range), where a
-// busy machine's outgoing connections take their local ports — one there could hold
-// a port of ours for a moment — and clear of every test stack (the design's ports +
-// 6000 … + 23000, all below 31500) and of compose's. All of them are checked free
-// before anything starts; one taken is named.
+// ceiling's HAProxy and fixed-page servers beside it, on ports of their own
+// (PORT_PLAN.bench and .ceiling: 61xxx, above Linux's ephemeral range and clear of
+// every test stack and of compose's). All of them are checked free before anything
+// starts; one taken is named.
 import { readFileSync } from "node:fs";
-import { portTaken } from "../../local/src/health.ts";
-import { type Ports, type Stack, type StackOptions, startStack } from "../../local/src/stack.ts";
+import {
+  plannedPorts,
+  type Ports,
+  portTaken,
+  type Stack,
+  type StackOptions,
+  startStack,
+} from "../../local/src/index.ts";
 
-export const PORTS: Ports = {
-  store: 61080,
-  stats: 61404,
-  db: 61306,
-  redis: 61379,
-  cache: 61079,
-  api: 61003,
-  adminApi: 61002,
-  web1: 61083,
-  web2: 61084,
-  admin1: 61081,
-  admin2: 61082,
-};
+export const PORTS: Ports = plannedPorts("bench");
 
 /** The ceiling: its HAProxy (admin's servers are the same two fixed-page servers as web's). */
-export const CEILING_PORTS: Ports = {
-  ...PORTS,
-  store: 61180,
-  stats: 61504,
-  web1: 61183,
-  web2: 61184,
-  admin1: 61183,
-  admin2: 61184,
-};
+const ceiling = plannedPorts("ceiling");
+export const CEILING_PORTS: Ports = { ...ceiling, admin1: ceiling.web1, admin2: ceiling.web2 };
 
 /** Every port the bench listens on, with what listens there. */
 export const BENCH_PORTS: readonly { port: number; what: string }[] = [
@@ -68,7 +53,9 @@ export async function checkBenchPorts(ports = BENCH_PORTS) {
   }
 }
 
-export async function startBenchStack(options: Partial<StackOptions> = {}): Promise<Stack> {
+export async function startBenchStack(
+  options: Partial<StackOptions> & Pick<StackOptions, "signal">,
+): Promise<Stack> {
   await checkBenchPorts();
   return await startStack({
     ports: PORTS,

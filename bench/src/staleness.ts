@@ -4,7 +4,7 @@
 // For each write: how long until a read begun after it was sent showed the new price
 // (an upper bound: it includes the write's own commit and the read's round trip), and
 // how many reads begun after its answer still showed an older price (must be none).
-import type { Stack } from "../../local/src/stack.ts";
+import type { Stack } from "../../local/src/index.ts";
 
 /** A port nothing listens on: every call to Redis is refused at once. */
 const CLOSED = "http://127.0.0.1:9";

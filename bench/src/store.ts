@@ -1,7 +1,7 @@
 // What the bench asks of the store besides load: stock set through admin-api (so
 // the cache is cleared as for any admin write) and the stock/order check read
 // straight from the database as its superuser.
-import type { Stack } from "../../local/src/stack.ts";
+import type { Stack } from "../../local/src/index.ts";
 
 export function storeAdmin(stack: Stack) {
   const call = async (method: string, pathname: string, body?: unknown) => {

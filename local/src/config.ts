@@ -1,4 +1,4 @@
-// What a stack is configured with besides its ports (services.ts): how many web and
+// What a stack is configured with besides its ports (ports.ts): how many web and
 // admin servers, and the secrets. Options win over the environment, the environment
 // over the defaults.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -6,6 +6,9 @@ import path from "node:path";
 import { chooseSecret, chooseValue, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
+
+/** Variables, as process.env holds them. */
+export type Env = Record<string, string | undefined>;
 
 /** The two tiers behind the proxy, each as many servers as asked for. */
 export type ServerTier = "web" | "admin";
@@ -33,8 +36,6 @@ export function resolveServers(given: Partial<Servers> | undefined, env: Env): S
   }
   return servers;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** Secrets shared between the tiers; fresh random ones per stack unless set. */
 export type Secrets = {

@@ -2,7 +2,7 @@
 // lines. `bun run local` itself, as a real process, is tested in tests/launcher/.
 import { describe, expect, test } from "bun:test";
 import { consoleSink } from "./log-sinks.ts";
-import { PORT_DEFAULTS, resolvePorts } from "./services.ts";
+import { PORT_DEFAULTS, resolvePorts } from "./ports.ts";
 import { requirePrograms } from "./system.ts";
 
 describe("configuration", () => {

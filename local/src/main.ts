@@ -7,16 +7,26 @@
 // as an interrupted command does: 130 for SIGINT, 143 for SIGTERM (the start did not
 // complete). A second Ctrl-C more than a second later forces the stop.
 import path from "node:path";
-import { signalExitCode, StartInterrupted, startStack, stopOnSignals, stopRequests } from "./stack.ts";
+import { PORT_DEFAULTS, portEnv } from "./ports.ts";
+import { StartInterrupted, startStack } from "./stack.ts";
+import { signalExitCode, stopOnSignals, stopRequests } from "./stop.ts";
 
 const args = new Set(process.argv.slice(2));
+/** The variables of the design's ports: the servers' (WEB1_PORT, …), or the others (STORE_PORT, …). */
+const portVariables = (servers: boolean) =>
+  (Object.keys(PORT_DEFAULTS) as (keyof typeof PORT_DEFAULTS)[]).filter((n) =>
+    /^(web|admin)\d+$/.test(n) === servers
+  ).map(portEnv)
+    .join(", ");
 if (args.has("--help") || args.has("-h")) {
   console.log(
     "usage: bun run local [--fresh] [--verbose]\n  --fresh    delete the local data (and the generated admin password) and start from db/init.sql\n" +
       "  --verbose  stream every service's log here; by default they go to files under the data dir (logs/),\n" +
       "             and only the launcher's lines and the services' errors are shown\n" +
-      "ports and secrets from the environment: STORE_PORT, STATS_PORT, DB_PORT, REDIS_PORT, CACHE_PORT, API_PORT, ADMIN_API_PORT,\n" +
-      "WEB1_PORT, WEB2_PORT, ADMIN1_PORT, ADMIN2_PORT, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …\n" +
+      `ports and secrets from the environment: ${portVariables(false)},\n` +
+      `${
+        portVariables(true)
+      }, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …\n` +
       "WEB_SERVERS, ADMIN_SERVERS: how many web and admin servers (1-9, default 2); web-3 … on WEB1_PORT + 2 … (8085 …),\n" +
       "admin-3 … on ADMIN1_PORT + 12 … (8093 …), or WEB3_PORT, ADMIN3_PORT, … each\n" +
       "A service that exits on its own is started again (as compose's restart: unless-stopped), and that is said here.\n" +
@@ -48,7 +58,7 @@ try {
     logs: args.has("--verbose") ? "terminal" : "files+notices",
     signal: requests.signal,
   });
-  stopOnSignals(stack, 0, requests);
+  stopOnSignals(requests, stack, 0);
   const { urls, secrets } = stack;
   const rows: [string, string][] = [
     ["store (proxy)", urls.store],

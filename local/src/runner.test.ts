@@ -1,4 +1,4 @@
-// The services started by levels and stopped in reverse, on small real processes
+// The services started in the order their needs give and stopped in reverse, on small real processes
 // (bun serving one port each): the order, the steps around a start, a failure.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -35,14 +35,19 @@ function freePort(): Promise<number> {
  * A service that serves 200 on a free port once started (or exits at once when
  * `broken`; or, with `script`, runs that, `PORT` standing for its port).
  */
-async function service(name: ServiceName, level: number, broken = false, own?: string): Promise<ServiceDef> {
+async function service(
+  name: ServiceName,
+  needs: ServiceName[],
+  broken = false,
+  own?: string,
+): Promise<ServiceDef> {
   const port = await freePort();
   const serve = `Bun.serve({ port: ${port}, hostname: "127.0.0.1", fetch: () => new Response("ok") })`;
   const script = own?.replaceAll("PORT", String(port)).replace("SERVE", serve) ??
     (broken ? "process.exit(3)" : serve);
   return {
     name,
-    level,
+    needs,
     command: () => ({ cmd: [process.execPath, "-e", script], cwd: REPO_ROOT, env: { ...process.env } }),
     probes: [{ http: `http://127.0.0.1:${port}/` }],
     stopTimeoutMs: 2000,
@@ -57,36 +62,40 @@ const runnerOf = async (defs: Promise<ServiceDef>[]) =>
     logFile: () => undefined,
   });
 
-describe("startLevels", () => {
-  test("a level starts once the one before is healthy; stopLevels stops the last level first; a second startLevels starts what is not running", async () => {
+describe("startAll", () => {
+  test("a service starts once what it needs is healthy, those with the same needs met together; stopAll stops the last first; a second startAll starts what is not running", async () => {
     events.length = 0;
     const runner = await runnerOf([
-      service("db", 0),
-      service("api", 1),
-      service("web-1", 2),
-      service("web-2", 2),
+      service("db", []),
+      service("api", ["db"]),
+      service("web-1", ["api"]),
+      service("web-2", ["api"]),
     ]);
-    const levels: ServiceName[][] = [];
+    const groups: ServiceName[][] = [];
     try {
-      await runner.startLevels({ onLevel: (names) => levels.push(names) });
-      expect(levels).toEqual([["db"], ["api"], ["web-1", "web-2"]]);
+      await runner.startAll({ onGroup: (names) => groups.push(names) });
+      expect(groups).toEqual([["db"], ["api"], ["web-1", "web-2"]]);
       expect(events.slice(0, 4)).toEqual(["before db", "healthy db", "before api", "healthy api"]);
       expect(runner.running()).toEqual(["web-1", "web-2", "api", "db"]);
 
       await runner.stop("api");
-      levels.length = 0;
-      await runner.startLevels({ onLevel: (names) => levels.push(names) });
-      expect(levels).toEqual([["api"]]);
+      groups.length = 0;
+      await runner.startAll({ onGroup: (names) => groups.push(names) });
+      expect(groups).toEqual([["api"]]);
     } finally {
-      await runner.stopLevels();
+      await runner.stopAll();
     }
     expect(runner.running()).toEqual([]);
   });
 
-  test("a service that exits while starting fails the start naming it, and the next level is not begun", async () => {
-    const runner = await runnerOf([service("db", 0), service("api", 1, true), service("web-1", 2)]);
+  test("a service that exits while starting fails the start naming it, and what needs it is not begun", async () => {
+    const runner = await runnerOf([
+      service("db", []),
+      service("api", ["db"], true),
+      service("web-1", ["api"]),
+    ]);
     const failures: unknown[] = [];
-    const start = runner.startLevels({ onFailure: (err) => failures.push(err) });
+    const start = runner.startAll({ onFailure: (err) => failures.push(err) });
     try {
       await expect(start).rejects.toBeInstanceOf(StackStartError);
       await expect(start).rejects.toThrow(/^api failed to start: it exited/);
@@ -94,23 +103,23 @@ describe("startLevels", () => {
       expect(runner.proc("web-1").pid).toBeUndefined();
       expect(runner.running()).toEqual(["db"]);
     } finally {
-      await runner.stopLevels();
+      await runner.stopAll();
     }
   });
 
   test("an aborted start ends at its next step with Cancelled, starting nothing more", async () => {
-    const runner = await runnerOf([service("db", 0), service("api", 1)]);
+    const runner = await runnerOf([service("db", []), service("api", ["db"])]);
     const cancel = new AbortController();
     try {
       await expect(
-        runner.startLevels({
+        runner.startAll({
           cancel: cancel.signal,
-          onLevel: (names) => names.includes("db") && cancel.abort(),
+          onGroup: (names) => names.includes("db") && cancel.abort(),
         }),
       ).rejects.toBeInstanceOf(Cancelled);
       expect(runner.proc("api").pid).toBeUndefined();
     } finally {
-      await runner.stopLevels();
+      await runner.stopAll();
     }
   });
 });
@@ -134,10 +143,10 @@ describe("restart: unless-stopped", () => {
     "a service that dies on its own (SIGKILL from outside) is started again and serves; the log says so",
     async () => {
       said.length = 0;
-      const web = await service("web-1", 0);
+      const web = await service("web-1", []);
       const runner = await runnerOf([Promise.resolve(web)]);
       try {
-        await runner.startLevels();
+        await runner.startAll();
         const first = runner.proc("web-1").pid!;
         process.kill(first, "SIGKILL");
         await until(() => runner.proc("web-1").pid !== undefined && runner.proc("web-1").pid !== first);
@@ -148,7 +157,7 @@ describe("restart: unless-stopped", () => {
           "restarting web-1 in 0.1 s (as compose's restart: unless-stopped",
         );
       } finally {
-        await runner.stopLevels();
+        await runner.stopAll();
       }
       expect(runner.running()).toEqual([]);
     },
@@ -159,9 +168,9 @@ describe("restart: unless-stopped", () => {
     "what stop() or kill() ended stays down until started again; start() brings it back, kept again",
     async () => {
       said.length = 0;
-      const runner = await runnerOf([service("api", 0), service("web-1", 0), service("web-2", 0)]);
+      const runner = await runnerOf([service("api", []), service("web-1", []), service("web-2", [])]);
       try {
-        await runner.startLevels();
+        await runner.startAll();
         await runner.stop("api");
         runner.kill("web-1", "SIGKILL");
         await runner.proc("web-1").exited;
@@ -185,7 +194,7 @@ describe("restart: unless-stopped", () => {
           runner.running().includes("web-2") && said.some((l) => l.includes("web-2 restarted"))
         );
       } finally {
-        await runner.stopLevels();
+        await runner.stopAll();
       }
       expect(runner.running()).toEqual([]);
     },
@@ -197,17 +206,17 @@ describe("restart: unless-stopped", () => {
     async () => {
       said.length = 0;
       // Healthy for a moment, then gone: over and over.
-      const flaky = await service("cache", 0, false, "SERVE; setTimeout(() => process.exit(1), 150)");
+      const flaky = await service("cache", [], false, "SERVE; setTimeout(() => process.exit(1), 150)");
       const runner = await runnerOf([Promise.resolve(flaky)]);
       try {
-        await runner.startLevels();
+        await runner.startAll();
         await until(() => said.filter((l) => l.includes("restarting cache in")).length >= 3, 10_000);
         const delays = said.filter((l) => l.includes("restarting cache in")).map((l) =>
           Number(l.match(/in ([\d.]+) s/)![1])
         );
         expect(delays.slice(0, 3)).toEqual([0.1, 0.2, 0.4]);
       } finally {
-        await runner.stopLevels();
+        await runner.stopAll();
       }
       const pids = said.filter((l) => l.startsWith("cache: [launcher] started, pid")).length;
       await Bun.sleep(1000);
@@ -227,13 +236,13 @@ describe("restart: unless-stopped", () => {
       // Serves until the marker exists; from then on it exits at once.
       const def = await service(
         "admin-api",
-        0,
+        [],
         false,
         `if (require("node:fs").existsSync(${JSON.stringify(marker)})) process.exit(3); SERVE`,
       );
       const runner = await runnerOf([Promise.resolve(def)]);
       try {
-        await runner.startLevels();
+        await runner.startAll();
         await Bun.write(marker, "");
         process.kill(runner.proc("admin-api").pid!, "SIGKILL");
         await until(() => said.filter((l) => l.includes("restarting admin-api failed")).length >= 2);
@@ -242,7 +251,7 @@ describe("restart: unless-stopped", () => {
         );
         expect(runner.restarting("admin-api")).toBe(true);
       } finally {
-        await runner.stopLevels();
+        await runner.stopAll();
       }
       expect(runner.restarting("admin-api")).toBe(false);
       await Bun.sleep(500);

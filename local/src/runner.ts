@@ -1,12 +1,13 @@
 // The services of a stack as processes: one started with the steps its row asks for
-// (services.ts) and its probes, all of them level by level, and stopped in reverse;
+// (services.ts) and its probes, all of them group by group in the order their needs
+// give (order.ts), and stopped in reverse;
 // one that exits on its own is started again, as compose's `restart: unless-stopped`.
+import type { Env } from "./config.ts";
 import { describe, NotReadyError, waitFor } from "./health.ts";
 import type { LogSink } from "./log-sinks.ts";
 import { ManagedProcess } from "./managed-process.ts";
+import { startGroups } from "./order.ts";
 import type { ServiceDef, ServiceName } from "./services.ts";
-
-type Env = Record<string, string | undefined>;
 
 export class StackStartError extends Error {
   constructor(
@@ -27,15 +28,6 @@ export class StackStartError extends Error {
 /** Thrown inside the start when a stop request or another service's failure ended it. */
 export class Cancelled extends Error {}
 
-export type LevelsStart = {
-  /** Aborted (a stop request, another service's failure): the start ends at its next step. */
-  cancel?: AbortSignal;
-  /** Each level as it begins, with the services it starts. */
-  onLevel?: (names: ServiceName[]) => void;
-  /** A service that failed to start (not one cancelled). */
-  onFailure?: (err: unknown) => void;
-};
-
 /**
  * Docker's restart delay, which compose's `restart: unless-stopped` uses: 100 ms,
  * doubled after each restart up to a minute, back to 100 ms once a run lasted 10 s.
@@ -55,7 +47,8 @@ export class Runner {
   private readonly byName: Map<ServiceName, ServiceDef>;
   /** Variables for a service's next start on top of its own (stack.setEnv). */
   private readonly overrides = new Map<ServiceName, Env>();
-  private readonly levels: number[];
+  /** The start order: each group once the one before is healthy (a stop goes the other way). */
+  private readonly groups: ServiceName[][];
   /**
    * The services kept running: each one once started, until stop() or kill() ends it.
    * One of them that exits on its own is restarted (restart: unless-stopped).
@@ -72,7 +65,7 @@ export class Runner {
     private readonly options: { timeoutMs: number; logFile: (name: string) => string | undefined },
   ) {
     this.byName = new Map(defs.map((d) => [d.name, d]));
-    this.levels = [...new Set(defs.map((d) => d.level))].sort((a, b) => a - b);
+    this.groups = startGroups(defs) as ServiceName[][];
     this.procs = new Map(
       defs.map((
         d,
@@ -161,18 +154,22 @@ export class Runner {
   }
 
   /**
-   * Starts every service that is not running, level by level: each level together,
-   * once the one before is healthy. Every service of a level has settled (started,
+   * Starts every service that is not running, group by group: each group together,
+   * once the one before is healthy. Every service of a group has settled (started,
    * failed or given up) before the next step, so none is left starting behind a stop.
-   * Rejects with the first failure, or Cancelled.
+   * Rejects with the first failure, or Cancelled once `cancel` is aborted (a stop
+   * request, another service's failure). `onGroup` hears each group as it begins,
+   * `onFailure` each service that failed (not one cancelled).
    */
-  async startLevels({ cancel, onLevel, onFailure }: LevelsStart = {}) {
-    for (const level of this.levels) {
-      const group = this.defs.filter((d) => d.level === level && !this.proc(d.name).running).map((d) =>
-        d.name
-      );
+  async startAll({ cancel, onGroup, onFailure }: {
+    cancel?: AbortSignal;
+    onGroup?: (names: ServiceName[]) => void;
+    onFailure?: (err: unknown) => void;
+  } = {}) {
+    for (const all of this.groups) {
+      const group = all.filter((name) => !this.proc(name).running);
       if (group.length === 0) continue;
-      onLevel?.(group);
+      onGroup?.(group);
       let first: unknown;
       const results = await Promise.allSettled(
         group.map((name) =>
@@ -271,18 +268,14 @@ export class Runner {
     if (failed && !p.running) this.exitedOnItsOwn(name);
   }
 
-  /** The running services in the order stopLevels() stops them. */
+  /** The running services in the order stopAll() stops them. */
   running(): ServiceName[] {
-    return [...this.levels].reverse().flatMap((l) =>
-      this.defs.filter((d) => d.level === l && this.proc(d.name).running).map((d) => d.name)
-    );
+    return [...this.groups].reverse().flatMap((group) => group.filter((name) => this.proc(name).running));
   }
 
-  /** Stops every service, the last level first (each level together). */
-  async stopLevels() {
-    for (const level of [...this.levels].reverse()) {
-      await Promise.all(this.defs.filter((d) => d.level === level).map((d) => this.stop(d.name)));
-    }
+  /** Stops every service, the last group first (each group together). */
+  async stopAll() {
+    for (const group of [...this.groups].reverse()) await Promise.all(group.map((name) => this.stop(name)));
   }
 
   /** Waits until a running service passes its probes again. */

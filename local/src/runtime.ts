@@ -1,10 +1,9 @@
 // How an app is run: on Bun (its main.ts), on Deno (its main.deno.ts) or as the
 // executable `bun build --compile` made of it (dist/<app>), or by a command of the
-// caller's own.
+// caller's own (./services.ts).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "./config.ts";
-import type { ServiceName } from "./services.ts";
 
 /** The app code bases; every web-N runs the same code, as does every admin-N. */
 export type AppName = "bridge" | "api" | "admin-api" | "web" | "admin";
@@ -41,23 +40,18 @@ export const denoCommand = (
   app: AppName,
 ) => [denoExecutable(), "run", "-A", path.join(app, "src/main.deno.ts")];
 
-/** Per app ("web") or service ("web-2"): the argv to run instead. */
-export type Commands = Partial<Record<AppName | ServiceName, string[]>>;
-
-/** The argv of one service running `app`: the caller's command for it, else the runtime's. */
-export function appCommand(
-  how: { runtime: Runtime; commands: Commands },
-  app: AppName,
-  service: ServiceName,
-): string[] {
-  const given = how.commands[service] ?? how.commands[app];
-  if (given) return given;
+/**
+ * The argv that runs `app` as `service` on this runtime.
+ *
+ * @example appCommand("bun", "web", "web-2") // [process.execPath, "web/src/main.ts"]
+ */
+export function appCommand(runtime: Runtime, app: AppName, service: string): string[] {
   const bunEntry = [process.execPath, path.join(app, "src/main.ts")];
-  if (how.runtime === "deno") {
+  if (runtime === "deno") {
     const entry = path.join(app, "src/main.deno.ts");
     if (existsSync(path.join(REPO_ROOT, entry))) return denoCommand(app);
   }
-  if (how.runtime === "compiled") {
+  if (runtime === "compiled") {
     const exe = path.join(REPO_ROOT, "dist", app);
     if (!existsSync(exe)) {
       throw new Error(

@@ -2,14 +2,8 @@
 // count, their ports, their services and the proxy's server lines.
 import { afterEach, describe, expect, test } from "bun:test";
 import { DEFAULT_SERVERS, resolveServers } from "./config.ts";
-import {
-  buildServices,
-  haproxyEnv,
-  PORT_DEFAULTS,
-  portKeysInUse,
-  resolvePorts,
-  serviceNames,
-} from "./services.ts";
+import { haproxyEnv, PORT_DEFAULTS, portNames, resolvePorts } from "./ports.ts";
+import { buildServices, serviceNames } from "./services.ts";
 import { testContext } from "@bazaar/testutil/launcher.ts";
 
 describe("resolveServers", () => {
@@ -60,7 +54,7 @@ describe("the ports of servers beyond the second", () => {
 
   test("only the servers the stack runs count as its ports (the launcher checks those are free)", () => {
     const p = resolvePorts(undefined, {}, { web: 1, admin: 3 });
-    const used = portKeysInUse({ web: 1, admin: 3 });
+    const used = portNames({ web: 1, admin: 3 });
     expect(used).toContain("web1");
     expect(used).not.toContain("web2");
     expect(used).toEqual(expect.arrayContaining(["admin1", "admin2", "admin3"]));
@@ -91,7 +85,8 @@ describe("the services of a stack with three web servers and one admin server", 
       "proxy",
     ]);
     const servers = defs.filter((d) => /^(web|admin)-\d$/.test(d.name));
-    expect(new Set(servers.map((d) => d.level)).size).toBe(1);
+    // All of them need only what is up before them: they start together.
+    expect(new Set(servers.map((d) => d.needs.join()))).toEqual(new Set(["api", "admin-api"]));
     expect(servers.map((d) => [d.name, d.command().env.PORT, d.command().env.INSTANCE_NAME])).toEqual([
       ["web-1", "8083", "web-1"],
       ["web-2", "8084", "web-2"],

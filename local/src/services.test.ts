@@ -5,16 +5,8 @@ import path from "node:path";
 import { requestIdKeyMap } from "@bazaar/lib/request-id.ts";
 import { writeRequestIdKeyMap } from "./request-id-key.ts";
 import { hasAccount, redisCommand } from "./redis.ts";
-import {
-  addressEnv,
-  ALIASES,
-  buildServices,
-  type Context,
-  haproxyEnv,
-  PORT_DEFAULTS,
-  resolvePorts,
-  stackUrls,
-} from "./services.ts";
+import { addressEnv, haproxyEnv, PORT_DEFAULTS, resolvePorts, stackUrls } from "./ports.ts";
+import { ALIASES, buildServices, type Context } from "./services.ts";
 import { TEST_SECRETS, testContext } from "@bazaar/testutil/launcher.ts";
 
 const ctx = (appEnv: Record<string, string | undefined> = {}) => testContext({ appEnv });

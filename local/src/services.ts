@@ -1,61 +1,26 @@
-// The service table: every process of the topology in start order (docs/internals.md)
-// — the ports it listens on (the variable that sets each, the design's port, the
-// variables its address is told under), when it starts, how it runs and is probed,
-// and what the launcher does around its start. The rest of this module reads it:
-// the ports (PORT_DEFAULTS, PORT_ENV, resolvePorts), the stack's URLs and variables,
-// HAProxy's variables, and the services a stack with N web and admin servers runs.
+// The service table: every process of the topology, what it needs running before it
+// starts (the start order follows: ./order.ts), how it runs and is probed, and the
+// launcher's steps around its start. Its ports are in ./ports.ts. web and admin are
+// a row each, run as many times as asked for (web-1 … web-N).
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { withRedisPassword } from "@bazaar/lib/secrets.ts";
-import {
-  DEFAULT_SERVERS,
-  MAX_SERVERS,
-  REPO_ROOT,
-  type Secrets,
-  type Servers,
-  type ServerTier,
-} from "./config.ts";
+import { DEFAULT_SERVERS, REPO_ROOT, type Secrets, type Servers, type ServerTier } from "./config.ts";
 import type { Probe } from "./health.ts";
 import type { Command } from "./managed-process.ts";
 import { type DbBins, type DbLayout, ensureInstalled, mariadbdCommand, seedAndConfigure } from "./mariadb.ts";
-import { appCommand, type AppName, type Commands, type Runtime } from "./runtime.ts";
+import { startGroups } from "./order.ts";
+import { haproxyEnv, HOST, http, type PortName, portOf, type Ports, serverNames } from "./ports.ts";
+import { appCommand, type AppName, type Runtime } from "./runtime.ts";
 import { redisAccount, redisCommand, writeRedisConf } from "./redis.ts";
 
-const HOST = "127.0.0.1";
-const http = (port: number) => `http://${HOST}:${port}`;
+/** The table's rows. */
+type RowName = "db" | "redis" | "cache" | "api" | "admin-api" | ServerTier | "proxy";
+/** A service of a stack: a row, or one of a tier's servers (web-1, admin-3). */
+export type ServiceName = Exclude<RowName, ServerTier> | `${ServerTier}-${number}`;
 
-/** Each service's ports by name (the table below gives each its row). */
-type OwnPorts = {
-  db: "db";
-  redis: "redis";
-  cache: "cache";
-  api: "api";
-  "admin-api": "adminApi";
-  proxy: "store" | "stats";
-};
-
-/** Every service but the web and admin servers, of which a stack runs as many as asked for (web-1 … web-N). */
-export type ServiceName = keyof OwnPorts | `${ServerTier}-${number}`;
-
-/** The web and admin servers beyond the first two have optional keys: web3 … web9, admin3 … admin9. */
-type ExtraServerPort = `${ServerTier}${3 | 4 | 5 | 6 | 7 | 8 | 9}`;
-export type Ports =
-  & Record<OwnPorts[keyof OwnPorts] | `${ServerTier}${1 | 2}`, number>
-  & Partial<Record<ExtraServerPort, number>>;
-
-/** One port a service listens on. */
-type PortRow = {
-  /** The design's port. */
-  port: number;
-  /** The variable that sets it; the stack's variables (stack.env) carry it too. */
-  env: string;
-  /** Its address as stack.urls tells it. */
-  url: (port: number) => string;
-  /** The variables of stack.env that carry that address. */
-  urlEnv?: readonly string[];
-  /** The variable that gives it to proxy/haproxy.cfg (as 127.0.0.1:port): a bind of its own, or a server's address. */
-  proxyEnv?: string;
-};
+/** Per app ("web") or service ("web-2"): the command (argv) to run instead. */
+export type Commands = Partial<Record<AppName | ServiceName, string[]>>;
 
 /** What a service is run with: the stack's configuration, resolved. */
 export type Context = {
@@ -78,8 +43,6 @@ export type Context = {
   requestIdKeyMap?: string;
 };
 
-type Log = (line: string) => void;
-
 /** How one service is run, probed and stopped, and the launcher's steps around its start. */
 export type Run = {
   /** Read at each start (so a stack.setEnv() or a missing dist/<app> shows then). */
@@ -98,38 +61,24 @@ export type Run = {
   /** How long its probes may take, given the stack's start timeout. */
   startTimeoutMs?: (timeoutMs: number) => number;
   /** Before each start: what the process reads must be in place (the db's system tables, a file the proxy reads). */
-  beforeStart?: (log: Log) => Promise<unknown> | unknown;
-  /** Once healthy, before the next level starts (the db's schema, seed and accounts). */
-  afterHealthy?: (log: Log) => Promise<unknown> | unknown;
+  beforeStart?: (log: (line: string) => void) => Promise<unknown> | unknown;
+  /** Once healthy, before the services that need it start (the db's schema, seed and accounts). */
+  afterHealthy?: (log: (line: string) => void) => Promise<unknown> | unknown;
 };
 
-type ServiceRow<K extends string> = {
-  /** Start order: everything of one level starts together, after the level before is healthy. */
-  level: number;
+type Row = {
+  /** What must be healthy before it starts (a tier's name: all its servers). */
+  needs?: readonly RowName[];
   /** Other names it is known by (stack.start("bridge")). */
   aliases?: readonly string[];
-  ports: Record<K, PortRow>;
-  run(ctx: Context): Run;
+  /** How it runs, as `name` (a tier's row: web-1, web-2, …, each on its own port). */
+  run(ctx: Context, name: ServiceName): Run;
 };
 
-/** A tier's servers: web-1 … web-N, all alike but for their port. */
-type TierRow = {
-  level: number;
-  /** The design's two servers' ports (web-1, web-2). */
-  ports: readonly [number, number];
-  /** Where server n beyond the second listens unless its own variable (WEB3_PORT, …) says. */
-  beyond: (first: number, n: number) => number;
-  run(ctx: Context, name: ServiceName, port: number): Run;
-};
-
-type Table = { [N in keyof OwnPorts]: ServiceRow<OwnPorts[N]> } & Record<ServerTier, TierRow>;
-
-/** The table, in start order. */
-const SERVICES: Table = {
+/** The table. */
+const SERVICES: Record<RowName, Row> = {
   db: {
-    level: 0,
     aliases: ["mariadb", "mysql"],
-    ports: { db: { port: 3306, env: "DB_PORT", url: (p) => `mysql://${HOST}:${p}/bazaar` } },
     run: (ctx) => ({
       command: () => ({
         cmd: ctx.commands.db ?? mariadbdCommand(ctx.bins, ctx.db, ctx.ports.db),
@@ -152,10 +101,6 @@ const SERVICES: Table = {
     }),
   },
   redis: {
-    level: 0,
-    ports: {
-      redis: { port: 6379, env: "REDIS_PORT", url: (p) => `redis://${HOST}:${p}`, urlEnv: ["REDIS_URL"] },
-    },
     run: (ctx) => {
       // Its password in a file of the launcher's (./redis.ts), rewritten at each start.
       const conf = path.join(ctx.dataDir, "run", "redis.conf");
@@ -193,15 +138,12 @@ const SERVICES: Table = {
     },
   },
   cache: {
-    level: 1,
+    needs: ["redis"],
     // The cache endpoint is the bridge locally, SRH in compose.
     aliases: ["bridge", "srh"],
-    ports: {
-      cache: { port: 8079, env: "CACHE_PORT", url: http, urlEnv: ["CACHE_URL", "UPSTASH_REDIS_REST_URL"] },
-    },
     run: (ctx) => ({
       command: () => ({
-        cmd: appCommand(ctx, "bridge", "cache"),
+        cmd: commandOf(ctx, "bridge", "cache"),
         cwd: REPO_ROOT,
         env: {
           ...appBase(ctx),
@@ -221,8 +163,7 @@ const SERVICES: Table = {
     }),
   },
   api: {
-    level: 2,
-    ports: { api: { port: 5003, env: "API_PORT", url: http, urlEnv: ["API_URL"] } },
+    needs: ["db", "cache"],
     run: (ctx) =>
       app(ctx, "api", "api", ctx.ports.api, {
         ...dbEnv(ctx, "bazaar_api", ctx.secrets.API_DB_PASSWORD),
@@ -230,8 +171,7 @@ const SERVICES: Table = {
       }),
   },
   "admin-api": {
-    level: 2,
-    ports: { adminApi: { port: 5002, env: "ADMIN_API_PORT", url: http, urlEnv: ["ADMIN_API_URL"] } },
+    needs: ["db", "cache"],
     run: (ctx) =>
       app(ctx, "admin-api", "admin-api", ctx.ports.adminApi, {
         ...dbEnv(ctx, "bazaar_admin", ctx.secrets.ADMIN_DB_PASSWORD),
@@ -239,12 +179,9 @@ const SERVICES: Table = {
       }),
   },
   web: {
-    level: 3,
-    ports: [8083, 8084],
-    // 8085 … 8091, right after web-2.
-    beyond: (first, n) => first + n - 1,
-    run: (ctx, name, port) =>
-      app(ctx, name, "web", port, {
+    needs: ["api"],
+    run: (ctx, name) =>
+      app(ctx, name, "web", serverPort(ctx.ports, name), {
         API_URL: http(ctx.ports.api),
         API_TOKEN: ctx.secrets.API_TOKEN,
         REQUEST_ID_KEY: ctx.secrets.REQUEST_ID_KEY,
@@ -252,12 +189,9 @@ const SERVICES: Table = {
       }),
   },
   admin: {
-    level: 3,
-    ports: [8081, 8082],
-    // 8093 … 8099: admin-2's next ports are web's.
-    beyond: (first, n) => first + n + 9,
-    run: (ctx, name, port) =>
-      app(ctx, name, "admin", port, {
+    needs: ["admin-api"],
+    run: (ctx, name) =>
+      app(ctx, name, "admin", serverPort(ctx.ports, name), {
         ADMIN_API_URL: http(ctx.ports.adminApi),
         ADMIN_API_TOKEN: ctx.secrets.ADMIN_API_TOKEN,
         ADMIN_USER: ctx.secrets.ADMIN_USER,
@@ -270,12 +204,8 @@ const SERVICES: Table = {
       }),
   },
   proxy: {
-    level: 4,
+    needs: ["web", "admin"],
     aliases: ["haproxy"],
-    ports: {
-      store: { port: 8080, env: "STORE_PORT", url: http, urlEnv: ["STORE_URL"], proxyEnv: "STORE_BIND" },
-      stats: { port: 8404, env: "STATS_PORT", url: http, urlEnv: ["STATS_URL"], proxyEnv: "STATS_BIND" },
-    },
     run: (ctx) => ({
       command: () => ({
         cmd: ctx.commands.proxy ??
@@ -302,6 +232,10 @@ const SERVICES: Table = {
 
 const appBase = (ctx: Context) => ({ ...process.env, ...ctx.appEnv });
 
+/** The argv of one service running `code`: the caller's command for it, else the runtime's. */
+const commandOf = (ctx: Context, code: AppName, name: ServiceName) =>
+  ctx.commands[name] ?? ctx.commands[code] ?? appCommand(ctx.runtime, code, name);
+
 /** An app on its port: probed at /healthz. */
 const app = (
   ctx: Context,
@@ -311,7 +245,7 @@ const app = (
   env: Record<string, string>,
 ): Run => ({
   command: () => ({
-    cmd: appCommand(ctx, code, name),
+    cmd: commandOf(ctx, code, name),
     cwd: REPO_ROOT,
     env: { ...appBase(ctx), HOST, PORT: String(port), INSTANCE_NAME: name, ...env },
   }),
@@ -332,198 +266,57 @@ const dbEnv = (ctx: Context, user: string, password: string) => ({
   SHUTDOWN_DRAIN_MS: "0",
 });
 
+/** A server's port: web-3's is ports.web3. */
+const serverPort = (ports: Ports, name: ServiceName) => portOf(ports, name.replace("-", "") as PortName);
+
 /** The environment without any WEB<n>_ADDR / ADMIN<n>_ADDR: one left in a shell would add a server to the proxy. */
 const withoutServerAddrs = (env: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(env).filter(([k]) => !/^(WEB|ADMIN)\d+_ADDR$/.test(k)));
 
-const TIERS: readonly ServerTier[] = ["web", "admin"];
-const isTier = (key: keyof Table): key is ServerTier => (TIERS as readonly string[]).includes(key);
+const TIERS: readonly string[] = ["web", "admin"] satisfies ServerTier[];
 
-/** One port of a stack: its row, its key, and where it is unless set. */
-type PortSlot = Omit<PortRow, "port"> & { key: keyof Ports; fallback: (ports: Ports) => number };
+/** A service as the launcher runs it: its name, what it needs, and how it runs. */
+export type ServiceDef = Run & { name: ServiceName; needs: readonly ServiceName[] };
 
-/** One service of a stack with these servers: its name, level, ports and how it runs. */
-type Instance = {
-  name: ServiceName;
-  level: number;
-  aliases: readonly string[];
-  slots: PortSlot[];
-  run: (ctx: Context) => Run;
-};
-
-/** The Ports key of a tier's n-th server (web1, admin3, …). */
-export const serverPortKey = (tier: ServerTier, n: number) => `${tier}${n}` as keyof Ports;
-
-/** A tier's servers by name: web-1 … web-N. */
-export const serverNames = (tier: ServerTier, count: number): ServiceName[] =>
-  Array.from({ length: count }, (_, i) => `${tier}-${i + 1}` as const);
-
-function instances(servers: Servers): Instance[] {
-  return (Object.keys(SERVICES) as (keyof Table)[]).flatMap((key): Instance[] => {
-    if (isTier(key)) {
-      const row = SERVICES[key];
-      const stem = key.toUpperCase();
-      return serverNames(key, servers[key]).map((name, i) => {
-        const n = i + 1;
-        const slot: PortSlot = {
-          key: serverPortKey(key, n),
-          fallback: (ports) => row.ports[n - 1] ?? row.beyond(ports[serverPortKey(key, 1)]!, n),
-          env: `${stem}${n}_PORT`,
-          url: http,
-          urlEnv: [`${stem}${n}_URL`],
-          proxyEnv: `${stem}${n}_ADDR`,
-        };
-        return {
-          name,
-          level: row.level,
-          aliases: [],
-          slots: [slot],
-          run: (ctx) => row.run(ctx, name, serverPort(ctx.ports, key, n)),
-        };
-      });
-    }
-    const row: ServiceRow<string> = SERVICES[key];
-    const slots = Object.entries(row.ports).map(([k, { port, ...p }]): PortSlot => ({
-      ...p,
-      key: k as keyof Ports,
-      fallback: () => port,
-    }));
-    return [{ name: key, level: row.level, aliases: row.aliases ?? [], slots, run: (ctx) => row.run(ctx) }];
-  });
-}
-
-/** The ports resolved whatever the count: the design's two of each tier are always among them. */
-const resolvedServers = (servers: Servers): Servers => ({
-  web: Math.max(servers.web, DEFAULT_SERVERS.web),
-  admin: Math.max(servers.admin, DEFAULT_SERVERS.admin),
-});
-const slotsOf = (servers: Servers) => instances(servers).flatMap((i) => i.slots);
-
-/** A stack's services in start order, with these many web and admin servers. */
-export const serviceNames = (servers: Servers = DEFAULT_SERVERS): ServiceName[] =>
-  instances(servers).map((i) => i.name);
-
-/** The default stack's services (two web, two admin servers). */
-export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
-
-/** Other names a service is known by (the cache endpoint is the bridge locally, SRH in compose). */
-export const ALIASES: Record<string, ServiceName> = Object.fromEntries(
-  instances(DEFAULT_SERVERS).flatMap((i) => i.aliases.map((a) => [a, i.name])),
-);
-
-/** The environment variable that sets each port. */
-export const PORT_ENV = Object.fromEntries(
-  slotsOf({ web: MAX_SERVERS, admin: MAX_SERVERS }).map((s) => [s.key, s.env]),
-) as Record<keyof Ports, string>;
-
-type Env = Record<string, string | undefined>;
-
-/**
- * Each port from the options, else its variable, else the design's. A tier's servers
- * beyond the second follow its first (web-n on WEB1_PORT + n − 1, admin-n on
- * ADMIN1_PORT + n + 9) unless their own variable says.
- */
-export function resolvePorts(
-  given: Partial<Ports> | undefined,
-  env: Env,
-  servers: Servers = DEFAULT_SERVERS,
-): Ports {
-  const ports = {} as Ports;
-  // In table order, so that web-3 follows where web-1 was put.
-  for (const slot of slotsOf(resolvedServers(servers))) {
-    const raw = given?.[slot.key] ?? env[slot.env];
-    if (raw === undefined || raw === "") {
-      ports[slot.key] = slot.fallback(ports);
-      continue;
-    }
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${slot.env}: not a port: ${raw}`);
-    ports[slot.key] = n;
-  }
-  const seen = new Map<number, string>();
-  for (const [key, port] of Object.entries(ports)) {
-    const other = seen.get(port);
-    if (other) throw new Error(`${PORT_ENV[key as keyof Ports]} and ${other} are both ${port}`);
-    seen.set(port, PORT_ENV[key as keyof Ports]);
-  }
-  return ports;
-}
-
-/** The design's ports. */
-export const PORT_DEFAULTS: Ports = resolvePorts(undefined, {});
-
-/** The ports a stack with these servers uses (web-2's is not one when WEB_SERVERS=1). */
-export const portKeysInUse = (servers: Servers): (keyof Ports)[] => slotsOf(servers).map((s) => s.key);
-
-/** A tier's n-th server's port (web-3's is ports.web3). */
-export const serverPort = (ports: Ports, tier: ServerTier, n: number): number =>
-  portOf(ports, serverPortKey(tier, n));
-
-/** A port of `ports`, or a clear error for one of a server they were not resolved for. */
-function portOf(ports: Ports, key: keyof Ports): number {
-  const port = ports[key];
-  if (port === undefined) {
-    throw new Error(`no port for ${key} (resolvePorts with the stack's servers gives one)`);
-  }
-  return port;
-}
-
-/** Every port's address (store, api, …, web1, web2), and every server's of each tier, first first. */
-export type StackUrls = { [K in keyof Ports]: string } & Record<ServerTier, string[]>;
-
-export function stackUrls(ports: Ports, servers: Servers): StackUrls {
-  const urls = Object.fromEntries(
-    slotsOf(resolvedServers(servers)).map((s) => [s.key, s.url(portOf(ports, s.key))]),
-  ) as Record<keyof Ports, string>;
-  return {
-    ...urls,
-    web: serverNames("web", servers.web).map((_, i) => http(serverPort(ports, "web", i + 1))),
-    admin: serverNames("admin", servers.admin).map((_, i) => http(serverPort(ports, "admin", i + 1))),
-  } as StackUrls;
-}
-
-/** The ports and addresses of the services a stack runs as variables: STORE_PORT, STORE_URL, WEB3_URL, … */
-export function addressEnv(ports: Ports, servers: Servers): Record<string, string> {
-  return Object.fromEntries(
-    slotsOf(servers).flatMap((s) => [
-      [s.env, String(portOf(ports, s.key))],
-      ...(s.urlEnv ?? []).map((name) => [name, s.url(portOf(ports, s.key))]),
-    ]),
+/** The services of a stack with these servers (a tier's row once per server), needs spelled out, in table order. */
+function servicesOf(servers: Servers) {
+  const named = (row: RowName): ServiceName[] =>
+    TIERS.includes(row) ? serverNames(row as ServerTier, servers[row as ServerTier]) : [row as ServiceName];
+  return (Object.entries(SERVICES) as [RowName, Row][]).flatMap(([key, row]) =>
+    named(key).map((name) => ({
+      name,
+      needs: (row.needs ?? []).flatMap(named),
+      aliases: row.aliases ?? [],
+      run: (ctx: Context) => row.run(ctx, name),
+    }))
   );
 }
 
 /**
- * The variables proxy/haproxy.cfg reads, pointing at this stack's 127.0.0.1 ports.
- * Without `stats` (the bench's ceiling) the stats port answers 403 to everything.
+ * A stack's services in start order, with these many web and admin servers.
+ *
+ * @example serviceNames({ web: 1, admin: 1 }) // ["db", "redis", "cache", "api", "admin-api", "web-1", "admin-1", "proxy"]
  */
-export function haproxyEnv(
-  ports: Ports,
-  stats?: { user: string; password: string },
-  servers: Servers = DEFAULT_SERVERS,
-): Record<string, string> {
-  return {
-    // Everyone is 127.0.0.1 here, and `bun run bench` and the load tests send far
-    // more than any one real client from it (the ceiling alone ~20,000 requests a
-    // second): no request-rate limit worth the name. The connection limit stays
-    // compose's (1000 of maxconn's 4096), above the bench's 128 connections.
-    REQ_LIMIT_PER_SOURCE_10S: "100000000",
-    ...(stats ? { STATS_USER: stats.user, STATS_PASSWORD: stats.password } : {}),
-    // STORE_BIND, STATS_BIND, and one WEB<n>_ADDR / ADMIN<n>_ADDR per server this
-    // stack runs: haproxy.cfg has a server line for each one set.
-    ...Object.fromEntries(
-      slotsOf(servers).flatMap((s) => (s.proxyEnv ? [[s.proxyEnv, `${HOST}:${portOf(ports, s.key)}`]] : [])),
-    ),
-  };
-}
+export const serviceNames = (servers: Servers = DEFAULT_SERVERS): ServiceName[] =>
+  startGroups(servicesOf(servers)).flat() as ServiceName[];
 
-/** A service as the launcher runs it: its name and start level, and how it runs. */
-export type ServiceDef = Run & { name: ServiceName; level: number };
+/** The default stack's services (two web, two admin servers), in start order. */
+export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
 
-/** The services of a stack with this configuration, in start order. */
+/** Other names a service is known by (the cache endpoint is the bridge locally, SRH in compose). */
+export const ALIASES: Record<string, ServiceName> = Object.fromEntries(
+  servicesOf(DEFAULT_SERVERS).flatMap((s) => s.aliases.map((a) => [a, s.name])),
+);
+
+/**
+ * The services of a stack with this configuration, each with what it needs.
+ *
+ * @example buildServices(ctx).find((s) => s.name === "web-3")?.needs // ["api"]
+ */
 export function buildServices(ctx: Context): ServiceDef[] {
-  return instances(ctx.servers ?? DEFAULT_SERVERS).map((i) => ({
-    name: i.name,
-    level: i.level,
-    ...i.run(ctx),
+  return servicesOf(ctx.servers ?? DEFAULT_SERVERS).map((s) => ({
+    name: s.name,
+    needs: s.needs,
+    ...s.run(ctx),
   }));
 }

@@ -3,20 +3,22 @@
 // WEB_SERVERS / ADMIN_SERVERS ask for) and HAProxy — with the same db/init.sql and
 // proxy/haproxy.cfg compose uses.
 //
-//   const stack = await startStack({ quiet: true, ports: { store: 18080 } });
+//   const requests = stopRequests();
+//   const stack = await startStack({ quiet: true, ports: { store: 18080 }, signal: requests.signal });
 //   await stack.kill("web-1", "SIGKILL"); await stack.start("web-1");
 //   await stack.stop();
 //
-// Stopping is safe at any moment. A stop requested while the stack is still starting
-// (SIGINT/SIGTERM, or the caller's AbortSignal) stops what was started so far, in
+// Stopping is safe at any moment. The caller's AbortSignal (stopRequests(): SIGINT,
+// SIGTERM) aborted while the stack is still starting stops what was started so far, in
 // reverse order, says so ("stopped during start (SIGTERM): stopped api, …") and the
-// start rejects with StartInterrupted. Without a caller's signal this module answers
-// SIGINT/SIGTERM itself for as long as the stack lives, and then ends the process as
-// the signal would have (exit 128 + n: 130, 143) — so nothing is left behind.
+// start rejects with StartInterrupted. Once it is up, stopping it is the caller's
+// (stack.stop(), or stopOnSignals). If the process dies anyway, an exit hook SIGKILLs
+// every child.
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import {
   ADMIN_PASSWORD_FILE,
+  type Env,
   REPO_ROOT,
   resolveSecrets,
   resolveServers,
@@ -28,32 +30,20 @@ import { consoleSink, filesAndNotices, fileSink, type LogSink } from "./log-sink
 import { type DbLayout, dbLayout, rootSql, socketUser } from "./mariadb.ts";
 import { reapLeftovers } from "./pid-files.ts";
 import { writeRequestIdKeyMap } from "./request-id-key.ts";
-import { Cancelled, Runner } from "./runner.ts";
-import { type Commands, resolveRuntime, type Runtime } from "./runtime.ts";
 import {
   addressEnv,
-  ALIASES,
-  buildServices,
-  PORT_ENV,
-  portKeysInUse,
+  portEnv,
+  portNames,
   type Ports,
   resolvePorts,
-  type ServiceName,
-  serviceNames,
   type StackUrls,
   stackUrls,
-} from "./services.ts";
-import { guard, reasonOf, unguard, whenAborted } from "./stop.ts";
+} from "./ports.ts";
+import { Cancelled, Runner } from "./runner.ts";
+import { resolveRuntime, type Runtime } from "./runtime.ts";
+import { ALIASES, buildServices, type Commands, type ServiceName, serviceNames } from "./services.ts";
+import { reasonOf, whenAborted } from "./stop.ts";
 import { PROGRAMS, requirePrograms } from "./system.ts";
-
-export type { Ports, ServiceName, StackUrls } from "./services.ts";
-export { SERVICE_NAMES } from "./services.ts";
-export type { AppName, Runtime } from "./runtime.ts";
-export type { Secrets, Servers } from "./config.ts";
-export { StackStartError } from "./runner.ts";
-export { signalExitCode, stopOnSignals, type StopRequests, stopRequests, whenAborted } from "./stop.ts";
-
-type Env = Record<string, string | undefined>;
 
 export type StackOptions = {
   /** Where the database, logs and pid files live. Env STORE_DATA_DIR, default `.local/`. */
@@ -97,11 +87,11 @@ export type StackOptions = {
   /** How long one service may take to become healthy (default 30 s; the first database start gets 90 s). */
   startTimeoutMs?: number;
   /**
-   * The caller's stop request. Aborted during the start: what was started is stopped
-   * and the start rejects with StartInterrupted; afterwards the caller stops the stack.
-   * Without one, SIGINT/SIGTERM stop the stack (starting or not) and end the process.
+   * The caller's stop request (stopRequests().signal). Aborted during the start: what
+   * was started is stopped and the start rejects with StartInterrupted; afterwards the
+   * caller stops the stack.
    */
-  signal?: AbortSignal;
+  signal: AbortSignal;
 };
 
 export interface Stack {
@@ -171,88 +161,130 @@ const nameIn = (names: readonly ServiceName[]) => (name: string): ServiceName =>
 /** The stack's own files in the data dir: what --fresh deletes (nothing else there is touched). */
 const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json", ADMIN_PASSWORD_FILE];
 
-/** What the start shares with whoever may stop it while it runs. */
-type StartControl = {
-  /** Aborted by a stop request, or by the first service that failed to start. */
-  readonly cancel: AbortSignal;
-  /** What the start is doing, for the message when a stop is asked for. */
-  phase: string;
-  /** Set by a stop request: the signal's name, or "stop requested". */
-  stopReason: string | undefined;
-  /** The first service's failure: what the start rejects with (unless a stop was asked for). */
-  failure: unknown;
-  /** The log from now on (the lines said before it are written first). */
-  attach(sink: LogSink): void;
-  say(line: string): void;
-  /** Throws once the start is to end (its next step is not begun). */
-  checkpoint(): void;
-  /** A service's failure: the first one is what the start rejects with; the others stop waiting. */
-  failed(err: unknown): void;
-  /** The services stopped because the start ended, in the order they were stopped. */
-  stopped: ServiceName[];
-};
-
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+/**
+ * Starts the whole stack and resolves once every service is healthy: configuration →
+ * leftovers of an earlier launcher → log, programs, ports, secrets → the services, in
+ * the order their needs give. A stop request on `options.signal` ends the start at its
+ * next step (a running apt-get or mariadb-install-db is let finish, never killed) and
+ * stops what it started.
+ *
+ * @example
+ * const requests = stopRequests();
+ * const stack = await startStack({ quiet: true, signal: requests.signal });
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { signal } = options;
   // Asked to stop before it began (e.g. between two tries): nothing is touched.
-  if (options.signal?.aborted) throw new StartInterrupted(reasonOf(options.signal), []);
+  if (signal.aborted) throw new StartInterrupted(reasonOf(signal), []);
+  // Aborted by a stop request, or by the first service that failed to start.
   const cancel = new AbortController();
-  // Messages from before the log sink exists (--fresh deletes the log dir).
+  let stopReason: string | undefined;
+  let failure: unknown;
+  let stopped: ServiceName[] = [];
+  /** What the start is doing, for the line a stop request gets. */
+  let phase = "preparing";
+  // Lines from before the log sink exists (--fresh deletes the log dir) wait for it.
   const early: string[] = [];
   let sink: LogSink | undefined;
-  let live: Stack | undefined;
-  const control: StartControl = {
-    cancel: cancel.signal,
-    phase: "preparing",
-    stopReason: undefined,
-    failure: undefined,
-    attach(s) {
-      sink = s;
-      early.splice(0).forEach(control.say);
-    },
-    say: (line) => (sink ? sink.line("launcher", line) : void early.push(line)),
-    checkpoint() {
-      if (cancel.signal.aborted) throw new Cancelled();
-    },
-    failed(err) {
-      if (cancel.signal.aborted) return;
-      control.failure = err;
-      cancel.abort();
-    },
-    stopped: [],
+  const say = (line: string) => (sink ? sink.line("launcher", line) : void early.push(line));
+  const checkpoint = () => {
+    if (cancel.signal.aborted) throw new Cancelled();
   };
-  // A stop request while starting: the start ends at its next step (a running apt-get
-  // or mariadb-install-db is let finish, never killed), and what it started is stopped.
-  const requestStop = (reason: string) => {
-    if (control.stopReason !== undefined || live) return;
-    control.stopReason = reason;
-    control.say(`${reason} during start (${control.phase}): stopping what was started…`);
+  const unlisten = whenAborted(signal, (reason) => {
+    stopReason = reason;
+    say(`${reason} during start (${phase}): stopping what was started…`);
     cancel.abort();
-  };
-  const key = {};
-  const over = Promise.withResolvers<void>();
-  const guardHooks = {
-    // A stack stopped with stop() needs no guard; started again, it does.
-    release: () => !options.signal && unguard(key),
-    renew: () => !options.signal && guard(key, () => live!.stop()),
-  };
-  const unlisten = options.signal
-    ? whenAborted(options.signal, requestStop)
-    : (guard(key, (reason) => (live ? live.stop() : (requestStop(reason), over.promise))), () => {});
+  });
 
   try {
-    live = await launch(options, control, guardHooks);
-    return live;
+    // 1. The configuration: a bad variable is refused before anything is touched.
+    const config = resolveConfig(options);
+    const { dataDir, logDir, servers, ports } = config;
+    const names = serviceNames(servers);
+
+    // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
+    // them first. Then --fresh deletes the stack's data.
+    await reapLeftovers(config.runDir, say);
+    if (options.fresh) {
+      say(`--fresh: deleted the stack's data in ${dataDir}`);
+      for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
+    }
+    // 3. What the start needs: its log, the programs, free ports, the secrets.
+    mkdirSync(dataDir, { recursive: true });
+    const logs = options.logs ?? (options.quiet ? "files" : "terminal");
+    sink = options.logSink ??
+      (logs === "files"
+        ? fileSink(logDir)
+        : logs === "files+notices"
+        ? filesAndNotices(logDir, ["launcher", ...names])
+        : consoleSink(["launcher", ...names]));
+    early.splice(0).forEach(say);
+    checkpoint();
+    say(`starting in ${dataDir}`);
+
+    phase = "looking for MariaDB, Redis and HAProxy";
+    const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
+    checkpoint();
+    phase = "checking the ports";
+    await checkPortsFree(ports, servers);
+    checkpoint();
+    // After --fresh: the database passwords are kept in the data dir.
+    const secrets = resolveSecrets(options.secrets, config.env, dataDir);
+
+    // 4. The services, each group once the one before is healthy.
+    const runner = new Runner(
+      buildServices({
+        ports,
+        servers,
+        secrets,
+        bins,
+        db: config.db,
+        dataDir,
+        runtime: config.runtime,
+        commands: options.commands ?? {},
+        drainMs: config.drainMs,
+        appEnv: options.appEnv ?? {},
+        requestIdKeyMap: writeRequestIdKeyMap(config.runDir, secrets.REQUEST_ID_KEY),
+      }),
+      sink,
+      config.runDir,
+      {
+        timeoutMs: config.timeoutMs,
+        logFile: (
+          name,
+        ) => (logs !== "terminal" && !options.logSink ? path.join(logDir, `${name}.log`) : undefined),
+      },
+    );
+    process.on("exit", runner.killNow);
+    const t0 = performance.now();
+    try {
+      await runner.startAll({
+        cancel: cancel.signal,
+        onGroup: (group) => (phase = `starting ${group.join(", ")}`),
+        onFailure: (err) => {
+          if (cancel.signal.aborted) return;
+          failure = err;
+          cancel.abort();
+        },
+      });
+    } catch (err) {
+      if (stopReason === undefined) say(`start failed, stopping what was started`);
+      stopped = runner.running();
+      await runner.stopAll();
+      process.off("exit", runner.killNow);
+      throw err;
+    }
+    say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
+
+    // 5. The report: the stack's addresses, variables and controls.
+    return stackOf(config, { secrets, sql: (text) => rootSql(bins, config.db, text) }, runner, sink);
   } catch (err) {
-    const interrupted = control.stopReason !== undefined
-      ? new StartInterrupted(control.stopReason, control.stopped)
-      : undefined;
-    if (interrupted) control.say(interrupted.message);
+    const interrupted = stopReason !== undefined ? new StartInterrupted(stopReason, stopped) : undefined;
+    if (interrupted) say(interrupted.message);
     await sink?.close();
-    guardHooks.release();
-    throw interrupted ?? control.failure ?? err;
+    throw interrupted ?? failure ?? err;
   } finally {
     unlisten();
-    over.resolve();
   }
 }
 
@@ -280,8 +312,8 @@ type Config = ReturnType<typeof resolveConfig>;
 async function checkPortsFree(ports: Ports, servers: Servers) {
   const taken: string[] = [];
   await Promise.all(
-    portKeysInUse(servers).map(async (k) => {
-      if (await portTaken(ports[k]!)) taken.push(`${ports[k]} (${PORT_ENV[k]})`);
+    portNames(servers).map(async (name) => {
+      if (await portTaken(ports[name]!)) taken.push(`${ports[name]} (${portEnv(name)})`);
     }),
   );
   if (taken.length) {
@@ -293,108 +325,12 @@ async function checkPortsFree(ports: Ports, servers: Servers) {
   }
 }
 
-/**
- * The start itself: resolve the configuration → reap what an earlier launcher left →
- * start the levels → report. `guardHooks` follow the stack's stop() and start() (see guard()).
- */
-async function launch(
-  options: StackOptions,
-  control: StartControl,
-  guardHooks: { release(): void; renew(): void },
-): Promise<Stack> {
-  const { say, checkpoint } = control;
-  // 1. The configuration: a bad variable is refused before anything is touched.
-  const config = resolveConfig(options);
-  const { dataDir, logDir, servers, ports } = config;
-  const names = serviceNames(servers);
-
-  // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
-  // them first. Then --fresh deletes the stack's data.
-  await reapLeftovers(config.runDir, say);
-  if (options.fresh) {
-    say(`--fresh: deleted the stack's data in ${dataDir}`);
-    for (const e of OWN_ENTRIES) rmSync(path.join(dataDir, e), { recursive: true, force: true });
-  }
-  // 3. What the start needs: its log, the programs, free ports, the secrets.
-  mkdirSync(dataDir, { recursive: true });
-  const logs = options.logs ?? (options.quiet ? "files" : "terminal");
-  const sink = options.logSink ??
-    (logs === "files"
-      ? fileSink(logDir)
-      : logs === "files+notices"
-      ? filesAndNotices(logDir, ["launcher", ...names])
-      : consoleSink(["launcher", ...names]));
-  control.attach(sink);
-  checkpoint();
-  say(`starting in ${dataDir}`);
-
-  control.phase = "looking for MariaDB, Redis and HAProxy";
-  const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
-  checkpoint();
-  control.phase = "checking the ports";
-  await checkPortsFree(ports, servers);
-  checkpoint();
-  // After --fresh: the database passwords are kept in the data dir.
-  const secrets = resolveSecrets(options.secrets, config.env, dataDir);
-
-  // 4. The levels, each once the one before is healthy.
-  const runner = new Runner(
-    buildServices({
-      ports,
-      servers,
-      secrets,
-      bins,
-      db: config.db,
-      dataDir,
-      runtime: config.runtime,
-      commands: options.commands ?? {},
-      drainMs: config.drainMs,
-      appEnv: options.appEnv ?? {},
-      requestIdKeyMap: writeRequestIdKeyMap(config.runDir, secrets.REQUEST_ID_KEY),
-    }),
-    sink,
-    config.runDir,
-    {
-      timeoutMs: config.timeoutMs,
-      logFile: (
-        name,
-      ) => (logs !== "terminal" && !options.logSink ? path.join(logDir, `${name}.log`) : undefined),
-    },
-  );
-  process.on("exit", runner.killNow);
-  const t0 = performance.now();
-  try {
-    await runner.startLevels({
-      cancel: control.cancel,
-      onLevel: (group) => (control.phase = `starting ${group.join(", ")}`),
-      onFailure: control.failed,
-    });
-  } catch (err) {
-    if (control.stopReason === undefined) say(`start failed, stopping what was started`);
-    control.stopped = runner.running();
-    await runner.stopLevels();
-    process.off("exit", runner.killNow);
-    throw err;
-  }
-  say(`stack up in ${Math.round(performance.now() - t0) / 1000} s`);
-
-  // 5. The report: the stack's addresses, variables and controls.
-  return stackOf(
-    config,
-    { secrets, sql: (text) => rootSql(bins, config.db, text) },
-    runner,
-    sink,
-    guardHooks,
-  );
-}
-
 /** The started stack, as its callers see and control it. */
 function stackOf(
   config: Config,
   { secrets, sql }: { secrets: Secrets; sql: (text: string) => Promise<string> },
   runner: Runner,
   sink: LogSink,
-  guardHooks: { release(): void; renew(): void },
 ): Stack {
   const { ports, servers, dataDir, logDir, db } = config;
   const names = serviceNames(servers);
@@ -430,7 +366,7 @@ function stackOf(
   };
 
   // The whole stack's stop once begun (until it is started again): a second stop()
-  // (the guard's, beside the caller's) waits for the same one.
+  // (a signal's, beside the caller's) waits for the same one.
   let stopping: Promise<void> | undefined;
   const stack: Stack = {
     ports,
@@ -448,14 +384,14 @@ function stackOf(
     logs: (name) => [...runner.proc(resolveName(name)).tail],
     async start(name) {
       if (name === undefined) {
-        // After stop(): the stack is live again, so a later stop() must stop it.
+        // After stop(): the stack is live again, so a later stop() must stop it, and
+        // the exit hook must kill it.
         if (stopping) {
           await stopping;
           stopping = undefined;
           process.on("exit", runner.killNow);
-          guardHooks.renew();
         }
-        await runner.startLevels();
+        await runner.startAll();
         say("stack started again");
         return;
       }
@@ -467,11 +403,10 @@ function stackOf(
       if (name !== undefined) return runner.stop(resolveName(name));
       stopping ??= (async () => {
         say("stopping");
-        await runner.stopLevels();
+        await runner.stopAll();
         process.off("exit", runner.killNow);
         say("stopped");
         await sink.close();
-        guardHooks.release();
       })();
       return stopping;
     },

@@ -1,11 +1,13 @@
-// Stop requests: SIGINT/SIGTERM, or a caller's AbortSignal, as what stops a stack.
-// A stack started without a signal of the caller's is guarded: on SIGINT/SIGTERM it
-// is stopped (one still starting: what it started so far), then the process ends as
-// the signal would have ended it (exit 128 + n: 130, 143).
+// Stop requests: SIGINT/SIGTERM as an AbortSignal, which every caller of startStack
+// makes (stopRequests) and hands to it; a stop during the start is startStack's to
+// carry out, one once the stack is up the caller's (stopOnSignals).
 import { constants } from "node:os";
-import type { Stack } from "./stack.ts";
 
-/** A process ended by a signal exits 128 + its number (SIGINT 130, SIGTERM 143); 1 for anything else. */
+/**
+ * A process ended by a signal exits 128 + its number (SIGINT 130, SIGTERM 143); 1 for anything else.
+ *
+ * @example signalExitCode("SIGTERM") // 143
+ */
 export const signalExitCode = (reason: string | undefined) => {
   const n = reason ? (constants.signals as Record<string, number | undefined>)[reason] : undefined;
   return n ? 128 + n : 1;
@@ -23,6 +25,10 @@ export type StopRequests = {
  * than a second later forces: the process exits at once (128 + n), and the exit hook
  * SIGKILLs the stack's children. Ctrl-C under `bun run` arrives twice at once (from
  * the terminal and forwarded by bun run): that pair counts as one request.
+ *
+ * @example
+ * const requests = stopRequests();
+ * const stack = await startStack({ signal: requests.signal });
  */
 export function stopRequests(): StopRequests {
   const controller = new AbortController();
@@ -54,7 +60,11 @@ export const reasonOf = (
   signal: AbortSignal,
 ) => (typeof signal.reason === "string" ? signal.reason : "stop requested");
 
-/** Runs `fn` once `signal` is aborted (at once if it already is); answers a function that stops listening. */
+/**
+ * Runs `fn` once `signal` is aborted (at once if it already is); answers a function that stops listening.
+ *
+ * @example const unlisten = whenAborted(requests.signal, (reason) => console.log(reason));
+ */
 export function whenAborted(signal: AbortSignal, fn: (reason: string) => void) {
   if (signal.aborted) {
     fn(reasonOf(signal));
@@ -65,46 +75,27 @@ export function whenAborted(signal: AbortSignal, fn: (reason: string) => void) {
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-// Stacks started without a caller's signal. On SIGINT/SIGTERM every one of them is
-// stopped (one still starting: what it started), then the process exits 128 + n.
-const guarded = new Map<object, (reason: string) => Promise<unknown>>();
-let guardRequests: StopRequests | undefined;
-
-export function guard(key: object, stop: (reason: string) => Promise<unknown>) {
-  guarded.set(key, stop);
-  if (guardRequests) return;
-  const requests = (guardRequests = stopRequests());
-  whenAborted(requests.signal, (reason) => {
-    process.stderr.write(`\n${reason}: stopping the stack…\n`);
-    void Promise.allSettled([...guarded.values()].map((s) => s(reason))).then(() =>
-      process.exit(signalExitCode(reason))
-    );
-  });
-}
-
-export function unguard(key: object) {
-  guarded.delete(key);
-  // Once a stop was asked for, the listeners stay: a later second signal still forces.
-  if (guarded.size === 0 && guardRequests && !guardRequests.signal.aborted) {
-    guardRequests.dispose();
-    guardRequests = undefined;
-  }
-}
-
 /**
- * Stops a started stack on the first stop request and exits with `code`; a later
- * second signal forces (see stopRequests). For a stack started with
- * `signal: requests.signal`, so that one listener covers the start and the run.
+ * On the first stop request: says so, stops the stack and ends the process, with
+ * `code` or else as the signal would have ended it (130, 143). Given the start's
+ * promise, it waits for the start to settle (a start under way stops what it started
+ * itself). A later second signal forces (see stopRequests).
+ *
+ * @example stopOnSignals(requests, startStack({ signal: requests.signal }));
  */
-export function stopOnSignals(stack: Stack, code = 0, requests: StopRequests = stopRequests()) {
-  whenAborted(requests.signal, (reason) => {
+export function stopOnSignals(
+  requests: StopRequests,
+  stack: { stop(): Promise<unknown> } | Promise<{ stop(): Promise<unknown> }>,
+  code?: number,
+) {
+  whenAborted(requests.signal, async (reason) => {
     process.stderr.write(`\n${reason}: stopping the stack…\n`);
-    stack.stop().then(
-      () => process.exit(code),
-      (err) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
+    try {
+      await (await Promise.resolve(stack).catch(() => undefined))?.stop();
+    } catch (err) {
+      console.error(err);
+      process.exit(1);
+    }
+    process.exit(code ?? signalExitCode(reason));
   });
 }

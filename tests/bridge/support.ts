@@ -8,7 +8,7 @@ import { join } from "node:path";
 import net from "node:net";
 import { createBridge } from "../../bridge/src/app.ts";
 import { Redis } from "../../bridge/src/redis.ts";
-import { PROGRAMS, requirePrograms } from "../../local/src/system.ts";
+import { PROGRAMS, requirePrograms } from "../../local/src/index.ts";
 
 // Found (or installed, as root on Debian) at import, never in a hook with a timeout.
 const { redis: REDIS_SERVER } = await requirePrograms({ redis: PROGRAMS.redis }, {

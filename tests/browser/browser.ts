@@ -6,8 +6,7 @@
 import { afterAll, beforeAll } from "bun:test";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { BROWSER, requirePrograms } from "../../local/src/system.ts";
+import { BROWSER, REPO_ROOT, requirePrograms } from "../../local/src/index.ts";
 
 const { chromium: executablePath } = await requirePrograms(BROWSER, {
   log: (line) => console.error(`[tests/browser] ${line}`),

@@ -32,8 +32,14 @@ import {
   STORE,
   TOKENS_FILE,
 } from "../../lib/src/secrets.ts";
-import { DEFAULT_SERVERS, MAX_SERVERS, SERVERS_ENV } from "../../local/src/config.ts";
-import { PORT_DEFAULTS, resolvePorts, serverPortKey } from "../../local/src/services.ts";
+import {
+  DEFAULT_SERVERS,
+  MAX_SERVERS,
+  PORT_DEFAULTS,
+  resolvePorts,
+  serverPortName,
+  SERVERS_ENV,
+} from "../../local/src/index.ts";
 import {
   APP_DIRS,
   APP_ENTRIES,
@@ -669,7 +675,7 @@ describe("ports", () => {
     expect(range("web").last - range("web").published + 1).toBe(MAX_SERVERS);
     // The local stack's web-3 … web-9 are the same ports (WEB1_PORT + n - 1).
     const local = resolvePorts(undefined, {}, { web: MAX_SERVERS, admin: 2 });
-    expect(Array.from({ length: MAX_SERVERS }, (_, i) => local[serverPortKey("web", i + 1)])).toEqual(
+    expect(Array.from({ length: MAX_SERVERS }, (_, i) => local[serverPortName("web", i + 1)])).toEqual(
       Array.from({ length: MAX_SERVERS }, (_, i) => range("web").published + i),
     );
   });

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { denoCommand } from "../../local/src/runtime.ts";
+import { denoCommand } from "../../local/src/index.ts";
 import { APPS } from "../../scripts/build.ts";
 import { APP_DIRS, freePort, ROOT, untilLine } from "./support.ts";
 

@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { requestIdKeyMap } from "../../lib/src/request-id.ts";
-import { MAX_SERVERS } from "../../local/src/config.ts";
-import { haproxyEnv, resolvePorts, serverNames } from "../../local/src/services.ts";
+import { haproxyEnv, MAX_SERVERS, resolvePorts, serverNames } from "../../local/src/index.ts";
 import { haproxyServers, loadCompose, ROOT } from "./support.ts";
 
 const check = (env: Record<string, string>) =>

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT } from "../../local/src/index.ts";
 import { composeCommands, composeStack, standinBanner } from "../docker/stack.ts";
 
 describe("the stand-in stack's banner", () => {

@@ -18,8 +18,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { requirePrograms } from "../../local/src/system.ts";
+import { REPO_ROOT, requirePrograms } from "../../local/src/index.ts";
 
 export const STANDIN_DIR = path.join(REPO_ROOT, "tests/docker/standin");
 export const OVERRIDE_FILE = path.join(STANDIN_DIR, "compose.standin.yaml");

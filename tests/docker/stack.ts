@@ -6,7 +6,7 @@ import { spawn } from "bun";
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { cleanEnv, type Log, OVERRIDE_FILE, sh } from "./engine.ts";
-import { REPO_ROOT } from "../../local/src/config.ts";
+import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
 
 export type ComposeStack = {
   project: string;
@@ -17,14 +17,19 @@ export type ComposeStack = {
 };
 
 /**
- * Ports by project, each the design's + an offset of its own: the test pass's
- * (+12000, clear of the local test stack's +10000 and below the ephemeral range) and a
- * person's stand-in stack (+1000: http://127.0.0.1:9080/), so both run beside
- * `bun run local` and each other.
+ * Ports by project, each the design's + an offset of its own (PORT_PLAN): the test
+ * pass's (compose) and a person's stand-in stack (standin: http://127.0.0.1:9080/), so
+ * both run beside `bun run local` and each other.
  */
-const OFFSETS: Record<string, number> = { "bazaar-test": 12000, "bazaar-standin": 1000 };
+const OFFSETS: Record<string, number> = {
+  "bazaar-test": PORT_PLAN.compose.offset,
+  "bazaar-standin": PORT_PLAN.standin.offset,
+};
 
-export function composeStack(project = "bazaar-test", offset = OFFSETS[project] ?? 12000): ComposeStack {
+export function composeStack(
+  project = "bazaar-test",
+  offset = OFFSETS[project] ?? PORT_PLAN.compose.offset,
+): ComposeStack {
   const ports = {
     http: 8080 + offset,
     web: `${8083 + offset}-${8091 + offset}`,

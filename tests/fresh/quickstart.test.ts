@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
+import { REPO_ROOT } from "../../local/src/index.ts";
 import { prepare, sh, STANDINS } from "../docker/engine.ts";
 
 /** The two commands of README.md's "Quick start" block: [store, tests] (comments dropped). */

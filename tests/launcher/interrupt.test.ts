@@ -1,9 +1,9 @@
 // A stop at any moment of a start leaves nothing behind. `bun run local` gets SIGTERM
 // or SIGINT at several points of its start, spotted from its own output lines; it must
 // exit (143 / 130: the start did not complete), name what it stopped, and leave no
-// process it started and no port taken. A bare startStack() caller with no signal of
-// its own (the test preload's way, and bench/src/profile.ts's) is held to the same,
-// during its start and once it is up.
+// process it started and no port taken. A caller whose process lives as long as its
+// stack (the test preload's way, and bench/src/profile.ts's: stopRequests() and
+// stopOnSignals) is held to the same, during its start and once it is up.
 //
 // What "left behind" means is checked from the outside: every process whose
 // environment carries this test's data dir (the launcher passes its environment to
@@ -12,19 +12,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Subprocess } from "bun";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { tcpOpen } from "../../local/src/health.ts";
-import { SERVICE_NAMES } from "../../local/src/services.ts";
-import { launcherEnv, offsetPorts, spawnCollecting } from "./launch.ts";
+import { plannedPorts, PORT_PLAN, REPO_ROOT, SERVICE_NAMES, tcpOpen } from "../../local/src/index.ts";
+import { launcherEnv, spawnCollecting } from "./launch.ts";
 
-// Ports of their own (the design's + 20000) beside the test stack (+10000), the
-// launcher test (+6000), the bench (61xxx) and a developer's `bun run local`.
-const OFFSET = 20000;
-const ports = offsetPorts(OFFSET);
+// Ports of their own (PORT_PLAN.interrupt) beside the test stack, the launcher test,
+// the bench and a developer's `bun run local`.
+const ports = plannedPorts("interrupt");
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-interrupt");
 const MARK = `STORE_DATA_DIR=${DATA_DIR}`;
 /**
- * The start order (services of one level start together); a stop goes the other way.
+ * The start order (services of one group start together); a stop goes the other way.
  * The launcher's own list, whose order local/src/servers.test.ts pins down.
  */
 const START_ORDER: readonly string[] = SERVICE_NAMES;
@@ -131,13 +128,13 @@ function stoppedDuringStart(output: string, signal: string): string[] {
   return m[1] === "nothing was running yet" ? [] : m[1]!.replace(/^stopped /, "").split(", ");
 }
 
-/** The names come in stop order: the reverse of the start order, level by level. */
+/** The names come in stop order: the reverse of the start order, group by group. */
 function expectReverseOrder(names: string[]) {
   const rank = (n: string) => START_ORDER.indexOf(n);
-  const levelOf = (n: string) => ({ db: 0, redis: 0, cache: 1, api: 2, "admin-api": 2, proxy: 4 })[n] ?? 3;
+  const groupOf = (n: string) => ({ db: 0, redis: 0, cache: 1, api: 2, "admin-api": 2, proxy: 4 })[n] ?? 3;
   for (const n of names) expect(rank(n)).toBeGreaterThanOrEqual(0);
-  const levels = names.map(levelOf);
-  expect(levels).toEqual([...levels].sort((a, b) => b - a));
+  const groups = names.map(groupOf);
+  expect(groups).toEqual([...groups].sort((a, b) => b - a));
 }
 
 const alive = (pid: number) => {
@@ -190,7 +187,11 @@ beforeAll(async () => {
   await killOurs();
   const taken = await openPorts();
   if (taken.length) {
-    throw new Error(`ports ${taken.join(", ")} are taken: this test needs the design's ports + ${OFFSET}`);
+    throw new Error(
+      `ports ${
+        taken.join(", ")
+      } are taken: this test needs the design's ports + ${PORT_PLAN.interrupt.offset}`,
+    );
   }
 });
 
@@ -343,12 +344,16 @@ describe("a stop during bun run local's start", () => {
   );
 });
 
-describe("a stop of a bare startStack() caller (no signal of its own, as the test preload)", () => {
+describe("a stop of a startStack() caller that stops on signals (as the test preload)", () => {
   // Quiet, as the preload runs it: the lines are in <data>/logs/*.log.
   const script = `
-    import { startStack } from ${JSON.stringify(path.join(REPO_ROOT, "local/src/stack.ts"))};
-    await startStack({ quiet: true, fresh: true });
-    console.log("up");
+    import { startStack, stopOnSignals, stopRequests } from ${
+    JSON.stringify(path.join(REPO_ROOT, "local/src/index.ts"))
+  };
+    const requests = stopRequests();
+    const starting = startStack({ quiet: true, fresh: true, signal: requests.signal });
+    stopOnSignals(requests, starting);
+    if (await starting.catch(() => undefined)) console.log("up");
     setInterval(() => {}, 1000);
   `;
   const logs = (...names: string[]) => () =>

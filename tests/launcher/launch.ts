@@ -2,13 +2,14 @@
 // tests/system/names.test.ts): ports and a data dir of their own, the environment
 // that points the launcher at them, and the launcher's output collected as it comes.
 import type { Subprocess } from "bun";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { dbLayout, socketUser } from "../../local/src/mariadb.ts";
-import { PORT_DEFAULTS, PORT_ENV, type Ports } from "../../local/src/services.ts";
-
-/** The design's ports plus `offset`. */
-export const offsetPorts = (offset: number) =>
-  Object.fromEntries(Object.entries(PORT_DEFAULTS).map(([k, p]) => [k, p + offset])) as Ports;
+import {
+  dbLayout,
+  portEnv,
+  type PortName,
+  type Ports,
+  REPO_ROOT,
+  socketUser,
+} from "../../local/src/index.ts";
 
 /** This process's environment, with the launcher pointed at `dataDir` and `ports`. */
 export function launcherEnv(
@@ -22,7 +23,7 @@ export function launcherEnv(
     NO_COLOR: "1",
     ...extra,
   };
-  for (const k of Object.keys(ports) as (keyof Ports)[]) env[PORT_ENV[k]] = String(ports[k]);
+  for (const [name, port] of Object.entries(ports) as [PortName, number][]) env[portEnv(name)] = String(port);
   return env;
 }
 

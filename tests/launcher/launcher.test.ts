@@ -4,22 +4,12 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { alive } from "../../local/src/pid-files.ts";
-import { SERVICE_NAMES } from "../../local/src/services.ts";
-import {
-  launcherEnv,
-  offsetPorts,
-  rootSql as sqlAsRoot,
-  spawnCollecting,
-  type Spawned,
-  untilUp,
-} from "./launch.ts";
+import { alive, plannedPorts, REPO_ROOT, SERVICE_NAMES } from "../../local/src/index.ts";
+import { launcherEnv, rootSql as sqlAsRoot, spawnCollecting, type Spawned, untilUp } from "./launch.ts";
 
-// Ports of their own (+6000) so this runs beside the test stack (+10000) and a
+// Ports of their own (PORT_PLAN.launcher) so this runs beside the test stack and a
 // developer's `bun run local` (defaults).
-const OFFSET = 6000;
-const ports = offsetPorts(OFFSET);
+const ports = plannedPorts("launcher");
 const DATA_DIR = path.join(REPO_ROOT, ".local/test-launcher");
 const STORE = `http://127.0.0.1:${ports.store}`;
 

@@ -1,21 +1,31 @@
 // WEB_SERVERS=3 and ADMIN_SERVERS=3 (README, "WEB_SERVERS"): a stack of its own (ports
-// +23000, data in .local/test-servers) with three of each, behind the same
+// PORT_PLAN.servers, data in .local/test-servers) with three of each, behind the same
 // proxy/haproxy.cfg. The proxy takes every one in turn, and one that leaves (SIGTERM
 // or SIGKILL) or comes back under load costs no request.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ServiceName, type Stack, startStack } from "../../local/src/stack.ts";
-import { offsetPorts } from "./launch.ts";
+import {
+  plannedPorts,
+  PORT_PLAN,
+  type ServiceName,
+  type Stack,
+  startStack,
+  stopOnSignals,
+  stopRequests,
+} from "../../local/src/index.ts";
 
-const OFFSET = Number(process.env.SERVERS_TEST_PORT_OFFSET ?? 23000);
+const OFFSET = Number(process.env.SERVERS_TEST_PORT_OFFSET ?? PORT_PLAN.servers.offset);
 // Only the design's ports are given: web-3 and admin-3 follow the launcher's rule.
-const ports = offsetPorts(OFFSET);
+const ports = plannedPorts("servers", undefined, OFFSET);
 const WEBS: ServiceName[] = ["web-1", "web-2", "web-3"];
 const ADMINS: ServiceName[] = ["admin-1", "admin-2", "admin-3"];
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({
+  // Ctrl-C or SIGTERM stops it, also mid-start, and ends the run (130, 143).
+  const requests = stopRequests();
+  const starting = startStack({
+    signal: requests.signal,
     dataDir: ".local/test-servers",
     fresh: true,
     quiet: true,
@@ -23,6 +33,8 @@ beforeAll(async () => {
     env: { ...process.env, STORE_DATA_DIR: undefined, WEB_SERVERS: "3", ADMIN_SERVERS: "3" },
     drainMs: 1500,
   });
+  stopOnSignals(requests, starting);
+  stack = await starting;
 }, 240_000);
 
 afterAll(async () => {

@@ -9,8 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import net from "node:net";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { haproxyEnv } from "../../local/src/services.ts";
+import { haproxyEnv, REPO_ROOT } from "../../local/src/index.ts";
 import { record, since } from "./helpers.ts";
 import { isErrorShape, store } from "./http.ts";
 import { eventually, stack, statsAuth } from "./stack.ts";

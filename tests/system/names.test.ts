@@ -6,14 +6,10 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { dbLayout, mariadbdCommand } from "../../local/src/mariadb.ts";
-import { alive } from "../../local/src/pid-files.ts";
-import { which } from "../../local/src/system.ts";
+import { alive, dbLayout, mariadbdCommand, plannedPorts, REPO_ROOT, which } from "../../local/src/index.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
 import {
   launcherEnv,
-  offsetPorts,
   rootSql as sqlAsRoot,
   spawnCollecting,
   type Spawned,
@@ -372,8 +368,7 @@ describe("prices with more than two decimals are refused naming price", () => {
 // name in a VARCHAR(64)), through `bun run local` as a user runs it: on ports and a
 // data dir of its own (+7000; the test stack has +10000, tests/launcher +6000).
 describe("bun run local migrates name keys, or refuses naming the names", () => {
-  const OFFSET = 7000;
-  const ports = offsetPorts(OFFSET);
+  const ports = plannedPorts("names");
   const DATA_DIR = path.join(REPO_ROOT, ".local/test-names");
   const STORE = `http://127.0.0.1:${ports.store}`;
 

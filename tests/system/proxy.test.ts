@@ -3,8 +3,7 @@
 // apps with X-Forwarded-For and a unique request id.
 import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import { haproxyEnv } from "../../local/src/services.ts";
+import { haproxyEnv, REPO_ROOT } from "../../local/src/index.ts";
 import { eventually, proxyStatus, stack, statsAuth } from "./stack.ts";
 import { store } from "./http.ts";
 

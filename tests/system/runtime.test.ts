@@ -5,9 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../../local/src/config.ts";
-import type { AppName } from "../../local/src/runtime.ts";
-import type { ServiceName } from "../../local/src/services.ts";
+import { type AppName, REPO_ROOT, type ServiceName } from "../../local/src/index.ts";
 import { hasLocalStack, stack } from "./stack.ts";
 
 const APP_SERVICES: [ServiceName, AppName][] = [

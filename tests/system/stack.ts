@@ -4,7 +4,7 @@
 // unit tests or of tests/compose/ alone never starts one. Either a local stack (then
 // tests may stop, start and kill services through stack()), or an external one named
 // by STORE_URL (then only the URLs in process.env exist).
-import type { Stack } from "../../local/src/stack.ts";
+import type { Stack } from "../../local/src/index.ts";
 import { startTestStack } from "../setup.ts";
 
 let current: Stack | undefined;

@@ -1,7 +1,6 @@
 // What the launcher's unit tests share: a service-table context with fixed secrets
 // and program paths, nothing started.
-import { DEFAULT_SERVERS, type Secrets } from "@bazaar/local/src/config.ts";
-import { type Context, resolvePorts } from "@bazaar/local/src/services.ts";
+import { type Context, DEFAULT_SERVERS, resolvePorts, type Secrets } from "@bazaar/local";
 
 export const TEST_SECRETS: Secrets = {
   API_TOKEN: "t1-xxxxxxxx",

@@ -4,16 +4,18 @@
 // The route harness (./route-harness.ts) runs the api and admin-api against it.
 import { rmSync } from "node:fs";
 import path from "node:path";
-import { portTaken, waitFor } from "@bazaar/local/src/health.ts";
 import {
   dbLayout,
   ensureInstalled,
   mariadbdCommand,
+  portTaken,
+  PROGRAMS,
+  REPO_ROOT,
+  requirePrograms,
   rootSql,
   seedAndConfigure,
-} from "@bazaar/local/src/mariadb.ts";
-import { PROGRAMS, requirePrograms } from "@bazaar/local/src/system.ts";
-import { REPO_ROOT } from "@bazaar/local/src/config.ts";
+  waitFor,
+} from "@bazaar/local";
 
 /** The account the harness resets the catalogue with (the apps' own ones cannot). */
 export const HARNESS_USER = "bazaar_harness";
