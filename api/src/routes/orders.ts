@@ -7,7 +7,7 @@ import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
 import type { AppEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../deps.ts";
+import type { ServiceDeps } from "@bazaar/lib/service.ts";
 import { type Placed, placeOrder } from "../purchase.ts";
 
 /** The item as a purchase left it, as the cache stores it. */
@@ -17,7 +17,7 @@ const itemAfter = (p: Placed) => ({
   json: JSON.stringify({ name: p.name, quantity: Number(p.item_quantity), price: Number(p.item_price) }),
 });
 
-export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) =>
+export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache }) =>
   new Hono<AppEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
