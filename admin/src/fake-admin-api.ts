@@ -6,7 +6,7 @@ import { fakeUpstreamFetch } from "@bazaar/lib/testing.ts";
 import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
 import { memoryKv, sessionStore } from "@bazaar/admin-api/src/sessions.ts";
-import { createAdminApiClient } from "./admin-api.ts";
+import { createAdminApiClient } from "./admin-api-client.ts";
 
 export function fakeAdminApi(items: Item[] = [], orders: Order[] = []) {
   const state = {

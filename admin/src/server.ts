@@ -1,6 +1,6 @@
 // Builds the admin site from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
 import { fromEnv, identity } from "@bazaar/lib/runtime/start.ts";
-import { createAdminApiClient } from "./admin-api.ts";
+import { createAdminApiClient } from "./admin-api-client.ts";
 import { createApp } from "./app.ts";
 import { AdminEnv } from "./config.ts";
 

@@ -5,7 +5,7 @@
 // flushed, never serves an old value (docs/internals.md, The cache).
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { type ItemRow, selectItemsByKey, selectPage } from "@bazaar/lib/catalog.ts";
+import { type ItemRow, selectItemsByKey, selectPage } from "@bazaar/lib/catalog-db.ts";
 import {
   type CacheRead,
   type CatalogCache,

@@ -20,7 +20,7 @@ import {
   RELAY_EVERY_MS,
   stemOf,
 } from "@bazaar/lib/catalog-cache.ts";
-import { deleteOutbox, deleteOutboxThrough, lastOutboxSeq, selectOutbox } from "@bazaar/lib/catalog.ts";
+import { deleteOutbox, deleteOutboxThrough, lastOutboxSeq, selectOutbox } from "@bazaar/lib/catalog-db.ts";
 import type { Db } from "@bazaar/lib/db.ts";
 import { type OrderPrint, orderPrints } from "@bazaar/lib/orders.ts";
 import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";

@@ -9,7 +9,7 @@ import type { Cache } from "./cache.ts";
 import type { Db } from "./db.ts";
 import { type Counts, health } from "./health.ts";
 import { handleErrors } from "./http.ts";
-import { type AppEnv, type Log, logRequests, withRequestId } from "./log.ts";
+import { type HonoEnv, type Log, logRequests, withRequestId } from "./log.ts";
 
 /** What an internal API is built on: its MySQL pool and its cache. */
 export type ServiceDeps = { db: Db; cache: Cache };
@@ -34,7 +34,7 @@ export const createServiceApp = <RE extends Env, S extends Schema, B extends str
   routes: HonoBase<RE, S, B, P>,
 ) =>
   handleErrors(
-    new Hono<AppEnv>()
+    new Hono<HonoEnv>()
       .use(withRequestId(), logRequests(service, log))
       .route("/", health({ db, cache, counts }))
       .use(serviceAuth(token))

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
-import { addItem } from "../../admin-api/src/catalog.ts";
+import { addItem } from "../../admin-api/src/catalog-writes.ts";
 import { once, writeRequest } from "../../admin-api/src/once.ts";
 import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/db.ts";
 import { dbConfig, uniqueName } from "../../lib/src/testing.ts";

@@ -5,7 +5,7 @@ import { fail, handleErrors } from "@bazaar/lib/http.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { type CatalogCheck, type CatalogPage, type Item, type Order, PER_PAGE } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch, type UpstreamMode } from "@bazaar/lib/testing.ts";
-import { createApiClient } from "./api.ts";
+import { createApiClient } from "./api-client.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
 

@@ -1,6 +1,6 @@
 // Builds the storefront from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
 import { fromEnv, identity } from "@bazaar/lib/runtime/start.ts";
-import { createApiClient } from "./api.ts";
+import { createApiClient } from "./api-client.ts";
 import { createApp } from "./app.ts";
 import { WebEnv } from "./config.ts";
 

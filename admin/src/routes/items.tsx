@@ -17,8 +17,8 @@ import {
 } from "@bazaar/lib/schemas.ts";
 import { listHref, renderErrorPage, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import * as adminApi from "../admin-api.ts";
-import type { AdminDeps, AdminEnv } from "../env.ts";
+import * as adminApi from "../admin-api-client.ts";
+import type { AdminDeps, AdminHonoEnv } from "../env.ts";
 import { fieldErrors, formNumber, text } from "@bazaar/lib/forms.ts";
 import {
   type AddFields,
@@ -66,7 +66,7 @@ const writeKey = (form: Record<string, unknown>) => {
 
 export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     status: ContentfulStatusCode,
     extra: {
       where?: { page: number; q: string };
@@ -99,7 +99,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
    * page when it cannot be listed either. Anything else is not this function's.
    */
   const unanswered = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     err: unknown,
     change: string,
     name: string,
@@ -123,7 +123,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
   };
 
   const done = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     text: string,
     kind: "success" | "info" = "success",
     where = { page: 1, q: "" },
@@ -132,7 +132,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     return c.redirect(listHref("/admin", where.page, where.q), 303);
   };
 
-  return new Hono<AdminEnv>()
+  return new Hono<AdminHonoEnv>()
     .get("/", (c) => dashboard(c, 200))
     .post("/items", async (c) => {
       const form = await c.req.parseBody();

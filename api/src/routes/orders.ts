@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey } from "@bazaar/lib/catalog.ts";
+import { nameKey } from "@bazaar/lib/catalog-db.ts";
 import { checkedText } from "@bazaar/lib/checked-text.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
-import type { AppEnv } from "@bazaar/lib/log.ts";
+import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import type { ServiceDeps } from "@bazaar/lib/service.ts";
 import { type Placed, placeOrder } from "../purchase.ts";
@@ -18,7 +18,7 @@ const itemAfter = (p: Placed) => ({
 });
 
 export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache }) =>
-  new Hono<AppEnv>()
+  new Hono<HonoEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
     // no other write.

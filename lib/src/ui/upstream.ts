@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { checkedText } from "../checked-text.ts";
 import { fail, Unavailable } from "../http.ts";
-import { type AppEnv, REQUEST_ID_HEADER } from "../log.ts";
+import { type HonoEnv, REQUEST_ID_HEADER } from "../log.ts";
 
 export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -30,7 +30,7 @@ export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget)
 });
 
 /** Per-call options for the typed client: the request id of the incoming request. */
-export const forward = (c: Context<AppEnv>) => {
+export const forward = (c: Context<HonoEnv>) => {
   const id = c.get("requestId");
   return { headers: id ? { [REQUEST_ID_HEADER]: id } : ({} as Record<string, string>) };
 };

@@ -22,7 +22,7 @@ import {
 } from "@bazaar/lib/schemas.ts";
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
-import type { ApiClient } from "./api.ts";
+import type { ApiClient } from "./api-client.ts";
 
 const STORE = "the store";
 

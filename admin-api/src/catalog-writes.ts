@@ -5,7 +5,7 @@
 // the routes clear the cache with it once the write has committed.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
-import { nameKey } from "@bazaar/lib/catalog.ts";
+import { nameKey } from "@bazaar/lib/catalog-db.ts";
 import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type AddedItem, type AddItem, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
