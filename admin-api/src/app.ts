@@ -1,8 +1,8 @@
 // The admin API: writes to the catalogue and the list of orders. Only the admin site calls it.
 import { Hono } from "hono";
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
 import type { Log } from "@bazaar/lib/log.ts";
-import { createServiceApp, type ServiceDeps } from "@bazaar/lib/service.ts";
+import { createServiceApp, type ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 import { sessions } from "./routes/sessions.ts";

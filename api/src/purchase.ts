@@ -8,7 +8,7 @@
 //   unknown       the connection broke after the call was sent, or the call was
 //                 interrupted (KILL QUERY): it may have committed — 504, and the
 //                 buyer is told how to look it up.
-import { connectionWithin, type Db, isConnectionLost, isLockWaitTimeout } from "@bazaar/lib/db.ts";
+import { connectionWithin, type Db, isConnectionLost, isLockWaitTimeout } from "@bazaar/lib/data/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
 export type Placed = {

@@ -1,5 +1,5 @@
 // Builds the api from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
 import { backend } from "@bazaar/lib/runtime/backend.ts";
 import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";

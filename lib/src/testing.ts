@@ -2,8 +2,8 @@
 // (started on demand by importing tests/system/stack.ts, or the one STORE_URL points
 // at), as the apps' own config. Unit tests of a typed client: a target that records
 // what the client sends, and the fetch of an in-memory stand-in for an upstream API.
-import { createCache } from "./cache.ts";
-import { createDb, type Db } from "./db.ts";
+import { createCache } from "./data/cache.ts";
+import { createDb, type Db } from "./data/db.ts";
 
 const env = (name: string) => {
   const value = process.env[name];

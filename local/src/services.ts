@@ -6,7 +6,7 @@
 // HAProxy's variables, and the services a stack with N web and admin servers runs.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { withRedisPassword } from "@bazaar/lib/secrets.ts";
+import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
 import {
   DEFAULT_SERVERS,
   MAX_SERVERS,

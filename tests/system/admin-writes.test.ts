@@ -6,7 +6,7 @@ import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../admin/src/test-client.ts";
 import { addItem } from "../../admin-api/src/catalog-writes.ts";
 import { once, writeRequest } from "../../admin-api/src/once.ts";
-import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/db.ts";
+import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/data/db.ts";
 import { dbConfig, uniqueName } from "../../lib/src/testing.ts";
 import { adminDbConnection, createItem, dbQuantity, holdRow, restoreAll } from "./helpers.ts";
 import { adminApi, store, unescapeHtml } from "./http.ts";

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import type { CatalogCache } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey, selectItemsByKey, selectPage } from "@bazaar/lib/catalog-db.ts";
+import type { CatalogCache } from "@bazaar/lib/data/catalog-cache.ts";
+import { nameKey, selectItemsByKey, selectPage } from "@bazaar/lib/data/catalog-db.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { AddItem, CatalogQuery, CorrectItem, ItemName, WriteHeaders } from "@bazaar/lib/schemas.ts";
-import type { ServiceDeps } from "@bazaar/lib/service.ts";
+import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { addItem, correctItem, deleteItem, inventorySummary } from "../catalog-writes.ts";
 import { clearAfterWrite as cleared } from "../clear.ts";
 import { once, writeRequest } from "../once.ts";

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { validate } from "@bazaar/lib/http.ts";
-import { selectOrders } from "@bazaar/lib/orders.ts";
+import { selectOrders } from "@bazaar/lib/data/orders.ts";
 import { Paging } from "@bazaar/lib/schemas.ts";
-import type { ServiceDeps } from "@bazaar/lib/service.ts";
+import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
 
 export const orders = ({ db }: ServiceDeps) =>
   new Hono().get("/", validate("query", Paging), async (c) => {

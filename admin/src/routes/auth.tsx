@@ -6,7 +6,7 @@ import { limitBody } from "@bazaar/lib/http.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { clientIp, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import type { AdminDeps, AdminHonoEnv } from "../env.ts";
-import { text } from "@bazaar/lib/forms.ts";
+import { text } from "@bazaar/lib/ui/forms.ts";
 import { requireSession } from "../guard.ts";
 import { LoginPage } from "../pages.tsx";
 import type { credentialsChecker } from "../session.ts";

@@ -19,7 +19,7 @@ import { listHref, renderErrorPage, renderPage } from "@bazaar/lib/ui/layout.tsx
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api-client.ts";
 import type { AdminDeps, AdminHonoEnv } from "../env.ts";
-import { fieldErrors, formNumber, text } from "@bazaar/lib/forms.ts";
+import { fieldErrors, formNumber, text } from "@bazaar/lib/ui/forms.ts";
 import {
   type AddFields,
   ConfirmDelete,

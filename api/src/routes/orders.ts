@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey } from "@bazaar/lib/catalog-db.ts";
+import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/data/catalog-cache.ts";
+import { nameKey } from "@bazaar/lib/data/catalog-db.ts";
 import { checkedText } from "@bazaar/lib/checked-text.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
-import { selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
+import { selectOrder, selectOrderByRequest } from "@bazaar/lib/data/orders.ts";
 import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
-import type { ServiceDeps } from "@bazaar/lib/service.ts";
+import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { type Placed, placeOrder } from "../purchase.ts";
 
 /** The item as a purchase left it, as the cache stores it. */
@@ -37,7 +37,7 @@ export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache
       }
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
       // The item's entry in Redis made current before the answer (in place, never
-      // older: lib/src/catalog-cache.ts PURCHASED), or the relay's bound waited out;
+      // older: lib/src/data/catalog-cache.ts PURCHASED), or the relay's bound waited out;
       // and whatever Redis held under this order's number (from before a restore of
       // the database) gone.
       await directOrRelayed(() =>

@@ -1,9 +1,9 @@
 // The wiring both internal APIs share: config from the environment, the MySQL pool,
 // the cache, the app, and what to close on shutdown.
 import type * as v from "valibot";
-import { type CacheConfig, createCache } from "../cache.ts";
-import { createDb, type DbConfig } from "../db.ts";
-import type { ServiceDeps } from "../service.ts";
+import { type CacheConfig, createCache } from "../data/cache.ts";
+import { createDb, type DbConfig } from "../data/db.ts";
+import type { ServiceDeps } from "../data/service.ts";
 import { fromEnv, type Running } from "./start.ts";
 
 export function backend<const E extends v.ObjectEntries>(

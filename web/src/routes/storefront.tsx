@@ -5,7 +5,7 @@
 import { type Context, Hono } from "hono";
 import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
-import { formNumber } from "@bazaar/lib/forms.ts";
+import { formNumber } from "@bazaar/lib/ui/forms.ts";
 import { fail, limitBody } from "@bazaar/lib/http.ts";
 import {
   type CatalogPage,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import type { Cache } from "./cache.ts";
 import type { Db } from "./db.ts";
-import type { HonoEnv } from "./log.ts";
+import type { HonoEnv } from "../log.ts";
 import { createServiceApp } from "./service.ts";
 
 // Only what health asks of them; the routes under test use neither.

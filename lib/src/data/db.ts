@@ -4,7 +4,7 @@
 import mysql from "mysql2/promise";
 import * as v from "valibot";
 import { HTTPException } from "hono/http-exception";
-import { fail, Unavailable } from "./http.ts";
+import { fail, Unavailable } from "../http.ts";
 
 export type DbConfig = {
   DB_HOST: string;
