@@ -8,7 +8,7 @@ import { clientIp, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import type { AdminDeps, AdminHonoEnv } from "../env.ts";
 import { text } from "@bazaar/lib/ui/forms.ts";
 import { requireSession } from "../guard.ts";
-import { LoginPage } from "../pages.tsx";
+import { LoginPage } from "../pages/login.tsx";
 import type { credentialsChecker } from "../session.ts";
 
 export type AuthDeps = AdminDeps & { checkCredentials: ReturnType<typeof credentialsChecker> };

@@ -20,14 +20,9 @@ import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import * as adminApi from "../admin-api-client.ts";
 import type { AdminDeps, AdminHonoEnv } from "../env.ts";
 import { fieldErrors, formNumber, text } from "@bazaar/lib/ui/forms.ts";
-import {
-  type AddFields,
-  ConfirmDelete,
-  Dashboard,
-  type FormState,
-  type RowFields,
-  WRITE_KEY_FIELD,
-} from "../pages.tsx";
+import { ConfirmDelete } from "../pages/confirm-delete.tsx";
+import { type AddFields, Dashboard, type RowFields } from "../pages/inventory.tsx";
+import { type FormState, WRITE_KEY_FIELD } from "../pages/shared.tsx";
 
 /** The api refused with field messages (400, or 409 for a restock over the limit). */
 const refusal = (err: unknown) =>
@@ -58,7 +53,7 @@ const said = (text: string, { cache, replayed }: { cache: CacheCleared; replayed
     : told;
 };
 
-/** The form's Idempotency-Key (pages.tsx WriteKey); none if it is missing or malformed. */
+/** The form's Idempotency-Key (pages/shared.tsx WriteKey); none if it is missing or malformed. */
 const writeKey = (form: Record<string, unknown>) => {
   const key = v.safeParse(IdempotencyKey, form[WRITE_KEY_FIELD]);
   return key.success ? key.output : undefined;

@@ -6,7 +6,7 @@ import { Paging } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { listOrders } from "../admin-api-client.ts";
 import type { AdminDeps, AdminHonoEnv } from "../env.ts";
-import { OrdersPage } from "../pages.tsx";
+import { OrdersPage } from "../pages/orders.tsx";
 
 export const PER_PAGE = 20;
 
