@@ -1,19 +1,13 @@
 /** @jsxImportSource hono/jsx */
 // The page that asks before an item is deleted.
 import type { Item } from "@bazaar/lib/schemas.ts";
-import { Layout } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { Session } from "../session.ts";
-import { AdminNav, Csrf, type Frame, WriteKey } from "./shared.tsx";
+import { AdminPage, Csrf, type Frame, WriteKey } from "./shared.tsx";
 
 export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
   return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title={`Delete ${props.item.name}?`}
-      nav={<AdminNav session={props.session} active="items" />}
-    >
+    <AdminPage {...props} title={`Delete ${props.item.name}?`} active="items">
       <section class="card auth">
         <div class="card-body">
           <h1>Delete {props.item.name}?</h1>
@@ -33,6 +27,6 @@ export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
           </form>
         </div>
       </section>
-    </Layout>
+    </AdminPage>
   );
 }

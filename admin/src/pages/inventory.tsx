@@ -2,18 +2,10 @@
 // The inventory: the figures, the add-or-restock form, and a row per item with its
 // correction form. Data is only ever JSX text (escaped).
 import type { InventoryPage, Item } from "@bazaar/lib/schemas.ts";
-import {
-  Alert,
-  FieldError,
-  Layout,
-  listHref,
-  type Notice,
-  Pager,
-  SearchBox,
-} from "@bazaar/lib/ui/layout.tsx";
+import { Alert, FieldError, listHref, type Notice, Pager, SearchBox } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { Session } from "../session.ts";
-import { AdminNav, Csrf, type FormState, type Frame, invalid, WriteKey } from "./shared.tsx";
+import { AdminPage, Csrf, type FormState, type Frame, invalid, WriteKey } from "./shared.tsx";
 
 export type AddFields = "name" | "quantity" | "price";
 export type RowFields = "quantity" | "price";
@@ -192,12 +184,7 @@ export function Dashboard(
   const pages = Math.max(1, Math.ceil(total / per_page));
   const where = { page, q };
   return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title="Inventory"
-      nav={<AdminNav session={props.session} active="items" />}
-    >
+    <AdminPage {...props} title="Inventory" active="items">
       <div class="page-head">
         <div>
           <h1>Inventory</h1>
@@ -266,6 +253,6 @@ export function Dashboard(
           {pages > 1 ? <Pager page={page} pages={pages} href={(n) => listHref("/admin", n, q)} /> : null}
         </section>
       </div>
-    </Layout>
+    </AdminPage>
   );
 }

@@ -2,10 +2,10 @@
 // The orders, newest first, a page at a time.
 import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
 import type { OrderPage } from "@bazaar/lib/schemas.ts";
-import { Layout, Pager } from "@bazaar/lib/ui/layout.tsx";
+import { Pager } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import type { Session } from "../session.ts";
-import { AdminNav, type Frame } from "./shared.tsx";
+import { AdminPage, type Frame } from "./shared.tsx";
 
 const when = (iso: string) =>
   `${
@@ -16,12 +16,7 @@ export function OrdersPage(props: Frame & { session: Session; data: OrderPage })
   const { orders, page, per_page, total } = props.data;
   const pages = Math.max(1, Math.ceil(total / per_page));
   return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title="Orders"
-      nav={<AdminNav session={props.session} active="orders" />}
-    >
+    <AdminPage {...props} title="Orders" active="orders">
       <div class="page-head">
         <div>
           <h1>Orders</h1>
@@ -74,6 +69,6 @@ export function OrdersPage(props: Frame & { session: Session; data: OrderPage })
           next="Older →"
         />
       </section>
-    </Layout>
+    </AdminPage>
   );
 }

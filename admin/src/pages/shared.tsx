@@ -2,7 +2,8 @@
 // What the admin site's pages (one file each here) share: the frame, the forms' hidden
 // fields (the session's CSRF token, the write's Idempotency-Key) and the navigation.
 // Data is only ever JSX text (escaped).
-import type { Site } from "@bazaar/lib/ui/layout.tsx";
+import type { Child } from "hono/jsx";
+import { Layout, type Site } from "@bazaar/lib/ui/layout.tsx";
 import type { Session } from "../session.ts";
 
 /** What every page is drawn in: who serves it, and the look. */
@@ -46,3 +47,19 @@ export function AdminNav({ session, active }: { session: Session; active: "items
 
 /** aria-invalid for a field with a message. */
 export const invalid = (message?: string) => (message ? "true" : undefined);
+
+/** A signed-in page: the layout, with the admin's navigation marking `active`. */
+export function AdminPage(
+  props: Frame & { session: Session; title: string; active: "items" | "orders"; children?: Child },
+) {
+  return (
+    <Layout
+      identity={props.identity}
+      site={props.site}
+      title={props.title}
+      nav={<AdminNav session={props.session} active={props.active} />}
+    >
+      {props.children}
+    </Layout>
+  );
+}
