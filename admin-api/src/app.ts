@@ -1,16 +1,15 @@
 // The admin API: writes to the catalogue and the list of orders. Only the admin site calls it.
 import { Hono } from "hono";
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
 import type { Log } from "@bazaar/lib/log.ts";
-import { createServiceApp } from "@bazaar/lib/service.ts";
-import type { AdminApiDeps } from "./deps.ts";
+import { createServiceApp, type ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 import { sessions } from "./routes/sessions.ts";
 import { signInLimiter } from "./logins.ts";
 import { sessionStore } from "./sessions.ts";
 
-export function createApp({ db, cache, token, log }: AdminApiDeps & { token: string; log?: Log }) {
+export function createApp({ db, cache, token, log }: ServiceDeps & { token: string; log?: Log }) {
   return createServiceApp(
     { service: "admin-api", token, db, cache, log },
     new Hono()

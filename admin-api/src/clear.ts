@@ -2,11 +2,11 @@
 // key prefix — each item's, and the list's after an insert or a delete (its floor
 // raised to the database's count of them). When Redis cannot be reached the relay's
 // bound is waited out instead, and the answer says so (docs/design.md, Cache).
-import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey } from "@bazaar/lib/catalog.ts";
-import type { Db } from "@bazaar/lib/db.ts";
+import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/data/catalog-cache.ts";
+import { nameKey } from "@bazaar/lib/data/catalog-db.ts";
+import type { Db } from "@bazaar/lib/data/db.ts";
 import type { CacheCleared, Item } from "@bazaar/lib/schemas.ts";
-import { restockEmpty } from "./catalog.ts";
+import { restockEmpty } from "./catalog-writes.ts";
 
 /**
  * @example
@@ -22,7 +22,7 @@ export const clearAfterWrite = async (
     : "relayed";
 
 /**
- * The timed restocking's step: every item at 0 up to `to` (./catalog.ts restockEmpty),
+ * The timed restocking's step: every item at 0 up to `to` (./catalog-writes.ts restockEmpty),
  * then their prefixes cleared like any admin write, so a round ends with the cache clear.
  * @example
  * restocker({ restockEmpty: restockAndClear(db, redis), plan });

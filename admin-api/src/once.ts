@@ -1,11 +1,11 @@
 // Every admin write, made once and answered truthfully by a deadline: one transaction
-// with a budget (lib/src/db.ts: 503 when nothing can have changed, 504 when COMMIT
+// with a budget (lib/src/data/db.ts: 503 when nothing can have changed, 504 when COMMIT
 // went unanswered), retried whole after a deadlock, and, with an Idempotency-Key,
 // recorded in that same transaction with its answer. A request that comes again with
 // the key (the admin form sent twice, a retry after a 504) gets the recorded answer
 // and changes nothing (docs/internals.md, "Writes that answer the truth").
 import type { PoolConnection, RowDataPacket } from "mysql2/promise";
-import { type Db, retryOnConflict } from "@bazaar/lib/db.ts";
+import { type Db, retryOnConflict } from "@bazaar/lib/data/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
 /**

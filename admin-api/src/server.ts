@@ -1,5 +1,6 @@
 // Builds the admin-api from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
+import { loadConfig } from "@bazaar/lib/config.ts";
 import { backend } from "@bazaar/lib/runtime/backend.ts";
 import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";
@@ -14,7 +15,7 @@ export type AdminApiServer = Running & {
 
 export const server = (env: Record<string, string | undefined>): AdminApiServer => {
   let restocks: Restocker | undefined;
-  const running = backend(env, AdminApiEnv, (deps, config) => {
+  const running = backend(loadConfig(AdminApiEnv, env), (deps, config) => {
     // Half a restocking config stops the start here, like any bad variable.
     const plan = restockPlan(config);
     if (plan) {

@@ -1,6 +1,6 @@
 import { describe, expect, spyOn, test } from "bun:test";
 import { Hono } from "hono";
-import { createCache } from "@bazaar/lib/cache.ts";
+import { createCache } from "@bazaar/lib/data/cache.ts";
 import { signInLimiter } from "./logins.ts";
 import { sessions as sessionRoutes } from "./routes/sessions.ts";
 import { memoryKv } from "@bazaar/testutil/memory-kv.ts";

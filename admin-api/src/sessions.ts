@@ -16,7 +16,7 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import type { KeyValue } from "@bazaar/lib/cache.ts";
+import type { KeyValue } from "@bazaar/lib/data/cache.ts";
 import { describeError } from "@bazaar/lib/log.ts";
 
 export const SESSION_TTL_SECONDS = 8 * 60 * 60;

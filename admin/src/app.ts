@@ -7,8 +7,8 @@ import { type Log, logRequests, withRequestId } from "@bazaar/lib/log.ts";
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
-import type { AdminApiClient } from "./admin-api.ts";
-import type { AdminEnv } from "./env.ts";
+import type { AdminApiClient } from "./admin-api-client.ts";
+import type { AdminHonoEnv } from "./env.ts";
 import { requireSession } from "./guard.ts";
 import { auth } from "./routes/auth.tsx";
 import { items } from "./routes/items.tsx";
@@ -50,7 +50,7 @@ export function createApp(
     log,
   }: AdminAppDeps,
 ) {
-  const app = new Hono<AdminEnv>();
+  const app = new Hono<AdminHonoEnv>();
   app.use(withRequestId(), logRequests("admin", log), pageHeaders(identity));
   app.get("/healthz", alive);
   app.get("/admin/healthz", alive);
@@ -73,7 +73,7 @@ export function createApp(
   app.route("/admin/orders", orders(deps));
   app.get("/admin/", (c) => c.redirect("/admin", 301));
 
-  const respond: ErrorResponder<AdminEnv> = (c, status, message) =>
+  const respond: ErrorResponder<AdminHonoEnv> = (c, status, message) =>
     renderErrorPage(c, status, {
       identity,
       site,

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { bearerToken, integer, port, secret, ServerEnv, text, url } from "@bazaar/lib/config.ts";
 
+/** The admin site's environment variables (Hono's Env is AdminHonoEnv, ./env.ts). */
 export const AdminEnv = {
   ...ServerEnv,
   PORT: port(8081),

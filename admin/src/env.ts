@@ -1,10 +1,10 @@
-import type { AppEnv } from "@bazaar/lib/log.ts";
+import type { HonoEnv } from "@bazaar/lib/log.ts";
 import type { Site } from "@bazaar/lib/ui/layout.tsx";
-import type { AdminApiClient } from "./admin-api.ts";
+import type { AdminApiClient } from "./admin-api-client.ts";
 import type { Session, Sessions } from "./session.ts";
 
-/** Per request: the request id and, past the guard, the session. */
-export type AdminEnv = { Variables: AppEnv["Variables"] & { session: Session } };
+/** Hono's Env of the admin site, per request: the request id and, past the guard, the session. */
+export type AdminHonoEnv = { Variables: HonoEnv["Variables"] & { session: Session } };
 
 /** What the admin routes get. */
 export type AdminDeps = {

@@ -4,10 +4,10 @@
 import type { MiddlewareHandler } from "hono";
 import { fail, limitBody } from "@bazaar/lib/http.ts";
 import { sameOriginForms } from "@bazaar/lib/ui/http.ts";
-import type { AdminEnv } from "./env.ts";
+import type { AdminHonoEnv } from "./env.ts";
 import { type Sessions, tokenMatches } from "./session.ts";
 
-export function requireSession(sessions: Sessions, proxyKey?: string): MiddlewareHandler<AdminEnv> {
+export function requireSession(sessions: Sessions, proxyKey?: string): MiddlewareHandler<AdminHonoEnv> {
   const origin = sameOriginForms(proxyKey);
   const limit = limitBody();
   return async (c, next) => {

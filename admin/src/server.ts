@@ -1,11 +1,12 @@
 // Builds the admin site from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { fromEnv, identity } from "@bazaar/lib/runtime/start.ts";
-import { createAdminApiClient } from "./admin-api.ts";
+import { loadConfig } from "@bazaar/lib/config.ts";
+import { fromConfig, identity } from "@bazaar/lib/runtime/start.ts";
+import { createAdminApiClient } from "./admin-api-client.ts";
 import { createApp } from "./app.ts";
 import { AdminEnv } from "./config.ts";
 
 export const server = (env: Record<string, string | undefined>) =>
-  fromEnv(env, AdminEnv, (config) =>
+  fromConfig(loadConfig(AdminEnv, env), (config) =>
     createApp({
       adminApi: createAdminApiClient({
         url: config.ADMIN_API_URL,

@@ -12,7 +12,7 @@ import * as v from "valibot";
 import { constantTimeEqual } from "@bazaar/lib/auth.ts";
 import type { Notice } from "@bazaar/lib/ui/layout.tsx";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
-import type { AdminApiClient } from "./admin-api.ts";
+import type { AdminApiClient } from "./admin-api-client.ts";
 
 export type Session = { id: string; user: string; expires: number; csrf: string };
 

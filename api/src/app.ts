@@ -1,16 +1,15 @@
 // The read API: the catalogue (from Redis, MySQL on a miss) and purchases. Only the web tier calls it.
 import { Hono } from "hono";
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
 import type { Log } from "@bazaar/lib/log.ts";
-import { createServiceApp } from "@bazaar/lib/service.ts";
+import { createServiceApp, type ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { catalogReads } from "./catalog-reads.ts";
-import type { ApiDeps } from "./deps.ts";
 import type { Relay } from "./relay.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
 
 export function createApp(
-  { db, cache, token, log, relay }: ApiDeps & { token: string; log?: Log; relay?: Relay },
+  { db, cache, token, log, relay }: ServiceDeps & { token: string; log?: Log; relay?: Relay },
 ) {
   const redis = catalogCache(cache);
   const catalog = catalogReads({ db, cache, redis });

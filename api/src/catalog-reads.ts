@@ -1,11 +1,11 @@
 // The api's catalogue reads: from Redis, MySQL only on a miss (then filled), in one
-// Redis call per batch of reads (lib/src/catalog-cache.ts: READ). Redis is trusted
+// Redis call per batch of reads (lib/src/data/catalog-cache.ts: READ). Redis is trusted
 // only while the relay's freshness mark is there; without it every read goes to
 // MySQL (and nothing is filled), so a relay that is away, or a Redis restarted or
 // flushed, never serves an old value (docs/internals.md, The cache).
 import { createHash } from "node:crypto";
 import * as v from "valibot";
-import { type ItemRow, selectItemsByKey, selectPage } from "@bazaar/lib/catalog.ts";
+import { type ItemRow, selectItemsByKey, selectPage } from "@bazaar/lib/data/catalog-db.ts";
 import {
   type CacheRead,
   type CatalogCache,
@@ -14,10 +14,10 @@ import {
   stemOf,
   type StoredItem,
   type StoredPage,
-} from "@bazaar/lib/catalog-cache.ts";
-import type { Cache } from "@bazaar/lib/cache.ts";
+} from "@bazaar/lib/data/catalog-cache.ts";
+import type { Cache } from "@bazaar/lib/data/cache.ts";
 import { checkedText } from "@bazaar/lib/checked-text.ts";
-import type { Db } from "@bazaar/lib/db.ts";
+import type { Db } from "@bazaar/lib/data/db.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { type CatalogPage, Item, ItemName } from "@bazaar/lib/schemas.ts";
 

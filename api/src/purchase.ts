@@ -8,7 +8,7 @@
 //   unknown       the connection broke after the call was sent, or the call was
 //                 interrupted (KILL QUERY): it may have committed — 504, and the
 //                 buyer is told how to look it up.
-import { connectionWithin, type Db, isConnectionError } from "@bazaar/lib/db.ts";
+import { connectionWithin, type Db, isConnectionLost, isLockWaitTimeout } from "@bazaar/lib/data/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 
 export type Placed = {
@@ -66,7 +66,7 @@ export async function placeOrder(
     } catch (err) {
       const code = (err as { code?: string }).code ?? "";
       // Sent, and then the connection broke: the procedure may have committed.
-      if (isConnectionError(err) && code !== "ER_LOCK_WAIT_TIMEOUT" && !INTERRUPTED.has(code)) {
+      if (isConnectionLost(err)) {
         conn.destroy();
         fail(504, "the order's outcome is unknown: the database connection broke during the purchase");
       }
@@ -78,7 +78,7 @@ export async function placeOrder(
         fail(504, "the order's outcome is unknown: the database interrupted the purchase");
       }
       conn.release();
-      if (code === "ER_LOCK_WAIT_TIMEOUT") {
+      if (isLockWaitTimeout(err)) {
         fail(503, `${NOT_PLACED}: the item is busy (another change holds it), please try again`);
       }
       if (ROLLED_BACK.has(code) && attempt < 3) continue;

@@ -19,10 +19,15 @@ import {
   FRESH_MS,
   RELAY_EVERY_MS,
   stemOf,
-} from "@bazaar/lib/catalog-cache.ts";
-import { deleteOutbox, deleteOutboxThrough, lastOutboxSeq, selectOutbox } from "@bazaar/lib/catalog.ts";
-import type { Db } from "@bazaar/lib/db.ts";
-import { type OrderPrint, orderPrints } from "@bazaar/lib/orders.ts";
+} from "@bazaar/lib/data/catalog-cache.ts";
+import {
+  deleteOutbox,
+  deleteOutboxThrough,
+  lastOutboxSeq,
+  selectOutbox,
+} from "@bazaar/lib/data/catalog-db.ts";
+import type { Db } from "@bazaar/lib/data/db.ts";
+import { type OrderPrint, orderPrints } from "@bazaar/lib/data/orders.ts";
 import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";
 
 export type RelayStats = {

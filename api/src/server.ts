@@ -1,5 +1,6 @@
 // Builds the api from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
+import { loadConfig } from "@bazaar/lib/config.ts";
 import { backend } from "@bazaar/lib/runtime/backend.ts";
 import type { Running } from "@bazaar/lib/runtime/start.ts";
 import { createApp } from "./app.ts";
@@ -13,7 +14,7 @@ export type ApiServer = Running & {
 
 export const server = (env: Record<string, string | undefined>): ApiServer => {
   let relay: Relay | undefined;
-  const running = backend(env, ApiEnv, (deps, config) => {
+  const running = backend(loadConfig(ApiEnv, env), (deps, config) => {
     relay = cacheRelay({ db: deps.db, redis: catalogCache(deps.cache) });
     const app = createApp({ ...deps, token: config.API_TOKEN, relay });
     // A cycle under way finishes before the pools close.

@@ -368,7 +368,7 @@ function batchingSection(bs: Batching[]): string[] {
   return [
     "## Requests per check, and the catalogue's reads",
     "",
-    "Every read at a web server is revalidated with the api, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/revalidate.ts`); the web servers count the requests that needed an entry and the checks (`If-None-Match` to the api) made for them. The api answers each entry checked from Redis and reads MySQL only on a miss (`api/src/catalog-reads.ts`); it counts the entries asked for (items and pages), those answered from Redis alone (the hit ratio), and the MySQL statements made for them. All read from each tier's `/healthz` before and after the run.",
+    "Every read at a web server is revalidated with the api, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/ui/revalidate.ts`); the web servers count the requests that needed an entry and the checks (`If-None-Match` to the api) made for them. The api answers each entry checked from Redis and reads MySQL only on a miss (`api/src/catalog-reads.ts`); it counts the entries asked for (items and pages), those answered from Redis alone (the hit ratio), and the MySQL statements made for them. All read from each tier's `/healthz` before and after the run.",
     "",
     "| request | connections | web: requests | web: checks | web: requests per check | api: catalogue reads | api: hit ratio | api: MySQL queries | api: MySQL queries per read |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -1,5 +1,5 @@
 // A price correction with admin-api cut off from Redis: its own clear fails, so it
-// waits out the relay's bound (lib/src/catalog-cache.ts, RELAY_BOUND_MS) and answers
+// waits out the relay's bound (lib/src/data/catalog-cache.ts, RELAY_BOUND_MS) and answers
 // "relayed". Meanwhile readers poll the item through the store (HAProxy → web → api).
 // For each write: how long until a read begun after it was sent showed the new price
 // (an upper bound: it includes the write's own commit and the read's round trip), and

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, PUBLISHED_MESSAGE, TOKEN68_MESSAGE } from "@bazaar/lib/config.ts";
-import { srhTokens } from "@bazaar/lib/secrets.ts";
+import { srhTokens } from "@bazaar/lib/secrets/secrets.ts";
 import { bridgeConfig, SRH_CONFIG_FILE } from "./config.ts";
 
 const env = { SRH_TOKEN: "a-token-0123456789", SRH_CONNECTION_STRING: "redis://127.0.0.1:6390" };

@@ -1,8 +1,8 @@
 // The bridge's command allow-list: every command the apps send passes, and nothing
 // else — above all no administrative command (CONFIG, SHUTDOWN, DEBUG, FLUSHALL…).
 import { afterEach, describe, expect, test } from "bun:test";
-import { createCache } from "@bazaar/lib/cache.ts";
-import { catalogCache } from "@bazaar/lib/catalog-cache.ts";
+import { createCache } from "@bazaar/lib/data/cache.ts";
+import { catalogCache } from "@bazaar/lib/data/catalog-cache.ts";
 import { ALLOWED_COMMANDS, refusal } from "./protocol.ts";
 
 const realFetch = globalThis.fetch;
@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 /**
- * Every command the apps' cache client (lib/src/cache.ts through @upstash/redis) sends
+ * Every command the apps' cache client (lib/src/data/cache.ts through @upstash/redis) sends
  * for each thing the apps do with it, recorded from its HTTP requests. Scripts are
  * answered NOSCRIPT first, so the EVAL that follows is recorded too.
  */

@@ -43,7 +43,7 @@ export function toPipeline(value: unknown): Command[] | undefined {
   return commands;
 }
 
-// The commands the apps send (lib/src/cache.ts through @upstash/redis: plain keys with
+// The commands the apps send (lib/src/data/cache.ts through @upstash/redis: plain keys with
 // GET, SET and DEL, Redis's clock, PING for /readyz, and the Lua scripts by EVALSHA,
 // or EVAL once after a restart of Redis): nothing else is passed on. So a holder of
 // the token cannot reach CONFIG, SHUTDOWN, DEBUG, FLUSHALL, KEYS and the like, nor

@@ -92,6 +92,9 @@ export const optionalPort = () => v.optional(whole(1, 65535));
 
 export const url = () => v.pipe(v.string("is required"), v.url("must be a URL"));
 
+// Naming: an `…Env` here and in each app's config.ts is a set of environment variables
+// (valibot entries); Hono's `Env` types are `…HonoEnv` (lib/src/log.ts HonoEnv).
+
 /** Where an app listens and what it calls itself. */
 export const ServerEnv = {
   HOST: text("0.0.0.0"),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createCache } from "./cache.ts";
+import { createCache } from "./data/cache.ts";
 import { describeError, stackFrames } from "./log.ts";
 
 // An Upstash REST endpoint in front of a Redis that refuses writes (`CONFIG SET

@@ -6,10 +6,11 @@ import type { RequestIdVariables } from "hono/request-id";
 export const REQUEST_ID_HEADER = "X-Request-Id";
 
 /**
- * What every app keeps per request: the request id (set by withRequestId), and the
+ * Hono's `Env` of every app (not its environment variables: those are the `…Env` of
+ * config.ts). What every app keeps per request: the request id (set by withRequestId), and the
  * id the client sent when it was not taken as the request's (only for the log line).
  */
-export type AppEnv = { Variables: RequestIdVariables & { clientRequestId?: string } };
+export type HonoEnv = { Variables: RequestIdVariables & { clientRequestId?: string } };
 
 /** Where an app's log entries go: one JSON line each. Tests pass a quiet one. */
 export type Log = (entry: Record<string, unknown>) => void;
@@ -32,7 +33,7 @@ export type TrustRequestId = (id: string, c: Context) => boolean;
  * well-formed id, and web must be able to refuse one: lib/src/request-id.ts.)
  */
 export const withRequestId =
-  (trust: TrustRequestId = () => true): MiddlewareHandler<AppEnv> => async (c, next) => {
+  (trust: TrustRequestId = () => true): MiddlewareHandler<HonoEnv> => async (c, next) => {
     const given = c.req.header(REQUEST_ID_HEADER);
     let id: string;
     if (given !== undefined && FORWARDED_ID.test(given)) {
@@ -47,7 +48,7 @@ export const withRequestId =
     await next();
   };
 
-export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<AppEnv> {
+export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const start = performance.now();
     await next();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
-import { type AppEnv, withRequestId } from "./log.ts";
+import { type HonoEnv, withRequestId } from "./log.ts";
 import {
   isSignedRequestId,
   REQUEST_ID_KEY_MAP_ENTRY,
@@ -56,12 +56,12 @@ describe("the request id's signature", () => {
 
 describe("withRequestId with a trust check", () => {
   const app = (trust?: Parameters<typeof withRequestId>[0]) =>
-    new Hono<AppEnv>()
+    new Hono<HonoEnv>()
       .use(withRequestId(trust))
       .get("/", (c) => c.json({ id: c.get("requestId"), client: c.get("clientRequestId") }));
   const signedOnly = (id: string, c: { req: { header(n: string): string | undefined } }) =>
     isSignedRequestId(KEY, id, c.req.header(REQUEST_ID_SIG_HEADER));
-  const get = async (a: Hono<AppEnv>, headers: Record<string, string>) => {
+  const get = async (a: Hono<HonoEnv>, headers: Record<string, string>) => {
     const res = await a.request("/", { headers });
     const body = (await res.json()) as { id: string; client?: string };
     return { header: res.headers.get("x-request-id"), ...body };

@@ -3,7 +3,13 @@
 // over the defaults.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { chooseSecret, chooseValue, envName, newSecret, type SecretName } from "@bazaar/lib/secrets.ts";
+import {
+  chooseSecret,
+  chooseValue,
+  envName,
+  newSecret,
+  type SecretName,
+} from "@bazaar/lib/secrets/secrets.ts";
 
 export const REPO_ROOT = path.resolve(import.meta.dir, "../..");
 

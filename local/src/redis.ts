@@ -5,7 +5,7 @@
 // every local user can read), and no file the redis account must be able to reach
 // (the data dir may sit in root's home).
 import { readFileSync } from "node:fs";
-import { redisConf } from "@bazaar/lib/secrets.ts";
+import { redisConf } from "@bazaar/lib/secrets/secrets.ts";
 import { writeOwnerOnly } from "./files.ts";
 import { isRoot, which } from "./system.ts";
 

@@ -4,7 +4,7 @@
 // a row each, run as many times as asked for (web-1 … web-N).
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { withRedisPassword } from "@bazaar/lib/secrets.ts";
+import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
 import { DEFAULT_SERVERS, REPO_ROOT, type Secrets, type Servers, type ServerTier } from "./config.ts";
 import type { Probe } from "./health.ts";
 import type { Command } from "./managed-process.ts";

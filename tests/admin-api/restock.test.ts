@@ -2,7 +2,7 @@
 // MariaDB, through admin-api's own account (testutil/src/route-harness.ts).
 import { beforeEach, describe, expect, test } from "bun:test";
 import { restockAndClear } from "../../admin-api/src/clear.ts";
-import { catalogCache } from "../../lib/src/catalog-cache.ts";
+import { catalogCache } from "../../lib/src/data/catalog-cache.ts";
 import { cacheOff } from "../../testutil/src/cache-off.ts";
 import { routeHarness } from "../../testutil/src/route-harness.ts";
 

@@ -197,7 +197,7 @@ describe("@upstash/redis against a fuller keyspace", () => {
   });
 
   test("the cache's read script, with the cache's client options, gets [epoch, gen, null] on a miss", async () => {
-    // As lib/src/cache.ts builds its client: raw strings, no retries, a deadline per call.
+    // As lib/src/data/cache.ts builds its client: raw strings, no retries, a deadline per call.
     const raw = new Redis({
       url: ctx.bridge.url,
       token: TOKEN,

@@ -31,7 +31,7 @@ import {
   type SecretName,
   STORE,
   TOKENS_FILE,
-} from "../../lib/src/secrets.ts";
+} from "../../lib/src/secrets/secrets.ts";
 import {
   DEFAULT_SERVERS,
   MAX_SERVERS,

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { DEFAULT_SECRETS_DIR } from "../../lib/src/secrets.ts";
+import { DEFAULT_SECRETS_DIR } from "../../lib/src/secrets/secrets.ts";
 import { APPS } from "../../scripts/build.ts";
 import {
   APP_DIRS,

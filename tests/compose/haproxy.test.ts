@@ -18,7 +18,7 @@ const check = (env: Record<string, string>) =>
 
 describe("haproxy.cfg under compose", () => {
   // The map file compose's REQUEST_ID_KEY_MAP names is in the secrets volume; here,
-  // one written the same way (lib/src/secrets.ts), which HAProxy loads while checking.
+  // one written the same way (lib/src/secrets/secrets.ts), which HAProxy loads while checking.
   const dir = mkdtempSync(path.join(tmpdir(), "haproxy-key-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const keyMap = path.join(dir, "request_id_key.map");

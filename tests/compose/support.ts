@@ -23,7 +23,7 @@ import {
   REDIS,
   STORE,
   TOKENS_FILE,
-} from "../../lib/src/secrets.ts";
+} from "../../lib/src/secrets/secrets.ts";
 import { WebEnv } from "../../web/src/config.ts";
 
 export const ROOT = path.resolve(import.meta.dir, "../..");

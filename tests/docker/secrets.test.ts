@@ -5,7 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { isPublished } from "../../lib/src/config.ts";
 import { requestIdKeyMap } from "../../lib/src/request-id.ts";
-import { CONSUMERS, envName, SECRET_NAMES } from "../../lib/src/secrets.ts";
+import { CONSUMERS, envName, SECRET_NAMES } from "../../lib/src/secrets/secrets.ts";
 import { sh } from "./engine.ts";
 import {
   compose,

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
-import { addItem } from "../../admin-api/src/catalog.ts";
+import { addItem } from "../../admin-api/src/catalog-writes.ts";
 import { once, writeRequest } from "../../admin-api/src/once.ts";
-import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/db.ts";
+import { createDb, OUTCOME_UNKNOWN } from "../../lib/src/data/db.ts";
 import { dbConfig, uniqueName } from "../../testutil/src/test-stack.ts";
 import { adminDbConnection, createItem, dbQuantity, holdRow, restoreAll } from "./helpers.ts";
 import { adminApi, store, unescapeHtml } from "./http.ts";

@@ -1,4 +1,4 @@
-// Integration: the catalogue in Redis (lib/src/catalog-cache.ts, api/src/catalog-reads.ts,
+// Integration: the catalogue in Redis (lib/src/data/catalog-cache.ts, api/src/catalog-reads.ts,
 // api/src/relay.ts), against the test stack's real MariaDB, bridge and Redis — whose
 // api runs the relay that renews the freshness mark. Reads come from Redis and MySQL
 // only on a miss; every write makes its entries current before it is answered, also
@@ -7,10 +7,10 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
 import { catalogReads } from "../../api/src/catalog-reads.ts";
-import { createCache } from "../../lib/src/cache.ts";
-import { catalogCache, RELAY_BOUND_MS, stemOf } from "../../lib/src/catalog-cache.ts";
+import { createCache } from "../../lib/src/data/cache.ts";
+import { catalogCache, RELAY_BOUND_MS, stemOf } from "../../lib/src/data/catalog-cache.ts";
 import { nameKey } from "../../lib/src/name-key.ts";
-import { createDb, type Db } from "../../lib/src/db.ts";
+import { createDb, type Db } from "../../lib/src/data/db.ts";
 import { cacheConfig, dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { productVia, record, restore, since } from "./helpers.ts";
 import { directRedis } from "./redis.ts";

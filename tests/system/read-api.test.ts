@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 // Starts the test stack (on demand, once per run): testutil/src/test-stack.ts reads its env.
 import "./stack.ts";
-import { createDb } from "../../lib/src/db.ts";
+import { createDb } from "../../lib/src/data/db.ts";
 import { countingDb, dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
 import { createApp } from "../../api/src/app.ts";

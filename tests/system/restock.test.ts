@@ -6,10 +6,10 @@
 // put back at 0 afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { restockAndClear } from "../../admin-api/src/clear.ts";
-import { catalogCache } from "../../lib/src/catalog-cache.ts";
+import { catalogCache } from "../../lib/src/data/catalog-cache.ts";
 import { restocker } from "../../admin-api/src/restock.ts";
 import { KNOWN_TOYS, runClient } from "../../client/src/index.ts";
-import { createDb } from "../../lib/src/db.ts";
+import { createDb } from "../../lib/src/data/db.ts";
 import { dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem, dbQuantity, productVia, restore, setQuantity, stockToys } from "./helpers.ts";
 import { env, eventually, stack } from "./stack.ts";

@@ -6,8 +6,8 @@
 // are not (the relay clears for it), and the readers cut off while the writer is not.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createApp as createAdminApi } from "../../admin-api/src/app.ts";
-import { createCache } from "../../lib/src/cache.ts";
-import { createDb } from "../../lib/src/db.ts";
+import { createCache } from "../../lib/src/data/cache.ts";
+import { createDb } from "../../lib/src/data/db.ts";
 import { cacheConfig, dbConfig, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createItem, record } from "./helpers.ts";
 import { adminApi, shelf } from "./http.ts";

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 // Starts the test stack (on demand, once per run): testutil/src/test-stack.ts reads its env.
 import "./stack.ts";
-import { createDb } from "../../lib/src/db.ts";
+import { createDb } from "../../lib/src/data/db.ts";
 import { dbConfig, testCache, uniqueName } from "../../testutil/src/test-stack.ts";
 import { createApp as createApi } from "../../api/src/app.ts";
 import { createApp } from "../../admin-api/src/app.ts";

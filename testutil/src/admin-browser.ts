@@ -66,7 +66,7 @@ export class AdminBrowser {
     return token;
   }
 
-  /** The Idempotency-Keys of a page's write forms, in page order (admin/src/pages.tsx WriteKey). */
+  /** The Idempotency-Keys of a page's write forms, in page order (admin/src/pages/shared.tsx WriteKey). */
   async writeKeys(path = "/admin") {
     const body = await (await this.get(path)).text();
     return [...body.matchAll(/name="idem" value="([^"]+)"/g)].map((m) => m[1]!);

@@ -2,7 +2,7 @@
 // read goes to MySQL (as CACHE_ENABLED=false makes it), the writes the apps make to
 // the cache anyway (a purchase's entry, an admin write's clear) are taken and dropped,
 // and the plain keys admin-api keeps its sessions under live in memory (./memory-kv.ts).
-import type { Cache } from "@bazaar/lib/cache.ts";
+import type { Cache } from "@bazaar/lib/data/cache.ts";
 import { memoryKv } from "./memory-kv.ts";
 
 /**

@@ -16,7 +16,7 @@ import { signInLimiter } from "@bazaar/admin-api/src/logins.ts";
 import { sessions } from "@bazaar/admin-api/src/routes/sessions.ts";
 import { sessionStore } from "@bazaar/admin-api/src/sessions.ts";
 import { memoryKv } from "./memory-kv.ts";
-import { createAdminApiClient } from "@bazaar/admin/src/admin-api.ts";
+import { createAdminApiClient } from "@bazaar/admin/src/admin-api-client.ts";
 
 /** The Bearer token the fake takes (its `client` sends it). */
 export const FAKE_ADMIN_API_TOKEN = "admin-token";

@@ -13,7 +13,7 @@ import {
   RequestIdQuery,
 } from "@bazaar/lib/schemas.ts";
 import { fakeUpstreamFetch, type UpstreamMode } from "./upstream.ts";
-import { createApiClient } from "@bazaar/web/src/api.ts";
+import { createApiClient } from "@bazaar/web/src/api-client.ts";
 
 export type FakeApi = ReturnType<typeof fakeApi>;
 

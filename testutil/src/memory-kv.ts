@@ -1,6 +1,6 @@
 // A KeyValue (lib/src/cache.ts: the plain keys admin-api keeps its sessions under)
 // held in memory, for admin-api's session tests and admin's in-process stand-in.
-import type { KeyValue } from "@bazaar/lib/cache.ts";
+import type { KeyValue } from "@bazaar/lib/data/cache.ts";
 
 /**
  * A KeyValue in memory, with a switch to make it fail like an unreachable Redis.

@@ -7,7 +7,7 @@
 import mysql from "mysql2/promise";
 import { createApp as createApi } from "@bazaar/api/src/app.ts";
 import { createApp as createAdminApi } from "@bazaar/admin-api/src/app.ts";
-import { createDb, type Db } from "@bazaar/lib/db.ts";
+import { createDb, type Db } from "@bazaar/lib/data/db.ts";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
 import { cacheOff } from "./cache-off.ts";

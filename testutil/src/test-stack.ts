@@ -1,8 +1,8 @@
 // The real database and cache of the test stack (started on demand by importing
 // tests/system/stack.ts, or the one STORE_URL points at), as the apps' own config,
 // for integration tests that call lib/ or an app's modules directly.
-import { createCache } from "@bazaar/lib/cache.ts";
-import { createDb, type Db } from "@bazaar/lib/db.ts";
+import { createCache } from "@bazaar/lib/data/cache.ts";
+import { createDb, type Db } from "@bazaar/lib/data/db.ts";
 
 const env = (name: string) => {
   const value = process.env[name];

@@ -35,7 +35,12 @@ async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const req = new Request(input, init);
   // A copy: the app reads the body of the one it is given.
   state.seen.push(req.clone());
-  if (state.mode === "down") throw new TypeError("fetch failed: connection refused");
+  // As Bun's fetch fails on a refused connection: the code says it was never sent.
+  if (state.mode === "down") {
+    throw Object.assign(new TypeError("Unable to connect. Is the computer able to access the url?"), {
+      code: "ECONNREFUSED",
+    });
+  }
   if (state.mode === "hang") {
     return new Promise<Response>((_, reject) => {
       const signal = init?.signal;

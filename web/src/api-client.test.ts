@@ -4,7 +4,7 @@
 // lost and they do).
 import { describe, expect, test } from "bun:test";
 import { recordingTarget } from "@bazaar/testutil/upstream.ts";
-import { createApiClient } from "./api.ts";
+import { createApiClient } from "./api-client.ts";
 
 function recording() {
   const { target, sent } = recordingTarget("http://api.test");

@@ -8,9 +8,9 @@ import { isSignedRequestId, REQUEST_ID_SIG_HEADER } from "@bazaar/lib/request-id
 import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
-import type { ApiClient } from "./api.ts";
-import { catalogReader } from "./catalog.ts";
-import type { WebEnv } from "./env.ts";
+import type { ApiClient } from "./api-client.ts";
+import { catalogReader } from "./catalog-reader.ts";
+import type { WebHonoEnv } from "./env.ts";
 import { Nav } from "./pages.tsx";
 import { orders } from "./routes/orders.tsx";
 import { products } from "./routes/products.ts";
@@ -36,7 +36,7 @@ export function createApp(
   // program that POSTs to /orders/ would not follow a redirect. Pages are served
   // the same way rather than redirected: their links are all absolute, so a page at
   // /orders/0/ renders exactly as at /orders/0, without a second round trip.
-  const app = new Hono<WebEnv>({ strict: false });
+  const app = new Hono<WebHonoEnv>({ strict: false });
   // The request id is a purchase's idempotency key (api/src/purchase.ts): a POST's
   // (only POSTs can buy, and only theirs does the proxy sign) is kept only when the
   // proxy signed it, else anyone reaching this server could replay one. Any other
@@ -50,7 +50,7 @@ export function createApp(
   app.get("/healthz", healthz(catalog.stats));
   const site: Site = { home: "/", css: serveStyles(app), nav: Nav() };
 
-  const respond: ErrorResponder<WebEnv> = (c, status, message, fields) => {
+  const respond: ErrorResponder<WebHonoEnv> = (c, status, message, fields) => {
     const format = c.get("errorFormat") ?? (prefersHtml(c.req.header("accept")) ? "html" : "json");
     if (format === "json") return jsonError(c, status, message, fields);
     const text = status === 404 && message === "not found"

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { bearerToken, integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
 
+/** The storefront's environment variables (Hono's Env is WebHonoEnv, ./env.ts). */
 export const WebEnv = {
   ...ServerEnv,
   PORT: port(8083),

@@ -3,7 +3,7 @@
 import type { CatalogPage, Item } from "@bazaar/lib/schemas.ts";
 import { Alert, Layout, listHref, type Notice, Pager, SearchBox, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import type { OrderView } from "./api.ts";
+import type { OrderView } from "./api-client.ts";
 
 const LOW_STOCK = 5;
 

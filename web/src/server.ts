@@ -1,11 +1,12 @@
 // Builds the storefront from the environment; main.ts (Bun) and main.deno.ts (Deno) serve it.
-import { fromEnv, identity } from "@bazaar/lib/runtime/start.ts";
-import { createApiClient } from "./api.ts";
+import { loadConfig } from "@bazaar/lib/config.ts";
+import { fromConfig, identity } from "@bazaar/lib/runtime/start.ts";
+import { createApiClient } from "./api-client.ts";
 import { createApp } from "./app.ts";
 import { WebEnv } from "./config.ts";
 
 export const server = (env: Record<string, string | undefined>) =>
-  fromEnv(env, WebEnv, (config) =>
+  fromConfig(loadConfig(WebEnv, env), (config) =>
     createApp({
       api: createApiClient({
         url: config.API_URL,

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import type { CatalogCache } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey, selectItemsByKey, selectPage } from "@bazaar/lib/catalog.ts";
+import type { CatalogCache } from "@bazaar/lib/data/catalog-cache.ts";
+import { nameKey, selectItemsByKey, selectPage } from "@bazaar/lib/data/catalog-db.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
 import { AddItem, CatalogQuery, CorrectItem, ItemName, WriteHeaders } from "@bazaar/lib/schemas.ts";
-import type { AdminApiDeps } from "../deps.ts";
-import { addItem, correctItem, deleteItem, inventorySummary } from "../catalog.ts";
+import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
+import { addItem, correctItem, deleteItem, inventorySummary } from "../catalog-writes.ts";
 import { clearAfterWrite as cleared } from "../clear.ts";
 import { once, writeRequest } from "../once.ts";
 
@@ -15,7 +15,7 @@ const itemName = (raw: string) => {
   return name.output;
 };
 
-export const items = ({ db, redis }: AdminApiDeps & { redis: CatalogCache }) =>
+export const items = ({ db, redis }: ServiceDeps & { redis: CatalogCache }) =>
   new Hono()
     // The inventory, a page at a time, straight from the database (never the cache).
     .get("/", validate("query", CatalogQuery), async (c) => {

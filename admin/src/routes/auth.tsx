@@ -5,16 +5,16 @@ import { Hono } from "hono";
 import { limitBody } from "@bazaar/lib/http.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { clientIp, sameOriginForms } from "@bazaar/lib/ui/http.ts";
-import type { AdminDeps, AdminEnv } from "../env.ts";
-import { text } from "@bazaar/lib/forms.ts";
+import type { AdminDeps, AdminHonoEnv } from "../env.ts";
+import { text } from "@bazaar/lib/ui/forms.ts";
 import { requireSession } from "../guard.ts";
-import { LoginPage } from "../pages.tsx";
+import { LoginPage } from "../pages/login.tsx";
 import type { credentialsChecker } from "../session.ts";
 
 export type AuthDeps = AdminDeps & { checkCredentials: ReturnType<typeof credentialsChecker> };
 
 export const auth = ({ identity, site, sessions, checkCredentials, proxyKey }: AuthDeps) =>
-  new Hono<AdminEnv>()
+  new Hono<AdminHonoEnv>()
     .get("/login", async (c) => {
       // Admin-api unreachable: show the form anyway (signing in will say what is wrong).
       if (await sessions.read(c).catch(() => null)) return c.redirect("/admin", 303);

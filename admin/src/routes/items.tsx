@@ -17,17 +17,12 @@ import {
 } from "@bazaar/lib/schemas.ts";
 import { listHref, renderErrorPage, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import * as adminApi from "../admin-api.ts";
-import type { AdminDeps, AdminEnv } from "../env.ts";
-import { fieldErrors, formNumber, text } from "@bazaar/lib/forms.ts";
-import {
-  type AddFields,
-  ConfirmDelete,
-  Dashboard,
-  type FormState,
-  type RowFields,
-  WRITE_KEY_FIELD,
-} from "../pages.tsx";
+import * as adminApi from "../admin-api-client.ts";
+import type { AdminDeps, AdminHonoEnv } from "../env.ts";
+import { fieldErrors, formNumber, text } from "@bazaar/lib/ui/forms.ts";
+import { ConfirmDelete } from "../pages/confirm-delete.tsx";
+import { type AddFields, Dashboard, type RowFields } from "../pages/inventory.tsx";
+import { type FormState, WRITE_KEY_FIELD } from "../pages/shared.tsx";
 
 /** The api refused with field messages (400, or 409 for a restock over the limit). */
 const refusal = (err: unknown) =>
@@ -58,7 +53,7 @@ const said = (text: string, { cache, replayed }: { cache: CacheCleared; replayed
     : told;
 };
 
-/** The form's Idempotency-Key (pages.tsx WriteKey); none if it is missing or malformed. */
+/** The form's Idempotency-Key (pages/shared.tsx WriteKey); none if it is missing or malformed. */
 const writeKey = (form: Record<string, unknown>) => {
   const key = v.safeParse(IdempotencyKey, form[WRITE_KEY_FIELD]);
   return key.success ? key.output : undefined;
@@ -66,7 +61,7 @@ const writeKey = (form: Record<string, unknown>) => {
 
 export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     status: ContentfulStatusCode,
     extra: {
       where?: { page: number; q: string };
@@ -99,7 +94,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
    * page when it cannot be listed either. Anything else is not this function's.
    */
   const unanswered = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     err: unknown,
     change: string,
     name: string,
@@ -123,7 +118,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
   };
 
   const done = async (
-    c: Context<AdminEnv>,
+    c: Context<AdminHonoEnv>,
     text: string,
     kind: "success" | "info" = "success",
     where = { page: 1, q: "" },
@@ -132,7 +127,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
     return c.redirect(listHref("/admin", where.page, where.q), 303);
   };
 
-  return new Hono<AdminEnv>()
+  return new Hono<AdminHonoEnv>()
     .get("/", (c) => dashboard(c, 200))
     .post("/items", async (c) => {
       const form = await c.req.parseBody();

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/catalog-cache.ts";
-import { nameKey } from "@bazaar/lib/catalog.ts";
+import { type CatalogCache, directOrRelayed, stemOf } from "@bazaar/lib/data/catalog-cache.ts";
+import { nameKey } from "@bazaar/lib/data/catalog-db.ts";
 import { checkedText } from "@bazaar/lib/checked-text.ts";
 import { fail, jsonBody, validate } from "@bazaar/lib/http.ts";
-import { selectOrder, selectOrderByRequest } from "@bazaar/lib/orders.ts";
-import type { AppEnv } from "@bazaar/lib/log.ts";
+import { selectOrder, selectOrderByRequest } from "@bazaar/lib/data/orders.ts";
+import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
-import type { ApiDeps } from "../deps.ts";
+import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
 import { type Placed, placeOrder } from "../purchase.ts";
 
 /** The item as a purchase left it, as the cache stores it. */
@@ -17,8 +17,8 @@ const itemAfter = (p: Placed) => ({
   json: JSON.stringify({ name: p.name, quantity: Number(p.item_quantity), price: Number(p.item_price) }),
 });
 
-export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) =>
-  new Hono<AppEnv>()
+export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache }) =>
+  new Hono<HonoEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
     // no other write.
@@ -37,7 +37,7 @@ export const orders = ({ db, cache, redis }: ApiDeps & { redis: CatalogCache }) 
       }
       if (placed.outcome === "insufficient") fail(409, "not enough stock");
       // The item's entry in Redis made current before the answer (in place, never
-      // older: lib/src/catalog-cache.ts PURCHASED), or the relay's bound waited out;
+      // older: lib/src/data/catalog-cache.ts PURCHASED), or the relay's bound waited out;
       // and whatever Redis held under this order's number (from before a restore of
       // the database) gone.
       await directOrRelayed(() =>

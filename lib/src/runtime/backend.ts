@@ -1,22 +1,23 @@
-// The wiring both internal APIs share: config from the environment, the MySQL pool,
-// the cache, the app, and what to close on shutdown.
-import type * as v from "valibot";
-import { type CacheConfig, createCache } from "../cache.ts";
-import { createDb, type DbConfig } from "../db.ts";
-import type { ServiceDeps } from "../service.ts";
-import { fromEnv, type Running } from "./start.ts";
+// The wiring both internal APIs share: from the config, the MySQL pool, the cache,
+// the app, and what to close on shutdown.
+import { type CacheConfig, createCache } from "../data/cache.ts";
+import { createDb, type DbConfig } from "../data/db.ts";
+import type { ServiceDeps } from "../data/service.ts";
+import { fromConfig, type Running, type ServerConfig } from "./start.ts";
 
-export function backend<const E extends v.ObjectEntries>(
-  env: Record<string, string | undefined>,
-  entries: E,
-  makeApp: (
-    deps: ServiceDeps,
-    config: v.InferOutput<v.ObjectSchema<E, undefined>>,
-  ) => { fetch: Running["fetch"]; close?: () => unknown },
+/**
+ * An API's server from its config: the MySQL pool and the cache it is built on, and
+ * both closed after the app on shutdown.
+ * @example
+ * backend(loadConfig(ApiEnv, env), (deps, config) => createApp({ ...deps, token: config.API_TOKEN }));
+ */
+export function backend<C extends ServerConfig & DbConfig & CacheConfig>(
+  config: C,
+  makeApp: (deps: ServiceDeps, config: C) => { fetch: Running["fetch"]; close?: () => unknown },
 ): Running {
-  return fromEnv(env, entries, (config) => {
-    const db = createDb(config as unknown as DbConfig);
-    const cache = createCache(config as unknown as CacheConfig);
+  return fromConfig(config, (config) => {
+    const db = createDb(config);
+    const cache = createCache(config);
     const app = makeApp({ db, cache }, config);
     return {
       fetch: app.fetch,

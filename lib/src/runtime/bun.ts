@@ -1,6 +1,6 @@
 // Bun's side of an entry: serve, and on SIGTERM/SIGINT drain, finish in-flight
 // requests, close pools and exit 0.
-import { secretsCommand } from "../secrets.ts";
+import { secretsCommand } from "../secrets/secrets.ts";
 import { build, drainable, type Running, shutdownOnSignals } from "./start.ts";
 
 /**

@@ -1,6 +1,6 @@
 // Deno's side of an entry: the same contract as ./bun.ts on Deno.serve.
 import process from "node:process";
-import { secretsCommand } from "../secrets.ts";
+import { secretsCommand } from "../secrets/secrets.ts";
 import { build, drainable, type Running, shutdownOnSignals } from "./start.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -2,8 +2,7 @@
 // (or stop with a message naming the bad variable) and build the app.
 import process from "node:process";
 import os from "node:os";
-import type * as v from "valibot";
-import { ConfigError, loadConfig } from "../config.ts";
+import { ConfigError } from "../config.ts";
 
 export type Running = {
   fetch: (req: Request) => Response | Promise<Response>;
@@ -15,22 +14,22 @@ export type Running = {
   drainMs?: number;
 };
 
-type ServerConfig = { PORT: number; HOST: string; SHUTDOWN_DRAIN_MS: number };
+/** What every server's parsed config has: ServerEnv's and its own PORT. */
+export type ServerConfig = { PORT: number; HOST: string; SHUTDOWN_DRAIN_MS: number };
 
 /**
- * What every server.ts does: read `entries` from `env` (a bad variable throws
- * ConfigError, which `build` reports), build the app from the config, and serve it
- * where the config says (PORT, HOST, SHUTDOWN_DRAIN_MS from ServerEnv).
+ * What every server.ts does: build the app from its config (read by loadConfig, whose
+ * ConfigError `build` reports), and serve it where the config says (PORT, HOST,
+ * SHUTDOWN_DRAIN_MS from ServerEnv).
+ * @example
+ * const server = (env: Env) => fromConfig(loadConfig(WebEnv, env), (config) => createApp({ ... }));
  */
-export function fromEnv<const E extends v.ObjectEntries>(
-  env: Record<string, string | undefined>,
-  entries: E,
-  make: (config: v.InferOutput<v.ObjectSchema<E, undefined>>) => Pick<Running, "fetch" | "close">,
+export function fromConfig<C extends ServerConfig>(
+  config: C,
+  make: (config: C) => Pick<Running, "fetch" | "close">,
 ): Running {
-  const config = loadConfig(entries, env);
-  const { PORT, HOST, SHUTDOWN_DRAIN_MS } = config as unknown as ServerConfig;
   const { fetch, close } = make(config);
-  return { fetch, close, port: PORT, hostname: HOST, drainMs: SHUTDOWN_DRAIN_MS };
+  return { fetch, close, port: config.PORT, hostname: config.HOST, drainMs: config.SHUTDOWN_DRAIN_MS };
 }
 
 export function build(name: string, make: () => Running): Running {

@@ -7,16 +7,44 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import * as v from "valibot";
 import { checkedText } from "../checked-text.ts";
 import { fail, Unavailable } from "../http.ts";
-import { type AppEnv, REQUEST_ID_HEADER } from "../log.ts";
+import { type HonoEnv, REQUEST_ID_HEADER } from "../log.ts";
 
 export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-/** A fetch whose every call is aborted after `ms` (the whole exchange, body included). */
+/** The API was never reached (its connection was refused): nothing was sent, so no write was made. */
+export class NotSent extends Error {
+  override name = "NotSent";
+  constructor(cause: unknown) {
+    super("the API was never reached: the connection was refused", { cause });
+  }
+}
+
+// Bun puts ECONNREFUSED in the error's code, Node (undici) in its cause's. Deno 2 gives
+// neither a code nor a class, only a message ("… Connection refused (os error 111)" in
+// its cause), as does the in-memory stand-in's fetch: for those alone, the message.
+const refused = (err: unknown) => {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  if (e?.code === "ECONNREFUSED" || e?.code === "ConnectionRefused" || e?.cause?.code === "ECONNREFUSED") {
+    return true;
+  }
+  return /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
+};
+
+/**
+ * A fetch whose every call is aborted after `ms` (the whole exchange, body included),
+ * and whose refused connection is a NotSent: what was never sent is known by its class.
+ * @example
+ * const fetch = timedFetch(3000);
+ */
 export function timedFetch(ms: number, base: Fetch = fetch): Fetch {
-  return (input, init) => {
+  return async (input, init) => {
     const deadline = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-    return base(input, { ...init, signal });
+    try {
+      return await base(input, { ...init, signal });
+    } catch (err) {
+      throw refused(err) ? new NotSent(err) : err;
+    }
   };
 }
 
@@ -30,7 +58,7 @@ export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget)
 });
 
 /** Per-call options for the typed client: the request id of the incoming request. */
-export const forward = (c: Context<AppEnv>) => {
+export const forward = (c: Context<HonoEnv>) => {
   const id = c.get("requestId");
   return { headers: id ? { [REQUEST_ID_HEADER]: id } : ({} as Record<string, string>) };
 };
@@ -44,13 +72,6 @@ export class UpstreamStatus extends Error {
     super(`HTTP ${status}${typeof message === "string" ? `: ${message.slice(0, 200)}` : ""}`);
   }
 }
-
-/** The API was never reached: the connection was refused, so nothing was sent. */
-export const neverReached = (err: unknown) => {
-  const e = err as { code?: string; cause?: unknown } | undefined;
-  return e?.code === "ECONNREFUSED" || e?.code === "ConnectionRefused" ||
-    /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
-};
 
 const ErrorReply = v.object({
   error: v.object({

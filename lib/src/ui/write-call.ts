@@ -4,7 +4,7 @@
 // own 504 — means the write may or may not have happened, and the caller says so.
 import type * as v from "valibot";
 import { Unavailable } from "../http.ts";
-import { call, neverReached, UpstreamStatus } from "./upstream.ts";
+import { call, NotSent, UpstreamStatus } from "./upstream.ts";
 
 /**
  * call(), with `unknown(cause)` thrown where the outcome is not known.
@@ -22,7 +22,7 @@ export async function writeCall<S extends v.GenericSchema>(
   } catch (err) {
     if (!(err instanceof Unavailable)) throw err;
     const cause = err.cause;
-    if (cause instanceof UpstreamStatus ? cause.status === 503 : neverReached(cause)) throw err;
+    if (cause instanceof UpstreamStatus ? cause.status === 503 : cause instanceof NotSent) throw err;
     throw unknown(cause);
   }
 }

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 // POST /orders (JSON purchase), GET /orders/:number (JSON, or the order's page for
 // browsers) and GET /orders?number=N (the storefront's lookup box). Numbers here are
-// public ones, from 0 (../api.ts converts to and from the api's database keys).
+// public ones, from 0 (../api-client.ts converts to and from the api's database keys).
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
@@ -10,12 +10,12 @@ import { PublicOrderNumber } from "@bazaar/lib/order-number.ts";
 import { OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import { renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { prefersHtml } from "@bazaar/lib/ui/http.ts";
-import { order, orderByRequest, placeOrder } from "../api.ts";
-import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
+import { order, orderByRequest, placeOrder } from "../api-client.ts";
+import { errorsAs, type WebDeps, type WebHonoEnv } from "../env.ts";
 import { OrderPage } from "../pages.tsx";
 
 export const orders = ({ api, identity, site }: WebDeps) =>
-  new Hono<WebEnv>()
+  new Hono<WebHonoEnv>()
     .post(
       "/",
       errorsAs("json"),
@@ -27,7 +27,7 @@ export const orders = ({ api, identity, site }: WebDeps) =>
     )
     // The storefront's lookup box (a page for browsers, the error shape for programs),
     // and ?request_id=…: the order a purchase placed, for a buyer whose purchase was
-    // answered "not confirmed in time" (504, ../api.ts OutcomeUnknown).
+    // answered "not confirmed in time" (504, ../api-client.ts OutcomeUnknown).
     .get("/", async (c) => {
       const requestId = c.req.query("request_id");
       if (requestId !== undefined) {

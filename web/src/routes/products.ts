@@ -1,9 +1,9 @@
 // GET /products/:name — the public JSON view of one item, with the catalogue's version
-// as the ETag (a client that has it gets 304: ../catalog.ts, lib/src/etag.ts).
+// as the ETag (a client that has it gets 304: ../catalog-reader.ts, lib/src/etag.ts).
 import { Hono } from "hono";
 import { conditional } from "@bazaar/lib/etag.ts";
 import type { Item } from "@bazaar/lib/schemas.ts";
-import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
+import { errorsAs, type WebDeps, type WebHonoEnv } from "../env.ts";
 
 export const products = ({ catalog }: WebDeps) => {
   // An unchanged catalogue hands out the same item objects, so each body is made once.
@@ -16,7 +16,7 @@ export const products = ({ catalog }: WebDeps) => {
     }
     return body;
   };
-  return new Hono<WebEnv>()
+  return new Hono<WebHonoEnv>()
     .get("/:name", errorsAs("json"), async (c) => {
       const { etag, value: item } = await catalog.product(c, c.req.param("name"));
       return (etag && conditional(c, etag)) ||

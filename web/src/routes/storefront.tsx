@@ -5,7 +5,7 @@
 import { type Context, Hono } from "hono";
 import type { HTTPException } from "hono/http-exception";
 import * as v from "valibot";
-import { formNumber } from "@bazaar/lib/forms.ts";
+import { formNumber } from "@bazaar/lib/ui/forms.ts";
 import { fail, limitBody } from "@bazaar/lib/http.ts";
 import {
   type CatalogPage,
@@ -19,8 +19,8 @@ import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
 import { htmlResponse, pageBytes, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
-import { OutcomeUnknown, placeOrder } from "../api.ts";
-import { errorsAs, type WebDeps, type WebEnv } from "../env.ts";
+import { OutcomeUnknown, placeOrder } from "../api-client.ts";
+import { errorsAs, type WebDeps, type WebHonoEnv } from "../env.ts";
 import { Storefront } from "../pages.tsx";
 
 const isHttpError = (err: unknown): err is HTTPException =>
@@ -44,12 +44,12 @@ const whereOf = (fields: Record<string, unknown>) => {
 
 export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
   // Every page is revalidated for each request (it must be current), but an unchanged
-  // page is the same object (../catalog.ts), so its plain rendering is made once, not
+  // page is the same object (../catalog-reader.ts), so its plain rendering is made once, not
   // per request, and its ETag is the digest of those bytes (they differ per web
   // server: the page names the one that served it).
   const plain = new WeakMap<CatalogPage, { bytes: Uint8Array<ArrayBuffer>; etag: string }>();
   const page = async (
-    c: Context<WebEnv>,
+    c: Context<WebHonoEnv>,
     where: { page: number; q: string },
     status: 200 | 400 | 404 | 409 | 413 | 503,
     notice?: Notice,
@@ -86,7 +86,7 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
     return htmlResponse(c, 200, rendered.bytes);
   };
 
-  return new Hono<WebEnv>()
+  return new Hono<WebHonoEnv>()
     .get("/", errorsAs("html"), (c) => page(c, whereOf(c.req.query()), 200))
     .post("/buy", errorsAs("html"), sameOriginForms(), limitBody(), async (c) => {
       const form = await c.req.parseBody();

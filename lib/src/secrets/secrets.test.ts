@@ -12,13 +12,13 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as v from "valibot";
-import { AdminApiEnv } from "../../admin-api/src/config.ts";
-import { AdminEnv } from "../../admin/src/config.ts";
-import { ApiEnv } from "../../api/src/config.ts";
-import { WebEnv } from "../../web/src/config.ts";
-import { build } from "../../scripts/build.ts";
-import { BridgeTokenEnv } from "../../bridge/src/config.ts";
-import { CacheEnv, loadConfig, PUBLISHED_MESSAGE, PUBLISHED_SECRETS, TOKEN68_MESSAGE } from "./config.ts";
+import { AdminApiEnv } from "../../../admin-api/src/config.ts";
+import { AdminEnv } from "../../../admin/src/config.ts";
+import { ApiEnv } from "../../../api/src/config.ts";
+import { WebEnv } from "../../../web/src/config.ts";
+import { build } from "../../../scripts/build.ts";
+import { BridgeTokenEnv } from "../../../bridge/src/config.ts";
+import { CacheEnv, loadConfig, PUBLISHED_MESSAGE, PUBLISHED_SECRETS, TOKEN68_MESSAGE } from "../config.ts";
 import {
   CONSUMERS,
   envName,
@@ -29,9 +29,9 @@ import {
   SECRETS,
   secretsCommand,
 } from "./secrets.ts";
-import { requestIdKeyMap } from "./request-id.ts";
+import { requestIdKeyMap } from "../request-id.ts";
 
-const ROOT = path.resolve(import.meta.dir, "../..");
+const ROOT = path.resolve(import.meta.dir, "../../..");
 const FOLDERS = ["store", ...Object.keys(CONSUMERS), "cache", "proxy", "redis"];
 const tmp = mkdtempSync(path.join(tmpdir(), "secrets-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

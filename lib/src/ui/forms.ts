@@ -1,8 +1,8 @@
-// Form fields arrive as strings; the shared schemas (schemas.ts) want numbers. These
+// Form fields arrive as strings; the shared schemas (../schemas.ts) want numbers. These
 // convert what a person would type ("1,000", "$15.99") and leave anything else for
 // the schema to refuse with its message. Both page tiers read their forms with them.
 import type * as v from "valibot";
-import { describeIssues } from "./schemas.ts";
+import { describeIssues } from "../schemas.ts";
 
 /** A form field as text: "" when it is missing or a file. */
 export const text = (raw: unknown) => (typeof raw === "string" ? raw : "");

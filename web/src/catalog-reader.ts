@@ -1,7 +1,7 @@
 // The storefront's copy of the catalogue: the pages and items it has shown, each with
 // the ETag the api gave it, in memory bounded by bytes (least recently used dropped
 // first). Every read still asks the api whether its copy is current — but the asking
-// is coalesced (lib/src/revalidate.ts): a request waits for a check that started
+// is coalesced (lib/src/ui/revalidate.ts): a request waits for a check that started
 // after it arrived, and one check (POST /items/check) answers every page and item
 // asked for while the one before was in flight, with "unchanged" for what web holds
 // already. So a read never returns a version older than its own start
@@ -9,8 +9,8 @@
 // many requests. docs/internals.md, The cache.
 import type { Context } from "hono";
 import { nameKey } from "@bazaar/lib/name-key.ts";
-import { boundedMap } from "@bazaar/lib/bounded-map.ts";
-import { type Revalidator, revalidator } from "@bazaar/lib/revalidate.ts";
+import { boundedMap } from "@bazaar/lib/ui/bounded-map.ts";
+import { type Revalidator, revalidator } from "@bazaar/lib/ui/revalidate.ts";
 import * as v from "valibot";
 import {
   type CatalogCheck,
@@ -22,7 +22,7 @@ import {
 } from "@bazaar/lib/schemas.ts";
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
-import type { ApiClient } from "./api.ts";
+import type { ApiClient } from "./api-client.ts";
 
 const STORE = "the store";
 

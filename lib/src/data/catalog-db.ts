@@ -4,10 +4,10 @@
 import { Buffer } from "node:buffer";
 import * as v from "valibot";
 import { checked, type Db } from "./db.ts";
-import { Item } from "./schemas.ts";
-import { nameKey } from "./name-key.ts";
+import { Item } from "../schemas.ts";
+import { nameKey } from "../name-key.ts";
 
-/** What "the same name" means everywhere (items.name_key): see name-key.ts. */
+/** What "the same name" means everywhere (items.name_key): see ../name-key.ts. */
 export { nameKey };
 
 const COLUMNS = "name, quantity, price";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import type { Cache } from "./cache.ts";
 import type { Db } from "./db.ts";
-import type { AppEnv } from "./log.ts";
+import type { HonoEnv } from "../log.ts";
 import { createServiceApp } from "./service.ts";
 
 // Only what health asks of them; the routes under test use neither.
@@ -13,7 +13,7 @@ function setup() {
   const logged: Record<string, unknown>[] = [];
   const app = createServiceApp(
     { service: "svc", token: "secret-token", db, cache, log: (entry) => logged.push(entry) },
-    new Hono<AppEnv>().get("/things", (c) => c.json({ data: { request_id: c.get("requestId") } })),
+    new Hono<HonoEnv>().get("/things", (c) => c.json({ data: { request_id: c.get("requestId") } })),
   );
   return { app, logged };
 }

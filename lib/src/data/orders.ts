@@ -1,7 +1,7 @@
 // Orders as both APIs read them.
 import * as v from "valibot";
 import { checked, type Db } from "./db.ts";
-import { Order, type OrderPage } from "./schemas.ts";
+import { Order, type OrderPage } from "../schemas.ts";
 
 export const orderEntry = (number: number) => `order:${number}`;
 

@@ -4,7 +4,7 @@
 import mysql from "mysql2/promise";
 import * as v from "valibot";
 import { HTTPException } from "hono/http-exception";
-import { fail, Unavailable } from "./http.ts";
+import { fail, Unavailable } from "../http.ts";
 
 export type DbConfig = {
   DB_HOST: string;
@@ -15,7 +15,9 @@ export type DbConfig = {
   DB_POOL_SIZE: number;
 };
 
-const CONNECTION_ERRORS = new Set([
+// The connection broke, or none could be made: nothing more is sent on it, and a
+// statement sent on it may or may not have run.
+const CONNECTION_LOST = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ETIMEDOUT",
@@ -27,14 +29,34 @@ const CONNECTION_ERRORS = new Set([
   "PROTOCOL_SEQUENCE_TIMEOUT",
   "ER_CON_COUNT_ERROR",
   "ER_SERVER_SHUTDOWN",
-  "ER_QUERY_INTERRUPTED",
   "ECONNABORTED",
-  "ER_LOCK_WAIT_TIMEOUT",
 ]);
 
-export const isConnectionError = (err: unknown) =>
-  CONNECTION_ERRORS.has((err as { code?: string })?.code ?? "") ||
-  (err as { fatal?: boolean })?.fatal === true;
+const sqlCode = (err: unknown) => (err as { code?: string } | undefined)?.code ?? "";
+
+/**
+ * The connection to the database broke or could not be made (mysql2 marks such an
+ * error `fatal`).
+ * @example
+ * if (isConnectionLost(err)) conn.destroy();
+ */
+export const isConnectionLost = (err: unknown) =>
+  CONNECTION_LOST.has(sqlCode(err)) || (err as { fatal?: boolean } | undefined)?.fatal === true;
+
+/**
+ * The database gave up waiting for a row another transaction holds
+ * (innodb_lock_wait_timeout): the statement failed, the connection is fine.
+ * @example
+ * if (isLockWaitTimeout(err)) fail(503, "another change holds the item");
+ */
+export const isLockWaitTimeout = (err: unknown) => sqlCode(err) === "ER_LOCK_WAIT_TIMEOUT";
+
+/**
+ * The statement was ended from outside while it ran (KILL QUERY): the connection is fine.
+ * @example
+ * if (isQueryKilled(err)) conn.release();
+ */
+export const isQueryKilled = (err: unknown) => sqlCode(err) === "ER_QUERY_INTERRUPTED";
 
 /** A write's deadline (`Date.now()` ms): the database gives up before it, and the answer says what happened. */
 export type WriteBudget = { deadline: number };
@@ -80,7 +102,10 @@ export function createDb(config: DbConfig): Db {
     try {
       return await work();
     } catch (err) {
-      if (isConnectionError(err)) throw new Unavailable("the database", err);
+      // The database did not serve the statement: for this call it is unavailable.
+      if (isConnectionLost(err) || isLockWaitTimeout(err) || isQueryKilled(err)) {
+        throw new Unavailable("the database", err);
+      }
       throw err;
     }
   };
@@ -175,8 +200,6 @@ const notMade = (why: string, cause?: unknown): never => {
   });
 };
 
-const sqlCode = (err: unknown) => (err as { code?: string } | undefined)?.code ?? "";
-
 /**
  * A transaction that answers by `deadline`, and only what is true
  * (docs/internals.md, "Writes that answer the truth"):
@@ -209,12 +232,12 @@ async function boundedTransaction<T>(
       left(),
     );
   } catch (err) {
-    if (isConnectionError(err) && sqlCode(err) !== "ER_LOCK_WAIT_TIMEOUT") {
+    if (isConnectionLost(err) || isQueryKilled(err)) {
       conn.destroy();
       notMade("the database connection broke before it was saved", err);
     }
     await conn.rollback().then(() => conn.release(), () => conn.destroy());
-    if (sqlCode(err) === "ER_LOCK_WAIT_TIMEOUT") notMade("another change holds the item", err);
+    if (isLockWaitTimeout(err)) notMade("another change holds the item", err);
     throw err;
   }
   if (result === LATE) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { fieldErrors, formNumber, text } from "./forms.ts";
-import { OrderRequest } from "./schemas.ts";
+import { OrderRequest } from "../schemas.ts";
 
 describe("formNumber", () => {
   test("reads a number as a person types it", () => {

@@ -8,8 +8,8 @@ import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import path from "node:path";
 import process from "node:process";
 import * as v from "valibot";
-import { bearerToken, fileValue, isPublished, secret } from "./config.ts";
-import { requestIdKeyMap } from "./request-id.ts";
+import { bearerToken, fileValue, isPublished, secret } from "../config.ts";
+import { requestIdKeyMap } from "../request-id.ts";
 
 /**
  * Every secret: the random bytes of a new one (base64url, so 4/3 as many characters),
@@ -148,7 +148,7 @@ const modeOf = (folder: string) =>
 
 /** The lines of a redis.conf that make Redis ask every client for this password (a checked one: no quoting needed). */
 export const redisConf = (password: string) =>
-  `# Written for Redis by Bazaar (lib/src/secrets.ts): every client must AUTH with this.\nrequirepass ${password}\n`;
+  `# Written for Redis by Bazaar (lib/src/secrets/secrets.ts): every client must AUTH with this.\nrequirepass ${password}\n`;
 
 /** A redis:// URL with this password, unless it names one of its own (redis://:password@host:port). */
 export function withRedisPassword(url: string, password: string): string {

@@ -4,12 +4,12 @@
 import { Hono } from "hono";
 import type { Env, Schema } from "hono";
 import type { HonoBase } from "hono/hono-base";
-import { serviceAuth } from "./auth.ts";
+import { serviceAuth } from "../auth.ts";
 import type { Cache } from "./cache.ts";
 import type { Db } from "./db.ts";
-import { type Counts, health } from "./health.ts";
-import { handleErrors } from "./http.ts";
-import { type AppEnv, type Log, logRequests, withRequestId } from "./log.ts";
+import { type Counts, healthz } from "../health.ts";
+import { handleErrors } from "../http.ts";
+import { type HonoEnv, type Log, logRequests, withRequestId } from "../log.ts";
 
 /** What an internal API is built on: its MySQL pool and its cache. */
 export type ServiceDeps = { db: Db; cache: Cache };
@@ -24,6 +24,17 @@ export type ServiceOptions = ServiceDeps & {
   counts?: Counts;
 };
 
+/** /healthz, and /readyz: 503 while the database is down (the cache is not required). */
+const health = ({ db, cache, counts }: { db: Db; cache: Cache; counts?: Counts }) =>
+  new Hono()
+    .get("/healthz", healthz(counts))
+    .get("/readyz", async (c) => {
+      const [database, cacheStatus] = await Promise.all([db.ping(), cache.status()]);
+      const body = { data: { database: database ? "up" : "down", cache: cacheStatus } };
+      // The database is required; the cache is not (reads fall back to MySQL).
+      return c.json(body, database ? 200 : 503);
+    });
+
 /**
  * The service app with `routes` mounted at its root. Its type keeps the routes'
  * (paths, bodies, answers), so `typeof` the result types the callers' hc client.
@@ -34,7 +45,7 @@ export const createServiceApp = <RE extends Env, S extends Schema, B extends str
   routes: HonoBase<RE, S, B, P>,
 ) =>
   handleErrors(
-    new Hono<AppEnv>()
+    new Hono<HonoEnv>()
       .use(withRequestId(), logRequests(service, log))
       .route("/", health({ db, cache, counts }))
       .use(serviceAuth(token))

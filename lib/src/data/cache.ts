@@ -11,7 +11,7 @@
 import { Redis } from "@upstash/redis";
 import { createHash } from "node:crypto";
 import { setImmediate } from "node:timers";
-import { describeError, jsonLines, type Log } from "./log.ts";
+import { describeError, jsonLines, type Log } from "../log.ts";
 
 export type CacheConfig = {
   UPSTASH_REDIS_REST_URL: string;

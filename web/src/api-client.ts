@@ -5,7 +5,7 @@ import { hc } from "hono/client";
 import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import type { OrderRequest } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "@bazaar/lib/log.ts";
+import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import { writeCall } from "@bazaar/lib/ui/write-call.ts";
 import * as v from "valibot";
@@ -32,7 +32,7 @@ const OrderView = v.object({
 export type OrderView = v.InferOutput<typeof OrderView>;
 
 /** The request id the purchase carried, under which its order can be looked up. */
-export const requestIdOf = (c: Context<AppEnv>) => c.get("requestId");
+export const requestIdOf = (c: Context<HonoEnv>) => c.get("requestId");
 
 /**
  * The answer when the store cannot tell whether an order was placed: the api did

@@ -5,8 +5,8 @@
 // the routes clear the cache with it once the write has committed.
 import type { PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import * as v from "valibot";
-import { nameKey } from "@bazaar/lib/catalog.ts";
-import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/db.ts";
+import { nameKey } from "@bazaar/lib/data/catalog-db.ts";
+import { checked, type Db, retryOnConflict as retried } from "@bazaar/lib/data/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
 import { type AddedItem, type AddItem, type CorrectItem, Item, MAX_STOCK } from "@bazaar/lib/schemas.ts";
 

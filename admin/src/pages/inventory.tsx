@@ -1,98 +1,11 @@
 /** @jsxImportSource hono/jsx */
-// The admin site's pages. Data is only ever JSX text (escaped). Every form carries
-// the session's CSRF token.
-import { publicOrderNumber } from "@bazaar/lib/order-number.ts";
-import type { InventoryPage, Item, OrderPage } from "@bazaar/lib/schemas.ts";
-import {
-  Alert,
-  FieldError,
-  Layout,
-  listHref,
-  type Notice,
-  Pager,
-  SearchBox,
-  type Site,
-} from "@bazaar/lib/ui/layout.tsx";
+// The inventory: the figures, the add-or-restock form, and a row per item with its
+// correction form. Data is only ever JSX text (escaped).
+import type { InventoryPage, Item } from "@bazaar/lib/schemas.ts";
+import { Alert, FieldError, listHref, type Notice, Pager, SearchBox } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import type { Session } from "./session.ts";
-
-type Frame = { identity: string; site: Site };
-
-/** What a form showed: the user's input as typed, and a message per bad field. */
-export type FormState<F extends string> = {
-  values: Partial<Record<F, string>>;
-  errors: Partial<Record<F, string>>;
-};
-
-function Csrf({ session }: { session: Session }) {
-  return <input type="hidden" name="_csrf" value={session.csrf} />;
-}
-
-/**
- * A new Idempotency-Key with each form rendered: the same form sent twice (a reload,
- * back and save again after "not confirmed in time") is applied once (admin-api/src/once.ts).
- */
-export const WRITE_KEY_FIELD = "idem";
-
-function WriteKey() {
-  return <input type="hidden" name={WRITE_KEY_FIELD} value={crypto.randomUUID()} />;
-}
-
-function AdminNav({ session, active }: { session: Session; active: "items" | "orders" }) {
-  return (
-    <>
-      <a href="/admin" aria-current={active === "items" ? "page" : undefined}>Inventory</a>
-      <a href="/admin/orders" aria-current={active === "orders" ? "page" : undefined}>Orders</a>
-      <a href="/">View store</a>
-      <form method="post" action="/admin/logout">
-        <Csrf session={session} />
-        <button class="linkish" type="submit" title={`Signed in as ${session.user}`}>Sign out</button>
-      </form>
-    </>
-  );
-}
-
-const invalid = (message?: string) => (message ? "true" : undefined);
-
-export function LoginPage(props: Frame & { user?: string; error?: string; next?: string }) {
-  return (
-    <Layout identity={props.identity} site={props.site} title="Sign in">
-      <section class="card auth">
-        <div class="card-body">
-          <h1>Sign in</h1>
-          <p class="muted">The admin site of the Bazaar store.</p>
-          {props.error ? <Alert kind="error">{props.error}</Alert> : null}
-          <form method="post" action="/admin/login">
-            <div class="field">
-              <label for="user">User name</label>
-              <input
-                class="input"
-                id="user"
-                name="user"
-                autocomplete="username"
-                required
-                value={props.user ?? ""}
-                autofocus
-              />
-            </div>
-            <div class="field">
-              <label for="password">Password</label>
-              <input
-                class="input"
-                id="password"
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-              />
-            </div>
-            <button class="btn btn-block" type="submit">Sign in</button>
-          </form>
-        </div>
-      </section>
-    </Layout>
-  );
-}
+import type { Session } from "../session.ts";
+import { AdminPage, Csrf, type FormState, type Frame, invalid, WriteKey } from "./shared.tsx";
 
 export type AddFields = "name" | "quantity" | "price";
 export type RowFields = "quantity" | "price";
@@ -271,12 +184,7 @@ export function Dashboard(
   const pages = Math.max(1, Math.ceil(total / per_page));
   const where = { page, q };
   return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title="Inventory"
-      nav={<AdminNav session={props.session} active="items" />}
-    >
+    <AdminPage {...props} title="Inventory" active="items">
       <div class="page-head">
         <div>
           <h1>Inventory</h1>
@@ -345,108 +253,6 @@ export function Dashboard(
           {pages > 1 ? <Pager page={page} pages={pages} href={(n) => listHref("/admin", n, q)} /> : null}
         </section>
       </div>
-    </Layout>
-  );
-}
-
-export function ConfirmDelete(props: Frame & { session: Session; item: Item }) {
-  return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title={`Delete ${props.item.name}?`}
-      nav={<AdminNav session={props.session} active="items" />}
-    >
-      <section class="card auth">
-        <div class="card-body">
-          <h1>Delete {props.item.name}?</h1>
-          <p class="muted">
-            {props.item.name} has {formatCount(props.item.quantity)} in stock at{" "}
-            {formatMoney(props.item.price)}. Deleting it takes it off the store at once; its past orders are
-            kept.
-          </p>
-          <form method="post" action="/admin/items/delete">
-            <Csrf session={props.session} />
-            <WriteKey />
-            <input type="hidden" name="name" value={props.item.name} />
-            <div class="actions">
-              <button class="btn btn-danger" type="submit">Delete {props.item.name}</button>
-              <a class="btn btn-secondary" href="/admin">Cancel</a>
-            </div>
-          </form>
-        </div>
-      </section>
-    </Layout>
-  );
-}
-
-const when = (iso: string) =>
-  `${
-    new Date(iso).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })
-  } UTC`;
-
-export function OrdersPage(props: Frame & { session: Session; data: OrderPage }) {
-  const { orders, page, per_page, total } = props.data;
-  const pages = Math.max(1, Math.ceil(total / per_page));
-  return (
-    <Layout
-      identity={props.identity}
-      site={props.site}
-      title="Orders"
-      nav={<AdminNav session={props.session} active="orders" />}
-    >
-      <div class="page-head">
-        <div>
-          <h1>Orders</h1>
-          <p>{formatCount(total)} {total === 1 ? "order" : "orders"}, newest first.</p>
-        </div>
-      </div>
-      <section class="card">
-        {orders.length === 0
-          ? (
-            <div class="card-body empty">
-              <p class="muted">{total === 0 ? "No orders yet." : "No orders on this page."}</p>
-            </div>
-          )
-          : (
-            <div class="table-wrap">
-              <table class="table stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Order</th>
-                    <th scope="col">Item</th>
-                    <th scope="col" class="num">Quantity</th>
-                    <th scope="col" class="num">Unit price</th>
-                    <th scope="col" class="num">Total</th>
-                    <th scope="col">Placed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {orders.map((o) => (
-                    <tr>
-                      {/* The number the buyer was given (from 0), not admin-api's database key. */}
-                      <td data-label="Order">#{publicOrderNumber(o.number)}</td>
-                      <td class="name" data-label="Item">{o.name}</td>
-                      <td class="num" data-label="Quantity">{formatCount(o.quantity)}</td>
-                      <td class="num" data-label="Unit price">{formatMoney(o.unit_price)}</td>
-                      <td class="num" data-label="Total">
-                        {formatMoney(Math.round(o.unit_price * o.quantity * 100) / 100)}
-                      </td>
-                      <td data-label="Placed">{when(o.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        <Pager
-          page={page}
-          pages={pages}
-          href={(n) => `/admin/orders?page=${n}`}
-          prev="← Newer"
-          next="Older →"
-        />
-      </section>
-    </Layout>
+    </AdminPage>
   );
 }

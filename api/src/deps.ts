@@ -1,4 +1,0 @@
-import type { ServiceDeps } from "@bazaar/lib/service.ts";
-
-/** What the api's routes get. */
-export type ApiDeps = ServiceDeps;
