@@ -1,4 +1,4 @@
-// The local stack's secrets: lib/src/secrets.ts's generator and checks, with the
+// The local stack's secrets: lib/src/secrets/secrets.ts's generator and checks, with the
 // launcher's own keeping (the database passwords and a generated admin password in
 // the data dir, the rest per start).
 import { afterAll, describe, expect, test } from "bun:test";

@@ -67,7 +67,7 @@ export type Secrets = {
 };
 
 /**
- * The same names, checks and generator as compose's --init-secrets (lib/src/secrets.ts).
+ * The same names, checks and generator as compose's --init-secrets (lib/src/secrets/secrets.ts).
  * The database passwords and a generated admin password must survive restarts (they
  * are kept in the data dir); the rest need not, every start hands them to every tier afresh.
  */

@@ -109,7 +109,7 @@ const SERVICES: Record<RowName, Row> = {
           // Every client gives the password; started by root, it runs as the redis
           // account. The cache is disposable: no snapshots, no append-only file. Its
           // memory is bounded: past it, keys with a TTL go, least recently used first
-          // (never the generation and floor keys, which have none: lib/src/catalog-cache.ts).
+          // (never the generation and floor keys, which have none: lib/src/data/catalog-cache.ts).
           cmd: ctx.commands.redis ??
             redisCommand(ctx.bins.redis, conf, [
               "--port",

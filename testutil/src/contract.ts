@@ -35,7 +35,7 @@ export const ErrorAnswer = v.object({
   }),
 });
 
-/** A purchase's answer (web/src/api.ts reads order_number). */
+/** A purchase's answer (web/src/api-client.ts reads order_number). */
 const Placed = v.object({
   order_number: v.number(),
   name: ItemName,

@@ -26,7 +26,7 @@ type Stocked = Item & { id: number; version: number };
  * The read API in memory, from `items`, with web's typed client to it.
  * @example
  * const api = fakeApi([{ name: "Tux", quantity: 3, price: 15.99 }]);
- * const app = createApp({ api: api.client, identity, requestIdKey }); // web/src/app.ts
+ * const app = createApp({ api: api.client, identity, log, requestIdKey }); // web/src/app.ts
  * api.state.mode = "hang"; // the api stops answering
  */
 export function fakeApi(items: Item[] = []) {

@@ -1,4 +1,4 @@
-// A KeyValue (lib/src/cache.ts: the plain keys admin-api keeps its sessions under)
+// A KeyValue (lib/src/data/cache.ts: the plain keys admin-api keeps its sessions under)
 // held in memory, for admin-api's session tests and admin's in-process stand-in.
 import type { KeyValue } from "@bazaar/lib/data/cache.ts";
 
