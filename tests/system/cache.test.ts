@@ -45,13 +45,26 @@ const call = (app: { request: typeof admin.request }, method: string, path: stri
     headers: { ...auth, "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-/** Until the relay has applied every outbox row (it drops the lease of a read in flight, once). */
-const relayed = () =>
-  eventually(
-    async () => (await stack().sql("SELECT COUNT(*) FROM bazaar.catalog_outbox")).trim().endsWith("\n0"),
-    2000,
-    10,
-  );
+/**
+ * Until the relay has applied every outbox row (it drops the lease of a read in flight,
+ * once). If it has not within 2 s, the error says what the relay and the outbox were
+ * doing: the api's relay counts and the oldest rows still there.
+ */
+const relayed = async () => {
+  try {
+    await eventually(
+      async () => (await stack().sql("SELECT COUNT(*) FROM bazaar.catalog_outbox")).trim().endsWith("\n0"),
+      2000,
+      10,
+    );
+  } catch (err) {
+    const relay = await fetch(`${env("API_URL")}/healthz`).then((r) => r.text(), (e) => String(e));
+    const rows = await stack().sql(
+      "SELECT seq, item_id, version, name, row_changes FROM bazaar.catalog_outbox ORDER BY seq LIMIT 5",
+    ).catch((e) => String(e));
+    throw new Error(`${err}: the outbox was not drained; api /healthz: ${relay}; oldest rows:\n${rows}`);
+  }
+};
 const add = async (name: string, quantity = 50, price = 12.49, writer = admin) => {
   const res = await call(writer, "POST", "/items", { name, quantity, price });
   expect(res.status).toBe(201);
