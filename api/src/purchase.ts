@@ -10,6 +10,7 @@
 //                 buyer is told how to look it up.
 import { connectionWithin, type Db, isConnectionLost, isLockWaitTimeout } from "@bazaar/lib/data/db.ts";
 import { fail } from "@bazaar/lib/http.ts";
+import type { PoolConnection } from "mysql2/promise";
 
 export type Placed = {
   outcome: "ok" | "not_found" | "insufficient" | "price_changed";
@@ -39,6 +40,22 @@ const INTERRUPTED = new Set(["ER_QUERY_INTERRUPTED", "ER_STATEMENT_TIMEOUT", "ER
 
 // Rolled back by the procedure's handler: nothing of the call was kept.
 const ROLLED_BACK = new Set(["ER_LOCK_DEADLOCK", "ER_DUP_ENTRY"]);
+
+/**
+ * What an interrupted place_order may leave on its connection — an open transaction,
+ * the procedure's 1 s lock wait — undone, and the connection pooled again; closed
+ * instead if that fails (docs/reliability.md: a second kill can cut the procedure's
+ * handler short). Kept rather than closed, so the pool keeps its warm sessions.
+ */
+async function undoInterrupted(conn: PoolConnection) {
+  try {
+    await conn.query("ROLLBACK");
+    await conn.query("SET SESSION innodb_lock_wait_timeout = DEFAULT");
+    conn.release();
+  } catch {
+    conn.destroy();
+  }
+}
 
 export async function placeOrder(
   db: Db,
@@ -70,11 +87,14 @@ export async function placeOrder(
         conn.destroy();
         fail(504, "the order's outcome is unknown: the database connection broke during the purchase");
       }
-      // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): before
-      // the procedure's COMMIT nothing was kept, after it the order was — and the error
-      // does not say which.
+      // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): after the
+      // procedure's COMMIT the order was kept, and the error does not say whether it got
+      // that far. Nor whether its handler ran: a second kill can cut it short before its
+      // ROLLBACK, leaving the transaction open (the item locked, a purchase half made)
+      // and the session's 1 s lock wait in place. Both are undone before the connection
+      // goes back to the pool; if that fails, it is closed (which rolls back too).
       if (INTERRUPTED.has(code)) {
-        conn.release();
+        await undoInterrupted(conn);
         fail(504, "the order's outcome is unknown: the database interrupted the purchase");
       }
       conn.release();

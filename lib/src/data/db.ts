@@ -52,9 +52,11 @@ export const isConnectionLost = (err: unknown) =>
 export const isLockWaitTimeout = (err: unknown) => sqlCode(err) === "ER_LOCK_WAIT_TIMEOUT";
 
 /**
- * The statement was ended from outside while it ran (KILL QUERY): the connection is fine.
+ * The statement was ended from outside while it ran (KILL QUERY). The connection still
+ * works, but its session may not be as it was: a killed procedure can leave its
+ * transaction open. Roll it back (or close the connection) before pooling it again.
  * @example
- * if (isQueryKilled(err)) conn.release();
+ * if (isQueryKilled(err)) await conn.query("ROLLBACK").then(() => conn.release(), () => conn.destroy());
  */
 export const isQueryKilled = (err: unknown) => sqlCode(err) === "ER_QUERY_INTERRUPTED";
 
