@@ -43,6 +43,24 @@ export function resolveServers(given: Partial<Servers> | undefined, env: Env): S
   return servers;
 }
 
+/** DB_NODES: the database's nodes. */
+export const DB_NODES_ENV = "DB_NODES";
+/** One MariaDB (the default), or a Galera cluster of three (local/src/galera.ts). */
+const DB_NODE_COUNTS = [1, 3];
+
+/**
+ * How many database nodes: the option, else DB_NODES, else 1.
+ *
+ * @example resolveDbNodes(undefined, { DB_NODES: "3" }) // 3
+ */
+export function resolveDbNodes(given: number | undefined, env: Env): number {
+  const raw = given ?? env[DB_NODES_ENV];
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!DB_NODE_COUNTS.includes(n)) throw new Error(`${DB_NODES_ENV}: 1 or 3, not ${raw}`);
+  return n;
+}
+
 /** Secrets shared between the tiers; fresh random ones per stack unless set. */
 export type Secrets = {
   API_TOKEN: string;

@@ -12,6 +12,7 @@ export { signalExitCode, stopOnSignals, type StopRequests, stopRequests, whenAbo
 
 // Its configuration: services, ports, servers, how apps run.
 export {
+  DB_NODES_ENV,
   DEFAULT_SERVERS,
   MAX_SERVERS,
   REPO_ROOT,
@@ -33,6 +34,7 @@ export {
   type StackUrls,
 } from "./ports.ts";
 export { EPHEMERAL_PORTS, inEphemeralRange, plannedPorts, PORT_PLAN } from "./port-plan.ts";
+export { nodeLayout, nodeNames, nodePorts } from "./galera.ts";
 export { type AppName, denoCommand, type Runtime } from "./runtime.ts";
 
 // Its parts, for a process of one's own beside it (the bench's ceiling) and for tests.

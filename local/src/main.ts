@@ -7,6 +7,7 @@
 // as an interrupted command does: 130 for SIGINT, 143 for SIGTERM (the start did not
 // complete). A second Ctrl-C more than a second later forces the stop.
 import path from "node:path";
+import { nodeNames, nodePorts } from "./galera.ts";
 import { PORT_DEFAULTS, portEnv } from "./ports.ts";
 import { StartInterrupted, startStack } from "./stack.ts";
 import { signalExitCode, stopOnSignals, stopRequests } from "./stop.ts";
@@ -29,6 +30,8 @@ if (args.has("--help") || args.has("-h")) {
       }, STORE_DATA_DIR, STACK_RUNTIME=bun|deno|compiled, ADMIN_USER, ADMIN_PASSWORD, …\n` +
       "WEB_SERVERS, ADMIN_SERVERS: how many web and admin servers (1-9, default 2); web-3 … on WEB1_PORT + 2 … (8085 …),\n" +
       "admin-3 … on ADMIN1_PORT + 12 … (8093 …), or WEB3_PORT, ADMIN3_PORT, … each\n" +
+      "DB_NODES=3: the database as a three-node MariaDB Galera cluster (db-1 … db-3 on DB_PORT + 10, + 20, + 30)\n" +
+      "behind a HAProxy of its own on DB_PORT, one writer at a time (default 1: one MariaDB)\n" +
       "A service that exits on its own is started again (as compose's restart: unless-stopped), and that is said here.\n" +
       "Ctrl-C or SIGTERM stops everything: exit 0 once the store is up; during the start, 130 (SIGINT) or 143 (SIGTERM).",
   );
@@ -82,7 +85,16 @@ try {
     [servers("admin", urls.admin.length), urls.admin.join("  ")],
     ["api, admin-api", `${urls.api}  ${urls.adminApi}  (internal, Bearer token)`],
     ["cache, redis", `${urls.cache}  ${urls.redis}`],
-    ["database", `${urls.db}  (socket ${stack.db.socket})`],
+    ...(stack.dbNodes > 1
+      ? [
+        [
+          "database",
+          `${urls.db}  (HAProxy, one writer: db-1 … db-${stack.dbNodes} on ${
+            nodeNames(stack.dbNodes).map((_, i) => nodePorts(stack.ports.db, i + 1).sql).join(", ")
+          }; socket of db-1 ${stack.db.socket})`,
+        ] as [string, string],
+      ]
+      : [["database", `${urls.db}  (socket ${stack.db.socket})`] as [string, string]]),
     ["data", stack.dataDir],
     [
       "logs",

@@ -42,10 +42,16 @@ export async function ensureInstalled(bins: DbBins, db: DbLayout, log: (line: st
   rmSync(db.dir, { recursive: true, force: true });
   mkdirSync(db.dir, { recursive: true });
   log(`creating a new database in ${db.dir}`);
+  await installSystemTables(bins, db.dir);
+  return true;
+}
+
+/** mariadb-install-db into `dir`: the system tables, the superuser by socket, no test database. */
+export async function installSystemTables(bins: DbBins, dir: string) {
   const args = [
     bins.installDb,
     "--no-defaults",
-    `--datadir=${db.dir}`,
+    `--datadir=${dir}`,
     "--auth-root-authentication-method=socket",
     "--skip-test-db",
     "--skip-name-resolve",
@@ -62,7 +68,6 @@ export async function ensureInstalled(bins: DbBins, db: DbLayout, log: (line: st
       `mariadb-install-db failed (exit ${code}):\n${(out + err).trim().split("\n").slice(-20).join("\n")}`,
     );
   }
-  return true;
 }
 
 export function mariadbdCommand(bins: DbBins, db: DbLayout, port: number): string[] {

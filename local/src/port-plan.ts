@@ -28,6 +28,8 @@ export const PORT_PLAN = {
   interrupt: { offset: 20000 },
   /** tests/launcher/servers.test.ts: three of each tier (SERVERS_TEST_PORT_OFFSET moves it). */
   servers: { offset: 23000 },
+  /** tests/launcher/galera.test.ts: DB_NODES=3, nodes on DB_PORT + 10n (GALERA_TEST_PORT_OFFSET moves it). */
+  galera: { offset: 21000 },
   /** bench/src/stack.ts: the bench's stack (61080, …). */
   bench: { base: 61000 },
   /** bench/src/ceiling.ts: the ceiling's HAProxy and fixed-page servers (61180, …). */

@@ -2,22 +2,54 @@
 // starts (the start order follows: ./order.ts), how it runs and is probed, and the
 // launcher's steps around its start. Its ports are in ./ports.ts. web and admin are
 // a row each, run as many times as asked for (web-1 … web-N).
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
 import { DEFAULT_SERVERS, REPO_ROOT, type Secrets, type Servers, type ServerTier } from "./config.ts";
+import {
+  anotherNodeUp,
+  dataHaproxyCfg,
+  galeraAccount,
+  galeraAccountSql,
+  markSafeToBootstrap,
+  nodeLayout,
+  nodeNames,
+  nodePorts,
+  type Position,
+  prepareNode,
+  recoverNode,
+} from "./galera.ts";
 import type { Probe } from "./health.ts";
 import type { Command } from "./managed-process.ts";
-import { type DbBins, type DbLayout, ensureInstalled, mariadbdCommand, seedAndConfigure } from "./mariadb.ts";
+import {
+  type DbBins,
+  type DbLayout,
+  ensureInstalled,
+  mariadbdCommand,
+  rootSql,
+  seedAndConfigure,
+} from "./mariadb.ts";
 import { startGroups } from "./order.ts";
 import { haproxyEnv, HOST, http, type PortName, portOf, type Ports, serverNames } from "./ports.ts";
 import { appCommand, type AppName, type Runtime } from "./runtime.ts";
 import { redisAccount, redisCommand, writeRedisConf } from "./redis.ts";
 
 /** The table's rows. */
-type RowName = "db" | "redis" | "cache" | "api" | "admin-api" | ServerTier | "proxy";
-/** A service of a stack: a row, or one of a tier's servers (web-1, admin-3). */
-export type ServiceName = Exclude<RowName, ServerTier> | `${ServerTier}-${number}`;
+type RowName = "db-node" | "db-probe" | "db" | "redis" | "cache" | "api" | "admin-api" | ServerTier | "proxy";
+/** Rows run once per Galera node (DB_NODES > 1), none with one database. */
+type NodeRow = "db-node" | "db-probe";
+/**
+ * A service of a stack: a row, one of a tier's servers (web-1, admin-3), or with
+ * DB_NODES=3 a Galera node (db-1) and its probe (db-probe-1).
+ */
+export type ServiceName =
+  | Exclude<RowName, ServerTier | NodeRow>
+  | `${ServerTier}-${number}`
+  | `db-${number}`
+  | `db-probe-${number}`;
+
+/** What the service list depends on: the servers of each tier, the database's nodes, and which node bootstraps. */
+export type Topology = { servers: Servers; dbNodes: number; bootstrap?: number };
 
 /** Per app ("web") or service ("web-2"): the command (argv) to run instead. */
 export type Commands = Partial<Record<AppName | ServiceName, string[]>>;
@@ -27,6 +59,10 @@ export type Context = {
   ports: Ports;
   /** How many web and admin servers (default two each); their ports are in `ports` (web1, web3, …). */
   servers?: Servers;
+  /** How many database nodes: 1 (one MariaDB), or a Galera cluster behind a HAProxy of its own (./galera.ts). */
+  dbNodes?: number;
+  /** With nodes: the one that starts first and bootstraps the cluster (the others need it). */
+  bootstrap?: number;
   secrets: Secrets;
   bins: DbBins & { redis: string; haproxy: string };
   db: DbLayout;
@@ -67,8 +103,8 @@ export type Run = {
 };
 
 type Row = {
-  /** What must be healthy before it starts (a tier's name: all its servers). */
-  needs?: readonly RowName[];
+  /** What must be healthy before it starts (a tier's name: all its servers), or per service. */
+  needs?: readonly RowName[] | ((name: ServiceName, topology: Topology) => ServiceName[]);
   /** Other names it is known by (stack.start("bridge")). */
   aliases?: readonly string[];
   /** How it runs, as `name` (a tier's row: web-1, web-2, …, each on its own port). */
@@ -77,28 +113,62 @@ type Row = {
 
 /** The table. */
 const SERVICES: Record<RowName, Row> = {
+  // DB_NODES > 1: each node a mariadbd with Galera; the first to start bootstraps.
+  "db-node": {
+    needs: (name, t) => (nodeNumber(name) === (t.bootstrap ?? 1) ? [] : [`db-${t.bootstrap ?? 1}`]),
+    run: (ctx, name) => galeraNode(ctx, name),
+  },
+  // Beside each node, our probe: 200 only while it is Synced and Primary (HAProxy's check).
+  "db-probe": {
+    needs: (name) => [`db-${nodeNumber(name)}`],
+    run: (ctx, name) => {
+      const n = nodeNumber(name);
+      const port = nodePorts(ctx.ports.db, n).probe;
+      const account = galeraAccount(ctx.dataDir);
+      return {
+        command: () => ({
+          cmd: ctx.commands[name] ?? [process.execPath, path.join(import.meta.dir, "galera-probe.ts")],
+          cwd: REPO_ROOT,
+          env: {
+            ...process.env,
+            PROBE_PORT: String(port),
+            DB_SOCKET: nodeLayout(ctx.dataDir, n).socket,
+            DB_USER: account.user,
+            DB_PASSWORD: account.password,
+          },
+        }),
+        probes: [{ http: `${http(port)}/` }],
+        stopTimeoutMs: 2000,
+      };
+    },
+  },
   db: {
     aliases: ["mariadb", "mysql"],
-    run: (ctx) => ({
-      command: () => ({
-        cmd: ctx.commands.db ?? mariadbdCommand(ctx.bins, ctx.db, ctx.ports.db),
-        cwd: REPO_ROOT,
-        env: { ...process.env },
+    needs: (
+      _,
+      t,
+    ) => (t.dbNodes > 1 ? nodeNames(t.dbNodes).map((n) => n.replace("db-", "db-probe-") as ServiceName) : []),
+    run: (ctx) =>
+      (ctx.dbNodes ?? 1) > 1 ? dataProxy(ctx) : ({
+        command: () => ({
+          cmd: ctx.commands.db ?? mariadbdCommand(ctx.bins, ctx.db, ctx.ports.db),
+          cwd: REPO_ROOT,
+          env: { ...process.env },
+        }),
+        probes: [{ tcp: { host: HOST, port: ctx.ports.db } }],
+        // InnoDB flushes on a clean shutdown; give it time rather than SIGKILL it.
+        stopTimeoutMs: 30_000,
+        // The first start creates the system tables and loads db/init.sql.
+        startTimeoutMs: (t) => (existsSync(ctx.db.seeded) ? t : Math.max(t, 90_000)),
+        beforeStart: (log) => ensureInstalled(ctx.bins, ctx.db, log),
+        afterHealthy: (log) =>
+          seedAndConfigure(
+            ctx.bins,
+            ctx.db,
+            { api: ctx.secrets.API_DB_PASSWORD, admin: ctx.secrets.ADMIN_DB_PASSWORD },
+            log,
+          ),
       }),
-      probes: [{ tcp: { host: HOST, port: ctx.ports.db } }],
-      // InnoDB flushes on a clean shutdown; give it time rather than SIGKILL it.
-      stopTimeoutMs: 30_000,
-      // The first start creates the system tables and loads db/init.sql.
-      startTimeoutMs: (t) => (existsSync(ctx.db.seeded) ? t : Math.max(t, 90_000)),
-      beforeStart: (log) => ensureInstalled(ctx.bins, ctx.db, log),
-      afterHealthy: (log) =>
-        seedAndConfigure(
-          ctx.bins,
-          ctx.db,
-          { api: ctx.secrets.API_DB_PASSWORD, admin: ctx.secrets.ADMIN_DB_PASSWORD },
-          log,
-        ),
-    }),
   },
   redis: {
     run: (ctx) => {
@@ -230,6 +300,81 @@ const SERVICES: Record<RowName, Row> = {
   },
 };
 
+/** A node's number: db-2 and db-probe-2 are node 2's. */
+const nodeNumber = (name: ServiceName) => Number(name.slice(name.lastIndexOf("-") + 1));
+
+/**
+ * Galera node `name`: its configuration written before each start; it bootstraps the
+ * cluster when no other node is up (the stack's first node to start), else joins one
+ * from its recovered position (IST: only what it missed). The bootstrapping node
+ * loads the schema and accounts, which replicate to the others.
+ */
+function galeraNode(ctx: Context, name: ServiceName): Run {
+  const n = nodeNumber(name);
+  const nodes = ctx.dbNodes ?? 1;
+  const db = nodeLayout(ctx.dataDir, n);
+  let bootstrapping = false;
+  let position: Position | undefined;
+  return {
+    command: () => ({
+      cmd: ctx.commands[name] ?? [
+        ctx.bins.mariadbd,
+        `--defaults-file=${db.conf}`,
+        ...(bootstrapping ? ["--wsrep-new-cluster"] : []),
+        ...(position && position.seqno >= 0
+          ? [`--wsrep-start-position=${position.uuid}:${position.seqno}`]
+          : []),
+      ],
+      cwd: REPO_ROOT,
+      env: { ...process.env },
+    }),
+    probes: [{ tcp: { host: HOST, port: nodePorts(ctx.ports.db, n).sql } }],
+    stopTimeoutMs: 30_000,
+    // A first start loads db/init.sql; a joiner may first copy the whole database (SST).
+    startTimeoutMs: (t) => Math.max(t, 90_000),
+    beforeStart: async (log) => {
+      await prepareNode(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, log);
+      bootstrapping = !(await anotherNodeUp(ctx.ports.db, nodes, n));
+      position = bootstrapping ? undefined : await recoverNode(ctx.bins, ctx.dataDir, n);
+      if (bootstrapping) markSafeToBootstrap(ctx.dataDir, n);
+      log(
+        bootstrapping
+          ? "no other node is up: bootstraps the cluster"
+          : `joins the cluster${position ? ` from ${position.uuid}:${position.seqno}` : ""}`,
+      );
+    },
+    afterHealthy: async (log) => {
+      if (!bootstrapping) return;
+      await rootSql(ctx.bins, db, galeraAccountSql(galeraAccount(ctx.dataDir)));
+      await seedAndConfigure(
+        ctx.bins,
+        db,
+        { api: ctx.secrets.API_DB_PASSWORD, admin: ctx.secrets.ADMIN_DB_PASSWORD },
+        log,
+      );
+    },
+  };
+}
+
+/**
+ * DB_NODES > 1: DB_PORT is a HAProxy of its own in TCP mode (./galera.ts,
+ * dataHaproxyCfg), on 127.0.0.1, one writer at a time; the apps connect as before.
+ */
+function dataProxy(ctx: Context): Run {
+  const cfg = path.join(ctx.dataDir, "run", "db-haproxy.cfg");
+  return {
+    command: () => ({
+      cmd: ctx.commands.db ?? [ctx.bins.haproxy, "-db", "-f", cfg],
+      cwd: REPO_ROOT,
+      env: { ...process.env },
+    }),
+    probes: [{ tcp: { host: HOST, port: ctx.ports.db } }],
+    stopTimeoutMs: 5000,
+    clearsAppend: true,
+    beforeStart: () => writeFileSync(cfg, dataHaproxyCfg(ctx.ports.db, ctx.dbNodes ?? 1)),
+  };
+}
+
 const appBase = (ctx: Context) => ({ ...process.env, ...ctx.appEnv });
 
 /** The argv of one service running `code`: the caller's command for it, else the runtime's. */
@@ -274,18 +419,29 @@ const withoutServerAddrs = (env: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(env).filter(([k]) => !/^(WEB|ADMIN)\d+_ADDR$/.test(k)));
 
 const TIERS: readonly string[] = ["web", "admin"] satisfies ServerTier[];
+const NODE_ROWS: readonly string[] = ["db-node", "db-probe"] satisfies NodeRow[];
 
 /** A service as the launcher runs it: its name, what it needs, and how it runs. */
 export type ServiceDef = Run & { name: ServiceName; needs: readonly ServiceName[] };
 
-/** The services of a stack with these servers (a tier's row once per server), needs spelled out, in table order. */
-function servicesOf(servers: Servers) {
+/** The one database of the default stack (DB_NODES=1). */
+const ONE_DB: Pick<Topology, "dbNodes"> = { dbNodes: 1 };
+
+/** The services of a stack of this topology (a tier's row once per server), needs spelled out, in table order. */
+function servicesOf(topology: Topology) {
+  const { servers, dbNodes } = topology;
   const named = (row: RowName): ServiceName[] =>
-    TIERS.includes(row) ? serverNames(row as ServerTier, servers[row as ServerTier]) : [row as ServiceName];
+    TIERS.includes(row)
+      ? serverNames(row as ServerTier, servers[row as ServerTier])
+      : NODE_ROWS.includes(row)
+      ? (dbNodes > 1
+        ? nodeNames(dbNodes).map((n) => (row === "db-probe" ? n.replace("db", row) : n) as ServiceName)
+        : [])
+      : [row as ServiceName];
   return (Object.entries(SERVICES) as [RowName, Row][]).flatMap(([key, row]) =>
     named(key).map((name) => ({
       name,
-      needs: (row.needs ?? []).flatMap(named),
+      needs: typeof row.needs === "function" ? row.needs(name, topology) : (row.needs ?? []).flatMap(named),
       aliases: row.aliases ?? [],
       run: (ctx: Context) => row.run(ctx, name),
     }))
@@ -293,19 +449,22 @@ function servicesOf(servers: Servers) {
 }
 
 /**
- * A stack's services in start order, with these many web and admin servers.
+ * A stack's services in start order, with these many web and admin servers (and database nodes).
  *
  * @example serviceNames({ web: 1, admin: 1 }) // ["db", "redis", "cache", "api", "admin-api", "web-1", "admin-1", "proxy"]
  */
-export const serviceNames = (servers: Servers = DEFAULT_SERVERS): ServiceName[] =>
-  startGroups(servicesOf(servers)).flat() as ServiceName[];
+export const serviceNames = (
+  servers: Servers = DEFAULT_SERVERS,
+  dbNodes = 1,
+  bootstrap?: number,
+): ServiceName[] => startGroups(servicesOf({ servers, dbNodes, bootstrap })).flat() as ServiceName[];
 
 /** The default stack's services (two web, two admin servers), in start order. */
 export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
 
 /** Other names a service is known by (the cache endpoint is the bridge locally, SRH in compose). */
 export const ALIASES: Record<string, ServiceName> = Object.fromEntries(
-  servicesOf(DEFAULT_SERVERS).flatMap((s) => s.aliases.map((a) => [a, s.name])),
+  servicesOf({ servers: DEFAULT_SERVERS, ...ONE_DB }).flatMap((s) => s.aliases.map((a) => [a, s.name])),
 );
 
 /**
@@ -314,9 +473,14 @@ export const ALIASES: Record<string, ServiceName> = Object.fromEntries(
  * @example buildServices(ctx).find((s) => s.name === "web-3")?.needs // ["api"]
  */
 export function buildServices(ctx: Context): ServiceDef[] {
-  return servicesOf(ctx.servers ?? DEFAULT_SERVERS).map((s) => ({
-    name: s.name,
-    needs: s.needs,
-    ...s.run(ctx),
-  }));
+  return servicesOf({
+    servers: ctx.servers ?? DEFAULT_SERVERS,
+    dbNodes: ctx.dbNodes ?? 1,
+    bootstrap: ctx.bootstrap,
+  })
+    .map((s) => ({
+      name: s.name,
+      needs: s.needs,
+      ...s.run(ctx),
+    }));
 }

@@ -20,11 +20,13 @@ import {
   ADMIN_PASSWORD_FILE,
   type Env,
   REPO_ROOT,
+  resolveDbNodes,
   resolveSecrets,
   resolveServers,
   type Secrets,
   type Servers,
 } from "./config.ts";
+import { GALERA_PROVIDER, nodeLayout, nodeNames, nodePorts, planCluster } from "./galera.ts";
 import { portTaken } from "./health.ts";
 import { consoleSink, filesAndNotices, fileSink, type LogSink } from "./log-sinks.ts";
 import { type DbLayout, dbLayout, rootSql, socketUser } from "./mariadb.ts";
@@ -43,7 +45,7 @@ import { Cancelled, Runner } from "./runner.ts";
 import { resolveRuntime, type Runtime } from "./runtime.ts";
 import { ALIASES, buildServices, type Commands, type ServiceName, serviceNames } from "./services.ts";
 import { reasonOf, whenAborted } from "./stop.ts";
-import { PROGRAMS, requirePrograms } from "./system.ts";
+import { GALERA_PROGRAMS, type Program, PROGRAMS, requirePrograms } from "./system.ts";
 
 export type StackOptions = {
   /** Where the database, logs and pid files live. Env STORE_DATA_DIR, default `.local/`. */
@@ -70,6 +72,11 @@ export type StackOptions = {
    * ADMIN1_PORT + 12 … (8093 …), unless WEB3_PORT, ADMIN3_PORT, … say otherwise.
    */
   servers?: Partial<Servers>;
+  /**
+   * How many database nodes (env DB_NODES): 1 by default; 3 runs a Galera cluster,
+   * db-1 … db-3 on DB_PORT + 10, + 20, + 30, behind a HAProxy of its own on DB_PORT.
+   */
+  dbNodes?: number;
   /** Where variables are read from (default process.env). */
   env?: Env;
   /** Tokens and passwords; each defaults to its env variable, then a random one. */
@@ -107,6 +114,8 @@ export interface Stack {
   readonly services: readonly ServiceName[];
   /** How many web and admin servers it runs. */
   readonly servers: Servers;
+  /** How many database nodes (1, or 3: db-1 … db-3, each with its db-probe-<n>). */
+  readonly dbNodes: number;
   /** Seconds each service took to become healthy on start-up. */
   readonly startTimes: Partial<Record<ServiceName, number>>;
   pid(name: string): number | undefined;
@@ -159,7 +168,7 @@ const nameIn = (names: readonly ServiceName[]) => (name: string): ServiceName =>
 };
 
 /** The stack's own files in the data dir: what --fresh deletes (nothing else there is touched). */
-const OWN_ENTRIES = ["mysql", "logs", "run", "db-passwords.json", ADMIN_PASSWORD_FILE];
+const OWN_ENTRIES = ["mysql", "galera", "logs", "run", "db-passwords.json", ADMIN_PASSWORD_FILE];
 
 /**
  * Starts the whole stack and resolves once every service is healthy: configuration →
@@ -199,8 +208,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // 1. The configuration: a bad variable is refused before anything is touched.
     const config = resolveConfig(options);
-    const { dataDir, logDir, servers, ports } = config;
-    const names = serviceNames(servers);
+    const { dataDir, logDir, servers, ports, dbNodes } = config;
+    const names = serviceNames(servers, dbNodes);
 
     // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
     // them first. Then --fresh deletes the stack's data.
@@ -223,19 +232,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     say(`starting in ${dataDir}`);
 
     phase = "looking for MariaDB, Redis and HAProxy";
-    const bins = await requirePrograms(PROGRAMS, { install: options.install, log: say });
+    const programs: Record<string, Program> = dbNodes > 1 ? { ...PROGRAMS, ...GALERA_PROGRAMS } : PROGRAMS;
+    const bins = (await requirePrograms(programs, { install: options.install, log: say })) as Record<
+      keyof typeof PROGRAMS,
+      string
+    >;
+    if (dbNodes > 1 && !(await Bun.file(GALERA_PROVIDER).exists())) {
+      throw new Error(`DB_NODES=${dbNodes}: no ${GALERA_PROVIDER}: install the Debian package galera-4`);
+    }
     checkpoint();
     phase = "checking the ports";
-    await checkPortsFree(ports, servers);
+    await checkPortsFree(ports, servers, dbNodes);
     checkpoint();
     // After --fresh: the database passwords are kept in the data dir.
     const secrets = resolveSecrets(options.secrets, config.env, dataDir);
+    // A cluster: which node bootstraps it (the others need that one).
+    const bootstrap = dbNodes > 1 ? await planCluster(bins, dataDir, ports.db, dbNodes, say) : undefined;
 
     // 4. The services, each group once the one before is healthy.
     const runner = new Runner(
       buildServices({
         ports,
         servers,
+        dbNodes,
+        bootstrap,
         secrets,
         bins,
         db: config.db,
@@ -293,13 +313,16 @@ function resolveConfig(options: StackOptions) {
   const env = options.env ?? process.env;
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
   const servers = resolveServers(options.servers, env);
+  const dbNodes = resolveDbNodes(options.dbNodes, env);
   return {
     env,
     dataDir,
     logDir: path.join(dataDir, "logs"),
     runDir: path.join(dataDir, "run"),
-    db: dbLayout(dataDir),
+    // With nodes, the superuser's socket (stack.sql) is node 1's.
+    db: dbNodes > 1 ? nodeLayout(dataDir, 1) : dbLayout(dataDir),
     servers,
+    dbNodes,
     ports: resolvePorts(options.ports, env, servers),
     runtime: resolveRuntime(options.runtime, env),
     drainMs: options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500),
@@ -309,13 +332,21 @@ function resolveConfig(options: StackOptions) {
 type Config = ReturnType<typeof resolveConfig>;
 
 /** Refuses to start when one of the stack's ports is taken, naming each with its variable. */
-async function checkPortsFree(ports: Ports, servers: Servers) {
+async function checkPortsFree(ports: Ports, servers: Servers, dbNodes: number) {
   const taken: string[] = [];
-  await Promise.all(
-    portNames(servers).map(async (name) => {
+  const nodePortsOf = dbNodes > 1
+    ? nodeNames(dbNodes).flatMap((node, i) =>
+      Object.entries(nodePorts(ports.db, i + 1)).map(([kind, port]) => ({ port, said: `${node}'s ${kind}` }))
+    )
+    : [];
+  await Promise.all([
+    ...portNames(servers).map(async (name) => {
       if (await portTaken(ports[name]!)) taken.push(`${ports[name]} (${portEnv(name)})`);
     }),
-  );
+    ...nodePortsOf.map(async ({ port, said }) => {
+      if (await portTaken(port)) taken.push(`${port} (${said}, DB_PORT + 10n …)`);
+    }),
+  ]);
   if (taken.length) {
     throw new Error(
       `port(s) already in use: ${
@@ -332,8 +363,8 @@ function stackOf(
   runner: Runner,
   sink: LogSink,
 ): Stack {
-  const { ports, servers, dataDir, logDir, db } = config;
-  const names = serviceNames(servers);
+  const { ports, servers, dataDir, logDir, db, dbNodes } = config;
+  const names = serviceNames(servers, dbNodes);
   const resolveName = nameIn(names);
   const say = (line: string) => sink.line("launcher", line);
   const env: Record<string, string> = {
@@ -343,6 +374,7 @@ function stackOf(
     STATS_PASSWORD: secrets.STATS_PASSWORD,
     WEB_SERVERS: String(servers.web),
     ADMIN_SERVERS: String(servers.admin),
+    ...(dbNodes > 1 ? { DB_NODES: String(dbNodes) } : {}),
     CACHE_TOKEN: secrets.SRH_TOKEN,
     UPSTASH_REDIS_REST_TOKEN: secrets.SRH_TOKEN,
     SRH_TOKEN: secrets.SRH_TOKEN,
@@ -378,6 +410,7 @@ function stackOf(
     db,
     services: names,
     servers,
+    dbNodes,
     startTimes: runner.startTimes,
     pid: (name) => runner.proc(resolveName(name)).pid,
     running: (name) => runner.proc(resolveName(name)).running,

@@ -30,6 +30,11 @@ export const PROGRAMS = {
   haproxy: { bin: "haproxy", pkg: "haproxy" },
 } satisfies Record<string, Program>;
 
+/** What a Galera cluster (DB_NODES=3) needs besides: its state transfers' tool; the provider comes with galera-4. */
+export const GALERA_PROGRAMS = {
+  mariabackup: { bin: "mariabackup", pkg: "mariadb-backup" },
+} satisfies Record<string, Program>;
+
 /** The browser tests' Chromium (Debian's, driven by playwright-core). */
 export const BROWSER = { chromium: { bin: "chromium", pkg: "chromium" } } satisfies Record<string, Program>;
 

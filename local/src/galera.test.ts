@@ -1,0 +1,53 @@
+import { describe, expect, test } from "bun:test";
+import { chooseBootstrap, dataHaproxyCfg, nodePorts, recoveredPosition } from "./galera.ts";
+import { resolveDbNodes } from "./config.ts";
+import { serviceNames } from "./services.ts";
+
+describe("galera", () => {
+  test("node n's ports follow DB_PORT + 10n, its gcomm, IST, SST and probe ports the next four", () => {
+    expect(nodePorts(3306, 1)).toEqual({ sql: 3316, gcomm: 3317, ist: 3318, sst: 3319, probe: 3320 });
+    expect(nodePorts(5306, 3).probe).toBe(5340);
+  });
+
+  test("the position --wsrep-recover logs is read; none when it logs none", () => {
+    const uuid = "2732c7c1-f223-11f1-87e5-924701d74566";
+    expect(recoveredPosition(`… [Note] WSREP: Recovered position: ${uuid}:2821\n`)).toEqual({
+      uuid,
+      seqno: 2821,
+    });
+    expect(recoveredPosition("[Note] InnoDB: nothing")).toBeUndefined();
+  });
+
+  test("the most advanced node bootstraps, the lowest-numbered on a tie", () => {
+    const at = (seqno: number) => ({ uuid: "u", seqno });
+    expect(chooseBootstrap([at(7), at(9), undefined])).toBe(2);
+    expect(chooseBootstrap([at(9), at(9), at(9)])).toBe(1);
+    expect(chooseBootstrap([undefined, undefined, at(-1)])).toBe(1);
+  });
+
+  test("the data tier's HAProxy: one writer (node 1), the others backups, each checked by its probe", () => {
+    const cfg = dataHaproxyCfg(3306, 3);
+    expect(cfg).toContain("bind 127.0.0.1:3306");
+    expect(cfg).toContain("mode tcp");
+    expect(cfg).toContain("option httpchk GET /");
+    expect(cfg).toContain("on-marked-down shutdown-sessions");
+    expect(cfg).toContain("server db-1 127.0.0.1:3316 check port 3320 on-marked-up shutdown-backup-sessions");
+    expect(cfg).toContain("server db-2 127.0.0.1:3326 check port 3330 backup");
+    expect(cfg).toContain("server db-3 127.0.0.1:3336 check port 3340 backup");
+  });
+
+  test("DB_NODES: 1 by default, or 3; nothing else", () => {
+    expect(resolveDbNodes(undefined, {})).toBe(1);
+    expect(resolveDbNodes(undefined, { DB_NODES: "3" })).toBe(3);
+    expect(() => resolveDbNodes(undefined, { DB_NODES: "2" })).toThrow("DB_NODES: 1 or 3, not 2");
+  });
+
+  test("with three nodes: the bootstrap node first, the others after it, the probes, then the data tier's proxy as db", () => {
+    const names = serviceNames({ web: 1, admin: 1 }, 3, 2);
+    expect(names.indexOf("db-2")).toBeLessThan(names.indexOf("db-1"));
+    expect(names.indexOf("db-probe-3")).toBeLessThan(names.indexOf("db"));
+    expect(names.indexOf("db")).toBeLessThan(names.indexOf("api"));
+    // The default stack is as it was: one db, no nodes, no probes.
+    expect(serviceNames({ web: 1, admin: 1 }).filter((n) => n.startsWith("db"))).toEqual(["db"]);
+  });
+});
