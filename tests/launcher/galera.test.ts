@@ -168,6 +168,16 @@ describe("DB_NODES=3", () => {
       );
       expect(firstAfterKill).toBeGreaterThan(0);
       expect(new Set(acknowledged).size).toBe(acknowledged.length);
+      // A 504's outcome is unknown, never "not placed": looked up by its request id, as its message says.
+      const inDoubt = failures.flatMap((f) => f.match(/request_id=(\w+)/)?.[1] ?? []);
+      const found: number[] = [];
+      for (const id of inDoubt) {
+        const res = await fetch(`${stack.urls.store}/orders?request_id=${id}`);
+        const body = (await res.json()) as { data?: { order_number?: number } };
+        if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
+      }
+      console.log(`[galera] ${inDoubt.length} in doubt (504): ${found.length} found placed by request id`);
+      acknowledged.push(...found);
       for (const n of [2, 3]) await expectAllOn(n, acknowledged);
 
       // The launcher restarts db-1; it rejoins (IST from its recovered position) and is Synced again.
