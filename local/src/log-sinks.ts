@@ -110,8 +110,15 @@ export function fileSink(dir: string): LogSink {
 /** At most this many stderr lines of one service on the terminal per window; the rest are counted. */
 export const SHOWN_ERRORS = { lines: 5, windowMs: 10_000, maxChars: 400 };
 
-/** A service's stderr lines that are not errors: MariaDB's and HAProxy's notes at start and stop. */
-const NOT_AN_ERROR = /\[(Note|NOTICE)\]|^Version: '/;
+/**
+ * A service's stderr lines that are not errors: MariaDB's and HAProxy's notes at start
+ * and stop; with DB_NODES=3 the state transfer script's progress and a new node's
+ * empty grastate.dat, which Galera prints after a warning that it has none.
+ */
+const NOT_AN_ERROR =
+  /\[(Note|NOTICE)\]|^Version: '|^WSREP_SST: \[INFO\]|^(Version: \d+|UUID: [0-9a-f-]+|Seqno: .*|Offset: -?\d+)$/;
+/** A MariaDB log line's start; the lines without one continue the line before (Galera's views are many). */
+const MARIADB_LINE = /^\d{4}-\d\d-\d\d\s/;
 
 /**
  * `bun run local`'s default: every service's output in its file (fileSink), and on the
@@ -131,6 +138,8 @@ export function filesAndNotices(
     string,
     { started: number; shown: number; hidden: number; timer?: ReturnType<typeof setTimeout> }
   >();
+  /** Per service: whether its last MariaDB line was a note (the lines continuing it are too). */
+  const inNote = new Map<string, boolean>();
   const hiddenSummary = (service: string) => {
     const w = windows.get(service);
     if (!w) return;
@@ -174,7 +183,11 @@ export function filesAndNotices(
     lines: (service, texts) => files.lines!(service, texts),
     notice: (service, text) => terminal.line(service, text),
     errors(service, texts) {
-      for (const t of texts) if (t.trim() && !NOT_AN_ERROR.test(t)) show(service, t);
+      for (const t of texts) {
+        if (MARIADB_LINE.test(t)) inNote.set(service, NOT_AN_ERROR.test(t));
+        else if (inNote.get(service)) continue;
+        if (t.trim() && !NOT_AN_ERROR.test(t)) show(service, t);
+      }
     },
     async close() {
       for (const service of [...windows.keys()]) hiddenSummary(service);
