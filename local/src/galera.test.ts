@@ -45,6 +45,7 @@ describe("galera", () => {
   test("with three nodes: the bootstrap node first, the others after it, the probes, then the data tier's proxy as db", () => {
     const names = serviceNames({ web: 1, admin: 1 }, 3, 2);
     expect(names.indexOf("db-2")).toBeLessThan(names.indexOf("db-1"));
+    expect(names.indexOf("db-1")).toBeLessThan(names.indexOf("db-3"));
     expect(names.indexOf("db-probe-3")).toBeLessThan(names.indexOf("db"));
     expect(names.indexOf("db")).toBeLessThan(names.indexOf("api"));
     // The default stack is as it was: one db, no nodes, no probes.

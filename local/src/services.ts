@@ -115,7 +115,13 @@ type Row = {
 const SERVICES: Record<RowName, Row> = {
   // DB_NODES > 1: each node a mariadbd with Galera; the first to start bootstraps.
   "db-node": {
-    needs: (name, t) => (nodeNumber(name) === (t.bootstrap ?? 1) ? [] : [`db-${t.bootstrap ?? 1}`]),
+    // One at a time, the bootstrapping node first: two joining at once, one waits for
+    // the donor while Galera's short timeouts (./galera.ts) may drop it from the view.
+    needs: (name, t) => {
+      const order = joinOrder(t);
+      const i = order.indexOf(nodeNumber(name));
+      return i > 0 ? [`db-${order[i - 1]!}`] : [];
+    },
     run: (ctx, name) => galeraNode(ctx, name),
   },
   // Beside each node, our probe: 200 only while it is Synced and Primary (HAProxy's check).
@@ -299,6 +305,12 @@ const SERVICES: Record<RowName, Row> = {
     }),
   },
 };
+
+/** The order the nodes start in: the bootstrapping one, then the others by number. */
+const joinOrder = ({ dbNodes, bootstrap = 1 }: Topology) => [
+  bootstrap,
+  ...Array.from({ length: dbNodes }, (_, i) => i + 1).filter((n) => n !== bootstrap),
+];
 
 /** A node's number: db-2 and db-probe-2 are node 2's. */
 const nodeNumber = (name: ServiceName) => Number(name.slice(name.lastIndexOf("-") + 1));
