@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { chooseBootstrap, dataHaproxyCfg, nodePorts, recoveredPosition } from "./galera.ts";
+import { chooseBootstrap, dataHaproxyCfg, donorPreference, nodePorts, recoveredPosition } from "./galera.ts";
 import { resolveDbNodes } from "./config.ts";
 import { serviceNames } from "./services.ts";
 
@@ -18,6 +18,12 @@ describe("galera", () => {
     expect(recoveredPosition("[Note] InnoDB: nothing")).toBeUndefined();
   });
 
+  test("a node asks the last backups for a state transfer first, the writer (db-1) last", () => {
+    expect(donorPreference(3, 1)).toEqual(["db-3", "db-2"]);
+    expect(donorPreference(3, 2)).toEqual(["db-3", "db-1"]);
+    expect(donorPreference(3, 3)).toEqual(["db-2", "db-1"]);
+  });
+
   test("the most advanced node bootstraps, the lowest-numbered on a tie", () => {
     const at = (seqno: number) => ({ uuid: "u", seqno });
     expect(chooseBootstrap([at(7), at(9), undefined])).toBe(2);
@@ -32,7 +38,9 @@ describe("galera", () => {
     expect(cfg).toContain("option httpchk GET /");
     expect(cfg).toContain("on-marked-down shutdown-sessions");
     expect(cfg).toContain("server db-1 127.0.0.1:3316 check port 3320 on-marked-up shutdown-backup-sessions");
-    expect(cfg).toContain("server db-2 127.0.0.1:3326 check port 3330 backup");
+    expect(cfg).toContain(
+      "server db-2 127.0.0.1:3326 check port 3330 backup on-marked-up shutdown-backup-sessions",
+    );
     expect(cfg).toContain("server db-3 127.0.0.1:3336 check port 3340 backup");
   });
 

@@ -19,7 +19,7 @@ export const GALERA_PROVIDER = "/usr/lib/galera/libgalera_smm.so";
  * survivors accept writes again about 2 s later instead of 6 (docs/internals.md).
  */
 const EVS_TIMEOUTS =
-  "evs.suspect_timeout=PT1S;evs.inactive_timeout=PT3S;evs.keepalive_period=PT0.2S;evs.inactive_check_period=PT0.2S;evs.install_timeout=PT3S";
+  "evs.suspect_timeout=PT1S;evs.inactive_timeout=PT5S;evs.keepalive_period=PT0.2S;evs.inactive_check_period=PT0.2S;evs.install_timeout=PT5S";
 
 /**
  * A node's ports, by one rule from the database's port: node n on DB_PORT + 10n
@@ -102,6 +102,10 @@ export function nodeConf(dataDir: string, dbPort: number, nodes: number, n: numb
     `wsrep_cluster_address=gcomm://${members.join(",")}`,
     `wsrep_provider_options="gmcast.listen_addr=tcp://${HOST}:${p.gcomm};ist.recv_addr=${HOST}:${p.ist};${EVS_TIMEOUTS}"`,
     `wsrep_sst_receive_address=${HOST}:${p.sst}`,
+    // A donor is Desynced while it sends (even IST), so its probe fails: ask the
+    // backups last in HAProxy's order first, never the writer while another will do
+    // (the trailing comma: any node if none of these can).
+    `wsrep_sst_donor=${donorPreference(nodes, n).join(",")},`,
     // rsync's daemon fails as root here ("Permission denied"); mariabackup works.
     "wsrep_sst_method=mariabackup",
     `wsrep_sst_auth=${account.user}:${account.password}`,
@@ -111,6 +115,15 @@ export function nodeConf(dataDir: string, dbPort: number, nodes: number, n: numb
     "",
   ].join("\n");
 }
+
+/**
+ * The nodes node n asks for a state transfer, in order: the others from the last,
+ * since HAProxy's writer is the first healthy one.
+ *
+ * @example donorPreference(3, 1) // ["db-3", "db-2"]
+ */
+export const donorPreference = (nodes: number, n: number) =>
+  nodeNames(nodes).filter((name) => name !== `db-${n}`).reverse();
 
 /** Writes node n's configuration and, the first time, its system tables. */
 export async function prepareNode(
@@ -223,14 +236,14 @@ export async function anotherNodeUp(dbPort: number, nodes: number, n: number) {
 /**
  * The data tier's HAProxy: DB_PORT in TCP mode, one writer at a time — node 1 while
  * it is healthy, else the first healthy backup — checked by each node's probe.
- * Sessions on a node marked down are cut; when node 1 comes back, those on the
- * backup are cut too, so there are never two writers.
+ * Sessions on a node marked down are cut; when a node earlier in that order comes
+ * back, those on the backups are cut too, so there are never two writers.
  */
 export function dataHaproxyCfg(dbPort: number, nodes: number): string {
   const servers = Array.from({ length: nodes }, (_, i) => {
     const p = nodePorts(dbPort, i + 1);
     return `    server db-${i + 1} ${HOST}:${p.sql} check port ${p.probe}${
-      i === 0 ? " on-marked-up shutdown-backup-sessions" : " backup"
+      (i === 0 ? "" : " backup") + (i < nodes - 1 ? " on-marked-up shutdown-backup-sessions" : "")
     }`;
   });
   return [

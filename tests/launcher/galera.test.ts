@@ -133,7 +133,7 @@ describe("DB_NODES=3", () => {
       const acknowledged: number[] = [];
       // Each failure with the phase it came in: before the first purchase accepted after
       // the kill, before db-1 is Synced again, or after (HAProxy moves back to db-1).
-      const failures: { phase: string; what: string }[] = [];
+      const failures: { at: number; phase: string; what: string }[] = [];
       let killedAt = 0;
       let firstAfterKill = 0;
       let syncedAgain = 0;
@@ -151,6 +151,7 @@ describe("DB_NODES=3", () => {
             const id = r.error?.match(/request_id=(\w+)/)?.[1];
             if (id) inDoubt.push(id);
             failures.push({
+              at: Date.now() - killedAt,
               phase: phase(),
               what: `${r.status} ${r.error?.replace(/request_id=\w+/, "…") ?? ""}`,
             });
@@ -172,10 +173,13 @@ describe("DB_NODES=3", () => {
       stopAt = Date.now() + 2000;
       await loop;
 
-      const counts = failures.reduce<Record<string, number>>(
-        (m, f) => ({ ...m, [`${f.phase}: ${f.what}`]: (m[`${f.phase}: ${f.what}`] ?? 0) + 1 }),
-        {},
-      );
+      // Per phase and answer: how many, and when (ms after the kill) the first and the last came.
+      const counts: Record<string, string> = {};
+      for (const f of failures) {
+        const key = `${f.phase}: ${f.what}`;
+        const same = failures.filter((g) => `${g.phase}: ${g.what}` === key);
+        counts[key] ??= `${same.length} from ${same[0]!.at} to ${same.at(-1)!.at} ms`;
+      }
       const ist = stack.logs("db-1").some((l) => /IST completed on joiner/.test(l));
       console.log(
         `[galera] writer killed: first purchase accepted ${firstAfterKill - killedAt} ms later; ` +
