@@ -117,8 +117,10 @@ export const SHOWN_ERRORS = { lines: 5, windowMs: 10_000, maxChars: 400 };
  */
 const NOT_AN_ERROR =
   /\[(Note|NOTICE)\]|^Version: '|^WSREP_SST: \[INFO\]|^(Version: \d+|UUID: [0-9a-f-]+|Seqno: .*|Offset: -?\d+)$/;
-/** A MariaDB log line's start; the lines without one continue the line before (Galera's views are many). */
+/** A MariaDB log line's start. */
 const MARIADB_LINE = /^\d{4}-\d\d-\d\d\s/;
+/** A line that continues the one before it: Galera's view dumps (indented, or closing a brace). */
+const CONTINUATION = /^[\s})]/;
 
 /**
  * `bun run local`'s default: every service's output in its file (fileSink), and on the
@@ -185,7 +187,8 @@ export function filesAndNotices(
     errors(service, texts) {
       for (const t of texts) {
         if (MARIADB_LINE.test(t)) inNote.set(service, NOT_AN_ERROR.test(t));
-        else if (inNote.get(service)) continue;
+        else if (inNote.get(service) && CONTINUATION.test(t)) continue;
+        else inNote.set(service, false);
         if (t.trim() && !NOT_AN_ERROR.test(t)) show(service, t);
       }
     },
