@@ -113,10 +113,10 @@ export const SHOWN_ERRORS = { lines: 5, windowMs: 10_000, maxChars: 400 };
 /**
  * A service's stderr lines that are not errors: MariaDB's and HAProxy's notes at start
  * and stop; with DB_NODES=3 the state transfer script's progress and a new node's
- * empty grastate.dat, which Galera prints after a warning that it has none.
+ * empty grastate.dat (and its view), which Galera prints after a warning that it has none.
  */
 const NOT_AN_ERROR =
-  /\[(Note|NOTICE)\]|^Version: '|^WSREP_SST: \[INFO\]|^(Version: \d+|UUID: [0-9a-f-]+|Seqno: .*|Offset: -?\d+)$/;
+  /\[(Note|NOTICE)\]|^Version: '|^WSREP_SST: \[INFO\]|^(Version: \d+|UUID: [0-9a-f-]+|Seqno: .*|Offset: -?\d+|Synced: \d+|View:)$/;
 /** A MariaDB log line's start. */
 const MARIADB_LINE = /^\d{4}-\d\d-\d\d\s/;
 /** A line that continues the one before it: Galera's view dumps (indented, or closing a brace). */
