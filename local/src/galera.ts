@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { newSecret } from "@bazaar/lib/secrets/secrets.ts";
+import { writeOwnerOnly } from "./files.ts";
 import { tcpOpen } from "./health.ts";
 import { type DbBins, type DbLayout, dbLayout, installSystemTables } from "./mariadb.ts";
 import { HOST } from "./ports.ts";
@@ -56,8 +57,7 @@ export function galeraAccount(dataDir: string) {
   const file = path.join(galeraDir(dataDir), "account.json");
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as { user: string; password: string };
   const account = { user: "bazaar_galera", password: newSecret("api_db_password") };
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(account) + "\n", { mode: 0o600 });
+  writeOwnerOnly(path.dirname(file), path.basename(file), JSON.stringify(account) + "\n");
   return account;
 }
 
@@ -116,6 +116,12 @@ export function nodeConf(dataDir: string, dbPort: number, nodes: number, n: numb
   ].join("\n");
 }
 
+/** Writes node n's configuration, owner only: it holds the state transfer account's password. */
+const writeNodeConf = (dataDir: string, dbPort: number, nodes: number, n: number) => {
+  const conf = nodeLayout(dataDir, n).conf;
+  writeOwnerOnly(path.dirname(conf), path.basename(conf), nodeConf(dataDir, dbPort, nodes, n));
+};
+
 /**
  * The nodes node n asks for a state transfer, in order: the others from the last,
  * since HAProxy's writer is the first healthy one.
@@ -136,7 +142,7 @@ export async function prepareNode(
 ) {
   const db = nodeLayout(dataDir, n);
   mkdirSync(db.dir, { recursive: true });
-  writeFileSync(db.conf, nodeConf(dataDir, dbPort, nodes, n));
+  writeNodeConf(dataDir, dbPort, nodes, n);
   if (existsSync(path.join(db.dir, "mysql"))) return;
   log(`creating node db-${n}'s system tables in ${db.dir}`);
   await installSystemTables(bins, db.dir);
@@ -211,8 +217,7 @@ export async function planCluster(
   }
   const positions = [];
   for (let n = 1; n <= nodes; n++) {
-    const db = nodeLayout(dataDir, n);
-    if (existsSync(db.dir)) writeFileSync(db.conf, nodeConf(dataDir, dbPort, nodes, n));
+    if (existsSync(nodeLayout(dataDir, n).dir)) writeNodeConf(dataDir, dbPort, nodes, n);
     positions.push(await recoverNode(bins, dataDir, n));
   }
   const chosen = chooseBootstrap(positions);
