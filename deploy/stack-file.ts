@@ -3,6 +3,7 @@
 // differs from what this makes. Everything Swarm needs differently is decided here,
 // once (deploy/README.md says why):
 //   - images instead of `build` (Swarm builds nothing): ${REGISTRY}/bazaar-<target>;
+//     the others as in compose, each replaceable by a variable (PROXY_IMAGE, DB_IMAGE, …);
 //   - no `depends_on` (Swarm ignores it: every app waits for what it needs itself);
 //   - `restart` becomes a restart policy; replicas, rolling updates and placement go
 //     under `deploy`; every service is reached by DNS round robin (`endpoint_mode:
@@ -83,6 +84,9 @@ const UPDATES: Record<string, "start-first" | "stop-first"> = {
 /** Pinned to the node holding their data (`docker node update --label-add bazaar.data=true <node>`). */
 const DATA_SERVICES = new Set(["db", "redis"]);
 
+/** The variable that replaces a service's third-party image: PROXY_IMAGE, DB_IMAGE, … */
+export const imageVariable = (service: string) => `${service.toUpperCase().replace(/-/g, "_")}_IMAGE`;
+
 /** The compose values that name a secret's file, pointed at Swarm's. */
 const swarmPaths = <T>(value: T): T =>
   JSON.parse(JSON.stringify(value).replaceAll(COMPOSE_SECRETS, SWARM_SECRETS));
@@ -108,7 +112,10 @@ export function stackFromCompose(compose: Compose) {
     } = svc;
     const app = build !== undefined;
     const out: Record<string, unknown> = {
-      image: app ? `\${REGISTRY:-127.0.0.1:5000}/bazaar-${build.target}:\${TAG:-latest}` : image,
+      // Ours from the registry; the others as compose pulls them, or from a mirror (DB_IMAGE=…).
+      image: app
+        ? `\${REGISTRY:-127.0.0.1:5000}/bazaar-${build.target}:\${TAG:-latest}`
+        : `\${${imageVariable(name)}:-${image}}`,
       ...swarmPaths(rest),
     };
     // Bind mounts become configs; volumes other than the secrets ones stay.
