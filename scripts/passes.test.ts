@@ -25,13 +25,14 @@ describe("the Docker engine the passes start", () => {
     expect(afterEach(planOf("--pass", "fresh"))).toEqual({ fresh: [STOP_ENGINE] });
   });
 
-  test("a full run keeps it from the compose pass for the fresh one, and stops it after that", () => {
+  test("a full run keeps it from the compose pass for the swarm and fresh ones, and stops it after that", () => {
     const after = afterEach(planOf());
     expect(after.compose).toEqual([DOWN]);
+    expect(after.swarm).toEqual([["bun", "tests/swarm/main.ts", "down"]]);
     expect(after.fresh).toEqual([STOP_ENGINE]);
     // Stopped exactly once, after the last pass that needs it.
     expect(Object.values(after).flat().filter((step) => step === STOP_ENGINE)).toHaveLength(1);
-    expect(PASSES.filter((p) => p.engine).map((p) => p.name)).toEqual(["compose", "fresh"]);
+    expect(PASSES.filter((p) => p.engine).map((p) => p.name)).toEqual(["compose", "swarm", "fresh"]);
   });
 
   test("passes that need no engine run nothing after them", () => {
@@ -77,7 +78,7 @@ describe("the compiled pass", () => {
     expect(files).toContain("tests/api/orders.happy.test.ts");
     expect(files).toContain("tests/contract/fakes.test.ts");
     for (const file of files) {
-      expect([file, ignored(file)]).toEqual([file, /^tests\/(docker|fresh)\//.test(file)]);
+      expect([file, ignored(file)]).toEqual([file, /^tests\/(docker|swarm|fresh)\//.test(file)]);
     }
   });
 });

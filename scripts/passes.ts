@@ -51,7 +51,7 @@ export const PASSES: Pass[] = [
     before: ["bun", "scripts/build.ts"],
     env: { STACK_RUNTIME: "compiled" },
     tests: ["tests/"],
-    ignore: ["tests/docker/**", "tests/fresh/**"],
+    ignore: ["tests/docker/**", "tests/swarm/**", "tests/fresh/**"],
   },
   { name: "deno", system: true, env: { STACK_DENO_APPS: "api,web,admin,admin-api" }, tests: DENO_FILES },
   // compose.yaml on a real engine (tests/docker/engine.ts: installed and started when
@@ -64,6 +64,16 @@ export const PASSES: Pass[] = [
     env: { BAZAAR_DOCKER_PREPARED: "1" },
     tests: ["tests/docker/"],
     after: [...DOCKER, "down", "bazaar-test", "--keep-engine"],
+  },
+  // deploy/stack.yaml on a one-node swarm of the same engine (tests/swarm/): made a
+  // swarm manager after the compose stack is down, and none again after.
+  {
+    name: "swarm",
+    engine: true,
+    before: [...DOCKER, "prepare"],
+    env: { BAZAAR_DOCKER_PREPARED: "1" },
+    tests: ["tests/swarm/"],
+    after: ["bun", "tests/swarm/main.ts", "down"],
   },
   // The README's quick start in a fresh container.
   {

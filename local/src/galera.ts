@@ -230,12 +230,77 @@ export async function planCluster(
   return chosen;
 }
 
-/** Whether another node of the cluster is up (its gcomm port answers): then this one joins it. */
-export async function anotherNodeUp(dbPort: number, nodes: number, n: number) {
-  for (let i = 1; i <= nodes; i++) {
-    if (i !== n && await tcpOpen(HOST, nodePorts(dbPort, i).gcomm, 300)) return true;
+/** What node i's probe says of it: in a Primary Component, not in one, or no answer. */
+async function primaryState(dbPort: number, i: number): Promise<"primary" | "not primary" | "no answer"> {
+  try {
+    const res = await fetch(`http://${HOST}:${nodePorts(dbPort, i).probe}/`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    return /\/ Primary\s*$/.test(await res.text()) ? "primary" : "not primary";
+  } catch {
+    return "no answer";
   }
-  return false;
+}
+
+/**
+ * One stack's node starts: one decides at a time, and holds the turn until its
+ * process has opened its gcomm port (or 15 s passed), so no start takes a node that
+ * is coming up for one that is down. Each node's position as it last started is kept
+ * for the decisions of the others (a running node's data dir cannot be recovered).
+ */
+export class NodeStarts {
+  private turn: Promise<void> = Promise.resolve();
+  readonly positions = new Map<number, Position | undefined>();
+
+  /** Waits for the turn; `release(whenUp)` hands it on once `whenUp` settles. */
+  async take(): Promise<(whenUp: Promise<unknown>) => void> {
+    let hand!: () => void;
+    const previous = this.turn;
+    this.turn = new Promise((resolve) => (hand = resolve));
+    await previous;
+    return (whenUp) => void whenUp.finally(hand);
+  }
+}
+
+/**
+ * How node n starts: it joins when another node is in a Primary Component (or may be:
+ * its gcomm port is open but its probe does not answer). When none is — the first
+ * start, the last node of a cluster, or all of them crashed at once — only the most
+ * advanced node bootstraps (chooseBootstrap over the positions of them all); the
+ * others start as joiners, which wait for it (and exit after pc.wait_prim_timeout, to
+ * be restarted and decide again). Never two bootstraps: that would be two clusters.
+ */
+export async function decideStart(
+  bins: DbBins,
+  dataDir: string,
+  dbPort: number,
+  nodes: number,
+  n: number,
+  starts: NodeStarts,
+): Promise<{ bootstrap: boolean; position: Position | undefined; positions: (Position | undefined)[] }> {
+  const position = await recoverNode(bins, dataDir, n);
+  starts.positions.set(n, position);
+  const positions: (Position | undefined)[] = [];
+  let cluster = false;
+  for (let i = 1; i <= nodes; i++) {
+    if (i === n) {
+      positions.push(position);
+      continue;
+    }
+    const state = await primaryState(dbPort, i);
+    const running = await tcpOpen(HOST, nodePorts(dbPort, i).gcomm, 300);
+    if (state === "primary" || (running && state === "no answer")) cluster = true;
+    positions.push(running ? starts.positions.get(i) : await recoverNode(bins, dataDir, i));
+  }
+  return { bootstrap: !cluster && chooseBootstrap(positions) === n, position, positions };
+}
+
+/** Resolves once node n's gcomm port is open, or after `ms`. */
+export async function gcommOpen(dbPort: number, n: number, ms: number) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !(await tcpOpen(HOST, nodePorts(dbPort, n).gcomm, 200))) {
+    await Bun.sleep(100);
+  }
 }
 
 /**

@@ -24,6 +24,8 @@ export const PORT_PLAN = {
   system: { offset: 10000 },
   /** tests/docker/stack.ts: the compose pass's stack. */
   compose: { offset: 12000 },
+  /** tests/swarm/: deploy/stack.yaml on a one-node swarm (only its proxy's port: 21080). */
+  swarm: { offset: 13000 },
   /** tests/launcher/interrupt.test.ts: `bun run local` stopped mid-start. */
   interrupt: { offset: 20000 },
   /** tests/launcher/servers.test.ts: three of each tier (SERVERS_TEST_PORT_OFFSET moves it). */

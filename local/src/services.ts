@@ -7,17 +7,18 @@ import path from "node:path";
 import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
 import { DEFAULT_SERVERS, REPO_ROOT, type Secrets, type Servers, type ServerTier } from "./config.ts";
 import {
-  anotherNodeUp,
   dataHaproxyCfg,
+  decideStart,
   galeraAccount,
   galeraAccountSql,
+  gcommOpen,
   markSafeToBootstrap,
   nodeLayout,
   nodeNames,
   nodePorts,
+  NodeStarts,
   type Position,
   prepareNode,
-  recoverNode,
 } from "./galera.ts";
 import type { Probe } from "./health.ts";
 import type { Command } from "./managed-process.ts";
@@ -312,6 +313,13 @@ const joinOrder = ({ dbNodes, bootstrap = 1 }: Topology) => [
   ...Array.from({ length: dbNodes }, (_, i) => i + 1).filter((n) => n !== bootstrap),
 ];
 
+/** Per stack (its context): the nodes' starts, one deciding at a time (./galera.ts). */
+const nodeStarts = new WeakMap<Context, NodeStarts>();
+const nodeStartsOf = (ctx: Context) => {
+  if (!nodeStarts.has(ctx)) nodeStarts.set(ctx, new NodeStarts());
+  return nodeStarts.get(ctx)!;
+};
+
 /** A node's number: db-2 and db-probe-2 are node 2's. */
 const nodeNumber = (name: ServiceName) => Number(name.slice(name.lastIndexOf("-") + 1));
 
@@ -345,15 +353,24 @@ function galeraNode(ctx: Context, name: ServiceName): Run {
     // A first start loads db/init.sql; a joiner may first copy the whole database (SST).
     startTimeoutMs: (t) => Math.max(t, 90_000),
     beforeStart: async (log) => {
-      await prepareNode(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, log);
-      bootstrapping = !(await anotherNodeUp(ctx.ports.db, nodes, n));
-      position = bootstrapping ? undefined : await recoverNode(ctx.bins, ctx.dataDir, n);
-      if (bootstrapping) markSafeToBootstrap(ctx.dataDir, n);
-      log(
-        bootstrapping
-          ? "no other node is up: bootstraps the cluster"
-          : `joins the cluster${position ? ` from ${position.uuid}:${position.seqno}` : ""}`,
-      );
+      const release = await nodeStartsOf(ctx).take();
+      try {
+        await prepareNode(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, log);
+        const decided = await decideStart(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, nodeStartsOf(ctx));
+        bootstrapping = decided.bootstrap;
+        position = bootstrapping ? undefined : decided.position;
+        if (bootstrapping) markSafeToBootstrap(ctx.dataDir, n);
+        log(
+          bootstrapping
+            ? `no node is in a Primary Component and this one is the most advanced (positions ${
+              decided.positions.map((p) => p?.seqno ?? "none").join(", ")
+            }): bootstraps the cluster`
+            : `joins the cluster${position ? ` from ${position.uuid}:${position.seqno}` : ""}`,
+        );
+      } finally {
+        // The next node decides once this one's process is seen (or certainly is not).
+        release(gcommOpen(ctx.ports.db, n, 15_000));
+      }
     },
     afterHealthy: async (log) => {
       if (!bootstrapping) return;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import mysql from "mysql2/promise";
 import { nodePorts, plannedPorts, PORT_PLAN, type Stack } from "../../local/src/index.ts";
 import { startStack, stopOnSignals, stopRequests } from "../../local/src/index.ts";
+import { partition } from "../../testutil/src/partition.ts";
 
 /** Its own ports (GALERA_TEST_PORT_OFFSET moves them); the nodes' follow DB_PORT + 10n. */
 const ports = plannedPorts(
@@ -101,6 +102,106 @@ async function expectAllOn(n: number, orders: number[], ms = 10_000) {
     await Bun.sleep(200);
   }
   expect(missing, `orders missing on db-${n}`).toEqual([]);
+}
+
+/** Waits until node n's probe says Synced and Primary. */
+async function waitUntilSynced(n: number, ms: number) {
+  const deadline = Date.now() + ms;
+  while ((await probe(n)).status !== 200 && Date.now() < deadline) await Bun.sleep(200);
+  expect((await probe(n)).status, `db-${n} Synced again within ${ms} ms`).toBe(200);
+}
+
+/** What node n answers to `sql` asked on its own port: "ok", or the error it gives. */
+async function attempt(n: number, sql: string): Promise<string> {
+  let conn;
+  try {
+    conn = await mysql.createConnection({
+      host: "127.0.0.1",
+      port: nodePorts(ports.db, n).sql,
+      user: "bazaar_api",
+      password: stack.secrets.API_DB_PASSWORD,
+      database: "bazaar",
+      connectTimeout: 5000,
+    });
+    await conn.query(sql);
+    return "ok";
+  } catch (err) {
+    const e = err as { errno?: number; message: string };
+    return `${e.errno ?? ""} ${e.message}`;
+  } finally {
+    await conn?.end().catch(() => {});
+  }
+}
+
+/** How many nodes node n sees in its cluster. */
+async function clusterSize(n: number): Promise<number> {
+  const conn = await mysql.createConnection({
+    host: "127.0.0.1",
+    port: nodePorts(ports.db, n).sql,
+    user: "bazaar_api",
+    password: stack.secrets.API_DB_PASSWORD,
+  });
+  try {
+    const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_cluster_size'");
+    return Number((rows as { Value: string }[])[0]!.Value);
+  } finally {
+    await conn.end();
+  }
+}
+
+/** What a run of purchases came to: the orders acknowledged, the 504s' request ids, every other answer. */
+type Outcome = { acknowledged: number[]; inDoubt: string[]; failed: string[]; summary: string };
+
+/** Four buyers buying one Tux at a time through the public port until stop(). */
+function purchases() {
+  const r: Outcome = { acknowledged: [], inDoubt: [], failed: [], summary: "" };
+  let stopping = false;
+  const buyer = async () => {
+    while (!stopping) {
+      const b = await buy();
+      if (b.status === 200 && b.order !== undefined) r.acknowledged.push(b.order);
+      else {
+        const id = b.error?.match(/request_id=(\w+)/)?.[1];
+        if (b.status === 504 && id) r.inDoubt.push(id);
+        else r.failed.push(`${b.status} ${b.error ?? ""}`);
+      }
+    }
+  };
+  const loop = Promise.all([buyer(), buyer(), buyer(), buyer()]);
+  return {
+    async stop(): Promise<Outcome> {
+      stopping = true;
+      await loop;
+      r.summary =
+        `${r.acknowledged.length} acknowledged, ${r.inDoubt.length} in doubt (504), ${r.failed.length} failed${
+          r.failed.length ? ` ${JSON.stringify([...new Set(r.failed)])}` : ""
+        }`;
+      return r;
+    },
+  };
+}
+
+/**
+ * Every purchase that was neither acknowledged nor in doubt was answered "not placed"
+ * (503): while the others evict a dead or cut-off node their commits wait, and a
+ * purchase behind them gives up without buying — an honest answer, counted, not a failure.
+ */
+function expectOnlyNotPlaced(r: Outcome) {
+  for (const answer of r.failed) expect(answer).toMatch(/^503 /);
+}
+
+/** A 504's outcome is unknown, never "not placed": each looked up by its request id, the placed ones counted acknowledged. */
+async function resolveInDoubt(r: Outcome) {
+  let found = 0;
+  for (const id of r.inDoubt) {
+    const res = await fetch(`${stack.urls.store}/orders?request_id=${id}`);
+    const body = (await res.json()) as { data?: { order_number?: number } };
+    if (res.status === 200 && body.data?.order_number !== undefined) {
+      r.acknowledged.push(body.data.order_number);
+      found++;
+    }
+  }
+  console.log(`[galera] ${r.inDoubt.length} in doubt (504): ${found} found placed by request id`);
 }
 
 describe("DB_NODES=3", () => {
@@ -210,6 +311,85 @@ describe("DB_NODES=3", () => {
       );
     },
     120_000,
+  );
+
+  test(
+    "a follower killed while purchases go on comes back by itself and holds every order",
+    async () => {
+      const load = purchases();
+      await Bun.sleep(500);
+      const pid = stack.pid("db-3")!;
+      process.kill(pid, "SIGKILL");
+      const t0 = Date.now();
+      await Bun.sleep(1500);
+      await waitUntilSynced(3, 60_000);
+      const back = Date.now() - t0;
+      const r = await load.stop();
+      console.log(`[galera] follower killed: Synced again ${back} ms later; ${r.summary}`);
+      await resolveInDoubt(r);
+      expect(stack.pid("db-3")).not.toBe(pid);
+      expectOnlyNotPlaced(r);
+      for (const n of NODES) await expectAllOn(n, r.acknowledged);
+    },
+    90_000,
+  );
+
+  test(
+    "a node cut off from the others refuses reads and writes (no split brain), the others sell on, it rejoins",
+    async () => {
+      const sqlPort = nodePorts(ports.db, 3).sql;
+      const load = purchases();
+      await Bun.sleep(500);
+      const cut = await partition(stack.pid("db-3")!, { keepPorts: [sqlPort] });
+      let refused: string[] = [];
+      try {
+        // Its probe fails once it has left the Primary Component (HAProxy stops sending it anything).
+        const t0 = Date.now();
+        while ((await probe(3)).status === 200 && Date.now() - t0 < 20_000) await Bun.sleep(100);
+        console.log(`[galera] cut-off node out of the Primary Component after ${Date.now() - t0} ms`);
+        expect((await probe(3)).status).not.toBe(200);
+        // Asked directly, on its own port: it answers neither a read nor a write.
+        refused = await Promise.all([
+          attempt(3, "SELECT COUNT(*) FROM orders"),
+          attempt(3, "CALL place_order('Tux', 1, 'partitioned', NULL)"),
+        ]);
+        await Bun.sleep(1000);
+      } finally {
+        await cut.heal();
+      }
+      await waitUntilSynced(3, 60_000);
+      const r = await load.stop();
+      console.log(`[galera] cut off: refused with ${JSON.stringify(refused)}; ${r.summary}`);
+      await resolveInDoubt(r);
+      for (const answer of refused) expect(answer).toMatch(/^1047 /);
+      expectOnlyNotPlaced(r);
+      for (const n of NODES) await expectAllOn(n, r.acknowledged);
+      // The write it was asked for while cut off was never made anywhere.
+      const made = await stack.sql("SELECT COUNT(*) FROM bazaar.orders WHERE request_id = 'partitioned';");
+      expect(made.trim()).toBe("0");
+    },
+    90_000,
+  );
+
+  test(
+    "all three nodes killed at once while the stack runs: back without a person, no acknowledged order lost",
+    async () => {
+      const load = purchases();
+      await Bun.sleep(1000);
+      const pids = NODES.map((n) => stack.pid(`db-${n}`)!);
+      const t0 = Date.now();
+      for (const pid of pids) process.kill(pid, "SIGKILL");
+      for (const n of NODES) await waitUntilSynced(n, 90_000);
+      const back = Date.now() - t0;
+      const r = await load.stop();
+      console.log(`[galera] all three killed: every node Synced again ${back} ms later; ${r.summary}`);
+      await resolveInDoubt(r);
+      for (const n of NODES) await expectAllOn(n, r.acknowledged);
+      expect(new Set(r.acknowledged).size).toBe(r.acknowledged.length);
+      // One cluster again, not three: each node sees the other two.
+      for (const n of NODES) expect(await clusterSize(n)).toBe(3);
+    },
+    150_000,
   );
 
   test(

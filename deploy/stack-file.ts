@@ -1,0 +1,199 @@
+// deploy/stack.yaml is made from compose.yaml by this file, so the two cannot drift:
+// `bun deploy/stack-file.ts` writes it, and stack-file.test.ts fails when the file
+// differs from what this makes. Everything Swarm needs differently is decided here,
+// once (deploy/README.md says why):
+//   - images instead of `build` (Swarm builds nothing): ${REGISTRY}/bazaar-<target>;
+//     the others as in compose, each replaceable by a variable (PROXY_IMAGE, DB_IMAGE, …);
+//   - no `depends_on` (Swarm ignores it: every app waits for what it needs itself);
+//   - `restart` becomes a restart policy; replicas, rolling updates and placement go
+//     under `deploy`; every service is reached by DNS round robin (`endpoint_mode:
+//     dnsrr`: this kernel has no IPVS for Swarm's virtual IPs), and the proxy's port is
+//     published in host mode (the routing mesh needs IPVS too);
+//   - Swarm's own secrets instead of the one-shot `secrets` service: each service gets
+//     the same files compose's secrets volumes hold (lib/src/secrets/secrets.ts), at
+//     /run/secrets/<file>; `bun deploy/secrets.ts` creates them;
+//   - db/init.sql, db/accounts.sh and proxy/haproxy.cfg as Swarm configs (no bind
+//     mounts: a task may run on another node than the file);
+//   - the networks as overlays, the back ones still internal.
+import path from "node:path";
+import { parse, stringify } from "yaml";
+import {
+  CACHE,
+  CONSUMERS,
+  PROXY,
+  REDIS,
+  REDIS_CONF_FILE,
+  REDIS_PASSWORD_FILE,
+  REQUEST_ID_KEY_MAP_FILE,
+  TOKENS_FILE,
+} from "../lib/src/secrets/secrets.ts";
+
+const ROOT = path.resolve(import.meta.dir, "..");
+export const COMPOSE_FILE = path.join(ROOT, "compose.yaml");
+export const STACK_FILE = path.join(ROOT, "deploy/stack.yaml");
+
+/** Where compose's secrets volumes are mounted, and where Swarm mounts secrets. */
+const COMPOSE_SECRETS = "/run/bazaar-secrets/";
+const SWARM_SECRETS = "/run/secrets/";
+/** Every secret's name in Swarm: the stack's prefix, so two stacks on one swarm keep theirs apart. */
+export const secretName = (file: string) => `bazaar_${file.replace(/\./g, "_")}`;
+
+type Service = Record<string, unknown> & {
+  build?: { target?: string };
+  image?: string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  networks?: string[];
+  command?: string[];
+  healthcheck?: { test?: string[] };
+  deploy?: { replicas?: number | string };
+  restart?: string;
+};
+type Compose = {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean }>;
+  volumes: Record<string, unknown>;
+};
+
+/** The files each service reads from its secrets volume in compose: the same in Swarm. */
+export const SECRET_FILES: Record<string, readonly string[]> = {
+  ...CONSUMERS,
+  [PROXY]: [REQUEST_ID_KEY_MAP_FILE],
+  [REDIS]: [REDIS_CONF_FILE, REDIS_PASSWORD_FILE],
+  [CACHE]: [TOKENS_FILE],
+};
+
+/** Our four app images: they run as distroless's nonroot (65532), so their secrets are theirs alone. */
+const APP_USER = "65532";
+
+/** A rolling update per service: a new task healthy before an old one stops, where two may run at once. */
+const UPDATES: Record<string, "start-first" | "stop-first"> = {
+  web: "start-first",
+  admin: "start-first",
+  api: "start-first",
+  cache: "start-first",
+  // Sessions and sign-in limits live in its memory: one at a time.
+  "admin-api": "stop-first",
+  // The published port (host mode) can be bound by one task a node; the data has one owner.
+  proxy: "stop-first",
+  db: "stop-first",
+  redis: "stop-first",
+};
+
+/** Pinned to the node holding their data (`docker node update --label-add bazaar.data=true <node>`). */
+const DATA_SERVICES = new Set(["db", "redis"]);
+
+/** The variable that replaces a service's third-party image: PROXY_IMAGE, DB_IMAGE, … */
+export const imageVariable = (service: string) => `${service.toUpperCase().replace(/-/g, "_")}_IMAGE`;
+
+/** The compose values that name a secret's file, pointed at Swarm's. */
+const swarmPaths = <T>(value: T): T =>
+  JSON.parse(JSON.stringify(value).replaceAll(COMPOSE_SECRETS, SWARM_SECRETS));
+
+/** The stack file's content for `compose`, a parsed compose.yaml. */
+export function stackFromCompose(compose: Compose) {
+  const services: Record<string, unknown> = {};
+  const secrets: Record<string, unknown> = {};
+  const configs: Record<string, unknown> = {};
+  for (const [name, svc] of Object.entries(compose.services)) {
+    // The one-shot secrets service: Swarm's secrets replace it.
+    if (svc.command?.includes("--init-secrets")) continue;
+    const {
+      build,
+      image,
+      restart,
+      depends_on: _dependsOn,
+      deploy,
+      volumes = [],
+      ports = [],
+      hostname: _hostname,
+      ...rest
+    } = svc;
+    const app = build !== undefined;
+    const out: Record<string, unknown> = {
+      // Ours from the registry; the others as compose pulls them, or from a mirror (DB_IMAGE=…).
+      image: app
+        ? `\${REGISTRY:-127.0.0.1:5000}/bazaar-${build.target}:\${TAG:-latest}`
+        : `\${${imageVariable(name)}:-${image}}`,
+      ...swarmPaths(rest),
+    };
+    // Bind mounts become configs; volumes other than the secrets ones stay.
+    const kept: string[] = [];
+    const mountedConfigs: { source: string; target: string }[] = [];
+    for (const v of volumes) {
+      const [source, target] = v.split(":");
+      if (source!.startsWith("secrets-")) continue;
+      if (source!.startsWith("./")) {
+        const config = `bazaar_${path.basename(source!).replace(/\W/g, "_")}`;
+        configs[config] = { file: path.join("..", source!) };
+        mountedConfigs.push({ source: config, target: target! });
+      } else kept.push(v);
+    }
+    if (kept.length) out.volumes = kept;
+    if (mountedConfigs.length) out.configs = mountedConfigs;
+    const files = SECRET_FILES[name] ?? [];
+    if (files.length) {
+      out.secrets = files.map((file) => {
+        secrets[secretName(file)] = { external: true };
+        return {
+          source: secretName(file),
+          target: file === TOKENS_FILE ? `/app/srh-config/${file}` : file,
+          ...(app ? { uid: APP_USER, gid: APP_USER, mode: 0o400 } : { mode: 0o444 }),
+        };
+      });
+    }
+    // Only the proxy is published, in host mode (no routing mesh without IPVS); the
+    // web and admin replicas' debug ports are compose's alone.
+    if (name === "proxy") {
+      out.ports = ports.map((p) => {
+        const [published, target] = p.replace(/"/g, "").split(/:(?=[^:]*$)/);
+        return { target: Number(target), published: published, protocol: "tcp", mode: "host" };
+      });
+    }
+    out.deploy = {
+      ...(deploy?.replicas !== undefined ? { replicas: deploy.replicas } : { replicas: 1 }),
+      endpoint_mode: "dnsrr",
+      restart_policy: { condition: restart === "no" ? "none" : "any", delay: "1s", window: "10s" },
+      update_config: {
+        parallelism: 1,
+        order: UPDATES[name] ?? "stop-first",
+        delay: "2s",
+        monitor: "10s",
+        failure_action: "rollback",
+      },
+      rollback_config: { parallelism: 1, order: UPDATES[name] ?? "stop-first" },
+      ...(DATA_SERVICES.has(name)
+        ? { placement: { constraints: ["node.labels.bazaar.data == true"] } }
+        : name === "proxy"
+        ? { placement: { constraints: ["node.role == manager"] } }
+        : {}),
+    };
+    services[name] = out;
+  }
+  const networks = Object.fromEntries(
+    Object.entries(compose.networks).map(([name, n]) => [name, { driver: "overlay", ...n }]),
+  );
+  const volumes = Object.fromEntries(
+    Object.keys(compose.volumes).filter((v) => !v.startsWith("secrets-")).map((
+      v,
+    ) => [v, {}]),
+  );
+  return { version: "3.9", services, networks, volumes, secrets, configs };
+}
+
+const HEADER = `# Bazaar on Docker Swarm: MADE FROM compose.yaml by deploy/stack-file.ts — do not edit;
+# change compose.yaml (or the rules in deploy/stack-file.ts) and run
+#   bun deploy/stack-file.ts
+# deploy/README.md: build and push the images, create the secrets, deploy, scale, update.
+# (Secret modes are in decimal: 256 is 0400, 292 is 0444.)
+`;
+
+/** deploy/stack.yaml's text, from compose.yaml's. */
+export const stackFileText = (composeText: string) =>
+  HEADER + stringify(stackFromCompose(parse(composeText, { merge: true }) as Compose), { lineWidth: 0 });
+
+if (import.meta.main) {
+  await Bun.write(STACK_FILE, stackFileText(await Bun.file(COMPOSE_FILE).text()));
+  console.log(`wrote ${path.relative(process.cwd(), STACK_FILE)}`);
+}

@@ -1,0 +1,11 @@
+// `bun tests/swarm/main.ts down`: what the swarm pass made removed (the stack, its
+// secrets and volume, the swarm) — the pass's step after its tests, also when they
+// were cut short.
+import { teardown } from "./swarm.ts";
+
+const [command] = process.argv.slice(2);
+if (command !== "down") {
+  console.error("usage: bun tests/swarm/main.ts down");
+  process.exit(2);
+}
+await teardown((line) => console.log(`[swarm] ${line}`));

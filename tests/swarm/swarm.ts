@@ -1,0 +1,204 @@
+// deploy/stack.yaml on a real swarm of one node: the compose pass's engine made a
+// swarm manager (and made one no more afterwards), the app images built on the
+// stand-in bases, the third-party images replaced by the stand-ins (PROXY_IMAGE, …),
+// Swarm's secrets made by deploy/secrets.ts, the stack deployed, and everything
+// removed again. Only an engine that is in no swarm is used: one that is already a
+// node of a swarm is someone's, and the pass refuses it.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
+import { STANDINS } from "../docker/engine.ts";
+import { sh } from "../docker/engine.ts";
+
+export const STACK = "bazaar-swarm-test";
+/** The proxy's host-mode port (PORT_PLAN.swarm). */
+export const HTTP_PORT = 8080 + PORT_PLAN.swarm.offset;
+export const STORE = `http://127.0.0.1:${HTTP_PORT}`;
+/** Where the app images are tagged (one node: no registry, the engine has them). */
+const REGISTRY = "bazaar-swarm";
+const TAG = "test";
+const APPS = ["web", "admin", "api", "admin-api"] as const;
+const STACK_FILE = path.join(REPO_ROOT, "deploy/stack.yaml");
+/** What the pass made, so teardown removes that and nothing else. */
+const STATE_FILE = path.join(REPO_ROOT, ".local/docker/swarm.json");
+
+type State = { initialised: boolean; secretsDir: string };
+
+/** The variables `docker stack deploy` reads deploy/stack.yaml with here. */
+export const deployEnv = () => ({
+  REGISTRY,
+  TAG,
+  HTTP_PORT: String(HTTP_PORT),
+  PROXY_IMAGE: STANDINS.haproxy.tag,
+  DB_IMAGE: STANDINS.mysql.tag,
+  CACHE_IMAGE: STANDINS.cache.tag,
+  REDIS_IMAGE: STANDINS.redis.tag,
+});
+
+const docker = (args: string[], opts: Parameters<typeof sh>[1] = {}) => sh(["docker", ...args], opts);
+
+/** The engine's swarm state: "inactive", "active", … */
+const swarmState = () => docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]).out.trim();
+
+/** The address the manager advertises: the default bridge's (127.0.0.1 would keep overlays from reaching other nodes). */
+function bridgeAddress(): string {
+  const out = sh(["ip", "-4", "-o", "addr", "show", "docker0"]).out;
+  const m = out.match(/inet (\d+\.\d+\.\d+\.\d+)/);
+  if (!m) throw new Error(`no IPv4 address on docker0: ${out}`);
+  return m[1]!;
+}
+
+/** Builds our four images on the stand-in bases (the compose pass's build cache makes it quick). */
+export function buildImages(log: (line: string) => void) {
+  for (const app of APPS) {
+    log(`building ${REGISTRY}/bazaar-${app}:${TAG}…`);
+    docker([
+      "build",
+      "-q",
+      "--target",
+      app,
+      "--build-arg",
+      `BUN_IMAGE=${STANDINS.bun.tag}`,
+      "--build-arg",
+      `RUNTIME_IMAGE=${STANDINS.runtime.tag}`,
+      "-t",
+      `${REGISTRY}/bazaar-${app}:${TAG}`,
+      REPO_ROOT,
+    ], { env: { DOCKER_BUILDKIT: "0" } });
+  }
+}
+
+/** A one-node swarm, its secrets and the stack deployed; resolves once the store answers through the proxy. */
+export async function deploy(log: (line: string) => void): Promise<{ adminPassword: string }> {
+  const state = swarmState();
+  if (state !== "inactive") {
+    throw new Error(
+      `the engine is already in a swarm (${state}): the swarm pass uses only an engine in none`,
+    );
+  }
+  docker(["swarm", "init", "--advertise-addr", bridgeAddress()]);
+  const secretsDir = mkdtempSync(path.join(tmpdir(), "bazaar-swarm-secrets-"));
+  await Bun.write(STATE_FILE, JSON.stringify({ initialised: true, secretsDir } satisfies State));
+  const self = docker(["info", "--format", "{{.Swarm.NodeID}}"]).out.trim();
+  docker(["node", "update", "--label-add", "bazaar.data=true", self]);
+  buildImages(log);
+  sh(["bun", "deploy/secrets.ts"], { env: { SWARM_SECRETS_DIR: secretsDir } });
+  log(`deploying ${STACK}…`);
+  // --resolve-image never: the images are this engine's own, no registry is asked.
+  docker(["stack", "deploy", "--resolve-image", "never", "-c", STACK_FILE, STACK], { env: deployEnv() });
+  await until(
+    async () => (await fetch(`${STORE}/products/Tux`)).status === 200,
+    240_000,
+    "the store through the proxy",
+  );
+  return { adminPassword: readFileSync(path.join(secretsDir, "store/admin_password"), "utf8").trim() };
+}
+
+/** The stack removed, then what it leaves behind by design (its volume, the secrets), then the swarm itself. */
+export async function teardown(log: (line: string) => void) {
+  let state: State | undefined;
+  try {
+    state = JSON.parse(readFileSync(STATE_FILE, "utf8")) as State;
+  } catch {
+    return;
+  }
+  docker(["stack", "rm", STACK], { allowFail: true });
+  await until(() => containers().length === 0, 60_000, "the stack's containers gone").catch((e) =>
+    log(String(e))
+  );
+  await until(() => networks().length === 0, 60_000, "the stack's networks gone").catch((e) =>
+    log(String(e))
+  );
+  for (
+    const s of docker(["secret", "ls", "-q", "--filter", "label=bazaar=true"]).out.split("\n").filter(Boolean)
+  ) {
+    docker(["secret", "rm", s], { allowFail: true });
+  }
+  docker(["volume", "rm", `${STACK}_db-data`], { allowFail: true });
+  if (state.initialised) docker(["swarm", "leave", "--force"], { allowFail: true });
+  rmSync(state.secretsDir, { recursive: true, force: true });
+  rmSync(STATE_FILE, { force: true });
+  log(`${STACK} removed, swarm left`);
+}
+
+/** The ids of the stack's containers on this node (optionally one service's, running only). */
+export const containers = (service?: string) =>
+  docker([
+    "ps",
+    "-q",
+    "--filter",
+    `label=com.docker.stack.namespace=${STACK}`,
+    ...(service ? ["--filter", `label=com.docker.swarm.service.name=${STACK}_${service}`] : []),
+  ]).out.split("\n").filter(Boolean);
+
+/** The stack's networks. */
+export const networks = () =>
+  docker(["network", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${STACK}`]).out.split("\n")
+    .filter(
+      Boolean,
+    );
+
+/** The running, healthy tasks of a service, as its containers report them. */
+export function healthyTasks(name: string): number {
+  return containers(name).filter((id) =>
+    docker(["inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}running{{end}}", id])
+      .out
+      .trim() === "healthy"
+  ).length;
+}
+
+/** Polls until `check` holds (or throws after timeoutMs). */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // Not yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await Bun.sleep(500);
+  }
+}
+
+/**
+ * `connections` loops of requests through the proxy until stop(): reads of the
+ * storefront and a product, and every fourth a purchase of a Whale; every answer counted.
+ */
+export function load(connections = 4) {
+  let running = true;
+  const answers: { status: number; what: string; by?: string }[] = [];
+  const orders: number[] = [];
+  const loops = Array.from({ length: connections }, async (_, i) => {
+    for (let n = 0; running; n++) {
+      const buy = (n + i) % 4 === 0;
+      const what = buy ? "POST /orders" : n % 2 ? "GET /" : "GET /products/Tux";
+      try {
+        const res = await fetch(`${STORE}${buy ? "/orders" : what.slice(4)}`, {
+          method: buy ? "POST" : "GET",
+          headers: buy ? { "Content-Type": "application/json" } : {},
+          body: buy ? JSON.stringify({ name: "Whale", quantity: 1 }) : undefined,
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await res.text();
+        if (buy && res.status === 200) {
+          orders.push((JSON.parse(text) as { data: { order_number: number } }).data.order_number);
+        }
+        answers.push({ status: res.status, what, by: res.headers.get("x-served-by") ?? undefined });
+      } catch (err) {
+        answers.push({ status: 0, what: `${what}: ${(err as Error).message}` });
+      }
+    }
+  });
+  return {
+    answers,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      // Sold out (409) is an answer; a failure is no answer or a 5xx.
+      const failed = answers.filter((a) => a.status === 0 || a.status >= 500);
+      return { answers, orders, failed: failed.map((a) => `${a.status} ${a.what}`) };
+    },
+  };
+}
