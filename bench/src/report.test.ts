@@ -121,7 +121,7 @@ describe("the report's three database nodes", () => {
     );
     expect(md).toContain("flow control paused the writer for 5 ms");
     expect(md).toContain(
-      "a request took 2.50 ms (p50) with one node and 4.00 ms with 3: the 1.50 ms between them",
+      "a purchase took 2.50 ms (p50) with one node and 4.00 ms with 3: the 1.50 ms between them",
     );
   });
 
