@@ -188,9 +188,13 @@ export async function measureFailover(stack: Stack): Promise<Failover> {
       ? "degraded"
       : "failback";
   const byPhase: Failover["answers"] = { before: {}, failover: {}, degraded: {}, failback: {} };
-  for (const a of answers) {
-    const counts = byPhase[phaseOf(a)];
-    counts[String(a.status)] = (counts[String(a.status)] ?? 0) + 1;
+  const spans: Failover["spans"] = { before: {}, failover: {}, degraded: {}, failback: {} };
+  for (const a of answers.sort((x, y) => x.ended - y.ended)) {
+    const phase = phaseOf(a);
+    const status = String(a.status);
+    byPhase[phase][status] = (byPhase[phase][status] ?? 0) + 1;
+    const at = a.ended - killedAt;
+    spans[phase][status] = [spans[phase][status]?.[0] ?? at, at];
   }
 
   // A 504's outcome is unknown, never "not placed": looked up by its request id.
@@ -214,6 +218,7 @@ export async function measureFailover(stack: Stack): Promise<Failover> {
     syncedAgainMs: syncedAt === undefined ? null : syncedAt - killedAt,
     ist,
     answers: byPhase,
+    spans,
     wrk: { scenario: "orders", ...wrkRun },
     inDoubt: inDoubt.length,
     inDoubtPlaced: found.length,

@@ -81,6 +81,12 @@ const cluster: ClusterResults = {
       degraded: { "200": 300 },
       failback: { "200": 50 },
     },
+    spans: {
+      before: { "200": [-2000, -10] },
+      failover: { "503": [5, 2100], "504": [1200, 1300] },
+      degraded: { "200": [2150, 9000] },
+      failback: { "200": [9010, 11000] },
+    },
     wrk: run("orders", 32, 800, 20),
     inDoubt: 4,
     inDoubtPlaced: 0,
@@ -128,7 +134,7 @@ describe("the report's three database nodes", () => {
   test("the failover: time to the first acknowledged purchase, the answers by phase, the orders found", () => {
     expect(md).toContain("**The first purchase begun after the kill was acknowledged 2.15 s after it**");
     expect(md).toContain(
-      "| from the kill until the first purchase begun after it was acknowledged (200s here: in flight at the kill) | 7 × 503, 4 × 504 |",
+      "| from the kill until the first purchase begun after it was acknowledged (200s here: in flight at the kill) | 7 × 503 (0.01 to 2.10 s), 4 × 504 (1.20 to 1.30 s) |",
     );
     expect(md).toContain("every one is in the database");
     expect(md).toContain("| db-1 | 250 | 260 |");

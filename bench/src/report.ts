@@ -94,6 +94,8 @@ export type Failover = {
    * kill, until the first acknowledged purchase, until the node was Synced again, after.
    */
   answers: Record<"before" | "failover" | "degraded" | "failback", Record<string, number>>;
+  /** When, in ms after the kill, the first and the last answer of each count came. */
+  spans: Record<"before" | "failover" | "degraded" | "failback", Record<string, [number, number]>>;
   /** wrk's purchases over the whole measurement. */
   wrk: Run;
   /** 504s (outcome unknown), and how many of them were found placed by their request id. */
@@ -616,10 +618,14 @@ function clusterWhy(r: Results, cl: ClusterResults, s: string): string {
   return parts.filter(Boolean).join(" ");
 }
 
-/** Answers by status, e.g. "12 × 200, 3 × 503". */
-const statusList = (counts: Record<string, number>) =>
+/** Answers by status, e.g. "12 × 200, 3 × 503", with when the first and the last came (s after the kill). */
+const statusList = (counts: Record<string, number>, spans: Record<string, [number, number]> = {}) =>
   Object.entries(counts).sort(([a], [b]) => Number(a) - Number(b))
-    .map(([st, n]) => `${n0(n)} × ${st === "0" ? "no answer" : st}`).join(", ") || "none";
+    .map(([st, n]) =>
+      `${n0(n)} × ${st === "0" ? "no answer" : st}${
+        spans[st] ? ` (${spans[st].map((t) => (t / 1000).toFixed(2)).join(" to ")} s)` : ""
+      }`
+    ).join(", ") || "none";
 
 function clusterSection(r: Results, cl: ClusterResults): string[] {
   const one = (x: Run) => r.runs.find((y) => y.scenario === x.scenario && y.connections === x.connections);
@@ -669,11 +675,11 @@ function clusterSection(r: Results, cl: ClusterResults): string[] {
       sec(f.firstAckMs)
     } s after it**; db-1 was Synced again after ${sec(f.syncedAgainMs)} s (${
       f.ist ? "by IST: only what it missed" : "not by IST"
-    }). The buyers' answers:`,
+    }). The buyers' answers, and when the first and the last of each came (s after the kill):`,
     "",
     "| answered | answers |",
     "|---|---|",
-    ...phases.map(([k, what]) => `| ${what} | ${statusList(f.answers[k])} |`),
+    ...phases.map(([k, what]) => `| ${what} | ${statusList(f.answers[k], f.spans[k])} |`),
     "",
     `${f.inDoubt} answers were 504 (the outcome unknown); looked up by their request id, ${f.inDoubtPlaced} had been placed. Of the ${
       n0(f.acknowledged)
