@@ -51,12 +51,15 @@ const countedBetween = (after: GaleraCounts, before: GaleraCounts) =>
  * of `--only` at each connection count, each process's CPU and memory, the orders
  * checked against the stock, then the failover.
  *
- * @example results.cluster = await measureCluster(stack, options, 27.4);
+ * `stop` (the bench's stop requests) also ends the failover's long wrk at once.
+ *
+ * @example results.cluster = await measureCluster(stack, options, 27.4, requests.signal);
  */
 export async function measureCluster(
   stack: Stack,
   options: BenchOptions,
   startSeconds: number,
+  stop: AbortSignal,
 ): Promise<ClusterResults> {
   const { store } = stack.urls;
   const admin = storeAdmin(stack);
@@ -104,7 +107,7 @@ export async function measureCluster(
   const checked = await checkOrders(admin, firstOrder);
   const orders = { acknowledged, ...checked, ok: checked.ok && checked.placed >= acknowledged };
 
-  const failover = await measureFailover(stack);
+  const failover = await measureFailover(stack, stop);
   return { nodes: stack.dbNodes, startSeconds, runs, cpu, galera, orders, rss: { idleKb, loadKb }, failover };
 }
 
@@ -143,7 +146,7 @@ const synced = (stack: Stack, n: number) =>
  * again (the launcher restarts it), and in the 2 s after; then every acknowledged
  * order (and every 504 found placed by its request id) looked for in the database.
  */
-export async function measureFailover(stack: Stack): Promise<Failover> {
+export async function measureFailover(stack: Stack, stop: AbortSignal): Promise<Failover> {
   const store = stack.urls.store;
   const before = await stack.sql("SELECT COALESCE(MAX(number), 0) FROM bazaar.orders").then((o) =>
     Number(o.trim().split("\n")[1])
@@ -153,7 +156,8 @@ export async function measureFailover(stack: Stack): Promise<Failover> {
     connections: FAILOVER_CONNECTIONS,
     seconds: REJOIN_LIMIT_MS / 1000 + 30,
     script: postJson("/orders", ORDER_BODIES),
-    stop: stopWrk.signal,
+    // Ended when the buyers are done, or by a stop request: never left running after the bench.
+    stop: AbortSignal.any([stopWrk.signal, stop]),
   });
   let stopAt = Number.POSITIVE_INFINITY;
   const answers: Answer[] = [];

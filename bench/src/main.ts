@@ -104,7 +104,12 @@ async function main(options: BenchOptions) {
         STACK_PORTS,
       );
       const three = (await threeNodes)!;
-      results.cluster = await measureCluster(three, options, Math.round(performance.now() - t0) / 1000);
+      results.cluster = await measureCluster(
+        three,
+        options,
+        Math.round(performance.now() - t0) / 1000,
+        requests.signal,
+      );
       results.finishedAt = new Date().toISOString();
     }
     const out = path.resolve(REPO_ROOT, options.out);

@@ -136,7 +136,8 @@ export async function wrk(
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(url);
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
-  opts.stop?.addEventListener("abort", () => proc.kill("SIGINT"), { once: true });
+  if (opts.stop?.aborted) proc.kill("SIGINT");
+  else opts.stop?.addEventListener("abort", () => proc.kill("SIGINT"), { once: true });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
