@@ -99,15 +99,15 @@ export async function measureCluster(
       say(runLine(scenario, result, used, tiers));
     }
   }
-  // Every purchase wrk saw acknowledged is stored (there may be more: ones in flight at its end).
-  const acknowledged = runs.filter((r) => r.scenario === "orders").reduce(
+  const failover = await measureFailover(stack, stop);
+  // Every purchase acknowledged to wrk or a buyer is stored (there may be more: ones in
+  // flight at wrk's end, 504s), and the stock went down by exactly the orders' units.
+  const acknowledged = [...runs.filter((r) => r.scenario === "orders"), failover.wrk].reduce(
     (n, r) => n + (r.statuses["200"] ?? 0),
-    0,
+    failover.acknowledged,
   );
   const checked = await checkOrders(admin, firstOrder);
   const orders = { acknowledged, ...checked, ok: checked.ok && checked.placed >= acknowledged };
-
-  const failover = await measureFailover(stack, stop);
   return { nodes: stack.dbNodes, startSeconds, runs, cpu, galera, orders, rss: { idleKb, loadKb }, failover };
 }
 

@@ -117,7 +117,10 @@ export type ClusterResults = {
   cpu: Record<string, Record<string, number>>;
   /** Galera's counters on the writer, by run ("orders 32"). */
   galera: Record<string, GaleraCounts>;
-  /** The POST /orders runs' acknowledged purchases (wrk's 200s), and the orders and stock afterwards. */
+  /**
+   * The purchases acknowledged in the POST /orders runs and the failover (wrk's 200s, the
+   * buyers' and their 504s found placed), and the bench items' orders and stock after both.
+   */
   orders: { acknowledged: number; placed: number; units: number; stockDrop: number; ok: boolean };
   rss: { idleKb: Record<string, number>; loadKb: Record<string, number> };
   failover: Failover;
@@ -663,7 +666,9 @@ function clusterSection(r: Results, cl: ClusterResults): string[] {
     }),
     "",
     ...scenarios.map((s) => clusterWhy(r, cl, s)).filter(Boolean).flatMap((t) => [t, ""]),
-    `Orders: wrk saw ${n0(cl.orders.acknowledged)} purchases acknowledged in the POST /orders runs; ${
+    `Orders: ${
+      n0(cl.orders.acknowledged)
+    } purchases were acknowledged in the POST /orders runs and the failover below (to wrk and to the buyers); ${
       n0(cl.orders.placed)
     } orders (${n0(cl.orders.units)} units) were stored and the stock went down by ${
       n0(cl.orders.stockDrop)
