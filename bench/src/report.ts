@@ -613,9 +613,13 @@ function clusterWhy(r: Results, cl: ClusterResults, s: string): string {
     s === "orders" && low1 && one1
       ? `At one connection, where nothing queues, a purchase took ${
         ms(one1.p50)
-      } ms (p50) with one node and ${ms(low1.p50)} ms with ${cl.nodes}: the ${
-        ms(low1.p50 - one1.p50)
-      } ms between them is what ${cl.nodes} nodes add to each purchase, the commit's replication and certification and the HAProxy hop.`
+      } ms (p50) with one node and ${ms(low1.p50)} ms with ${cl.nodes}: ${
+        low1.p50 > one1.p50
+          ? `the ${
+            ms(low1.p50 - one1.p50)
+          } ms between them is what ${cl.nodes} nodes add to each purchase, the commit's replication and certification and the HAProxy hop.`
+          : `no cost of ${cl.nodes} nodes to tell in this run: the machine's other work swung the figures more.`
+      }`
       : "",
   ];
   return parts.filter(Boolean).join(" ");
@@ -626,7 +630,7 @@ const statusList = (counts: Record<string, number>, spans: Record<string, [numbe
   Object.entries(counts).sort(([a], [b]) => Number(a) - Number(b))
     .map(([st, n]) =>
       `${n0(n)} × ${st === "0" ? "no answer" : st}${
-        spans[st] ? ` (${spans[st].map((t) => (t / 1000).toFixed(2)).join(" to ")} s)` : ""
+        spans[st] ? ` (${[...new Set(spans[st].map((t) => (t / 1000).toFixed(2)))].join(" to ")} s)` : ""
       }`
     ).join(", ") || "none";
 
