@@ -117,6 +117,13 @@ describe("the report's three database nodes", () => {
     expect(md).toContain("| POST /orders | 1 | 400 | 250 | 63% | 2.50 | 4.00 |");
   });
 
+  test("each process's CPU per request at 32 connections, one node against three", () => {
+    expect(md).toContain("| process | POST /orders, one node | POST /orders, 3 |");
+    expect(md).toContain("| db | 200 | 50 |");
+    expect(md).toContain("| db-2 | – | 100 |");
+    expect(md).toContain("| **all** | **400** | **960** |");
+  });
+
   test("where the difference comes from, in figures: CPU per tier, Galera's counters, the latency at one connection", () => {
     // One node (4,000 requests): db 200 + api 150 + web 50 µs; three (2,000): nodes 300 + 100 + 100, HAProxy 50, probe 10, api 300 + web 100.
     expect(md).toContain(

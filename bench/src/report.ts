@@ -8,6 +8,7 @@ import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts
 import type { Staleness } from "./staleness.ts";
 import type { PrefixClear } from "./prefix-clear.ts";
 import type { RssSample } from "./procs.ts";
+import { usPerRequest } from "./say.ts";
 
 export type Run = WrkResult & {
   scenario: string;
@@ -563,17 +564,18 @@ const comparedAt = (r: Results, cl: ClusterResults, s: string) =>
 /** The processes of the data tier: the one MariaDB, or the nodes, their probes and their HAProxy (`db`). */
 const isDataTier = (name: string) => name === "db" || name.startsWith("db-");
 
+/** The other processes as they came, then the nodes, their probes and last `db`. */
+const dataTierLast = (a: string, b: string) =>
+  Number(isDataTier(a)) - Number(isDataTier(b)) ||
+  (!isDataTier(a) ? 0 : a === "db" ? 1 : b === "db" ? -1 : a.length - b.length || a.localeCompare(b));
+
 /** Where a purchase's CPU went with three nodes against one, and what Galera counted: from the figures. */
 function clusterWhy(r: Results, cl: ClusterResults, s: string): string {
   const c = comparedAt(r, cl, s);
   const one = r.runs.find((x) => x.scenario === s && x.connections === c);
   const three = cl.runs.find((x) => x.scenario === s && x.connections === c);
   if (c === undefined || !one || !three) return "";
-  const cpu3 = Object.fromEntries(
-    Object.entries(cl.cpu[`${s} ${c}`] ?? {}).map((
-      [n, sec],
-    ) => [n, Math.round((sec / Math.max(1, three.requests)) * 1e6)]),
-  );
+  const cpu3 = usPerRequest(cl.cpu[`${s} ${c}`] ?? {}, three.requests);
   const cpu1 = c === 32 ? cpuPerRequest(r, s) : {};
   const nodes = Array.from({ length: cl.nodes }, (_, i) => `db-${i + 1}`);
   const probes = Object.keys(cpu3).filter((n) => n.startsWith("db-probe-"));
@@ -625,6 +627,34 @@ function clusterWhy(r: Results, cl: ClusterResults, s: string): string {
   return parts.filter(Boolean).join(" ");
 }
 
+/** CPU µs per request of each process at 32 connections, one node against three, scenario by scenario. */
+function clusterCpuTable(r: Results, cl: ClusterResults, scenarios: string[]): string[] {
+  const both = scenarios.flatMap((s) => {
+    const three = cl.runs.find((x) => x.scenario === s && x.connections === 32);
+    const one = cpuPerRequest(r, s);
+    return three && Object.keys(one).length
+      ? [{ s, one, three: usPerRequest(cl.cpu[`${s} 32`] ?? {}, three.requests) }]
+      : [];
+  });
+  if (!both.length) return [];
+  const names = [...new Set(both.flatMap((b) => [...Object.keys(b.one), ...Object.keys(b.three)]))]
+    .filter((n) => both.some((b) => (b.one[n] ?? 0) >= 1 || (b.three[n] ?? 0) >= 1)).sort(dataTierLast);
+  const cell = (o: Record<string, number>, n: string) => (n in o ? String(o[n]) : "–");
+  return [
+    `CPU µs per request of each process at 32 connections (\`db\` is MariaDB with one node, the nodes' HAProxy with ${cl.nodes}):`,
+    "",
+    `| process | ${
+      both.map((b) => `${LABELS[b.s] ?? b.s}, one node | ${LABELS[b.s] ?? b.s}, ${cl.nodes}`).join(" | ")
+    } |`,
+    `|---|${both.map(() => "---:|---:").join("|")}|`,
+    ...names.map((n) =>
+      `| ${n} | ${both.map((b) => `${cell(b.one, n)} | ${cell(b.three, n)}`).join(" | ")} |`
+    ),
+    `| **all** | ${both.map((b) => `**${sum(b.one)}** | **${sum(b.three)}**`).join(" | ")} |`,
+    "",
+  ];
+}
+
 /** Answers by status, e.g. "12 × 200, 3 × 503", with when the first and the last came (s after the kill). */
 const statusList = (counts: Record<string, number>, spans: Record<string, [number, number]> = {}) =>
   Object.entries(counts).sort(([a], [b]) => Number(a) - Number(b))
@@ -638,9 +668,7 @@ function clusterSection(r: Results, cl: ClusterResults): string[] {
   const one = (x: Run) => r.runs.find((y) => y.scenario === x.scenario && y.connections === x.connections);
   const scenarios = [...new Set(cl.runs.map((x) => x.scenario))];
   const f = cl.failover;
-  // The nodes, their probes, then their HAProxy.
-  const nodeProcs = Object.keys(cl.rss.idleKb).filter(isDataTier)
-    .sort((a, b) => (a === "db" ? 1 : b === "db" ? -1 : a.length - b.length || a.localeCompare(b)));
+  const nodeProcs = Object.keys(cl.rss.idleKb).filter(isDataTier).sort(dataTierLast);
   const sec = (msOf: number | null) => (msOf === null ? "–" : (msOf / 1000).toFixed(2));
   const phases: [keyof Failover["answers"], string][] = [
     ["before", "before the kill"],
@@ -669,6 +697,7 @@ function clusterSection(r: Results, cl: ClusterResults): string[] {
       } | ${x.errors} | ${o?.cpuUs ?? "–"} | ${x.cpuUs ?? "–"} |`;
     }),
     "",
+    ...clusterCpuTable(r, cl, scenarios),
     ...scenarios.map((s) => clusterWhy(r, cl, s)).filter(Boolean).flatMap((t) => [t, ""]),
     `Orders: ${
       n0(cl.orders.acknowledged)
