@@ -51,14 +51,15 @@ Usage: bun run bench -- [options]        the full run behind ${PUBLISHED_REPORT}
   --only LIST        scenarios to run: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
   --connections LIST connection counts (default 1,8,32,128)
   --no-eval          skip the lab's evaluation (p sweep, cache on/off)
-  --items N          last, load N more items (Item 000001 …), run home, product, orders
+  --items N          then load N more items (Item 000001 …), run home, product, orders
                      and mixed again at 32 connections, then 60 s (20 with --quick) of
                      mixed load with web's and the api's memory sampled (default
                      ${DEFAULT_ITEMS.toLocaleString("en-US")}; with --quick 0; 0 skips it)
-  --cluster          then the purchases (${CLUSTER_SCENARIOS.join(", ")}, those of --only) again with
-                     three database nodes (a Galera cluster, data in .local/bench-cluster),
-                     and a kill -9 of the writer under purchases: the failover (default:
-                     on when --only has a purchase scenario, off with --quick)
+  --cluster          after all the above, the purchases (${CLUSTER_SCENARIOS.join(", ")}, those of --only)
+                     again with three database nodes (a Galera cluster, data in
+                     .local/bench-cluster), and a kill -9 of the writer under purchases:
+                     the failover (default: on when --only has a purchase scenario, off
+                     with --quick)
   --no-cluster       skip it
   --from FILE        no run: write the report again from a run's raw figures
                      (.local/bench/results.json)
