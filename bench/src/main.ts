@@ -19,7 +19,7 @@ import {
 } from "../../local/src/index.ts";
 import { type Ceiling, startCeiling } from "./ceiling.ts";
 import { type BenchOptions, parseOptions, PUBLISHED_REPORT, type ScenarioKey, USAGE } from "./options.ts";
-import { type Pids, rssOver, sampled, snapshotKb } from "./procs.ts";
+import { rssOver, sampled, snapshotKb, stackPids } from "./procs.ts";
 import { machine } from "./machine.ts";
 import {
   type Batching,
@@ -30,39 +30,49 @@ import {
   type Run,
   writeReport,
 } from "./report.ts";
-import { BenchPortsTaken, CEILING_PORTS, PORTS, startBenchStack } from "./stack.ts";
+import {
+  BenchPortsTaken,
+  CEILING_PORTS,
+  CLUSTER_NODES,
+  PORTS,
+  STACK_PORTS,
+  startBenchStack,
+} from "./stack.ts";
+import { measureCluster } from "./cluster.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, mixed, postJson, type Script, wrk } from "./wrk.ts";
 import { countedSince, tierCounts } from "./counts.ts";
 import { measureStaleness, type Staleness } from "./staleness.ts";
 import { measurePrefixClears, type PrefixClear } from "./prefix-clear.ts";
 import { loadItems, luaPathFormat, sampleNames } from "./big-catalogue.ts";
+import { BENCH_ITEMS, checkOrders, FULL_STOCK, ORDER_BODIES } from "./purchases.ts";
+import { runLine, say, usPerRequest, usTogether } from "./say.ts";
 
-// Purchases spread over several items, as a shop's do (one hot row would serialise
-// every order on its lock, each waiting for the commit before it to reach the disk).
-const BENCH_ITEMS = Array.from({ length: 8 }, (_, i) => `Bench ${i + 1}`);
-const FULL_STOCK = 1_000_000;
 /** The item whose price is corrected while admin-api is cut off from Redis. */
 const PRICE_ITEM = "Bench Price";
 /** Product reads of the big catalogue's runs: the ten toys and this many of the loaded items. */
 const BIG_SAMPLE = 990;
 
-const say = (s: string) => process.stderr.write(`${s}\n`);
-
 async function main(options: BenchOptions) {
   const dataDir = path.join(REPO_ROOT, ".local/bench");
-  // Ctrl-C or SIGTERM at any moment: during the stack's start, startStack stops what
-  // it started (and rejects with StartInterrupted); later, both stacks are stopped
+  // Ctrl-C or SIGTERM at any moment: during a stack's start, startStack stops what
+  // it started (and rejects with StartInterrupted); later, every stack is stopped
   // here. Then the exit is 130 (SIGINT) or 143 (SIGTERM). A later second one forces.
   const requests = stopRequests();
   say(`starting the stack (ports ${PORTS.store}…, data ${path.relative(REPO_ROOT, dataDir)}, fresh)…`);
   const stack = await startBenchStack({ dataDir, signal: requests.signal });
   // The ceiling's start is waited for before it is stopped: its processes exist from its first step.
   let ceiling: Promise<Ceiling | undefined> = Promise.resolve(undefined);
-  whenAborted(requests.signal, async (reason) => {
-    say(`${reason}: stopping…`);
+  // --cluster: the stack with three database nodes, on the same ports once the first is stopped.
+  let threeNodes: Promise<Stack | undefined> = Promise.resolve(undefined);
+  const stopAll = async () => {
     await (await ceiling.catch(() => undefined))?.stop();
     await stack.stop();
+    await (await threeNodes.catch(() => undefined))?.stop();
+  };
+  whenAborted(requests.signal, async (reason) => {
+    say(`${reason}: stopping…`);
+    await stopAll();
     process.exit(signalExitCode(reason));
   });
   try {
@@ -72,18 +82,46 @@ async function main(options: BenchOptions) {
     ceiling = startCeiling({ ports: CEILING_PORTS, page, dataDir });
     const started = (await ceiling)!;
     const results = await measure(options, stack, started, page.length);
+    const raw = path.join(dataDir, "results.json");
+    const saveRaw = () => {
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(raw, JSON.stringify(results, null, 2));
+    };
+    if (options.cluster) {
+      // The one-node figures are kept should the three-node run fail (--from writes their report).
+      saveRaw();
+      await stack.stop();
+      if (requests.signal.aborted) return;
+      const clusterDir = path.join(REPO_ROOT, ".local/bench-cluster");
+      say(
+        `starting the stack with ${CLUSTER_NODES} database nodes (data ${
+          path.relative(REPO_ROOT, clusterDir)
+        }, fresh)…`,
+      );
+      const t0 = performance.now();
+      threeNodes = startBenchStack(
+        { dataDir: clusterDir, dbNodes: CLUSTER_NODES, signal: requests.signal },
+        STACK_PORTS,
+      );
+      const three = (await threeNodes)!;
+      results.cluster = await measureCluster(
+        three,
+        options,
+        Math.round(performance.now() - t0) / 1000,
+        requests.signal,
+      );
+      results.finishedAt = new Date().toISOString();
+    }
     const out = path.resolve(REPO_ROOT, options.out);
     writeReport(out, results);
-    mkdirSync(path.join(dataDir), { recursive: true });
-    writeFileSync(path.join(dataDir, "results.json"), JSON.stringify(results, null, 2));
+    saveRaw();
     say(
-      `wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${
-        path.relative(REPO_ROOT, dataDir)
-      }/results.json)${wroteWhere(options)}`,
+      `wrote ${path.relative(REPO_ROOT, out)} (raw figures in ${path.relative(REPO_ROOT, raw)})${
+        wroteWhere(options)
+      }`,
     );
   } finally {
-    await (await ceiling.catch(() => undefined))?.stop();
-    await stack.stop();
+    await stopAll();
   }
 }
 
@@ -95,11 +133,7 @@ async function measure(
 ): Promise<Results> {
   const admin = storeAdmin(stack);
   const store = stack.urls.store;
-  const pids: Pids = () => ({
-    ...Object.fromEntries(stack.services.map((s) => [s, stack.pid(s)])),
-    "bench (launcher)": process.pid,
-    ...ceiling.pids(),
-  });
+  const pids = stackPids(stack, ceiling.pids);
   const started = new Date();
   const loadBefore = machine().load;
 
@@ -107,7 +141,7 @@ async function measure(
   for (const name of KNOWN_TOYS) await admin.setStock(name, FULL_STOCK);
 
   const productPaths = KNOWN_TOYS.map((t) => `/products/${t}`);
-  const orderBodies = BENCH_ITEMS.map((name) => JSON.stringify({ name, quantity: 1 }));
+  const orderBodies = ORDER_BODIES;
   let lookupPaths: string[] = [];
   const firstOrder = await admin.lastOrderNumber();
   const peakKb: Record<string, number> = {};
@@ -144,7 +178,8 @@ async function measure(
         } (${c.untrusted} untrusted; relay: ${b.relay!.updated} brought forward, ${b.relay!.dropped} drops)`,
       );
     }
-    return { run: { scenario, ...result } as Run, batching: b, peak, cpu };
+    const run: Run = { scenario, ...result, cpuUs: usTogether(cpu, result.requests) };
+    return { run, batching: b, peak, cpu };
   };
 
   const load = async (
@@ -159,20 +194,8 @@ async function measure(
     if (connections === 32) cpuByScenario[scenario] = cpu;
     runs.push(result);
     // CPU per request is steadier than throughput on a shared machine: it says what a fix saved.
-    const perRequest = (names: string[]) =>
-      Math.round((names.reduce((t, n) => t + (cpu[n] ?? 0), 0) / Math.max(1, result.requests)) * 1e6);
-    const tiers = ["web-1", "web-2", "api", "cache", "redis", "db", "proxy", "bench (launcher)"].map((n) =>
-      `${n.replace(" (launcher)", "")} ${perRequest([n])}`
-    ).join(", ");
-    say(
-      `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  ${
-        result.rps.toFixed(0).padStart(6)
-      } req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${
-        result.p99.toFixed(2)
-      } ms  errors ${result.errors}  CPU µs/request: ${perRequest(Object.keys(cpu))} (${
-        scenario === "ceiling" ? "" : tiers
-      })`,
-    );
+    const tiers = ["web-1", "web-2", "api", "cache", "redis", "db", "proxy", "bench (launcher)"];
+    say(runLine(scenario, result, cpu, scenario === "ceiling" ? [] : tiers));
   };
 
   // Warm up: JIT, connection pools, the cache.
@@ -377,9 +400,7 @@ async function bigCatalogue(ctx: BigContext, count: number): Promise<BigCatalogu
     const { run, batching: b, cpu } = await ctx.measured(scenario, url, 32, script);
     big.runs.push(run);
     if (b) big.batching.push(b);
-    big.cpuUs[scenario] = Object.fromEntries(
-      Object.entries(cpu).map(([n, sec]) => [n, Math.round((sec / Math.max(1, run.requests)) * 1e6)]),
-    );
+    big.cpuUs[scenario] = usPerRequest(cpu, run.requests);
     say(
       `  ${count} items: ${scenario.padEnd(8)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${
         run.p50.toFixed(2)
@@ -441,20 +462,6 @@ async function placeSomeOrders(store: string, bodies: string[]) {
   for (const body of bodies) {
     await fetch(`${store}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body });
   }
-}
-
-async function checkOrders(admin: ReturnType<typeof storeAdmin>, after: number) {
-  // Purchases still in flight when wrk stopped finish on their own: let them land first.
-  await Bun.sleep(2000);
-  const r = await admin.stockAndOrders(BENCH_ITEMS, after);
-  const stockDrop = FULL_STOCK * BENCH_ITEMS.length - r.stock;
-  const ok = r.lowest >= 0 && stockDrop === r.units;
-  say(
-    `orders: ${r.count} placed (${r.units} units), stock went down by ${stockDrop}: ${
-      ok ? "consistent" : "MISMATCH"
-    }`,
-  );
-  return { placed: r.count, units: r.units, stockDrop, ok };
 }
 
 /** Many buyers for a little stock: exactly the stock is sold, every other order is 409, none below zero. */

@@ -22,3 +22,20 @@ describe("where the report goes", () => {
     expect(() => parse("--write", "--out", "/tmp/perf.md")).toThrow("--write and --out: one or the other");
   });
 });
+
+describe("--cluster: the purchases again with three database nodes", () => {
+  test("on in the full run, off in a quick one unless asked, off with --no-cluster", () => {
+    expect(parse().cluster).toBe(true);
+    expect(parse("--quick").cluster).toBe(false);
+    expect(parse("--quick", "--cluster").cluster).toBe(true);
+    expect(parse("--no-cluster").cluster).toBe(false);
+    expect(() => parse("--cluster", "--no-cluster")).toThrow("--cluster and --no-cluster: one or the other");
+  });
+
+  test("only when --only names a purchase scenario: off by default without one, refused when asked", () => {
+    expect(parse("--only", "orders").cluster).toBe(true);
+    expect(parse("--only", "home,mixed").cluster).toBe(true);
+    expect(parse("--only", "home,product").cluster).toBe(false);
+    expect(() => parse("--only", "home", "--cluster")).toThrow("--only must name orders or mixed");
+  });
+});

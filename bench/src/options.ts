@@ -1,8 +1,10 @@
-// bun run bench -- [--write | --out FILE] [--quick] [--only home,product,…] [--items N]
+// bun run bench -- [--write | --out FILE] [--quick] [--only home,product,…] [--items N] [--no-cluster]
 import { parseArgs } from "node:util";
 
 export const SCENARIOS = ["home", "product", "product-off", "orders", "lookup", "mixed"] as const;
 export type ScenarioKey = (typeof SCENARIOS)[number];
+/** The scenarios the three-node run repeats: the ones that buy. */
+export const CLUSTER_SCENARIOS: readonly ScenarioKey[] = ["orders", "mixed"];
 // product-off again by default: the catalogue is read from Redis, MySQL only on a
 // miss, so cache on and off are two different paths, side by side in the report.
 const DEFAULT_SCENARIOS: ScenarioKey[] = [...SCENARIOS];
@@ -27,6 +29,11 @@ export type BenchOptions = {
   evalSeconds: number;
   /** Items loaded after the runs, then home, product, orders and mixed again and 60 s of mixed load (0: none). */
   items: number;
+  /**
+   * After the one-node runs, the purchase scenarios of `only` again on a stack with
+   * three database nodes (Galera), then a `kill -9` of the writer under purchases.
+   */
+  cluster: boolean;
   /** Only write the report again from a run's raw figures (results.json). */
   from?: string;
 };
@@ -44,10 +51,16 @@ Usage: bun run bench -- [options]        the full run behind ${PUBLISHED_REPORT}
   --only LIST        scenarios to run: ${SCENARIOS.join(",")} (default ${DEFAULT_SCENARIOS.join(",")})
   --connections LIST connection counts (default 1,8,32,128)
   --no-eval          skip the lab's evaluation (p sweep, cache on/off)
-  --items N          last, load N more items (Item 000001 …), run home, product, orders
+  --items N          then load N more items (Item 000001 …), run home, product, orders
                      and mixed again at 32 connections, then 60 s (20 with --quick) of
                      mixed load with web's and the api's memory sampled (default
                      ${DEFAULT_ITEMS.toLocaleString("en-US")}; with --quick 0; 0 skips it)
+  --cluster          after all the above, the purchases (${CLUSTER_SCENARIOS.join(", ")}, those of --only)
+                     again with three database nodes (a Galera cluster, data in
+                     .local/bench-cluster), and a kill -9 of the writer under purchases:
+                     the failover (default: on when --only has a purchase scenario, off
+                     with --quick)
+  --no-cluster       skip it
   --from FILE        no run: write the report again from a run's raw figures
                      (.local/bench/results.json)
   --help`;
@@ -63,6 +76,8 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       connections: { type: "string", default: "1,8,32,128" },
       "no-eval": { type: "boolean", default: false },
       items: { type: "string" },
+      cluster: { type: "boolean", default: false },
+      "no-cluster": { type: "boolean", default: false },
       from: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -85,6 +100,12 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
   if (!Number.isInteger(items) || items < 0 || items > 1_000_000) {
     throw new Error(`--items: a whole number from 0 to 1000000, e.g. 100000`);
   }
+  const buys = only.some((s) => CLUSTER_SCENARIOS.includes(s));
+  if (values.cluster && values["no-cluster"]) throw new Error("--cluster and --no-cluster: one or the other");
+  if (values.cluster && !buys) {
+    throw new Error(`--cluster repeats the purchases: --only must name ${CLUSTER_SCENARIOS.join(" or ")}`);
+  }
+  const cluster = values.cluster || (!values["no-cluster"] && !values.quick && buys);
   return {
     quick: values.quick,
     out,
@@ -94,6 +115,7 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
     evaluation: !values["no-eval"],
     evalSeconds: values.quick ? 1.5 : 5,
     items,
+    cluster,
     from: values.from,
   };
 }

@@ -27,6 +27,22 @@ export const cpuSeconds = (pid: number): number | undefined => {
 
 export type Pids = () => Record<string, number | undefined>;
 
+/**
+ * Each service of a stack by name (as its current run's pid), the bench itself, and
+ * what `more` adds (the ceiling's).
+ *
+ * @example sampled(stackPids(stack), () => wrk(url, opts))
+ */
+export const stackPids = (
+  stack: { services: readonly string[]; pid(name: string): number | undefined },
+  more: Pids = () => ({}),
+): Pids =>
+() => ({
+  ...Object.fromEntries(stack.services.map((s) => [s, stack.pid(s)])),
+  "bench (launcher)": process.pid,
+  ...more(),
+});
+
 /** Per-process peak RSS while a piece of work runs, sampled every `everyMs`. */
 export async function sampled<T>(
   pids: Pids,

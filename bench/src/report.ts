@@ -8,8 +8,13 @@ import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts
 import type { Staleness } from "./staleness.ts";
 import type { PrefixClear } from "./prefix-clear.ts";
 import type { RssSample } from "./procs.ts";
+import { usPerRequest } from "./say.ts";
 
-export type Run = WrkResult & { scenario: string };
+export type Run = WrkResult & {
+  scenario: string;
+  /** CPU µs per request over every process of the stack (absent in older results). */
+  cpuUs?: number;
+};
 type Latency = { p50: number | null; p90: number | null; p99: number | null; max: number | null };
 export type EvalRow = {
   cache: "on" | "off";
@@ -61,6 +66,65 @@ export type Results = {
   prefixClears?: PrefixClear[];
   /** Only with --items. */
   bigCatalogue?: BigCatalogue;
+  /** Only with --cluster (absent in results from before it). */
+  cluster?: ClusterResults;
+};
+
+/** Galera's counters on the writer over one run (SHOW GLOBAL STATUS, after − before). */
+export type GaleraCounts = {
+  writesets: number;
+  bytes: number;
+  certFailures: number;
+  bfAborts: number;
+  flowControlPausedNs: number;
+};
+
+/** A `kill -9` of the writer under purchases (bench/src/cluster.ts). */
+export type Failover = {
+  /** wrk's connections buying meanwhile, and the buyers that timed each purchase. */
+  connections: number;
+  buyers: number;
+  /** From the kill to the first purchase begun after it and acknowledged (null: none was). */
+  firstAckMs: number | null;
+  /** From the kill to the killed node's probe passing again (null: not within the limit). */
+  syncedAgainMs: number | null;
+  /** Whether it came back by IST (only what it missed), not a full copy. */
+  ist: boolean;
+  /**
+   * The buyers' answers by status ("0": none came) and by when they came: before the
+   * kill, until the first acknowledged purchase, until the node was Synced again, after.
+   */
+  answers: Record<"before" | "failover" | "degraded" | "failback", Record<string, number>>;
+  /** When, in ms after the kill, the first and the last answer of each count came. */
+  spans: Record<"before" | "failover" | "degraded" | "failback", Record<string, [number, number]>>;
+  /** wrk's purchases over the whole measurement. */
+  wrk: Run;
+  /** 504s (outcome unknown), and how many of them were found placed by their request id. */
+  inDoubt: number;
+  inDoubtPlaced: number;
+  /** The buyers' acknowledged orders (with the 504s found placed), those not in the database, numbers seen twice. */
+  acknowledged: number;
+  missing: number;
+  duplicates: number;
+};
+
+/** --cluster: the purchases again with three database nodes, and a failover. */
+export type ClusterResults = {
+  nodes: number;
+  /** Seconds the stack took to start (fresh: the first node seeded, the others copied). */
+  startSeconds: number;
+  runs: Run[];
+  /** CPU seconds of each process, by run ("orders 32"). */
+  cpu: Record<string, Record<string, number>>;
+  /** Galera's counters on the writer, by run ("orders 32"). */
+  galera: Record<string, GaleraCounts>;
+  /**
+   * The purchases acknowledged in the POST /orders runs and the failover (wrk's 200s, the
+   * buyers' and their 504s found placed), and the bench items' orders and stock after both.
+   */
+  orders: { acknowledged: number; placed: number; units: number; stockDrop: number; ok: boolean };
+  rss: { idleKb: Record<string, number>; loadKb: Record<string, number> };
+  failover: Failover;
 };
 
 /** --items: N more items, the runs at 32 connections again, then a long mixed load with memory sampled. */
@@ -231,9 +295,24 @@ export function targets(r: Results): Target[] {
     });
   }
   out.push(...cacheTargets(r));
+  const f = r.cluster?.failover;
+  if (f) {
+    out.push({
+      what: `a \`kill -9\` of the writer under purchases, ${r.cluster!.nodes} database nodes`,
+      goal: "purchases resume; every acknowledged order stored, none numbered twice",
+      measured: `first purchase acknowledged ${
+        f.firstAckMs === null ? "never" : `${(f.firstAckMs / 1000).toFixed(2)} s`
+      } after the kill; ${
+        n0(f.acknowledged)
+      } acknowledged, ${f.missing} missing, ${f.duplicates} numbered twice`,
+      met: f.firstAckMs !== null && f.missing === 0 && f.duplicates === 0 && r.cluster!.orders.ok,
+    });
+  }
   const big = r.bigCatalogue;
   const bigRuns = big ? [...big.runs, big.soak.run] : [];
-  const wrkErrors = [...r.runs, ...bigRuns].reduce((n, x) => n + x.errors, 0) + (r.oversell?.errors ?? 0);
+  const clusterRuns = r.cluster?.runs ?? [];
+  const wrkErrors = [...r.runs, ...bigRuns, ...clusterRuns].reduce((n, x) => n + x.errors, 0) +
+    (r.oversell?.errors ?? 0);
   const evalErrors = r.evaluation.reduce((n, x) => n + x.errors + x.mismatches, 0);
   out.push({
     what: "errors",
@@ -475,6 +554,195 @@ function prefixSection(ps: PrefixClear[]): string[] {
   ];
 }
 
+/** The connection count the three-node comparison is told at: 32 when both runs have it, else the largest both have. */
+const comparedAt = (r: Results, cl: ClusterResults, s: string) =>
+  cl.runs.filter((x) =>
+    x.scenario === s && r.runs.some((y) => y.scenario === s && y.connections === x.connections)
+  )
+    .map((x) => x.connections).sort((a, b) => (a === 32 ? -1 : b === 32 ? 1 : b - a))[0];
+
+/** The processes of the data tier: the one MariaDB, or the nodes, their probes and their HAProxy (`db`). */
+const isDataTier = (name: string) => name === "db" || name.startsWith("db-");
+
+/** The other processes as they came, then the nodes, their probes and last `db`. */
+const dataTierLast = (a: string, b: string) =>
+  Number(isDataTier(a)) - Number(isDataTier(b)) ||
+  (!isDataTier(a) ? 0 : a === "db" ? 1 : b === "db" ? -1 : a.length - b.length || a.localeCompare(b));
+
+/** Where a purchase's CPU went with three nodes against one, and what Galera counted: from the figures. */
+function clusterWhy(r: Results, cl: ClusterResults, s: string): string {
+  const c = comparedAt(r, cl, s);
+  const one = r.runs.find((x) => x.scenario === s && x.connections === c);
+  const three = cl.runs.find((x) => x.scenario === s && x.connections === c);
+  if (c === undefined || !one || !three) return "";
+  const cpu3 = usPerRequest(cl.cpu[`${s} ${c}`] ?? {}, three.requests);
+  const cpu1 = c === 32 ? cpuPerRequest(r, s) : {};
+  const nodes = Array.from({ length: cl.nodes }, (_, i) => `db-${i + 1}`);
+  const probes = Object.keys(cpu3).filter((n) => n.startsWith("db-probe-"));
+  const rest = (o: Record<string, number>) => sum(o) - sum(o, Object.keys(o).filter(isDataTier));
+  const g = cl.galera[`${s} ${c}`];
+  const low1 = cl.runs.find((x) => x.scenario === s && x.connections === 1);
+  const one1 = r.runs.find((x) => x.scenario === s && x.connections === 1);
+  const parts = [
+    `At ${c} connections ${LABELS[s]} made ${pct(three.rps / one.rps)} of the one-node throughput (${
+      n0(three.rps)
+    } against ${n0(one.rps)} req/s), p50 ${ms(one.p50)} → ${ms(three.p50)} ms.`,
+    Object.keys(cpu1).length
+      ? `Per request the stack used ${one.cpuUs ?? sum(cpu1)} → ${
+        three.cpuUs ?? sum(cpu3)
+      } µs of CPU: the database ${cpu1.db ?? "–"} µs on one node against ${
+        sum(cpu3, nodes)
+      } µs on ${cl.nodes} (the writer db-1 ${
+        cpu3["db-1"] ?? "–"
+      } µs, the others, which apply its write-sets, ${
+        sum(cpu3, nodes.slice(1))
+      } µs), the data tier's HAProxy ${cpu3.db ?? "–"} µs, the probes ${
+        sum(cpu3, probes)
+      } µs; the rest of the stack ${rest(cpu1)} → ${rest(cpu3)} µs.`
+      : "",
+    g
+      ? `Galera replicated ${n0(g.writesets)} write-sets (${
+        (g.writesets / Math.max(1, three.requests)).toFixed(2)
+      } per request, ${
+        n0(g.bytes / Math.max(1, g.writesets))
+      } bytes each), failed ${g.certFailures} in certification, aborted ${g.bfAborts} local transactions for a replicated one, and flow control paused the writer for ${
+        n0(g.flowControlPausedNs / 1e6)
+      } ms of the ${
+        three.seconds.toFixed(1)
+      } s (it waits while a node's queue of write-sets still to apply is over its limit).`
+      : "",
+    // Only where every request is a purchase: the mixed load's p50 is a read's.
+    s === "orders" && low1 && one1
+      ? `At one connection, where nothing queues, a purchase took ${
+        ms(one1.p50)
+      } ms (p50) with one node and ${ms(low1.p50)} ms with ${cl.nodes}: ${
+        low1.p50 > one1.p50
+          ? `the ${
+            ms(low1.p50 - one1.p50)
+          } ms between them is what ${cl.nodes} nodes add to each purchase, the commit's replication and certification and the HAProxy hop.`
+          : `no cost of ${cl.nodes} nodes to tell in this run: the machine's other work swung the figures more.`
+      }`
+      : "",
+  ];
+  return parts.filter(Boolean).join(" ");
+}
+
+/** CPU µs per request of each process at 32 connections, one node against three, scenario by scenario. */
+function clusterCpuTable(r: Results, cl: ClusterResults, scenarios: string[]): string[] {
+  const both = scenarios.flatMap((s) => {
+    const three = cl.runs.find((x) => x.scenario === s && x.connections === 32);
+    const one = cpuPerRequest(r, s);
+    return three && Object.keys(one).length
+      ? [{ s, one, three: usPerRequest(cl.cpu[`${s} 32`] ?? {}, three.requests) }]
+      : [];
+  });
+  if (!both.length) return [];
+  const names = [...new Set(both.flatMap((b) => [...Object.keys(b.one), ...Object.keys(b.three)]))]
+    .filter((n) => both.some((b) => (b.one[n] ?? 0) >= 1 || (b.three[n] ?? 0) >= 1)).sort(dataTierLast);
+  const cell = (o: Record<string, number>, n: string) => (n in o ? String(o[n]) : "–");
+  return [
+    `CPU µs per request of each process at 32 connections (\`db\` is MariaDB with one node, the nodes' HAProxy with ${cl.nodes}):`,
+    "",
+    `| process | ${
+      both.map((b) => `${LABELS[b.s] ?? b.s}, one node | ${LABELS[b.s] ?? b.s}, ${cl.nodes}`).join(" | ")
+    } |`,
+    `|---|${both.map(() => "---:|---:").join("|")}|`,
+    ...names.map((n) =>
+      `| ${n} | ${both.map((b) => `${cell(b.one, n)} | ${cell(b.three, n)}`).join(" | ")} |`
+    ),
+    `| **all** | ${both.map((b) => `**${sum(b.one)}** | **${sum(b.three)}**`).join(" | ")} |`,
+    "",
+  ];
+}
+
+/** Answers by status, e.g. "12 × 200, 3 × 503", with when the first and the last came (s after the kill). */
+const statusList = (counts: Record<string, number>, spans: Record<string, [number, number]> = {}) =>
+  Object.entries(counts).sort(([a], [b]) => Number(a) - Number(b))
+    .map(([st, n]) =>
+      `${n0(n)} × ${st === "0" ? "no answer" : st}${
+        spans[st] ? ` (${[...new Set(spans[st].map((t) => (t / 1000).toFixed(2)))].join(" to ")} s)` : ""
+      }`
+    ).join(", ") || "none";
+
+function clusterSection(r: Results, cl: ClusterResults): string[] {
+  const one = (x: Run) => r.runs.find((y) => y.scenario === x.scenario && y.connections === x.connections);
+  const scenarios = [...new Set(cl.runs.map((x) => x.scenario))];
+  const f = cl.failover;
+  const nodeProcs = Object.keys(cl.rss.idleKb).filter(isDataTier).sort(dataTierLast);
+  const sec = (msOf: number | null) => (msOf === null ? "–" : (msOf / 1000).toFixed(2));
+  const phases: [keyof Failover["answers"], string][] = [
+    ["before", "before the kill"],
+    [
+      "failover",
+      "from the kill until the first purchase begun after it was acknowledged (200s here: in flight at the kill)",
+    ],
+    ["degraded", "then until db-1 was Synced again"],
+    ["failback", "in the 2 s after (the writes moved back to db-1)"],
+  ];
+  return [
+    `## Three database nodes`,
+    "",
+    `After the runs above the bench stopped its stack and started it again with ${cl.nodes} database nodes (\`startStack({ dbNodes: ${cl.nodes} })\`, what \`DB_NODES=${cl.nodes} bun run local\` runs: MariaDB Galera, the apps reaching the nodes through the data tier's own HAProxy, one writer at a time; fresh data in \`.local/bench-cluster\`; up in ${
+      cl.startSeconds.toFixed(1)
+    } s), and ran the purchases again, ${r.seconds} s each, at the same connection counts, after the same warm-up. \`bun run bench -- --only orders,mixed --no-eval --items 0\` runs just these, with one node and then ${cl.nodes}.`,
+    "",
+    `| request | connections | req/s, one node | req/s, ${cl.nodes} nodes | ratio | p50 ms, one | p50 ms, ${cl.nodes} | p99 ms, one | p99 ms, ${cl.nodes} | errors, one | errors, ${cl.nodes} | CPU µs/request, one | CPU µs/request, ${cl.nodes} |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...cl.runs.map((x) => {
+      const o = one(x);
+      return `| ${LABELS[x.scenario] ?? x.scenario} | ${x.connections} | ${o ? n0(o.rps) : "–"} | ${
+        n0(x.rps)
+      } | ${o ? pct(x.rps / o.rps) : "–"} | ${ms(o?.p50)} | ${ms(x.p50)} | ${ms(o?.p99)} | ${ms(x.p99)} | ${
+        o?.errors ?? "–"
+      } | ${x.errors} | ${o?.cpuUs ?? "–"} | ${x.cpuUs ?? "–"} |`;
+    }),
+    "",
+    ...clusterCpuTable(r, cl, scenarios),
+    ...scenarios.map((s) => clusterWhy(r, cl, s)).filter(Boolean).flatMap((t) => [t, ""]),
+    `Orders: ${
+      n0(cl.orders.acknowledged)
+    } purchases were acknowledged in the POST /orders runs and the failover below (to wrk and to the buyers); ${
+      n0(cl.orders.placed)
+    } orders (${n0(cl.orders.units)} units) were stored and the stock went down by ${
+      n0(cl.orders.stockDrop)
+    }: ${cl.orders.ok ? "every acknowledged order stored, stock and orders agree" : "**they differ**"}.`,
+    "",
+    "### A `kill -9` of the writer under purchases",
+    "",
+    `wrk bought at ${f.connections} connections while ${f.buyers} buyers timed each of their purchases; then db-1, the writer, was killed with \`kill -9\` and the launcher restarted it. **The first purchase begun after the kill was acknowledged ${
+      sec(f.firstAckMs)
+    } s after it**; db-1 was Synced again after ${sec(f.syncedAgainMs)} s (${
+      f.ist ? "by IST: only what it missed" : "not by IST"
+    }). The buyers' answers, and when the first and the last of each came (s after the kill):`,
+    "",
+    "| answered | answers |",
+    "|---|---|",
+    ...phases.map(([k, what]) => `| ${what} | ${statusList(f.answers[k], f.spans[k])} |`),
+    "",
+    `${f.inDoubt} answers were 504 (the outcome unknown); looked up by their request id, ${f.inDoubtPlaced} had been placed. Of the ${
+      n0(f.acknowledged)
+    } orders acknowledged to the buyers (with those found), ${
+      f.missing === 0 ? "every one is in the database" : `**${f.missing} are not in the database**`
+    }, and ${
+      f.duplicates === 0 ? "no number was given twice" : `**${f.duplicates} numbers were given twice**`
+    }. wrk's purchases over the ${f.wrk.seconds.toFixed(1)} s: ${
+      statusList(f.wrk.statuses)
+    }, ${f.wrk.socketErrors} socket errors (timeouts after 5 s included).`,
+    "",
+    "Resident memory of the data tier's processes (as in [Memory](#memory): idle after the warm-up, the peak during the runs):",
+    "",
+    "| process | idle MB | peak under load MB |",
+    "|---|---:|---:|",
+    `| db, one node (MariaDB) | ${mb(r.rss.idleKb.db)} | ${mb(r.rss.loadKb.db)} |`,
+    ...nodeProcs.map((p) =>
+      `| ${p === "db" ? `db, ${cl.nodes} nodes (their HAProxy)` : p} | ${mb(cl.rss.idleKb[p])} | ${
+        mb(cl.rss.loadKb[p])
+      } |`
+    ),
+    "",
+  ];
+}
+
 /** Per process, the memory samples thinned to about a dozen points for the chart. */
 function memorySeries(samples: RssSample[]) {
   const step = Math.max(1, Math.ceil(samples.length / 12));
@@ -676,6 +944,9 @@ export function writeReport(file: string, r: Results) {
         pct(MIX.buy)
       } POST /orders (quantity 1), over the ten seeded toys, their stock set to 1,000,000 first (a 409 counts as an error).`
       : "",
+    r.cluster
+      ? `- **Three database nodes:** after the runs, the purchases again on the stack with ${r.cluster.nodes} MariaDB Galera nodes, and a \`kill -9\` of the writer under purchases ([below](#three-database-nodes)); \`bun run bench -- --only orders,mixed --no-eval --items 0\` runs just the purchases, with one node and with ${r.cluster.nodes}.`
+      : "- **Three database nodes:** not measured in this run (`--cluster`, on by default in the full run; `bun run bench -- --only orders,mixed --no-eval --items 0` runs just the purchases, with one node and with three).",
     `- **Purchases** go round robin to ${r.benchItems.length} items (${r.benchItems[0]} … ${
       r.benchItems.at(-1)
     }), quantity 1 each, stock set to 1,000,000 first; the order lookups read back orders placed in the run.`,
@@ -732,6 +1003,7 @@ export function writeReport(file: string, r: Results) {
     );
   }
   md.push("");
+  if (r.cluster) md.push(...clusterSection(r, r.cluster));
   if (r.staleness) md.push(...stalenessSection(r.staleness));
   if (r.prefixClears?.length) md.push(...prefixSection(r.prefixClears));
 

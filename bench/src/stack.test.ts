@@ -3,10 +3,18 @@
 import { describe, expect, test } from "bun:test";
 import net from "node:net";
 import path from "node:path";
-import { MAX_SERVERS, plannedPorts, PORT_PLAN } from "../../local/src/index.ts";
+import { MAX_SERVERS, nodePorts, plannedPorts, PORT_PLAN } from "../../local/src/index.ts";
 import { harnessDbPort } from "../../testutil/src/route-harness.ts";
 import { PORT_TRIES } from "../../testutil/src/throwaway-db.ts";
-import { BENCH_PORTS, BenchPortsTaken, checkBenchPorts, ephemeralRange } from "./stack.ts";
+import {
+  BENCH_PORTS,
+  BenchPortsTaken,
+  checkBenchPorts,
+  CLUSTER_NODES,
+  ephemeralRange,
+  PORTS,
+  STACK_PORTS,
+} from "./stack.ts";
 
 describe("the bench's ports", () => {
   const ports = BENCH_PORTS.map((p) => p.port);
@@ -33,6 +41,15 @@ describe("the bench's ports", () => {
     });
     const others = new Set([80, ...harness, ...stacks.flatMap((n) => Object.values(plannedPorts(n, most)))]);
     expect(ports.filter((p) => others.has(p))).toEqual([]);
+  });
+
+  test("the three-node run's nodes (SQL, replication, transfers, probe) are among them, checked with the stack's", () => {
+    for (let n = 1; n <= CLUSTER_NODES; n++) {
+      for (const port of Object.values(nodePorts(PORTS.db, n))) {
+        expect(ports).toContain(port);
+        expect(STACK_PORTS.map((p) => p.port)).toContain(port);
+      }
+    }
   });
 
   test("one taken is refused naming the port and what it is for, before anything starts", async () => {

@@ -1,10 +1,13 @@
-// The bench's own local stack (data in .local/bench, fresh each time) and the
+// The bench's own local stack (data in .local/bench, fresh each time; with three
+// database nodes in .local/bench-cluster, on the same ports once the first is stopped) and the
 // ceiling's HAProxy and fixed-page servers beside it, on ports of their own
 // (PORT_PLAN.bench and .ceiling: 61xxx, above Linux's ephemeral range and clear of
 // every test stack and of compose's). All of them are checked free before anything
 // starts; one taken is named.
 import { readFileSync } from "node:fs";
 import {
+  nodeNames,
+  nodePorts,
   plannedPorts,
   type Ports,
   portTaken,
@@ -19,9 +22,23 @@ export const PORTS: Ports = plannedPorts("bench");
 const ceiling = plannedPorts("ceiling");
 export const CEILING_PORTS: Ports = { ...ceiling, admin1: ceiling.web1, admin2: ceiling.web2 };
 
+/** Database nodes of the three-node run (--cluster): db-1 … db-3 on DB_PORT + 10n (61316 …). */
+export const CLUSTER_NODES = 3;
+
+/** The bench stack's ports, and its nodes' when it runs three. */
+export const STACK_PORTS: readonly { port: number; what: string }[] = [
+  ...Object.entries(PORTS).map(([k, port]) => ({ port, what: `the bench stack's ${k}` })),
+  ...nodeNames(CLUSTER_NODES).flatMap((node, i) =>
+    Object.entries(nodePorts(PORTS.db, i + 1)).map(([k, port]) => ({
+      port,
+      what: `the three-node run's ${node} ${k}`,
+    }))
+  ),
+];
+
 /** Every port the bench listens on, with what listens there. */
 export const BENCH_PORTS: readonly { port: number; what: string }[] = [
-  ...Object.entries(PORTS).map(([k, port]) => ({ port, what: `the bench stack's ${k}` })),
+  ...STACK_PORTS,
   { port: CEILING_PORTS.store, what: "the ceiling's HAProxy" },
   { port: CEILING_PORTS.stats, what: "the ceiling's HAProxy stats" },
   { port: CEILING_PORTS.web1, what: "the ceiling's fixed-page server 1" },
@@ -53,15 +70,23 @@ export async function checkBenchPorts(ports = BENCH_PORTS) {
   }
 }
 
+/**
+ * The bench's stack, fresh, once `check` (every port of the bench by default) is free.
+ *
+ * @example const stack = await startBenchStack({ signal: stopRequests().signal });
+ */
 export async function startBenchStack(
   options: Partial<StackOptions> & Pick<StackOptions, "signal">,
+  check = BENCH_PORTS,
 ): Promise<Stack> {
-  await checkBenchPorts();
+  await checkBenchPorts(check);
   return await startStack({
     ports: PORTS,
     dataDir: ".local/bench",
     fresh: true,
     quiet: true,
+    // One database unless asked, whatever DB_NODES a shell exports.
+    dbNodes: 1,
     ...options,
   });
 }

@@ -101,9 +101,21 @@ end`,
 const dir = mkdtempSync(path.join(tmpdir(), "bazaar-bench-"));
 let scripts = 0;
 
+/**
+ * Runs wrk for `seconds`, or until `stop` is aborted (wrk ends early on SIGINT and
+ * still reports what it counted).
+ *
+ * @example const r = await wrk("http://127.0.0.1:61080", { connections: 32, seconds: 8 });
+ */
 export async function wrk(
   url: string,
-  opts: { connections: number; seconds: number; script?: Script; headers?: Record<string, string> },
+  opts: {
+    connections: number;
+    seconds: number;
+    script?: Script;
+    headers?: Record<string, string>;
+    stop?: AbortSignal;
+  },
 ): Promise<WrkResult> {
   const file = path.join(dir, `s${++scripts}.lua`);
   writeFileSync(file, `${opts.script?.lua ?? ""}\n${COUNTING}`);
@@ -124,6 +136,8 @@ export async function wrk(
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(url);
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  if (opts.stop?.aborted) proc.kill("SIGINT");
+  else opts.stop?.addEventListener("abort", () => proc.kill("SIGINT"), { once: true });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),

@@ -1,0 +1,171 @@
+// The report's "Three database nodes" section, from made-up figures: one node against
+// three, the failover, and a results file from before --cluster still written.
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type ClusterResults, type Results, type Run, targets, writeReport } from "./report.ts";
+
+const run = (scenario: string, connections: number, rps: number, p50: number, cpuUs?: number): Run => ({
+  scenario,
+  connections,
+  seconds: 2,
+  requests: rps * 2,
+  rps,
+  p50,
+  p90: p50 * 2,
+  p99: p50 * 3,
+  max: p50 * 4,
+  statuses: { "200": rps * 2 },
+  errors: 0,
+  socketErrors: 0,
+  ...(cpuUs === undefined ? {} : { cpuUs }),
+});
+
+/** A run from before --cluster: no cluster part, and runs without their CPU per request. */
+const older: Results = {
+  startedAt: "2026-12-07T10:00:00.000Z",
+  finishedAt: "2026-12-07T10:05:00.000Z",
+  quick: true,
+  seconds: 2,
+  connections: [1, 32],
+  machine: { cpu: "test", cores: 2, memoryGb: 4, kernel: "6", load: [1, 1, 1], loadBefore: [1, 1, 1] },
+  tools: { wrk: "wrk 4.1", haproxy: "HAProxy 2.6", bun: "1" },
+  pageBytes: 8000,
+  benchItems: ["Bench 1", "Bench 2"],
+  runs: [
+    run("ceiling", 1, 10000, 0.1),
+    run("ceiling", 32, 30000, 1),
+    run("orders", 1, 400, 2.5),
+    run("orders", 32, 2000, 15),
+  ],
+  orders: { placed: 4800, units: 4800, stockDrop: 4800, ok: true },
+  oversell: null,
+  evaluation: [],
+  rss: { idleKb: { db: 160 * 1024, api: 90 * 1024 }, loadKb: { db: 170 * 1024, api: 100 * 1024 } },
+  cpuAt32: { orders: { db: 0.8, api: 0.6, "web-1": 0.2 } },
+};
+
+const cluster: ClusterResults = {
+  nodes: 3,
+  startSeconds: 27.5,
+  runs: [run("orders", 1, 250, 4, 900), run("orders", 32, 1000, 30, 960)],
+  cpu: {
+    "orders 32": {
+      "db-1": 0.6,
+      "db-2": 0.2,
+      "db-3": 0.2,
+      db: 0.1,
+      "db-probe-1": 0.02,
+      api: 0.6,
+      "web-1": 0.2,
+    },
+  },
+  galera: {
+    "orders 32": { writesets: 2000, bytes: 600000, certFailures: 0, bfAborts: 1, flowControlPausedNs: 5e6 },
+  },
+  orders: { acknowledged: 2500, placed: 2502, units: 2502, stockDrop: 2502, ok: true },
+  rss: {
+    idleKb: { "db-1": 250 * 1024, "db-2": 240 * 1024, "db-3": 240 * 1024, db: 8 * 1024, api: 90 * 1024 },
+    loadKb: { "db-1": 260 * 1024, "db-2": 250 * 1024, "db-3": 250 * 1024, db: 9 * 1024, api: 100 * 1024 },
+  },
+  failover: {
+    connections: 32,
+    buyers: 4,
+    firstAckMs: 2150,
+    syncedAgainMs: 9000,
+    ist: true,
+    answers: {
+      before: { "200": 40 },
+      failover: { "503": 7, "504": 4 },
+      degraded: { "200": 300 },
+      failback: { "200": 50 },
+    },
+    spans: {
+      before: { "200": [-2000, -10] },
+      failover: { "503": [5, 2100], "504": [1200, 1200] },
+      degraded: { "200": [2150, 9000] },
+      failback: { "200": [9010, 11000] },
+    },
+    wrk: run("orders", 32, 800, 20),
+    inDoubt: 4,
+    inDoubtPlaced: 0,
+    acknowledged: 390,
+    missing: 0,
+    duplicates: 0,
+  },
+};
+
+const report = (r: Results) => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "bench-report-")), "performance.md");
+  writeReport(file, r);
+  return readFileSync(file, "utf8");
+};
+
+describe("the report's three database nodes", () => {
+  const oneRunCpu = {
+    ...older,
+    runs: older.runs.map((x) => ({ ...x, cpuUs: x.scenario === "orders" ? 400 : 40 })),
+  };
+  const md = report({ ...oneRunCpu, cluster });
+
+  test("one node against three, run by run: req/s, ratio, p50, p99, errors, CPU µs per request", () => {
+    expect(md).toContain("## Three database nodes");
+    expect(md).toContain(
+      "| POST /orders | 32 | 2,000 | 1,000 | 50% | 15.00 | 30.00 | 45.00 | 90.00 | 0 | 0 | 400 | 960 |",
+    );
+    expect(md).toContain("| POST /orders | 1 | 400 | 250 | 63% | 2.50 | 4.00 |");
+  });
+
+  test("each process's CPU per request at 32 connections, one node against three", () => {
+    expect(md).toContain("| process | POST /orders, one node | POST /orders, 3 |");
+    expect(md).toContain("| db | 200 | 50 |");
+    expect(md).toContain("| db-2 | – | 100 |");
+    expect(md).toContain("| **all** | **400** | **960** |");
+  });
+
+  test("where the difference comes from, in figures: CPU per tier, Galera's counters, the latency at one connection", () => {
+    // One node (4,000 requests): db 200 + api 150 + web 50 µs; three (2,000): nodes 300 + 100 + 100, HAProxy 50, probe 10, api 300 + web 100.
+    expect(md).toContain(
+      "Per request the stack used 400 → 960 µs of CPU: the database 200 µs on one node against 500 µs on 3 (the writer db-1 300 µs, the others, which apply its write-sets, 200 µs), the data tier's HAProxy 50 µs, the probes 10 µs; the rest of the stack 200 → 400 µs.",
+    );
+    expect(md).toContain(
+      "Galera replicated 2,000 write-sets (1.00 per request, 300 bytes each), failed 0 in certification",
+    );
+    expect(md).toContain("flow control paused the writer for 5 ms");
+    expect(md).toContain(
+      "a purchase took 2.50 ms (p50) with one node and 4.00 ms with 3: the 1.50 ms between them",
+    );
+    // Noise is not passed off as a cost.
+    const noisy = {
+      ...oneRunCpu,
+      runs: oneRunCpu.runs.map((x) => (x.connections === 1 ? { ...x, p50: 9 } : x)),
+    };
+    expect(report({ ...noisy, cluster })).toContain(
+      "a purchase took 9.00 ms (p50) with one node and 4.00 ms with 3: no cost of 3 nodes to tell in this run",
+    );
+  });
+
+  test("the failover: time to the first acknowledged purchase, the answers by phase, the orders found", () => {
+    expect(md).toContain("**The first purchase begun after the kill was acknowledged 2.15 s after it**");
+    expect(md).toContain(
+      "| from the kill until the first purchase begun after it was acknowledged (200s here: in flight at the kill) | 7 × 503 (0.01 to 2.10 s), 4 × 504 (1.20 s) |",
+    );
+    expect(md).toContain("every one is in the database");
+    expect(md).toContain("| db-1 | 250 | 260 |");
+    expect(md).toContain("| db, one node (MariaDB) | 160 | 170 |");
+    expect(md).toContain("| db, 3 nodes (their HAProxy) | 8 | 9 |");
+    const t = targets({ ...oneRunCpu, cluster }).find((x) => x.what.includes("kill -9"));
+    expect(t?.met).toBe(true);
+    const lost = { ...cluster, failover: { ...cluster.failover, missing: 2 } };
+    expect(targets({ ...oneRunCpu, cluster: lost }).find((x) => x.what.includes("kill -9"))?.met).toBe(false);
+    expect(report({ ...oneRunCpu, cluster: lost })).toContain("**2 are not in the database**");
+  });
+
+  test("--from a results file from before --cluster: written, the section left out, the intro says how to run it", () => {
+    const old = report(older);
+    expect(old).not.toContain("## Three database nodes");
+    expect(old).toContain("**Three database nodes:** not measured in this run");
+    expect(targets(older).some((x) => x.what.includes("kill -9"))).toBe(false);
+  });
+});
