@@ -3,7 +3,7 @@
 // and which answer 503 "not placed" or 504 "unknown".
 import { describe, expect, test } from "bun:test";
 import { connectionError, FAILOVER_ERRORS, fakePool, serverError } from "../../testutil/src/fake-pool.ts";
-import { placeOrder } from "./purchase.ts";
+import { placeOrder, purchaseStats } from "./purchase.ts";
 
 const PLACED = [[{ outcome: "ok", order_number: 7, name: "Tux", quantity: 1, unit_price: 15.99 }]];
 
@@ -24,10 +24,14 @@ describe("retried with the same request id, then placed", () => {
   for (const [name, error] of Object.entries(FAILOVER_ERRORS)) {
     test(`${name} (${error().message}) twice, then the order`, async () => {
       const fake = fakePool(failing(2, error));
-      expect(await outcome(placeOrder(fake.db, "tux", 1, "req-1"))).toEqual({
+      const stats = purchaseStats();
+      expect(await outcome(placeOrder(fake.db, "tux", 1, "req-1", undefined, { stats }))).toEqual({
         status: 200,
         message: "order 7",
       });
+      // A lost connection left the outcome unknown; the retry's answer settled it.
+      const lost = ["lost", "reset", "pipe"].includes(name);
+      expect(stats).toEqual({ retried: 1, retries: 2, settled: lost ? 1 : 0 });
       expect(fake.statements.map((s) => s.params[2])).toEqual(["req-1", "req-1", "req-1"]);
       // A node that cannot write and a broken connection are closed, never pooled again.
       const closed = ["deadlock"].includes(name) ? 0 : 2;
@@ -57,7 +61,9 @@ describe("given up: 503 only when certainly not placed", () => {
 
   test("a deadlock every time until the deadline: 503, nothing was placed", async () => {
     const fake = fakePool(failing(Infinity, FAILOVER_ERRORS.deadlock));
-    const answer = await outcome(placeOrder(fake.db, "tux", 1, "req-1", undefined, Date.now() + 300));
+    const answer = await outcome(
+      placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + 300 }),
+    );
     expect(answer.status).toBe(503);
     expect(fake.statements.length).toBeGreaterThan(1);
   });
@@ -89,7 +95,9 @@ describe("given up after a lost connection: 504 unknown, never 503", () => {
     const fake = fakePool((_, i) => {
       throw i === 0 ? FAILOVER_ERRORS.lost() : FAILOVER_ERRORS.deadlock();
     });
-    const answer = await outcome(placeOrder(fake.db, "tux", 1, "req-1", undefined, Date.now() + 300));
+    const answer = await outcome(
+      placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + 300 }),
+    );
     expect(answer.status).toBe(504);
   });
 
@@ -101,7 +109,9 @@ describe("given up after a lost connection: 504 unknown, never 503", () => {
 
   test("a call unanswered by the deadline (a hung node): 504, its connection closed", async () => {
     const fake = fakePool(() => new Promise(() => {}));
-    const answer = await outcome(placeOrder(fake.db, "tux", 1, "req-1", undefined, Date.now() + 200));
+    const answer = await outcome(
+      placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + 200 }),
+    );
     expect(answer.status).toBe(504);
     expect(fake.ended.destroyed).toBe(1);
   });

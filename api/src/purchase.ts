@@ -5,7 +5,7 @@
 //                 the same request id: place_order answers with that order);
 //   not placed    it certainly did not: no connection in time, nothing to connect to,
 //                 or the database refused or rolled every attempt back (a lock held
-//                 longer than place_order's 1 s lock wait) — 503;
+//                 longer than place_order's 3 s lock wait) — 503;
 //   unknown       an attempt was sent and its connection broke, and no later attempt
 //                 got an answer by the deadline; or the call was interrupted (KILL
 //                 QUERY), or did not answer by the deadline: it may have committed —
@@ -68,7 +68,7 @@ const INTERRUPTED = new Set(["ER_QUERY_INTERRUPTED", "ER_STATEMENT_TIMEOUT", "ER
 
 /**
  * What an interrupted place_order may leave on its connection — an open transaction,
- * the procedure's 1 s lock wait — undone, and the connection pooled again; closed
+ * the procedure's 3 s lock wait — undone, and the connection pooled again; closed
  * instead if that fails (docs/reliability.md: a second kill can cut the procedure's
  * handler short). Kept rather than closed, so the pool keeps its warm sessions.
  */
@@ -83,8 +83,23 @@ async function undoInterrupted(conn: PoolConnection) {
 }
 
 /**
+ * What the retries did, counted for /healthz (the failover test and the bench read it):
+ * purchases retried, retries made, and purchases whose unknown outcome (a connection
+ * lost after the call was sent) a retry settled.
+ */
+export type PurchaseStats = { retried: number; retries: number; settled: number };
+
+/**
+ * A purchase's counters, from zero.
+ * @example
+ * const stats = purchaseStats();
+ * await placeOrder(db, key, 1, id, undefined, { stats });
+ */
+export const purchaseStats = (): PurchaseStats => ({ retried: 0, retries: 0, settled: 0 });
+
+/**
  * Places one order through place_order, retried with the same request id
- * (PURCHASE_BUDGET_MS from now unless `deadline` says otherwise).
+ * (PURCHASE_BUDGET_MS from now unless `deadline` says otherwise), counting its retries in `stats`.
  * @example
  * const placed = await placeOrder(db, nameKey("Tux"), 1, c.get("requestId"));
  */
@@ -94,67 +109,77 @@ export async function placeOrder(
   quantity: number,
   requestId: string | null,
   price?: number,
-  deadline = Date.now() + PURCHASE_BUDGET_MS,
+  { deadline = Date.now() + PURCHASE_BUDGET_MS, stats }: { deadline?: number; stats?: PurchaseStats } = {},
 ): Promise<Placed | undefined> {
   // Set once an attempt was sent and its connection broke: from then on only an answer
   // of the procedure is the truth, and giving up is 504, never 503.
   let inDoubt = false;
+  let attempt = 0;
   const giveUp = (notPlaced: string): never =>
     inDoubt ? fail(504, LOST) : fail(503, `${NOT_PLACED}: ${notPlaced}, please try again`);
-  for (let attempt = 1;; attempt++) {
-    if (attempt > 1) {
-      await pauseBeforeRetry(attempt - 1, deadline);
-      if (Date.now() >= deadline) giveUp("the database did not answer in time");
-    }
-    const left = deadline - Date.now();
-    let conn: PoolConnection | null;
-    try {
-      conn = await connectionWithin(db.pool, attempt === 1 ? Math.min(left, CONNECTION_WAIT_MS) : left);
-    } catch (err) {
-      // Nothing listens (a stopped database): no other is coming, say so now.
-      if (isUnreachable(err)) giveUp("the database is temporarily unavailable");
-      continue; // A connection cut while it was made (a proxy with no node up yet), a node not ready: again.
-    }
-    if (!conn) return giveUp(attempt === 1 ? "the store is busy" : "the database did not answer in time");
-    let answer;
-    try {
-      answer = await within(
-        conn.query("CALL place_order(?, ?, ?, ?)", [key, quantity, requestId, price ?? null]),
-        deadline - Date.now(),
-      );
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? "";
-      // Sent, and then the connection broke: the procedure may have committed. Asked
-      // again with the same request id, it answers with that order or places it now.
-      if (isConnectionLost(err)) {
+  try {
+    for (attempt = 1;; attempt++) {
+      if (attempt > 1) {
+        await pauseBeforeRetry(attempt - 1, deadline);
+        if (Date.now() >= deadline) giveUp("the database did not answer in time");
+      }
+      const left = deadline - Date.now();
+      let conn: PoolConnection | null;
+      try {
+        conn = await connectionWithin(db.pool, attempt === 1 ? Math.min(left, CONNECTION_WAIT_MS) : left);
+      } catch (err) {
+        // Nothing listens (a stopped database): no other is coming, say so now.
+        if (isUnreachable(err)) giveUp("the database is temporarily unavailable");
+        continue; // A connection cut while it was made (a proxy with no node up yet), a node not ready: again.
+      }
+      if (!conn) return giveUp(attempt === 1 ? "the store is busy" : "the database did not answer in time");
+      let answer;
+      try {
+        answer = await within(
+          conn.query("CALL place_order(?, ?, ?, ?)", [key, quantity, requestId, price ?? null]),
+          deadline - Date.now(),
+        );
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? "";
+        // Sent, and then the connection broke: the procedure may have committed. Asked
+        // again with the same request id, it answers with that order or places it now.
+        if (isConnectionLost(err)) {
+          conn.destroy();
+          if (requestId === null) fail(504, LOST);
+          inDoubt = true;
+          continue;
+        }
+        // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): after the
+        // procedure's COMMIT the order was kept, and the error does not say whether it got
+        // that far. Nor whether its handler ran: a second kill can cut it short before its
+        // ROLLBACK, leaving the transaction open (the item locked, a purchase half made)
+        // and the session's 3 s lock wait in place. Both are undone before the connection
+        // goes back to the pool; if that fails, it is closed (which rolls back too).
+        if (INTERRUPTED.has(code)) {
+          await undoInterrupted(conn);
+          fail(504, "the order's outcome is unknown: the database interrupted the purchase");
+        }
+        // The procedure's handler rolled the call back: nothing of it was kept.
+        wrongNode(err) ? conn.destroy() : conn.release();
+        // A held row after a lost connection: asked again, while the budget lasts, to settle it.
+        if (mayRunAgain(err) || (inDoubt && isLockWaitTimeout(err))) continue;
+        if (isLockWaitTimeout(err)) giveUp("the item is busy (another change holds it)");
+        if (isServerError(err)) giveUp(`the database refused it (${code || "error"})`);
+        throw err;
+      }
+      if (answer === LATE) {
+        // Sent, unanswered by the deadline: it may still commit.
         conn.destroy();
-        if (requestId === null) fail(504, LOST);
-        inDoubt = true;
-        continue;
+        fail(504, "the order's outcome is unknown: the database did not answer in time");
       }
-      // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): after the
-      // procedure's COMMIT the order was kept, and the error does not say whether it got
-      // that far. Nor whether its handler ran: a second kill can cut it short before its
-      // ROLLBACK, leaving the transaction open (the item locked, a purchase half made)
-      // and the session's 1 s lock wait in place. Both are undone before the connection
-      // goes back to the pool; if that fails, it is closed (which rolls back too).
-      if (INTERRUPTED.has(code)) {
-        await undoInterrupted(conn);
-        fail(504, "the order's outcome is unknown: the database interrupted the purchase");
-      }
-      // The procedure's handler rolled the call back: nothing of it was kept.
-      wrongNode(err) ? conn.destroy() : conn.release();
-      if (mayRunAgain(err)) continue;
-      if (isLockWaitTimeout(err)) giveUp("the item is busy (another change holds it)");
-      if (isServerError(err)) giveUp(`the database refused it (${code || "error"})`);
-      throw err;
+      conn.release();
+      if (inDoubt && stats) stats.settled++;
+      return (answer[0] as unknown as [Placed[]])[0]?.[0];
     }
-    if (answer === LATE) {
-      // Sent, unanswered by the deadline: it may still commit.
-      conn.destroy();
-      fail(504, "the order's outcome is unknown: the database did not answer in time");
+  } finally {
+    if (stats && attempt > 1) {
+      stats.retried++;
+      stats.retries += attempt - 1;
     }
-    conn.release();
-    return (answer[0] as unknown as [Placed[]])[0]?.[0];
   }
 }

@@ -226,3 +226,145 @@ describe("DB_NODES=3", () => {
     180_000,
   );
 });
+
+// The app's side of failover (issue 23, point 4): a hung writer (`kill -STOP`), not a
+// dead one. HAProxy's probe check times out, db-1 is marked down and its sessions shut;
+// the apps retry on the new writer with the same request id. Then `kill -CONT`: db-1
+// finds itself outside the Primary Component, rejoins, and the writes move back to it
+// (its backups' sessions shut: more lost connections, settled by the same retries).
+describe("DB_NODES=3: the app's side of failover", () => {
+  /** Tux's stock and its orders (count, numbers), asked on node n. */
+  async function tuxOn(n: number) {
+    const conn = await mysql.createConnection({
+      host: "127.0.0.1",
+      port: nodePorts(ports.db, n).sql,
+      user: "bazaar_api",
+      password: stack.secrets.API_DB_PASSWORD,
+      database: "bazaar",
+    });
+    try {
+      const [[item]] = (await conn.query("SELECT id, quantity FROM items WHERE name = 'Tux'")) as unknown as [
+        { id: number; quantity: number }[],
+      ];
+      const [rows] = await conn.query("SELECT number, quantity FROM orders WHERE item_id = ?", [item!.id]);
+      const orders = rows as { number: number; quantity: number }[];
+      return {
+        stock: Number(item!.quantity),
+        units: orders.reduce((sum, o) => sum + Number(o.quantity), 0),
+        numbers: orders.map((o) => Number(o.number) - 1),
+      };
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /** The api's purchase retries so far (its /healthz). */
+  const retries = async () =>
+    ((await (await fetch(`http://127.0.0.1:${ports.api}/healthz`)).json()) as {
+      data: { purchases: { retried: number; retries: number; settled: number } };
+    }).data.purchases;
+
+  test(
+    "kill -STOP of the writer under purchases: retried on the new writer; every acknowledged order exists once, stock and orders add up; -CONT, it rejoins",
+    async () => {
+      await stack.sql("UPDATE bazaar.items SET quantity = 100000 WHERE name = 'Tux';");
+      for (const n of NODES) expect((await probe(n)).status).toBe(200);
+      const before = await tuxOn(1);
+      const retriesBefore = await retries();
+
+      const acknowledged: number[] = [];
+      const inDoubt: string[] = [];
+      const answers: Record<string, number> = {};
+      let stoppedAt = 0;
+      let firstAfterStop = 0;
+      let stopAt = Number.POSITIVE_INFINITY;
+      const buyer = async () => {
+        while (Date.now() < stopAt) {
+          const began = Date.now();
+          const r = await buy();
+          const phase = !stoppedAt ? "before" : !firstAfterStop ? "failover" : "after";
+          const key = `${phase}: ${r.status}`;
+          answers[key] = (answers[key] ?? 0) + 1;
+          if (r.status === 200 && r.order !== undefined) {
+            acknowledged.push(r.order);
+            if (stoppedAt && began > stoppedAt && !firstAfterStop) firstAfterStop = Date.now();
+          } else if (r.status === 504) {
+            const id = r.error?.match(/request_id=(\w+)/)?.[1];
+            expect(id, r.error).toBeDefined();
+            inDoubt.push(id!);
+          }
+        }
+      };
+      const loop = Promise.all([buyer(), buyer(), buyer(), buyer()]);
+      await Bun.sleep(1000);
+      const writerPid = stack.pid("db-1")!;
+      stoppedAt = Date.now();
+      process.kill(writerPid, "SIGSTOP");
+      let contAt = 0;
+      try {
+        // Writes resume on db-2; the hung node stays hung 3 s more while they go on.
+        while (!firstAfterStop && Date.now() < stoppedAt + 30_000) await Bun.sleep(100);
+        await Bun.sleep(3000);
+      } finally {
+        process.kill(writerPid, "SIGCONT");
+        contAt = Date.now();
+      }
+      // Resumed, it still thinks itself Synced for a moment, then finds itself outside the
+      // Primary Component (probe 503); it rejoins (by itself, or restarted by the launcher
+      // if it gave up) and the writes move back to it: purchases go on 2 s past its return.
+      let left = 0;
+      while (!left && Date.now() < contAt + 10_000) {
+        if ((await probe(1)).status !== 200) left = Date.now();
+        else await Bun.sleep(50);
+      }
+      const deadline = contAt + 60_000;
+      while ((await probe(1)).status !== 200 && Date.now() < deadline) await Bun.sleep(200);
+      const rejoined = Date.now();
+      stopAt = Date.now() + 2000;
+      await loop;
+
+      // A 504 is "unknown": looked up by its request id, as its message says.
+      const found: number[] = [];
+      let notFound = 0;
+      for (const id of inDoubt) {
+        const res = await fetch(`${stack.urls.store}/orders?request_id=${id}`);
+        const body = (await res.json()) as { data?: { order_number?: number } };
+        expect([200, 404], `the lookup of ${id}`).toContain(res.status);
+        if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
+        else notFound++;
+      }
+      const made = await retries();
+      console.log(
+        `[galera] writer stopped (SIGSTOP): first purchase accepted ${
+          firstAfterStop - stoppedAt
+        } ms later; ` +
+          `resumed after ${contAt - stoppedAt} ms, out of the Primary Component ${
+            left ? left - contAt : "–"
+          } ms ` +
+          `and Synced again ${rejoined - contAt} ms after SIGCONT ` +
+          `(same process: ${stack.pid("db-1") === writerPid}); ${acknowledged.length} acknowledged, ` +
+          `answers ${JSON.stringify(answers)}; ${inDoubt.length} × 504: ${found.length} found placed, ` +
+          `${notFound} not placed; the api retried ${made.retried - retriesBefore.retried} purchases ` +
+          `(${made.retries - retriesBefore.retries} retries, ${
+            made.settled - retriesBefore.settled
+          } unknown outcomes settled)`,
+      );
+      expect(firstAfterStop).toBeGreaterThan(0);
+      expect((await probe(1)).status).toBe(200);
+      // Only 200, 503 (not placed) and 504 (unknown, looked up above): nothing else.
+      for (const key of Object.keys(answers)) expect(["200", "503", "504"]).toContain(key.split(": ")[1]!);
+      // No number handed out twice, and every acknowledged order (and every 504 found) is on every node.
+      const placed = [...acknowledged, ...found];
+      expect(new Set(placed).size).toBe(placed.length);
+      for (const n of NODES) await expectAllOn(n, placed);
+      // Stock + units sold add up, on every node: nothing half made, nothing made twice.
+      for (const n of NODES) {
+        const after = await tuxOn(n);
+        expect(after.stock + after.units, `db-${n}`).toBe(before.stock + before.units);
+        // Every Tux order the test made was acknowledged or found by its request id.
+        expect(after.numbers.length - before.numbers.length, `db-${n}`).toBe(placed.length);
+      }
+    },
+    150_000,
+  );
+});

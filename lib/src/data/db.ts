@@ -315,8 +315,10 @@ export async function boundedTransaction<T>(
     if (!conn) return giveUp("the database did not answer in time");
     let result: T | typeof LATE;
     try {
-      // The database gives up on a held row within 1 s, as place_order does (InnoDB's
-      // default is 50 s): a held row is no failover, and waiting longer mends nothing.
+      // The database gives up on a held row within 1 s (InnoDB's default is 50 s): an
+      // admin's form is answered "nothing was changed, try again" rather than kept
+      // waiting; behind a purchase whose COMMIT waits out a failover (about 1.5 s) that
+      // may be the answer too (docs/internals.md, "Failover: the app's side").
       const lockWait = 1;
       result = await within(
         (async () => {
@@ -333,8 +335,9 @@ export async function boundedTransaction<T>(
         continue;
       }
       await conn.rollback().then(() => conn.release(), () => conn.destroy());
+      // A held row after a COMMIT whose answer was lost: run again, while the budget lasts, to settle it.
+      if (mayRunAgain(err) || (inDoubt && isLockWaitTimeout(err))) continue;
       if (isLockWaitTimeout(err)) giveUp("another change holds the item", err);
-      if (mayRunAgain(err)) continue;
       // Rolled back above: whatever the server refused (docs/reliability.md, "Left open"), nothing was kept.
       if (isServerError(err)) giveUp("the database refused it", err);
       throw err;
