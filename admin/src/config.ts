@@ -11,8 +11,8 @@ export const AdminEnv = {
   ADMIN_API_TOKEN: bearerToken(),
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**
-   * How long a write (and a sign-in or sign-out) waits for admin-api: past admin-api's
-   * own write budget (4.5 s, admin-api/src/once.ts), which covers a database failover.
+   * How long a write to the catalogue waits for admin-api: past admin-api's own write
+   * budget (4.5 s, admin-api/src/once.ts), which covers a database failover.
    */
   API_WRITE_TIMEOUT_MS: integer(5500, 50, 60000),
   ADMIN_USER: text(),

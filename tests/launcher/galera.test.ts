@@ -233,15 +233,12 @@ describe("DB_NODES=3", () => {
 // finds itself outside the Primary Component, rejoins, and the writes move back to it
 // (its backups' sessions shut: more lost connections, settled by the same retries).
 describe("DB_NODES=3: the app's side of failover", () => {
-  /** Tux's stock and its orders (count, numbers), asked on node n. */
+  /** Tux's stock and its orders (units, numbers), asked on node n as the api's account. */
   async function tuxOn(n: number) {
-    const conn = await mysql.createConnection({
-      host: "127.0.0.1",
-      port: nodePorts(ports.db, n).sql,
-      user: "bazaar_api",
-      password: stack.secrets.API_DB_PASSWORD,
-      database: "bazaar",
-    });
+    const password = encodeURIComponent(stack.secrets.API_DB_PASSWORD);
+    const conn = await mysql.createConnection(
+      `mysql://bazaar_api:${password}@127.0.0.1:${nodePorts(ports.db, n).sql}/bazaar`,
+    );
     try {
       const [[item]] = (await conn.query("SELECT id, quantity FROM items WHERE name = 'Tux'")) as unknown as [
         { id: number; quantity: number }[],

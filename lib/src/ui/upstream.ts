@@ -30,20 +30,15 @@ const refused = (err: unknown) => {
   return /connection refused|ECONNREFUSED/i.test(`${String(err)} ${String(e?.cause ?? "")}`);
 };
 
-const READS = new Set(["GET", "HEAD"]);
-
 /**
  * A fetch whose every call is aborted after `ms` (the whole exchange, body included),
- * or `writeMs` for a call that may change something (any method but GET and HEAD: the
- * API's own write budget covers a database failover, docs/internals.md), and whose
- * refused connection is a NotSent: what was never sent is known by its class.
+ * and whose refused connection is a NotSent: what was never sent is known by its class.
  * @example
- * const fetch = timedFetch(3000, fetch, 5500);
+ * const fetch = timedFetch(3000);
  */
-export function timedFetch(ms: number, base: Fetch = fetch, writeMs = ms): Fetch {
+export function timedFetch(ms: number, base: Fetch = fetch): Fetch {
   return async (input, init) => {
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    const deadline = AbortSignal.timeout(READS.has(method) ? ms : writeMs);
+    const deadline = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     try {
       return await base(input, { ...init, signal });
@@ -53,22 +48,13 @@ export function timedFetch(ms: number, base: Fetch = fetch, writeMs = ms): Fetch
   };
 }
 
-/**
- * Where an internal API is and how to reach it: its URL, service token and deadlines
- * (`writeTimeoutMs` for calls that may change something; `timeoutMs` unless given).
- */
-export type ServiceTarget = {
-  url: string;
-  token: string;
-  timeoutMs: number;
-  writeTimeoutMs?: number;
-  fetch?: Fetch;
-};
+/** Where an internal API is and how to reach it: its URL, service token and deadline. */
+export type ServiceTarget = { url: string; token: string; timeoutMs: number; fetch?: Fetch };
 
 /** The typed client's options for an internal API: its Bearer token, a deadline on every call. */
-export const serviceClientOptions = ({ token, timeoutMs, writeTimeoutMs, fetch }: ServiceTarget) => ({
+export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget) => ({
   headers: { Authorization: `Bearer ${token}` },
-  fetch: timedFetch(timeoutMs, fetch, writeTimeoutMs),
+  fetch: timedFetch(timeoutMs, fetch),
 });
 
 /** Per-call options for the typed client: the request id of the incoming request. */
