@@ -319,10 +319,9 @@ export async function boundedTransaction<T>(
       // admin's form is answered "nothing was changed, try again" rather than kept
       // waiting; behind a purchase whose COMMIT waits out a failover (about 1.5 s) that
       // may be the answer too (docs/internals.md, "Failover: the app's side").
-      const lockWait = 1;
       result = await within(
         (async () => {
-          await conn.query(`SET SESSION innodb_lock_wait_timeout = ${lockWait}`);
+          await conn.query("SET SESSION innodb_lock_wait_timeout = 1");
           await conn.beginTransaction();
           return await work(conn);
         })(),
