@@ -151,8 +151,8 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- A purchase waits at most 3 s for a row lock another transaction holds (a
 -- correction, a long-running admin statement, or — with DB_NODES=3 — a purchase
 -- whose COMMIT waits while Galera drops a failed writer, about 1.5 s), then gives up
--- with error 1205 and nothing done (the handler rolls back): inside the api's 4.5 s
--- purchase budget and web's 5.5 s deadline (API_WRITE_TIMEOUT_MS), so a buyer told
+-- with error 1205 and nothing done (the handler rolls back): inside the api's 7 s
+-- purchase budget and web's 8 s deadline (API_WRITE_TIMEOUT_MS), so a buyer told
 -- "unavailable" was told the truth — the database gave up first and no order exists
 -- (docs/internals.md, "Failover: the app's side"). Set per session, for the call only
 -- (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).

@@ -12,9 +12,9 @@ export const AdminEnv = {
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**
    * How long a write to the catalogue waits for admin-api: past admin-api's own write
-   * budget (4.5 s, admin-api/src/once.ts), which covers a database failover.
+   * budget (7 s, admin-api/src/once.ts), which covers a database failover.
    */
-  API_WRITE_TIMEOUT_MS: integer(5500, 50, 60000),
+  API_WRITE_TIMEOUT_MS: integer(8000, 50, 60000),
   ADMIN_USER: text(),
   ADMIN_PASSWORD: secret(),
   /**

@@ -14,10 +14,10 @@ export const WebEnv = {
   /** How long a page waits for the api before it says the store is unavailable. */
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**
-   * How long a purchase waits for the api: past the api's own budget (4.5 s,
+   * How long a purchase waits for the api: past the api's own budget (7 s,
    * api/src/purchase.ts), which covers a failover of the database's writer.
    */
-  API_WRITE_TIMEOUT_MS: integer(5500, 50, 60000),
+  API_WRITE_TIMEOUT_MS: integer(8000, 50, 60000),
   /**
    * Shared with the proxy, which signs each request id with it (lib/src/request-id.ts):
    * only a signed id is kept, so only the proxy's can make a purchase idempotent.

@@ -289,7 +289,7 @@ const notMade = (why: string, cause?: unknown): never => {
  *   outcome is unknown, giving up is 504, never 503.
  * The work's own refusals (fail(409 …)) pass through.
  * @example
- * await boundedTransaction(db.pool, (conn) => conn.query("UPDATE …"), { deadline: Date.now() + 4500 });
+ * await boundedTransaction(db.pool, (conn) => conn.query("UPDATE …"), { deadline: Date.now() + 7000 });
  */
 export async function boundedTransaction<T>(
   pool: mysql.Pool,
