@@ -2,7 +2,13 @@
 // (testutil/src/fake-pool.ts): which errors are retried with the same request id,
 // and which answer 503 "not placed" or 504 "unknown".
 import { describe, expect, test } from "bun:test";
-import { connectionError, FAILOVER_ERRORS, fakePool, serverError } from "../../testutil/src/fake-pool.ts";
+import {
+  commitFailed,
+  connectionError,
+  FAILOVER_ERRORS,
+  fakePool,
+  serverError,
+} from "../../testutil/src/fake-pool.ts";
 import { placeOrder, purchaseStats } from "./purchase.ts";
 
 const PLACED = [[{ outcome: "ok", order_number: 7, name: "Tux", quantity: 1, unit_price: 15.99 }]];
@@ -29,8 +35,9 @@ describe("retried with the same request id, then placed", () => {
         status: 200,
         message: "order 7",
       });
-      // A lost connection left the outcome unknown; the retry's answer settled it.
-      const lost = ["lost", "reset", "pipe"].includes(name);
+      // A lost connection (or a node not ready, which may be a failed COMMIT) left the
+      // outcome unknown; the retry's answer settled it.
+      const lost = ["lost", "reset", "pipe", "notReady"].includes(name);
       expect(stats).toEqual({ retried: 1, retries: 2, settled: lost ? 1 : 0 });
       expect(fake.statements.map((s) => s.params[2])).toEqual(["req-1", "req-1", "req-1"]);
       // A node that cannot write and a broken connection are closed, never pooled again.
@@ -94,6 +101,23 @@ describe("given up after a lost connection: 504 unknown, never 503", () => {
   test("lost, then deadlocks until the deadline: 504", async () => {
     const fake = fakePool((_, i) => {
       throw i === 0 ? FAILOVER_ERRORS.lost() : FAILOVER_ERRORS.deadlock();
+    });
+    const answer = await outcome(
+      placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + 300 }),
+    );
+    expect(answer.status).toBe(504);
+  });
+
+  test("a COMMIT failed as the node lost the Primary Component (1180): asked again, and settled", async () => {
+    const stats = purchaseStats();
+    const fake = fakePool(failing(1, commitFailed));
+    expect((await outcome(placeOrder(fake.db, "tux", 1, "req-1", undefined, { stats }))).status).toBe(200);
+    expect(stats.settled).toBe(1);
+  });
+
+  test("1180, then deadlocks until the deadline: 504, never 503", async () => {
+    const fake = fakePool((_, i) => {
+      throw i === 0 ? commitFailed() : FAILOVER_ERRORS.deadlock();
     });
     const answer = await outcome(
       placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + 300 }),

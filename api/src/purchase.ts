@@ -15,6 +15,7 @@
 // settles an attempt whose connection broke (it committed, and its order is answered;
 // or it did not, and the order is placed now).
 import {
+  commitUncertain,
   connectionWithin,
   type Db,
   isConnectionLost,
@@ -61,6 +62,7 @@ export const CONNECTION_WAIT_MS = 1000;
 export const NOT_PLACED = "the order was not placed";
 
 const LOST = "the order's outcome is unknown: the database connection broke during the purchase";
+const UNCONFIRMED = "the order's outcome is unknown: the database failed over while committing it";
 
 // Ended from outside while it ran: ER_QUERY_INTERRUPTED (KILL QUERY), MariaDB's
 // max_statement_time, MySQL's max_execution_time.
@@ -111,12 +113,12 @@ export async function placeOrder(
   price?: number,
   { deadline = Date.now() + PURCHASE_BUDGET_MS, stats }: { deadline?: number; stats?: PurchaseStats } = {},
 ): Promise<Placed | undefined> {
-  // Set once an attempt was sent and its connection broke: from then on only an answer
+  // Set (to why) once an attempt may have committed unseen: from then on only an answer
   // of the procedure is the truth, and giving up is 504, never 503.
-  let inDoubt = false;
+  let inDoubt: string | undefined;
   let attempt = 0;
   const giveUp = (notPlaced: string): never =>
-    inDoubt ? fail(504, LOST) : fail(503, `${NOT_PLACED}: ${notPlaced}, please try again`);
+    inDoubt ? fail(504, inDoubt) : fail(503, `${NOT_PLACED}: ${notPlaced}, please try again`);
   try {
     for (attempt = 1;; attempt++) {
       if (attempt > 1) {
@@ -146,7 +148,7 @@ export async function placeOrder(
         if (isConnectionLost(err)) {
           conn.destroy();
           if (requestId === null) fail(504, LOST);
-          inDoubt = true;
+          inDoubt = LOST;
           continue;
         }
         // Interrupted (KILL QUERY by an operator or a tool, a statement timeout): after the
@@ -159,8 +161,15 @@ export async function placeOrder(
           await undoInterrupted(conn);
           fail(504, "the order's outcome is unknown: the database interrupted the purchase");
         }
-        // The procedure's handler rolled the call back: nothing of it was kept.
+        // The procedure's handler rolled the call back: nothing of it was kept here. But an
+        // error its COMMIT may have given on a node losing the Primary Component does not
+        // say the others did not commit it: unknown, asked again like a lost connection.
         wrongNode(err) ? conn.destroy() : conn.release();
+        if (commitUncertain(err)) {
+          if (requestId === null) fail(504, UNCONFIRMED);
+          inDoubt = UNCONFIRMED;
+          continue;
+        }
         // A held row after a lost connection: asked again, while the budget lasts, to settle it.
         if (mayRunAgain(err) || (inDoubt && isLockWaitTimeout(err))) continue;
         if (isLockWaitTimeout(err)) giveUp("the item is busy (another change holds it)");

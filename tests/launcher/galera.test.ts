@@ -233,16 +233,17 @@ describe("DB_NODES=3", () => {
 // finds itself outside the Primary Component, rejoins, and the writes move back to it
 // (its backups' sessions shut: more lost connections, settled by the same retries).
 describe("DB_NODES=3: the app's side of failover", () => {
-  /** Tux's stock and its orders (units, numbers), asked on node n as the api's account. */
-  async function tuxOn(n: number) {
+  /** An item's stock and its orders (units, numbers), asked on node n as the api's account. */
+  async function itemOn(n: number, name: string) {
     const password = encodeURIComponent(stack.secrets.API_DB_PASSWORD);
     const conn = await mysql.createConnection(
       `mysql://bazaar_api:${password}@127.0.0.1:${nodePorts(ports.db, n).sql}/bazaar`,
     );
     try {
-      const [[item]] = (await conn.query("SELECT id, quantity FROM items WHERE name = 'Tux'")) as unknown as [
-        { id: number; quantity: number }[],
-      ];
+      const [[item]] =
+        (await conn.query("SELECT id, quantity FROM items WHERE name = ?", [name])) as unknown as [
+          { id: number; quantity: number }[],
+        ];
       const [rows] = await conn.query("SELECT number, quantity FROM orders WHERE item_id = ?", [item!.id]);
       const orders = rows as { number: number; quantity: number }[];
       return {
@@ -255,6 +256,25 @@ describe("DB_NODES=3: the app's side of failover", () => {
     }
   }
 
+  /** A restock of one Fox straight to admin-api, with its Idempotency-Key: the status, and whether it was a replay. */
+  async function restock(key: string): Promise<{ status: number; replayed?: boolean }> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.adminApi}/items`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${stack.secrets.ADMIN_API_TOKEN}`,
+          "Content-Type": "application/json",
+          "Idempotency-Key": key,
+        },
+        body: JSON.stringify({ name: "Fox", quantity: 1 }),
+      });
+      const body = (await res.json()) as { data?: { replayed: boolean } };
+      return { status: res.status, replayed: body.data?.replayed };
+    } catch {
+      return { status: 0 };
+    }
+  }
+
   /** The api's purchase retries so far (its /healthz). */
   const retries = async () =>
     ((await (await fetch(`http://127.0.0.1:${ports.api}/healthz`)).json()) as {
@@ -262,11 +282,12 @@ describe("DB_NODES=3: the app's side of failover", () => {
     }).data.purchases;
 
   test(
-    "kill -STOP of the writer under purchases: retried on the new writer; every acknowledged order exists once, stock and orders add up; -CONT, it rejoins",
+    "kill -STOP of the writer under purchases and restocks: retried on the new writer; every acknowledged order exists once, stock and orders add up, no restock made twice; -CONT, it rejoins",
     async () => {
       await stack.sql("UPDATE bazaar.items SET quantity = 100000 WHERE name = 'Tux';");
       for (const n of NODES) expect((await probe(n)).status).toBe(200);
-      const before = await tuxOn(1);
+      const before = await itemOn(1, "Tux");
+      const foxBefore = await itemOn(1, "Fox");
       const retriesBefore = await retries();
 
       const acknowledged: number[] = [];
@@ -292,7 +313,17 @@ describe("DB_NODES=3: the app's side of failover", () => {
           }
         }
       };
-      const loop = Promise.all([buyer(), buyer(), buyer(), buyer()]);
+      // An admin restocking Fox one at a time, each with a new key: 503 "not made", 504 "unknown".
+      const restocks: Record<string, string[]> = {};
+      const restocker = async () => {
+        while (Date.now() < stopAt) {
+          const key = crypto.randomUUID();
+          const { status } = await restock(key);
+          (restocks[status] ??= []).push(key);
+          await Bun.sleep(20);
+        }
+      };
+      const loop = Promise.all([buyer(), buyer(), buyer(), buyer(), restocker()]);
       await Bun.sleep(1000);
       const writerPid = stack.pid("db-1")!;
       stoppedAt = Date.now();
@@ -330,33 +361,54 @@ describe("DB_NODES=3: the app's side of failover", () => {
         if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
         else notFound++;
       }
+      // A restock whose answer was 504 sent again with its key: made once either way
+      // (replayed: it had been made; not replayed: it had not, and is made now).
+      let replayed = 0;
+      for (const key of restocks[504] ?? []) {
+        const again = await restock(key);
+        expect(again.status).toBe(200);
+        if (again.replayed) replayed++;
+      }
       const made = await retries();
-      console.log(
-        `[galera] writer stopped (SIGSTOP): first purchase accepted ${
-          firstAfterStop - stoppedAt
-        } ms later; ` +
-          `resumed after ${contAt - stoppedAt} ms, out of the Primary Component ${
-            left ? left - contAt : "–"
-          } ms ` +
-          `and Synced again ${rejoined - contAt} ms after SIGCONT ` +
-          `(same process: ${stack.pid("db-1") === writerPid}); ${acknowledged.length} acknowledged, ` +
-          `answers ${JSON.stringify(answers)}; ${inDoubt.length} × 504: ${found.length} found placed, ` +
-          `${notFound} not placed; the api retried ${made.retried - retriesBefore.retried} purchases ` +
-          `(${made.retries - retriesBefore.retries} retries, ${
-            made.settled - retriesBefore.settled
-          } unknown outcomes settled)`,
-      );
+      const count = (list?: unknown[]) => list?.length ?? 0;
+      console.log(`[galera] writer stopped (SIGSTOP): ${
+        JSON.stringify({
+          first_purchase_accepted_after_ms: firstAfterStop - stoppedAt,
+          resumed_after_ms: contAt - stoppedAt,
+          out_of_primary_after_cont_ms: left ? left - contAt : null,
+          synced_after_cont_ms: rejoined - contAt,
+          same_process: stack.pid("db-1") === writerPid,
+          acknowledged: acknowledged.length,
+          answers,
+          in_doubt_504: inDoubt.length,
+          found_placed: found.length,
+          not_placed: notFound,
+          purchases_retried: made.retried - retriesBefore.retried,
+          retries: made.retries - retriesBefore.retries,
+          unknown_settled: made.settled - retriesBefore.settled,
+          restocks: Object.fromEntries(
+            Object.entries(restocks).map(([status, keys]) => [status, keys.length]),
+          ),
+          restocks_504_found_made: replayed,
+        })
+      }`);
       expect(firstAfterStop).toBeGreaterThan(0);
       expect((await probe(1)).status).toBe(200);
-      // Only 200, 503 (not placed) and 504 (unknown, looked up above): nothing else.
+      // Only 200, 503 (not made) and 504 (unknown, settled above): nothing else.
+      for (const status of Object.keys(restocks)) expect(["200", "503", "504"]).toContain(status);
       for (const key of Object.keys(answers)) expect(["200", "503", "504"]).toContain(key.split(": ")[1]!);
       // No number handed out twice, and every acknowledged order (and every 504 found) is on every node.
       const placed = [...acknowledged, ...found];
       expect(new Set(placed).size).toBe(placed.length);
       for (const n of NODES) await expectAllOn(n, placed);
       // Stock + units sold add up, on every node: nothing half made, nothing made twice.
+      // Fox: every acknowledged restock and every 504 once (sent again above), no 503.
+      const foxMade = count(restocks[200]) + count(restocks[504]);
       for (const n of NODES) {
-        const after = await tuxOn(n);
+        expect((await itemOn(n, "Fox")).stock, `db-${n}`).toBe(foxBefore.stock + foxMade);
+      }
+      for (const n of NODES) {
+        const after = await itemOn(n, "Tux");
         expect(after.stock + after.units, `db-${n}`).toBe(before.stock + before.units);
         // Every Tux order the test made was acknowledged or found by its request id.
         expect(after.numbers.length - before.numbers.length, `db-${n}`).toBe(placed.length);

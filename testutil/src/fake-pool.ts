@@ -34,6 +34,9 @@ export const FAILOVER_ERRORS = {
   pipe: () => connectionError("EPIPE"),
 };
 
+/** A COMMIT that failed as its Galera node lost the Primary Component: the others may have it. */
+export const commitFailed = () => serverError("ER_ERROR_DURING_COMMIT", 1180);
+
 /** One statement as the fake saw it; BEGIN, COMMIT and ROLLBACK are statements too. */
 export type Statement = { sql: string; params: unknown[]; connection: number };
 

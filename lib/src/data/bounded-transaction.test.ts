@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import type { PoolConnection } from "mysql2/promise";
 import {
+  commitFailed,
   connectionError,
   FAILOVER_ERRORS,
   fakePool,
@@ -124,6 +125,16 @@ describe("a COMMIT whose answer was lost", () => {
     const { fake, result } = answer(failOn("COMMIT", FAILOVER_ERRORS.lost), { rerunnable: true });
     expect(await result).toEqual({ status: 200, message: "made" });
     expect(runs(fake.statements)).toBe(2);
+  });
+
+  test("a COMMIT that failed as its node lost the Primary Component (1180, 1047): unknown, not 'not made'", async () => {
+    for (const error of [commitFailed, FAILOVER_ERRORS.notReady]) {
+      const once = answer(failOn("COMMIT", error));
+      expect((await once.result).status).toBe(504);
+      const rerun = answer(failOn("COMMIT", error), { rerunnable: true });
+      expect(await rerun.result).toEqual({ status: 200, message: "made" });
+      expect(runs(rerun.fake.statements)).toBe(2);
+    }
   });
 
   test("rerunnable, then nothing to connect to: 504, never 503", async () => {

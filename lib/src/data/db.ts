@@ -72,6 +72,11 @@ const WRONG_NODE = new Set([1047, 1290, 1792]);
 
 const errnoOf = (err: unknown) => (err as { errno?: unknown } | undefined)?.errno;
 
+// A COMMIT that failed on a node losing the Primary Component: 1180 ER_ERROR_DURING_COMMIT
+// ("Got error 6 during COMMIT", seen in a failover test) or 1047. The node rolled back,
+// but its writeset may already have reached the others, who commit it.
+const COMMIT_UNCERTAIN = new Set([1180, 1047]);
+
 /**
  * The database refused the statement and rolled the transaction back for a reason a
  * retry may get past: a deadlock or certification failure, a unique key taken by a
@@ -81,6 +86,16 @@ const errnoOf = (err: unknown) => (err as { errno?: unknown } | undefined)?.errn
  * if (mayRunAgain(err)) continue;
  */
 export const mayRunAgain = (err: unknown) => RUN_AGAIN.has(errnoOf(err) as number);
+
+/**
+ * The error may have come from a COMMIT on a Galera node losing the Primary Component
+ * (1180, or 1047 on a COMMIT): its own rollback does not say the others did not commit
+ * it. The outcome is unknown; a certification failure (1213) is not this (it is decided
+ * alike on every node).
+ * @example
+ * if (commitUncertain(err)) inDoubt = true;
+ */
+export const commitUncertain = (err: unknown) => COMMIT_UNCERTAIN.has(errnoOf(err) as number);
 
 /**
  * The connection's node cannot take writes (not ready, read-only): close it rather
@@ -283,7 +298,8 @@ const notMade = (why: string, cause?: unknown): never => {
  *   certification failure, a node not ready or read-only: run again whole while the
  *   budget lasts. No connection in time, nothing to connect to, a row held past the
  *   lock wait, a statement past the deadline, any other error the server answered: 503.
- *   Once COMMIT is sent, no answer in time or a broken connection is 504 unknown;
+ *   Once COMMIT is sent, no answer in time, a broken connection or a COMMIT that
+ *   failed as its node lost the Primary Component (commitUncertain) is 504 unknown;
  *   unless the work is `rerunnable` (it finds an earlier run's commit by its key), and
  *   then it is run again to learn the outcome while the budget lasts. Once an attempt's
  *   outcome is unknown, giving up is 504, never 503.
@@ -350,8 +366,9 @@ export async function boundedTransaction<T>(
     try {
       committed = await within(conn.commit(), Math.max(left(), COMMIT_FLOOR_MS));
     } catch (err) {
-      // A COMMIT refused by the server (Galera's certification failure: 1213) kept nothing.
-      if (isServerError(err)) {
+      // A COMMIT refused by the server (Galera's certification failure: 1213) kept nothing;
+      // one that failed as its node lost the Primary Component may be kept by the others.
+      if (isServerError(err) && !commitUncertain(err)) {
         wrongNode(err) ? conn.destroy() : conn.release();
         if (mayRunAgain(err)) continue;
         giveUp("the database refused it", err);
