@@ -148,12 +148,14 @@ INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
 -- p_name_key is the item's name key, as items.name_key (the apps compute it).
 -- p_price: the unit price the buyer saw, or NULL (the lab's clients send none); a
 -- different price now refuses the purchase, so no one pays what they were not shown.
--- A purchase waits at most 1 s for a row lock another transaction holds (a
--- correction, a long-running admin statement), then gives up with error 1205 and
--- nothing done (the handler rolls back): far inside the web tier's deadline
--- (API_TIMEOUT_MS, 3 s), so a buyer told "unavailable" was told the truth — the
--- database gave up first and no order exists (docs/reliability.md). Set per session, for the
--- call only (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).
+-- A purchase waits at most 3 s for a row lock another transaction holds (a
+-- correction, a long-running admin statement, or — with DB_NODES=3 — a purchase
+-- whose COMMIT waits while Galera drops a failed writer, about 1.5 s), then gives up
+-- with error 1205 and nothing done (the handler rolls back): inside the api's 7 s
+-- purchase budget and web's 8 s deadline (API_WRITE_TIMEOUT_MS), so a buyer told
+-- "unavailable" was told the truth — the database gave up first and no order exists
+-- (docs/internals.md, "Failover: the app's side"). Set per session, for the call only
+-- (both MySQL 8.4 and MariaDB 10.11 take it; whole seconds, 1 the least).
 DROP PROCEDURE IF EXISTS place_order;
 DELIMITER //
 CREATE PROCEDURE place_order(
@@ -180,7 +182,7 @@ BEGIN
   IF p_quantity IS NULL OR p_quantity < 1 OR p_quantity > 1000 THEN
     SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'quantity must be a whole number from 1 to 1000';
   END IF;
-  SET SESSION innodb_lock_wait_timeout = 1;
+  SET SESSION innodb_lock_wait_timeout = 3;
 
   -- Read committed: the item's row lock is what orders purchases; gap locks on the
   -- orders' request id index would only make concurrent buyers deadlock.

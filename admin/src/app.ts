@@ -23,6 +23,11 @@ import {
 
 export type AdminAppDeps = {
   adminApi: AdminApiClient;
+  /**
+   * admin-api for the catalogue's writes, whose deadline (API_WRITE_TIMEOUT_MS) is past
+   * admin-api's own write budget, which covers a database failover (default: `adminApi`).
+   */
+  adminWrites?: AdminApiClient;
   identity: string;
   credentials: { user: string; password: string };
   sessionSecret: string;
@@ -41,6 +46,7 @@ export type AdminAppDeps = {
 export function createApp(
   {
     adminApi,
+    adminWrites = adminApi,
     identity,
     credentials,
     sessionSecret,
@@ -63,7 +69,7 @@ export function createApp(
     backend: sessionBackend,
     fingerprint,
   });
-  const deps = { adminApi, identity, site, sessions, proxyKey };
+  const deps = { adminApi, adminWrites, identity, site, sessions, proxyKey };
   const guard = requireSession(sessions, proxyKey);
   const open = new Set(["/admin/login", "/admin/logout", "/admin/healthz", site.css]);
   app.use("/admin/*", (c, next) => (open.has(c.req.path) ? next() : guard(c, next)));

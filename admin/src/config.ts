@@ -10,6 +10,11 @@ export const AdminEnv = {
   /** Shared with admin-api: every call carries it as a Bearer token. */
   ADMIN_API_TOKEN: bearerToken(),
   API_TIMEOUT_MS: integer(3000, 50, 60000),
+  /**
+   * How long a write to the catalogue waits for admin-api: past admin-api's own write
+   * budget (7 s, admin-api/src/once.ts), which covers a database failover.
+   */
+  API_WRITE_TIMEOUT_MS: integer(8000, 50, 60000),
   ADMIN_USER: text(),
   ADMIN_PASSWORD: secret(),
   /**

@@ -9,6 +9,8 @@ export type AdminHonoEnv = { Variables: HonoEnv["Variables"] & { session: Sessio
 /** What the admin routes get. */
 export type AdminDeps = {
   adminApi: AdminApiClient;
+  /** admin-api as the catalogue's writes call it: with their own deadline (API_WRITE_TIMEOUT_MS). */
+  adminWrites: AdminApiClient;
   identity: string;
   site: Site;
   sessions: Sessions;

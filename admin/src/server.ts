@@ -13,6 +13,11 @@ export const server = (env: Record<string, string | undefined>) =>
         token: config.ADMIN_API_TOKEN,
         timeoutMs: config.API_TIMEOUT_MS,
       }),
+      adminWrites: createAdminApiClient({
+        url: config.ADMIN_API_URL,
+        token: config.ADMIN_API_TOKEN,
+        timeoutMs: config.API_WRITE_TIMEOUT_MS,
+      }),
       identity: identity(config.INSTANCE_NAME),
       credentials: { user: config.ADMIN_USER, password: config.ADMIN_PASSWORD },
       sessionSecret: config.SESSION_SECRET,

@@ -7,23 +7,26 @@ import { catalogReads } from "./catalog-reads.ts";
 import type { Relay } from "./relay.ts";
 import { items } from "./routes/items.ts";
 import { orders } from "./routes/orders.ts";
+import { purchaseStats } from "./purchase.ts";
 
 export function createApp(
   { db, cache, token, log, relay }: ServiceDeps & { token: string; log?: Log; relay?: Relay },
 ) {
   const redis = catalogCache(cache);
   const catalog = catalogReads({ db, cache, redis });
+  const purchases = purchaseStats();
   return createServiceApp(
-    // What the bench reads: the catalogue's hits and MySQL statements, and the relay's work.
+    // What the bench reads: the catalogue's hits and MySQL statements, the relay's work,
+    // and the purchases' retries (the failover test reads those).
     {
       service: "api",
       token,
       db,
       cache,
       log,
-      counts: () => ({ catalog: catalog.stats(), relay: relay?.stats() }),
+      counts: () => ({ catalog: catalog.stats(), relay: relay?.stats(), purchases: { ...purchases } }),
     },
-    new Hono().route("/items", items({ catalog })).route("/orders", orders({ db, cache, redis })),
+    new Hono().route("/items", items({ catalog })).route("/orders", orders({ db, cache, redis, purchases })),
   );
 }
 

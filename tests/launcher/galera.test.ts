@@ -406,3 +406,194 @@ describe("DB_NODES=3", () => {
     180_000,
   );
 });
+
+// The app's side of failover (issue 23, point 4): a hung writer (`kill -STOP`), not a
+// dead one. HAProxy's probe check times out, db-1 is marked down and its sessions shut;
+// the apps retry on the new writer with the same request id. Then `kill -CONT`: db-1
+// finds itself outside the Primary Component, rejoins, and the writes move back to it
+// (its backups' sessions shut: more lost connections, settled by the same retries).
+describe("DB_NODES=3: the app's side of failover", () => {
+  /** An item's stock and its orders (units, numbers), asked on node n as the api's account. */
+  async function itemOn(n: number, name: string) {
+    const password = encodeURIComponent(stack.secrets.API_DB_PASSWORD);
+    const conn = await mysql.createConnection(
+      `mysql://bazaar_api:${password}@127.0.0.1:${nodePorts(ports.db, n).sql}/bazaar`,
+    );
+    try {
+      const [[item]] =
+        (await conn.query("SELECT id, quantity FROM items WHERE name = ?", [name])) as unknown as [
+          { id: number; quantity: number }[],
+        ];
+      const [rows] = await conn.query("SELECT number, quantity FROM orders WHERE item_id = ?", [item!.id]);
+      const orders = rows as { number: number; quantity: number }[];
+      return {
+        stock: Number(item!.quantity),
+        units: orders.reduce((sum, o) => sum + Number(o.quantity), 0),
+        numbers: orders.map((o) => Number(o.number) - 1),
+      };
+    } finally {
+      await conn.end();
+    }
+  }
+
+  /** A restock of one Fox straight to admin-api, with its Idempotency-Key: the status, and whether it was a replay. */
+  async function restock(key: string): Promise<{ status: number; replayed?: boolean }> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ports.adminApi}/items`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${stack.secrets.ADMIN_API_TOKEN}`,
+          "Content-Type": "application/json",
+          "Idempotency-Key": key,
+        },
+        body: JSON.stringify({ name: "Fox", quantity: 1 }),
+      });
+      const body = (await res.json()) as { data?: { replayed: boolean } };
+      return { status: res.status, replayed: body.data?.replayed };
+    } catch {
+      return { status: 0 };
+    }
+  }
+
+  /** The api's purchase retries so far (its /healthz). */
+  const retries = async () =>
+    ((await (await fetch(`http://127.0.0.1:${ports.api}/healthz`)).json()) as {
+      data: { purchases: { retried: number; retries: number; settled: number } };
+    }).data.purchases;
+
+  test(
+    "kill -STOP of the writer under purchases and restocks: retried on the new writer; every acknowledged order exists once, stock and orders add up, no restock made twice; -CONT, it rejoins",
+    async () => {
+      await stack.sql("UPDATE bazaar.items SET quantity = 100000 WHERE name = 'Tux';");
+      for (const n of NODES) expect((await probe(n)).status).toBe(200);
+      const before = await itemOn(1, "Tux");
+      const foxBefore = await itemOn(1, "Fox");
+      const retriesBefore = await retries();
+
+      const acknowledged: number[] = [];
+      const inDoubt: string[] = [];
+      const answers: Record<string, number> = {};
+      let stoppedAt = 0;
+      let firstAfterStop = 0;
+      let stopAt = Number.POSITIVE_INFINITY;
+      const buyer = async () => {
+        while (Date.now() < stopAt) {
+          const began = Date.now();
+          const r = await buy();
+          const phase = !stoppedAt ? "before" : !firstAfterStop ? "failover" : "after";
+          const key = `${phase}: ${r.status}`;
+          answers[key] = (answers[key] ?? 0) + 1;
+          if (r.status === 200 && r.order !== undefined) {
+            acknowledged.push(r.order);
+            if (stoppedAt && began > stoppedAt && !firstAfterStop) firstAfterStop = Date.now();
+          } else if (r.status === 504) {
+            const id = r.error?.match(/request_id=(\w+)/)?.[1];
+            expect(id, r.error).toBeDefined();
+            inDoubt.push(id!);
+          }
+        }
+      };
+      // An admin restocking Fox one at a time, each with a new key: 503 "not made", 504 "unknown".
+      const restocks: Record<string, string[]> = {};
+      const restocker = async () => {
+        while (Date.now() < stopAt) {
+          const key = crypto.randomUUID();
+          const { status } = await restock(key);
+          (restocks[status] ??= []).push(key);
+          await Bun.sleep(20);
+        }
+      };
+      const loop = Promise.all([buyer(), buyer(), buyer(), buyer(), restocker()]);
+      await Bun.sleep(1000);
+      const writerPid = stack.pid("db-1")!;
+      stoppedAt = Date.now();
+      process.kill(writerPid, "SIGSTOP");
+      let contAt = 0;
+      try {
+        // Writes resume on db-2; the hung node stays hung 3 s more while they go on.
+        while (!firstAfterStop && Date.now() < stoppedAt + 30_000) await Bun.sleep(100);
+        await Bun.sleep(3000);
+      } finally {
+        process.kill(writerPid, "SIGCONT");
+        contAt = Date.now();
+      }
+      // Resumed, it still thinks itself Synced for a moment, then finds itself outside the
+      // Primary Component (probe 503); it rejoins (by itself, or restarted by the launcher
+      // if it gave up) and the writes move back to it: purchases go on 2 s past its return.
+      let left = 0;
+      while (!left && Date.now() < contAt + 10_000) {
+        if ((await probe(1)).status !== 200) left = Date.now();
+        else await Bun.sleep(50);
+      }
+      const deadline = contAt + 60_000;
+      while ((await probe(1)).status !== 200 && Date.now() < deadline) await Bun.sleep(200);
+      const rejoined = Date.now();
+      stopAt = Date.now() + 2000;
+      await loop;
+
+      // A 504 is "unknown": looked up by its request id, as its message says.
+      const found: number[] = [];
+      let notFound = 0;
+      for (const id of inDoubt) {
+        const res = await fetch(`${stack.urls.store}/orders?request_id=${id}`);
+        const body = (await res.json()) as { data?: { order_number?: number } };
+        expect([200, 404], `the lookup of ${id}`).toContain(res.status);
+        if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
+        else notFound++;
+      }
+      // A restock whose answer was 504 sent again with its key: made once either way
+      // (replayed: it had been made; not replayed: it had not, and is made now).
+      let replayed = 0;
+      for (const key of restocks[504] ?? []) {
+        const again = await restock(key);
+        expect(again.status).toBe(200);
+        if (again.replayed) replayed++;
+      }
+      const made = await retries();
+      const count = (list?: unknown[]) => list?.length ?? 0;
+      console.log(`[galera] writer stopped (SIGSTOP): ${
+        JSON.stringify({
+          first_purchase_accepted_after_ms: firstAfterStop - stoppedAt,
+          resumed_after_ms: contAt - stoppedAt,
+          out_of_primary_after_cont_ms: left ? left - contAt : null,
+          synced_after_cont_ms: rejoined - contAt,
+          same_process: stack.pid("db-1") === writerPid,
+          acknowledged: acknowledged.length,
+          answers,
+          in_doubt_504: inDoubt.length,
+          found_placed: found.length,
+          not_placed: notFound,
+          purchases_retried: made.retried - retriesBefore.retried,
+          retries: made.retries - retriesBefore.retries,
+          unknown_settled: made.settled - retriesBefore.settled,
+          restocks: Object.fromEntries(
+            Object.entries(restocks).map(([status, keys]) => [status, keys.length]),
+          ),
+          restocks_504_found_made: replayed,
+        })
+      }`);
+      expect(firstAfterStop).toBeGreaterThan(0);
+      expect((await probe(1)).status).toBe(200);
+      // Only 200, 503 (not made) and 504 (unknown, settled above): nothing else.
+      for (const status of Object.keys(restocks)) expect(["200", "503", "504"]).toContain(status);
+      for (const key of Object.keys(answers)) expect(["200", "503", "504"]).toContain(key.split(": ")[1]!);
+      // No number handed out twice, and every acknowledged order (and every 504 found) is on every node.
+      const placed = [...acknowledged, ...found];
+      expect(new Set(placed).size).toBe(placed.length);
+      for (const n of NODES) await expectAllOn(n, placed);
+      // Stock + units sold add up, on every node: nothing half made, nothing made twice.
+      // Fox: every acknowledged restock and every 504 once (sent again above), no 503.
+      const foxMade = count(restocks[200]) + count(restocks[504]);
+      for (const n of NODES) {
+        expect((await itemOn(n, "Fox")).stock, `db-${n}`).toBe(foxBefore.stock + foxMade);
+      }
+      for (const n of NODES) {
+        const after = await itemOn(n, "Tux");
+        expect(after.stock + after.units, `db-${n}`).toBe(before.stock + before.units);
+        // Every Tux order the test made was acknowledged or found by its request id.
+        expect(after.numbers.length - before.numbers.length, `db-${n}`).toBe(placed.length);
+      }
+    },
+    150_000,
+  );
+});

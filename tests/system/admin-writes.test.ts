@@ -75,7 +75,7 @@ describe("an admin write the database cannot make in time", () => {
   );
 
   test(
-    "the database paused 5 s: an add answers 503 within 3 s and is not made; sent again with its key once the database is back, it is made once",
+    "the database paused (at least 5 s): an add answers 503 within the site's 8 s write deadline and is not made; sent again with its key once the database is back, it is made once",
     async () => {
       const name = uniqueName("Paused");
       const key = { "Idempotency-Key": crypto.randomUUID() };
@@ -88,7 +88,8 @@ describe("an admin write the database cannot make in time", () => {
       });
       expect(first.value.status, JSON.stringify(first.value.body)).toBe(503);
       expect((first.value.body as Written).error!.message).toStartWith("the change was not made:");
-      expect(first.ms).toBeLessThan(3000);
+      // admin-api's budget is 7 s (it covers a database failover), the site's write deadline 8 s.
+      expect(first.ms).toBeLessThan(8000);
       expect(await dbQuantity(name)).toBeNull();
       const again = await adminApi("POST", "/items", body, key);
       expect(again.status).toBe(201);

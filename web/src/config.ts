@@ -14,6 +14,11 @@ export const WebEnv = {
   /** How long a page waits for the api before it says the store is unavailable. */
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**
+   * How long a purchase waits for the api: past the api's own budget (7 s,
+   * api/src/purchase.ts), which covers a failover of the database's writer.
+   */
+  API_WRITE_TIMEOUT_MS: integer(8000, 50, 60000),
+  /**
    * Shared with the proxy, which signs each request id with it (lib/src/request-id.ts):
    * only a signed id is kept, so only the proxy's can make a purchase idempotent.
    * Unset, no id is trusted: every request gets its own, and no retry is recognised.

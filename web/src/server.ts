@@ -13,6 +13,11 @@ export const server = (env: Record<string, string | undefined>) =>
         token: config.API_TOKEN,
         timeoutMs: config.API_TIMEOUT_MS,
       }),
+      purchases: createApiClient({
+        url: config.API_URL,
+        token: config.API_TOKEN,
+        timeoutMs: config.API_WRITE_TIMEOUT_MS,
+      }),
       identity: identity(config.INSTANCE_NAME),
       requestIdKey: config.REQUEST_ID_KEY,
       apiTimeoutMs: config.API_TIMEOUT_MS,

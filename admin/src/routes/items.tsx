@@ -59,7 +59,7 @@ const writeKey = (form: Record<string, unknown>) => {
   return key.success ? key.output : undefined;
 };
 
-export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) => {
+export const items = ({ adminApi: api, adminWrites: writes, identity, site, sessions }: AdminDeps) => {
   const dashboard = async (
     c: Context<AdminHonoEnv>,
     status: ContentfulStatusCode,
@@ -139,7 +139,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       });
       if (!parsed.success) return dashboard(c, 400, { add: { values, errors: fieldErrors(parsed.issues) } });
       try {
-        const added = await adminApi.addItem(api, c, parsed.output, writeKey(form));
+        const added = await adminApi.addItem(writes, c, parsed.output, writeKey(form));
         const { item } = added;
         return done(
           c,
@@ -204,7 +204,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       }
       try {
         const before = was;
-        const changed = await adminApi.correctItem(api, c, name, parsed.output, writeKey(form));
+        const changed = await adminApi.correctItem(writes, c, name, parsed.output, writeKey(form));
         const { item } = changed;
         const parts = [];
         if (parsed.output.quantity !== undefined) {
@@ -268,7 +268,7 @@ export const items = ({ adminApi: api, identity, site, sessions }: AdminDeps) =>
       const name = v.safeParse(ItemName, text(form.name));
       if (!name.success) fail(404, "item not found");
       try {
-        const deleted = await adminApi.deleteItem(api, c, name.output, writeKey(form));
+        const deleted = await adminApi.deleteItem(writes, c, name.output, writeKey(form));
         const { item } = deleted;
         return done(
           c,

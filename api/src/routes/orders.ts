@@ -8,7 +8,7 @@ import { selectOrder, selectOrderByRequest } from "@bazaar/lib/data/orders.ts";
 import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { Order, OrderNumber, OrderRequest, RequestIdQuery } from "@bazaar/lib/schemas.ts";
 import type { ServiceDeps } from "@bazaar/lib/data/service.ts";
-import { type Placed, placeOrder } from "../purchase.ts";
+import { type Placed, placeOrder, type PurchaseStats } from "../purchase.ts";
 
 /** The item as a purchase left it, as the cache stores it. */
 const itemAfter = (p: Placed) => ({
@@ -17,7 +17,9 @@ const itemAfter = (p: Placed) => ({
   json: JSON.stringify({ name: p.name, quantity: Number(p.item_quantity), price: Number(p.item_price) }),
 });
 
-export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache }) =>
+export const orders = (
+  { db, cache, redis, purchases }: ServiceDeps & { redis: CatalogCache; purchases?: PurchaseStats },
+) =>
   new Hono<HonoEnv>()
     // The purchase is one call of the place_order procedure: check, decrement and
     // record in one transaction, or change nothing. The read API's account can do
@@ -29,7 +31,7 @@ export const orders = ({ db, cache, redis }: ServiceDeps & { redis: CatalogCache
       // Within a budget that ends before web's deadline, answering 503 only when
       // nothing was bought (../purchase.ts).
       const key = nameKey(name);
-      const placed = await placeOrder(db, key, quantity, c.get("requestId"), price);
+      const placed = await placeOrder(db, key, quantity, c.get("requestId"), price, { stats: purchases });
       if (!placed || placed.outcome === "not_found") fail(404, "product not found");
       if (placed.outcome === "price_changed") {
         const now = Number(placed.item_price).toFixed(2);

@@ -14,14 +14,14 @@ import { order, orderByRequest, placeOrder } from "../api-client.ts";
 import { errorsAs, type WebDeps, type WebHonoEnv } from "../env.ts";
 import { OrderPage } from "../pages.tsx";
 
-export const orders = ({ api, identity, site }: WebDeps) =>
+export const orders = ({ api, purchases, identity, site }: WebDeps) =>
   new Hono<WebHonoEnv>()
     .post(
       "/",
       errorsAs("json"),
       ...labJsonBody(OrderRequest),
       async (c) => {
-        const placed = await placeOrder(api, c, c.req.valid("json"));
+        const placed = await placeOrder(purchases, c, c.req.valid("json"));
         return c.json({ data: { order_number: placed.order_number } });
       },
     )

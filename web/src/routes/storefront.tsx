@@ -42,7 +42,7 @@ const whereOf = (fields: Record<string, unknown>) => {
   return parsed.output;
 };
 
-export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
+export const storefront = ({ purchases, catalog, identity, site }: WebDeps) => {
   // Every page is revalidated for each request (it must be current), but an unchanged
   // page is the same object (../catalog-reader.ts), so its plain rendering is made once, not
   // per request, and its ETag is the digest of those bytes (they differ per web
@@ -105,7 +105,7 @@ export const storefront = ({ api, catalog, identity, site }: WebDeps) => {
       }
       const { name, quantity, price } = parsed.output;
       try {
-        const placed = await placeOrder(api, c, { name, quantity, price });
+        const placed = await placeOrder(purchases, c, { name, quantity, price });
         return c.redirect(`/orders/${placed.order_number}`, 303);
       } catch (err) {
         if (!isHttpError(err)) throw err;
