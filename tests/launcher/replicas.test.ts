@@ -253,6 +253,7 @@ const failures = (seen: Seen) => ({
  * those last 2 s.
  */
 async function underLoad(victim: ServiceName, backend: "api" | "admin_api", leave: () => Promise<void>) {
+  const retriedBefore = await retried();
   const { toy, restocked } = await items();
   const [toyStart, restockedStart] = [await quantityOf(toy), await quantityOf(restocked)];
   const run = load(toy, restocked);
@@ -266,7 +267,14 @@ async function underLoad(victim: ServiceName, backend: "api" | "admin_api", leav
   const seen = await run.stop();
   const rejoined = (await pool(backend))[victim]!.sent - sentBack;
   const { foundInDoubt } = await books(seen, toy, toyStart, restocked, restockedStart);
-  return { seen, ms, rejoined, foundInDoubt };
+  return { seen, ms, rejoined, foundInDoubt, retried: (await retried()) - retriedBefore };
+}
+
+/** Requests the internal proxy sent again to another instance so far (its log's retries field, `%rc`). */
+async function retried() {
+  const log = await Bun.file(`${stack.logDir}/internal-proxy.log`).text();
+  // After the termination state (----): actconn/feconn/beconn/srv_conn/retries, "+" when redispatched.
+  return log.split("\n").filter((l) => / [-A-Za-z]{4} \d+\/\d+\/\d+\/\d+\/\+?[1-9]/.test(l)).length;
 }
 
 const APIS: ServiceName[] = ["api-1", "api-2"];
@@ -307,7 +315,7 @@ describe("API_SERVERS=2 ADMIN_API_SERVERS=2 in the local stack", () => {
     test(
       `kill -9 of ${victim} under load: no read or purchase fails, the books add up, the launcher restarts it and it rejoins the pool`,
       async () => {
-        const { seen, ms, rejoined, foundInDoubt } = await underLoad(victim, backend, async () => {
+        const { seen, ms, rejoined, foundInDoubt, retried } = await underLoad(victim, backend, async () => {
           const pid = stack.pid(victim)!;
           process.kill(pid, "SIGKILL");
           await until(`${victim} restarted`, () => stack.running(victim) && stack.pid(victim) !== pid);
@@ -321,7 +329,7 @@ describe("API_SERVERS=2 ADMIN_API_SERVERS=2 in the local stack", () => {
             seen.orders.length + seen.inDoubt.length
           } purchases (${seen.inDoubt.length} answered 504, ${foundInDoubt} of them placed), ${
             seen.writes.length + seen.writesInDoubt.length
-          } admin writes (${seen.writesInDoubt.length} answered "may or may not", made once when sent again); 0 failed; restarted and healthy in ${ms} ms; ${rejoined} requests to it in the 2 s after it was UP again`,
+          } admin writes (${seen.writesInDoubt.length} answered "may or may not", made once when sent again); 0 failed; ${retried} sent again to the other instance; restarted and healthy in ${ms} ms; ${rejoined} requests to it in the 2 s after it was UP again`,
         );
       },
       90_000,
