@@ -309,6 +309,25 @@ describe("API_SERVERS=2 ADMIN_API_SERVERS=2 in the local stack", () => {
     // The api's instances take turns; admin-api-2 waits while admin-api-1 is up.
     const took = (name: string) => after[name]!.sent > before[name]!.sent;
     expect([...APIS, ...ADMIN_APIS].map(took)).toEqual([true, true, true, false]);
+    // What the hop costs (printed, not asserted): one item read, straight at api-1 and
+    // through the internal proxy, one at a time.
+    const median = async (base: string) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${base}/items/Tux`, {
+          headers: { Authorization: `Bearer ${stack.secrets.API_TOKEN}` },
+        });
+        await res.arrayBuffer();
+        ms.push(performance.now() - t0);
+      }
+      return ms.sort((a, b) => a - b)[150]!.toFixed(2);
+    };
+    const direct = await median(`http://127.0.0.1:${ports.api + 10}`);
+    const proxied = await median(stack.urls.api);
+    console.log(
+      `[replicas] GET /items/Tux, median of 300: ${direct} ms straight at api-1, ${proxied} ms through the internal proxy`,
+    );
   });
 
   for (const [victim, backend] of [["api-1", "api"], ["admin-api-1", "admin_api"]] as const) {
