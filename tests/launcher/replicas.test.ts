@@ -355,6 +355,33 @@ describe("API_SERVERS=2 ADMIN_API_SERVERS=2 in the local stack", () => {
     );
   }
 
+  test(
+    "kill -STOP of api-2 under load (hung 1 s past leaving the pool): no read fails (sent on to api-1 after 1 s); the purchases it held answer 504 and are found or not by request id; the books add up",
+    async () => {
+      const { seen, ms, retried, foundInDoubt } = await underLoad("api-2", "api", async () => {
+        const pid = stack.pid("api-2")!;
+        process.kill(pid, "SIGSTOP");
+        await until(
+          "api-2 out of the pool",
+          async () => (await pool("api"))["api-2"]!.status.startsWith("DOWN"),
+        );
+        await Bun.sleep(1000);
+        process.kill(pid, "SIGCONT");
+      });
+      console.log(
+        `[replicas] SIGSTOP api-2: ${seen.reads} reads (${seen.readFailures.length} failed: ${
+          JSON.stringify(seen.readFailures.slice(0, 3))
+        }), ${
+          seen.orders.length + seen.inDoubt.length
+        } purchases (${seen.inDoubt.length} answered 504, ${foundInDoubt} of them placed; ${seen.purchaseFailures.length} failed), ${seen.writes.length} admin writes; ${retried} sent again to api-1; stopped for ${ms} ms`,
+      );
+      // A read waits at most the check in flight (READ_TIMEOUT, 1 s, then api-1) and its
+      // own (the same): 2 s, inside web's 3 s deadline. A purchase is not sent on.
+      expect(failures(seen)).toEqual({ reads: [], purchases: [], writes: [] });
+    },
+    90_000,
+  );
+
   // admin-api-1 is the one in use (balance first); admin-api-2 takes over while it is away.
   for (const [victim, backend] of [["api-2", "api"], ["admin-api-1", "admin_api"]] as const) {
     test(
