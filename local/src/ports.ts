@@ -183,7 +183,11 @@ export function haproxyEnv(
   };
 }
 
-/** The services an API runs as: itself when it runs once, else api-1 … api-N (admin-api-1 …). */
+/**
+ * The services an API runs as: itself when it runs once, else api-1 … api-N (admin-api-1 …).
+ *
+ * @example replicaNames("adminApi", 2) // ["admin-api-1", "admin-api-2"]
+ */
 export const replicaNames = (tier: ApiTier, count: number) => {
   const service = tier === "api" ? "api" : "admin-api";
   return count > 1 ? Array.from({ length: count }, (_, i) => `${service}-${i + 1}` as const) : [service];
@@ -199,7 +203,11 @@ export const replicaNames = (tier: ApiTier, count: number) => {
  */
 export const replicaPort = (ports: Pick<Ports, ApiTier>, tier: ApiTier, n: number) => ports[tier] + 10 * n;
 
-/** Every replica's port with its service's name (none for an API run once). */
+/**
+ * Every replica's port with its service's name (none for an API run once).
+ *
+ * @example replicaPorts(PORT_DEFAULTS, { api: 2, adminApi: 1 }) // [{ name: "api-1", port: 5013 }, { name: "api-2", port: 5023 }]
+ */
 export const replicaPorts = (ports: Pick<Ports, ApiTier>, replicas: ApiReplicas) =>
   (["api", "adminApi"] as const).flatMap((tier) =>
     replicas[tier] > 1
