@@ -382,6 +382,35 @@ describe("API_SERVERS=2 ADMIN_API_SERVERS=2 in the local stack", () => {
     90_000,
   );
 
+  test("a sign-out on admin-api-1 ends the session on admin-api-2 too, which held it in memory", async () => {
+    const away = async () => {
+      await stack.stop("admin-api-1");
+      await until(
+        "admin-api-1 out of the pool",
+        async () => (await pool("admin_api"))["admin-api-1"]!.status !== "UP",
+      );
+    };
+    const back = async () => {
+      await stack.start("admin-api-1");
+      await until("admin-api-1 UP", async () => (await pool("admin_api"))["admin-api-1"]!.status === "UP");
+    };
+    await away();
+    const b = new AdminBrowser(stack.urls.store);
+    expect((await b.login(stack.secrets.ADMIN_USER, stack.secrets.ADMIN_PASSWORD)).status).toBe(303);
+    expect((await b.get("/admin")).status).toBe(200); // checked on admin-api-2: held in its memory
+    await back();
+    const cookies = new Map(b.cookies);
+    expect((await b.submit("/admin/logout", {})).status).toBe(303); // ended on admin-api-1
+    await away();
+    try {
+      b.cookies = cookies; // the cookie kept, as a copy of it would be
+      const after = await b.get("/admin");
+      expect([after.status, after.headers.get("location")]).toEqual([303, "/admin/login"]);
+    } finally {
+      await back();
+    }
+  }, 60_000);
+
   // admin-api-1 is the one in use (balance first); admin-api-2 takes over while it is away.
   for (const [victim, backend] of [["api-2", "api"], ["admin-api-1", "admin_api"]] as const) {
     test(
