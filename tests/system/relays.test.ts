@@ -90,6 +90,8 @@ describe("three relays at once (the test stack's api's and two more)", () => {
     const looks: Look[] = [];
     while (writing) looks.push(await look(key));
     await Promise.all([writer, reader]);
+    // The next test wants only its own relays (and stops the stack's).
+    await Promise.all(relays.map((r) => r.stop()));
 
     const vouched = (l: Look) => {
       // The newest change known committed before the cycle the mark vouches for began.
