@@ -127,6 +127,15 @@ CREATE TABLE IF NOT EXISTS admin_writes (
   KEY admin_writes_created (created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- The timed restocking's rounds (admin-api/src/rounds.ts): each admin-api runs a round
+-- at the same moments of the clock, and the one that inserts the round's slot (the
+-- time / RESTOCK_EVERY_S) makes it, so several admin-apis restock once per interval.
+-- Slots older than a day are deleted.
+CREATE TABLE IF NOT EXISTS restock_rounds (
+  slot        BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+  claimed_at  TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB;
+
 INSERT IGNORE INTO items (name, name_key, quantity, price) VALUES
   ('Tux', 'tux', 100, 15.99),
   ('Fox', 'fox', 100, 12.49),
@@ -250,5 +259,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON bazaar.items TO 'bazaar_admin'@'%';
 GRANT SELECT ON bazaar.orders TO 'bazaar_admin'@'%';
 GRANT SELECT ON bazaar.catalog_meta TO 'bazaar_admin'@'%';
 GRANT SELECT, INSERT, DELETE ON bazaar.admin_writes TO 'bazaar_admin'@'%';
+GRANT SELECT, INSERT, DELETE ON bazaar.restock_rounds TO 'bazaar_admin'@'%';
 
 FLUSH PRIVILEGES;

@@ -38,6 +38,9 @@ async function start(): Promise<Stack | undefined> {
     // The design's two of each, whatever WEB_SERVERS / ADMIN_SERVERS the shell has:
     // the system tests name web-1/web-2 and admin-1/admin-2.
     servers: { web: 2, admin: 2 },
+    // One api and one admin-api, whatever API_SERVERS the shell has: the system tests
+    // stop and kill "api" (tests/launcher/replicas.test.ts runs the replicas).
+    replicas: { api: 1, adminApi: 1 },
     ports: plannedPorts("system", { web: 2, admin: 2 }, offset),
     // The launcher's own env vars (ports, data dir) must not leak in from a shell
     // that runs `bun run local` with custom ports.

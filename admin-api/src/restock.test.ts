@@ -119,6 +119,29 @@ describe("the timer", () => {
     }
   });
 
+  test("two admin-apis: rounds at the middle of each interval, each interval's made by one of them only", async () => {
+    const claimed = new Set<number>();
+    const made: { slot: number; phase: number }[] = [];
+    const every = 20;
+    const claim = async (slot: number) => !claimed.has(slot) && !!claimed.add(slot);
+    const restock = async () => {
+      const t = Date.now();
+      made.push({ slot: Math.floor(t / every), phase: (t % every) / every });
+      return [];
+    };
+    const both = [1, 2].map(() =>
+      restocker({ restock, claim, plan: { everyMs: every, to: 100 }, log: () => {} })
+    );
+    for (const r of both) r.start();
+    await Bun.sleep(250);
+    await Promise.all(both.map((r) => r.stop()));
+    expect(made.length).toBeGreaterThanOrEqual(5);
+    // One round per interval, never two.
+    expect(new Set(made.map((m) => m.slot)).size).toBe(made.length);
+    // Near the middle of its interval (timers fire late on a busy machine, never early).
+    for (const m of made) expect(m.phase).toBeGreaterThanOrEqual(0.45);
+  });
+
   test("stop waits for a round under way, and no round starts after it", async () => {
     let rounds = 0;
     let finished = 0;

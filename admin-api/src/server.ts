@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { restockAndClear } from "./clear.ts";
 import { AdminApiEnv, restockPlan } from "./config.ts";
 import { type Restocker, restocker } from "./restock.ts";
+import { claimRound } from "./rounds.ts";
 
 export type AdminApiServer = Running & {
   /** Starts the background work (the timed restocking, when configured): once serving, never in a one-shot run. */
@@ -19,7 +20,11 @@ export const server = (env: Record<string, string | undefined>): AdminApiServer 
     // Half a restocking config stops the start here, like any bad variable.
     const plan = restockPlan(config);
     if (plan) {
-      restocks = restocker({ restock: restockAndClear(deps.db, catalogCache(deps.cache)), plan });
+      restocks = restocker({
+        restock: restockAndClear(deps.db, catalogCache(deps.cache)),
+        plan,
+        claim: claimRound(deps.db, plan.everyMs),
+      });
     }
     return createApp({ ...deps, token: config.ADMIN_API_TOKEN });
   });

@@ -40,7 +40,23 @@ describe("the session store", () => {
     });
     expect(redis.data.get(keys[0]!)!.until).toBeGreaterThanOrEqual(s.expires);
     await store.end(s.id);
-    expect(redis.data.size).toBe(0);
+    // Ended: a mark in its place until the session would have expired (for other admin-apis).
+    expect([...redis.data.values()]).toEqual([{ value: "ended", until: redis.data.get(keys[0]!)!.until }]);
+    expect(redis.data.get(keys[0]!)!.until).toBeGreaterThanOrEqual(s.expires);
+  });
+
+  test("several admin-apis on one Redis: a session ended on one is ended on the others, even one that holds it", async () => {
+    const { redis, store } = setup();
+    const other = sessionStore({ kv: redis.kv, log: quiet });
+    const s = await store.create("admin", "fp");
+    expect(await other.check(s.id)).toEqual(s); // now held in both memories
+    expect(await store.end(s.id)).toBe(true);
+    expect(await other.check(s.id)).toBeNull();
+    expect(await other.end(s.id)).toBe(false);
+    // Redis flushed (no copy, no mark): a session held in memory still works there.
+    const kept = await store.create("admin", "fp");
+    redis.data.clear();
+    expect(await store.check(kept.id)).toEqual(kept);
   });
 
   test("a session outlives a restart of admin-api (a new store on the same Redis), and an end there ends it", async () => {

@@ -12,6 +12,12 @@
 //   still in Redis (a deletion not yet written) is never taken back.
 // - Left open: a sign-out while Redis is unreachable, then admin-api restarted before
 //   Redis is back, leaves the copy in Redis to be found again (docs/internals.md).
+// - Several admin-apis (ADMIN_API_SERVERS > 1): a sign-out on one must end the session
+//   on the others, whose memory may hold it. So an end leaves a mark in Redis
+//   ("ended", until the session would have expired) instead of deleting the copy, and
+//   a check asks Redis even about a session held here while Redis is up: the mark ends
+//   it here too. Redis answering nothing (flushed, or the copy evicted) still leaves a
+//   session held here working, as before (docs/internals.md, "APIs replicated").
 // Ids are 32 random bytes; Redis holds only their SHA-256, so its keys are no cookies.
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
@@ -21,6 +27,8 @@ import { describeError } from "@bazaar/lib/log.ts";
 
 export const SESSION_TTL_SECONDS = 8 * 60 * 60;
 const PREFIX = "admin-session:";
+/** What Redis holds for an ended session until it would have expired. */
+const ENDED = "ended";
 
 const Stored = v.object({
   user: v.string(),
@@ -75,8 +83,9 @@ export function sessionStore(
   };
 
   const write = async (hash: string, value: Stored | null) => {
-    if (value === null) await kv.del(PREFIX + hash);
-    else await kv.set(PREFIX + hash, JSON.stringify(value), (value.expires - now()) / 1000);
+    const until = value === null ? ended.get(hash) : value.expires;
+    if (until === undefined || until <= now()) await kv.del(PREFIX + hash);
+    else await kv.set(PREFIX + hash, value === null ? ENDED : JSON.stringify(value), (until - now()) / 1000);
   };
 
   // One flush at a time, so Redis takes a session's writes in the order they were made.
@@ -140,22 +149,32 @@ export function sessionStore(
       return { id, ...session };
     },
 
-    /** The session with this id, or null: unknown, expired or ended. */
+    /** The session with this id, or null: unknown, expired or ended (here, or by another admin-api). */
     async check(id: string): Promise<Session | null> {
       const hash = hashOf(id);
       if (ended.has(hash)) return null;
       const known = live.get(hash);
-      if (known) return usable(hash, known) ? { id, ...known } : null;
+      const fromMemory = () => (known && usable(hash, known) ? { id, ...known } : null);
+      // Redis known down, or holding an older state than ours: memory answers.
+      if (known && (!healthy || unwritten.has(hash))) return fromMemory();
       let found: Stored | undefined;
       try {
         const raw = await kv.get(PREFIX + hash);
         back();
-        if (raw === null || raw === undefined) return null;
+        if (raw === ENDED) {
+          // Ended by another admin-api: here too.
+          live.delete(hash);
+          ended.set(hash, known?.expires ?? now() + ttlSeconds * 1000);
+          return null;
+        }
+        // No copy (flushed, evicted): a session held here still is one.
+        if (raw === null || raw === undefined) return fromMemory();
         const parsed = v.safeParse(Stored, typeof raw === "string" ? JSON.parse(raw) : raw);
         found = parsed.success ? parsed.output : undefined;
       } catch (err) {
         failed("read", err);
-        return null; // unknown here and Redis cannot say: sign in again
+        // Unknown here and Redis cannot say: sign in again.
+        return fromMemory();
       }
       // Ended (or re-read) while Redis answered: memory wins.
       if (!usable(hash, found)) return null;

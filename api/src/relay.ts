@@ -30,6 +30,13 @@ import type { Db } from "@bazaar/lib/data/db.ts";
 import { type OrderPrint, orderPrints } from "@bazaar/lib/data/orders.ts";
 import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";
 
+/**
+ * How long a relay holds the mark while it deletes a backlog: far longer than deleting
+ * one takes (10,000 rows a statement). If it dies holding it, readers use the database
+ * until then, and the next cycle drops the catalogue (the mark has lapsed).
+ */
+const HOLD_MS = 60_000;
+
 export type RelayStats = {
   cycles: number;
   /** Outbox rows applied. */
@@ -101,8 +108,12 @@ export function cacheRelay(
     if (rows.length >= batch) {
       // A backlog longer than a cycle (a bulk load, or a long outage): drop everything
       // once, then the rows — every one of them committed before the new generation.
+      // Meanwhile the mark is held: another relay (another api instance) renewing it
+      // between the delete and the drop would vouch for rows deleted unapplied.
+      const token = crypto.randomUUID();
+      await redis.holdMark(token, HOLD_MS);
       await deleteOutboxThrough(db, await lastOutboxSeq(db));
-      await redis.dropAll();
+      await redis.dropAll(token);
       stats.dropped++;
       say("info", "cache relay: a backlog of more than one cycle; dropped every catalogue entry");
       return;

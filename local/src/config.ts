@@ -30,17 +30,51 @@ export const SERVERS_ENV: Record<ServerTier, string> = { web: "WEB_SERVERS", adm
 
 /** How many servers of each tier: options, else WEB_SERVERS / ADMIN_SERVERS, else two. */
 export function resolveServers(given: Partial<Servers> | undefined, env: Env): Servers {
-  const servers = { ...DEFAULT_SERVERS };
-  for (const tier of Object.keys(servers) as ServerTier[]) {
-    const raw = given?.[tier] ?? env[SERVERS_ENV[tier]];
+  return resolveCounts(DEFAULT_SERVERS, SERVERS_ENV, MAX_SERVERS, given, env);
+}
+
+/** The two APIs, each run as many times as asked for (api-1 … behind proxy/internal.cfg). */
+export type ApiTier = "api" | "adminApi";
+export type ApiReplicas = Record<ApiTier, number>;
+/** At most this many of each: proxy/internal.cfg's server lines and server-template slots. */
+export const MAX_API_SERVERS = 4;
+export const API_SERVERS_ENV: Record<ApiTier, string> = { api: "API_SERVERS", adminApi: "ADMIN_API_SERVERS" };
+
+/**
+ * How many instances of each API: options, else API_SERVERS / ADMIN_API_SERVERS, else
+ * one each — two each with a replicated database (DB_NODES=3): a cluster that
+ * survives a node's death is worth little behind one api a `kill -9` stops.
+ *
+ * @example resolveApiReplicas(undefined, {}, 3) // { api: 2, adminApi: 2 }
+ */
+export function resolveApiReplicas(
+  given: Partial<ApiReplicas> | undefined,
+  env: Env,
+  dbNodes = 1,
+): ApiReplicas {
+  const each = dbNodes > 1 ? 2 : 1;
+  return resolveCounts({ api: each, adminApi: each }, API_SERVERS_ENV, MAX_API_SERVERS, given, env);
+}
+
+/** Each count from the options, else its variable, else its default; 1 to `max`. */
+function resolveCounts<K extends string>(
+  defaults: Record<K, number>,
+  names: Record<K, string>,
+  max: number,
+  given: Partial<Record<K, number>> | undefined,
+  env: Env,
+): Record<K, number> {
+  const counts = { ...defaults };
+  for (const key of Object.keys(counts) as K[]) {
+    const raw = given?.[key] ?? env[names[key]];
     if (raw === undefined || raw === "") continue;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > MAX_SERVERS) {
-      throw new Error(`${SERVERS_ENV[tier]}: a whole number from 1 to ${MAX_SERVERS}, not ${raw}`);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      throw new Error(`${names[key]}: a whole number from 1 to ${max}, not ${raw}`);
     }
-    servers[tier] = n;
+    counts[key] = n;
   }
-  return servers;
+  return counts;
 }
 
 /** DB_NODES: the database's nodes. */

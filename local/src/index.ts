@@ -12,8 +12,11 @@ export { signalExitCode, stopOnSignals, type StopRequests, stopRequests, whenAbo
 
 // Its configuration: services, ports, servers, how apps run.
 export {
+  API_SERVERS_ENV,
+  type ApiReplicas,
   DB_NODES_ENV,
   DEFAULT_SERVERS,
+  MAX_API_SERVERS,
   MAX_SERVERS,
   REPO_ROOT,
   type Secrets,
@@ -21,13 +24,16 @@ export {
   SERVERS_ENV,
   type ServerTier,
 } from "./config.ts";
-export { type Context, SERVICE_NAMES, type ServiceName } from "./services.ts";
+export { type Context, internalStatsSocket, SERVICE_NAMES, type ServiceName } from "./services.ts";
 export {
   haproxyEnv,
+  internalProxyEnv,
   PORT_DEFAULTS,
   portEnv,
   type PortName,
   type Ports,
+  replicaPort,
+  replicaPorts,
   resolvePorts,
   serverNames,
   serverPortName,

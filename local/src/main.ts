@@ -8,7 +8,7 @@
 // complete). A second Ctrl-C more than a second later forces the stop.
 import path from "node:path";
 import { nodeNames, nodePorts } from "./galera.ts";
-import { PORT_DEFAULTS, portEnv } from "./ports.ts";
+import { PORT_DEFAULTS, portEnv, replicaPorts } from "./ports.ts";
 import { StartInterrupted, startStack } from "./stack.ts";
 import { signalExitCode, stopOnSignals, stopRequests } from "./stop.ts";
 
@@ -32,6 +32,9 @@ if (args.has("--help") || args.has("-h")) {
       "admin-3 … on ADMIN1_PORT + 12 … (8093 …), or WEB3_PORT, ADMIN3_PORT, … each\n" +
       "DB_NODES=3: the database as a three-node MariaDB Galera cluster (db-1 … db-3 on DB_PORT + 10, + 20, + 30)\n" +
       "behind a HAProxy of its own on DB_PORT, one writer at a time (default 1: one MariaDB)\n" +
+      "API_SERVERS, ADMIN_API_SERVERS: how many api and admin-api instances (1-4; default 1, or 2 with DB_NODES=3);\n" +
+      "more than one: api-1 … on API_PORT + 10, + 20 …, admin-api-1 … on ADMIN_API_PORT + 10 …, behind an internal\n" +
+      "HAProxy (proxy/internal.cfg) on API_PORT and ADMIN_API_PORT\n" +
       "A service that exits on its own is started again (as compose's restart: unless-stopped), and that is said here.\n" +
       "Ctrl-C or SIGTERM stops everything: exit 0 once the store is up; during the start, 130 (SIGINT) or 143 (SIGTERM).",
   );
@@ -83,7 +86,16 @@ try {
     ["proxy stats", `${urls.stats}  (login ${secrets.STATS_USER} / ${secrets.STATS_PASSWORD})`],
     [servers("web", urls.web.length), urls.web.join("  ")],
     [servers("admin", urls.admin.length), urls.admin.join("  ")],
-    ["api, admin-api", `${urls.api}  ${urls.adminApi}  (internal, Bearer token)`],
+    [
+      "api, admin-api",
+      `${urls.api}  ${urls.adminApi}  (internal, Bearer token${
+        replicaPorts(stack.ports, stack.replicas).length
+          ? `; HAProxy in front of ${
+            replicaPorts(stack.ports, stack.replicas).map(({ name, port }) => `${name} on ${port}`).join(", ")
+          }`
+          : ""
+      })`,
+    ],
     ["cache, redis", `${urls.cache}  ${urls.redis}`],
     ...(stack.dbNodes > 1
       ? [

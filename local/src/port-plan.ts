@@ -30,6 +30,11 @@ export const PORT_PLAN = {
   interrupt: { offset: 20000 },
   /** tests/launcher/servers.test.ts: three of each tier (SERVERS_TEST_PORT_OFFSET moves it). */
   servers: { offset: 23000 },
+  /**
+   * tests/launcher/replicas.test.ts: API_SERVERS=2 ADMIN_API_SERVERS=2, instances on
+   * API_PORT + 10n (REPLICAS_TEST_PORT_OFFSET moves it).
+   */
+  replicas: { offset: 24000 },
   /** tests/launcher/galera.test.ts: DB_NODES=3, nodes on DB_PORT + 10n (GALERA_TEST_PORT_OFFSET moves it). */
   galera: { offset: 21000 },
   /** bench/src/stack.ts: the bench's stack (61080, …). */

@@ -2,7 +2,14 @@
 // servers beyond the second, and what is read from them: the variable that sets each
 // (its name in capitals + _PORT), the addresses a stack tells (stack.urls, stack.env)
 // and HAProxy's binds and server addresses.
-import { DEFAULT_SERVERS, type Env, type Servers, type ServerTier } from "./config.ts";
+import {
+  type ApiReplicas,
+  type ApiTier,
+  DEFAULT_SERVERS,
+  type Env,
+  type Servers,
+  type ServerTier,
+} from "./config.ts";
 
 export const HOST = "127.0.0.1";
 export const http = (port: number) => `http://${HOST}:${port}`;
@@ -174,4 +181,56 @@ export function haproxyEnv(
       ) => [`${stem(n)}_ADDR`, `${HOST}:${portOf(ports, n)}`]),
     ),
   };
+}
+
+/**
+ * The services an API runs as: itself when it runs once, else api-1 … api-N (admin-api-1 …).
+ *
+ * @example replicaNames("adminApi", 2) // ["admin-api-1", "admin-api-2"]
+ */
+export const replicaNames = (tier: ApiTier, count: number) => {
+  const service = tier === "api" ? "api" : "admin-api";
+  return count > 1 ? Array.from({ length: count }, (_, i) => `${service}-${i + 1}` as const) : [service];
+};
+
+/**
+ * Instance n of an API run as replicas, by one rule from the API's port (as the
+ * Galera nodes from DB_PORT): api-n on API_PORT + 10n (5013, 5023), admin-api-n on
+ * ADMIN_API_PORT + 10n (5012, 5022). The API's own port is then the internal proxy's
+ * (proxy/internal.cfg), so web and admin call the address they always did.
+ *
+ * @example replicaPort(PORT_DEFAULTS, "adminApi", 2) // 5022
+ */
+export const replicaPort = (ports: Pick<Ports, ApiTier>, tier: ApiTier, n: number) => ports[tier] + 10 * n;
+
+/**
+ * Every replica's port with its service's name (none for an API run once).
+ *
+ * @example replicaPorts(PORT_DEFAULTS, { api: 2, adminApi: 1 }) // [{ name: "api-1", port: 5013 }, { name: "api-2", port: 5023 }]
+ */
+export const replicaPorts = (ports: Pick<Ports, ApiTier>, replicas: ApiReplicas) =>
+  (["api", "adminApi"] as const).flatMap((tier) =>
+    replicas[tier] > 1
+      ? replicaNames(tier, replicas[tier]).map((name, i) => ({ name, port: replicaPort(ports, tier, i + 1) }))
+      : []
+  );
+
+/**
+ * The variables proxy/internal.cfg reads, pointing at this stack's 127.0.0.1 ports: a
+ * frontend on the API's own port, and a server line per instance, for each API run as
+ * replicas.
+ *
+ * @example internalProxyEnv(PORT_DEFAULTS, { api: 2, adminApi: 1 }).API2_ADDR // "127.0.0.1:5023"
+ */
+export function internalProxyEnv(ports: Pick<Ports, ApiTier>, replicas: ApiReplicas): Record<string, string> {
+  const env: Record<string, string> = { LOCAL_STACK: "1" };
+  for (const tier of ["api", "adminApi"] as const) {
+    if (replicas[tier] < 2) continue;
+    const prefix = stem(tier);
+    env[`${prefix}_BIND`] = `${HOST}:${ports[tier]}`;
+    for (let n = 1; n <= replicas[tier]; n++) {
+      env[`${prefix}${n}_ADDR`] = `${HOST}:${replicaPort(ports, tier, n)}`;
+    }
+  }
+  return env;
 }

@@ -1,11 +1,20 @@
 // The service table: every process of the topology, what it needs running before it
 // starts (the start order follows: ./order.ts), how it runs and is probed, and the
 // launcher's steps around its start. Its ports are in ./ports.ts. web and admin are
-// a row each, run as many times as asked for (web-1 … web-N).
+// a row each, run as many times as asked for (web-1 … web-N); so are api and
+// admin-api (api-1 … api-N, behind an internal HAProxy) when asked for more than one.
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
-import { DEFAULT_SERVERS, REPO_ROOT, type Secrets, type Servers, type ServerTier } from "./config.ts";
+import {
+  type ApiReplicas,
+  type ApiTier,
+  DEFAULT_SERVERS,
+  REPO_ROOT,
+  type Secrets,
+  type Servers,
+  type ServerTier,
+} from "./config.ts";
 import {
   dataHaproxyCfg,
   decideStart,
@@ -31,26 +40,53 @@ import {
   seedAndConfigure,
 } from "./mariadb.ts";
 import { startGroups } from "./order.ts";
-import { haproxyEnv, HOST, http, type PortName, portOf, type Ports, serverNames } from "./ports.ts";
+import {
+  haproxyEnv,
+  HOST,
+  http,
+  internalProxyEnv,
+  type PortName,
+  portOf,
+  type Ports,
+  replicaNames,
+  replicaPort,
+  serverNames,
+} from "./ports.ts";
 import { appCommand, type AppName, type Runtime } from "./runtime.ts";
 import { redisAccount, redisCommand, writeRedisConf } from "./redis.ts";
 
 /** The table's rows. */
-type RowName = "db-node" | "db-probe" | "db" | "redis" | "cache" | "api" | "admin-api" | ServerTier | "proxy";
+type RowName =
+  | "db-node"
+  | "db-probe"
+  | "db"
+  | "redis"
+  | "cache"
+  | "api"
+  | "admin-api"
+  | "internal-proxy"
+  | ServerTier
+  | "proxy";
 /** Rows run once per Galera node (DB_NODES > 1), none with one database. */
 type NodeRow = "db-node" | "db-probe";
 /**
  * A service of a stack: a row, one of a tier's servers (web-1, admin-3), or with
- * DB_NODES=3 a Galera node (db-1) and its probe (db-probe-1).
+ * DB_NODES=3 a Galera node (db-1) and its probe (db-probe-1), or with API_SERVERS /
+ * ADMIN_API_SERVERS > 1 an API's instance (api-2, admin-api-1) and the internal proxy.
  */
 export type ServiceName =
   | Exclude<RowName, ServerTier | NodeRow>
   | `${ServerTier}-${number}`
+  | `api-${number}`
+  | `admin-api-${number}`
   | `db-${number}`
   | `db-probe-${number}`;
 
-/** What the service list depends on: the servers of each tier, the database's nodes, and which node bootstraps. */
-export type Topology = { servers: Servers; dbNodes: number; bootstrap?: number };
+/**
+ * What the service list depends on: the servers of each tier, the database's nodes,
+ * which node bootstraps, and how many instances of each API (one each by default).
+ */
+export type Topology = { servers: Servers; dbNodes: number; bootstrap?: number; replicas?: ApiReplicas };
 
 /** Per app ("web") or service ("web-2"): the command (argv) to run instead. */
 export type Commands = Partial<Record<AppName | ServiceName, string[]>>;
@@ -64,6 +100,8 @@ export type Context = {
   dbNodes?: number;
   /** With nodes: the one that starts first and bootstraps the cluster (the others need it). */
   bootstrap?: number;
+  /** How many instances of each API (one each by default); more than one: behind proxy/internal.cfg. */
+  replicas?: ApiReplicas;
   secrets: Secrets;
   bins: DbBins & { redis: string; haproxy: string };
   db: DbLayout;
@@ -239,24 +277,31 @@ const SERVICES: Record<RowName, Row> = {
       stopTimeoutMs: 5000,
     }),
   },
+  // One row each, run as `api` on API_PORT, or as api-1 … api-N (./ports.ts replicaPort).
   api: {
     needs: ["db", "cache"],
-    run: (ctx) =>
-      app(ctx, "api", "api", ctx.ports.api, {
-        ...dbEnv(ctx, "bazaar_api", ctx.secrets.API_DB_PASSWORD),
+    run: (ctx, name) =>
+      app(ctx, name, "api", apiPort(ctx, "api", name), {
+        ...dbEnv(ctx, "bazaar_api", ctx.secrets.API_DB_PASSWORD, name),
         API_TOKEN: ctx.secrets.API_TOKEN,
       }),
   },
   "admin-api": {
     needs: ["db", "cache"],
-    run: (ctx) =>
-      app(ctx, "admin-api", "admin-api", ctx.ports.adminApi, {
-        ...dbEnv(ctx, "bazaar_admin", ctx.secrets.ADMIN_DB_PASSWORD),
+    run: (ctx, name) =>
+      app(ctx, name, "admin-api", apiPort(ctx, "adminApi", name), {
+        ...dbEnv(ctx, "bazaar_admin", ctx.secrets.ADMIN_DB_PASSWORD, name),
         ADMIN_API_TOKEN: ctx.secrets.ADMIN_API_TOKEN,
       }),
   },
+  // With replicas of an API: HAProxy on the API's own port (127.0.0.1), in front of its
+  // instances (proxy/internal.cfg); web and admin call the same address as before.
+  "internal-proxy": {
+    needs: ["api", "admin-api"],
+    run: (ctx) => internalProxy(ctx),
+  },
   web: {
-    needs: ["api"],
+    needs: ["api", "internal-proxy"],
     run: (ctx, name) =>
       app(ctx, name, "web", serverPort(ctx.ports, name), {
         API_URL: http(ctx.ports.api),
@@ -266,7 +311,7 @@ const SERVICES: Record<RowName, Row> = {
       }),
   },
   admin: {
-    needs: ["admin-api"],
+    needs: ["admin-api", "internal-proxy"],
     run: (ctx, name) =>
       app(ctx, name, "admin", serverPort(ctx.ports, name), {
         ADMIN_API_URL: http(ctx.ports.adminApi),
@@ -428,8 +473,50 @@ const app = (
   stopTimeoutMs: ctx.drainMs + 8000,
 });
 
-/** What api and admin-api need for the database and the cache. */
-const dbEnv = (ctx: Context, user: string, password: string) => ({
+/** The replicas of each API this context runs (one each unless asked). */
+const replicasOf = (ctx: Pick<Context, "replicas">): ApiReplicas => ctx.replicas ?? { api: 1, adminApi: 1 };
+
+/** An API's port: its own when it runs once, else instance n's (api-2: API_PORT + 20). */
+const apiPort = (ctx: Context, tier: ApiTier, name: ServiceName) =>
+  replicasOf(ctx)[tier] > 1 ? replicaPort(ctx.ports, tier, nodeNumber(name)) : ctx.ports[tier];
+
+/**
+ * The internal proxy (proxy/internal.cfg), with a frontend for each API that runs as
+ * replicas; `show stat` on a unix socket in the run dir (tests watch the pool there).
+ */
+function internalProxy(ctx: Context): Run {
+  const env = internalProxyEnv(ctx.ports, replicasOf(ctx));
+  const binds = (["api", "adminApi"] as const).filter((t) => replicasOf(ctx)[t] > 1).map((t) => ctx.ports[t]);
+  return {
+    command: () => ({
+      cmd: ctx.commands["internal-proxy"] ??
+        [ctx.bins.haproxy, "-db", "-f", path.join(REPO_ROOT, "proxy/internal.cfg")],
+      cwd: REPO_ROOT,
+      env: {
+        ...withoutServerAddrs(process.env),
+        ...env,
+        INTERNAL_STATS_SOCKET: internalStatsSocket(ctx.dataDir),
+      },
+    }),
+    probes: binds.flatMap((port) => [{ tcp: { host: HOST, port } }, { http: `${http(port)}/healthz` }]),
+    stopTimeoutMs: 5000,
+    clearsAppend: true,
+  };
+}
+
+/**
+ * The internal proxy's stats socket: `show stat` lists each instance and its state.
+ *
+ * @example internalStatsSocket(".local") // ".local/run/internal-proxy.sock"
+ */
+export const internalStatsSocket = (dataDir: string) => path.join(dataDir, "run", "internal-proxy.sock");
+
+/**
+ * What api and admin-api need for the database and the cache. An instance among
+ * replicas drains on SIGTERM, as web does: its /healthz fails while it still serves,
+ * so the internal proxy moves away before it stops.
+ */
+const dbEnv = (ctx: Context, user: string, password: string, name: ServiceName) => ({
   DB_HOST: HOST,
   DB_PORT: String(ctx.ports.db),
   DB_NAME: "bazaar",
@@ -437,17 +524,25 @@ const dbEnv = (ctx: Context, user: string, password: string) => ({
   DB_PASSWORD: password,
   UPSTASH_REDIS_REST_URL: http(ctx.ports.cache),
   UPSTASH_REDIS_REST_TOKEN: ctx.secrets.SRH_TOKEN,
-  SHUTDOWN_DRAIN_MS: "0",
+  SHUTDOWN_DRAIN_MS: /-\d+$/.test(name) ? String(ctx.drainMs) : "0",
 });
 
 /** A server's port: web-3's is ports.web3. */
 const serverPort = (ports: Ports, name: ServiceName) => portOf(ports, name.replace("-", "") as PortName);
 
-/** The environment without any WEB<n>_ADDR / ADMIN<n>_ADDR: one left in a shell would add a server to the proxy. */
+/**
+ * The environment without any server address or bind of the proxies (WEB<n>_ADDR,
+ * API<n>_ADDR, API_BIND, …): one left in a shell would add a server or a frontend.
+ */
 const withoutServerAddrs = (env: Record<string, string | undefined>) =>
-  Object.fromEntries(Object.entries(env).filter(([k]) => !/^(WEB|ADMIN)\d+_ADDR$/.test(k)));
+  Object.fromEntries(
+    Object.entries(env).filter(([k]) =>
+      !/^((WEB|ADMIN|API|ADMIN_API)\d+_ADDR|(ADMIN_)?API_BIND|LOCAL_STACK)$/.test(k)
+    ),
+  );
 
 const TIERS: readonly string[] = ["web", "admin"] satisfies ServerTier[];
+const API_ROWS: Record<string, ApiTier> = { api: "api", "admin-api": "adminApi" };
 const NODE_ROWS: readonly string[] = ["db-node", "db-probe"] satisfies NodeRow[];
 
 /** A service as the launcher runs it: its name, what it needs, and how it runs. */
@@ -458,9 +553,13 @@ const ONE_DB: Pick<Topology, "dbNodes"> = { dbNodes: 1 };
 
 /** The services of a stack of this topology (a tier's row once per server), needs spelled out, in table order. */
 function servicesOf(topology: Topology) {
-  const { servers, dbNodes } = topology;
+  const { servers, dbNodes, replicas = { api: 1, adminApi: 1 } } = topology;
   const named = (row: RowName): ServiceName[] =>
-    TIERS.includes(row)
+    row in API_ROWS
+      ? replicaNames(API_ROWS[row]!, replicas[API_ROWS[row]!]) as ServiceName[]
+      : row === "internal-proxy"
+      ? (replicas.api > 1 || replicas.adminApi > 1 ? ["internal-proxy"] : [])
+      : TIERS.includes(row)
       ? serverNames(row as ServerTier, servers[row as ServerTier])
       : NODE_ROWS.includes(row)
       ? (dbNodes > 1
@@ -486,7 +585,9 @@ export const serviceNames = (
   servers: Servers = DEFAULT_SERVERS,
   dbNodes = 1,
   bootstrap?: number,
-): ServiceName[] => startGroups(servicesOf({ servers, dbNodes, bootstrap })).flat() as ServiceName[];
+  replicas?: ApiReplicas,
+): ServiceName[] =>
+  startGroups(servicesOf({ servers, dbNodes, bootstrap, replicas })).flat() as ServiceName[];
 
 /** The default stack's services (two web, two admin servers), in start order. */
 export const SERVICE_NAMES: readonly ServiceName[] = serviceNames();
@@ -506,6 +607,7 @@ export function buildServices(ctx: Context): ServiceDef[] {
     servers: ctx.servers ?? DEFAULT_SERVERS,
     dbNodes: ctx.dbNodes ?? 1,
     bootstrap: ctx.bootstrap,
+    replicas: ctx.replicas,
   })
     .map((s) => ({
       name: s.name,

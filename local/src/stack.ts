@@ -1,7 +1,8 @@
 // startStack(): the whole topology as local processes on 127.0.0.1 — MariaDB,
 // redis-server, the cache bridge, api, admin-api, web-1/2, admin-1/2 (or as many as
 // WEB_SERVERS / ADMIN_SERVERS ask for) and HAProxy — with the same db/init.sql and
-// proxy/haproxy.cfg compose uses.
+// proxy/haproxy.cfg compose uses. API_SERVERS / ADMIN_API_SERVERS > 1 run the APIs as
+// api-1 … behind an internal HAProxy (proxy/internal.cfg).
 //
 //   const requests = stopRequests();
 //   const stack = await startStack({ quiet: true, ports: { store: 18080 }, signal: requests.signal });
@@ -18,8 +19,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import {
   ADMIN_PASSWORD_FILE,
+  type ApiReplicas,
   type Env,
   REPO_ROOT,
+  resolveApiReplicas,
   resolveDbNodes,
   resolveSecrets,
   resolveServers,
@@ -37,6 +40,7 @@ import {
   portEnv,
   portNames,
   type Ports,
+  replicaPorts,
   resolvePorts,
   type StackUrls,
   stackUrls,
@@ -77,6 +81,13 @@ export type StackOptions = {
    * db-1 … db-3 on DB_PORT + 10, + 20, + 30, behind a HAProxy of its own on DB_PORT.
    */
   dbNodes?: number;
+  /**
+   * How many instances of each API (env API_SERVERS, ADMIN_API_SERVERS): one each by
+   * default, two each with dbNodes 3; 1 to 4. More than one: api-n on API_PORT + 10n,
+   * admin-api-n on ADMIN_API_PORT + 10n, behind an internal HAProxy on API_PORT and
+   * ADMIN_API_PORT (proxy/internal.cfg).
+   */
+  replicas?: Partial<ApiReplicas>;
   /** Where variables are read from (default process.env). */
   env?: Env;
   /** Tokens and passwords; each defaults to its env variable, then a random one. */
@@ -116,6 +127,8 @@ export interface Stack {
   readonly servers: Servers;
   /** How many database nodes (1, or 3: db-1 … db-3, each with its db-probe-<n>). */
   readonly dbNodes: number;
+  /** How many instances of each API (more than one: api-1 …, behind the internal proxy). */
+  readonly replicas: ApiReplicas;
   /** Seconds each service took to become healthy on start-up. */
   readonly startTimes: Partial<Record<ServiceName, number>>;
   pid(name: string): number | undefined;
@@ -208,8 +221,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   try {
     // 1. The configuration: a bad variable is refused before anything is touched.
     const config = resolveConfig(options);
-    const { dataDir, logDir, servers, ports, dbNodes } = config;
-    const names = serviceNames(servers, dbNodes);
+    const { dataDir, logDir, servers, ports, dbNodes, replicas } = config;
+    const names = serviceNames(servers, dbNodes, undefined, replicas);
 
     // 2. Leftovers: a launcher killed with SIGKILL leaves its children running; stop
     // them first. Then --fresh deletes the stack's data.
@@ -242,7 +255,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     checkpoint();
     phase = "checking the ports";
-    await checkPortsFree(ports, servers, dbNodes);
+    await checkPortsFree(ports, servers, dbNodes, replicas);
     checkpoint();
     // After --fresh: the database passwords are kept in the data dir.
     const secrets = resolveSecrets(options.secrets, config.env, dataDir);
@@ -256,6 +269,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         servers,
         dbNodes,
         bootstrap,
+        replicas,
         secrets,
         bins,
         db: config.db,
@@ -314,6 +328,7 @@ function resolveConfig(options: StackOptions) {
   const dataDir = path.resolve(REPO_ROOT, options.dataDir ?? env.STORE_DATA_DIR ?? ".local");
   const servers = resolveServers(options.servers, env);
   const dbNodes = resolveDbNodes(options.dbNodes, env);
+  const replicas = resolveApiReplicas(options.replicas, env, dbNodes);
   return {
     env,
     dataDir,
@@ -323,6 +338,7 @@ function resolveConfig(options: StackOptions) {
     db: dbNodes > 1 ? nodeLayout(dataDir, 1) : dbLayout(dataDir),
     servers,
     dbNodes,
+    replicas,
     ports: resolvePorts(options.ports, env, servers),
     runtime: resolveRuntime(options.runtime, env),
     drainMs: options.drainMs ?? (env.SHUTDOWN_DRAIN_MS ? Number(env.SHUTDOWN_DRAIN_MS) : 1500),
@@ -332,7 +348,7 @@ function resolveConfig(options: StackOptions) {
 type Config = ReturnType<typeof resolveConfig>;
 
 /** Refuses to start when one of the stack's ports is taken, naming each with its variable. */
-async function checkPortsFree(ports: Ports, servers: Servers, dbNodes: number) {
+async function checkPortsFree(ports: Ports, servers: Servers, dbNodes: number, replicas: ApiReplicas) {
   const taken: string[] = [];
   const nodePortsOf = dbNodes > 1
     ? nodeNames(dbNodes).flatMap((node, i) =>
@@ -345,6 +361,9 @@ async function checkPortsFree(ports: Ports, servers: Servers, dbNodes: number) {
     }),
     ...nodePortsOf.map(async ({ port, said }) => {
       if (await portTaken(port)) taken.push(`${port} (${said}, DB_PORT + 10n …)`);
+    }),
+    ...replicaPorts(ports, replicas).map(async ({ name, port }) => {
+      if (await portTaken(port)) taken.push(`${port} (${name}, API_PORT / ADMIN_API_PORT + 10n)`);
     }),
   ]);
   if (taken.length) {
@@ -363,8 +382,8 @@ function stackOf(
   runner: Runner,
   sink: LogSink,
 ): Stack {
-  const { ports, servers, dataDir, logDir, db, dbNodes } = config;
-  const names = serviceNames(servers, dbNodes);
+  const { ports, servers, dataDir, logDir, db, dbNodes, replicas } = config;
+  const names = serviceNames(servers, dbNodes, undefined, replicas);
   const resolveName = nameIn(names);
   const say = (line: string) => sink.line("launcher", line);
   const env: Record<string, string> = {
@@ -375,6 +394,10 @@ function stackOf(
     WEB_SERVERS: String(servers.web),
     ADMIN_SERVERS: String(servers.admin),
     ...(dbNodes > 1 ? { DB_NODES: String(dbNodes) } : {}),
+    // Only replicas are said: a "1" exported into a test's environment would override
+    // the two a nested DB_NODES=3 stack defaults to.
+    ...(replicas.api > 1 ? { API_SERVERS: String(replicas.api) } : {}),
+    ...(replicas.adminApi > 1 ? { ADMIN_API_SERVERS: String(replicas.adminApi) } : {}),
     CACHE_TOKEN: secrets.SRH_TOKEN,
     UPSTASH_REDIS_REST_TOKEN: secrets.SRH_TOKEN,
     SRH_TOKEN: secrets.SRH_TOKEN,
@@ -411,6 +434,7 @@ function stackOf(
     services: names,
     servers,
     dbNodes,
+    replicas,
     startTimes: runner.startTimes,
     pid: (name) => runner.proc(resolveName(name)).pid,
     running: (name) => runner.proc(resolveName(name)).running,

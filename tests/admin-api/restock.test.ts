@@ -2,6 +2,7 @@
 // MariaDB, through admin-api's own account (testutil/src/route-harness.ts).
 import { beforeEach, describe, expect, test } from "bun:test";
 import { restockAndClear } from "../../admin-api/src/clear.ts";
+import { claimRound } from "../../admin-api/src/rounds.ts";
 import { catalogCache } from "../../lib/src/data/catalog-cache.ts";
 import { cacheOff } from "../../testutil/src/cache-off.ts";
 import { routeHarness } from "../../testutil/src/route-harness.ts";
@@ -32,5 +33,26 @@ describe("a restocking round's step", () => {
     const before = await admin.sql("SELECT name, quantity, version FROM items ORDER BY name");
     expect(await restock(70)).toEqual([]);
     expect(await admin.sql("SELECT name, quantity, version FROM items ORDER BY name")).toEqual(before);
+  });
+});
+
+describe("a round's claim (several admin-apis)", () => {
+  test("the first claim of a slot wins, a second of the same slot loses; a day's slots are kept, older ones deleted", async () => {
+    const every = 60_000; // 1,440 slots a day
+    const [a, b] = [claimRound(admin.db, every), claimRound(admin.db, every)];
+    const slot = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+    expect([await a(slot), await b(slot), await b(slot + 1), await a(slot + 1)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    expect(await a(slot + 1440)).toBe(true);
+    expect(await a(slot + 1441)).toBe(true);
+    const kept = await admin.sql<{ slot: number }>(
+      "SELECT slot FROM restock_rounds WHERE slot >= ? ORDER BY slot",
+      [slot],
+    );
+    expect(kept.map((r) => Number(r.slot) - slot)).toEqual([1, 1440, 1441]);
   });
 });

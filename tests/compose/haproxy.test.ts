@@ -6,15 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { requestIdKeyMap } from "../../lib/src/request-id.ts";
 import { haproxyEnv, MAX_SERVERS, resolvePorts, serverNames } from "../../local/src/index.ts";
-import { haproxyServers, loadCompose, ROOT } from "./support.ts";
+import { haproxyCheck, haproxyServers, loadCompose } from "./support.ts";
 
-const check = (env: Record<string, string>) =>
-  Bun.spawnSync(["haproxy", "-c", "-f", path.join(ROOT, "proxy/haproxy.cfg")], {
-    // Only what compose sets (plus PATH to find haproxy): nothing leaks in from this shell.
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+// Only what compose sets (plus PATH to find haproxy): nothing leaks in from this shell.
+const check = (env: Record<string, string>) => haproxyCheck(env);
 
 describe("haproxy.cfg under compose", () => {
   // The map file compose's REQUEST_ID_KEY_MAP names is in the secrets volume; here,

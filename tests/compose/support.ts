@@ -60,8 +60,28 @@ export type Compose = {
   volumes?: Record<string, unknown>;
 };
 
-/** compose.yaml as parsed YAML: anchors and `<<` merge keys resolved, not yet interpolated. */
-export const composeRaw = (): unknown => parse(read("compose.yaml"), { merge: true });
+/** compose.yaml (or another compose file) as parsed YAML: anchors and `<<` merge keys resolved, not yet interpolated. */
+export const composeRaw = (file = "compose.yaml"): unknown => parse(read(file), { merge: true });
+
+/**
+ * Files merged as `docker compose -f a -f b` merges them: mappings key by key, the
+ * later file's scalars winning; sequences (networks, ports, volumes) as their union.
+ */
+const mergeCompose = (a: unknown, b: unknown): unknown =>
+  Array.isArray(a) && Array.isArray(b)
+    ? [...new Set([...a, ...b])]
+    : a && b && typeof a === "object" && typeof b === "object"
+    ? Object.fromEntries(
+      [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [
+        k,
+        k in b
+          ? (k in a
+            ? mergeCompose((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+            : (b as Record<string, unknown>)[k])
+          : (a as Record<string, unknown>)[k],
+      ]),
+    )
+    : b;
 
 /**
  * Compose's variable interpolation: $$ is a literal $, ${VAR}, ${VAR:-default}
@@ -106,9 +126,17 @@ function convertTyped(c: Compose): Compose {
   return c;
 }
 
-/** compose.yaml as `docker compose config` would resolve it with this environment (default: none, so the defaults). */
-export const loadCompose = (env: Record<string, string | undefined> = {}): Compose =>
-  convertTyped(mapStrings(composeRaw(), (s) => interpolate(s, env)) as Compose);
+/**
+ * compose.yaml (and override files after it: `-f compose.yaml -f compose.replicas.yaml`)
+ * as `docker compose config` would resolve it with this environment (default: none, so the defaults).
+ */
+export const loadCompose = (
+  env: Record<string, string | undefined> = {},
+  files = ["compose.yaml"],
+): Compose =>
+  convertTyped(
+    mapStrings(files.map((f) => composeRaw(f)).reduce(mergeCompose), (s) => interpolate(s, env)) as Compose,
+  );
 
 /** Every ${VAR…} compose.yaml reads, with its default (undefined when it has none). */
 export function composeVariables(): Map<string, string | undefined> {
@@ -375,9 +403,13 @@ export function haproxyActiveLines(
   for (const line of cfg.split("\n")) {
     const t = line.trim();
     if (t.startsWith(".if")) {
-      const m = /^\.if\s+(!?)defined\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(t);
-      if (!m) throw new Error(`haproxy.cfg: a condition this reader does not know: ${t}`);
-      const value = (env[m[2]!] !== undefined) !== (m[1] === "!");
+      // Terms `defined(X)` or `!defined(X)`, joined by `||` (proxy/internal.cfg).
+      const terms = t.replace(/^\.if\s+/, "").split(/\s*\|\|\s*/).map((term) => {
+        const m = /^(!?)defined\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(term);
+        if (!m) throw new Error(`haproxy.cfg: a condition this reader does not know: ${t}`);
+        return (env[m[2]!] !== undefined) !== (m[1] === "!");
+      });
+      const value = terms.some(Boolean);
       stack.push({ on: value, taken: value });
     } else if (t === ".else") {
       const b = stack.at(-1)!;
@@ -389,6 +421,17 @@ export function haproxyActiveLines(
   if (stack.length) throw new Error("haproxy.cfg: an .if without its .endif");
   return lines;
 }
+
+/**
+ * `haproxy -c` on a cfg of proxy/ with only this environment (plus PATH to find
+ * haproxy): nothing leaks in from the test's shell.
+ */
+export const haproxyCheck = (env: Record<string, string>, cfg = "proxy/haproxy.cfg") =>
+  Bun.spawnSync(["haproxy", "-c", "-f", path.join(ROOT, cfg)], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
 
 /**
  * The backend servers haproxy.cfg has with this environment: each `server` line's

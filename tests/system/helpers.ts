@@ -12,7 +12,7 @@ export const backendOf = (
   name: string,
 ) => (name.startsWith("web-")
   ? "web"
-  : name.startsWith("admin-") && name !== "admin-api"
+  : name.startsWith("admin-") && !name.startsWith("admin-api")
   ? "admin"
   : undefined);
 

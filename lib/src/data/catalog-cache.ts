@@ -8,6 +8,9 @@
 //   catalog:fresh                  the relay's freshness mark; no reader trusts Redis
 //                                  without it (it expires FRESH_MS after the relay's
 //                                  cycle began, unless the next cycle renews it)
+//   catalog:relay:hold             a relay's token while it deletes a backlog it has not
+//                                  applied: no relay renews the mark meanwhile (several
+//                                  api instances each run one: docs/internals.md)
 //   catalog:item:<stem>:v          an item: "<gen>|<id>|<version>|<json or null>"
 //   catalog:item:<stem>:lease      the token of the read that missed it (a fill must hold it)
 //   catalog:list:floor             the least catalog_meta.row_changes a page may be of
@@ -170,7 +173,8 @@ end`;
  * (as PURCHASED: never created) and any lease taken; the floor raised; then the mark
  * renewed — or, if it had lapsed (the relay was away, Redis restarted or was flushed),
  * every entry dropped first by a new generation, and the mark set from Redis's clock
- * now (everything reachable after the new generation is newer than it).
+ * now (everything reachable after the new generation is newer than it). While another
+ * relay holds the mark (HOLD), neither: the mark is left to lapse.
  * → {entries brought forward, 1 if the catalogue was dropped}
  */
 const RELAY = `${G}
@@ -195,6 +199,7 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('GET', 'catalog:lis
   redis.call('SET', 'catalog:list:floor', ARGV[4])
   updated = updated + 1
 end
+if redis.call('EXISTS', 'catalog:relay:hold') == 1 then return {updated, 0} end
 if redis.call('SET', 'catalog:fresh', '1', 'XX', 'PXAT', ARGV[1]) then return {updated, 0} end
 redis.call('INCR', 'catalog:gen')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[2]))
@@ -204,10 +209,22 @@ return {updated, 1}`;
 const ORDER = `${G}
 return {g, redis.call('GET', 'order:' .. ARGV[1])}`;
 
-/** ARGV: fresh ms: every entry dropped (a new generation), then the mark set from Redis's clock now. */
+/**
+ * ARGV: fresh ms, hold token or '': every entry dropped (a new generation), then the
+ * mark set from Redis's clock now, and this relay's hold (if it is still its) let go.
+ */
 const DROP = `${NOW_FN}
 redis.call('INCR', 'catalog:gen')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[1]))
+if ARGV[2] ~= '' and redis.call('GET', 'catalog:relay:hold') == ARGV[2] then redis.call('DEL', 'catalog:relay:hold') end
+return 1`;
+
+/**
+ * ARGV: token, ms: the mark held by this relay (no relay renews it, so it lapses)
+ * while it deletes outbox rows it has not applied; DROP with the token lets go.
+ */
+const HOLD = `redis.call('SET', 'catalog:relay:hold', ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', 'catalog:fresh')
 return 1`;
 
 type ReadReply = [string, number, (string | null)[], ([string, (string | null)[]] | null)[]];
@@ -253,6 +270,7 @@ export function catalogCache(cache: Cache) {
   const clear = cache.script<number>(CLEAR);
   const relay = cache.script<[number, number]>(RELAY);
   const drop = cache.script<number>(DROP);
+  const hold = cache.script<number>(HOLD);
   const order = cache.script<[string | number, string | null]>(ORDER);
   const ttl = String(cache.ttlSeconds);
 
@@ -331,8 +349,17 @@ export function catalogCache(cache: Cache) {
       return { updated: Number(updated), dropped: Number(dropped) === 1 };
     },
 
-    /** Every entry dropped at once (a new generation), and the mark set from Redis's clock. */
-    dropAll: () => drop([String(FRESH_MS)]),
+    /**
+     * Every entry dropped at once (a new generation), and the mark set from Redis's
+     * clock; with a hold's token, that hold let go.
+     */
+    dropAll: (holdToken = "") => drop([String(FRESH_MS), holdToken]),
+
+    /**
+     * No relay renews the mark for `ms` (or until dropAll with `token`): while one
+     * deletes rows it has not applied, another's renewal would vouch for them.
+     */
+    holdMark: (token: string, ms: number) => hold([token, String(ms)]),
 
     /** Redis's clock (ms): a relay cycle's mark is counted from before it read the outbox. */
     time: () => cache.time(),
