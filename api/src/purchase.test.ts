@@ -9,7 +9,7 @@ import {
   fakePool,
   serverError,
 } from "../../testutil/src/fake-pool.ts";
-import { placeOrder, purchaseStats } from "./purchase.ts";
+import { PLACE_ORDER_LOCK_WAIT_MS, placeOrder, purchaseStats } from "./purchase.ts";
 
 const PLACED = [[{ outcome: "ok", order_number: 7, name: "Tux", quantity: 1, unit_price: 15.99 }]];
 
@@ -75,11 +75,23 @@ describe("given up: 503 only when certainly not placed", () => {
     expect(fake.statements.length).toBeGreaterThan(1);
   });
 
-  test("a lock wait timeout: 503, not retried", async () => {
+  test("a lock wait timeout with no room left for another whole lock wait: 503, not retried", async () => {
     const fake = fakePool(failing(1, () => serverError("ER_LOCK_WAIT_TIMEOUT", 1205)));
-    const answer = await outcome(placeOrder(fake.db, "tux", 1, "req-1"));
+    const answer = await outcome(
+      placeOrder(fake.db, "tux", 1, "req-1", undefined, { deadline: Date.now() + PLACE_ORDER_LOCK_WAIT_MS }),
+    );
     expect(answer.status).toBe(503);
+    expect(answer.message).toContain("busy");
     expect(fake.statements.length).toBe(1);
+  });
+
+  test("a lock wait timeout with room for another (a COMMIT waiting out a node's eviction): again, then placed", async () => {
+    const fake = fakePool(failing(1, () => serverError("ER_LOCK_WAIT_TIMEOUT", 1205)));
+    expect(await outcome(placeOrder(fake.db, "tux", 1, "req-1"))).toEqual({
+      status: 200,
+      message: "order 7",
+    });
+    expect(fake.statements.length).toBe(2);
   });
 
   test("any other error the server answered (the procedure's handler rolled back): 503", async () => {
