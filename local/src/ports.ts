@@ -223,7 +223,7 @@ export const replicaPorts = (ports: Pick<Ports, ApiTier>, replicas: ApiReplicas)
  * @example internalProxyEnv(PORT_DEFAULTS, { api: 2, adminApi: 1 }).API2_ADDR // "127.0.0.1:5023"
  */
 export function internalProxyEnv(ports: Pick<Ports, ApiTier>, replicas: ApiReplicas): Record<string, string> {
-  const env: Record<string, string> = { LOCAL_STACK: "1" };
+  const env: Record<string, string> = { ONLY_BOUND_FRONTENDS: "1" };
   for (const tier of ["api", "adminApi"] as const) {
     if (replicas[tier] < 2) continue;
     const prefix = stem(tier);

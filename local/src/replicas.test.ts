@@ -60,7 +60,7 @@ describe("the services of a stack with replicas", () => {
     expect(env("web-1").API_URL).toBe("http://127.0.0.1:5003");
     expect(env("admin-1").ADMIN_API_URL).toBe("http://127.0.0.1:5002");
     expect(env("internal-proxy")).toMatchObject({
-      LOCAL_STACK: "1",
+      ONLY_BOUND_FRONTENDS: "1",
       API_BIND: "127.0.0.1:5003",
       API1_ADDR: "127.0.0.1:5013",
       API2_ADDR: "127.0.0.1:5023",

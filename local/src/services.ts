@@ -537,7 +537,7 @@ const serverPort = (ports: Ports, name: ServiceName) => portOf(ports, name.repla
 const withoutServerAddrs = (env: Record<string, string | undefined>) =>
   Object.fromEntries(
     Object.entries(env).filter(([k]) =>
-      !/^((WEB|ADMIN|API|ADMIN_API)\d+_ADDR|(ADMIN_)?API_BIND|LOCAL_STACK)$/.test(k)
+      !/^((WEB|ADMIN|API|ADMIN_API)\d+_ADDR|(ADMIN_)?API_BIND|ONLY_BOUND_FRONTENDS)$/.test(k)
     ),
   );
 

@@ -1,5 +1,5 @@
-// compose.replicas.yaml merged over compose.yaml: the APIs' replicas behind the
-// internal proxy, and proxy/internal.cfg as HAProxy reads it with the environment
+// compose.replicas.yaml merged over compose.yaml: the APIs' replicas behind a proxy
+// each, and proxy/internal.cfg as HAProxy reads it with the environment
 // compose gives that proxy — and with the local launcher's, the same file.
 import { describe, expect, test } from "bun:test";
 import { internalProxyEnv, MAX_API_SERVERS, PORT_DEFAULTS } from "../../local/src/index.ts";
@@ -7,7 +7,8 @@ import { haproxyActiveLines, haproxyCheck, haproxyServers, loadCompose, read, sh
 
 const FILES = ["compose.yaml", "compose.replicas.yaml"];
 const compose = loadCompose({}, FILES);
-const proxyEnv = compose.services["internal-proxy"]!.environment ?? {};
+const apiProxyEnv = compose.services["api-proxy"]!.environment ?? {};
+const adminApiProxyEnv = compose.services["admin-api-proxy"]!.environment ?? {};
 const cfg = read("proxy/internal.cfg");
 
 const check = (env: Record<string, string>) => haproxyCheck(env, "proxy/internal.cfg");
@@ -26,25 +27,30 @@ describe("compose.replicas.yaml over compose.yaml", () => {
     expect(loadCompose().services.api!.deploy?.replicas).toBeUndefined();
   });
 
-  test("web and admin call the internal proxy, on a network each shares with it; it shares one with each API, all internal, nothing published", () => {
-    expect(compose.services.web!.environment!.API_URL).toBe("http://internal-proxy:5003");
-    expect(compose.services.admin!.environment!.ADMIN_API_URL).toBe("http://internal-proxy:5002");
-    for (
-      const [a, b] of [["web", "internal-proxy"], ["admin", "internal-proxy"], ["internal-proxy", "api"], [
-        "internal-proxy",
-        "admin-api",
-      ]] as const
-    ) {
+  test("web and admin each call their API's proxy, on a network each shares with it; neither reaches the other's; all internal, nothing published", () => {
+    expect(compose.services.web!.environment!.API_URL).toBe("http://api-proxy:5003");
+    expect(compose.services.admin!.environment!.ADMIN_API_URL).toBe("http://admin-api-proxy:5002");
+    const pairs = [["web", "api-proxy"], ["admin", "admin-api-proxy"], ["api-proxy", "api"], [
+      "admin-api-proxy",
+      "admin-api",
+    ]] as const;
+    for (const [a, b] of pairs) {
       expect({ a, b, shared: shared(compose, a, b).length > 0 }).toEqual({ a, b, shared: true });
     }
-    const proxy = compose.services["internal-proxy"]!;
-    expect(proxy.ports ?? []).toEqual([]);
-    for (const n of proxy.networks!) {
-      expect({ n, internal: compose.networks[n]?.internal }).toEqual({ n, internal: true });
+    // Each tier sees only the tier it calls: no way from web to admin-api, nor admin to api.
+    for (const [a, b] of [["web", "admin-api-proxy"], ["admin", "api-proxy"]] as const) {
+      expect({ a, b, shared: shared(compose, a, b) }).toEqual({ a, b, shared: [] });
+    }
+    for (const name of ["api-proxy", "admin-api-proxy"]) {
+      const proxy = compose.services[name]!;
+      expect(proxy.ports ?? []).toEqual([]);
+      for (const n of proxy.networks!) {
+        expect({ name, n, internal: compose.networks[n]?.internal }).toEqual({ name, n, internal: true });
+      }
     }
     // The rest of each service is compose.yaml's (merged, not replaced).
     expect(compose.services.web!.environment!.API_TOKEN_FILE).toBe("/run/bazaar-secrets/api_token");
-    expect(Object.keys(compose.services.web!.depends_on!)).toEqual(["secrets", "api", "internal-proxy"]);
+    expect(Object.keys(compose.services.web!.depends_on!)).toEqual(["secrets", "api", "api-proxy"]);
   });
 
   test("a replica drains longer than two failed checks take, so a stop costs no request", () => {
@@ -55,17 +61,23 @@ describe("compose.replicas.yaml over compose.yaml", () => {
 });
 
 describe("proxy/internal.cfg", () => {
-  test("haproxy -c accepts it with the internal proxy's compose environment", () => {
-    const r = check(proxyEnv);
-    // Its output is what to read when it fails.
-    expect([r.exitCode, r.stderr.toString()]).toEqual([0, expect.any(String)]);
+  test("haproxy -c accepts it with each proxy's compose environment", () => {
+    for (const env of [apiProxyEnv, adminApiProxyEnv]) {
+      const r = check(env);
+      // Its output is what to read when it fails.
+      expect([r.exitCode, r.stderr.toString()]).toEqual([0, expect.any(String)]);
+    }
   });
 
-  test("under compose: both frontends, and slots filled from each API's service name on its port", () => {
-    const lines = haproxyActiveLines(proxyEnv, cfg).map((l) => l.trim());
-    expect(lines.filter((l) => l.startsWith("frontend"))).toEqual(["frontend api", "frontend admin_api"]);
-    expect(haproxyServers(proxyEnv, cfg).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual([
+  test("under compose: each proxy only its API's frontend, slots filled from that API's service name on its port", () => {
+    const frontends = (env: Record<string, string>) =>
+      haproxyActiveLines(env, cfg).map((l) => l.trim()).filter((l) => l.startsWith("frontend"));
+    expect(frontends(apiProxyEnv)).toEqual(["frontend api"]);
+    expect(frontends(adminApiProxyEnv)).toEqual(["frontend admin_api"]);
+    expect(haproxyServers(apiProxyEnv, cfg).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual([
       `api-*=api:${compose.services.api!.environment!.PORT}×${MAX_API_SERVERS}`,
+    ]);
+    expect(haproxyServers(adminApiProxyEnv, cfg).map((s) => `${s.name}=${s.address}×${s.slots}`)).toEqual([
       `admin-api-*=admin-api:${compose.services["admin-api"]!.environment!.PORT}×${MAX_API_SERVERS}`,
     ]);
   });
@@ -82,6 +94,6 @@ describe("proxy/internal.cfg", () => {
   });
 
   test("the check is not vacuous: a bind it cannot parse is refused", () => {
-    expect(check({ ...proxyEnv, API_BIND: "*:notaport" }).exitCode).not.toBe(0);
+    expect(check({ ...apiProxyEnv, API_BIND: "*:notaport" }).exitCode).not.toBe(0);
   });
 });
