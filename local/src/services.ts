@@ -403,7 +403,10 @@ function galeraNode(ctx: Context, name: ServiceName): Run {
         await prepareNode(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, log);
         const decided = await decideStart(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, nodeStartsOf(ctx));
         bootstrapping = decided.bootstrap;
-        position = bootstrapping ? undefined : decided.position;
+        // Its recovered position also when it bootstraps: after a crash its grastate.dat says
+        // seqno -1, and without the position the cluster would start a new history (a new
+        // UUID), so every joiner would need a full copy instead of what it missed.
+        position = decided.position;
         if (bootstrapping) markSafeToBootstrap(ctx.dataDir, n);
         log(
           bootstrapping
