@@ -24,6 +24,8 @@ export const PORT_PLAN = {
   system: { offset: 10000 },
   /** tests/docker/stack.ts: the compose pass's stack. */
   compose: { offset: 12000 },
+  /** tests/docker/galera.test.ts: compose.ha.yaml's stack, beside the compose pass's. */
+  composeGalera: { offset: 14000 },
   /** tests/launcher/interrupt.test.ts: `bun run local` stopped mid-start. */
   interrupt: { offset: 20000 },
   /** tests/launcher/servers.test.ts: three of each tier (SERVERS_TEST_PORT_OFFSET moves it). */
