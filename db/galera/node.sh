@@ -72,8 +72,8 @@ primary_peer() {
 start() {
 	local members=() n
 	for n in "${nodes[@]}"; do getent hosts "$n" >/dev/null && members+=("$n"); done
-	local IFS=,
 	note "starting mariadbd $*"
+	local IFS=,
 	exec gosu mysql mariadbd --wsrep_node_name="$name" --wsrep_cluster_address="gcomm://${members[*]}" \
 		--wsrep_sst_donor="$donors" "$@"
 }

@@ -141,11 +141,13 @@ async function buy(): Promise<Purchase> {
 /** `buyers` loops of purchases until stopped: every answer, and when it was sent. */
 function purchases(buyers = 4) {
   let running = true;
-  const answers: (Purchase & { at: number })[] = [];
+  // `at`: when it was sent; `done`: when its answer came.
+  const answers: (Purchase & { at: number; done: number })[] = [];
   const loops = Array.from({ length: buyers }, async () => {
     while (running) {
       const at = Date.now();
-      answers.push({ ...(await buy()), at });
+      const answer = await buy();
+      answers.push({ ...answer, at, done: Date.now() });
     }
   });
   return {
@@ -158,12 +160,17 @@ function purchases(buyers = 4) {
   };
 }
 
-/** A node's container running again (its restart policy, or docker start), and Synced. */
+/** A node's container running again (its restart policy, or docker start), and Synced; who restarted it. */
 async function untilBack(name: Node) {
-  await until(() => inspect(node(name)).State.Running, 10_000, `${name} restarted by its policy`).catch(() =>
-    sh(["docker", "start", node(name)])
+  let by = "its restart policy";
+  await until(() => inspect(node(name)).State.Running, 10_000, `${name} restarted by its policy`).catch(
+    () => {
+      by = "docker start";
+      sh(["docker", "start", node(name)]);
+    },
   );
   await untilHealthy(stack, [name], 180_000);
+  return by;
 }
 
 const galeraNetwork = () => `${stack.project}_galera`;
@@ -203,7 +210,7 @@ describe("compose.ha.yaml: three Galera nodes behind the data tier's HAProxy", (
       const answers = await load.stop();
 
       const after = answers.filter((a) => a.at > killedAt);
-      const firstAck = after.find((a) => a.status === 200);
+      const firstAck = after.filter((a) => a.status === 200).sort((a, b) => a.done - b.done)[0];
       const counts: Record<string, number> = {};
       for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
       // A 504 is "unknown", never "not placed": looked up by its request id.
