@@ -203,7 +203,7 @@ describe("compose.ha.yaml: three Galera nodes behind the data tier's HAProxy", (
       await until(() => load.answers.filter((a) => a.status === 200).length >= 20, 30_000, "purchases going");
       const killedAt = Date.now();
       sh(["docker", "kill", node("db-1")]);
-      await untilBack("db-1");
+      const restartedBy = await untilBack("db-1");
       const syncedAt = Date.now();
       // HAProxy moves the writes back to db-1 once it is Synced (the backups' sessions cut first).
       await Bun.sleep(2000);
@@ -224,10 +224,12 @@ describe("compose.ha.yaml: three Galera nodes behind the data tier's HAProxy", (
       const ist = sh(["docker", "logs", node("db-1")], { allowFail: true });
       const byIst = /IST received|IST completed on joiner/.test(ist.out + ist.err);
       log(
-        `writer killed: first purchase acknowledged ${
-          firstAck ? firstAck.at - killedAt : "never"
-        } ms after the kill ` +
-          `(sent then); db-1 back and Synced after ${syncedAt - killedAt} ms (by IST: ${byIst}); answers ${
+        `writer killed: the first purchase sent after it acknowledged ${
+          firstAck ? firstAck.done - killedAt : "never"
+        } ms after the kill; ` +
+          `db-1 back (${restartedBy}) and Synced after ${
+            syncedAt - killedAt
+          } ms (by IST: ${byIst}); answers ${
             JSON.stringify(counts)
           }; ${inDoubt.length} 504s, ${found.length} of them found placed by request id`,
       );
