@@ -7,9 +7,8 @@
 #       (/docker-entrypoint-initdb.d: db/init.sql, db/accounts.sh, accounts.sql) with
 #       Galera off; then it bootstraps a new cluster (--wsrep-new-cluster) and marks
 #       the cluster seeded in the nodes' shared volume
-#   no data otherwise          waits for a node that is Synced and Primary (the one
-#       before it in GALERA_NODES first, so joiners copy one at a time) and joins it:
-#       a full state transfer (mariabackup SST)
+#   no data otherwise          waits for a node that is Synced and Primary and joins
+#       it: a full state transfer (mariabackup SST)
 #   data                       its position recovered (mariadbd --wsrep-recover); a
 #       Primary Component up somewhere: joins it from that position (IST: only what it
 #       missed), a donor that is not the writer first. None up (the whole cluster
@@ -17,6 +16,7 @@
 #       and the most advanced one (then safe_to_bootstrap, then the first in
 #       GALERA_NODES) bootstraps, once every node has posted or GALERA_BOOTSTRAP_WAIT
 #       seconds passed; the others join it.
+#   Joiners go one at a time, in GALERA_NODES order (my_turn).
 #
 # Beside the server, the node's probe (probe.sh through socat on port 9200, as the
 # mysql user): HAProxy's check, compose's health check, and how the nodes ask each
@@ -66,6 +66,19 @@ primary_peer() {
 	return 1
 }
 
+# Whether this node may join now: joiners go one at a time, in GALERA_NODES order (two
+# at once, one's IST came short and it hung: MariaDB 10.11). Every node before this
+# one is Synced, or not running (its name does not resolve), or it waited long enough.
+my_turn() {
+	local n
+	((SECONDS - since > wait_all)) && return 0
+	for n in "${nodes[@]}"; do
+		[ "$n" = "$name" ] && return 0
+		getent hosts "$n" >/dev/null || continue
+		synced "$n" || return 1
+	done
+}
+
 # mariadbd in the foreground as the mysql user, replacing this script (it gets the
 # container's SIGTERM). Only the nodes whose names resolve now are listed: Galera
 # learns the others from them.
@@ -107,16 +120,9 @@ if [ ! -e "$state/seeded" ] && [ "$name" = "${nodes[0]}" ]; then
 	start --wsrep-new-cluster
 fi
 if [ ! -d "$datadir/mysql" ]; then
-	before=""
-	for n in "${nodes[@]}"; do
-		[ "$n" = "$name" ] && break
-		before=$n
-	done
-	note "no data: waiting for a Synced node to copy it from${before:+ ($before first)}"
+	note "no data: waiting for a Synced node to copy it from (the nodes before this one first)"
 	since=$SECONDS
-	until primary_peer >/dev/null && { [ -z "$before" ] || synced "$before" || ((SECONDS - since > wait_all)); }; do
-		sleep 1
-	done
+	until primary_peer >/dev/null && my_turn; do sleep 1; done
 	start
 fi
 
@@ -161,9 +167,13 @@ since=$SECONDS
 announced=""
 while :; do
 	if p=$(primary_peer); then
-		note "joining the Primary Component through $p"
-		rm -f "$state/pos-$name"
-		start "${from[@]}"
+		if my_turn; then
+			note "joining the Primary Component through $p"
+			rm -f "$state/pos-$name"
+			start "${from[@]}"
+		fi
+		sleep 1
+		continue
 	fi
 	post waiting
 	chosen=$(choose)

@@ -196,6 +196,8 @@ export function inspect(id: string) {
     Id: string;
     Name: string;
     State: {
+      /** The main process's pid on the host (0 when it is not running). */
+      Pid: number;
       Status: string;
       Running: boolean;
       StartedAt: string;
