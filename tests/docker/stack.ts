@@ -81,7 +81,8 @@ export function composeCommands(stack: ComposeStack, args: string) {
 
 /** The lines `bun run compose:standin up` ends with: where the store is, how to sign in, and how to read the password again. */
 export function standinBanner(stack: ComposeStack, adminPassword: string | undefined): string[] {
-  const own = stack.project === "bazaar-standin" ? "" : ` ${stack.project}`;
+  const own = (stack.project === "bazaar-standin" ? "" : ` ${stack.project}`) +
+    (stack.files === GALERA_FILES ? " --ha" : "");
   const show = composeCommands(stack, "run --rm secrets --show-admin-password");
   return [
     `the store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin, user admin${
