@@ -180,3 +180,15 @@ describe("db/galera/galera.cnf", () => {
     expect(cnf).toContain("evs.suspect_timeout=PT1S");
   });
 });
+
+describe("the compose pass's stand-ins for it (tests/docker/standin/compose.ha.standin.yaml)", () => {
+  const standin = parse(read("tests/docker/standin/compose.ha.standin.yaml")) as Override;
+  test("changes only `image:`, of each image compose.ha.yaml pulls, to a stand-in", () => {
+    const pulled = Object.entries(ha.services).filter(([, s]) => s.image).map(([name]) => name).sort();
+    expect(Object.keys(standin.services).sort()).toEqual(pulled);
+    for (const [name, s] of Object.entries(standin.services)) {
+      expect({ name, keys: Object.keys(s) }).toEqual({ name, keys: ["image"] });
+      expect(s.image).toMatch(/^bazaar-standin\//);
+    }
+  });
+});
