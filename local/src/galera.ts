@@ -304,34 +304,20 @@ export async function gcommOpen(dbPort: number, n: number, ms: number) {
 }
 
 /**
- * The data tier's HAProxy: DB_PORT in TCP mode, one writer at a time — node 1 while
- * it is healthy, else the first healthy backup — checked by each node's probe.
- * Sessions on a node marked down are cut; when a node earlier in that order comes
+ * The data tier's HAProxy: proxy/galera.cfg (compose.ha.yaml's too) with the local
+ * addresses — DB_PORT in TCP mode on 127.0.0.1, each node's SQL port and its probe's.
+ * One writer at a time: node 1 while it is healthy, else the first healthy backup;
+ * sessions on a node marked down are cut, and when a node earlier in that order comes
  * back, those on the backups are cut too, so there are never two writers.
+ *
+ * @example dataHaproxyEnv(3306, 3).DB2_ADDR // "127.0.0.1:3326"
  */
-export function dataHaproxyCfg(dbPort: number, nodes: number): string {
-  const servers = Array.from({ length: nodes }, (_, i) => {
-    const p = nodePorts(dbPort, i + 1);
-    return `    server db-${i + 1} ${HOST}:${p.sql} check port ${p.probe}${
-      (i === 0 ? "" : " backup") + (i < nodes - 1 ? " on-marked-up shutdown-backup-sessions" : "")
-    }`;
-  });
-  return [
-    "# Written by the launcher (local/src/galera.ts) at each start: the data tier, on 127.0.0.1 only.",
-    "global",
-    "    maxconn 2000",
-    "defaults",
-    "    mode tcp",
-    "    timeout connect 2s",
-    "    timeout client 1h",
-    "    timeout server 1h",
-    "frontend db",
-    `    bind ${HOST}:${dbPort}`,
-    "    default_backend galera",
-    "backend galera",
-    "    option httpchk GET /",
-    "    default-server inter 300ms fall 2 rise 2 on-marked-down shutdown-sessions",
-    ...servers,
-    "",
-  ].join("\n");
+export function dataHaproxyEnv(dbPort: number, nodes: number): Record<string, string> {
+  const env: Record<string, string> = { DB_BIND: `${HOST}:${dbPort}` };
+  for (let n = 1; n <= nodes; n++) {
+    const p = nodePorts(dbPort, n);
+    env[`DB${n}_ADDR`] = `${HOST}:${p.sql}`;
+    env[`DB${n}_PROBE`] = String(p.probe);
+  }
+  return env;
 }

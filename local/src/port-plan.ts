@@ -26,6 +26,8 @@ export const PORT_PLAN = {
   compose: { offset: 12000 },
   /** tests/swarm/: deploy/stack.yaml on a one-node swarm (only its proxy's port: 21080). */
   swarm: { offset: 13000 },
+  /** tests/docker/galera.test.ts: compose.ha.yaml's stack, beside the compose pass's. */
+  composeGalera: { offset: 14000 },
   /** tests/launcher/interrupt.test.ts: `bun run local` stopped mid-start. */
   interrupt: { offset: 20000 },
   /** tests/launcher/servers.test.ts: three of each tier (SERVERS_TEST_PORT_OFFSET moves it). */

@@ -3,7 +3,7 @@
 // launcher's steps around its start. Its ports are in ./ports.ts. web and admin are
 // a row each, run as many times as asked for (web-1 … web-N); so are api and
 // admin-api (api-1 … api-N, behind an internal HAProxy) when asked for more than one.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { withRedisPassword } from "@bazaar/lib/secrets/secrets.ts";
 import {
@@ -16,7 +16,7 @@ import {
   type ServerTier,
 } from "./config.ts";
 import {
-  dataHaproxyCfg,
+  dataHaproxyEnv,
   decideStart,
   galeraAccount,
   galeraAccountSql,
@@ -434,21 +434,20 @@ function galeraNode(ctx: Context, name: ServiceName): Run {
 }
 
 /**
- * DB_NODES > 1: DB_PORT is a HAProxy of its own in TCP mode (./galera.ts,
- * dataHaproxyCfg), on 127.0.0.1, one writer at a time; the apps connect as before.
+ * DB_NODES > 1: DB_PORT is a HAProxy of its own in TCP mode on proxy/galera.cfg (the
+ * file compose.ha.yaml runs) with local addresses (./galera.ts, dataHaproxyEnv), on
+ * 127.0.0.1, one writer at a time; the apps connect as before.
  */
 function dataProxy(ctx: Context): Run {
-  const cfg = path.join(ctx.dataDir, "run", "db-haproxy.cfg");
   return {
     command: () => ({
-      cmd: ctx.commands.db ?? [ctx.bins.haproxy, "-db", "-f", cfg],
+      cmd: ctx.commands.db ?? [ctx.bins.haproxy, "-db", "-f", path.join(REPO_ROOT, "proxy/galera.cfg")],
       cwd: REPO_ROOT,
-      env: { ...process.env },
+      env: { ...process.env, ...dataHaproxyEnv(ctx.ports.db, ctx.dbNodes ?? 1) },
     }),
     probes: [{ tcp: { host: HOST, port: ctx.ports.db } }],
     stopTimeoutMs: 5000,
     clearsAppend: true,
-    beforeStart: () => writeFileSync(cfg, dataHaproxyCfg(ctx.ports.db, ctx.dbNodes ?? 1)),
   };
 }
 

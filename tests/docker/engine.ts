@@ -216,6 +216,8 @@ export const STANDINS = {
   bun: { tag: `bazaar-standin/bun:${Bun.version}`, dockerfile: "bun.Dockerfile" },
   runtime: { tag: "bazaar-standin/distroless-cc:nonroot", dockerfile: "runtime.Dockerfile" },
   mysql: { tag: "bazaar-standin/mysql:8.4", dockerfile: "mysql.Dockerfile" },
+  // compose.ha.yaml's Galera nodes: Debian 12's MariaDB, hence 10.11.
+  mariadb: { tag: "bazaar-standin/mariadb:10.11", dockerfile: "mariadb.Dockerfile" },
   haproxy: { tag: "bazaar-standin/haproxy:2.8", dockerfile: "haproxy.Dockerfile" },
   redis: { tag: "bazaar-standin/redis:7", dockerfile: "redis.Dockerfile" },
   cache: { tag: "bazaar-standin/serverless-redis-http:local", dockerfile: "cache.Dockerfile" },

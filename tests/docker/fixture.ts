@@ -92,25 +92,17 @@ export function connectFrom(service: string, targets: string[], timeoutS = 2): P
 export const readInNetns = (service: string, file: string) => inNetns(service, ["cat", file]);
 
 /**
- * `connections` loops of GET requests to `path` through the proxy until `stop()` is
- * called (or maxMs passes): every answer's status and who served it.
+ * `connections` loops of `step` until `stop()` is called (or maxMs passes): every
+ * result, in the order they came.
+ *
+ * @example const buying = repeat(4, buy); …; const answers = await buying.stop();
  */
-export function load(path: string, connections = 4, maxMs = 60_000) {
+export function repeat<T>(connections: number, step: () => Promise<T>, maxMs = Number.POSITIVE_INFINITY) {
   let running = true;
-  // `at`: when the request was sent (performance.now()), to tell answers sent after an event.
-  const results: { status: number; by?: string; error?: string; at: number }[] = [];
+  const results: T[] = [];
   const deadline = Date.now() + maxMs;
   const loops = Array.from({ length: connections }, async () => {
-    while (running && Date.now() < deadline) {
-      const at = performance.now();
-      try {
-        const res = await fetch(`${STORE}${path}`, { signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
-        results.push({ status: res.status, by: servedBy(res), at });
-      } catch (err) {
-        results.push({ status: 0, error: (err as Error).message, at });
-      }
-    }
+    while (running && Date.now() < deadline) results.push(await step());
   });
   return {
     results,
@@ -120,6 +112,28 @@ export function load(path: string, connections = 4, maxMs = 60_000) {
       return results;
     },
   };
+}
+
+/**
+ * `connections` loops of GET requests to `path` through the proxy until `stop()` is
+ * called (or maxMs passes): every answer's status and who served it.
+ */
+export function load(path: string, connections = 4, maxMs = 60_000) {
+  // `at`: when the request was sent (performance.now()), to tell answers sent after an event.
+  return repeat(
+    connections,
+    async (): Promise<{ status: number; by?: string; error?: string; at: number }> => {
+      const at = performance.now();
+      try {
+        const res = await fetch(`${STORE}${path}`, { signal: AbortSignal.timeout(10_000) });
+        await res.arrayBuffer();
+        return { status: res.status, by: servedBy(res), at };
+      } catch (err) {
+        return { status: 0, error: (err as Error).message, at };
+      }
+    },
+    maxMs,
+  );
 }
 
 /** Polls until `check` holds (or throws after timeoutMs). */

@@ -7,14 +7,16 @@
 //   bun run compose:standin password the admin password of the running stack
 //   bun run compose:standin prepare  only the engine, base image and stand-ins
 //   (down PROJECT --keep-engine, stop-engine: the steps the test passes use)
+//   … --ha                           the same with compose.ha.yaml: the database as three
+//                                    Galera nodes (up --ha, password --ha, down --ha)
 //
 // The compose pass of `bun run test` (scripts/test.ts) uses the same steps with the
 // project bazaar-test: prepare and up before tests/docker/*.test.ts, down after.
 import { prepare, sh, stopEngine } from "./engine.ts";
-import { compose, composeStack, down, standinBanner, up } from "./stack.ts";
+import { compose, composeStack, down, GALERA_FILES, standinBanner, up } from "./stack.ts";
 
 const [command = "up", project = "bazaar-standin"] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const stack = composeStack(project);
+const stack = composeStack(project, undefined, process.argv.includes("--ha") ? GALERA_FILES : undefined);
 const log = (line: string) => console.log(line);
 /** The admin password the secrets service keeps (generated on the first up, or from the environment). */
 const adminPassword = () =>

@@ -5,7 +5,7 @@
 import { spawn } from "bun";
 import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { cleanEnv, type Log, OVERRIDE_FILE, sh } from "./engine.ts";
+import { cleanEnv, type Log, OVERRIDE_FILE, sh, STANDIN_DIR } from "./engine.ts";
 import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
 
 export type ComposeStack = {
@@ -14,6 +14,8 @@ export type ComposeStack = {
   ports: { http: number; web: string; admin: string };
   /** The environment compose runs with (ports; secrets come from the `secrets` service). */
   env: Record<string, string>;
+  /** The compose files, in order: compose.yaml and the stand-ins' override, or those of a variant. */
+  files: string[];
 };
 
 /**
@@ -24,11 +26,24 @@ export type ComposeStack = {
 const OFFSETS: Record<string, number> = {
   "bazaar-test": PORT_PLAN.compose.offset,
   "bazaar-standin": PORT_PLAN.standin.offset,
+  "bazaar-galera": PORT_PLAN.composeGalera.offset,
 };
+
+/** compose.yaml on the stand-ins: what the compose pass runs. */
+export const STANDARD_FILES = [path.join(REPO_ROOT, "compose.yaml"), OVERRIDE_FILE];
+
+/** compose.yaml with compose.ha.yaml (the Galera cluster), both on the stand-ins. */
+export const GALERA_FILES = [
+  path.join(REPO_ROOT, "compose.yaml"),
+  path.join(REPO_ROOT, "compose.ha.yaml"),
+  OVERRIDE_FILE,
+  path.join(STANDIN_DIR, "compose.ha.standin.yaml"),
+];
 
 export function composeStack(
   project = "bazaar-test",
   offset = OFFSETS[project] ?? PORT_PLAN.compose.offset,
+  files = STANDARD_FILES,
 ): ComposeStack {
   const ports = {
     http: 8080 + offset,
@@ -47,10 +62,9 @@ export function composeStack(
       DOCKER_BUILDKIT: "0",
       COMPOSE_DOCKER_CLI_BUILD: "0",
     },
+    files,
   };
 }
-
-const FILES = ["-f", path.join(REPO_ROOT, "compose.yaml"), "-f", OVERRIDE_FILE];
 
 /**
  * What a person types, from the repository, to reach this stack with compose: its
@@ -58,7 +72,7 @@ const FILES = ["-f", path.join(REPO_ROOT, "compose.yaml"), "-f", OVERRIDE_FILE];
  * which the pass uses) and v2's (`docker compose`, a plugin v1 does not have).
  */
 export function composeCommands(stack: ComposeStack, args: string) {
-  const files = `-f compose.yaml -f ${path.relative(REPO_ROOT, OVERRIDE_FILE)}`;
+  const files = stack.files.map((f) => `-f ${path.relative(REPO_ROOT, f)}`).join(" ");
   return {
     v1: `docker-compose -p ${stack.project} ${files} ${args}`,
     v2: `docker compose -p ${stack.project} ${files} ${args}`,
@@ -67,7 +81,8 @@ export function composeCommands(stack: ComposeStack, args: string) {
 
 /** The lines `bun run compose:standin up` ends with: where the store is, how to sign in, and how to read the password again. */
 export function standinBanner(stack: ComposeStack, adminPassword: string | undefined): string[] {
-  const own = stack.project === "bazaar-standin" ? "" : ` ${stack.project}`;
+  const own = (stack.project === "bazaar-standin" ? "" : ` ${stack.project}`) +
+    (stack.files === GALERA_FILES ? " --ha" : "");
   const show = composeCommands(stack, "run --rm secrets --show-admin-password");
   return [
     `the store:  http://127.0.0.1:${stack.ports.http}/   (admin: /admin, user admin${
@@ -82,11 +97,18 @@ export function standinBanner(stack: ComposeStack, adminPassword: string | undef
 
 // A user's .env must not change what the pass tests: compose reads the one named here
 // instead of the project directory's (an empty file: every setting from stack.env).
-function base() {
+function base(stack: ComposeStack) {
   const envFile = path.join(REPO_ROOT, ".local/docker/empty.env");
   mkdirSync(path.dirname(envFile), { recursive: true });
   writeFileSync(envFile, "");
-  return ["docker-compose", "--project-directory", REPO_ROOT, "--env-file", envFile, ...FILES];
+  return [
+    "docker-compose",
+    "--project-directory",
+    REPO_ROOT,
+    "--env-file",
+    envFile,
+    ...stack.files.flatMap((f) => ["-f", f]),
+  ];
 }
 
 /** `docker-compose <args>` for this stack; throws with its output on failure. */
@@ -95,12 +117,12 @@ export function compose(
   args: string[],
   opts: { allowFail?: boolean; input?: string } = {},
 ) {
-  return sh([...base(), ...args], { env: stack.env, clean: true, ...opts });
+  return sh([...base(stack), ...args], { env: stack.env, clean: true, ...opts });
 }
 
 /** `docker-compose <args>` with its output streamed to `log` line by line (for up --build). */
 export async function composeStreamed(stack: ComposeStack, args: string[], log: Log) {
-  const proc = spawn([...base(), ...args], {
+  const proc = spawn([...base(stack), ...args], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...stack.env },
     stdout: "pipe",
@@ -175,6 +197,8 @@ export function inspect(id: string) {
     Id: string;
     Name: string;
     State: {
+      /** The main process's pid on the host (0 when it is not running). */
+      Pid: number;
       Status: string;
       Running: boolean;
       StartedAt: string;
@@ -216,10 +240,14 @@ export async function untilHealthy(stack: ComposeStack, services: string[], time
 }
 
 /** Every service compose.yaml defines (one-shot ones included). */
-export const services = (
-  stack: ComposeStack,
-) => (serviceNames ??= compose(stack, ["config", "--services"]).out.trim().split("\n"));
-let serviceNames: string[] | undefined;
+export const services = (stack: ComposeStack) => {
+  const key = stack.files.join("\n");
+  if (!serviceNames.has(key)) {
+    serviceNames.set(key, compose(stack, ["config", "--services"]).out.trim().split("\n"));
+  }
+  return serviceNames.get(key)!;
+};
+const serviceNames = new Map<string, string[]>();
 
 /** The long-running services (all but one-shot ones, which exit when done). */
 export const ONE_SHOT = new Set(["secrets"]);

@@ -1,5 +1,8 @@
 #!/bin/bash
-# The mysql image's entrypoint contract, for MariaDB (see mysql.Dockerfile). Written
+# The mysql image's entrypoint contract, for MariaDB (see mysql.Dockerfile); the
+# mariadb stand-in (mariadb.Dockerfile) uses it too, so it also takes that image's
+# names for what compose.ha.yaml sets: MARIADB_ROOT_PASSWORD[_FILE], and mariadbd
+# for mysqld (the mariadb image also accepts the MYSQL_ names). Written
 # for the stand-in: it provides what init scripts may rely on (docker_process_sql,
 # docker_setup_env, file_env, mysql_note) under the same names, and is safe to source
 # (`. /usr/local/bin/docker-entrypoint.sh` defines the functions and runs nothing).
@@ -32,6 +35,8 @@ docker_setup_env() {
 	file_env MYSQL_DATABASE
 	file_env MYSQL_USER
 	file_env MYSQL_PASSWORD
+	file_env MARIADB_ROOT_PASSWORD
+	if [ -n "${MARIADB_ROOT_PASSWORD:-}" ]; then export MYSQL_ROOT_PASSWORD=$MARIADB_ROOT_PASSWORD; fi
 	file_env MYSQL_ROOT_PASSWORD
 	if [ -d "$DATADIR/mysql" ]; then DATABASE_ALREADY_EXISTS=true; fi
 }
@@ -101,7 +106,7 @@ docker_init_database() {
 
 _main() {
 	if [ "${1:0:1}" = - ]; then set -- mysqld "$@"; fi
-	if [ "$1" = mysqld ]; then
+	if [ "$1" = mysqld ] || [ "$1" = mariadbd ]; then
 		docker_setup_env "$@"
 		if [ "$(id -u)" = 0 ]; then
 			mkdir -p "$DATADIR" "$(dirname "$SOCKET")"
