@@ -72,8 +72,12 @@ describe("the store on a one-node swarm", () => {
   });
 
   test("the two web replicas answer in turn (HAProxy finds them by DNS, no virtual IP)", async () => {
+    // HAProxy's health checks take a moment to add a task Swarm reports running.
+    await until(async () => new Set(await servers(6)).size === 2, 30_000, "both web servers answering");
     const seen = await servers(6);
+    // Round robin: each answers every other request.
     expect(new Set(seen).size).toBe(2);
+    expect(seen.filter((s, i) => i >= 2 && s !== seen[i - 2])).toEqual([]);
   });
 
   test("a web task killed under load: no failed request; Swarm starts another", async () => {

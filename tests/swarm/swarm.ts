@@ -92,6 +92,8 @@ export async function deploy(log: (line: string) => void): Promise<{ adminPasswo
     240_000,
     "the store through the proxy",
   );
+  // Every service at its replicas, the web servers healthy: the proxy's pool is full.
+  await until(() => allReplicasRunning() && healthyTasks("web") === 2, 120_000, "every task running");
   return { adminPassword: readFileSync(path.join(secretsDir, "store/admin_password"), "utf8").trim() };
 }
 
@@ -131,6 +133,21 @@ export const containers = (service?: string) =>
     `label=com.docker.stack.namespace=${STACK}`,
     ...(service ? ["--filter", `label=com.docker.swarm.service.name=${STACK}_${service}`] : []),
   ]).out.split("\n").filter(Boolean);
+
+/** Whether every service of the stack runs as many tasks as it asks for ("2/2"). */
+export const allReplicasRunning = () =>
+  docker([
+    "service",
+    "ls",
+    "--filter",
+    `label=com.docker.stack.namespace=${STACK}`,
+    "--format",
+    "{{.Replicas}}",
+  ])
+    .out.split("\n").filter(Boolean).every((r) => {
+      const [running, wanted] = r.split(" ")[0]!.split("/");
+      return running === wanted;
+    });
 
 /** The stack's networks. */
 export const networks = () =>
