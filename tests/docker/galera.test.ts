@@ -1,18 +1,21 @@
 // compose.ha.yaml on a real engine (issue 23): the store over three MariaDB Galera
 // nodes behind the data tier's HAProxy, on the stand-ins, as a project of its own
 // (bazaar-galera, ports PORT_PLAN.composeGalera) brought up from scratch and taken
-// down with its volumes at the end. One cluster for every scenario, in order: it
-// sells; the writer `kill -9`ed under purchases through the public port loses no
+// down with its volumes at the end, with compose.replicas.yaml too (two of each API).
+// One cluster for every scenario, in order: it sells; an api and an admin-api replica
+// `kill -9`ed under load fail no request; the writer `kill -9`ed under purchases through the public port loses no
 // acknowledged order, and its restart policy brings it back to rejoin by IST; a node
 // cut off from the others refuses reads and writes, then rejoins; the whole cluster
 // stopped cleanly, and killed, starts again by itself with every order.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { prepare, sh } from "./engine.ts";
+import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
+import { BASE_IMAGE, prepare, sh } from "./engine.ts";
 import { repeat, STEP_TIMEOUT, until } from "./fixture.ts";
 import {
   compose,
   composeStack,
   containerOf,
+  containersOf,
   down,
   GALERA_FILES,
   inspect,
@@ -165,6 +168,20 @@ async function untilBack(name: Node, startedAt: string) {
   return by;
 }
 
+/** The admin password the secrets service generated for this project (read through a throwaway container). */
+const adminPassword = () =>
+  sh([
+    "docker",
+    "run",
+    "--rm",
+    "-v",
+    `${stack.project}_secrets-admin:/s:ro`,
+    BASE_IMAGE,
+    "cat",
+    "/s/admin_password",
+  ])
+    .out.trim();
+
 const galeraNetwork = () => `${stack.project}_galera`;
 let ledger = 0;
 
@@ -187,6 +204,56 @@ describe("compose.ha.yaml: three Galera nodes behind the data tier's HAProxy", (
     ]);
     log(`nodes' memory: ${stats.out.trim().split("\n").join("; ")}`);
   });
+
+  test(
+    "kill -9 of one api and one admin-api replica under reads, purchases and admin pages: no failed request; both come back",
+    async () => {
+      const admin = new AdminBrowser(STORE);
+      expect((await admin.login("admin", adminPassword())).status).toBe(303);
+      const reads = repeat(2, async () => {
+        const res = await fetch(`${STORE}/products/Tux`, { signal: AbortSignal.timeout(30_000) }).catch(() =>
+          undefined
+        );
+        await res?.arrayBuffer();
+        return `read ${res?.status ?? 0}`;
+      });
+      const buys = purchases(2);
+      const pages = repeat(
+        1,
+        async () => `admin ${(await admin.get("/admin").catch(() => ({ status: 0 }))).status}`,
+      );
+      await until(() => buys.results.filter((a) => a.status === 200).length >= 10, 30_000, "purchases going");
+      // A crash as the engine sees one (not `docker kill`, a stop asked for): PID 1 of one
+      // replica of each API SIGKILLed from the host; their restart policy brings them back.
+      const victims = [containersOf(stack, "api")[0]!, containersOf(stack, "admin-api")[0]!];
+      const before = victims.map((id) => inspect(id).State);
+      for (const st of before) process.kill(st.Pid, "SIGKILL");
+      await until(
+        () =>
+          victims.every((id, i) =>
+            inspect(id).State.Running && inspect(id).State.StartedAt !== before[i]!.StartedAt
+          ),
+        30_000,
+        "both replicas restarted",
+      );
+      await until(
+        () => victims.every((id) => inspect(id).State.Health?.Status === "healthy"),
+        60_000,
+        "both healthy",
+      );
+      await Bun.sleep(2000);
+      const answers = [
+        ...await reads.stop(),
+        ...(await buys.stop()).map((a) => `buy ${a.status}`),
+        ...await pages.stop(),
+      ];
+      const counts: Record<string, number> = {};
+      for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
+      log(`an api and an admin-api replica killed: ${JSON.stringify(counts)}`);
+      expect(answers.filter((a) => !/ (200|303)$/.test(a))).toEqual([]);
+    },
+    180_000,
+  );
 
   test(
     "kill -9 of the writer under purchases: no acknowledged order lost, none twice; it rejoins by IST",

@@ -32,12 +32,18 @@ const OFFSETS: Record<string, number> = {
 /** compose.yaml on the stand-ins: what the compose pass runs. */
 export const STANDARD_FILES = [path.join(REPO_ROOT, "compose.yaml"), OVERRIDE_FILE];
 
-/** compose.yaml with compose.ha.yaml (the Galera cluster), both on the stand-ins. */
+/**
+ * compose.yaml with compose.ha.yaml (the Galera cluster) and compose.replicas.yaml (two
+ * of each API behind their proxies): no single point of failure behind the web tier,
+ * all on the stand-ins.
+ */
 export const GALERA_FILES = [
   path.join(REPO_ROOT, "compose.yaml"),
   path.join(REPO_ROOT, "compose.ha.yaml"),
+  path.join(REPO_ROOT, "compose.replicas.yaml"),
   OVERRIDE_FILE,
   path.join(STANDIN_DIR, "compose.ha.standin.yaml"),
+  path.join(STANDIN_DIR, "compose.replicas.standin.yaml"),
 ];
 
 export function composeStack(
