@@ -15,6 +15,7 @@ import {
   read,
   ROOT,
   type Service,
+  standinChanges,
 } from "./support.ts";
 
 const NODES = ["db-1", "db-2", "db-3"];
@@ -181,14 +182,20 @@ describe("db/galera/galera.cnf", () => {
   });
 });
 
-describe("the compose pass's stand-ins for it (tests/docker/standin/compose.ha.standin.yaml)", () => {
-  const standin = parse(read("tests/docker/standin/compose.ha.standin.yaml")) as Override;
-  test("changes only `image:`, of each image compose.ha.yaml pulls, to a stand-in", () => {
-    const pulled = Object.entries(ha.services).filter(([, s]) => s.image).map(([name]) => name).sort();
-    expect(Object.keys(standin.services).sort()).toEqual(pulled);
-    for (const [name, s] of Object.entries(standin.services)) {
-      expect({ name, keys: Object.keys(s) }).toEqual({ name, keys: ["image"] });
-      expect(s.image).toMatch(/^bazaar-standin\//);
-    }
-  });
+// compose.replicas.yaml's stand-ins too: tests/docker/galera.test.ts runs both files.
+describe("the compose pass's stand-ins for the override files (tests/docker/standin/)", () => {
+  for (const file of ["compose.ha.yaml", "compose.replicas.yaml"]) {
+    const standinFile = `tests/docker/standin/${file.replace(".yaml", ".standin.yaml")}`;
+    test(`${standinFile} changes only \`image:\`, of each image ${file} pulls, to a stand-in`, () => {
+      const { covered, pulled, changes } = standinChanges(standinFile, file);
+      expect(covered).toEqual(pulled);
+      for (const c of changes) {
+        expect(c).toEqual({
+          name: c.name,
+          keys: ["image"],
+          image: expect.stringMatching(/^bazaar-standin\//),
+        });
+      }
+    });
+  }
 });

@@ -2,7 +2,6 @@
 // each, and proxy/internal.cfg as HAProxy reads it with the environment
 // compose gives that proxy — and with the local launcher's, the same file.
 import { describe, expect, test } from "bun:test";
-import { parse } from "yaml";
 import { internalProxyEnv, MAX_API_SERVERS, PORT_DEFAULTS } from "../../local/src/index.ts";
 import { haproxyActiveLines, haproxyCheck, haproxyServers, loadCompose, read, shared } from "./support.ts";
 
@@ -96,20 +95,5 @@ describe("proxy/internal.cfg", () => {
 
   test("the check is not vacuous: a bind it cannot parse is refused", () => {
     expect(check({ ...apiProxyEnv, API_BIND: "*:notaport" }).exitCode).not.toBe(0);
-  });
-});
-
-describe("the compose pass's stand-ins for it (tests/docker/standin/compose.replicas.standin.yaml)", () => {
-  const standin = parse(read("tests/docker/standin/compose.replicas.standin.yaml")) as {
-    services: Record<string, Record<string, string>>;
-  };
-  const own = parse(read("compose.replicas.yaml")) as { services: Record<string, { image?: string }> };
-  test("changes only `image:`, of each image compose.replicas.yaml pulls, to a stand-in", () => {
-    const pulled = Object.entries(own.services).filter(([, s]) => s.image).map(([name]) => name).sort();
-    expect(Object.keys(standin.services).sort()).toEqual(pulled);
-    for (const [name, s] of Object.entries(standin.services)) {
-      expect({ name, keys: Object.keys(s) }).toEqual({ name, keys: ["image"] });
-      expect(s.image).toMatch(/^bazaar-standin\//);
-    }
   });
 });

@@ -64,6 +64,25 @@ export type Compose = {
 export const composeRaw = (file = "compose.yaml"): unknown => parse(read(file), { merge: true });
 
 /**
+ * What a stand-in override changes of `file`'s services: the names of the services it
+ * covers, those of the services `file` gives an image (both sorted), and each covered
+ * service's keys and image — a stand-in override changes only `image:`, to a stand-in.
+ */
+export function standinChanges(standinFile: string, file: string) {
+  const standin = parse(read(standinFile)) as { services: Record<string, Record<string, string>> };
+  const own = parse(read(file)) as { services: Record<string, { image?: string }> };
+  return {
+    covered: Object.keys(standin.services).sort(),
+    pulled: Object.entries(own.services).filter(([, s]) => s.image).map(([name]) => name).sort(),
+    changes: Object.entries(standin.services).map(([name, s]) => ({
+      name,
+      keys: Object.keys(s),
+      image: s.image,
+    })),
+  };
+}
+
+/**
  * Files merged as `docker compose -f a -f b` merges them: mappings key by key, the
  * later file's scalars winning; sequences (networks, ports, volumes) as their union.
  */
