@@ -3,7 +3,7 @@
 // on Debian/Ubuntu it is installed with apt-get like the stack's servers: by
 // `bun run test` before any test runs, else here at import — never inside a hook,
 // whose timeout would end the test run while apt-get and dpkg are mid-install.
-import { afterAll, beforeAll } from "bun:test";
+import { afterAll, beforeAll, setDefaultTimeout } from "bun:test";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { BROWSER, REPO_ROOT, requirePrograms } from "../../local/src/index.ts";
@@ -25,6 +25,11 @@ export async function launch(): Promise<Browser> {
     ],
   });
 }
+
+// A page's whole journey (load, fill, buy, follow the redirect, go back) takes under a
+// second alone, but Chromium on 2 busy cores has taken over bun's default 5 s: and a
+// test that times out has its child processes killed — the shared test stack's too.
+setDefaultTimeout(30_000);
 
 /** One Chromium for the tests of a file: launched before them, closed after. Read `.browser`. */
 export function useBrowser() {
