@@ -3,8 +3,9 @@
 // (bazaar-galera, ports PORT_PLAN.composeGalera) brought up from scratch and taken
 // down with its volumes at the end, with compose.replicas.yaml too (two of each API).
 // One cluster for every scenario, in order: it sells; an api and an admin-api replica
-// `kill -9`ed under load fail no request; the writer `kill -9`ed under purchases through the public port loses no
-// acknowledged order, and its restart policy brings it back to rejoin by IST; a node
+// `kill -9`ed under load fail no request; the writer `kill -9`ed under purchases
+// through the public port loses no acknowledged order, and its restart policy brings
+// it back to rejoin by IST; the writer hung (`docker pause`) loses none either; a node
 // cut off from the others refuses reads and writes, then rejoins; the whole cluster
 // stopped cleanly, and killed, starts again by itself with every order.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -182,6 +183,34 @@ const adminPassword = () =>
   ])
     .out.trim();
 
+type Answer = Purchase & { at: number; done: number };
+
+/**
+ * What a run of purchases came to, checked: every answer 200, 503 or 504; each 504
+ * ("unknown", never "not placed") looked up by its request id; every acknowledged
+ * order (and every 504 found placed) on every node, none numbered twice; Tux's stock
+ * and orders still adding up. Returns the counts by status and of the 504s found.
+ */
+async function settle(answers: Answer[]) {
+  const counts: Record<string, number> = {};
+  for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+  const inDoubt = answers.filter((a) => a.status === 504);
+  const found: number[] = [];
+  for (const a of inDoubt) {
+    const res = await fetch(`${STORE}/orders?request_id=${a.requestId}`);
+    const body = (await res.json()) as { data?: { order_number?: number } };
+    if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
+  }
+  expect(answers.filter((a) => ![200, 503, 504].includes(a.status)).slice(0, 5)).toEqual([]);
+  const acknowledged = [...answers.flatMap((a) => (a.status === 200 ? [a.order!] : [])), ...found];
+  expect(new Set(acknowledged).size).toBe(acknowledged.length);
+  for (const n of NODES) await expectAllOn(n, acknowledged);
+  for (const n of NODES) expect(tuxLedger(n)).toBe(ledger);
+  return `answers ${
+    JSON.stringify(counts)
+  }; ${inDoubt.length} 504s, ${found.length} of them found placed by request id`;
+}
+
 const galeraNetwork = () => `${stack.project}_galera`;
 let ledger = 0;
 
@@ -273,35 +302,50 @@ describe("compose.ha.yaml: three Galera nodes behind the data tier's HAProxy", (
 
       const after = answers.filter((a) => a.at > killedAt);
       const firstAck = after.filter((a) => a.status === 200).sort((a, b) => a.done - b.done)[0];
-      const counts: Record<string, number> = {};
-      for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
-      // A 504 is "unknown", never "not placed": looked up by its request id.
-      const inDoubt = answers.filter((a) => a.status === 504);
-      const found: number[] = [];
-      for (const a of inDoubt) {
-        const res = await fetch(`${STORE}/orders?request_id=${a.requestId}`);
-        const body = (await res.json()) as { data?: { order_number?: number } };
-        if (res.status === 200 && body.data?.order_number !== undefined) found.push(body.data.order_number);
-      }
       const ist = sh(["docker", "logs", node("db-1")], { allowFail: true });
       const byIst = /IST received|IST completed on joiner/.test(ist.out + ist.err);
+      const summary = await settle(answers);
       log(
         `writer killed: the first purchase sent after it acknowledged ${
           firstAck ? firstAck.done - killedAt : "never"
-        } ms after the kill; ` +
-          `db-1 back (${restartedBy}) and Synced after ${
-            syncedAt - killedAt
-          } ms (by IST: ${byIst}); answers ${
-            JSON.stringify(counts)
-          }; ${inDoubt.length} 504s, ${found.length} of them found placed by request id`,
+        } ms after the kill; db-1 back (${restartedBy}) and Synced after ${
+          syncedAt - killedAt
+        } ms (by IST: ${byIst}); ${summary}`,
       );
-      expect(answers.filter((a) => ![200, 503, 504].includes(a.status)).slice(0, 5)).toEqual([]);
       expect(firstAck).toBeDefined();
       expect(byIst).toBe(true);
-      const acknowledged = [...answers.flatMap((a) => (a.status === 200 ? [a.order!] : [])), ...found];
-      expect(new Set(acknowledged).size).toBe(acknowledged.length);
-      for (const n of NODES) await expectAllOn(n, acknowledged);
-      for (const n of NODES) expect(tuxLedger(n)).toBe(ledger);
+    },
+    300_000,
+  );
+
+  test(
+    "the writer hung (docker pause) under purchases: writes move on, no acknowledged order lost, none twice; unpaused, it rejoins",
+    async () => {
+      await until(() => NODES.every((n) => probe(n).ok), 60_000, "every node Synced");
+      const load = purchases(4);
+      await until(() => load.results.filter((a) => a.status === 200).length >= 20, 30_000, "purchases going");
+      const pausedAt = Date.now();
+      sh(["docker", "pause", node("db-1")]);
+      try {
+        await until(
+          () => load.results.some((a) => a.at > pausedAt && a.status === 200),
+          30_000,
+          "a purchase acknowledged by another node",
+        );
+        await Bun.sleep(2000);
+      } finally {
+        sh(["docker", "unpause", node("db-1")]);
+      }
+      const firstAck = load.results.filter((a) => a.at > pausedAt && a.status === 200)
+        .sort((a, b) => a.done - b.done)[0]!;
+      await until(() => probe("db-1").ok, 120_000, "db-1 Synced again");
+      await Bun.sleep(2000);
+      const summary = await settle(await load.stop());
+      log(
+        `writer paused: the first purchase sent after it acknowledged ${
+          firstAck.done - pausedAt
+        } ms later; ${summary}`,
+      );
     },
     300_000,
   );
