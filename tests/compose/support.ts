@@ -70,7 +70,7 @@ export const composeRaw = (file = "compose.yaml"): unknown => parse(read(file), 
  */
 export function standinChanges(standinFile: string, file: string) {
   const standin = parse(read(standinFile)) as { services: Record<string, Record<string, string>> };
-  const own = parse(read(file)) as { services: Record<string, { image?: string }> };
+  const own = parse(read(file), { merge: true }) as { services: Record<string, { image?: string }> };
   return {
     covered: Object.keys(standin.services).sort(),
     pulled: Object.entries(own.services).filter(([, s]) => s.image).map(([name]) => name).sort(),
