@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { isConnectionLost, isLockWaitTimeout, isQueryKilled } from "./db.ts";
+import { isConnectionLost, isLockWaitTimeout, isQueryKilled, retryOnConflict } from "./db.ts";
 
 const error = (code: string, fatal = false) => Object.assign(new Error(code), { code, fatal });
 
@@ -19,4 +19,28 @@ test("a lost connection, a lock wait that timed out and a killed query are three
       ...expected,
     ]);
   }
+});
+
+test("retryOnConflict runs again what the database rolled back, a held row too, and nothing else", async () => {
+  const failing = (err: Error, failures: number) => {
+    let calls = 0;
+    return {
+      work: async () => {
+        if (++calls <= failures) throw err;
+        return calls;
+      },
+      calls: () => calls,
+    };
+  };
+  const rolledBack = [
+    Object.assign(error("ER_LOCK_DEADLOCK"), { errno: 1213 }),
+    Object.assign(error("ER_DUP_ENTRY"), { errno: 1062 }),
+    Object.assign(error("ER_LOCK_WAIT_TIMEOUT"), { errno: 1205 }),
+  ];
+  for (const err of rolledBack) expect(await retryOnConflict(failing(err, 2).work), err.message).toBe(3);
+  const held = failing(Object.assign(error("ER_LOCK_WAIT_TIMEOUT"), { errno: 1205 }), 5);
+  await expect(retryOnConflict(held.work)).rejects.toThrow("ER_LOCK_WAIT_TIMEOUT");
+  const other = failing(Object.assign(error("ER_NO_SUCH_TABLE"), { errno: 1146 }), 1);
+  await expect(retryOnConflict(other.work)).rejects.toThrow("ER_NO_SUCH_TABLE");
+  expect([held.calls(), other.calls()]).toEqual([3, 1]);
 });

@@ -389,8 +389,9 @@ export async function boundedTransaction<T>(
 /**
  * Runs a statement or transaction again when the database rolled it back for a reason
  * a retry may get past (mayRunAgain: a deadlock or certification failure, a unique key
- * a concurrent writer just took, a node not ready or read-only): the rollback undid
- * everything, so the retry starts clean. A short pause before each retry.
+ * a concurrent writer just took, a node not ready or read-only; or a row lock not
+ * granted in time): the rollback undid everything, so the retry starts clean. A short
+ * pause before each retry.
  * @example
  * await retryOnConflict(() => db.execute("UPDATE items SET quantity = ? WHERE quantity = 0", [100]));
  */
@@ -399,7 +400,7 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 3): 
     try {
       return await work();
     } catch (err) {
-      if (i >= attempts || !mayRunAgain(err)) throw err;
+      if (i >= attempts || !(mayRunAgain(err) || isLockWaitTimeout(err))) throw err;
       await pauseBeforeRetry(i, Number.POSITIVE_INFINITY);
     }
   }
