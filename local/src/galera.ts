@@ -201,7 +201,11 @@ export function chooseBootstrap(positions: readonly (Position | undefined)[]): n
   return best + 1;
 }
 
-/** Before the stack starts its nodes: a half-loaded first start is wiped; the bootstrap node chosen and marked. */
+/**
+ * Before the stack starts its nodes: a half-loaded first start is wiped, and the node
+ * that will bootstrap is chosen, so that it starts first (decideStart, at its start,
+ * comes to the same choice by the same rule, and marks it safe to bootstrap).
+ */
 export async function planCluster(
   bins: DbBins,
   dataDir: string,
@@ -226,7 +230,6 @@ export async function planCluster(
       positions.map((p, i) => `db-${i + 1} ${p ? p.seqno : "none"}`).join(", ")
     }: db-${chosen} bootstraps`,
   );
-  markSafeToBootstrap(dataDir, chosen);
   return chosen;
 }
 

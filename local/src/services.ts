@@ -369,10 +369,11 @@ const nodeStartsOf = (ctx: Context) => {
 const nodeNumber = (name: ServiceName) => Number(name.slice(name.lastIndexOf("-") + 1));
 
 /**
- * Galera node `name`: its configuration written before each start; it bootstraps the
- * cluster when no other node is up (the stack's first node to start), else joins one
- * from its recovered position (IST: only what it missed). The bootstrapping node
- * loads the schema and accounts, which replicate to the others.
+ * Galera node `name`: its configuration written before each start, then how it starts
+ * decided (./galera.ts, decideStart: it bootstraps only when no node is in a Primary
+ * Component and it is the most advanced, else joins from its recovered position — IST,
+ * only what it missed). The bootstrapping node loads the schema and accounts (once:
+ * seedAndConfigure skips a seeded cluster), which replicate to the others.
  */
 function galeraNode(ctx: Context, name: ServiceName): Run {
   const n = nodeNumber(name);
@@ -398,10 +399,11 @@ function galeraNode(ctx: Context, name: ServiceName): Run {
     // A first start loads db/init.sql; a joiner may first copy the whole database (SST).
     startTimeoutMs: (t) => Math.max(t, 90_000),
     beforeStart: async (log) => {
-      const release = await nodeStartsOf(ctx).take();
+      const starts = nodeStartsOf(ctx);
+      const release = await starts.take();
       try {
         await prepareNode(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, log);
-        const decided = await decideStart(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, nodeStartsOf(ctx));
+        const decided = await decideStart(ctx.bins, ctx.dataDir, ctx.ports.db, nodes, n, starts);
         bootstrapping = decided.bootstrap;
         // Its recovered position also when it bootstraps: after a crash its grastate.dat says
         // seqno -1, and without the position the cluster would start a new history (a new
