@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { prepare, sh } from "../docker/engine.ts";
-import { containers, deploy, healthyTasks, load, networks, STACK, STORE, teardown, until } from "./swarm.ts";
+import { until } from "../docker/fixture.ts";
+import { containers, deploy, healthyTasks, load, networks, STACK, STORE, teardown } from "./swarm.ts";
 
 const log = (line: string) => console.log(`[swarm] ${line}`);
 let adminPassword = "";

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
-import { STANDINS } from "../docker/engine.ts";
-import { sh } from "../docker/engine.ts";
+import { sh, STANDINS } from "../docker/engine.ts";
+import { repeat, until } from "../docker/fixture.ts";
 
 export const STACK = "bazaar-swarm-test";
 /** The proxy's host-mode port (PORT_PLAN.swarm). */
@@ -165,54 +165,37 @@ export function healthyTasks(name: string): number {
   ).length;
 }
 
-/** Polls until `check` holds (or throws after timeoutMs). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // Not yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await Bun.sleep(500);
-  }
-}
-
 /**
  * `connections` loops of requests through the proxy until stop(): reads of the
  * storefront and a product, and every fourth a purchase of a Whale; every answer counted.
  */
 export function load(connections = 4) {
-  let running = true;
-  const answers: { status: number; what: string; by?: string }[] = [];
+  let n = 0;
   const orders: number[] = [];
-  const loops = Array.from({ length: connections }, async (_, i) => {
-    for (let n = 0; running; n++) {
-      const buy = (n + i) % 4 === 0;
-      const what = buy ? "POST /orders" : n % 2 ? "GET /" : "GET /products/Tux";
-      try {
-        const res = await fetch(`${STORE}${buy ? "/orders" : what.slice(4)}`, {
-          method: buy ? "POST" : "GET",
-          headers: buy ? { "Content-Type": "application/json" } : {},
-          body: buy ? JSON.stringify({ name: "Whale", quantity: 1 }) : undefined,
-          signal: AbortSignal.timeout(10_000),
-        });
-        const text = await res.text();
-        if (buy && res.status === 200) {
-          orders.push((JSON.parse(text) as { data: { order_number: number } }).data.order_number);
-        }
-        answers.push({ status: res.status, what, by: res.headers.get("x-served-by") ?? undefined });
-      } catch (err) {
-        answers.push({ status: 0, what: `${what}: ${(err as Error).message}` });
+  const loops = repeat(connections, async (): Promise<{ status: number; what: string }> => {
+    const i = n++;
+    const buy = i % 4 === 0;
+    const what = buy ? "POST /orders" : i % 2 ? "GET /" : "GET /products/Tux";
+    try {
+      const res = await fetch(`${STORE}${buy ? "/orders" : what.slice(4)}`, {
+        method: buy ? "POST" : "GET",
+        headers: buy ? { "Content-Type": "application/json" } : {},
+        body: buy ? JSON.stringify({ name: "Whale", quantity: 1 }) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await res.text();
+      if (buy && res.status === 200) {
+        orders.push((JSON.parse(text) as { data: { order_number: number } }).data.order_number);
       }
+      return { status: res.status, what };
+    } catch (err) {
+      return { status: 0, what: `${what}: ${(err as Error).message}` };
     }
   });
   return {
-    answers,
+    answers: loops.results,
     async stop() {
-      running = false;
-      await Promise.all(loops);
+      const answers = await loops.stop();
       // Sold out (409) is an answer; a failure is no answer or a 5xx.
       const failed = answers.filter((a) => a.status === 0 || a.status >= 500);
       return { answers, orders, failed: failed.map((a) => `${a.status} ${a.what}`) };
