@@ -64,22 +64,29 @@ async function buy(): Promise<{ status: number; order?: number; error?: string }
   }
 }
 
-/** The order numbers node n holds (the store's 0, 1, 2 … are the table's 1, 2, 3 …), asked on its own port. */
-async function ordersOn(n: number): Promise<Set<number>> {
+/** `use` run on a connection of the api's account to node n's own port (not the data tier's HAProxy), closed after. */
+async function onNode<T>(n: number, use: (conn: mysql.Connection) => Promise<T>): Promise<T> {
   const conn = await mysql.createConnection({
     host: "127.0.0.1",
     port: nodePorts(ports.db, n).sql,
     user: "bazaar_api",
     password: stack.secrets.API_DB_PASSWORD,
     database: "bazaar",
+    connectTimeout: 5000,
   });
   try {
-    const [rows] = await conn.query("SELECT number FROM orders");
-    return new Set((rows as { number: number }[]).map((r) => Number(r.number) - 1));
+    return await use(conn);
   } finally {
-    await conn.end();
+    await conn.end().catch(() => {});
   }
 }
+
+/** The order numbers node n holds (the store's 0, 1, 2 … are the table's 1, 2, 3 …). */
+const ordersOn = (n: number): Promise<Set<number>> =>
+  onNode(n, async (conn) => {
+    const [rows] = await conn.query("SELECT number FROM orders");
+    return new Set((rows as { number: number }[]).map((r) => Number(r.number) - 1));
+  });
 
 /** Node n's wsrep state, from its probe. */
 const probe = async (n: number) => {
@@ -113,41 +120,23 @@ async function waitUntilSynced(n: number, ms: number) {
 
 /** What node n answers to `sql` asked on its own port: "ok", or the error it gives. */
 async function attempt(n: number, sql: string): Promise<string> {
-  let conn;
   try {
-    conn = await mysql.createConnection({
-      host: "127.0.0.1",
-      port: nodePorts(ports.db, n).sql,
-      user: "bazaar_api",
-      password: stack.secrets.API_DB_PASSWORD,
-      database: "bazaar",
-      connectTimeout: 5000,
+    return await onNode(n, async (conn) => {
+      await conn.query(sql);
+      return "ok";
     });
-    await conn.query(sql);
-    return "ok";
   } catch (err) {
     const e = err as { errno?: number; message: string };
     return `${e.errno ?? ""} ${e.message}`;
-  } finally {
-    await conn?.end().catch(() => {});
   }
 }
 
 /** How many nodes node n sees in its cluster. */
-async function clusterSize(n: number): Promise<number> {
-  const conn = await mysql.createConnection({
-    host: "127.0.0.1",
-    port: nodePorts(ports.db, n).sql,
-    user: "bazaar_api",
-    password: stack.secrets.API_DB_PASSWORD,
-  });
-  try {
+const clusterSize = (n: number): Promise<number> =>
+  onNode(n, async (conn) => {
     const [rows] = await conn.query("SHOW STATUS LIKE 'wsrep_cluster_size'");
     return Number((rows as { Value: string }[])[0]!.Value);
-  } finally {
-    await conn.end();
-  }
-}
+  });
 
 /** What a run of purchases came to: the orders acknowledged, the 504s' request ids, every other answer. */
 type Outcome = { acknowledged: number[]; inDoubt: string[]; failed: string[]; summary: string };
@@ -414,12 +403,8 @@ describe("DB_NODES=3", () => {
 // (its backups' sessions shut: more lost connections, settled by the same retries).
 describe("DB_NODES=3: the app's side of failover", () => {
   /** An item's stock and its orders (units, numbers), asked on node n as the api's account. */
-  async function itemOn(n: number, name: string) {
-    const password = encodeURIComponent(stack.secrets.API_DB_PASSWORD);
-    const conn = await mysql.createConnection(
-      `mysql://bazaar_api:${password}@127.0.0.1:${nodePorts(ports.db, n).sql}/bazaar`,
-    );
-    try {
+  const itemOn = (n: number, name: string) =>
+    onNode(n, async (conn) => {
       const [[item]] =
         (await conn.query("SELECT id, quantity FROM items WHERE name = ?", [name])) as unknown as [
           { id: number; quantity: number }[],
@@ -431,10 +416,7 @@ describe("DB_NODES=3: the app's side of failover", () => {
         units: orders.reduce((sum, o) => sum + Number(o.quantity), 0),
         numbers: orders.map((o) => Number(o.number) - 1),
       };
-    } finally {
-      await conn.end();
-    }
-  }
+    });
 
   /** A restock of one Fox straight to admin-api, with its Idempotency-Key: the status, and whether it was a replay. */
   async function restock(key: string): Promise<{ status: number; replayed?: boolean }> {
