@@ -1,7 +1,7 @@
 // What the compose-pass tests share: the stack (brought up on demand when a file is
 // run by hand), the store's URL on the published port, a probe that runs inside a
 // container's network namespace, and a bounded load for the failure tests.
-import { beforeAll } from "bun:test";
+import { beforeAll, expect } from "bun:test";
 import { BASE_IMAGE, prepare, sh } from "./engine.ts";
 import {
   compose,
@@ -134,6 +134,28 @@ export function load(path: string, connections = 4, maxMs = 60_000) {
     },
     maxMs,
   );
+}
+
+/**
+ * The store's purchase, checked through `store` (a compose stack's or a swarm's
+ * published port): two of `name` bought, the order readable by its number, the
+ * stock down by two.
+ */
+export async function expectPurchaseTakesStock(store: string, name: string) {
+  const quantity = async () =>
+    ((await (await fetch(`${store}/products/${name}`)).json()) as { data: { quantity: number } }).data
+      .quantity;
+  const before = await quantity();
+  const res = await fetch(`${store}/orders`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, quantity: 2 }),
+  });
+  expect(res.status).toBe(200);
+  const { data } = (await res.json()) as { data: { order_number: number } };
+  const order = await fetch(`${store}/orders/${data.order_number}`);
+  expect(await order.json()).toEqual({ data: { number: data.order_number, name, quantity: 2 } });
+  expect(await quantity()).toBe(before - 2);
 }
 
 /** Polls until `check` holds (or throws after timeoutMs). */

@@ -10,6 +10,7 @@ import {
   adminLogin,
   compose,
   containerOf,
+  expectPurchaseTakesStock,
   inspect,
   servedBy,
   stack,
@@ -92,20 +93,7 @@ describe("the store through http://127.0.0.1:${HTTP_PORT}", () => {
   });
 
   test("a purchase takes the stock down by its quantity and its order can be read", async () => {
-    const before =
-      ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
-    const res = await fetch(`${STORE}/orders`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "Fox", quantity: 2 }),
-    });
-    expect(res.status).toBe(200);
-    const { data } = (await res.json()) as { data: { order_number: number } };
-    const order = await fetch(`${STORE}/orders/${data.order_number}`);
-    expect(await order.json()).toEqual({ data: { number: data.order_number, name: "Fox", quantity: 2 } });
-    const after =
-      ((await (await fetch(`${STORE}/products/Fox`)).json()) as { data: { quantity: number } }).data.quantity;
-    expect(after).toBe(before - 2);
+    await expectPurchaseTakesStock(STORE, "Fox");
   });
 
   test("a web replica's published debug port: the same forged X-Request-Id twice is two orders; through the proxy an order is found under the proxy's id", async () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { prepare, sh } from "../docker/engine.ts";
-import { until } from "../docker/fixture.ts";
+import { expectPurchaseTakesStock, until } from "../docker/fixture.ts";
 import { containers, deploy, healthyTasks, load, networks, STACK, STORE, teardown } from "./swarm.ts";
 
 const log = (line: string) => console.log(`[swarm] ${line}`);
@@ -41,23 +41,7 @@ describe("the store on a one-node swarm", () => {
   });
 
   test("a purchase takes the stock down by its quantity and its order can be read", async () => {
-    const before =
-      ((await (await fetch(`${STORE}/products/Tux`)).json()) as { data: { quantity: number } }).data;
-    const res = await fetch(`${STORE}/orders`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: "Tux", quantity: 2 }),
-    });
-    expect(res.status).toBe(200);
-    const { data } = (await res.json()) as { data: { order_number: number } };
-    const after =
-      ((await (await fetch(`${STORE}/products/Tux`)).json()) as { data: { quantity: number } }).data;
-    expect(after.quantity).toBe(before.quantity - 2);
-    const order = await fetch(`${STORE}/orders/${data.order_number}`);
-    expect(((await order.json()) as { data: { name: string; quantity: number } }).data).toMatchObject({
-      name: "Tux",
-      quantity: 2,
-    });
+    await expectPurchaseTakesStock(STORE, "Tux");
   });
 
   test("the admin signs in with the password deploy/secrets.ts made and adds an item the storefront shows", async () => {
