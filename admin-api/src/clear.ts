@@ -17,7 +17,8 @@ export const clearAfterWrite = async (
   names: string[],
   listFloor?: number,
 ): Promise<CacheCleared> =>
-  (await directOrRelayed(() => redis.clear(names.map((n) => stemOf(nameKey(n))), listFloor))) === "direct"
+  (await directOrRelayed(() => redis.clear(names.map((n) => stemOf(nameKey(n))), listFloor), redis.feed)) ===
+      "direct"
     ? "cleared"
     : "relayed";
 

@@ -296,6 +296,39 @@ export const CatalogCheckReply = v.object({
 });
 export type CatalogCheckReply = v.InferOutput<typeof CatalogCheckReply>;
 
+const FeedId = v.pipe(v.string(), v.maxLength(64));
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/**
+ * A web server's renewal of its grant to serve the catalogue from memory, which also
+ * says how far it has applied the change feed (POST /items/grant: lib/src/data/feed.ts).
+ */
+export const GrantRequest = v.object({
+  web: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  feed: FeedId,
+  applied: Seq,
+});
+export type GrantRequest = v.InferOutput<typeof GrantRequest>;
+
+/** The renewal's answer: granted for `ms` (counted from before it was asked) once the feed is applied up to `seq`. */
+export const GrantReply = v.object({ feed: FeedId, seq: Seq, granted: v.boolean(), ms: Seq });
+export type GrantReply = v.InferOutput<typeof GrantReply>;
+
+/**
+ * What the change stream (GET /items/changes, server-sent events) carries: where the
+ * feed stands ("hello" first, "reset" when the feed starts over: everything is to be
+ * forgotten), and changes, each naming the items (stems) it touched or "*" for all.
+ */
+export const FeedEvent = v.variant("type", [
+  v.object({ type: v.picklist(["hello", "reset"]), feed: FeedId, seq: Seq }),
+  v.object({
+    type: v.literal("changes"),
+    feed: FeedId,
+    changes: v.array(v.object({ seq: Seq, stems: v.union([v.literal("*"), v.array(v.string())]) })),
+  }),
+]);
+export type FeedEvent = v.InferOutput<typeof FeedEvent>;
+
 /** Field name → first message, and one readable line naming every bad field. */
 export function describeIssues(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]]) {
   const flat = v.flatten(issues);

@@ -42,8 +42,9 @@ export const orders = (
       // older: lib/src/data/catalog-cache.ts PURCHASED), or the relay's bound waited out;
       // and whatever Redis held under this order's number (from before a restore of
       // the database) gone.
-      await directOrRelayed(() =>
-        redis.purchased(stemOf(key), itemAfter(placed), Number(placed.order_number))
+      await directOrRelayed(
+        () => redis.purchased(stemOf(key), itemAfter(placed), Number(placed.order_number)),
+        redis.feed,
       );
       return c.json({
         data: {

@@ -25,6 +25,7 @@
 // `catalog:list:` is cleared by raising its floor (a generation the database hands out:
 // every insert and delete raises row_changes), `catalog:` by raising the generation.
 import type { Cache } from "./cache.ts";
+import { type Announced, announced, type CatalogFeed, catalogFeed, FEED_FN, GRANT_MS } from "./feed.ts";
 import { orderEntry } from "./orders.ts";
 
 /** How long the relay's mark vouches for Redis, from the start of the cycle that set it. */
@@ -143,23 +144,29 @@ end`;
  */
 const PURCHASED = `${G}
 ${AT_LEAST_FN}
+${FEED_FN}
 redis.call('DEL', 'order:' .. ARGV[6])
 redis.call('DEL', 'catalog:item:' .. ARGV[2] .. ':lease')
 local key = 'catalog:item:' .. ARGV[2] .. ':v'
 local v = redis.call('GET', key)
-if not v or string.sub(v, 1, #g + 1) ~= g .. '|' then return 0 end
-if at_least(v, tonumber(ARGV[3]), tonumber(ARGV[4])) then return 0 end
-redis.call('SET', key, g .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5], 'EX', ARGV[1])
-return 1`;
+local updated = 0
+if v and string.sub(v, 1, #g + 1) == g .. '|' and not at_least(v, tonumber(ARGV[3]), tonumber(ARGV[4])) then
+  redis.call('SET', key, g .. '|' .. ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5], 'EX', ARGV[1])
+  updated = 1
+end
+local a = announce(ARGV[2])
+return {updated, a[1], a[2]}`;
 
-/** ARGV: list floor or '', stems…: each item's prefix deleted; the list's floor raised. */
-const CLEAR = `for i = 2, #ARGV do
+/** ARGV: list floor or '', stems…: each item's prefix deleted; the list's floor raised; the change announced. */
+const CLEAR = `${FEED_FN}
+for i = 2, #ARGV do
   redis.call('DEL', 'catalog:item:' .. ARGV[i] .. ':v', 'catalog:item:' .. ARGV[i] .. ':lease')
 end
 if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('GET', 'catalog:list:floor') or '0') then
   redis.call('SET', 'catalog:list:floor', ARGV[1])
 end
-return #ARGV - 1`;
+local a = announce(table.concat(ARGV, ' ', 2))
+return {#ARGV - 1, a[1], a[2]}`;
 
 // Redis's clock, in milliseconds.
 const NOW_FN = `local function now()
@@ -180,10 +187,13 @@ end`;
 const RELAY = `${G}
 ${AT_LEAST_FN}
 ${NOW_FN}
+${FEED_FN}
 local updated = 0
+local stems = {}
 local i = 6
 for j = 1, tonumber(ARGV[5]) do
   local stem = ARGV[i]
+  stems[j] = stem
   local key = 'catalog:item:' .. stem .. ':v'
   local v = redis.call('GET', key)
   if not at_least(v, tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])) then
@@ -199,9 +209,11 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('GET', 'catalog:lis
   redis.call('SET', 'catalog:list:floor', ARGV[4])
   updated = updated + 1
 end
+if #stems > 0 or ARGV[4] ~= '' then announce(table.concat(stems, ' ')) end
 if redis.call('EXISTS', 'catalog:relay:hold') == 1 then return {updated, 0} end
 if redis.call('SET', 'catalog:fresh', '1', 'XX', 'PXAT', ARGV[1]) then return {updated, 0} end
 redis.call('INCR', 'catalog:gen')
+announce('*')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[2]))
 return {updated, 1}`;
 
@@ -214,10 +226,12 @@ return {g, redis.call('GET', 'order:' .. ARGV[1])}`;
  * mark set from Redis's clock now, and this relay's hold (if it is still its) let go.
  */
 const DROP = `${NOW_FN}
+${FEED_FN}
 redis.call('INCR', 'catalog:gen')
+local a = announce('*')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[1]))
 if ARGV[2] ~= '' and redis.call('GET', 'catalog:relay:hold') == ARGV[2] then redis.call('DEL', 'catalog:relay:hold') end
-return 1`;
+return {1, a[1], a[2]}`;
 
 /**
  * ARGV: token, ms: the mark held by this relay (no relay renews it, so it lapses)
@@ -266,15 +280,18 @@ const TOKEN_PREFIX = crypto.randomUUID().slice(0, 8);
 export function catalogCache(cache: Cache) {
   const read = cache.script<ReadReply>(READ);
   const fill = cache.script<number>(FILL);
-  const purchased = cache.script<number>(PURCHASED);
-  const clear = cache.script<number>(CLEAR);
+  const purchased = cache.script<[number, string | number, number]>(PURCHASED);
+  const clear = cache.script<[number, string | number, number]>(CLEAR);
   const relay = cache.script<[number, number]>(RELAY);
-  const drop = cache.script<number>(DROP);
+  const drop = cache.script<[number, string | number, number]>(DROP);
   const hold = cache.script<number>(HOLD);
   const order = cache.script<[string | number, string | null]>(ORDER);
   const ttl = String(cache.ttlSeconds);
 
   return {
+    /** The change feed and the web servers' grants (feed.ts). */
+    feed: catalogFeed(cache),
+
     /** The items (by stem) and pages, with one lease token for what missed. */
     async read(stems: string[], pages: PageQuery[]): Promise<CacheRead & { token: string }> {
       const token = `${TOKEN_PREFIX}.${++tokens}`;
@@ -317,9 +334,18 @@ export function catalogCache(cache: Cache) {
       ]);
     },
 
-    /** A purchase's new state of the item, in place, and its order's number freed (see PURCHASED): 1 if an entry was updated. */
-    purchased: (stem: string, item: StoredItem, orderNumber: number) =>
-      purchased([ttl, stem, String(item.id), String(item.version), item.json, String(orderNumber)]),
+    /** A purchase's new state of the item, in place, and its order's number freed (see PURCHASED); the change announced. */
+    purchased: async (stem: string, item: StoredItem, orderNumber: number): Promise<Announced> => {
+      const [, id, seq] = await purchased([
+        ttl,
+        stem,
+        String(item.id),
+        String(item.version),
+        item.json,
+        String(orderNumber),
+      ]);
+      return announced([id, seq]);
+    },
 
     /** An order's entry (its JSON) if it is of this generation, and the generation a fill must be stored under. */
     async readOrder(number: number): Promise<{ gen: string; json: string | null }> {
@@ -332,9 +358,11 @@ export function catalogCache(cache: Cache) {
     fillOrder: (seen: { gen: string }, number: number, json: string) =>
       cache.set(orderEntry(number), `${seen.gen}|${json}`),
 
-    /** Clears these items' prefixes and, after an insert or a delete, the list's (raising its floor). */
-    clear: (stems: string[], listFloor?: number) =>
-      clear([listFloor === undefined ? "" : String(listFloor), ...stems]),
+    /** Clears these items' prefixes and, after an insert or a delete, the list's (raising its floor); the change announced. */
+    clear: async (stems: string[], listFloor?: number): Promise<Announced> => {
+      const [, id, seq] = await clear([listFloor === undefined ? "" : String(listFloor), ...stems]);
+      return announced([id, seq]);
+    },
 
     /** One relay cycle's changes, and the mark renewed until `markUntil` (Redis's clock). */
     async relay(markUntil: number, changes: Change[], listFloor?: number) {
@@ -353,7 +381,10 @@ export function catalogCache(cache: Cache) {
      * Every entry dropped at once (a new generation), and the mark set from Redis's
      * clock; with a hold's token, that hold let go.
      */
-    dropAll: (holdToken = "") => drop([String(FRESH_MS), holdToken]),
+    dropAll: async (holdToken = ""): Promise<Announced> => {
+      const [, id, seq] = await drop([String(FRESH_MS), holdToken]);
+      return announced([id, seq]);
+    },
 
     /**
      * No relay renews the mark for `ms` (or until dropAll with `token`): while one
@@ -372,20 +403,31 @@ export type CatalogCache = ReturnType<typeof catalogCache>;
 export type Reached = "direct" | "relayed";
 
 /**
- * After a committed write, the writer's own step on the cache: a clear (admin-api) or
- * an update in place (a purchase). If Redis cannot be reached, it waits RELAY_BOUND_MS
- * instead: by then the relay has applied the write's outbox row, or its mark has
- * lapsed and every reader goes to MySQL. Either way, once this resolves no reader
- * returns the value from before the write, so the write may be acknowledged.
- * @example
- * const cache = await directOrRelayed(() => redis.clear([stemOf(key)]));
+ * How long a writer whose own step on Redis failed waits: RELAY_BOUND_MS, by when the
+ * relay has applied and announced its change or its mark has lapsed (and no grant is
+ * renewed without it), then one grant, by when every grant given before that has run
+ * out; with the margin for clocks' rates (feed.ts CLOCK_RATE_BOUND).
  */
-export async function directOrRelayed(step: () => Promise<unknown>): Promise<Reached> {
+export const UNREACHED_BOUND_MS = Math.ceil((RELAY_BOUND_MS + GRANT_MS) * 1.02) + 10;
+
+/**
+ * After a committed write, the writer's own step on the cache: a clear (admin-api) or
+ * an update in place (a purchase), each announcing the change; then the wait for every
+ * web server holding a grant to have applied it (feed.ts). If Redis cannot be reached,
+ * it waits UNREACHED_BOUND_MS instead. Either way, once this resolves neither the api
+ * nor any web server's memory returns the value from before the write, so the write
+ * may be acknowledged (docs/internals.md, "Web's memory: leases").
+ * @example
+ * const cache = await directOrRelayed(() => redis.clear([stemOf(key)]), feed);
+ */
+export async function directOrRelayed(step: () => Promise<Announced>, feed: CatalogFeed): Promise<Reached> {
+  let change: Announced;
   try {
-    await step();
-    return "direct";
+    change = await step();
   } catch {
-    await new Promise((resolve) => setTimeout(resolve, RELAY_BOUND_MS));
+    await new Promise((resolve) => setTimeout(resolve, UNREACHED_BOUND_MS));
     return "relayed";
   }
+  await feed.acked(change);
+  return "direct";
 }
