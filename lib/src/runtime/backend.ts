@@ -13,7 +13,7 @@ import { fromConfig, type Running, type ServerConfig } from "./start.ts";
  */
 export function backend<C extends ServerConfig & DbConfig & CacheConfig>(
   config: C,
-  makeApp: (deps: ServiceDeps, config: C) => { fetch: Running["fetch"]; close?: () => unknown },
+  makeApp: (deps: ServiceDeps, config: C) => Pick<Running, "fetch" | "close" | "endStreams">,
 ): Running {
   return fromConfig(config, (config) => {
     const db = createDb(config);
@@ -21,6 +21,7 @@ export function backend<C extends ServerConfig & DbConfig & CacheConfig>(
     const app = makeApp({ db, cache }, config);
     return {
       fetch: app.fetch,
+      endStreams: app.endStreams,
       close: async () => {
         await app.close?.();
         cache.close();

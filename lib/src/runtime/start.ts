@@ -10,6 +10,11 @@ export type Running = {
   hostname: string;
   /** Close pools once in-flight requests are done. */
   close?: () => unknown;
+  /**
+   * Ends the responses that never end on their own (the api's change streams), when
+   * draining begins: the server's stop waits for every response in flight.
+   */
+  endStreams?: () => void;
   /** How long to keep serving after SIGTERM while /healthz says 503 (for the balancer). */
   drainMs?: number;
 };
@@ -26,10 +31,17 @@ export type ServerConfig = { PORT: number; HOST: string; SHUTDOWN_DRAIN_MS: numb
  */
 export function fromConfig<C extends ServerConfig>(
   config: C,
-  make: (config: C) => Pick<Running, "fetch" | "close">,
+  make: (config: C) => Pick<Running, "fetch" | "close" | "endStreams">,
 ): Running {
-  const { fetch, close } = make(config);
-  return { fetch, close, port: config.PORT, hostname: config.HOST, drainMs: config.SHUTDOWN_DRAIN_MS };
+  const { fetch, close, endStreams } = make(config);
+  return {
+    fetch,
+    close,
+    endStreams,
+    port: config.PORT,
+    hostname: config.HOST,
+    drainMs: config.SHUTDOWN_DRAIN_MS,
+  };
 }
 
 export function build(name: string, make: () => Running): Running {
@@ -79,6 +91,7 @@ export function shutdownOnSignals(name: string, app: Running, drain: () => void,
     stopping = true;
     console.log(JSON.stringify({ level: "info", service: name, msg: `${signal}: draining` }));
     drain();
+    app.endStreams?.();
     if (app.drainMs) await sleep(app.drainMs);
     await hooks.stopServer();
     await app.close?.();
