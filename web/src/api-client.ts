@@ -3,13 +3,14 @@
 import type { Context } from "hono";
 import { hc } from "hono/client";
 import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
-import type { OrderRequest } from "@bazaar/lib/schemas.ts";
+import { GrantReply, type OrderRequest } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
 import type { HonoEnv } from "@bazaar/lib/log.ts";
 import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
 import { writeCall } from "@bazaar/lib/ui/write-call.ts";
 import * as v from "valibot";
 import type { ApiApp } from "@bazaar/api/src/app.ts";
+import { catalogLease } from "./catalog-lease.ts";
 
 export type ApiClient = ReturnType<typeof hc<ApiApp>>;
 
@@ -75,3 +76,17 @@ export const order = (api: ApiClient, c: Context, number: number) =>
     OrderView,
     () => api.orders[":number"].$get({ param: { number: String(orderKey(number)) } }, forward(c)),
   );
+
+/**
+ * The grant to serve the catalogue from memory, over this api: its change stream (no
+ * deadline: it stays open; the lease gives up on a silent one) and its renewals.
+ * @example
+ * const lease = leaseOf(api, { API_URL: "http://127.0.0.1:5003", API_TOKEN: token });
+ */
+export const leaseOf = (api: ApiClient, target: { API_URL: string; API_TOKEN: string }) => {
+  const stream = hc<ApiApp>(target.API_URL, { headers: { Authorization: `Bearer ${target.API_TOKEN}` } });
+  return catalogLease({
+    open: (signal) => stream.feed.changes.$get({}, { init: { signal } }),
+    renew: (json) => call(STORE, GrantReply, () => api.feed.grant.$post({ json })),
+  });
+};

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { CatalogCheck } from "@bazaar/lib/schemas.ts";
 import { createApp } from "./app.ts";
+import type { CatalogLease } from "./catalog-lease.ts";
 import { fakeApi } from "@bazaar/testutil/fake-api.ts";
 import { REQUEST_ID_SIG_HEADER, requestIdSignature } from "@bazaar/lib/request-id.ts";
 
@@ -12,10 +13,35 @@ const TOYS = [
   { name: "Python", quantity: 0, price: 1250 },
 ];
 
-function setup(items = TOYS) {
+function setup(items = TOYS, lease?: CatalogLease) {
   const fake = fakeApi(items);
-  const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {}, requestIdKey: KEY });
+  const app = createApp({ api: fake.client, identity: IDENTITY, log: () => {}, requestIdKey: KEY, lease });
   return { fake, app };
+}
+
+/** A lease under the test's hand: valid or not, and invalidations as the change stream would apply them. */
+function handLease() {
+  let counter = 0;
+  let pagesAt = 0;
+  const itemsAt = new Map<string, number>();
+  const hand: { valid: boolean; onMark: () => void; invalidate(key: string): void; lease: CatalogLease } = {
+    valid: true,
+    /** Called as a check is sent (after its mark is taken). */
+    onMark: () => {},
+    invalidate(nameKey: string) {
+      itemsAt.set(nameKey, ++counter);
+      pagesAt = counter;
+    },
+    lease: {
+      valid: () => hand.valid,
+      mark: () => (queueMicrotask(() => hand.onMark()), counter),
+      itemCurrent: (key, at) => at >= (itemsAt.get(key) ?? 0),
+      pageCurrent: (at) => at >= pagesAt,
+      stop: () => {},
+      stats: () => ({}),
+    },
+  };
+  return hand;
 }
 
 const HTML = { Accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
@@ -621,6 +647,67 @@ describe("versions and ETags", () => {
       data: { revalidation: { requests: number; checks: number } };
     };
     expect(health.data.revalidation).toEqual({ requests: 10, checks: 2 });
+  });
+});
+
+describe("the catalogue from memory, inside a grant", () => {
+  const asked = (fake: ReturnType<typeof fakeApi>) =>
+    fake.state.seen.filter((r) => r.url.endsWith("/items/check")).length;
+
+  test("with a valid lease a read checked once is answered again without asking the api, item and page alike", async () => {
+    const hand = handLease();
+    const { fake, app } = setup(TOYS, hand.lease);
+    await app.request("/products/Tux");
+    await app.request("/", { headers: HTML });
+    const before = asked(fake);
+    const res = await app.request("/products/tux");
+    expect(await res.json()).toEqual({ data: { name: "Tux", price: 15.99, quantity: 100 } });
+    expect((await app.request("/", { headers: HTML })).status).toBe(200);
+    expect(asked(fake)).toBe(before);
+  });
+
+  test("a change of the item asks again and shows the new value; a change of any item asks again for pages", async () => {
+    const hand = handLease();
+    const { fake, app } = setup(TOYS, hand.lease);
+    await app.request("/products/Tux");
+    await app.request("/products/Fox");
+    await app.request("/", { headers: HTML });
+    fake.change("Tux", { quantity: 7 });
+    hand.invalidate("tux");
+    const before = asked(fake);
+    expect(await (await app.request("/products/Tux")).json()).toEqual({
+      data: { name: "Tux", price: 15.99, quantity: 7 },
+    });
+    expect(asked(fake)).toBe(before + 1);
+    await app.request("/products/Fox"); // untouched: from memory
+    expect(asked(fake)).toBe(before + 1);
+    expect(await (await app.request("/", { headers: HTML })).text()).toContain("7 in stock");
+    expect(asked(fake)).toBe(before + 2);
+  });
+
+  test("without a valid lease (no grant, stream down) every read asks the api", async () => {
+    const hand = handLease();
+    hand.valid = false;
+    const { fake, app } = setup(TOYS, hand.lease);
+    await app.request("/products/Tux");
+    const before = asked(fake);
+    await app.request("/products/Tux");
+    await app.request("/products/Tux");
+    expect(asked(fake)).toBe(before + 2);
+  });
+
+  test("a change that arrives while a check is in flight: its answer serves who waited, never memory after", async () => {
+    const hand = handLease();
+    const { fake, app } = setup(TOYS, hand.lease);
+    // The item changes, and its invalidation arrives, after the check is sent and before its answer.
+    hand.onMark = () => hand.invalidate("tux");
+    await app.request("/products/Tux");
+    hand.onMark = () => {};
+    const before = asked(fake);
+    await app.request("/products/Tux");
+    expect(asked(fake)).toBe(before + 1);
+    await app.request("/products/Tux"); // checked after the change: now from memory
+    expect(asked(fake)).toBe(before + 1);
   });
 });
 

@@ -9,6 +9,7 @@ import { renderErrorPage, type Site } from "@bazaar/lib/ui/layout.tsx";
 import { pageHeaders, prefersHtml } from "@bazaar/lib/ui/http.ts";
 import { serveStyles } from "@bazaar/lib/ui/styles.ts";
 import type { ApiClient } from "./api-client.ts";
+import type { CatalogLease } from "./catalog-lease.ts";
 import { catalogReader } from "./catalog-reader.ts";
 import type { WebHonoEnv } from "./env.ts";
 import { Nav } from "./pages.tsx";
@@ -31,10 +32,12 @@ export type WebAppDeps = {
   apiTimeoutMs?: number;
   /** How many bytes of the catalogue it keeps (CATALOG_MEMORY_MB). */
   catalogBytes?: number;
+  /** The grant under which the catalogue is served from memory (without it, every read asks the api). */
+  lease?: CatalogLease;
 };
 
 export function createApp(
-  { api, purchases = api, identity, log, requestIdKey, apiTimeoutMs = 3000, catalogBytes }: WebAppDeps,
+  { api, purchases = api, identity, log, requestIdKey, apiTimeoutMs = 3000, catalogBytes, lease }: WebAppDeps,
 ) {
   // strict: false — a path with one trailing slash is the same route (/orders/,
   // /products/Tux/, /orders/0/): the lab's published tests call them so, and a
@@ -50,7 +53,7 @@ export function createApp(
   const fromProxy = (id: string, c: Context) =>
     c.req.method !== "POST" || isSignedRequestId(requestIdKey, id, c.req.header(REQUEST_ID_SIG_HEADER));
   app.use(withRequestId(fromProxy), logRequests("web", log), pageHeaders(identity));
-  const catalog = catalogReader(api, apiTimeoutMs, catalogBytes);
+  const catalog = catalogReader(api, apiTimeoutMs, catalogBytes, lease);
   // The coalesced checks' counts ride on /healthz: the bench's batching factor.
   app.get("/healthz", healthz(catalog.stats));
   const site: Site = { home: "/", css: serveStyles(app), nav: Nav() };

@@ -1,7 +1,8 @@
 // The storefront's copy of the catalogue: the pages and items it has shown, each with
 // the ETag the api gave it, in memory bounded by bytes (least recently used dropped
-// first). Every read still asks the api whether its copy is current — but the asking
-// is coalesced (lib/src/ui/revalidate.ts): a request waits for a check that started
+// first). Inside a grant (./catalog-lease.ts) a read whose entry no change has touched
+// since it was checked is answered from here, with no call at all. Otherwise the read
+// asks the api whether its copy is current — the asking is coalesced (lib/src/ui/revalidate.ts): a request waits for a check that started
 // after it arrived, and one check (POST /items/check) answers every page and item
 // asked for while the one before was in flight, with "unchanged" for what web holds
 // already. So a read never returns a version older than its own start
@@ -23,6 +24,7 @@ import {
 import { fail, Unavailable } from "@bazaar/lib/http.ts";
 import { call, forward } from "@bazaar/lib/ui/upstream.ts";
 import type { ApiClient } from "./api-client.ts";
+import type { CatalogLease } from "./catalog-lease.ts";
 
 const STORE = "the store";
 
@@ -32,6 +34,8 @@ const GATHER_MS = 2;
 
 /** A value and the api's ETag for it. */
 export type Tagged<T> = { etag: string; value: T };
+/** As held: with the lease's mark when it was last checked (-1 with no lease). */
+type Checked<T> = Tagged<T> & { checkedAt: number };
 
 /** Which page of the catalogue: page number, page size, search text. */
 export type PageAsk = { page: number; per_page: number; q: string };
@@ -48,13 +52,13 @@ export type CatalogReader = {
 type Ask =
   | { kind: "item"; name: string; headers: Record<string, string> }
   | ({ kind: "page"; headers: Record<string, string> } & PageAsk);
-type Held = Tagged<Item | CatalogPage>;
+type Held = Checked<Item | CatalogPage>;
 
 // By the names' one rule (ItemName: surrounding spaces are no part of a name); a string
 // no item can have (the api answers "missing") still needs a key of its own.
-const itemKey = (name: string) => {
+const keyOfName = (name: string) => {
   const parsed = v.safeParse(ItemName, name);
-  return parsed.success ? `i:${nameKey(parsed.output)}` : `i:\u0000${name}`;
+  return parsed.success ? nameKey(parsed.output) : `\u0000${name}`;
 };
 const pageKey = ({ page, per_page, q }: PageAsk) => `p:${per_page}:${page}:${q}`;
 
@@ -72,12 +76,21 @@ const bytesOf = (value: Item | CatalogPage) =>
  * next check (the one in flight may be hanging on a stalled api) still gets its 503
  * in time, not after two deadlines. `maxBytes` bounds what is held.
  */
-export function catalogReader(api: ApiClient, timeoutMs: number, maxBytes = 32 * 1024 * 1024): CatalogReader {
+export function catalogReader(
+  api: ApiClient,
+  timeoutMs: number,
+  maxBytes = 32 * 1024 * 1024,
+  lease?: CatalogLease,
+): CatalogReader {
   const held = boundedMap<string, Held>(maxBytes);
+  let fromMemory = 0;
 
   /** One round trip for up to MAX_CHECK entries: each answered with its value, "unchanged" or "missing". */
   const ask = async (batch: [string, Ask][]): Promise<[string, Held | null][]> => {
     const body: CatalogCheck = { items: [], pages: [] };
+    // Taken before the check is sent: a change that arrives before its answer makes it
+    // good for the requests waiting (they began before), not for serving from memory.
+    const checkedAt = lease?.mark() ?? -1;
     const sent: { key: string; had?: Held }[][] = [[], []];
     for (const [key, a] of batch) {
       const had = held.get(key);
@@ -109,9 +122,10 @@ export function catalogReader(api: ApiClient, timeoutMs: number, maxBytes = 32 *
           held.delete(key);
           out.push([key, null]);
         } else if ("unchanged" in answer && had?.etag === answer.etag) {
+          had.checkedAt = Math.max(had.checkedAt, checkedAt);
           out.push([key, had]);
         } else if ("value" in answer) {
-          const entry = { etag: answer.etag, value: answer.value };
+          const entry = { etag: answer.etag, value: answer.value, checkedAt };
           held.set(key, entry, bytesOf(answer.value));
           out.push([key, entry]);
         } else {
@@ -136,17 +150,35 @@ export function catalogReader(api: ApiClient, timeoutMs: number, maxBytes = 32 *
     },
   );
 
+  /** The entry under `key`, if a grant is in hand and nothing has touched it since its check. */
+  const inMemory = (key: string, current: (at: number) => boolean): Held | undefined => {
+    if (!lease?.valid()) return undefined;
+    const entry = held.get(key);
+    if (!entry || !current(entry.checkedAt)) return undefined;
+    fromMemory++;
+    return entry;
+  };
+
   return {
     async page(c, a) {
-      return (await checks.check(pageKey(a), { kind: "page", ...a, headers: forward(c).headers }))! as Tagged<
-        CatalogPage
-      >;
+      const key = pageKey(a);
+      const found = inMemory(key, (at) => lease!.pageCurrent(at)) ??
+        await checks.check(key, { kind: "page", ...a, headers: forward(c).headers });
+      return found! as Tagged<CatalogPage>;
     },
     async product(c, name) {
-      const found = await checks.check(itemKey(name), { kind: "item", name, headers: forward(c).headers });
+      const nk = keyOfName(name);
+      const key = `i:${nk}`;
+      const found = inMemory(key, (at) => lease!.itemCurrent(nk, at)) ??
+        await checks.check(key, { kind: "item", name, headers: forward(c).headers });
       if (!found) fail(404, "product not found");
       return found as Tagged<Item>;
     },
-    stats: () => ({ revalidation: checks.stats(), held: held.usage() }),
+    stats: () => ({
+      revalidation: checks.stats(),
+      held: held.usage(),
+      from_memory: fromMemory,
+      lease: lease?.stats(),
+    }),
   };
 }

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { bearerToken, integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
+import { bearerToken, flag, integer, port, secret, ServerEnv, url } from "@bazaar/lib/config.ts";
 
 /** The storefront's environment variables (Hono's Env is WebHonoEnv, ./env.ts). */
 export const WebEnv = {
@@ -11,6 +11,12 @@ export const WebEnv = {
   API_TOKEN: bearerToken(),
   /** How much of the catalogue (pages and items, with their ETags) a web server keeps in memory, in MB. */
   CATALOG_MEMORY_MB: integer(32, 1, 4096),
+  /**
+   * Whether the catalogue may be served from memory inside a grant renewed with the api,
+   * invalidated by its change stream (web/src/catalog-lease.ts). Off, every read asks
+   * the api (to measure what it is worth).
+   */
+  CATALOG_FROM_MEMORY: flag(true),
   /** How long a page waits for the api before it says the store is unavailable. */
   API_TIMEOUT_MS: integer(3000, 50, 60000),
   /**
