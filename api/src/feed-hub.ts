@@ -89,10 +89,8 @@ export function feedHub(feed: CatalogFeed): FeedHub {
       } catch {
         // Redis away: streams hear nothing; the web servers' grants cannot be renewed
         // either, so they fall back to asking (lib/src/data/feed.ts).
-      } finally {
-        reading = undefined;
       }
-    })();
+    })().finally(() => (reading = undefined));
     return reading;
   };
 

@@ -169,3 +169,17 @@ test("a grant is counted on the web server's clock from before it was asked for,
   clock = 198; // 200 × (1 − 0.01), from the send
   expect(lease.valid()).toBe(false);
 });
+
+test("renewals go on after the stream was lost and found again (a renewal asked while it was down ends at once)", async () => {
+  const api = fakeApi();
+  const lease = start(api);
+  await until(() => api.opened() === 1);
+  api.send({ type: "hello", feed: "f1", seq: 0 });
+  await until(() => lease.valid());
+  api.end();
+  await until(() => api.opened() === 2);
+  await tick(300); // renewals asked for while no stream says where the feed is
+  const before = api.renewals.length;
+  api.send({ type: "hello", feed: "f1", seq: 0 });
+  await until(() => api.renewals.length > before && lease.valid());
+});

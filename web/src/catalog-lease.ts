@@ -118,6 +118,7 @@ export function catalogLease(
       renewAgain = true;
       return renewing;
     }
+    // Cleared in .finally, after the assignment: the loop may end without awaiting.
     renewing = (async () => {
       do {
         renewAgain = false;
@@ -140,8 +141,7 @@ export function catalogLease(
           stats.refused++;
         }
       } while (renewAgain);
-      renewing = undefined;
-    })();
+    })().finally(() => (renewing = undefined));
     return renewing;
   };
 
