@@ -6,7 +6,15 @@
 import { expect, test } from "bun:test";
 import { publicOrderNumber } from "../../lib/src/order-number.ts";
 import { uniqueName } from "../../testutil/src/test-stack.ts";
-import { adminBrowser, createItem, dbQuantity, productVia, record, restoreAll } from "./helpers.ts";
+import {
+  adminBrowser,
+  createItem,
+  dbQuantity,
+  productVia,
+  record,
+  restoreAll,
+  staleReadsOfBought,
+} from "./helpers.ts";
 import { env, stack } from "./stack.ts";
 
 type Read = { item: string; base: string; start: number; value: number; status: number };
@@ -147,13 +155,11 @@ test(
 
     // P: after order k was acknowledged, no read may show more than P0 − (units of
     // orders up to k): that would be the value from before it.
-    const pOrders = purchases.filter((p) => p.item === P).sort((a, b) => a.order - b.order);
-    let cumulative = 0;
-    const afterOrder = pOrders.map((p) => ({ acked: p.acked, value: P0 - (cumulative += p.quantity) }));
-    const staleP = reads.filter((r) => r.item === P).filter((r) => {
-      const floor = Math.min(P0, ...afterOrder.filter((a) => a.acked < r.start).map((a) => a.value));
-      return r.value > floor;
-    });
+    const staleP = staleReadsOfBought(
+      reads.filter((r) => r.item === P),
+      purchases.filter((p) => p.item === P),
+      P0,
+    );
     expect(staleP.slice(0, 5)).toEqual([]);
 
     // M: each restock adds far more than all purchases of M together (checked), so any

@@ -225,3 +225,32 @@ export const record = (row: Record<string, unknown>) => {
   results.push(row);
   console.log(`[reliability] ${JSON.stringify(row)}`);
 };
+
+/** A read of an item's quantity (and price), from when it began. */
+export type TimedRead = { start: number; value: number; price?: number; base?: string };
+/** An acknowledged purchase: its order number, how many, when the answer came. */
+export type TimedPurchase = { order: number; quantity: number; acked: number };
+
+/**
+ * The reads of an item only ever bought (from `initial`) that show a value from before
+ * a purchase acknowledged before they began: after order k was acknowledged no read may
+ * show more than `initial` − the units of the orders up to k (orders are numbered in
+ * the order the item's row lock serialised them).
+ * @example
+ * expect(staleReadsOfBought(reads, purchases, 100_000)).toEqual([]);
+ */
+export function staleReadsOfBought<R extends TimedRead>(
+  reads: R[],
+  purchases: TimedPurchase[],
+  initial: number,
+): R[] {
+  let cumulative = 0;
+  const afterOrder = [...purchases].sort((a, b) => a.order - b.order).map((p) => ({
+    acked: p.acked,
+    value: initial - (cumulative += p.quantity),
+  }));
+  return reads.filter((r) => {
+    const floor = Math.min(initial, ...afterOrder.filter((a) => a.acked < r.start).map((a) => a.value));
+    return r.value > floor;
+  });
+}

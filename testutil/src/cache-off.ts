@@ -15,8 +15,10 @@ export function cacheOff(): Cache {
     enabled: () => false,
     setEnabled() {},
     // A script's caller reads its answer only when reads are on (catalogReads, the
-    // orders' lookup); the rest only need it to have reached Redis ("cleared").
-    script: () => async () => null as never,
+    // orders' lookup); the rest only need it to have reached Redis ("cleared"): a
+    // write's step reads an announcement from it ({_, feed "off", change 0}), and the
+    // wait for web servers' acknowledgements finds none holding a grant (-1).
+    script: () => async () => ["off", "off", 0, -1] as never,
     time: async () => Date.now(),
     set: async () => {},
     kv: memoryKv().kv,
