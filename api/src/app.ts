@@ -39,6 +39,8 @@ export function createApp(
         purchases: { ...purchases },
         feed: { ...redis.feed.stats(), ...streams.stats() },
       }),
+      // Each web server renews several times a second: only a renewal that failed is logged.
+      quiet: (c) => c.req.path === "/feed/grant" && c.res.status === 200,
     },
     new Hono()
       .route("/items", items({ catalog }))

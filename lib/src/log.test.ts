@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createCache } from "./data/cache.ts";
-import { describeError, stackFrames } from "./log.ts";
+import { Hono } from "hono";
+import { describeError, logRequests, stackFrames } from "./log.ts";
 
 // An Upstash REST endpoint in front of a Redis that refuses writes (`CONFIG SET
 // maxmemory 1`): what SRH and the bridge answer then.
@@ -91,5 +92,23 @@ describe("describeError: an error as it may be logged", () => {
     const frames = stackFrames(err)!;
     expect(frames).toContain("at ");
     expect(frames).not.toContain(SECRET);
+  });
+});
+
+describe("logRequests", () => {
+  test("one line per request, but none for health checks or what `quiet` names once it is answered", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const app = new Hono()
+      .use(
+        logRequests("api", (l) => lines.push(l), (c) => c.req.path === "/feed/grant" && c.res.status === 200),
+      )
+      .get("/healthz", (c) => c.text("ok"))
+      .post("/feed/grant", (c) => (c.req.query("fail") ? c.text("no", 503) : c.text("ok")))
+      .get("/items", (c) => c.text("ok"));
+    await app.request("/healthz");
+    await app.request("/feed/grant", { method: "POST" });
+    await app.request("/feed/grant?fail=1", { method: "POST" });
+    await app.request("/items");
+    expect(lines.map((l) => [l.path, l.status])).toEqual([["/feed/grant", 503], ["/items", 200]]);
   });
 });

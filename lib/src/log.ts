@@ -48,11 +48,16 @@ export const withRequestId =
     await next();
   };
 
-export function logRequests(service: string, log: Log = jsonLines): MiddlewareHandler<HonoEnv> {
+export function logRequests(
+  service: string,
+  log: Log = jsonLines,
+  /** Requests not logged once answered (the web servers' grant renewals, several a second each, when they succeed). */
+  quiet: (c: Context<HonoEnv>) => boolean = () => false,
+): MiddlewareHandler<HonoEnv> {
   return async (c, next) => {
     const start = performance.now();
     await next();
-    if (c.req.path === "/healthz" || c.req.path === "/readyz") return;
+    if (c.req.path === "/healthz" || c.req.path === "/readyz" || quiet(c)) return;
     log({
       time: new Date().toISOString(),
       service,

@@ -22,6 +22,8 @@ export type ServiceOptions = ServiceDeps & {
   log?: Log;
   /** What /healthz reports beside its status (the bench's figures). */
   counts?: Counts;
+  /** Requests left out of the log once answered (lib/src/log.ts logRequests). */
+  quiet?: Parameters<typeof logRequests>[2];
 };
 
 /** /healthz, and /readyz: 503 while the database is down (the cache is not required). */
@@ -41,12 +43,12 @@ const health = ({ db, cache, counts }: { db: Db; cache: Cache; counts?: Counts }
  */
 // HonoBase, not Hono: it is what `.route()` returns, so a chain of `.route()`s matches.
 export const createServiceApp = <RE extends Env, S extends Schema, B extends string, P extends string>(
-  { service, token, db, cache, log, counts }: ServiceOptions,
+  { service, token, db, cache, log, counts, quiet }: ServiceOptions,
   routes: HonoBase<RE, S, B, P>,
 ) =>
   handleErrors(
     new Hono<HonoEnv>()
-      .use(withRequestId(), logRequests(service, log))
+      .use(withRequestId(), logRequests(service, log, quiet))
       .route("/", health({ db, cache, counts }))
       .use(serviceAuth(token))
       .route("/", routes),
