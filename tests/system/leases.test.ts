@@ -206,6 +206,44 @@ test(
 );
 
 test(
+  "a web server killed (kill -9) under writes: they wait at most its grant once, and no read is stale",
+  async () => {
+    const item = uniqueName("Lease killed");
+    await createItem(item, P0);
+    const web1 = env("WEB1_URL");
+    let killed = [0, 0];
+    const run = await underWrites(item, {
+      ms: 5000,
+      priceAtMs: 3000,
+      buyVia: env("WEB2_URL"),
+      // web-1's reads stop with it; those through the proxy go to web-2.
+      readable: (base) => base !== web1 || killed[0] === 0,
+      disrupt: async () => {
+        await Bun.sleep(1500);
+        stack().kill("web-1", "SIGKILL");
+        killed = [performance.now(), performance.now() + 1000];
+      },
+    });
+    await stack().start("web-1");
+    const stale = await expectTruthful(item, run);
+    record({
+      case: "leases: web server killed under writes",
+      purchases: run.purchases.length,
+      reads: run.reads.length,
+      stale_reads: stale,
+      slowest_purchase_right_after_ms: Math.round(
+        Math.max(
+          ...run.purchases.filter((p) => p.acked > killed[0]! && run.sent.get(p.order)! < killed[1]!).map((
+            p,
+          ) => p.acked - run.sent.get(p.order)!),
+        ),
+      ),
+    });
+  },
+  60_000,
+);
+
+test(
   "the change stream cut (the api killed, then started): web servers fall back to asking, then serve memory again; no stale read",
   async () => {
     const item = uniqueName("Lease stream cut");
