@@ -127,6 +127,16 @@ async function underWrites(
   return run;
 }
 
+/** The slowest purchase under way at any moment of [from, to] (ms, performance.now()). */
+const slowestDuring = (run: Run, [from, to]: number[]) =>
+  Math.round(
+    Math.max(
+      ...run.purchases.filter((p) => p.acked > from! && run.sent.get(p.order)! < to!).map((p) =>
+        p.acked - run.sent.get(p.order)!
+      ),
+    ),
+  );
+
 /** What every case checks: no stale read of the quantity or the price, and the orders all there. */
 async function expectTruthful(item: string, run: Run) {
   const stale = staleReadsOfBought(run.reads, run.purchases, P0);
@@ -193,13 +203,7 @@ test(
       web1_held_a_grant_at_pause: heldAtPause,
       stale_reads: stale,
       // Any purchase under way while web-1 was paused: they wait for its grant to run out.
-      slowest_purchase_during_pause_ms: Math.round(
-        Math.max(
-          ...run.purchases.filter((p) => p.acked > paused[0]! && run.sent.get(p.order)! < paused[1]!).map((
-            p,
-          ) => p.acked - run.sent.get(p.order)!),
-        ),
-      ),
+      slowest_purchase_during_pause_ms: slowestDuring(run, paused),
     });
   },
   60_000,
@@ -231,13 +235,7 @@ test(
       purchases: run.purchases.length,
       reads: run.reads.length,
       stale_reads: stale,
-      slowest_purchase_right_after_ms: Math.round(
-        Math.max(
-          ...run.purchases.filter((p) => p.acked > killed[0]! && run.sent.get(p.order)! < killed[1]!).map((
-            p,
-          ) => p.acked - run.sent.get(p.order)!),
-        ),
-      ),
+      slowest_purchase_right_after_ms: slowestDuring(run, killed),
     });
   },
   60_000,
