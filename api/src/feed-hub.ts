@@ -4,6 +4,7 @@
 // lib/src/data/feed.ts), and at once when a write of its own has announced one; each
 // stream gets every change in order, from the point it joined ("hello").
 import type { CatalogFeed, Change } from "@bazaar/lib/data/feed.ts";
+import { oneAtATime } from "@bazaar/lib/one-at-a-time.ts";
 import type { FeedEvent } from "@bazaar/lib/schemas.ts";
 
 /**
@@ -42,8 +43,6 @@ export type FeedHub = {
 export function feedHub(feed: CatalogFeed): FeedHub {
   const sinks = new Map<FeedSink, () => void>();
   let cursor: { feed: string; seq: number } | undefined;
-  let reading: Promise<void> | undefined;
-  let again = false;
   let lastChange = -Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -71,28 +70,19 @@ export function feedHub(feed: CatalogFeed): FeedHub {
     cursor = { feed: now.feed, seq: changes.at(-1)!.seq };
     stats.changes += changes.length;
     send({ type: "changes", feed: now.feed, changes });
-    if (cursor.seq < now.seq) again = true;
+    // More than one read's worth: read again at once.
+    if (cursor.seq < now.seq) void read();
   };
 
   /** Reads the feed now, or right after the read in flight. */
-  const read = (): Promise<void> => {
-    if (reading) {
-      again = true;
-      return reading;
+  const read = oneAtATime(async () => {
+    try {
+      await readOnce();
+    } catch {
+      // Redis away: streams hear nothing; the web servers' grants cannot be renewed
+      // either, so they fall back to asking (lib/src/data/feed.ts).
     }
-    reading = (async () => {
-      try {
-        do {
-          again = false;
-          await readOnce();
-        } while (again);
-      } catch {
-        // Redis away: streams hear nothing; the web servers' grants cannot be renewed
-        // either, so they fall back to asking (lib/src/data/feed.ts).
-      }
-    })().finally(() => (reading = undefined));
-    return reading;
-  };
+  });
 
   const schedule = () => {
     timer = setTimeout(async () => {

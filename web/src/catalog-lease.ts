@@ -9,6 +9,7 @@
 // asks the api, as it always did (./catalog-reader.ts).
 import * as v from "valibot";
 import { CLOCK_RATE_BOUND, RENEW_EVERY_MS } from "@bazaar/lib/grants.ts";
+import { oneAtATime } from "@bazaar/lib/one-at-a-time.ts";
 import { FeedEvent, type GrantReply, type GrantRequest } from "@bazaar/lib/schemas.ts";
 import { describeError, jsonLines, type Log } from "@bazaar/lib/log.ts";
 
@@ -67,8 +68,6 @@ export function catalogLease(
   let grants: Grant[] = [];
   let stopped = false;
   let abort: AbortController | undefined;
-  let renewing: Promise<void> | undefined;
-  let renewAgain = false;
   const stats = { streams: 0, changes: 0, resets: 0, renewals: 0, granted: 0, refused: 0 };
 
   const say = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
@@ -113,37 +112,27 @@ export function catalogLease(
     }
   };
 
-  const renew = (): Promise<void> => {
-    if (renewing) {
-      renewAgain = true;
-      return renewing;
+  /** Renews now, or right after the renewal in flight: each says how far the feed is applied then. */
+  const renew = oneAtATime(async () => {
+    if (!feed || stopped) return;
+    const asked = { web, feed, applied };
+    const sentAt = now();
+    stats.renewals++;
+    try {
+      const reply = await transport.renew(asked);
+      if (reply.granted && reply.feed === feed) {
+        stats.granted++;
+        const until = sentAt + reply.ms * (1 - CLOCK_RATE_BOUND);
+        grants = [...grants.filter((g) => g.until > now() && g.feed === feed), {
+          feed: reply.feed,
+          seq: reply.seq,
+          until,
+        }].slice(-4);
+      } else stats.refused++;
+    } catch {
+      stats.refused++;
     }
-    // Cleared in .finally, after the assignment: the loop may end without awaiting.
-    renewing = (async () => {
-      do {
-        renewAgain = false;
-        if (!feed || stopped) break;
-        const asked = { web, feed, applied };
-        const sentAt = now();
-        stats.renewals++;
-        try {
-          const reply = await transport.renew(asked);
-          if (reply.granted && reply.feed === feed) {
-            stats.granted++;
-            const until = sentAt + reply.ms * (1 - CLOCK_RATE_BOUND);
-            grants = [...grants.filter((g) => g.until > now() && g.feed === feed), {
-              feed: reply.feed,
-              seq: reply.seq,
-              until,
-            }].slice(-4);
-          } else stats.refused++;
-        } catch {
-          stats.refused++;
-        }
-      } while (renewAgain);
-    })().finally(() => (renewing = undefined));
-    return renewing;
-  };
+  });
 
   /** Reads server-sent events from the stream until it ends, goes silent or breaks. */
   const follow = async (controller: AbortController) => {
