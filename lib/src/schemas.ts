@@ -317,14 +317,19 @@ export type GrantReply = v.InferOutput<typeof GrantReply>;
 /**
  * What the change stream (GET /items/changes, server-sent events) carries: where the
  * feed stands ("hello" first, "reset" when the feed starts over: everything is to be
- * forgotten), and changes, each naming the items (stems) it touched or "*" for all.
+ * forgotten), and changes, each naming the items (stems) it touched — and `list` when
+ * the list itself changed (an insert or a delete) — or "*" for all.
  */
 export const FeedEvent = v.variant("type", [
   v.object({ type: v.picklist(["hello", "reset"]), feed: FeedId, seq: Seq }),
   v.object({
     type: v.literal("changes"),
     feed: FeedId,
-    changes: v.array(v.object({ seq: Seq, stems: v.union([v.literal("*"), v.array(v.string())]) })),
+    changes: v.array(v.object({
+      seq: Seq,
+      stems: v.union([v.literal("*"), v.array(v.string())]),
+      list: v.optional(v.literal(true)),
+    })),
   }),
 ]);
 export type FeedEvent = v.InferOutput<typeof FeedEvent>;

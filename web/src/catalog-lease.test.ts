@@ -86,7 +86,7 @@ test("a grant given at a later change than applied is not used until that change
   await until(() => lease.valid());
 });
 
-test("a change touches its items and every page; what was checked after it stays current", async () => {
+test("a change touches its items and the pages showing them, an insert or delete every page; what was checked after stays current", async () => {
   const api = fakeApi();
   const lease = start(api);
   await until(() => api.opened() === 1);
@@ -98,13 +98,19 @@ test("a change touches its items and every page; what was checked after it stays
   await until(() => lease.stats().applied === 1);
   expect(lease.itemCurrent("red hat", before)).toBe(false);
   expect(lease.itemCurrent("tux", before)).toBe(true);
-  expect(lease.pageCurrent(before)).toBe(false);
+  expect(lease.pageCurrent(["fox", "red hat"], before)).toBe(false);
+  expect(lease.pageCurrent(["fox", "tux"], before)).toBe(true);
   const after = lease.mark();
   expect(lease.itemCurrent("red hat", after)).toBe(true);
-  expect(lease.pageCurrent(after)).toBe(true);
-  // "*": everything.
-  api.send({ type: "changes", feed: "f1", changes: [{ seq: 2, stems: "*" }] });
+  expect(lease.pageCurrent(["fox", "red hat"], after)).toBe(true);
+  // An insert or a delete (list): every page, not the items.
+  api.send({ type: "changes", feed: "f1", changes: [{ seq: 2, stems: ["gnu"], list: true }] });
   await until(() => lease.stats().applied === 2);
+  expect(lease.pageCurrent(["fox", "tux"], after)).toBe(false);
+  expect(lease.itemCurrent("tux", after)).toBe(true);
+  // "*": everything.
+  api.send({ type: "changes", feed: "f1", changes: [{ seq: 3, stems: "*" }] });
+  await until(() => lease.stats().applied === 3);
   expect(lease.itemCurrent("tux", after)).toBe(false);
 });
 

@@ -34,8 +34,11 @@ export type CatalogLease = {
   mark(): number;
   /** Whether an item (by name key) checked at `at` has not been touched since. */
   itemCurrent(nameKey: string, at: number): boolean;
-  /** Whether a page checked at `at` has not been touched since (any change may touch any page). */
-  pageCurrent(at: number): boolean;
+  /**
+   * Whether a page showing these items (name keys) checked at `at` has not been touched
+   * since: none of them changed, and no item was inserted or deleted.
+   */
+  pageCurrent(members: readonly string[], at: number): boolean;
   /** Closes the stream and stops renewing. */
   stop(): void;
   stats(): Record<string, unknown>;
@@ -63,7 +66,7 @@ export function catalogLease(
   // Invalidations, counted: a value checked at mark m is current while nothing touching it came after m.
   let counter = 0;
   let resetAt = 0;
-  let pagesAt = 0;
+  let listAt = 0;
   const itemsAt = new Map<string, number>();
   let grants: Grant[] = [];
   let stopped = false;
@@ -105,9 +108,9 @@ export function catalogLease(
       else {
         const at = ++counter;
         for (const stem of change.stems) itemsAt.set(decodeURIComponent(stem), at);
+        if (change.list) listAt = at;
         if (itemsAt.size > MAX_REMEMBERED) forgetAll();
       }
-      pagesAt = ++counter;
       applied = change.seq;
     }
   };
@@ -206,7 +209,8 @@ export function catalogLease(
     },
     mark: () => counter,
     itemCurrent: (nameKey, at) => at >= resetAt && at >= (itemsAt.get(nameKey) ?? 0),
-    pageCurrent: (at) => at >= resetAt && at >= pagesAt,
+    pageCurrent: (members, at) =>
+      at >= resetAt && at >= listAt && members.every((key) => at >= (itemsAt.get(key) ?? 0)),
     stop() {
       stopped = true;
       clearInterval(timer);

@@ -52,7 +52,8 @@ export type CatalogReader = {
 type Ask =
   | { kind: "item"; name: string; headers: Record<string, string> }
   | ({ kind: "page"; headers: Record<string, string> } & PageAsk);
-type Held = Checked<Item | CatalogPage>;
+/** A page held keeps its items' name keys: it is touched when any of them changes. */
+type Held = Checked<Item | CatalogPage> & { members?: string[] };
 
 // By the names' one rule (ItemName: surrounding spaces are no part of a name); a string
 // no item can have (the api answers "missing") still needs a key of its own.
@@ -125,7 +126,8 @@ export function catalogReader(
           had.checkedAt = Math.max(had.checkedAt, checkedAt);
           out.push([key, had]);
         } else if ("value" in answer) {
-          const entry = { etag: answer.etag, value: answer.value, checkedAt };
+          const entry: Held = { etag: answer.etag, value: answer.value, checkedAt };
+          if ("items" in answer.value) entry.members = answer.value.items.map((i) => nameKey(i.name));
           held.set(key, entry, bytesOf(answer.value));
           out.push([key, entry]);
         } else {
@@ -151,10 +153,10 @@ export function catalogReader(
   );
 
   /** The entry under `key`, if a grant is in hand and nothing has touched it since its check. */
-  const inMemory = (key: string, current: (at: number) => boolean): Held | undefined => {
+  const inMemory = (key: string, current: (at: number, entry: Held) => boolean): Held | undefined => {
     if (!lease?.valid()) return undefined;
     const entry = held.get(key);
-    if (!entry || !current(entry.checkedAt)) return undefined;
+    if (!entry || !current(entry.checkedAt, entry)) return undefined;
     fromMemory++;
     return entry;
   };
@@ -162,7 +164,7 @@ export function catalogReader(
   return {
     async page(c, a) {
       const key = pageKey(a);
-      const found = inMemory(key, (at) => lease!.pageCurrent(at)) ??
+      const found = inMemory(key, (at, entry) => lease!.pageCurrent(entry.members!, at)) ??
         await checks.check(key, { kind: "page", ...a, headers: forward(c).headers });
       return found! as Tagged<CatalogPage>;
     },

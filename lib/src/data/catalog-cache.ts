@@ -25,7 +25,7 @@
 // `catalog:list:` is cleared by raising its floor (a generation the database hands out:
 // every insert and delete raises row_changes), `catalog:` by raising the generation.
 import type { Cache } from "./cache.ts";
-import { type Announced, announced, type CatalogFeed, catalogFeed, FEED_FN, GRANT_MS } from "./feed.ts";
+import { type Announced, announced, type CatalogFeed, catalogFeed, FEED_FN, GRANT_MS, LIST } from "./feed.ts";
 import { orderEntry } from "./orders.ts";
 
 /** How long the relay's mark vouches for Redis, from the start of the cycle that set it. */
@@ -165,7 +165,7 @@ end
 if ARGV[1] ~= '' and tonumber(ARGV[1]) > tonumber(redis.call('GET', 'catalog:list:floor') or '0') then
   redis.call('SET', 'catalog:list:floor', ARGV[1])
 end
-local a = announce(table.concat(ARGV, ' ', 2))
+local a = announce((ARGV[1] ~= '' and '${LIST} ' or '') .. table.concat(ARGV, ' ', 2))
 return {#ARGV - 1, a[1], a[2]}`;
 
 // Redis's clock, in milliseconds.
@@ -209,7 +209,7 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) > tonumber(redis.call('GET', 'catalog:lis
   redis.call('SET', 'catalog:list:floor', ARGV[4])
   updated = updated + 1
 end
-if #stems > 0 or ARGV[4] ~= '' then announce(table.concat(stems, ' ')) end
+if #stems > 0 or ARGV[4] ~= '' then announce((ARGV[4] ~= '' and '${LIST} ' or '') .. table.concat(stems, ' ')) end
 if redis.call('EXISTS', 'catalog:relay:hold') == 1 then return {updated, 0} end
 if redis.call('SET', 'catalog:fresh', '1', 'XX', 'PXAT', ARGV[1]) then return {updated, 0} end
 redis.call('INCR', 'catalog:gen')

@@ -5,7 +5,9 @@
 //   feed:id      the feed's identity (made anew when Redis lost it: restart, flush)
 //   feed:born    when it was made (Redis ms): grants of an older feed end by born + GRANT_MS
 //   feed:seq     the last change's number
-//   feed:log     the last LOG_KEEP changes: "<seq>|<ms>|<stems, or * for everything>"
+//   feed:log     the last LOG_KEEP changes: "<seq>|<ms>|<what>", what being the items'
+//                stems, after "%" when the list changed too (an insert or a delete: every
+//                page), or "*" for everything ("%" is no stem: a stem's % is encoded)
 //   feed:grants  web id → until when (Redis ms) it may serve from memory
 //   feed:acked   web id → the last change it has applied
 //
@@ -20,6 +22,8 @@ import type { Cache } from "./cache.ts";
 
 export { GRANT_MS } from "../grants.ts";
 
+/** Marks a change that changed the list (no stem is "%": encodeURIComponent encodes it). */
+export const LIST = "%";
 /** Changes kept for streams to catch up; a stream further behind starts over (a reset). */
 const LOG_KEEP = 4096;
 
@@ -116,8 +120,11 @@ return {id, tonumber(redis.call('GET', 'feed:born')), now, least}`;
 /** A change as announced: which feed, its number. */
 export type Announced = { feed: string; seq: number };
 
-/** What a change invalidates: these items (stems), or everything ("*"). */
-export type Change = { seq: number; stems: string[] | "*" };
+/**
+ * What a change invalidates: these items (stems) and the pages showing them, every page
+ * too when `list` (an insert or a delete), or everything ("*").
+ */
+export type Change = { seq: number; stems: string[] | "*"; list?: true };
 
 /** The feed since a point: its identity, its last change, and the changes after (or "gone": start over). */
 export type Changes = { feed: string; seq: number; changes: Change[] | "gone" };
@@ -135,7 +142,10 @@ const parseChange = (entry: string): Change => {
   const a = entry.indexOf("|");
   const b = entry.indexOf("|", a + 1);
   const what = entry.slice(b + 1);
-  return { seq: Number(entry.slice(0, a)), stems: what === "*" ? "*" : what ? what.split(" ") : [] };
+  const seq = Number(entry.slice(0, a));
+  if (what === "*") return { seq, stems: "*" };
+  const stems = what ? what.split(" ") : [];
+  return stems[0] === LIST ? { seq, stems: stems.slice(1), list: true } : { seq, stems };
 };
 
 /** How often a writer waiting for acknowledgements asks Redis again. */
