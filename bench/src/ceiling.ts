@@ -16,7 +16,13 @@ import {
 export type Ceiling = { url: string; pids: () => Record<string, number | undefined>; stop(): Promise<void> };
 
 export async function startCeiling(
-  opts: { ports: Ports; page: Uint8Array; dataDir: string },
+  opts: {
+    ports: Ports;
+    page: Uint8Array;
+    dataDir: string;
+    /** µs of CPU each fixed-page server spends per answer (bench/src/proxy-rate.ts; default 0). */
+    serverCostUs?: number;
+  },
 ): Promise<Ceiling> {
   const { ports } = opts;
   const pageFile = path.join(opts.dataDir, "ceiling-page.html");
@@ -27,7 +33,13 @@ export async function startCeiling(
     new ManagedProcess(
       name,
       () => ({
-        cmd: [process.execPath, "bench/src/fixed-server.ts", String(port), pageFile],
+        cmd: [
+          process.execPath,
+          "bench/src/fixed-server.ts",
+          String(port),
+          pageFile,
+          String(opts.serverCostUs ?? 0),
+        ],
         cwd: REPO_ROOT,
         env: { ...process.env },
       }),

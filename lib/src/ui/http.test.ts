@@ -1,15 +1,26 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { forwardedHeaders } from "../forwarded.ts";
-import { clientIp, htmlResponse, sameOriginForms, UNVERIFIED_CLIENT } from "./http.ts";
+import { clientIp, htmlResponse, pageBody, sameOriginForms, UNVERIFIED_CLIENT } from "./http.ts";
 
-test("a page is answered whole, with its length and type, whether small or over 16 KiB (then in pieces)", async () => {
+test("a page is answered whole, with its length and type, whether small or over 16 KiB (then in pieces), as text or as made once", async () => {
   const small = "<p>café</p>";
   const large = `<p>${"é".repeat(20_000)}</p>`; // 40 kB of UTF-8: three pieces
+  const [smallBody, largeBody] = [pageBody(small), pageBody(large)];
+  expect(smallBody).toBeInstanceOf(Blob);
+  expect(largeBody).toBeInstanceOf(Uint8Array);
   const app = new Hono()
     .get("/small", (c) => htmlResponse(c, 200, small))
-    .get("/large", (c) => htmlResponse(c, 404, large, { "Cache-Control": "no-store" }));
-  for (const [path, text, status] of [["/small", small, 200], ["/large", large, 404]] as const) {
+    .get("/large", (c) => htmlResponse(c, 404, large, { "Cache-Control": "no-store" }))
+    .get("/made/small", (c) => htmlResponse(c, 200, smallBody))
+    .get("/made/large", (c) => htmlResponse(c, 200, largeBody));
+  const cases = [
+    ["/small", small, 200],
+    ["/large", large, 404],
+    ["/made/small", small, 200],
+    ["/made/large", large, 200],
+  ] as const;
+  for (const [path, text, status] of cases) {
     const res = await app.request(path);
     expect(res.status).toBe(status);
     expect(res.headers.get("content-type")).toBe("text/html; charset=UTF-8");

@@ -49,13 +49,20 @@ export function pageHeaders(identity: string): MiddlewareHandler {
   };
 }
 
-// Bun (1.4.5) writes a body of more than 16 KiB answered after an await of network
-// I/O (every page waits for the api's check) about 5× slower than the same bytes as a
-// stream of pieces of at most 16 KiB: measured with the storefront's page, 10,200
-// against 54,900 answers a second (docs/performance-notes.md). A plain stream of
-// Web Streams, so Deno serves it alike.
+// Bun (1.4.5) writes a body of more than 16 KiB answered after an await (of network
+// I/O, or only of a setImmediate: any response that passes an async middleware) about
+// 5–8× slower than the same bytes as a stream of pieces of at most 16 KiB: measured with
+// the storefront's page, 10,200 against 54,900 answers a second (docs/performance-notes.md).
+// A plain stream of Web Streams, so Deno serves it alike.
 const PIECE = 16 * 1024;
 const encoder = new TextEncoder();
+
+/**
+ * A page made once and answered many times (pageBody): a Blob when it goes out whole
+ * (a Response takes a Blob's bytes without copying them: about 1 µs of web's CPU a page),
+ * else its bytes, sent as pieces.
+ */
+export type PageBody = Blob | Uint8Array<ArrayBuffer>;
 
 /**
  * An HTML page as its response: the bytes whole when small, else as pieces of at
@@ -66,27 +73,36 @@ const encoder = new TextEncoder();
 export function htmlResponse(
   c: Context,
   status: ContentfulStatusCode,
-  page: string | Uint8Array<ArrayBuffer>,
+  page: string | PageBody,
   headers: Record<string, string> = {},
 ) {
-  const bytes = typeof page === "string" ? pageBytes(page) : page;
+  const body = typeof page === "string" ? encoder.encode(page) as Uint8Array<ArrayBuffer> : page;
+  const length = body instanceof Blob ? body.size : body.length;
   const all = {
     "Content-Type": "text/html; charset=UTF-8",
-    "Content-Length": String(bytes.length),
+    "Content-Length": String(length),
     ...headers,
   };
-  if (bytes.length <= PIECE) return c.body(bytes, status, all);
-  const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
-    start(pieces) {
-      for (let at = 0; at < bytes.length; at += PIECE) pieces.enqueue(bytes.subarray(at, at + PIECE));
-      pieces.close();
+  if (body instanceof Blob || length <= PIECE) return c.body(body, status, all);
+  const pieces = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    start(out) {
+      for (let at = 0; at < length; at += PIECE) out.enqueue(body.subarray(at, at + PIECE));
+      out.close();
     },
   });
-  return c.body(body, status, all);
+  return c.body(pieces, status, all);
 }
 
-/** A page's bytes (the storefront makes them once per catalogue page). */
-export const pageBytes = (text: string) => encoder.encode(text) as Uint8Array<ArrayBuffer>;
+/**
+ * A page's body as the storefront keeps it, made once per catalogue page: a Blob up
+ * to 16 KiB, else the bytes (htmlResponse sends them as pieces).
+ * @example
+ * const body = pageBody(await renderHtml(<Storefront … />)); // then htmlResponse(c, 200, body)
+ */
+export const pageBody = (text: string): PageBody => {
+  const bytes = encoder.encode(text) as Uint8Array<ArrayBuffer>;
+  return bytes.length <= PIECE ? new Blob([bytes]) : bytes;
+};
 
 /** True when the Accept header asks for HTML before JSON (browsers do; API clients don't). */
 export function prefersHtml(accept: string | undefined) {

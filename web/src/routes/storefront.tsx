@@ -16,7 +16,7 @@ import {
 } from "@bazaar/lib/schemas.ts";
 import { type Notice, renderErrorPage, renderHtml, renderPage } from "@bazaar/lib/ui/layout.tsx";
 import { formatCount, formatMoney } from "@bazaar/lib/ui/money.ts";
-import { htmlResponse, pageBytes, sameOriginForms } from "@bazaar/lib/ui/http.ts";
+import { htmlResponse, type PageBody, pageBody, sameOriginForms } from "@bazaar/lib/ui/http.ts";
 import { createHash } from "node:crypto";
 import { conditional } from "@bazaar/lib/etag.ts";
 import { OutcomeUnknown, placeOrder } from "../api-client.ts";
@@ -47,7 +47,7 @@ export const storefront = ({ purchases, catalog, identity, site }: WebDeps) => {
   // page is the same object (../catalog-reader.ts), so its plain rendering is made once, not
   // per request, and its ETag is the digest of those bytes (they differ per web
   // server: the page names the one that served it).
-  const plain = new WeakMap<CatalogPage, { bytes: Uint8Array<ArrayBuffer>; etag: string }>();
+  const plain = new WeakMap<CatalogPage, { body: PageBody; etag: string }>();
   const page = async (
     c: Context<WebHonoEnv>,
     where: { page: number; q: string },
@@ -75,15 +75,15 @@ export const storefront = ({ purchases, catalog, identity, site }: WebDeps) => {
     if (rendered === undefined) {
       const text = await renderHtml(<Storefront identity={identity} site={site} catalog={value} />);
       const etag = `"p${createHash("sha1").update(text).digest("base64url").slice(0, 22)}"`;
-      rendered = { bytes: pageBytes(text), etag };
+      rendered = { body: pageBody(text), etag };
       plain.set(value, rendered);
     }
-    if (status !== 200) return htmlResponse(c, status, rendered.bytes, { "Cache-Control": "no-store" });
+    if (status !== 200) return htmlResponse(c, status, rendered.body, { "Cache-Control": "no-store" });
     const unchanged = conditional(c, rendered.etag);
     // Kept, but asked again every time (no-cache): the ETag makes that cheap.
     c.header("Cache-Control", "no-cache");
     if (unchanged) return unchanged;
-    return htmlResponse(c, 200, rendered.bytes);
+    return htmlResponse(c, 200, rendered.body);
   };
 
   return new Hono<WebHonoEnv>()
