@@ -242,8 +242,12 @@ export function memoryMiB(): number {
   );
 }
 
-/** Stops a node's container (its engine and every task on it end with it). */
-export const stopNode = (node: Node) => host(["stop", "-t", "30", node.container]);
+/**
+ * Stops a node's container, its engine and every task on it with it: `docker stop` (the
+ * engine shuts down), or `kill` — SIGKILL, as a machine losing power, nothing told.
+ */
+export const stopNode = (node: Node, how: "stop" | "kill" = "stop") =>
+  host(how === "stop" ? ["stop", "-t", "30", node.container] : ["kill", node.container]);
 
 /**
  * Everything startNodes() made, removed: the node containers (their engines, tasks,
