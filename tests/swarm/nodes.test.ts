@@ -164,7 +164,8 @@ describe(`the store on a swarm of ${NODE_COUNT} nodes`, () => {
     300_000,
   );
 
-  test(
+  // A second worker to lose: three nodes or more (SWARM_NODES=2 has one).
+  test.if(NODE_COUNT >= 3)(
     "a worker killed under load, not drained: every acknowledged order kept, its web task started elsewhere",
     async () => {
       const worker = cluster.nodes.find((n) => n.name !== "node-1" && !stopped.has(n.engine))!;
