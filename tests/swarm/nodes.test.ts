@@ -33,6 +33,8 @@ import {
 } from "./swarm.ts";
 
 const log = (line: string) => console.log(`[swarm-nodes] ${line}`);
+/** Milliseconds as seconds to a tenth, for the log. */
+const s = (ms: number) => Math.round(ms / 100) / 10;
 /** One web server a node: each node has one to lose. */
 const WEB = NODE_COUNT;
 let cluster: Cluster;
@@ -49,7 +51,6 @@ beforeAll(async () => {
   await pushImages(log);
   const t2 = performance.now();
   ({ adminPassword } = await deployStack(cluster, nodesDeployEnv(WEB), cluster.secretsDir, log));
-  const s = (ms: number) => Math.round(ms / 100) / 10;
   log(
     `${NODE_COUNT} nodes in a swarm in ${s(t1 - t0)} s, images pushed in ${s(t2 - t1)} s, ${STACK} serving ${
       s(performance.now() - t2)
@@ -183,7 +184,6 @@ describe(`the store on a swarm of ${NODE_COUNT} nodes`, () => {
           120_000,
           `${WEB} web tasks healthy on the rest`,
         );
-        const s = (ms: number) => Math.round(ms / 100) / 10;
         log(
           `${worker.name} reported down after ${s(down - t0)} s, its web tasks healthy elsewhere after ${
             s(performance.now() - t0)
