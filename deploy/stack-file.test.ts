@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { COMPOSE_FILE, STACK_FILE, stackFileText } from "./stack-file.ts";
+import { COMPOSE_FILE, DATA_SERVICES, STACK_FILE, stackFileText } from "./stack-file.ts";
 
 type Svc = {
   image: string;
@@ -9,7 +9,7 @@ type Svc = {
   depends_on?: unknown;
   ports?: { mode: string }[];
   secrets?: { source: string; target: string }[];
-  deploy: { endpoint_mode: string };
+  deploy: { endpoint_mode: string; placement?: { constraints: string[] } };
 };
 const stack = parse(readFileSync(STACK_FILE, "utf8")) as {
   version: string;
@@ -68,5 +68,14 @@ describe("deploy/stack.yaml", () => {
       const mounted = new Set((svc.secrets ?? []).map((s) => s.target).filter((t) => !t.startsWith("/")));
       expect({ name, files: [...named].sort() }).toEqual({ name, files: [...mounted].sort() });
     }
+  });
+
+  test("a worker carries only web and admin: the rest on the data node, the proxy on a manager", () => {
+    const placed = Object.fromEntries(
+      Object.entries(stack.services).map(([name, svc]) => [name, svc.deploy.placement?.constraints ?? []]),
+    );
+    expect(Object.keys(placed).filter((n) => !placed[n]!.length).sort()).toEqual(["admin", "web"]);
+    for (const name of DATA_SERVICES) expect(placed[name]).toEqual(["node.labels.bazaar.data == true"]);
+    expect(placed.proxy).toEqual(["node.role == manager"]);
   });
 });

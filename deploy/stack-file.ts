@@ -14,7 +14,9 @@
 //     /run/secrets/<file>; `bun deploy/secrets.ts` creates them;
 //   - db/init.sql, db/accounts.sh and proxy/haproxy.cfg as Swarm configs (no bind
 //     mounts: a task may run on another node than the file);
-//   - the networks as overlays, the back ones still internal.
+//   - the networks as overlays, the back ones still internal;
+//   - the data and the one-replica services behind the web tier on the node labelled
+//     bazaar.data=true, the proxy on a manager: a worker carries only web and admin tasks.
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import {
@@ -81,8 +83,15 @@ const UPDATES: Record<string, "start-first" | "stop-first"> = {
   redis: "stop-first",
 };
 
-/** Pinned to the node holding their data (`docker node update --label-add bazaar.data=true <node>`). */
-const DATA_SERVICES = new Set(["db", "redis"]);
+/**
+ * Pinned to the node holding the data (`docker node update --label-add bazaar.data=true
+ * <node>`): db and redis, whose volume is there, and the one-replica services between
+ * them and the web tier — api, admin-api, cache — which nothing in front of them retries:
+ * moved with a node, each cost requests (web's pooled connections to the old task reset
+ * or time out: deploy/README.md), so a worker's departure takes only web and admin tasks,
+ * which HAProxy balances away from.
+ */
+export const DATA_SERVICES = new Set(["db", "redis", "api", "admin-api", "cache"]);
 
 /** The variable that replaces a service's third-party image: PROXY_IMAGE, DB_IMAGE, … */
 export const imageVariable = (service: string) => `${service.toUpperCase().replace(/-/g, "_")}_IMAGE`;

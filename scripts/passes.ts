@@ -65,8 +65,10 @@ export const PASSES: Pass[] = [
     tests: ["tests/docker/"],
     after: [...DOCKER, "down", "bazaar-test", "--keep-engine"],
   },
-  // deploy/stack.yaml on a one-node swarm of the same engine (tests/swarm/): made a
-  // swarm manager after the compose stack is down, and none again after.
+  // deploy/stack.yaml on a one-node swarm of the same engine (tests/swarm/stack.test.ts):
+  // made a swarm manager after the compose stack is down, and none again after; and on
+  // three nodes (nodes.test.ts): engines in containers of it, each in its own network
+  // namespace, images through a registry, torn down after.
   {
     name: "swarm",
     engine: true,

@@ -24,7 +24,10 @@ export const PORT_PLAN = {
   system: { offset: 10000 },
   /** tests/docker/stack.ts: the compose pass's stack. */
   compose: { offset: 12000 },
-  /** tests/swarm/: deploy/stack.yaml on a one-node swarm (only its proxy's port: 21080). */
+  /**
+   * tests/swarm/: deploy/stack.yaml on a one-node swarm (only its proxy's port: 21080), and
+   * the registry its several nodes pull from (18000; their proxy is on a node's own address).
+   */
   swarm: { offset: 13000 },
   /** tests/docker/galera.test.ts: compose.ha.yaml's stack, beside the compose pass's. */
   composeGalera: { offset: 14000 },

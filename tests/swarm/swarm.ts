@@ -36,7 +36,19 @@ export const deployEnv = () => ({
   REDIS_IMAGE: STANDINS.redis.tag,
 });
 
-const docker = (args: string[], opts: Parameters<typeof sh>[1] = {}) => sh(["docker", ...args], opts);
+/**
+ * Where a test's stack runs: the Docker engines of the swarm's nodes, the first a
+ * manager (a DOCKER_HOST each; "" is this machine's own engine), and the store's URL
+ * (the proxy's published port on that manager).
+ */
+export type Swarm = { engines: string[]; store: string };
+/** The one-node swarm: this machine's engine, the proxy on 127.0.0.1. */
+export const ONE_NODE: Swarm = { engines: [""], store: STORE };
+
+/** docker on `engine` (a DOCKER_HOST; "" this machine's). */
+export const dockerOn = (engine: string, args: string[], opts: Parameters<typeof sh>[1] = {}) =>
+  sh(["docker", ...(engine ? ["-H", engine] : []), ...args], opts);
+const docker = (args: string[], opts: Parameters<typeof sh>[1] = {}) => dockerOn("", args, opts);
 
 /** The engine's swarm state: "inactive", "active", … */
 const swarmState = () => docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]).out.trim();
@@ -83,28 +95,55 @@ export async function deploy(log: (line: string) => void): Promise<{ adminPasswo
   const self = docker(["info", "--format", "{{.Swarm.NodeID}}"]).out.trim();
   docker(["node", "update", "--label-add", "bazaar.data=true", self]);
   buildImages(log);
-  sh(["bun", "deploy/secrets.ts"], { env: { SWARM_SECRETS_DIR: secretsDir } });
-  log(`deploying ${STACK}…`);
   // --resolve-image never: the images are this engine's own, no registry is asked.
-  docker(["stack", "deploy", "--resolve-image", "never", "-c", STACK_FILE, STACK], { env: deployEnv() });
+  return deployStack(ONE_NODE, deployEnv(), secretsDir, log, ["--resolve-image", "never"]);
+}
+
+/**
+ * The secrets (deploy/secrets.ts, its kept copies in `secretsDir`) and the stack deployed
+ * on `swarm`'s manager with `env`; resolves once the store answers through the proxy and
+ * every task runs, with the admin password.
+ */
+export async function deployStack(
+  swarm: Swarm,
+  env: Record<string, string>,
+  secretsDir: string,
+  log: (line: string) => void,
+  flags: string[] = [],
+): Promise<{ adminPassword: string }> {
+  const manager = swarm.engines[0]!;
+  const host = manager ? { DOCKER_HOST: manager } : {};
+  sh(["bun", "deploy/secrets.ts"], { env: { SWARM_SECRETS_DIR: secretsDir, ...host } });
+  log(`deploying ${STACK}…`);
+  dockerOn(manager, ["stack", "deploy", ...flags, "-c", STACK_FILE, STACK], { env });
   await until(
-    async () => (await fetch(`${STORE}/products/Tux`)).status === 200,
+    async () => (await fetch(`${swarm.store}/products/Tux`)).status === 200,
     240_000,
     "the store through the proxy",
   );
   // Every service at its replicas, the web servers healthy: the proxy's pool is full.
-  await until(() => allReplicasRunning() && healthyTasks("web") === 2, 120_000, "every task running");
+  const web = Number(env.WEB_SERVERS ?? 2);
+  await until(
+    () => allReplicasRunning(swarm) && healthyTasks("web", swarm) === web,
+    120_000,
+    "every task running",
+  );
   return { adminPassword: readFileSync(path.join(secretsDir, "store/admin_password"), "utf8").trim() };
+}
+
+/** What a pass recorded it made (a JSON file), or undefined when it made nothing. */
+export function readState<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The stack removed, then what it leaves behind by design (its volume, the secrets), then the swarm itself. */
 export async function teardown(log: (line: string) => void) {
-  let state: State | undefined;
-  try {
-    state = JSON.parse(readFileSync(STATE_FILE, "utf8")) as State;
-  } catch {
-    return;
-  }
+  const state = readState<State>(STATE_FILE);
+  if (!state) return;
   docker(["stack", "rm", STACK], { allowFail: true });
   await until(() => containers().length === 0, 60_000, "the stack's containers gone").catch((e) =>
     log(String(e))
@@ -117,6 +156,7 @@ export async function teardown(log: (line: string) => void) {
   ) {
     docker(["secret", "rm", s], { allowFail: true });
   }
+  removeTaskHistory();
   docker(["volume", "rm", `${STACK}_db-data`], { allowFail: true });
   if (state.initialised) docker(["swarm", "leave", "--force"], { allowFail: true });
   rmSync(state.secretsDir, { recursive: true, force: true });
@@ -124,19 +164,40 @@ export async function teardown(log: (line: string) => void) {
   log(`${STACK} removed, swarm left`);
 }
 
-/** The ids of the stack's containers on this node (optionally one service's, running only). */
-export const containers = (service?: string) =>
-  docker([
+/**
+ * The ids of the stack's running containers on every node of `swarm` (optionally one
+ * service's; `all`: stopped ones too, which Swarm keeps as its task history).
+ */
+export const containers = (service?: string, swarm: Swarm = ONE_NODE, all = false) =>
+  swarm.engines.flatMap((engine) => tasksOn(engine, service, all));
+
+/** The stack's containers on one engine (as containers() above). */
+const tasksOn = (engine: string, service?: string, all = false) =>
+  dockerOn(engine, [
     "ps",
     "-q",
+    ...(all ? ["-a"] : []),
     "--filter",
     `label=com.docker.stack.namespace=${STACK}`,
     ...(service ? ["--filter", `label=com.docker.swarm.service.name=${STACK}_${service}`] : []),
   ]).out.split("\n").filter(Boolean);
 
+/**
+ * Removes the stack's stopped containers on every node of `swarm`: Swarm's task history
+ * (the killed, scaled-down and replaced tasks), which `docker stack rm` leaves behind
+ * (still there 90 s after it; runs before this removal left 16). Call it once the stack's
+ * running containers are gone.
+ */
+export function removeTaskHistory(swarm: Swarm = ONE_NODE) {
+  for (const engine of swarm.engines) {
+    const stopped = tasksOn(engine, undefined, true);
+    if (stopped.length) dockerOn(engine, ["rm", "-f", ...stopped], { allowFail: true });
+  }
+}
+
 /** Whether every service of the stack runs as many tasks as it asks for ("2/2"). */
-export const allReplicasRunning = () =>
-  docker([
+export const allReplicasRunning = (swarm: Swarm = ONE_NODE) =>
+  dockerOn(swarm.engines[0]!, [
     "service",
     "ls",
     "--filter",
@@ -149,27 +210,33 @@ export const allReplicasRunning = () =>
       return running === wanted;
     });
 
-/** The stack's networks. */
-export const networks = () =>
-  docker(["network", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${STACK}`]).out.split("\n")
-    .filter(
-      Boolean,
-    );
+/** The stack's networks on every node of `swarm`. */
+export const networks = (swarm: Swarm = ONE_NODE) =>
+  swarm.engines.flatMap((engine) =>
+    dockerOn(engine, ["network", "ls", "-q", "--filter", `label=com.docker.stack.namespace=${STACK}`]).out
+      .split("\n").filter(Boolean)
+  );
 
-/** The running, healthy tasks of a service, as its containers report them. */
-export function healthyTasks(name: string): number {
-  return containers(name).filter((id) =>
-    docker(["inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{else}}running{{end}}", id])
-      .out
-      .trim() === "healthy"
+/** The running, healthy tasks of a service on every node of `swarm`, as their containers report them. */
+export function healthyTasks(name: string, swarm: Swarm = ONE_NODE): number {
+  return swarm.engines.flatMap((engine) =>
+    tasksOn(engine, name).filter((id) =>
+      dockerOn(engine, [
+        "inspect",
+        "--format",
+        "{{if .State.Health}}{{.State.Health.Status}}{{else}}running{{end}}",
+        id,
+      ]).out.trim() === "healthy"
+    )
   ).length;
 }
 
 /**
- * `connections` loops of requests through the proxy until stop(): reads of the
- * storefront and a product, and every fourth a purchase of a Whale; every answer counted.
+ * `connections` loops of requests through the proxy of `store` until stop(): reads of
+ * the storefront and a product, and every fourth a purchase of one `item`; every answer
+ * counted, every order acknowledged (200) kept by its number.
  */
-export function load(connections = 4) {
+export function load(connections = 4, { store = STORE, item = "Whale" } = {}) {
   let n = 0;
   const orders: number[] = [];
   const loops = repeat(connections, async (): Promise<{ status: number; what: string }> => {
@@ -177,10 +244,10 @@ export function load(connections = 4) {
     const buy = i % 4 === 0;
     const what = buy ? "POST /orders" : i % 2 ? "GET /" : "GET /products/Tux";
     try {
-      const res = await fetch(`${STORE}${buy ? "/orders" : what.slice(4)}`, {
+      const res = await fetch(`${store}${buy ? "/orders" : what.slice(4)}`, {
         method: buy ? "POST" : "GET",
         headers: buy ? { "Content-Type": "application/json" } : {},
-        body: buy ? JSON.stringify({ name: "Whale", quantity: 1 }) : undefined,
+        body: buy ? JSON.stringify({ name: item, quantity: 1 }) : undefined,
         signal: AbortSignal.timeout(10_000),
       });
       const text = await res.text();
