@@ -204,6 +204,12 @@ const withMemory: Results = {
     { scenario: "product", connections: 32, web: { requests: 400, checks: 100 }, fromMemory: 39600 },
     { scenario: "product", connections: 1, web: { requests: 10, checks: 10 }, fromMemory: 7990 },
   ],
+  cpuAt32: {
+    ...older.cpuAt32,
+    // Per request over 40,000 requests (product) and 60,000 (ceiling): µs = seconds × 25 and × 16.7.
+    product: { proxy: 1.2, "web-1": 0.8, "web-2": 0.8, api: 0.4 },
+    ceiling: { "ceiling-proxy": 1.2, "ceiling-1": 0.3, "ceiling-2": 0.3 },
+  },
   acks: {
     purchases: 300,
     sequential: {
@@ -251,6 +257,9 @@ describe("the report's issue 24 targets, and the purchases' wait for acknowledge
     expect(find("GET /, 32 connections: p99")?.met).toBe(true);
     expect(find("GET /products/:name, 32 connections: p99")?.met).toBe(false);
     expect(md).toContain("**Why not — GET /products/:name, 32 connections: p99:**");
+    expect(find("GET /products/:name, 32 connections: share of the ceiling")?.why).toBe(
+      "CPU per request across every process: 80 µs against the ceiling's 30 µs — HAProxy 30 µs against the ceiling's HAProxy 20 µs, web-1 + web-2 40 µs against its fixed-page servers' 10 µs, api 10 µs; with the CPU saturated that alone allows 38% of the ceiling. 99.0% of catalogue reads from memory (39,600; 100 checks for the other 400).",
+    );
   });
 
   test("at 1 connection: the share of the ceiling's throughput at 1 connection (≥ 50%)", () => {
