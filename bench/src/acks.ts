@@ -1,9 +1,9 @@
 // What a write pays for the web servers' memory: a purchase is answered only once
 // every web server holding a grant has applied its change, or that grant has run out
 // (lib/src/data/feed.ts; docs/internals.md, "Web's memory: leases"). Measured three
-// ways: sequential purchases through the store with the web servers' memory on, off
-// (web-1 and web-2 restarted with CATALOG_FROM_MEMORY=false: no grant, nothing to wait
-// for) and on again; the same at 32 connections with wrk; then with web-1 paused
+// ways: blocks of purchases one at a time through the store with the web servers'
+// memory on and off in turn (web-1 and web-2 restarted with CATALOG_FROM_MEMORY=false:
+// no grant, nothing to wait for); the same at 32 connections with wrk once each; then with web-1 paused
 // (SIGSTOP) purchases through web-2, each waiting at most for web-1's grant to run out.
 import { percentile } from "../../client/src/stats.ts";
 import type { Stack } from "../../local/src/index.ts";
@@ -35,13 +35,26 @@ export type Sequential = Latencies & {
 /** wrk's purchases at 32 connections, with CPU µs per purchase. */
 export type AtConnections = WrkResult & { cpuPerPurchase?: CpuUs };
 
+export type Memory = "on" | "off";
+/** One block of purchases one at a time: each one's time, the api's counts, each process's CPU seconds. */
+type Block = {
+  memory: Memory;
+  ms: number[];
+  errors: number;
+  waits: number;
+  polls: number;
+  cpu: Record<string, number>;
+};
+
 /** One pause of web-1: each purchase's time through web-2, in order, ms. */
 export type PausedRound = { ms: number[]; errors: number };
 
 export type Acks = {
-  /** Purchases per sequential run. */
+  /** Purchases one at a time per block, and how many blocks with the memory on, then off, in turn. */
   purchases: number;
-  sequential: { on: Sequential; off: Sequential; onAgain: Sequential };
+  cycles: number;
+  /** Every block's purchases together, memory on and off; and each block's own, in the order run. */
+  sequential: { on: Sequential; off: Sequential; blocks: (Latencies & { memory: Memory })[] };
   /** wrk's purchases at 32 connections, memory on and off (absent when not measured). */
   at32?: { on: AtConnections; off: AtConnections };
   paused: {
@@ -108,7 +121,7 @@ const grantsOf = async (urls: string[]) =>
 export async function measureAcks(
   stack: Stack,
   admin: ReturnType<typeof storeAdmin>,
-  { purchases = 300, seconds = 4, rounds = 5, pauseMs = 1000 } = {},
+  { purchases = 100, cycles = 3, seconds = 4, rounds = 5, pauseMs = 1000 } = {},
 ): Promise<Acks> {
   const store = stack.urls.store;
   const webs = stack.urls.web;
@@ -116,7 +129,8 @@ export async function measureAcks(
   const pids = stackPids(stack);
   let acknowledged = 0;
 
-  const sequential = async (): Promise<Sequential> => {
+  const blocks: Block[] = [];
+  const block = async (memory: Memory) => {
     const feed = async () => (await healthz(stack.urls.api)).feed ?? { waits: 0, polls: 0 };
     const before = await feed();
     const ms: number[] = [];
@@ -130,12 +144,14 @@ export async function measureAcks(
     });
     acknowledged += ms.length;
     const now = await feed();
-    return {
-      ...latencies(ms, errors),
-      waits: now.waits - before.waits,
-      polls: now.polls - before.polls,
-      cpuPerPurchase: usPerRequest(cpu, purchases),
-    };
+    const b = { memory, ms, errors, waits: now.waits - before.waits, polls: now.polls - before.polls, cpu };
+    blocks.push(b);
+    const l = latencies(ms, errors);
+    say(
+      `  memory ${
+        memory.padEnd(3)
+      } ${l.count} purchases one at a time: p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, errors ${errors}; api: ${b.waits} waits for acks, ${b.polls} polls`,
+    );
   };
   const at32 = async (): Promise<AtConnections> => {
     const { result, cpu } = await sampled(
@@ -156,34 +172,44 @@ export async function measureAcks(
     // The proxy's pooled connections to the old processes may fail once: let them.
     for (let i = 0; i < 20; i++) await fetch(`${store}/`).then((r) => r.arrayBuffer(), () => {});
   };
-  const line = (what: string, s: Sequential) =>
-    say(
-      `  ${
-        what.padEnd(10)
-      } ${s.count} purchases one at a time: p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms, errors ${s.errors}; api: ${s.waits} waits for acks, ${s.polls} polls; CPU µs/purchase ${
-        Object.values(s.cpuPerPurchase ?? {}).reduce((a, b) => a + b, 0)
-      }`,
-    );
 
+  // On and off in turn, so the machine's other work weighs on both alike.
   await granted(webs);
-  const on = await sequential();
-  line("memory on", on);
-  const on32 = await at32();
-  await switchMemory(false);
-  const off = await sequential();
-  line("off", off);
-  const off32 = await at32();
-  await switchMemory(true);
-  const onAgain = await sequential();
-  line("on again", onAgain);
+  let on32: AtConnections | undefined;
+  let off32: AtConnections | undefined;
+  for (let c = 0; c < cycles; c++) {
+    await block("on");
+    on32 ??= await at32();
+    await switchMemory(false);
+    await block("off");
+    off32 ??= await at32();
+    await switchMemory(true);
+  }
   const all = (x: AtConnections) => Object.values(x.cpuPerPurchase ?? {}).reduce((a, b) => a + b, 0);
   say(
-    `  32 connections: on ${
-      on32.rps.toFixed(0)
-    } orders/s p50 ${on32.p50} p99 ${on32.p99} ms, CPU µs/purchase ${all(on32)}; off ${
-      off32.rps.toFixed(0)
-    } orders/s p50 ${off32.p50} p99 ${off32.p99} ms, CPU µs/purchase ${all(off32)}`,
+    `  32 connections: on ${on32!.rps.toFixed(0)} orders/s p50 ${on32!.p50} p99 ${
+      on32!.p99
+    } ms, CPU µs/purchase ${all(on32!)}; off ${off32!.rps.toFixed(0)} orders/s p50 ${off32!.p50} p99 ${
+      off32!.p99
+    } ms, CPU µs/purchase ${all(off32!)}`,
   );
+  const pooled = (memory: Memory): Sequential => {
+    const bs = blocks.filter((b) => b.memory === memory);
+    const cpu: Record<string, number> = {};
+    for (const b of bs) for (const [n, sec] of Object.entries(b.cpu)) cpu[n] = (cpu[n] ?? 0) + sec;
+    const count = bs.reduce((n, b) => n + b.ms.length + b.errors, 0);
+    return {
+      ...latencies(bs.flatMap((b) => b.ms), bs.reduce((n, b) => n + b.errors, 0)),
+      waits: bs.reduce((n, b) => n + b.waits, 0),
+      polls: bs.reduce((n, b) => n + b.polls, 0),
+      cpuPerPurchase: usPerRequest(cpu, count),
+    };
+  };
+  const sequential = {
+    on: pooled("on"),
+    off: pooled("off"),
+    blocks: blocks.map((b) => ({ memory: b.memory, ...latencies(b.ms, b.errors) })),
+  };
 
   const paused: PausedRound[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -215,8 +241,9 @@ export async function measureAcks(
   const stored = (await admin.ordersSince(BENCH_ITEMS, after)).count;
   return {
     purchases,
-    sequential: { on, off, onAgain },
-    at32: { on: on32, off: off32 },
+    cycles,
+    sequential,
+    at32: { on: on32!, off: off32! },
     paused: { grantMs: GRANT_MS, slackMs: PAUSED_SLACK_MS, pauseMs, rounds: paused },
     acknowledged,
     stored,
