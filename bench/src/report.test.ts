@@ -253,6 +253,11 @@ describe("the report's issue 24 targets, and the purchases' wait for acknowledge
 
   test("the reads at 32 connections: share of the ceiling (≥ 70%) and p99 (< 3 ms), with the share from memory", () => {
     expect(md).toContain("## Issue 24's targets");
+    expect(md).not.toContain("The machine was busy");
+    const loaded = { ...withMemory, machine: { ...withMemory.machine, loadBefore: [9.5, 8, 6] } };
+    expect(report(loaded)).toContain(
+      "**The machine was busy:** load average 9.5 / 8 / 6 on 2 cores before the run",
+    );
     // home 24,000 of 30,000 (80%); product 20,000 (67%).
     expect(find("GET /, 32 connections: share of the ceiling")?.met).toBe(true);
     expect(find("GET /products/:name, 32 connections: share of the ceiling")?.met).toBe(false);

@@ -447,13 +447,25 @@ function pausedSummary(a: Acks) {
   };
 }
 
+/** A warning when the machine had more work than cores when the run began: its figures swing. */
+const busy = (r: Results) => {
+  const load = r.machine.loadBefore[0] ?? 0;
+  return load > r.machine.cores
+    ? ` **The machine was busy:** load average ${
+      r.machine.loadBefore.join(" / ")
+    } on ${r.machine.cores} cores before the run — other work took CPU from the store and the ceiling alike, so throughput, and above all the p99s, swing from run to run; the CPU per request moves less.`
+    : "";
+};
+
 function issue24Section(r: Results): string[] {
   const ts = issue24Targets(r);
   if (!ts.length) return [];
   return [
     "## Issue 24's targets",
     "",
-    "The reads against the ceiling measured in this run, minutes apart ([below](#throughput-and-latency-through-haproxy)), and a write's wait for the web servers' acknowledgements ([below](#waiting-for-web-servers-acknowledgements)). The share of catalogue reads a web server answered from its memory, inside a grant, with no check to the api, is counted by the web servers themselves (`/healthz` `from_memory`).",
+    `The reads against the ceiling measured in this run, minutes apart ([below](#throughput-and-latency-through-haproxy)), and a write's wait for the web servers' acknowledgements ([below](#waiting-for-web-servers-acknowledgements)). The share of catalogue reads a web server answered from its memory, inside a grant, with no check to the api, is counted by the web servers themselves (\`/healthz\` \`from_memory\`).${
+      busy(r)
+    }`,
     "",
     "| target | goal | measured | met |",
     "|---|---|---|---|",
