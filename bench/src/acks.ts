@@ -109,7 +109,11 @@ async function granted(urls: string[], since: number[] = urls.map(() => -1), tim
     for (;;) {
       const lease = (await healthz(url).catch(() => ({} as Healthz))).lease;
       if (lease?.valid && (lease.granted ?? 0) > since[i]!) break;
-      if (performance.now() > end) throw new Error(`${url}: no grant within ${timeoutMs} ms`);
+      if (performance.now() > end) {
+        throw new Error(
+          `${url}: no grant within ${timeoutMs} ms (its lease: ${JSON.stringify(lease ?? null)})`,
+        );
+      }
       await Bun.sleep(20);
     }
   }

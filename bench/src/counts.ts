@@ -61,3 +61,27 @@ export const countedSince = (after: TierCounts, before: TierCounts): TierCounts 
   catalog: combine(after.catalog, before.catalog, -1),
   relay: combine(after.relay, before.relay, -1),
 });
+
+/** A web server's lease as its /healthz tells it (web/src/catalog-lease.ts stats); null with its memory off. */
+export type LeaseStats = {
+  streams: number;
+  changes: number;
+  resets: number;
+  renewals: number;
+  granted: number;
+  refused: number;
+  /** Whether it holds a grant (its own flag: true may still mean one that has run out). */
+  valid: boolean;
+  applied: number;
+};
+
+/**
+ * Each web server's lease, by its name (web-1, web-2, …, in the order of `webUrls`).
+ *
+ * @example const leases = await webLeases(stack.urls.web); // [{ web: "web-1", lease: { valid: true, … } }, …]
+ */
+export const webLeases = async (webUrls: string[]) =>
+  await Promise.all(webUrls.map(async (u, i) => ({
+    web: `web-${i + 1}`,
+    lease: (await healthz<{ lease?: LeaseStats }>(u)).lease ?? null,
+  })));

@@ -42,7 +42,7 @@ import {
 import { measureCluster } from "./cluster.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, mixed, postJson, type Script, wrk } from "./wrk.ts";
-import { countedSince, tierCounts } from "./counts.ts";
+import { countedSince, tierCounts, webLeases } from "./counts.ts";
 import { measureStaleness, type Staleness } from "./staleness.ts";
 import { measurePrefixClears, type PrefixClear } from "./prefix-clear.ts";
 import { measureAcks } from "./acks.ts";
@@ -209,6 +209,11 @@ async function measure(
   await wrk(`${ceiling.url}/`, { connections: 8, seconds: 1 });
   await Bun.sleep(1000);
   const idleKb = snapshotKb(pids);
+  // Memory answers only inside a grant: say so when a web server holds none after the warm-up.
+  const leases = await webLeases(stack.urls.web);
+  for (const { web, lease } of leases) {
+    if (lease && !lease.valid) say(`  ${web} holds no grant after the warm-up: ${JSON.stringify(lease)}`);
+  }
 
   // Cache off: the api restarted with CACHE_ENABLED=false (every read goes to MariaDB).
   // The other writers still clear the cache meanwhile, so turning it back on is safe.
@@ -325,6 +330,7 @@ async function measure(
     staleness,
     prefixClears,
     acks,
+    leases,
     bigCatalogue: big,
   };
 }

@@ -326,6 +326,29 @@ describe("the report's issue 24 targets, and the purchases' wait for acknowledge
       .toBe(true);
   });
 
+  test("each web server's lease after the warm-up: one without a grant is named", () => {
+    const lease = {
+      streams: 1,
+      changes: 3,
+      resets: 0,
+      renewals: 40,
+      granted: 40,
+      refused: 0,
+      valid: true,
+      applied: 5,
+    };
+    const leases = [
+      { web: "web-1", lease },
+      { web: "web-2", lease: { ...lease, valid: false, granted: 0, refused: 40 } },
+    ];
+    expect(report({ ...withMemory, leases })).toContain(
+      "After the warm-up, before the runs: web-1 held a grant (1 stream(s) opened, 3 changes applied, 0 resets; 40 renewals, 40 granted, 0 refused); **web-2 held no grant** (1 stream(s) opened, 3 changes applied, 0 resets; 40 renewals, 0 granted, 40 refused).",
+    );
+    expect(report({ ...withMemory, leases: [{ web: "web-1", lease: null }] })).toContain(
+      "After the warm-up, before the runs: web-1 had its memory off.",
+    );
+  });
+
   test("the counts table says what came from memory; older results show none and no acks section", () => {
     expect(md).toContain("| GET / | 32 | 47,960 | 99.9% | 40 | 10 | 4.0 |");
     const old = report(older);

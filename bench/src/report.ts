@@ -4,7 +4,7 @@ import path from "node:path";
 import { PER_PAGE } from "../../lib/src/schemas.ts";
 import { MIX, type WrkResult } from "./wrk.ts";
 import { barChart, lineChart } from "./svg.ts";
-import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts";
+import type { CatalogCounts, Checks, LeaseStats, RelayCounts, TierCounts } from "./counts.ts";
 import type { Staleness } from "./staleness.ts";
 import type { PrefixClear } from "./prefix-clear.ts";
 import type { Acks, CpuUs, Sequential } from "./acks.ts";
@@ -67,6 +67,8 @@ export type Results = {
   prefixClears?: PrefixClear[];
   /** Purchases waiting for the web servers' acknowledgements: only with the orders scenario (absent before issue 24). */
   acks?: Acks;
+  /** Each web server's lease after the warm-up, before the runs (absent before issue 24). */
+  leases?: { web: string; lease: LeaseStats | null }[];
   /** Only with --items. */
   bigCatalogue?: BigCatalogue;
   /** Only with --cluster (absent in results from before it). */
@@ -457,6 +459,18 @@ const busy = (r: Results) => {
     : "";
 };
 
+/** What each web server's lease said after the warm-up: memory answers only inside a grant. */
+const leasesLine = (leases: NonNullable<Results["leases"]>) =>
+  `After the warm-up, before the runs: ${
+    leases.map(({ web, lease }) =>
+      !lease
+        ? `${web} had its memory off`
+        : `${
+          lease.valid ? `${web} held a grant` : `**${web} held no grant**`
+        } (${lease.streams} stream(s) opened, ${lease.changes} changes applied, ${lease.resets} resets; ${lease.renewals} renewals, ${lease.granted} granted, ${lease.refused} refused)`
+    ).join("; ")
+  }.`;
+
 function issue24Section(r: Results): string[] {
   const ts = issue24Targets(r);
   if (!ts.length) return [];
@@ -466,6 +480,7 @@ function issue24Section(r: Results): string[] {
     `The reads against the ceiling measured in this run, minutes apart ([below](#throughput-and-latency-through-haproxy)), and a write's wait for the web servers' acknowledgements ([below](#waiting-for-web-servers-acknowledgements)). The share of catalogue reads a web server answered from its memory, inside a grant, with no check to the api, is counted by the web servers themselves (\`/healthz\` \`from_memory\`).${
       busy(r)
     }`,
+    ...(r.leases ? ["", leasesLine(r.leases)] : []),
     "",
     "| target | goal | measured | met |",
     "|---|---|---|---|",
