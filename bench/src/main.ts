@@ -264,7 +264,7 @@ async function measure(
   const prefixClears = sayPrefixClears(await measurePrefixClears(stack));
   let acks;
   if (want("orders")) {
-    say("purchases waiting for the web servers' acknowledgements: memory on, off, on; web-1 paused…");
+    say("purchases waiting for the web servers' acknowledgements: memory on and off in turn; web-1 paused…");
     acks = await measureAcks(stack, admin, { seconds: Math.max(1, Math.round(options.seconds / 2)) });
   }
 
