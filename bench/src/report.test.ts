@@ -324,6 +324,18 @@ describe("the report's issue 24 targets, and the purchases' wait for acknowledge
     };
     expect(issue24Targets(fine).find((x) => x.what.startsWith("a purchase with a web server paused"))?.met)
       .toBe(true);
+    // A web server without a grant when one was awaited: the figures are marked, the targets not met.
+    const problems = [
+      'after the restart with the memory on, web-2 got no grant within 10 s (its lease: {"renewals":0})',
+    ];
+    const marked = { ...fine, acks: { ...fine.acks, problems } };
+    expect(issue24Targets(marked).filter((x) => x.what.startsWith("a ")).map((x) => x.met)).toEqual([
+      false,
+      false,
+    ]);
+    expect(report(marked)).toContain(
+      "**A web server with its memory on held no grant when one was awaited, so the figures after it do not measure the wait as they should: after the restart with the memory on, web-2 got no grant within 10 s",
+    );
   });
 
   test("each web server's lease after the warm-up: one without a grant is named", () => {
