@@ -273,6 +273,19 @@ describe("the report's issue 24 targets, and the purchases' wait for acknowledge
     );
   });
 
+  test("a share above 100%: the ceiling's run was disturbed, not judged met", () => {
+    const slowCeiling = {
+      ...withMemory,
+      runs: withMemory.runs.map((x) => (x.scenario === "ceiling" ? { ...x, rps: x.rps / 5 } : x)),
+    };
+    const home = issue24Targets(slowCeiling).find((x) =>
+      x.what === "GET /, 32 connections: share of the ceiling"
+    );
+    expect(home?.measured).toStartWith("24,000 vs 6,000 req/s: 400%");
+    expect(home?.met).toBe(false);
+    expect(home?.why).toStartWith("above 100% the ceiling's own run was disturbed");
+  });
+
   test("at 1 connection: the share of the ceiling's throughput at 1 connection (≥ 50%)", () => {
     // Ceiling at 1 connection: 10,000 req/s; home 6,000 (60%), product 4,000 (40%).
     expect(find("GET /, 1 connection: share of the ceiling at 1 connection")?.met).toBe(true);
