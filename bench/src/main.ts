@@ -1,7 +1,8 @@
 // bun run bench: the store on its own local stack, loaded with wrk through HAProxy,
 // beside the ceiling (the same HAProxy config in front of two fixed-page servers);
 // a price correction's staleness with admin-api cut off from Redis; what clearing a
-// prefix costs in Redis; the lab's evaluation with the load client, cache on and off;
+// prefix costs in Redis; what a purchase waits for the web servers' acknowledgements
+// (with the orders scenario); the lab's evaluation with the load client, cache on and off;
 // then (--items) a big catalogue; then docs/performance.md. See options.ts for the flags.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -41,9 +42,10 @@ import {
 import { measureCluster } from "./cluster.ts";
 import { storeAdmin } from "./store.ts";
 import { getEach, mixed, postJson, type Script, wrk } from "./wrk.ts";
-import { countedSince, tierCounts } from "./counts.ts";
+import { countedSince, tierCounts, webLeases } from "./counts.ts";
 import { measureStaleness, type Staleness } from "./staleness.ts";
 import { measurePrefixClears, type PrefixClear } from "./prefix-clear.ts";
+import { measureAcks } from "./acks.ts";
 import { loadItems, luaPathFormat, sampleNames } from "./big-catalogue.ts";
 import { BENCH_ITEMS, checkOrders, FULL_STOCK, ORDER_BODIES } from "./purchases.ts";
 import { runLine, say, usPerRequest, usTogether } from "./say.ts";
@@ -171,7 +173,9 @@ async function measure(
       const c = b.catalog!;
       const ratio = (x: number) => (c.reads ? (x / c.reads).toFixed(4) : "–");
       say(
-        `  ${scenario.padEnd(12)} c=${String(connections).padStart(3)}  requests per check: web ${
+        `  ${scenario.padEnd(12)} c=${
+          String(connections).padStart(3)
+        }  from memory ${b.fromMemory}, requests per check: web ${
           (b.web.requests / Math.max(1, b.web.checks)).toFixed(1)
         }; api: ${c.reads} catalogue reads, hit ratio ${ratio(c.hits)}, MySQL queries per read ${
           ratio(c.db_queries)
@@ -205,6 +209,11 @@ async function measure(
   await wrk(`${ceiling.url}/`, { connections: 8, seconds: 1 });
   await Bun.sleep(1000);
   const idleKb = snapshotKb(pids);
+  // Memory answers only inside a grant: say so when a web server holds none after the warm-up.
+  const leases = await webLeases(stack.urls.web);
+  for (const { web, lease } of leases) {
+    if (lease && !lease.valid) say(`  ${web} holds no grant after the warm-up: ${JSON.stringify(lease)}`);
+  }
 
   // Cache off: the api restarted with CACHE_ENABLED=false (every read goes to MariaDB).
   // The other writers still clear the cache meanwhile, so turning it back on is safe.
@@ -253,6 +262,11 @@ async function measure(
   const staleness = sayStaleness(await measureStaleness(stack, { item: PRICE_ITEM }));
   say("clearing a prefix in Redis: SCAN + UNLINK, a generation, one item's keys…");
   const prefixClears = sayPrefixClears(await measurePrefixClears(stack));
+  let acks;
+  if (want("orders")) {
+    say("purchases waiting for the web servers' acknowledgements: memory on and off in turn; web-1 paused…");
+    acks = await measureAcks(stack, admin, { seconds: Math.max(1, Math.round(options.seconds / 2)) });
+  }
 
   const evaluation: EvalRow[] = [];
   const ps = [0, 0.2, 0.4, 0.6, 0.8, 1];
@@ -315,6 +329,8 @@ async function measure(
     cpuAt32: cpuByScenario,
     staleness,
     prefixClears,
+    acks,
+    leases,
     bigCatalogue: big,
   };
 }

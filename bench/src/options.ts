@@ -42,7 +42,9 @@ export const USAGE = `Bazaar benchmark: starts its own local stack (ports 61xxx,
 loads it with wrk, and writes a report with tables and SVG charts: to
 ${LOCAL_REPORT}, or with --write to ${PUBLISHED_REPORT} (the published one). Every
 run also corrects a price with admin-api cut off from Redis (the staleness readers
-see) and times clearing a key prefix in Redis three ways.
+see) and times clearing a key prefix in Redis three ways; with the orders scenario,
+what a purchase waits for the web servers' acknowledgements (their memory on, off,
+on again; then web-1 paused).
 
 Usage: bun run bench -- [options]        the full run behind ${PUBLISHED_REPORT}: bun run bench -- --write
   --write            write the report to ${PUBLISHED_REPORT} (charts in docs/performance/)

@@ -4,9 +4,10 @@ import path from "node:path";
 import { PER_PAGE } from "../../lib/src/schemas.ts";
 import { MIX, type WrkResult } from "./wrk.ts";
 import { barChart, lineChart } from "./svg.ts";
-import type { CatalogCounts, Checks, RelayCounts, TierCounts } from "./counts.ts";
+import type { CatalogCounts, Checks, LeaseStats, RelayCounts, TierCounts } from "./counts.ts";
 import type { Staleness } from "./staleness.ts";
 import type { PrefixClear } from "./prefix-clear.ts";
+import type { Acks, CpuUs, Sequential } from "./acks.ts";
 import type { RssSample } from "./procs.ts";
 import { usPerRequest } from "./say.ts";
 
@@ -64,6 +65,10 @@ export type Results = {
   /** Absent in results from before the catalogue was in Redis (as are the two below). */
   staleness?: Staleness;
   prefixClears?: PrefixClear[];
+  /** Purchases waiting for the web servers' acknowledgements: only with the orders scenario (absent before issue 24). */
+  acks?: Acks;
+  /** Each web server's lease after the warm-up, before the runs (absent before issue 24). */
+  leases?: { web: string; lease: LeaseStats | null }[];
   /** Only with --items. */
   bigCatalogue?: BigCatalogue;
   /** Only with --cluster (absent in results from before it). */
@@ -205,6 +210,8 @@ export type Batching = {
   scenario: string;
   connections: number;
   web: Checks;
+  /** Catalogue reads the web servers answered from memory, with no check (absent before issue 24). */
+  fromMemory?: number;
   /** The api's own checks: only in results from before the catalogue was in Redis. */
   api?: Checks;
   catalog?: CatalogCounts;
@@ -321,6 +328,265 @@ export function targets(r: Results): Target[] {
     met: wrkErrors === 0 && evalErrors === 0,
   });
   return out;
+}
+
+/** The share of the web servers' catalogue reads answered from memory (the rest waited for a check); null: not counted. */
+export const fromMemoryShare = (b?: Batching) => {
+  if (b?.fromMemory === undefined) return null;
+  const all = b.fromMemory + b.web.requests;
+  return all ? b.fromMemory / all : null;
+};
+const memoryText = (b?: Batching) => {
+  const x = fromMemoryShare(b);
+  return x === null
+    ? "reads from memory not counted"
+    : `${(x * 100).toFixed(1)}% of catalogue reads from memory (${n0(b!.fromMemory!)}; ${
+      n0(b!.web.checks)
+    } checks for the other ${n0(b!.web.requests)})`;
+};
+
+/** Where a read's CPU goes against the ceiling's, and the share the CPU alone would allow on a saturated machine. */
+const cpuWhy = (r: Results, s: string, b?: Batching) => {
+  const [store, ceil] = [cpuPerRequest(r, s), cpuPerRequest(r, "ceiling")];
+  const [all, ceilAll] = [sum(store), sum(ceil)];
+  return `CPU per request across every process: ${all} µs against the ceiling's ${ceilAll} µs — HAProxy ${
+    sum(store, ["proxy"])
+  } µs against the ceiling's HAProxy ${sum(ceil, ["ceiling-proxy"])} µs, web-1 + web-2 ${
+    sum(store, ["web-1", "web-2"])
+  } µs against its fixed-page servers' ${sum(ceil, ["ceiling-1", "ceiling-2"])} µs, api ${
+    sum(store, ["api"])
+  } µs; with the CPU saturated that alone allows ${all ? pct(ceilAll / all) : "–"} of the ceiling. ${
+    memoryText(b)
+  }.`;
+};
+
+/** A share of the ceiling above 100 %: the two runs, minutes apart, met different loads; the CPU per request compares them better. */
+const DISTURBED = (r: Results, s: string) =>
+  ` (above 100%: the machine's other work weighed on the two runs unequally; CPU per request ${
+    sum(cpuPerRequest(r, s))
+  } µs against the ceiling's ${sum(cpuPerRequest(r, "ceiling"))} µs)`;
+
+/** Issue 24's targets: the reads against the ceiling at 32 and 1 connection, and what a write waits for acknowledgements. */
+export function issue24Targets(r: Results): Target[] {
+  const at = (s: string, c: number) => r.runs.find((x) => x.scenario === s && x.connections === c);
+  const out: Target[] = [];
+  for (const s of ["home", "product"]) {
+    const [c32, ceil32, c1, ceil1] = [at(s, 32), at("ceiling", 32), at(s, 1), at("ceiling", 1)];
+    const counted = (c: number) => r.batching?.find((x) => x.scenario === s && x.connections === c);
+    const b = counted(32);
+    if (c32 && ceil32) {
+      const x = c32.rps / ceil32.rps;
+      out.push({
+        what: `${LABELS[s]}, 32 connections: share of the ceiling`,
+        goal: "≥ 70%",
+        measured: `${n0(c32.rps)} vs ${n0(ceil32.rps)} req/s: ${pct(x)}${x > 1 ? DISTURBED(r, s) : ""}; ${
+          memoryText(b)
+        }`,
+        met: x >= 0.7,
+        why: cpuWhy(r, s, b),
+      });
+      out.push({
+        what: `${LABELS[s]}, 32 connections: p99`,
+        goal: "< 3 ms",
+        measured: `p50 ${ms(c32.p50)} ms, p99 ${ms(c32.p99)} ms, max ${ms(c32.max)} ms`,
+        met: c32.p99 < 3,
+        why: `32 requests always in flight: the mean latency is 32 ÷ throughput (Little's law), ${
+          ms(32000 / c32.rps)
+        } ms at ${n0(c32.rps)} req/s; the p99 was ${
+          (c32.p99 / Math.max(c32.p50, 0.001)).toFixed(1)
+        } × the p50.`,
+      });
+    }
+    if (c1 && ceil1) {
+      const x = c1.rps / ceil1.rps;
+      const b1 = counted(1);
+      out.push({
+        what: `${LABELS[s]}, 1 connection: share of the ceiling at 1 connection`,
+        goal: "≥ 50%",
+        measured: `${n0(c1.rps)} vs ${n0(ceil1.rps)} req/s: ${pct(x)} (p50 ${ms(c1.p50)} vs ${
+          ms(ceil1.p50)
+        } ms${x > 1 ? "; above 100%: the machine's other work weighed on the two runs unequally" : ""}); ${
+          memoryText(b1)
+        }`,
+        met: x >= 0.5,
+        why: `one request at a time: the p50 was ${ms(c1.p50)} ms against the ceiling's ${
+          ms(ceil1.p50)
+        } ms, ${((c1.p50 - ceil1.p50) * 1000).toFixed(0)} µs more per request; ${memoryText(b1)}.`,
+      });
+    }
+  }
+  const a = r.acks;
+  if (a) {
+    const { on, off } = a.sequential;
+    out.push({
+      what:
+        `a write's extra latency from waiting for acknowledgements (purchases one at a time, ${a.cycles} blocks of ${a.purchases} each way)`,
+      goal: "p99 reported",
+      measured: `memory on p50 ${ms(on.p50)} ms, p99 ${ms(on.p99)} ms; off p50 ${ms(off.p50)} ms, p99 ${
+        ms(off.p99)
+      } ms: ${signed(on.p50 - off.p50)} ms at the p50, ${signed(on.p99 - off.p99)} ms at the p99`,
+      met: on.count > 0 && off.count > 0 && !a.problems?.length,
+      why: a.problems?.length ? `${problemsText(a.problems)}` : undefined,
+    });
+    const p = pausedSummary(a);
+    out.push({
+      what: `a purchase with a web server paused (\`kill -STOP\` of web-1, ${a.paused.rounds.length} times)`,
+      goal:
+        `bounded by one grant: none over ${a.paused.grantMs} ms (+ ${a.paused.slackMs} ms for the purchase itself)`,
+      measured: `${n0(p.count)} purchases: max ${ms(p.max)} ms, p50 ${ms(p.p50)} ms; ${p.over} over ${
+        a.paused.grantMs + a.paused.slackMs
+      } ms; ${p.errors} failed`,
+      met: p.count > 0 && p.over === 0 && p.errors === 0 && !a.problems?.length,
+      why: `the first purchase after each pause waits for web-1's grant to run out: ${
+        a.paused.rounds.map((x) => `${ms(x.ms[0])} ms`).join(", ")
+      }.${a.problems?.length ? ` ${problemsText(a.problems)}` : ""}`,
+    });
+  }
+  return out;
+}
+
+/** The web servers that held no grant when one was awaited: the figures after it do not measure the wait. */
+const problemsText = (problems: string[]) =>
+  `A web server with its memory on held no grant when one was awaited, so the figures after it do not measure the wait as they should: ${
+    problems.join("; ")
+  }.`;
+
+const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
+
+/** Every purchase with web-1 paused, all rounds together. */
+function pausedSummary(a: Acks) {
+  const all = a.paused.rounds.flatMap((x) => x.ms);
+  const bound = a.paused.grantMs + a.paused.slackMs;
+  return {
+    count: all.length,
+    max: all.length ? Math.max(...all) : null,
+    p50: median(all),
+    over: all.filter((x) => x > bound).length,
+    errors: a.paused.rounds.reduce((n, x) => n + x.errors, 0),
+  };
+}
+
+/** A warning when the machine had more work than cores when the run began: its figures swing. */
+const busy = (r: Results) => {
+  const load = r.machine.loadBefore[0] ?? 0;
+  return load > r.machine.cores
+    ? ` **The machine was busy:** load average ${
+      r.machine.loadBefore.join(" / ")
+    } on ${r.machine.cores} cores before the run — other work took CPU from the store and the ceiling alike, so throughput, and above all the p99s, swing from run to run; the CPU per request moves less.`
+    : "";
+};
+
+/** What each web server's lease said after the warm-up: memory answers only inside a grant. */
+const leasesLine = (leases: NonNullable<Results["leases"]>) =>
+  `After the warm-up, before the runs: ${
+    leases.map(({ web, lease }) =>
+      !lease
+        ? `${web} had its memory off`
+        : `${
+          lease.valid ? `${web} held a grant` : `**${web} held no grant**`
+        } (${lease.streams} stream(s) opened, ${lease.changes} changes applied, ${lease.resets} resets; ${lease.renewals} renewals, ${lease.granted} granted, ${lease.refused} refused)`
+    ).join("; ")
+  }.`;
+
+function issue24Section(r: Results): string[] {
+  const ts = issue24Targets(r);
+  if (!ts.length) return [];
+  return [
+    "## Issue 24's targets",
+    "",
+    `The reads against the ceiling measured in this run, minutes apart ([below](#throughput-and-latency-through-haproxy)), and a write's wait for the web servers' acknowledgements ([below](#waiting-for-web-servers-acknowledgements)). The share of catalogue reads a web server answered from its memory, inside a grant, with no check to the api, is counted by the web servers themselves (\`/healthz\` \`from_memory\`).${
+      busy(r)
+    }`,
+    ...(r.leases ? ["", leasesLine(r.leases)] : []),
+    "",
+    "| target | goal | measured | met |",
+    "|---|---|---|---|",
+    ...ts.map((t) => `| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? "✅ yes" : "❌ no"} |`),
+    "",
+    ...ts.filter((t) => !t.met && t.why).flatMap((t) => [`**Why not — ${t.what}:** ${t.why}`, ""]),
+  ];
+}
+
+/** The tiers a purchase's CPU is told by: the stack's own processes (the bench, here the buyer, left out). */
+const ACK_TIERS: [string, string[]][] = [
+  ["web-1 + web-2", ["web-1", "web-2"]],
+  ["api", ["api"]],
+  ["bridge + Redis", ["cache", "redis"]],
+  ["MariaDB", ["db"]],
+];
+const cpuCells = (cpu?: CpuUs) => {
+  if (!cpu) return [...ACK_TIERS.map(() => "–"), "–"].join(" | ");
+  const stack = Object.keys(cpu).filter((n) => n !== "bench (launcher)");
+  return [...ACK_TIERS.map(([, names]) => sum(cpu, names)), sum(cpu, stack)].join(" | ");
+};
+const cpuHeads = `${ACK_TIERS.map(([name]) => `CPU µs: ${name}`).join(" | ")} | CPU µs: all`;
+
+function acksSection(a: Acks): string[] {
+  const { on, off, blocks } = a.sequential;
+  const each = (m: "on" | "off", q: "p50" | "p99") =>
+    blocks.filter((b) => b.memory === m).map((b) => ms(b[q])).join(", ");
+  const row = (what: string, s: Sequential) =>
+    `| ${what} | ${n0(s.count)} | ${ms(s.p50)} | ${ms(s.p90)} | ${ms(s.p99)} | ${ms(s.max)} | ${s.errors} | ${
+      n0(s.waits)
+    } | ${s.waits ? (s.polls / s.waits).toFixed(1) : "–"} | ${cpuCells(s.cpuPerPurchase)} |`;
+  const bound = a.paused.grantMs + a.paused.slackMs;
+  const p = pausedSummary(a);
+  return [
+    "## Waiting for web servers' acknowledgements",
+    "",
+    `A purchase is answered only once every web server holding a grant has applied its change from the api's stream, or that grant has run out (\`lib/src/data/feed.ts\`; docs/internals.md, "Web's memory: leases"). Purchases one at a time through the store (HAProxy → web → api; quantity 1, round robin over the bench items), in blocks of ${a.purchases}: a block with the web servers' memory on, then one with web-1 and web-2 restarted with \`CATALOG_FROM_MEMORY=false\` (no grant held, so a write waits for no one: the api still asks Redis once whether anyone holds one), ${a.cycles} times in turn, so the machine's other work weighs on both alike; below, each one's blocks together. *Waits* and *polls* are the api's own counts (its \`/healthz\` \`feed\`): writes that waited for acknowledgements (a write whose own Redis step failed waits a fixed bound instead, uncounted), and its polls of Redis for them. CPU µs per purchase (user + system, from /proc) of the stack's processes, the bench itself (the buyer here) left out; at one connection it includes what the stack does anyway meanwhile (renewals, health checks).`,
+    "",
+    ...(a.problems?.length ? [`**${problemsText(a.problems)}**`, ""] : []),
+    `| web servers' memory | purchases | p50 ms | p90 ms | p99 ms | max ms | errors | api: writes that waited | api: polls per wait | ${cpuHeads} |`,
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    row("on", on),
+    row("off", off),
+    "",
+    `Extra latency of waiting for acknowledgements, on − off: **${signed(on.p50 - off.p50)} ms at the p50, ${
+      signed(on.p99 - off.p99)
+    } ms at the p99**. Block by block, in the order run — p50 on: ${each("on", "p50")} ms; off: ${
+      each("off", "p50")
+    } ms; p99 on: ${each("on", "p99")} ms; off: ${
+      each("off", "p99")
+    } ms (how far the blocks of one kind differ is the noise).`,
+    "",
+    ...(a.at32
+      ? [
+        `At 32 connections (wrk, ${
+          a.at32.on.seconds.toFixed(0)
+        } s each, once, after the first block of each kind):`,
+        "",
+        `| web servers' memory | orders/s | p50 ms | p90 ms | p99 ms | max ms | errors | ${cpuHeads} |`,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...([["on", a.at32.on], ["off", a.at32.off]] as const).map(([what, x]) =>
+          `| ${what} | ${n0(x.rps)} | ${ms(x.p50)} | ${ms(x.p90)} | ${ms(x.p99)} | ${
+            ms(x.max)
+          } | ${x.errors} | ${cpuCells(x.cpuPerPurchase)} |`
+        ),
+        "",
+      ]
+      : []),
+    `**With a web server paused.** ${a.paused.rounds.length} times: once both web servers held a fresh grant, web-1 was paused (\`kill -STOP\`) for ${
+      (a.paused.pauseMs / 1000).toFixed(1)
+    } s while purchases went one at a time straight to web-2 (the proxy would send some to web-1), then resumed (\`SIGCONT\`). The first purchase waits for web-1's grant, which it can no longer renew, to run out — at most one grant (${a.paused.grantMs} ms) after its last renewal; later ones find no grant held by web-1 and wait for web-2 alone. ${
+      n0(p.count)
+    } purchases: max **${ms(p.max)} ms**, p50 ${
+      ms(p.p50)
+    } ms, **${p.over} over ${bound} ms**, ${p.errors} failed.`,
+    "",
+    "| pause | purchases | first five, ms | p50 ms | max ms | over " + bound + " ms | errors |",
+    "|---:|---:|---|---:|---:|---:|---:|",
+    ...a.paused.rounds.map((x, i) =>
+      `| ${i + 1} | ${x.ms.length} | ${x.ms.slice(0, 5).map(ms).join(", ")} | ${ms(median(x.ms))} | ${
+        ms(x.ms.length ? Math.max(...x.ms) : null)
+      } | ${x.ms.filter((y) => y > bound).length} | ${x.errors} |`
+    ),
+    "",
+    `Every purchase acknowledged here (${n0(a.acknowledged)}) is stored: ${
+      n0(a.stored)
+    } orders in the database${a.stored >= a.acknowledged ? "" : " — **fewer than acknowledged**"}.`,
+    "",
+  ];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? null;
@@ -447,16 +713,18 @@ function batchingSection(bs: Batching[]): string[] {
   return [
     "## Requests per check, and the catalogue's reads",
     "",
-    "Every read at a web server is revalidated with the api, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/ui/revalidate.ts`); the web servers count the requests that needed an entry and the checks (`If-None-Match` to the api) made for them. The api answers each entry checked from Redis and reads MySQL only on a miss (`api/src/catalog-reads.ts`); it counts the entries asked for (items and pages), those answered from Redis alone (the hit ratio), and the MySQL statements made for them. All read from each tier's `/healthz` before and after the run.",
+    "Inside a grant a web server answers a catalogue read from its memory when no change has touched the entry since it was checked (*from memory*: no call at all; `web/src/catalog-reader.ts`). Every other read is revalidated with the api, and the checks are coalesced: for one entry at most one check is in flight, and a request waits for the next check, one that started after it arrived (`lib/src/ui/revalidate.ts`); the web servers count the requests that needed an entry and the checks (`If-None-Match` to the api) made for them. The api answers each entry checked from Redis and reads MySQL only on a miss (`api/src/catalog-reads.ts`); it counts the entries asked for (items and pages), those answered from Redis alone (the hit ratio), and the MySQL statements made for them. All read from each tier's `/healthz` before and after the run.",
     "",
-    "| request | connections | web: requests | web: checks | web: requests per check | api: catalogue reads | api: hit ratio | api: MySQL queries | api: MySQL queries per read |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| request | connections | web: from memory | web: share from memory | web: requests checked | web: checks | web: requests per check | api: catalogue reads | api: hit ratio | api: MySQL queries | api: MySQL queries per read |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...sorted.map((b) =>
-      `| ${LABELS[b.scenario] ?? b.scenario} | ${b.connections} | ${n0(b.web.requests)} | ${
-        n0(b.web.checks)
-      } | ${perCheck(b.web)} | ${b.catalog ? n0(b.catalog.reads) : "–"} | ${hitRatio(b.catalog)} | ${
-        b.catalog ? n0(b.catalog.db_queries) : "–"
-      } | ${queriesPerRead(b.catalog)} |`
+      `| ${LABELS[b.scenario] ?? b.scenario} | ${b.connections} | ${
+        b.fromMemory === undefined ? "–" : n0(b.fromMemory)
+      } | ${fromMemoryShare(b) === null ? "–" : `${(fromMemoryShare(b)! * 100).toFixed(1)}%`} | ${
+        n0(b.web.requests)
+      } | ${n0(b.web.checks)} | ${perCheck(b.web)} | ${b.catalog ? n0(b.catalog.reads) : "–"} | ${
+        hitRatio(b.catalog)
+      } | ${b.catalog ? n0(b.catalog.db_queries) : "–"} | ${queriesPerRead(b.catalog)} |`
     ),
     "",
   ];
@@ -958,6 +1226,7 @@ export function writeReport(file: string, r: Results) {
     ...targets(r).map((t) => `| ${t.what} | ${t.goal} | ${t.measured} | ${t.met ? "✅ yes" : "❌ no"} |`),
     "",
     ...targets(r).filter((t) => !t.met && t.why).flatMap((t) => [`**Why not — ${t.what}:** ${t.why}`, ""]),
+    ...issue24Section(r),
     "## Throughput and latency through HAProxy",
     "",
     `![throughput](${rel("throughput.svg")})`,
@@ -1006,6 +1275,7 @@ export function writeReport(file: string, r: Results) {
   if (r.cluster) md.push(...clusterSection(r, r.cluster));
   if (r.staleness) md.push(...stalenessSection(r.staleness));
   if (r.prefixClears?.length) md.push(...prefixSection(r.prefixClears));
+  if (r.acks) md.push(...acksSection(r.acks));
 
   if (r.evaluation.length) {
     md.push(
