@@ -307,6 +307,8 @@ export const GrantRequest = v.object({
   web: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   feed: FeedId,
   applied: Seq,
+  /** The grant given back: this web server no longer answers from memory (its stream was lost). */
+  release: v.optional(v.boolean()),
 });
 export type GrantRequest = v.InferOutput<typeof GrantRequest>;
 

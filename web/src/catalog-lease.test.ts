@@ -189,3 +189,15 @@ test("renewals go on after the stream was lost and found again (a renewal asked 
   api.send({ type: "hello", feed: "f1", seq: 0 });
   await until(() => api.renewals.length > before && lease.valid());
 });
+
+test("a lost stream gives the grant back at once, so no write waits for it to run out", async () => {
+  const api = fakeApi();
+  const lease = start(api);
+  await until(() => api.opened() === 1);
+  api.send({ type: "hello", feed: "f1", seq: 4 });
+  await until(() => lease.valid());
+  api.end();
+  await until(() => api.renewals.some((r) => r.release));
+  expect(lease.valid()).toBe(false);
+  expect(api.renewals.find((r) => r.release)).toMatchObject({ feed: "f1", applied: 4, release: true });
+});

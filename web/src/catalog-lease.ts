@@ -81,11 +81,16 @@ export function catalogLease(
     itemsAt.clear();
   };
 
-  /** The stream is down or starts over: nothing held is trusted, no grant used. */
+  /**
+   * The stream is down: nothing held is trusted, no grant used — and the grant given
+   * back, so no write waits for it to run out (if that fails, it runs out anyway).
+   */
   const lose = () => {
+    const had = feed;
     feed = undefined;
     grants = [];
     forgetAll();
+    if (had) transport.renew({ web, feed: had, applied, release: true }).catch(() => {});
   };
 
   const apply = (event: FeedEvent) => {
@@ -217,6 +222,8 @@ export function catalogLease(
       abort?.abort();
       lose();
     },
-    stats: () => ({ ...stats, valid: feed !== undefined && grants.length > 0, applied }),
+    stats(): Record<string, unknown> {
+      return { ...stats, valid: this.valid(), applied };
+    },
   };
 }

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { CatalogFeed } from "@bazaar/lib/data/feed.ts";
 import { GRANT_MS } from "@bazaar/lib/grants.ts";
-import { fail, jsonBody } from "@bazaar/lib/http.ts";
+import { fail, jsonBody, Unavailable } from "@bazaar/lib/http.ts";
 import { type GrantReply, GrantRequest } from "@bazaar/lib/schemas.ts";
 import type { FeedHub } from "../feed-hub.ts";
 
@@ -29,8 +29,14 @@ export const feed = (
       });
     })
     .post("/grant", ...jsonBody(GrantRequest), async (c) => {
-      const { web, feed: id, applied } = c.req.valid("json");
-      const renewed = await feed.renew(web, id, applied, grantable());
+      const { web, feed: id, applied, release } = c.req.valid("json");
+      let renewed;
+      try {
+        renewed = await feed.renew(web, id, applied, { grantable: grantable(), release });
+      } catch (err) {
+        // Redis away: no grant (the web server asks the api on every read meanwhile).
+        throw new Unavailable("the change feed", err);
+      }
       const data: GrantReply = { ...renewed, ms: GRANT_MS };
       return c.json({ data });
     });

@@ -61,7 +61,8 @@ const AFTER_FN = `local function after(seq)
 end`;
 
 /**
- * ARGV: web id, its feed id, applied, grant ms, lag ms, '1' if the cache is on → {feed id, seq, granted}.
+ * ARGV: web id, its feed id, applied, grant ms, lag ms, '1' if the cache is on, '1' to give the
+ * grant back (the web server has stopped using it: writers need not wait for it) → {feed id, seq, granted}.
  * Records what the web server has applied; grants (until now + grant ms) only while
  * the cache is on and Redis is trusted (the relay's mark: catalog-cache.ts) and the web server is on this
  * feed and has applied every change older than lag ms.
@@ -70,6 +71,10 @@ const RENEW = `${FEED_FN}
 ${AFTER_FN}
 local id = feed_id()
 local seq = tonumber(redis.call('GET', 'feed:seq'))
+if ARGV[7] == '1' then
+  redis.call('HDEL', 'feed:grants', ARGV[1])
+  return {id, seq, 0}
+end
 if ARGV[2] ~= id then return {id, seq, 0} end
 local applied = tonumber(ARGV[3])
 if applied > seq then return {id, seq, 0} end
@@ -202,8 +207,13 @@ export function catalogFeed(cache: Cache) {
   };
 
   return {
-    /** A web server's renewal, which also says what it has applied (see RENEW). */
-    async renew(web: string, feed: string, applied: number, grantable = true): Promise<Renewal> {
+    /** A web server's renewal, which also says what it has applied; or its grant given back (see RENEW). */
+    async renew(
+      web: string,
+      feed: string,
+      applied: number,
+      { grantable = true, release = false } = {},
+    ): Promise<Renewal> {
       const [id, seq, granted] = await renew([
         web,
         feed,
@@ -211,6 +221,7 @@ export function catalogFeed(cache: Cache) {
         String(GRANT_MS),
         String(LAG_MS),
         grantable ? "1" : "0",
+        release ? "1" : "0",
       ]);
       return { feed: String(id), seq: Number(seq), granted: Number(granted) === 1 };
     },
