@@ -99,6 +99,81 @@ describe("as many web servers as asked for", () => {
   );
 });
 
+describe("web servers' memory across replicas", () => {
+  // Each replica's own published port (the WEB_PORTS range on 127.0.0.1).
+  const direct = (index: number) =>
+    `http://${compose(stack, ["port", "--index", String(index), "web", "8083"]).out.trim()}`;
+  const quantityAt = async (base: string, name: string) => {
+    const res = await fetch(`${base}/products/${name}`);
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`${base}/products/${name}: ${res.status} ${body.slice(0, 300)}`);
+    return (JSON.parse(body) as { data: { quantity: number } }).data.quantity;
+  };
+  const fromMemory = async (base: string) =>
+    ((await (await fetch(`${base}/healthz`)).json()) as { data: { from_memory?: number } }).data
+      .from_memory ?? 0;
+  const buyAt = async (base: string, name: string) => {
+    const res = await fetch(`${base}/orders`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, quantity: 1 }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  };
+
+  test(
+    "--scale web=3: each replica answers from memory, shows every purchase once it is answered; one paused holds a purchase up one grant at most",
+    async () => {
+      const name = "Whale";
+      compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=3", "web"]);
+      try {
+        await untilHealthy(stack, ["web-3"], 60_000);
+        const bases = [1, 2, 3].map(direct);
+        // Each has it in memory once it has checked it under a grant.
+        for (const base of bases) {
+          await until(
+            async () => {
+              const served = await fromMemory(base);
+              await quantityAt(base, name);
+              return (await fromMemory(base)) > served;
+            },
+            30_000,
+            `${base} answering from memory`,
+          );
+        }
+        // A purchase through any one, then every replica shows it at once.
+        for (const via of bases) {
+          const q = await quantityAt(bases[0]!, name);
+          await buyAt(via, name);
+          for (const base of bases) expect(await quantityAt(base, name)).toBe(q - 1);
+        }
+        // web-3 paused (the cgroup freezer, as kill -STOP): a purchase through web-1 waits for
+        // web-3's grant to run out, then is answered; the others show it, and web-3 once back.
+        const q = await quantityAt(bases[0]!, name);
+        const web3 = containerOf(stack, "web-3");
+        sh(["docker", "pause", web3]);
+        let tookMs = 0;
+        try {
+          const t0 = performance.now();
+          await buyAt(bases[0]!, name);
+          tookMs = Math.round(performance.now() - t0);
+          expect(await quantityAt(bases[0]!, name)).toBe(q - 1);
+          expect(await quantityAt(bases[1]!, name)).toBe(q - 1);
+        } finally {
+          sh(["docker", "unpause", web3]);
+        }
+        expect(await quantityAt(bases[2]!, name)).toBe(q - 1);
+        console.log(`[leases] a purchase with web-3 paused took ${tookMs} ms (one grant is 500 ms)`);
+      } finally {
+        compose(stack, ["up", "-d", "--no-deps", "--no-build", "--scale", "web=2", "web"]);
+        await until(() => !containerOf(stack, "web-3"), 60_000, "web-3 gone");
+      }
+    },
+    180_000,
+  );
+});
+
 describe("the data", () => {
   test("survives docker-compose restart db", async () => {
     const n = await buy("Python", 1);
