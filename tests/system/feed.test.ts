@@ -6,6 +6,7 @@
 // hold grants too (and acknowledge at once): these tests add web ids of their own.
 import { afterAll, describe, expect, test } from "bun:test";
 import { catalogCache, stemOf } from "../../lib/src/data/catalog-cache.ts";
+import { ACK_BOUND_MS } from "../../lib/src/data/feed.ts";
 import { GRANT_MS, LAG_MS } from "../../lib/src/grants.ts";
 import { testCache } from "../../testutil/src/test-stack.ts";
 import "./stack.ts";
@@ -51,6 +52,28 @@ describe("a writer's wait", () => {
     expect(waited).toBeGreaterThan(GRANT_MS * 0.8);
     // … and it did end (a bound far above one grant: the machine may be busy).
     expect(waited).toBeLessThan(GRANT_MS * 4);
+  });
+
+  test("one that keeps renewing without applying the change: no longer than LAG_MS + GRANT_MS", async () => {
+    const e = web("stuck");
+    const at = await now();
+    expect((await feed.renew(e, at.feed, at.seq)).granted).toBe(true);
+    let renewing = true;
+    const renewals = (async () => {
+      while (renewing) {
+        await feed.renew(e, at.feed, at.seq); // never past the change
+        await Bun.sleep(50);
+      }
+    })();
+    const t0 = performance.now();
+    await feed.acked(await change());
+    const waited = performance.now() - t0;
+    renewing = false;
+    await renewals;
+    await feed.renew(e, at.feed, at.seq, { release: true });
+    // Renewed while the change was younger than LAG_MS, then no more: its last grant ran out.
+    expect(waited).toBeGreaterThan(GRANT_MS * 0.8);
+    expect(waited).toBeLessThan(ACK_BOUND_MS * 3);
   });
 
   test("a grant given back holds nothing up", async () => {

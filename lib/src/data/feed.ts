@@ -17,7 +17,7 @@
 // value. A writer answers once every web server holding a grant has applied its
 // change, or that grant has run out (acked() below). A web server uses a grant only
 // once it has applied every change announced before the grant was given (RENEW's seq).
-import { GRANT_MS, LAG_MS } from "../grants.ts";
+import { CLOCK_RATE_BOUND, GRANT_MS, LAG_MS } from "../grants.ts";
 import type { Cache } from "./cache.ts";
 
 export { GRANT_MS } from "../grants.ts";
@@ -156,7 +156,14 @@ const parseChange = (entry: string): Change => {
 /** How often a writer waiting for acknowledgements asks Redis again. */
 const ACK_POLL_MS = 1;
 
-type Waiter = Announced & { resolve: () => void };
+/**
+ * The longest a write waits, from its announcement: a web server that has not applied
+ * it is not renewed once it is LAG_MS old, so every grant that could miss it ends one
+ * grant later (with the clocks' margin). Also when Redis cannot be asked meanwhile.
+ */
+export const ACK_BOUND_MS = Math.ceil((LAG_MS + GRANT_MS) * (1 + 2 * CLOCK_RATE_BOUND)) + 10;
+
+type Waiter = Announced & { resolve: () => void; until: number };
 
 /**
  * The feed's operations, and the writers' wait for web servers' acknowledgements
@@ -185,15 +192,19 @@ export function catalogFeed(cache: Cache) {
         try {
           reply = await pending([]);
         } catch {
-          // Redis away: the grants run out on their own (they cannot be renewed).
+          // Redis away: the grants run out on their own (they cannot be renewed), and
+          // no write waits past its bound.
         }
+        const t = performance.now();
         for (const w of waiters) {
-          if (!reply) continue;
-          const [id, born, now, least] = reply;
-          const done = String(id) === w.feed
-            ? least < 0 || least >= w.seq
-            // A new feed (Redis lost the old one): the old feed's grants end by born + GRANT_MS.
-            : now >= Number(born) + GRANT_MS;
+          let done = t >= w.until;
+          if (reply && !done) {
+            const [id, born, now, least] = reply;
+            done = String(id) === w.feed
+              ? least < 0 || least >= w.seq
+              // A new feed (Redis lost the old one): the old feed's grants end by born + GRANT_MS.
+              : now >= Number(born) + GRANT_MS;
+          }
           if (done) {
             waiters.delete(w);
             w.resolve();
@@ -238,13 +249,14 @@ export function catalogFeed(cache: Cache) {
 
     /**
      * Resolves once every web server holding a grant has applied `change`, or its
-     * grant has run out (at most LAG_MS + GRANT_MS; GRANT_MS for one paused or killed).
+     * grant has run out: GRANT_MS at most for one paused or killed, ACK_BOUND_MS
+     * (LAG_MS + GRANT_MS) for any, Redis answering or not.
      */
     acked(change: Announced): Promise<void> {
       stats.waits++;
       for (const watcher of watchers) watcher();
       return new Promise<void>((resolve) => {
-        waiters.add({ ...change, resolve });
+        waiters.add({ ...change, resolve, until: performance.now() + ACK_BOUND_MS });
         void poll();
       });
     },
