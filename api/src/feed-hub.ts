@@ -14,7 +14,7 @@ import type { FeedEvent } from "@bazaar/lib/schemas.ts";
  * made here is streamed at once. Reading every 2 ms when idle cost the api and the
  * Redis bridge about 17 % of a core between them.
  */
-const BUSY_POLL_MS = 2;
+const BUSY_POLL_MS = 3;
 const IDLE_POLL_MS = 25;
 const BUSY_FOR_MS = 200;
 /** How often an idle stream hears from the api, so a web server can tell a live stream from a stalled one. */
