@@ -168,12 +168,6 @@ end
 local a = announce((ARGV[1] ~= '' and '${LIST} ' or '') .. table.concat(ARGV, ' ', 2))
 return {#ARGV - 1, a[1], a[2]}`;
 
-// Redis's clock, in milliseconds.
-const NOW_FN = `local function now()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end`;
-
 /**
  * ARGV: mark until (Redis ms), fresh ms, ttl s, list floor or '', n, (stem, id, version, json)…:
  * the relay's cycle. An entry older than its row's state is brought up to it in place
@@ -186,7 +180,6 @@ end`;
  */
 const RELAY = `${G}
 ${AT_LEAST_FN}
-${NOW_FN}
 ${FEED_FN}
 local updated = 0
 local stems = {}
@@ -225,8 +218,7 @@ return {g, redis.call('GET', 'order:' .. ARGV[1])}`;
  * ARGV: fresh ms, hold token or '': every entry dropped (a new generation), then the
  * mark set from Redis's clock now, and this relay's hold (if it is still its) let go.
  */
-const DROP = `${NOW_FN}
-${FEED_FN}
+const DROP = `${FEED_FN}
 redis.call('INCR', 'catalog:gen')
 local a = announce('*')
 redis.call('SET', 'catalog:fresh', '1', 'PXAT', now() + tonumber(ARGV[1]))

@@ -27,18 +27,22 @@ export const LIST = "%";
 /** Changes kept for streams to catch up; a stream further behind starts over (a reset). */
 const LOG_KEEP = 4096;
 
-// Redis's clock (ms), and the feed's identity, made with the feed when Redis has none.
-export const FEED_FN = `local function feed_now()
+/** Redis's clock, in milliseconds (a Lua function `now()`: the relay's mark counts on it too). */
+export const NOW_FN = `local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+end`;
+
+// Redis's clock (NOW_FN), the feed's identity, made with the feed when Redis has none,
+// and a change announced.
+export const FEED_FN = `${NOW_FN}
 local function feed_id()
   local id = redis.call('GET', 'feed:id')
   if id then return id end
   local t = redis.call('TIME')
   id = t[1] .. '.' .. t[2]
   redis.call('SET', 'feed:id', id)
-  redis.call('SET', 'feed:born', feed_now())
+  redis.call('SET', 'feed:born', now())
   redis.call('SET', 'feed:seq', 0)
   redis.call('DEL', 'feed:log', 'feed:grants', 'feed:acked')
   return id
@@ -46,7 +50,7 @@ end
 local function announce(what)
   local id = feed_id()
   local n = redis.call('INCR', 'feed:seq')
-  redis.call('RPUSH', 'feed:log', n .. '|' .. feed_now() .. '|' .. what)
+  redis.call('RPUSH', 'feed:log', n .. '|' .. now() .. '|' .. what)
   if n % 64 == 0 then redis.call('LTRIM', 'feed:log', -${LOG_KEEP}, -1) end
   return {id, n}
 end`;
@@ -80,26 +84,28 @@ local applied = tonumber(ARGV[3])
 if applied > seq then return {id, seq, 0} end
 redis.call('HSET', 'feed:acked', ARGV[1], applied)
 if ARGV[6] ~= '1' or redis.call('EXISTS', 'catalog:fresh') == 0 then return {id, seq, 0} end
-local now = feed_now()
+local t = now()
 if applied < seq then
   local next = after(applied)
   if next == 'gone' then return {id, seq, 0} end
-  if next and tonumber(string.match(next, '^%d+|(%d+)|')) < now - tonumber(ARGV[5]) then return {id, seq, 0} end
+  if next and tonumber(string.match(next, '^%d+|(%d+)|')) < t - tonumber(ARGV[5]) then return {id, seq, 0} end
 end
-redis.call('HSET', 'feed:grants', ARGV[1], now + tonumber(ARGV[4]))
+redis.call('HSET', 'feed:grants', ARGV[1], t + tonumber(ARGV[4]))
 return {id, seq, 1}`;
 
 /** ARGV: after, at most → {feed id, seq, entries after `after` (or 'gone' when it fell out of the log)}. */
 const CHANGES = `${FEED_FN}
-${AFTER_FN}
 local id = feed_id()
 local seq = tonumber(redis.call('GET', 'feed:seq'))
 local from = tonumber(ARGV[1])
 if from >= seq then return {id, seq, {}} end
-local first = after(from)
-if first == 'gone' or not first then return {id, seq, 'gone'} end
-local f = tonumber(string.match(redis.call('LINDEX', 'feed:log', 0), '^(%d+)|'))
-return {id, seq, redis.call('LRANGE', 'feed:log', from + 1 - f, from + tonumber(ARGV[2]) - f)}`;
+local first = redis.call('LINDEX', 'feed:log', 0)
+if not first then return {id, seq, 'gone'} end
+local f = tonumber(string.match(first, '^(%d+)|'))
+if from + 1 < f then return {id, seq, 'gone'} end
+local entries = redis.call('LRANGE', 'feed:log', from + 1 - f, from + tonumber(ARGV[2]) - f)
+if #entries == 0 then return {id, seq, 'gone'} end
+return {id, seq, entries}`;
 
 /**
  * → {feed id, born, now, the least change applied by a web server holding a grant
@@ -107,20 +113,20 @@ return {id, seq, redis.call('LRANGE', 'feed:log', from + 1 - f, from + tonumber(
  */
 const PENDING = `${FEED_FN}
 local id = feed_id()
-local now = feed_now()
+local t = now()
 local least = -1
 local grants = redis.call('HGETALL', 'feed:grants')
 for i = 1, #grants, 2 do
   local until_ms = tonumber(grants[i + 1])
-  if until_ms > now then
+  if until_ms > t then
     local acked = tonumber(redis.call('HGET', 'feed:acked', grants[i]) or '0')
     if least < 0 or acked < least then least = acked end
-  elseif until_ms < now - 60000 then
+  elseif until_ms < t - 60000 then
     redis.call('HDEL', 'feed:grants', grants[i])
     redis.call('HDEL', 'feed:acked', grants[i])
   end
 end
-return {id, tonumber(redis.call('GET', 'feed:born')), now, least}`;
+return {id, tonumber(redis.call('GET', 'feed:born')), t, least}`;
 
 /** A change as announced: which feed, its number. */
 export type Announced = { feed: string; seq: number };
