@@ -13,3 +13,11 @@ export const RENEW_EVERY_MS = 125;
 export const LAG_MS = 150;
 /** How fast any clock here may run against another, at most (a web server's grant is shortened by it). */
 export const CLOCK_RATE_BOUND = 0.01;
+
+/**
+ * A wait on this process's clock that outlasts `ms` on Redis's, whatever the two clocks'
+ * rates within CLOCK_RATE_BOUND (and a little for the round trip that started it).
+ * @example
+ * const waitMs = pastOnEveryClock(LAG_MS + GRANT_MS);
+ */
+export const pastOnEveryClock = (ms: number) => Math.ceil(ms * (1 + 2 * CLOCK_RATE_BOUND)) + 10;

@@ -25,6 +25,7 @@
 // `catalog:list:` is cleared by raising its floor (a generation the database hands out:
 // every insert and delete raises row_changes), `catalog:` by raising the generation.
 import type { Cache } from "./cache.ts";
+import { pastOnEveryClock } from "../grants.ts";
 import { type Announced, announced, type CatalogFeed, catalogFeed, FEED_FN, GRANT_MS, LIST } from "./feed.ts";
 import { orderEntry } from "./orders.ts";
 
@@ -398,9 +399,9 @@ export type Reached = "direct" | "relayed";
  * How long a writer whose own step on Redis failed waits: RELAY_BOUND_MS, by when the
  * relay has applied and announced its change or its mark has lapsed (and no grant is
  * renewed without it), then one grant, by when every grant given before that has run
- * out; with the margin for clocks' rates (feed.ts CLOCK_RATE_BOUND).
+ * out; with the margin for clocks' rates (lib/src/grants.ts).
  */
-export const UNREACHED_BOUND_MS = Math.ceil((RELAY_BOUND_MS + GRANT_MS) * 1.02) + 10;
+export const UNREACHED_BOUND_MS = pastOnEveryClock(RELAY_BOUND_MS + GRANT_MS);
 
 /**
  * After a committed write, the writer's own step on the cache: a clear (admin-api) or

@@ -17,7 +17,7 @@
 // value. A writer answers once every web server holding a grant has applied its
 // change, or that grant has run out (acked() below). A web server uses a grant only
 // once it has applied every change announced before the grant was given (RENEW's seq).
-import { CLOCK_RATE_BOUND, GRANT_MS, LAG_MS } from "../grants.ts";
+import { GRANT_MS, LAG_MS, pastOnEveryClock } from "../grants.ts";
 import type { Cache } from "./cache.ts";
 
 export { GRANT_MS } from "../grants.ts";
@@ -172,7 +172,7 @@ const ACK_POLL_MS = 3;
  * it is not renewed once it is LAG_MS old, so every grant that could miss it ends one
  * grant later (with the clocks' margin). Also when Redis cannot be asked meanwhile.
  */
-export const ACK_BOUND_MS = Math.ceil((LAG_MS + GRANT_MS) * (1 + 2 * CLOCK_RATE_BOUND)) + 10;
+export const ACK_BOUND_MS = pastOnEveryClock(LAG_MS + GRANT_MS);
 
 type Waiter = Announced & { resolve: () => void; until: number };
 
