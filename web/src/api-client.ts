@@ -6,7 +6,13 @@ import { orderKey, PublicFromKey } from "@bazaar/lib/order-number.ts";
 import { GrantReply, type OrderRequest } from "@bazaar/lib/schemas.ts";
 import { HTTPException } from "hono/http-exception";
 import type { HonoEnv } from "@bazaar/lib/log.ts";
-import { call, forward, serviceClientOptions, type ServiceTarget } from "@bazaar/lib/ui/upstream.ts";
+import {
+  call,
+  forward,
+  serviceClientOptions,
+  serviceHeaders,
+  type ServiceTarget,
+} from "@bazaar/lib/ui/upstream.ts";
 import { writeCall } from "@bazaar/lib/ui/write-call.ts";
 import * as v from "valibot";
 import type { ApiApp } from "@bazaar/api/src/app.ts";
@@ -84,7 +90,7 @@ export const order = (api: ApiClient, c: Context, number: number) =>
  * const lease = leaseOf(api, { API_URL: "http://127.0.0.1:5003", API_TOKEN: token });
  */
 export const leaseOf = (api: ApiClient, target: { API_URL: string; API_TOKEN: string }) => {
-  const stream = hc<ApiApp>(target.API_URL, { headers: { Authorization: `Bearer ${target.API_TOKEN}` } });
+  const stream = hc<ApiApp>(target.API_URL, { headers: serviceHeaders(target.API_TOKEN) });
   return catalogLease({
     open: (signal) => stream.feed.changes.$get({}, { init: { signal } }),
     renew: (json) => call(STORE, GrantReply, () => api.feed.grant.$post({ json })),

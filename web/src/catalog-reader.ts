@@ -2,12 +2,13 @@
 // the ETag the api gave it, in memory bounded by bytes (least recently used dropped
 // first). Inside a grant (./catalog-lease.ts) a read whose entry no change has touched
 // since it was checked is answered from here, with no call at all. Otherwise the read
-// asks the api whether its copy is current — the asking is coalesced (lib/src/ui/revalidate.ts): a request waits for a check that started
-// after it arrived, and one check (POST /items/check) answers every page and item
-// asked for while the one before was in flight, with "unchanged" for what web holds
-// already. So a read never returns a version older than its own start
-// (read-your-writes through every web server), and under load one round trip serves
-// many requests. docs/internals.md, The cache.
+// asks the api whether its copy is current — the asking is coalesced
+// (lib/src/ui/revalidate.ts): a request waits for a check that started after it
+// arrived, and one check (POST /items/check) answers every page and item asked for
+// while the one before was in flight, with "unchanged" for what web holds already.
+// So a read never returns a version older than its own start (read-your-writes through
+// every web server), and under load one round trip serves many requests.
+// docs/internals.md, The cache and Web's memory.
 import type { Context } from "hono";
 import { nameKey } from "@bazaar/lib/name-key.ts";
 import { boundedMap } from "@bazaar/lib/ui/bounded-map.ts";

@@ -51,9 +51,12 @@ export function timedFetch(ms: number, base: Fetch = fetch): Fetch {
 /** Where an internal API is and how to reach it: its URL, service token and deadline. */
 export type ServiceTarget = { url: string; token: string; timeoutMs: number; fetch?: Fetch };
 
+/** What every call to an internal API carries: its Bearer token. */
+export const serviceHeaders = (token: string) => ({ Authorization: `Bearer ${token}` });
+
 /** The typed client's options for an internal API: its Bearer token, a deadline on every call. */
 export const serviceClientOptions = ({ token, timeoutMs, fetch }: ServiceTarget) => ({
-  headers: { Authorization: `Bearer ${token}` },
+  headers: serviceHeaders(token),
   fetch: timedFetch(timeoutMs, fetch),
 });
 
