@@ -3,19 +3,19 @@
 # image): what the image's own entrypoint lacks for a cluster — a recovery step, and a
 # choice of who bootstraps that needs no person. At every start:
 #
-#   no data, cluster never seeded, first node   the image's entrypoint initialises it
-#       (/docker-entrypoint-initdb.d: db/init.sql, db/accounts.sh, accounts.sql) with
-#       Galera off; then it bootstraps a new cluster (--wsrep-new-cluster) and marks
-#       the cluster seeded in the nodes' shared volume
+#   no data, cluster never seeded, first node, no Primary Component up   the image's
+#       entrypoint initialises it (/docker-entrypoint-initdb.d: db/init.sql,
+#       db/accounts.sh, accounts.sql) with Galera off; then it bootstraps a new
+#       cluster (--wsrep-new-cluster) and marks the cluster seeded in its state volume
 #   no data otherwise          waits for a node that is Synced and Primary and joins
 #       it: a full state transfer (mariabackup SST)
 #   data                       its position recovered (mariadbd --wsrep-recover); a
 #       Primary Component up somewhere: joins it from that position (IST: only what it
 #       missed), a donor that is not the writer first. None up (the whole cluster
-#       stopped, cleanly or killed): each node posts its position in the shared volume
-#       and the most advanced one (then safe_to_bootstrap, then the first in
-#       GALERA_NODES) bootstraps, once every node has posted or GALERA_BOOTSTRAP_WAIT
-#       seconds passed; the others join it.
+#       stopped, cleanly or killed): each node posts its position, the nodes read each
+#       other's through their probes (GET /position), and the most advanced one (then
+#       safe_to_bootstrap, then the first in GALERA_NODES) bootstraps, once every node
+#       has posted or GALERA_BOOTSTRAP_WAIT seconds passed; the others join it.
 #   Joiners go one at a time, in GALERA_NODES order (my_turn).
 #
 # Beside the server, the node's probe (probe.sh through socat on port 9200, as the
@@ -25,7 +25,10 @@
 #
 #   GALERA_NODE             this node's name (db-1), as compose names its service
 #   GALERA_NODES            every node, comma-separated, in HAProxy's order (db-1,db-2,db-3)
-#   GALERA_STATE            the shared volume (/var/lib/bazaar-galera): positions, "seeded"
+#   GALERA_STATE            the node's state volume (/var/lib/bazaar-galera): its posted
+#                           position, and on the first node "seeded". Nothing in it is
+#                           read by another node, so it need not be shared: in compose
+#                           the nodes share one, on Swarm each node has its own.
 #   GALERA_BOOTSTRAP_WAIT   seconds to wait for every node's position (60)
 set -eo pipefail
 
@@ -96,7 +99,8 @@ chown mysql:mysql "$state" "$datadir" /run/mysqld
 gosu mysql socat -T2 "TCP-LISTEN:$probe_port,reuseaddr,fork" EXEC:"bash $here/probe.sh" &
 
 # ---- no data ---------------------------------------------------------------------
-if [ ! -e "$state/seeded" ] && [ "$name" = "${nodes[0]}" ]; then
+# (A Primary Component up means the cluster exists: its seeded mark was lost, not its data.)
+if [ ! -e "$state/seeded" ] && [ "$name" = "${nodes[0]}" ] && ! primary_peer >/dev/null; then
 	# A first load cut short leaves a half-made data dir: start it again from scratch.
 	if [ -d "$datadir/mysql" ]; then
 		note "the cluster was never seeded: the first load starts again"
@@ -145,6 +149,18 @@ post() {
 	mv -f "$state/.pos-$name.tmp" "$state/pos-$name"
 }
 
+# The position node $1 posted: this node's from its file, a peer's through its probe.
+position_of() {
+	if [ "$1" = "$name" ]; then
+		cat "$state/pos-$name" 2>/dev/null
+		return
+	fi
+	local answer
+	answer=$(timeout 2 bash -c "exec 3<>/dev/tcp/$1/$probe_port && printf 'GET /position HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null) || return 1
+	[[ $answer == HTTP/1.?' 200 '* ]] || return 1
+	tail -n 1 <<<"${answer%$'\n'}"
+}
+
 # The node to bootstrap: of the positions posted in the last 5 s, the highest seqno,
 # then safe_to_bootstrap, then the first in GALERA_NODES; empty while one is
 # bootstrapping (posted in the last minute), or while a node has not posted and the
@@ -153,8 +169,7 @@ choose() {
 	local now n s sf at what best="" best_s=-2 best_sf=-1 posted=0
 	now=$(date +%s)
 	for n in "${nodes[@]}"; do
-		[ -f "$state/pos-$n" ] || continue
-		read -r s sf at what <"$state/pos-$n" || continue
+		read -r s sf at what < <(position_of "$n") || continue
 		if [ "$what" = bootstrapping ] && ((now - at <= 60)) && [ "$n" != "$name" ]; then return 0; fi
 		((now - at <= 5)) && [ "$what" = waiting ] || continue
 		posted=$((posted + 1))

@@ -7,8 +7,21 @@
 # mariadb image already carries, so nothing is added to the data tier.
 #
 #   socat TCP-LISTEN:9200,reuseaddr,fork EXEC:"bash probe.sh"
-# The request (a line and headers up to a blank line) is read, not used.
+#
+# GET /position answers instead with the position this node posted while no Primary
+# Component is up (node.sh's post: "seqno safe_to_bootstrap epoch what"), 404 when it
+# posted none: how the nodes compare positions, on one host or several.
+read -r -t 2 _ target _ || true
 while IFS= read -r -t 2 line && [ -n "${line%$'\r'}" ]; do :; done
+reply() {
+	printf 'HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s\n' \
+		"$1" $((${#2} + 1)) "$2"
+}
+if [ "$target" = /position ]; then
+	posted=$(cat "${GALERA_STATE:-/var/lib/bazaar-galera}/pos-${GALERA_NODE}" 2>/dev/null) || posted=""
+	if [ -n "$posted" ]; then reply "200 OK" "$posted"; else reply "404 Not Found" "no position posted"; fi
+	exit 0
+fi
 status=$(mariadb --protocol=socket -umysql -N -B --connect-timeout=1 -e \
 	"SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')" 2>&1)
 local_state=$(awk '$1 == "wsrep_local_state_comment" { print $2 }' <<<"$status")
@@ -19,5 +32,4 @@ else
 	code="503 Service Unavailable" body=${local_state:+$local_state / $cluster}
 	body=${body:-$(head -c 200 <<<"$status" | tr '\n' ' ')}
 fi
-printf 'HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s\n' \
-	"$code" $((${#body} + 1)) "$body"
+reply "$code" "$body"
