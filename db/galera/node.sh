@@ -110,8 +110,11 @@ if [ ! -e "$state/seeded" ] && [ "$name" = "${nodes[0]}" ] && ! primary_peer >/d
 	docker-entrypoint.sh mariadbd --wsrep_on=OFF &
 	init=$!
 	# The entrypoint's temporary server has no networking: 3306 answers once it has
-	# finished and started the real one.
-	until timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3306' 2>/dev/null; do
+	# finished and started the real one, which is stopped once it answers a query —
+	# not sooner: a SIGTERM between its listening and its being ready was never acted
+	# on (MariaDB 10.11; seen once on Swarm: the node hung there for good).
+	until timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3306' 2>/dev/null &&
+		gosu mysql mariadb --protocol=socket -umysql --connect-timeout=1 -e 'SELECT 1' >/dev/null 2>&1; do
 		kill -0 "$init" 2>/dev/null || {
 			note "initialisation failed"
 			exit 1

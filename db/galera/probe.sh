@@ -10,7 +10,12 @@
 #
 # GET /position answers instead with the position this node posted while no Primary
 # Component is up (node.sh's post: "seqno safe_to_bootstrap epoch what"), 404 when it
-# posted none: how the nodes compare positions, on one host or several.
+# posted none: how the nodes compare positions, on one host or several. GET /alive
+# is the health check of an orchestrator that replaces unhealthy tasks (Swarm:
+# deploy/stack.ha.yaml), for which a donor, a joiner or a node cut off from the others
+# is busy, not dead: 200 while the server answers, whatever its state, and while it
+# has no socket yet (node.sh waiting for its turn, a state transfer under way); 503
+# only for a server that has its socket and does not answer.
 read -r -t 2 _ target _ || true
 while IFS= read -r -t 2 line && [ -n "${line%$'\r'}" ]; do :; done
 reply() {
@@ -26,8 +31,10 @@ status=$(mariadb --protocol=socket -umysql -N -B --connect-timeout=1 -e \
 	"SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_status')" 2>&1)
 local_state=$(awk '$1 == "wsrep_local_state_comment" { print $2 }' <<<"$status")
 cluster=$(awk '$1 == "wsrep_cluster_status" { print $2 }' <<<"$status")
-if [ "$local_state" = Synced ] && [ "$cluster" = Primary ]; then
-	code="200 OK" body="Synced / Primary"
+if [ "$local_state" = Synced ] && [ "$cluster" = Primary ] || { [ "$target" = /alive ] && [ -n "$local_state" ]; }; then
+	code="200 OK" body="$local_state / $cluster"
+elif [ "$target" = /alive ] && [ ! -S /run/mysqld/mysqld.sock ]; then
+	code="200 OK" body="starting (no server socket yet)"
 else
 	code="503 Service Unavailable" body=${local_state:+$local_state / $cluster}
 	body=${body:-$(head -c 200 <<<"$status" | tr '\n' ' ')}
