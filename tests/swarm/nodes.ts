@@ -4,7 +4,8 @@
 // on a bridge network of their own with a registry (registry.Dockerfile, Debian's
 // docker-registry) the images are pushed to and every node pulls from. The first node
 // initialises the swarm and keeps the data (label bazaar.data=true); the others join as
-// workers. Everything is labelled and recorded, so teardownNodes() removes exactly it,
+// workers. With three nodes or more the replicated database's stack is deployed
+// (deploy/stack.ha.yaml), its Galera nodes one a node (labels bazaar.galera=db-1 …). Everything is labelled and recorded, so teardownNodes() removes exactly it,
 // and leftovers() says what of it would remain.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,10 +13,15 @@ import path from "node:path";
 import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
 import { BASE_IMAGE, sh, STANDINS } from "../docker/engine.ts";
 import { until } from "../docker/fixture.ts";
-import { dockerOn, readState, STACK, type Swarm } from "./swarm.ts";
+import { GALERA_LABEL, HA_STACK_FILE, STACK_FILE } from "../../deploy/stack-file.ts";
+import { containers, dockerOn, readState, STACK, STANDIN_IMAGES, type Swarm } from "./swarm.ts";
 
 /** How many nodes (SWARM_NODES moves it; 3 by default: a manager and two workers). */
 export const NODE_COUNT = Number(process.env.SWARM_NODES ?? 3);
+/** The Galera nodes of deploy/stack.ha.yaml, one a swarm node: three nodes or more. */
+export const GALERA_NODES = NODE_COUNT >= 3 ? ["db-1", "db-2", "db-3"] : [];
+/** The stack the nodes run: the replicated database's where it fits. */
+export const NODES_STACK_FILE = GALERA_NODES.length ? HA_STACK_FILE : STACK_FILE;
 const NODE_IMAGE = "bazaar-swarm/node:local";
 const REGISTRY_IMAGE = "bazaar-swarm/registry:local";
 const PREFIX = "bazaar-swarm-node";
@@ -157,6 +163,9 @@ export async function startNodes(count: number, log: (line: string) => void): Pr
     dockerOn(w.engine, ["swarm", "join", "--token", token, "--advertise-addr", w.ip, `${manager!.ip}:2377`]);
   }
   dockerOn(manager!.engine, ["node", "update", "--label-add", "bazaar.data=true", manager!.name]);
+  GALERA_NODES.forEach((db, i) =>
+    dockerOn(manager!.engine, ["node", "update", "--label-add", `${GALERA_LABEL}=${db}`, nodes[i]!.name])
+  );
   await until(() => readyNodes({ engines: [manager!.engine] }).length === count, 60_000, "every node ready");
   return {
     nodes,
@@ -170,7 +179,7 @@ export async function startNodes(count: number, log: (line: string) => void): Pr
 const IMAGES = [
   ...["web", "admin", "api", "admin-api"].map((app) => `bazaar-swarm/bazaar-${app}:test`),
   STANDINS.haproxy.tag,
-  STANDINS.mysql.tag,
+  GALERA_NODES.length ? STANDINS.mariadb.tag : STANDINS.mysql.tag,
   STANDINS.cache.tag,
   STANDINS.redis.tag,
 ];
@@ -199,16 +208,15 @@ export async function pushImages(log: (line: string) => void) {
   }));
 }
 
-/** The variables deploy/stack.yaml is deployed with on the nodes: every image from the registry, three web servers. */
+/** The variables the stack is deployed with on the nodes: every image from the registry, `webServers` web servers. */
 export const nodesDeployEnv = (webServers: number) => ({
   REGISTRY: `${PULL_REGISTRY}/bazaar-swarm`,
   TAG: "test",
   HTTP_PORT: String(HTTP_PORT),
   WEB_SERVERS: String(webServers),
-  PROXY_IMAGE: `${PULL_REGISTRY}/${STANDINS.haproxy.tag}`,
-  DB_IMAGE: `${PULL_REGISTRY}/${STANDINS.mysql.tag}`,
-  CACHE_IMAGE: `${PULL_REGISTRY}/${STANDINS.cache.tag}`,
-  REDIS_IMAGE: `${PULL_REGISTRY}/${STANDINS.redis.tag}`,
+  ...Object.fromEntries(
+    Object.entries(STANDIN_IMAGES).map(([variable, tag]) => [variable, `${PULL_REGISTRY}/${tag}`]),
+  ),
 });
 
 /** The nodes the manager reports ready (`docker node ls`): their hostnames. */
@@ -227,6 +235,53 @@ export const taskNodes = (cluster: Pick<Cluster, "engines">, service: string) =>
     "{{.Node}} {{.CurrentState}}",
     `${STACK}_${service}`,
   ]).out.split("\n").filter((l) => / Running /.test(l)).map((l) => l.split(" ")[0]!);
+
+/** `command` run inside the running task of a one-replica service, on whichever node has it: its output (undefined: none runs). */
+function execInTask(
+  cluster: Pick<Cluster, "engines" | "store">,
+  service: string,
+  command: string[],
+  env = {},
+) {
+  for (const engine of cluster.engines) {
+    const [id] = containers(service, { ...cluster, engines: [engine] });
+    if (!id) continue;
+    const vars = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
+    return dockerOn(engine, ["exec", ...vars, id, ...command], { allowFail: true }).out;
+  }
+  return undefined;
+}
+
+/**
+ * Whether Galera node `db` is Synced in the Primary Component: its probe's GET /, asked
+ * inside its task (the galera network is internal; the task's health check on Swarm
+ * asks only whether the server answers: deploy/stack-file.ts, aliveCheck).
+ */
+export const galeraSynced = (cluster: Pick<Cluster, "engines" | "store">, db: string) =>
+  /^HTTP\/1\.\d 200 /.test(
+    execInTask(cluster, db, [
+      "bash",
+      "-c",
+      "exec 3<>/dev/tcp/127.0.0.1/9200 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3",
+    ]) ?? "",
+  );
+
+/**
+ * A query's rows (tab-separated) as Galera node `db` itself answers it, as root (the
+ * password deploy/secrets.ts kept), after the node has applied every write committed
+ * before it (wsrep_sync_wait).
+ */
+export const galeraQuery = (cluster: Cluster, db: string, query: string) =>
+  execInTask(cluster, db, [
+    "mariadb",
+    "-uroot",
+    "-N",
+    "-B",
+    "-e",
+    `SET SESSION wsrep_sync_wait = 1; ${query}`,
+  ], {
+    MYSQL_PWD: readFileSync(path.join(cluster.secretsDir, "store/mysql_root_password"), "utf8").trim(),
+  })?.trim();
 
 /** The memory the node containers and the registry use now (MiB, as `docker stats` counts it). */
 export function memoryMiB(): number {

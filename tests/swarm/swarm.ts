@@ -1,6 +1,6 @@
 // deploy/stack.yaml on a real swarm of one node: the compose pass's engine made a
 // swarm manager (and made one no more afterwards), the app images built on the
-// stand-in bases, the third-party images replaced by the stand-ins (PROXY_IMAGE, …),
+// stand-in bases, the third-party images replaced by the stand-ins (HAPROXY_IMAGE, …),
 // Swarm's secrets made by deploy/secrets.ts, the stack deployed, and everything
 // removed again. Only an engine that is in no swarm is used: one that is already a
 // node of a swarm is someone's, and the pass refuses it.
@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
+import { STACK_FILE } from "../../deploy/stack-file.ts";
 import { sh, STANDINS } from "../docker/engine.ts";
 import { repeat, until } from "../docker/fixture.ts";
 
@@ -19,22 +20,22 @@ export const STORE = `http://127.0.0.1:${HTTP_PORT}`;
 const REGISTRY = "bazaar-swarm";
 const TAG = "test";
 const APPS = ["web", "admin", "api", "admin-api"] as const;
-const STACK_FILE = path.join(REPO_ROOT, "deploy/stack.yaml");
 /** What the pass made, so teardown removes that and nothing else. */
 const STATE_FILE = path.join(REPO_ROOT, ".local/docker/swarm.json");
 
 type State = { initialised: boolean; secretsDir: string };
 
-/** The variables `docker stack deploy` reads deploy/stack.yaml with here. */
-export const deployEnv = () => ({
-  REGISTRY,
-  TAG,
-  HTTP_PORT: String(HTTP_PORT),
-  PROXY_IMAGE: STANDINS.haproxy.tag,
-  DB_IMAGE: STANDINS.mysql.tag,
-  CACHE_IMAGE: STANDINS.cache.tag,
+/** The stand-ins of the stacks' third-party images, by the variable that replaces each (deploy/stack-file.ts, imageVariable). */
+export const STANDIN_IMAGES = {
+  HAPROXY_IMAGE: STANDINS.haproxy.tag,
+  MYSQL_IMAGE: STANDINS.mysql.tag,
+  MARIADB_IMAGE: STANDINS.mariadb.tag,
+  SERVERLESS_REDIS_HTTP_IMAGE: STANDINS.cache.tag,
   REDIS_IMAGE: STANDINS.redis.tag,
-});
+};
+
+/** The variables `docker stack deploy` reads deploy/stack.yaml with here. */
+export const deployEnv = () => ({ REGISTRY, TAG, HTTP_PORT: String(HTTP_PORT), ...STANDIN_IMAGES });
 
 /**
  * Where a test's stack runs: the Docker engines of the swarm's nodes, the first a
@@ -96,26 +97,27 @@ export async function deploy(log: (line: string) => void): Promise<{ adminPasswo
   docker(["node", "update", "--label-add", "bazaar.data=true", self]);
   buildImages(log);
   // --resolve-image never: the images are this engine's own, no registry is asked.
-  return deployStack(ONE_NODE, deployEnv(), secretsDir, log, ["--resolve-image", "never"]);
+  return deployStack(ONE_NODE, deployEnv(), secretsDir, log, { flags: ["--resolve-image", "never"] });
 }
 
 /**
- * The secrets (deploy/secrets.ts, its kept copies in `secretsDir`) and the stack deployed
- * on `swarm`'s manager with `env`; resolves once the store answers through the proxy and
- * every task runs, with the admin password.
+ * The secrets (deploy/secrets.ts, its kept copies in `secretsDir`) and the stack
+ * (`stackFile`, deploy/stack.yaml unless said) deployed on `swarm`'s manager with `env`;
+ * resolves once the store answers through the proxy and every task runs, with the
+ * admin password.
  */
 export async function deployStack(
   swarm: Swarm,
   env: Record<string, string>,
   secretsDir: string,
   log: (line: string) => void,
-  flags: string[] = [],
+  { flags = [], stackFile = STACK_FILE }: { flags?: string[]; stackFile?: string } = {},
 ): Promise<{ adminPassword: string }> {
   const manager = swarm.engines[0]!;
   const host = manager ? { DOCKER_HOST: manager } : {};
   sh(["bun", "deploy/secrets.ts"], { env: { SWARM_SECRETS_DIR: secretsDir, ...host } });
   log(`deploying ${STACK}…`);
-  dockerOn(manager, ["stack", "deploy", ...flags, "-c", STACK_FILE, STACK], { env });
+  dockerOn(manager, ["stack", "deploy", ...flags, "-c", stackFile, STACK], { env });
   await until(
     async () => (await fetch(`${swarm.store}/products/Tux`)).status === 200,
     240_000,
@@ -234,9 +236,10 @@ export function healthyTasks(name: string, swarm: Swarm = ONE_NODE): number {
 /**
  * `connections` loops of requests through the proxy of `store` until stop(): reads of
  * the storefront and a product, and every fourth a purchase of one `item`; every answer
- * counted, every order acknowledged (200) kept by its number.
+ * counted, every order acknowledged (200) kept by its number; a request not answered
+ * in `timeoutMs` counted failed.
  */
-export function load(connections = 4, { store = STORE, item = "Whale" } = {}) {
+export function load(connections = 4, { store = STORE, item = "Whale", timeoutMs = 10_000 } = {}) {
   let n = 0;
   const orders: number[] = [];
   const loops = repeat(connections, async (): Promise<{ status: number; what: string }> => {
@@ -248,7 +251,7 @@ export function load(connections = 4, { store = STORE, item = "Whale" } = {}) {
         method: buy ? "POST" : "GET",
         headers: buy ? { "Content-Type": "application/json" } : {},
         body: buy ? JSON.stringify({ name: item, quantity: 1 }) : undefined,
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();
       if (buy && res.status === 200) {
