@@ -178,7 +178,7 @@ export function stackFromCompose(compose: Compose) {
     } = svc;
     const app = build !== undefined;
     const out: Record<string, unknown> = {
-      // Ours from the registry; the others as compose pulls them, or from a mirror (DB_IMAGE=…).
+      // Ours from the registry; the others as compose pulls them, or from a mirror (MYSQL_IMAGE=…).
       image: app
         ? `\${REGISTRY:-127.0.0.1:5000}/bazaar-${build.target}:\${TAG:-latest}`
         : `\${${imageVariable(image!)}:-${image}}`,

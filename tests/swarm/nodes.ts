@@ -5,8 +5,9 @@
 // docker-registry) the images are pushed to and every node pulls from. The first node
 // initialises the swarm and keeps the data (label bazaar.data=true); the others join as
 // workers. With three nodes or more the replicated database's stack is deployed
-// (deploy/stack.ha.yaml), its Galera nodes one a node (labels bazaar.galera=db-1 …). Everything is labelled and recorded, so teardownNodes() removes exactly it,
-// and leftovers() says what of it would remain.
+// (deploy/stack.ha.yaml), its Galera nodes one a node (labels bazaar.galera=db-1 …).
+// Everything is labelled and recorded, so teardownNodes() removes exactly it, and
+// leftovers() says what of it would remain.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
