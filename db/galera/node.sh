@@ -15,7 +15,9 @@
 #       stopped, cleanly or killed): each node posts its position, the nodes read each
 #       other's through their probes (GET /position), and the most advanced one (then
 #       safe_to_bootstrap, then the first in GALERA_NODES) bootstraps, once every node
-#       has posted or GALERA_BOOTSTRAP_WAIT seconds passed; the others join it.
+#       has posted, or GALERA_BOOTSTRAP_WAIT seconds passed and most nodes have; the
+#       others join it. Fewer (the others' machines gone for good): it waits for a
+#       person, who makes it bootstrap with `touch $GALERA_STATE/bootstrap-here`.
 #   Joiners go one at a time, in GALERA_NODES order (my_turn).
 #
 # Beside the server, the node's probe (probe.sh through socat on port 9200, as the
@@ -29,7 +31,8 @@
 #                           position, and on the first node "seeded". Nothing in it is
 #                           read by another node, so it need not be shared: in compose
 #                           the nodes share one, on Swarm each node has its own.
-#   GALERA_BOOTSTRAP_WAIT   seconds to wait for every node's position (60)
+#   GALERA_BOOTSTRAP_WAIT   seconds to wait for every node's position before the most
+#                           advanced of a majority bootstraps (60)
 set -eo pipefail
 
 name=${GALERA_NODE:?GALERA_NODE: this node\'s name}
@@ -166,10 +169,18 @@ position_of() {
 
 # The node to bootstrap: of the positions posted in the last 5 s, the highest seqno,
 # then safe_to_bootstrap, then the first in GALERA_NODES; empty while one is
-# bootstrapping (posted in the last minute), or while a node has not posted and the
-# wait is not over.
+# bootstrapping (posted in the last minute), while a node has not posted and the wait
+# is not over, and after the wait unless most nodes posted: a node that cannot reach
+# the others must not start a cluster of its own beside theirs (on Swarm a peer it
+# cannot see may well be running), so a lone survivor waits for a person.
 choose() {
 	local now n s sf at what best="" best_s=-2 best_sf=-1 posted=0
+	if [ -e "$state/bootstrap-here" ]; then
+		rm -f "$state/bootstrap-here"
+		note "told to bootstrap ($state/bootstrap-here)"
+		echo "$name"
+		return 0
+	fi
 	now=$(date +%s)
 	for n in "${nodes[@]}"; do
 		read -r s sf at what < <(position_of "$n") || continue
@@ -178,7 +189,7 @@ choose() {
 		posted=$((posted + 1))
 		if ((s > best_s || (s == best_s && sf > best_sf))); then best=$n best_s=$s best_sf=$sf; fi
 	done
-	if ((posted == ${#nodes[@]} || SECONDS - since > wait_all)); then echo "$best"; fi
+	if ((posted == ${#nodes[@]} || (SECONDS - since > wait_all && 2 * posted > ${#nodes[@]}))); then echo "$best"; fi
 }
 
 since=$SECONDS
@@ -202,7 +213,7 @@ while :; do
 		start --wsrep-new-cluster "${from[@]}"
 	fi
 	if [ -z "$announced" ]; then
-		note "no Primary Component up: waiting for the others' positions (the most advanced bootstraps)"
+		note "no Primary Component up: waiting for the others' positions (the most advanced bootstraps; alone, touch $state/bootstrap-here to bootstrap this one)"
 		announced=1
 	fi
 	sleep 1

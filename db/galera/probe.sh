@@ -13,9 +13,12 @@
 # posted none: how the nodes compare positions, on one host or several. GET /alive
 # is the health check of an orchestrator that replaces unhealthy tasks (Swarm:
 # deploy/stack.ha.yaml), for which a donor, a joiner or a node cut off from the others
-# is busy, not dead: 200 while the server answers, whatever its state, and while it
-# has no socket yet (node.sh waiting for its turn, a state transfer under way); 503
-# only for a server that has its socket and does not answer.
+# is busy, not dead: 200 while the server answers, whatever its state, and while no
+# server listens on its socket (node.sh waiting for its turn or for the others'
+# positions, a state transfer under way — the socket file may be left from the
+# position's recovery); 503 only for a server that takes the connection and does not
+# answer. (On Swarm a task that is not healthy is not in the DNS: a waiting node
+# marked unhealthy could not be found by the others.)
 read -r -t 2 _ target _ || true
 while IFS= read -r -t 2 line && [ -n "${line%$'\r'}" ]; do :; done
 reply() {
@@ -33,8 +36,8 @@ local_state=$(awk '$1 == "wsrep_local_state_comment" { print $2 }' <<<"$status")
 cluster=$(awk '$1 == "wsrep_cluster_status" { print $2 }' <<<"$status")
 if [ "$local_state" = Synced ] && [ "$cluster" = Primary ] || { [ "$target" = /alive ] && [ -n "$local_state" ]; }; then
 	code="200 OK" body="$local_state / $cluster"
-elif [ "$target" = /alive ] && [ ! -S /run/mysqld/mysqld.sock ]; then
-	code="200 OK" body="starting (no server socket yet)"
+elif [ "$target" = /alive ] && [[ $status == *"ERROR 2002 "* ]]; then
+	code="200 OK" body="starting (no server on the socket yet)"
 else
 	code="503 Service Unavailable" body=${local_state:+$local_state / $cluster}
 	body=${body:-$(head -c 200 <<<"$status" | tr '\n' ' ')}
