@@ -156,6 +156,7 @@ export async function expectPurchaseTakesStock(store: string, name: string) {
   const order = await fetch(`${store}/orders/${data.order_number}`);
   expect(await order.json()).toEqual({ data: { number: data.order_number, name, quantity: 2 } });
   expect(await quantity()).toBe(before - 2);
+  return data.order_number;
 }
 
 /** Polls until `check` holds (or throws after timeoutMs). */

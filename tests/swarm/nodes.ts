@@ -237,20 +237,34 @@ export const taskNodes = (cluster: Pick<Cluster, "engines">, service: string) =>
     `${STACK}_${service}`,
   ]).out.split("\n").filter((l) => / Running /.test(l)).map((l) => l.split(" ")[0]!);
 
-/** `command` run inside the running task of a one-replica service, on whichever node has it: its output (undefined: none runs). */
+/** The running task of a one-replica service: its container and the engine of the node it is on. */
+function taskOf(cluster: Pick<Cluster, "engines" | "store">, service: string) {
+  for (const engine of cluster.engines) {
+    const [id] = containers(service, { ...cluster, engines: [engine] });
+    if (id) return { engine, id };
+  }
+  return undefined;
+}
+
+/** `command` run inside the running task of a one-replica service: its output (undefined: none runs). */
 function execInTask(
   cluster: Pick<Cluster, "engines" | "store">,
   service: string,
   command: string[],
   env = {},
 ) {
-  for (const engine of cluster.engines) {
-    const [id] = containers(service, { ...cluster, engines: [engine] });
-    if (!id) continue;
-    const vars = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
-    return dockerOn(engine, ["exec", ...vars, id, ...command], { allowFail: true }).out;
-  }
-  return undefined;
+  const task = taskOf(cluster, service);
+  if (!task) return undefined;
+  const vars = Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]);
+  return dockerOn(task.engine, ["exec", ...vars, task.id, ...command], { allowFail: true }).out;
+}
+
+/** What the running task of a one-replica service has logged (stdout and stderr; "" when none runs). */
+export function taskLogs(cluster: Pick<Cluster, "engines" | "store">, service: string) {
+  const task = taskOf(cluster, service);
+  if (!task) return "";
+  const logs = dockerOn(task.engine, ["logs", task.id], { allowFail: true });
+  return logs.out + logs.err;
 }
 
 /**
