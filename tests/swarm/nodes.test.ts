@@ -293,9 +293,10 @@ describe(`the store on a swarm of ${NODE_COUNT} nodes`, () => {
           `${worker.name} without tasks`,
         );
         await until(() => healthyTasks("web", rest) === WEB, 120_000, `${WEB} web tasks healthy elsewhere`);
+        // Nothing of the stack is on it: not waited for until the manager calls it down
+        // (12-15 s of heartbeats, which the killed worker's test waits through).
         stopNode(worker);
         stopped.add(worker.engine);
-        await until(() => !readyNodes(cluster).includes(worker.name), 60_000, `${worker.name} down`);
       });
       expect(r.failed).toEqual([]);
       expect(taskNodes(cluster, "web").filter((n) => n === worker.name)).toEqual([]);
