@@ -53,11 +53,17 @@ for n in "${nodes[@]}"; do [ "$n" = "$name" ] || peers+=("$n"); done
 donors=""
 for ((i = ${#peers[@]} - 1; i >= 0; i--)); do donors+="${peers[i]},"; done
 
+# The body of node $1's probe's answer to GET $2, if it answers 200 within 2 s.
+ask() {
+	local answer
+	answer=$(timeout 2 bash -c "exec 3<>/dev/tcp/$1/$probe_port && printf 'GET $2 HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null) || return 1
+	[[ $answer == HTTP/1.?' 200 '* ]] || return 1
+	tail -n 1 <<<"$answer"
+}
+
 # Whether node $1's probe answers 200 (Synced and Primary).
 synced() {
-	local answer
-	answer=$(timeout 2 bash -c "exec 3<>/dev/tcp/$1/$probe_port && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null) || return 1
-	[[ $answer == HTTP/1.?' 200 '* ]]
+	ask "$1" / >/dev/null
 }
 
 # A peer in the Primary Component, if any.
@@ -161,10 +167,7 @@ position_of() {
 		cat "$state/pos-$name" 2>/dev/null
 		return
 	fi
-	local answer
-	answer=$(timeout 2 bash -c "exec 3<>/dev/tcp/$1/$probe_port && printf 'GET /position HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null) || return 1
-	[[ $answer == HTTP/1.?' 200 '* ]] || return 1
-	tail -n 1 <<<"${answer%$'\n'}"
+	ask "$1" /position
 }
 
 # The node to bootstrap: of the positions posted in the last 5 s, the highest seqno,
