@@ -159,6 +159,13 @@ export async function expectPurchaseTakesStock(store: string, name: string) {
   return data.order_number;
 }
 
+/** The command, run inside a Galera node, that prints its probe's whole answer to GET `path` (db/galera/probe.sh, port 9200). */
+export const galeraProbeCommand = (path = "/") => [
+  "bash",
+  "-c",
+  `exec 3<>/dev/tcp/127.0.0.1/9200 && printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`,
+];
+
 /** Polls until `check` holds (or throws after timeoutMs). */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 60_000, what = "condition") {
   const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { BASE_IMAGE, prepare, sh } from "./engine.ts";
-import { repeat, STEP_TIMEOUT, until } from "./fixture.ts";
+import { galeraProbeCommand, repeat, STEP_TIMEOUT, until } from "./fixture.ts";
 import {
   compose,
   composeStack,
@@ -74,14 +74,7 @@ let password: string | undefined;
 
 /** What node `name`'s probe answers (HAProxy's check): its status line and state. */
 function probe(name: Node) {
-  const r = sh([
-    "docker",
-    "exec",
-    node(name),
-    "bash",
-    "-c",
-    "exec 3<>/dev/tcp/127.0.0.1/9200 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3",
-  ], { allowFail: true });
+  const r = sh(["docker", "exec", node(name), ...galeraProbeCommand()], { allowFail: true });
   return {
     ok: / 200 /.test(r.out.split("\n")[0] ?? ""),
     state: r.out.trim().split("\n").at(-1) ?? r.err.trim(),

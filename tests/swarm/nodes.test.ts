@@ -2,10 +2,11 @@
 // containers of this machine's engine, images through a registry) — deploy/stack.ha.yaml,
 // the replicated database one Galera node a swarm node, on three nodes (deploy/stack.yaml
 // on two): the store's checks through the proxy on the manager, web's tasks spread over
-// every node, then under load one worker killed without a word and another drained and
-// stopped, each with no failed request and every acknowledged order there afterwards
-// (the database losing a node each time, and going on), then the stack removed and the
-// nodes torn down leaving nothing.
+// every node; the whole database stopped and started again (one node bootstraps); then
+// under load a Galera node's task killed (it catches up by IST), one worker killed
+// without a word and another drained and stopped, each with no failed request and every
+// acknowledged order there afterwards (the database losing a node each time, and going
+// on); then the stack removed and the nodes torn down leaving nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AdminBrowser } from "../../testutil/src/admin-browser.ts";
 import { prepare } from "../docker/engine.ts";

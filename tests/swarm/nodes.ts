@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PORT_PLAN, REPO_ROOT } from "../../local/src/index.ts";
 import { BASE_IMAGE, sh, STANDINS } from "../docker/engine.ts";
-import { until } from "../docker/fixture.ts";
+import { galeraProbeCommand, until } from "../docker/fixture.ts";
 import { GALERA_LABEL, HA_STACK_FILE, STACK_FILE } from "../../deploy/stack-file.ts";
 import { containers, dockerOn, readState, STACK, STANDIN_IMAGES, type Swarm } from "./swarm.ts";
 
@@ -274,11 +274,7 @@ export function taskLogs(cluster: Pick<Cluster, "engines" | "store">, service: s
  */
 export const galeraSynced = (cluster: Pick<Cluster, "engines" | "store">, db: string) =>
   /^HTTP\/1\.\d 200 /.test(
-    execInTask(cluster, db, [
-      "bash",
-      "-c",
-      "exec 3<>/dev/tcp/127.0.0.1/9200 && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3",
-    ]) ?? "",
+    execInTask(cluster, db, galeraProbeCommand()) ?? "",
   );
 
 /**
